@@ -1,0 +1,225 @@
+// A typed client for the API server's gRPC Objects service. Objects travel as JSON; every
+// error comes out as an ApiError (errors.ts), so callers switch on `reason`.
+import { credentials, type CallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { ApplyResponse__Output } from '../generated/tugboat/v1/ApplyResponse.js';
+import type { ObjectResponse__Output } from '../generated/tugboat/v1/ObjectResponse.js';
+import type { ListResponse__Output } from '../generated/tugboat/v1/ListResponse.js';
+import type { VersionResponse__Output } from '../generated/tugboat/v1/VersionResponse.js';
+import type { ObjectsClient } from '../generated/tugboat/v1/Objects.js';
+import type { ServerClient } from '../generated/tugboat/v1/Server.js';
+import type { WatchEvent__Output } from '../generated/tugboat/v1/WatchEvent.js';
+import { loadProtos } from '../proto.js';
+import { ApiError, fromGrpcError } from '../errors.js';
+import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+  continue: string;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Events after this revision; omitted: current objects first, as ADDED. */
+  resourceVersion?: string;
+  allowBookmarks?: boolean;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditionUid?: string;
+  preconditionResourceVersion?: string;
+  propagationPolicy?: PropagationPolicy;
+  dryRun?: boolean;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface ClientOptions {
+  /** Called with each warning the server returns (unknown fields dropped, …). */
+  onWarning?: (warning: string) => void;
+  /** Per-call deadline for unary calls, ms. */
+  timeoutMs?: number;
+}
+
+/** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
+export interface Watch<T> extends AsyncIterable<WatchEvent<T & KubeObject>> {
+  close(): void;
+}
+
+const EVENT_TYPES = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
+
+export class TugboatClient {
+  private readonly objects: ObjectsClient;
+  private readonly server: ServerClient;
+
+  constructor(readonly address: string, private readonly options: ClientOptions = {}) {
+    const protos = loadProtos();
+    const creds = credentials.createInsecure();
+    // Keepalive pings find a dead server in seconds rather than at TCP's own pace.
+    const channelOptions = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+    this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
+    this.server = new protos.tugboat.v1.Server(address, creds, channelOptions);
+  }
+
+  close(): void {
+    this.objects.close();
+    this.server.close();
+  }
+
+  private deadline(): Date | undefined {
+    return this.options.timeoutMs ? new Date(Date.now() + this.options.timeoutMs) : undefined;
+  }
+
+  private unary<Res>(call: (opts: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      const deadline = this.deadline();
+      call(deadline ? { deadline } : {}, (err, res) => {
+        if (err) reject(fromGrpcError(err, this.address));
+        else if (res === undefined) reject(new ApiError('Internal', 'empty response'));
+        else resolve(res);
+      });
+    });
+  }
+
+  private warn(warnings: readonly string[]): void {
+    if (this.options.onWarning) for (const w of warnings) this.options.onWarning(w);
+  }
+
+  async apply<T extends KubeObject>(obj: KubeObject, opts: WriteOptions & { fieldManager?: string } = {}): Promise<{ object: T; result: ApplyResult; warnings: string[] }> {
+    const res = await this.unary<ApplyResponse__Output>((o, cb) => this.objects.apply({ object: JSON.stringify(obj), dryRun: !!opts.dryRun, fieldManager: opts.fieldManager ?? 'tctl' }, o, cb));
+    this.warn(res.warnings);
+    return { object: parse<T>(res.object), result: res.result as ApplyResult, warnings: res.warnings };
+  }
+
+  async create<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.create({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, o, cb));
+    this.warn(res.warnings);
+    return parse<T>(res.object);
+  }
+
+  async get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.get({ resource, namespace, name }, o, cb));
+    return parse<T>(res.object);
+  }
+
+  /** Like get, but undefined when the object does not exist. */
+  async tryGet<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(resource, namespace, name);
+    } catch (e) {
+      if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
+      throw e;
+    }
+  }
+
+  async list<T extends KubeObject>(resource: string, opts: ListOptions = {}): Promise<ListResult<T>> {
+    const res = await this.unary<ListResponse__Output>((o, cb) => this.objects.list({
+      resource,
+      namespace: opts.namespace ?? '',
+      labelSelector: opts.labelSelector ?? '',
+      fieldSelector: opts.fieldSelector ?? '',
+      limit: opts.limit ?? 0,
+      continue: opts.continue ?? '',
+    }, o, cb));
+    return { items: res.items.map((s) => parse<T>(s)), resourceVersion: res.resourceVersion, continue: res.continue };
+  }
+
+  /** Every page of a list, as one consistent snapshot (the continue token pins the revision). */
+  async listAll<T extends KubeObject>(resource: string, opts: Omit<ListOptions, 'continue'> = {}): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let page = await this.list<T>(resource, { limit: 500, ...opts });
+    items.push(...page.items);
+    const resourceVersion = page.resourceVersion;
+    while (page.continue) {
+      page = await this.list<T>(resource, { limit: 500, ...opts, continue: page.continue });
+      items.push(...page.items);
+    }
+    return { items, resourceVersion, continue: '' };
+  }
+
+  async update<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.update({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, o, cb));
+    this.warn(res.warnings);
+    return parse<T>(res.object);
+  }
+
+  async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.updateStatus({ object: JSON.stringify(obj), dryRun: false }, o, cb));
+    return parse<T>(res.object);
+  }
+
+  /** Returns the object as it is after the call: with deletionTimestamp set while finalizers remain, or as it was when removed. */
+  async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.delete({
+      resource,
+      namespace,
+      name,
+      ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+      preconditionUid: opts.preconditionUid ?? '',
+      preconditionResourceVersion: opts.preconditionResourceVersion ?? '',
+      propagationPolicy: opts.propagationPolicy ?? '',
+      dryRun: !!opts.dryRun,
+    }, o, cb));
+    return parse<T>(res.object);
+  }
+
+  async bind(namespace: string, name: string, nodeName: string, uid = ''): Promise<KubeObject> {
+    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.bind({ namespace, name, nodeName, uid }, o, cb));
+    return parse<KubeObject>(res.object);
+  }
+
+  async version(): Promise<{ version: string; gitCommit: string; platform: string }> {
+    return this.unary<VersionResponse__Output>((o, cb) => this.server.version({}, o, cb));
+  }
+
+  watch<T extends KubeObject>(resource: string, opts: WatchOptions = {}): Watch<T> {
+    const stream: ClientReadableStream<WatchEvent__Output> = this.objects.watch({
+      resource,
+      namespace: opts.namespace ?? '',
+      labelSelector: opts.labelSelector ?? '',
+      fieldSelector: opts.fieldSelector ?? '',
+      resourceVersion: opts.resourceVersion ?? '',
+      allowBookmarks: !!opts.allowBookmarks,
+    });
+    const address = this.address;
+    let closed = false;
+    return {
+      close() {
+        closed = true;
+        stream.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const raw of stream as AsyncIterable<WatchEvent__Output>) {
+            const type = raw.type as WatchEventType;
+            if (!EVENT_TYPES.has(type)) throw new ApiError('Internal', `unknown watch event type ${raw.type}`);
+            yield { type, object: parse<T>(raw.object) };
+          }
+        } catch (e) {
+          // Our own cancel ends the stream with CANCELLED: that is a normal end.
+          if (closed) return;
+          throw fromGrpcError(e, address);
+        } finally {
+          if (!closed) stream.cancel();
+        }
+      },
+    };
+  }
+}
+
+function parse<T>(json: string): T {
+  return JSON.parse(json) as T;
+}

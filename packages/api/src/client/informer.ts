@@ -1,0 +1,172 @@
+// An informer: list, then watch from the list's resourceVersion, keeping a local cache and
+// calling handlers on add / update / delete. On "expired" (etcd compacted past our revision)
+// or any broken stream it relists and replays the difference as events, so handlers see a
+// consistent sequence whatever was missed. Shared by the scheduler, controllers and agents.
+import { ApiError } from '../errors.js';
+import { objectKey, type KubeObject } from '../types.js';
+import type { TugboatClient } from './client.js';
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** First delay after a failed list or watch; doubles to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Called when the list or watch fails (it is retried regardless). */
+  onError?: (err: ApiError) => void;
+}
+
+type AddHandler<T> = (obj: T) => void;
+type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
+type DeleteHandler<T> = (obj: T) => void;
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly addHandlers: AddHandler<T>[] = [];
+  private readonly updateHandlers: UpdateHandler<T>[] = [];
+  private readonly deleteHandlers: DeleteHandler<T>[] = [];
+  private synced = false;
+  private stopped = false;
+  private watch: { close(): void } | undefined;
+  private lastResourceVersion = '';
+  private relists = 0;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly client: TugboatClient,
+    readonly resource: string,
+    private readonly options: InformerOptions = {},
+  ) {}
+
+  onAdd(h: AddHandler<T>): this { this.addHandlers.push(h); return this; }
+  onUpdate(h: UpdateHandler<T>): this { this.updateHandlers.push(h); return this; }
+  onDelete(h: DeleteHandler<T>): this { this.deleteHandlers.push(h); return this; }
+
+  /** Starts the list/watch loop; resolves once the first list is in the cache. */
+  start(): Promise<void> {
+    void this.run();
+    return this.waitForSync();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.close();
+  }
+
+  hasSynced(): boolean { return this.synced; }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  list(): T[] { return [...this.store.values()]; }
+  get(key: string): T | undefined { return this.store.get(key); }
+  /** The revision the cache reflects. */
+  resourceVersion(): string { return this.lastResourceVersion; }
+  /** How many times the informer has listed (1 after the first sync); grows on each recovery. */
+  listCount(): number { return this.relists; }
+
+  private async run(): Promise<void> {
+    let delay = this.options.backoffMs ?? 200;
+    const maxDelay = this.options.maxBackoffMs ?? 5_000;
+    while (!this.stopped) {
+      try {
+        await this.relist();
+        delay = this.options.backoffMs ?? 200;
+        await this.watchFrom(this.lastResourceVersion);
+      } catch (e) {
+        if (this.stopped) return;
+        const err = e instanceof ApiError ? e : new ApiError('Internal', String(e), [], { cause: e });
+        this.options.onError?.(err);
+        // Expired means our revision is gone: relist at once. Anything else: back off.
+        if (err.reason !== 'Expired') {
+          await sleep(delay);
+          delay = Math.min(delay * 2, maxDelay);
+        }
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.client.listAll<T>(this.resource, {
+      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+    });
+    if (this.stopped) return;
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.store.get(key);
+      this.store.set(key, obj);
+      if (!old) this.emitAdd(obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emitUpdate(old, obj);
+    }
+    for (const [key, old] of this.store) {
+      if (!seen.has(key)) {
+        this.store.delete(key);
+        this.emitDelete(old);
+      }
+    }
+    this.lastResourceVersion = resourceVersion;
+    this.relists++;
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private async watchFrom(resourceVersion: string): Promise<void> {
+    const w = this.client.watch<T>(this.resource, {
+      resourceVersion,
+      allowBookmarks: true,
+      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+    });
+    this.watch = w;
+    if (this.stopped) { w.close(); return; }
+    for await (const ev of w) {
+      const obj = ev.object;
+      const rv = obj.metadata?.resourceVersion;
+      if (rv) this.lastResourceVersion = rv;
+      const key = objectKey(obj);
+      switch (ev.type) {
+        case 'BOOKMARK':
+          break;
+        case 'ADDED':
+        case 'MODIFIED': {
+          const old = this.store.get(key);
+          this.store.set(key, obj);
+          if (old) this.emitUpdate(old, obj);
+          else this.emitAdd(obj);
+          break;
+        }
+        case 'DELETED': {
+          const old = this.store.get(key);
+          this.store.delete(key);
+          this.emitDelete(old ?? obj);
+          break;
+        }
+      }
+    }
+    // The server closed the stream (restart, shutdown): loop relists.
+    if (!this.stopped) throw new ApiError('Unavailable', `watch of ${this.resource} ended`);
+  }
+
+  private emitAdd(obj: T): void { for (const h of this.addHandlers) safe(() => h(obj)); }
+  private emitUpdate(old: T, obj: T): void { for (const h of this.updateHandlers) safe(() => h(old, obj)); }
+  private emitDelete(obj: T): void { for (const h of this.deleteHandlers) safe(() => h(obj)); }
+}
+
+// A handler's bug must not stop the informer feeding every other handler.
+function safe(fn: () => void): void {
+  try { fn(); } catch (e) { console.error('informer handler failed:', e); }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

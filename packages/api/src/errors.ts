@@ -1,0 +1,129 @@
+// One error class for the API boundary, with a fixed list of reasons (Kubernetes' own
+// StatusReason names). The server throws ApiError; the gRPC layer maps reason ↔ status code
+// here and only here, so client and server agree.
+import { status as GrpcStatus, Metadata } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+
+export type ApiErrorReason =
+  | 'Invalid'          // validation failed; fieldErrors says where
+  | 'BadRequest'       // malformed request (bad JSON, bad selector, unknown kind)
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'         // stale resourceVersion, or already bound
+  | 'Expired'          // watch from a compacted revision: relist
+  | 'Forbidden'        // e.g. writing into a namespace that is terminating
+  | 'RequestEntityTooLarge'
+  | 'Unavailable'      // etcd or a node cannot be reached
+  | 'Timeout'
+  | 'Internal';
+
+export type FieldErrorType = 'Required' | 'Invalid' | 'Duplicate' | 'NotSupported' | 'Forbidden' | 'TooLong' | 'TooMany';
+
+/** One bad field, as Kubernetes reports it: `spec.containers[0].image: Required value`. */
+export interface FieldError {
+  path: string;
+  type: FieldErrorType;
+  /** The offending value, for Invalid / Duplicate / NotSupported. */
+  value?: unknown;
+  detail?: string;
+}
+
+export function formatFieldError(e: FieldError): string {
+  const v = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`;
+  const d = e.detail ? `: ${e.detail}` : '';
+  switch (e.type) {
+    case 'Required': return `${e.path}: Required value${d}`;
+    case 'Invalid': return `${e.path}: Invalid value${v}${d}`;
+    case 'Duplicate': return `${e.path}: Duplicate value${v}${d}`;
+    case 'NotSupported': return `${e.path}: Unsupported value${v}${d}`;
+    case 'Forbidden': return `${e.path}: Forbidden${d}`;
+    case 'TooLong': return `${e.path}: Too long${d}`;
+    case 'TooMany': return `${e.path}: Too many${d}`;
+  }
+}
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly reason: ApiErrorReason,
+    message: string,
+    readonly fieldErrors: readonly FieldError[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** `Pod "web" is invalid: spec.containers[0].image: Required value; metadata.name: …` */
+  static invalid(kind: string, name: string, errors: readonly FieldError[]): ApiError {
+    const what = name ? `${kind} "${name}"` : kind;
+    return new ApiError('Invalid', `${what} is invalid: ${errors.map(formatFieldError).join('; ')}`, errors);
+  }
+
+  static notFound(resource: string, name: string): ApiError {
+    return new ApiError('NotFound', `${resource} "${name}" not found`);
+  }
+}
+
+const REASON_TO_CODE: Record<ApiErrorReason, GrpcStatus> = {
+  Invalid: GrpcStatus.INVALID_ARGUMENT,
+  BadRequest: GrpcStatus.INVALID_ARGUMENT,
+  NotFound: GrpcStatus.NOT_FOUND,
+  AlreadyExists: GrpcStatus.ALREADY_EXISTS,
+  Conflict: GrpcStatus.ABORTED,
+  Expired: GrpcStatus.OUT_OF_RANGE,
+  Forbidden: GrpcStatus.PERMISSION_DENIED,
+  RequestEntityTooLarge: GrpcStatus.RESOURCE_EXHAUSTED,
+  Unavailable: GrpcStatus.UNAVAILABLE,
+  Timeout: GrpcStatus.DEADLINE_EXCEEDED,
+  Internal: GrpcStatus.INTERNAL,
+};
+
+const REASON_KEY = 'tugboat-reason';
+const FIELD_ERRORS_KEY = 'tugboat-field-errors';
+
+/** Server side: any thrown value → a gRPC error carrying the reason in trailing metadata. */
+export function toGrpcError(err: unknown): Partial<ServiceError> {
+  const e = err instanceof ApiError ? err : new ApiError('Internal', err instanceof Error ? err.message : String(err), [], { cause: err });
+  const metadata = new Metadata();
+  metadata.set(REASON_KEY, e.reason);
+  if (e.fieldErrors.length) metadata.set(FIELD_ERRORS_KEY, JSON.stringify(e.fieldErrors));
+  return { code: REASON_TO_CODE[e.reason], details: e.message, message: e.message, metadata };
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'number';
+}
+
+const CODE_TO_REASON = new Map<number, ApiErrorReason>([
+  [GrpcStatus.INVALID_ARGUMENT, 'BadRequest'],
+  [GrpcStatus.NOT_FOUND, 'NotFound'],
+  [GrpcStatus.ALREADY_EXISTS, 'AlreadyExists'],
+  [GrpcStatus.ABORTED, 'Conflict'],
+  [GrpcStatus.OUT_OF_RANGE, 'Expired'],
+  [GrpcStatus.PERMISSION_DENIED, 'Forbidden'],
+  [GrpcStatus.RESOURCE_EXHAUSTED, 'RequestEntityTooLarge'],
+  [GrpcStatus.UNAVAILABLE, 'Unavailable'],
+  [GrpcStatus.DEADLINE_EXCEEDED, 'Timeout'],
+]);
+
+const REASONS = new Set<string>(Object.keys(REASON_TO_CODE));
+
+/** Client side: a gRPC error (or anything thrown) → ApiError. */
+export function fromGrpcError(err: unknown, address?: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (!isServiceError(err)) return new ApiError('Internal', err instanceof Error ? err.message : String(err), [], { cause: err });
+  const md = err.metadata;
+  const reasonValue = md?.get(REASON_KEY)[0];
+  const reason: ApiErrorReason =
+    typeof reasonValue === 'string' && REASONS.has(reasonValue) ? (reasonValue as ApiErrorReason) : CODE_TO_REASON.get(err.code) ?? 'Internal';
+  let fieldErrors: FieldError[] = [];
+  const fe = md?.get(FIELD_ERRORS_KEY)[0];
+  if (typeof fe === 'string') {
+    try { fieldErrors = JSON.parse(fe) as FieldError[]; } catch { /* keep the message */ }
+  }
+  // A server that never answered gives UNAVAILABLE with no reason metadata.
+  if (err.code === GrpcStatus.UNAVAILABLE && reasonValue === undefined) {
+    return new ApiError('Unavailable', `cannot reach the API server${address ? ` at ${address}` : ''}: ${err.details}`, [], { cause: err });
+  }
+  return new ApiError(reason, err.details || err.message, fieldErrors, { cause: err });
+}

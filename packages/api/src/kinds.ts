@@ -1,0 +1,63 @@
+// The kind registry: the one place that knows, for each supported kind, its apiVersion,
+// resource (plural) name, short names and whether it lives in a namespace. The API server
+// routes by resource; tctl maps what users type ("po", "deploy", "rs") through here.
+
+export interface KindInfo {
+  readonly kind: string;
+  readonly apiVersion: string;
+  /** API group; "" is the core group. */
+  readonly group: string;
+  /** Lower-case plural: the etcd key segment and the gRPC `resource` field. */
+  readonly resource: string;
+  readonly singular: string;
+  readonly shortNames: readonly string[];
+  readonly namespaced: boolean;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: 'Namespace', apiVersion: 'v1', group: '', resource: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false },
+  { kind: 'Pod', apiVersion: 'v1', group: '', resource: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true },
+  { kind: 'Node', apiVersion: 'v1', group: '', resource: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false },
+  { kind: 'Event', apiVersion: 'v1', group: '', resource: 'events', singular: 'event', shortNames: ['ev'], namespaced: true },
+  { kind: 'ConfigMap', apiVersion: 'v1', group: '', resource: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true },
+  { kind: 'Secret', apiVersion: 'v1', group: '', resource: 'secrets', singular: 'secret', shortNames: [], namespaced: true },
+  { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', group: 'coordination.k8s.io', resource: 'leases', singular: 'lease', shortNames: [], namespaced: true },
+  { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },
+  { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
+];
+
+const byKind = new Map(KINDS.map((k) => [k.kind, k]));
+const byResource = new Map(KINDS.map((k) => [k.resource, k]));
+const byAlias = new Map<string, KindInfo>();
+for (const k of KINDS) {
+  for (const alias of [k.kind.toLowerCase(), k.resource, k.singular, ...k.shortNames]) byAlias.set(alias, k);
+  // kubectl also accepts "deployments.apps", "deployment.apps/v1" style names.
+  if (k.group) {
+    byAlias.set(`${k.resource}.${k.group}`, k);
+    byAlias.set(`${k.singular}.${k.group}`, k);
+  }
+}
+
+export function kindInfo(kind: string): KindInfo | undefined {
+  return byKind.get(kind);
+}
+
+export function resourceInfo(resource: string): KindInfo | undefined {
+  return byResource.get(resource);
+}
+
+/** What a user typed ("po", "Pods", "deploy", "deployments.apps") → the kind, if any. */
+export function lookupKind(name: string): KindInfo | undefined {
+  return byAlias.get(name.toLowerCase());
+}
+
+/** The group-qualified name kubectl prints: "pod", "deployment.apps", "lease.coordination.k8s.io". */
+export function qualifiedSingular(k: KindInfo): string {
+  return k.group ? `${k.singular}.${k.group}` : k.singular;
+}
+
+/** Namespaces that always exist. */
+export const DEFAULT_NAMESPACE = 'default';
+export const SYSTEM_NAMESPACE = 'tugboat-system';
+export const NODE_LEASE_NAMESPACE = 'tugboat-node-lease';
+export const BUILTIN_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE];
