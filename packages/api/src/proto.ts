@@ -5,7 +5,10 @@ import { loadSync } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProtoGrpcType } from './generated/objects.js';
+import type { ProtoGrpcType as ObjectsProto } from './generated/objects.js';
+import type { ProtoGrpcType as PodsProto } from './generated/pods.js';
+
+export type ProtoGrpcType = ObjectsProto & PodsProto;
 
 function protoRoot(): string {
   // packages/api/dist/proto.js → <repo>/proto
@@ -21,7 +24,7 @@ let cached: ProtoGrpcType | undefined;
 export function loadProtos(): ProtoGrpcType {
   if (cached) return cached;
   const root = protoRoot();
-  const def = loadSync(['tugboat/v1/objects.proto'], {
+  const def = loadSync(['tugboat/v1/objects.proto', 'tugboat/v1/pods.proto'], {
     includeDirs: [root],
     keepCase: false,
     longs: String,

@@ -7,6 +7,8 @@ import type { ListResponse__Output } from '../generated/tugboat/v1/ListResponse.
 import type { VersionResponse__Output } from '../generated/tugboat/v1/VersionResponse.js';
 import type { ObjectsClient } from '../generated/tugboat/v1/Objects.js';
 import type { ServerClient } from '../generated/tugboat/v1/Server.js';
+import type { PodsClient } from '../generated/tugboat/v1/Pods.js';
+import type { LogChunk__Output } from '../generated/tugboat/v1/LogChunk.js';
 import type { WatchEvent__Output } from '../generated/tugboat/v1/WatchEvent.js';
 import { loadProtos } from '../proto.js';
 import { ApiError, fromGrpcError } from '../errors.js';
@@ -64,6 +66,7 @@ const EVENT_TYPES = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BO
 export class TugboatClient {
   private readonly objects: ObjectsClient;
   private readonly server: ServerClient;
+  private readonly pods: PodsClient;
 
   constructor(readonly address: string, private readonly options: ClientOptions = {}) {
     const protos = loadProtos();
@@ -72,11 +75,13 @@ export class TugboatClient {
     const channelOptions = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
     this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
     this.server = new protos.tugboat.v1.Server(address, creds, channelOptions);
+    this.pods = new protos.tugboat.v1.Pods(address, creds, channelOptions);
   }
 
   close(): void {
     this.objects.close();
     this.server.close();
+    this.pods.close();
   }
 
   private deadline(): Date | undefined {
@@ -185,6 +190,33 @@ export class TugboatClient {
     return this.unary<VersionResponse__Output>((o, cb) => this.server.version({}, o, cb));
   }
 
+  /** A pod's logs, streamed from its node's agent through the API server. */
+  logs(namespace: string, name: string, opts: LogsOptions = {}): LogStream {
+    const stream: ClientReadableStream<LogChunk__Output> = this.pods.logs({
+      namespace,
+      name,
+      container: opts.container ?? '',
+      follow: !!opts.follow,
+      previous: !!opts.previous,
+      timestamps: !!opts.timestamps,
+      ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
+      ...(opts.sinceSeconds !== undefined ? { sinceSeconds: opts.sinceSeconds } : {}),
+    });
+    const address = this.address;
+    let closed = false;
+    return {
+      close() { closed = true; stream.cancel(); },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const chunk of stream as AsyncIterable<LogChunk__Output>) yield { data: chunk.data, container: chunk.container };
+        } catch (e) {
+          if (closed) return;
+          throw fromGrpcError(e, address);
+        }
+      },
+    };
+  }
+
   watch<T extends KubeObject>(resource: string, opts: WatchOptions = {}): Watch<T> {
     const stream: ClientReadableStream<WatchEvent__Output> = this.objects.watch({
       resource,
@@ -218,6 +250,19 @@ export class TugboatClient {
       },
     };
   }
+}
+
+export interface LogsOptions {
+  container?: string;
+  follow?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  previous?: boolean;
+  timestamps?: boolean;
+}
+
+export interface LogStream extends AsyncIterable<{ data: Buffer; container: string }> {
+  close(): void;
 }
 
 function parse<T>(json: string): T {
