@@ -1,1 +1,2 @@
-export {};
+export * from './harness/ports.js';
+export * from './harness/etcd.js';
