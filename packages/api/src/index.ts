@@ -4,6 +4,7 @@ export * from './errors.js';
 export { loadProtos } from './proto.js';
 export * from './client/client.js';
 export * from './client/informer.js';
+export * from './client/events.js';
 export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';
