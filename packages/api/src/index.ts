@@ -5,6 +5,7 @@ export { loadProtos } from './proto.js';
 export * from './client/client.js';
 export * from './client/informer.js';
 export * from './client/events.js';
+export * from './client/leader-election.js';
 export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';
