@@ -10,3 +10,4 @@ export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';
 export * from './admission.js';
+export * from './names.js';
