@@ -1,0 +1,81 @@
+// Pod requests, computed once when a pod enters the queue so the per-node loop only compares
+// numbers. Kubernetes' rule (resource.PodRequests): the sum over containers, raised to the
+// largest single init container (they run one at a time, before the others), plus overhead.
+// Unset requests count as 0 for fitting; for scoring, Kubernetes counts a container without
+// requests as 100m cpu / 200Mi memory so that many "free" pods do not all pile onto one node.
+import { parseQuantity, type Container, type Pod } from '@tugboat/api';
+
+export interface Resources {
+  cpuMilli: number;
+  memory: number;
+}
+
+export const DEFAULT_NON_ZERO_CPU_MILLI = 100;
+export const DEFAULT_NON_ZERO_MEMORY = 200 * 1024 * 1024;
+
+export interface PodRequests {
+  /** What the pod needs to fit: unset requests are 0. */
+  requests: Resources;
+  /** What scoring counts: unset requests are 100m / 200Mi per container. */
+  nonZero: Resources;
+}
+
+type ResourceList = Record<string, string | number> | undefined;
+
+function quantityOf(list: ResourceList, name: 'cpu' | 'memory', path: string): number | undefined {
+  const raw = list?.[name];
+  if (raw === undefined || raw === null) return undefined;
+  try {
+    const q = parseQuantity(raw);
+    return name === 'cpu' ? q.milliValue() : q.value();
+  } catch (e) {
+    throw new Error(`${path}.${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function containerRequests(c: Container, path: string, nonZero: boolean): Resources {
+  const req = c.resources?.requests as ResourceList;
+  const cpu = quantityOf(req, 'cpu', `${path}.resources.requests`);
+  const mem = quantityOf(req, 'memory', `${path}.resources.requests`);
+  return {
+    cpuMilli: cpu ?? (nonZero ? DEFAULT_NON_ZERO_CPU_MILLI : 0),
+    memory: mem ?? (nonZero ? DEFAULT_NON_ZERO_MEMORY : 0),
+  };
+}
+
+function sumRequests(pod: Pod, nonZero: boolean): Resources {
+  const total: Resources = { cpuMilli: 0, memory: 0 };
+  const spec = pod.spec;
+  (spec?.containers ?? []).forEach((c, i) => {
+    const r = containerRequests(c, `spec.containers[${i}]`, nonZero);
+    total.cpuMilli += r.cpuMilli;
+    total.memory += r.memory;
+  });
+  (spec?.initContainers ?? []).forEach((c, i) => {
+    const r = containerRequests(c, `spec.initContainers[${i}]`, nonZero);
+    total.cpuMilli = Math.max(total.cpuMilli, r.cpuMilli);
+    total.memory = Math.max(total.memory, r.memory);
+  });
+  const overhead = spec?.overhead as ResourceList;
+  total.cpuMilli += quantityOf(overhead, 'cpu', 'spec.overhead') ?? 0;
+  total.memory += quantityOf(overhead, 'memory', 'spec.overhead') ?? 0;
+  return total;
+}
+
+/** Throws an Error naming the field when a quantity does not parse. */
+export function podRequests(pod: Pod): PodRequests {
+  return { requests: sumRequests(pod, false), nonZero: sumRequests(pod, true) };
+}
+
+/** A node's allocatable (falling back to capacity), cpu in millicores, memory in bytes. */
+export function nodeAllocatable(status: { allocatable?: Record<string, string | number>; capacity?: Record<string, string | number> } | undefined): Resources & { pods: number } {
+  const list = (status?.allocatable ?? status?.capacity) as ResourceList;
+  const pods = list?.['pods'];
+  let podCount = 0;
+  try { podCount = pods === undefined ? 0 : parseQuantity(pods).value(); } catch { podCount = 0; }
+  let cpuMilli = 0;
+  let memory = 0;
+  try { cpuMilli = quantityOf(list, 'cpu', 'status.allocatable') ?? 0; } catch { cpuMilli = 0; }
+  try { memory = quantityOf(list, 'memory', 'status.allocatable') ?? 0; } catch { memory = 0; }
+  return { cpuMilli, memory, pods: podCount };
+}
