@@ -1,0 +1,82 @@
+// Finding the programs the local cluster runs: etcd from the system (Debian's etcd-server),
+// Tugboat's own components from the workspace — node_modules/.bin/<name> in this directory
+// or any parent, or packages/*/bin/<name>.js — or $TUGBOAT_BIN_DIR when set.
+import { accessSync, constants, existsSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Env } from '../config.js';
+import { CliError } from '../errors.js';
+
+export type ComponentBinary = 'tugboat-apiserver' | 'tugboat-scheduler' | 'tugboat-controllers' | 'tugboat-agent';
+
+/** How to run a program: the executable and the arguments that come before its own. */
+export interface Program {
+  command: string;
+  prefix: string[];
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A bin script is usable when what it imports is built: `<pkg>/bin/<name>.js` needs
+ * `<pkg>/dist/main.js` (a package whose code is not written or not built yet is skipped).
+ */
+function usable(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const real = realpathSync(path);
+  if (basename(dirname(real)) === 'bin' && real.endsWith('.js')) {
+    return existsSync(join(dirname(dirname(real)), 'dist', 'main.js')) ? real : undefined;
+  }
+  return real;
+}
+
+function asProgram(path: string): Program {
+  // Run JavaScript with this very node, whatever PATH says.
+  return path.endsWith('.js') ? { command: process.execPath, prefix: [path] } : { command: path, prefix: [] };
+}
+
+export function findComponent(name: ComponentBinary, env: Env, from = dirname(fileURLToPath(import.meta.url))): Program | undefined {
+  const override = env['TUGBOAT_BIN_DIR'];
+  if (override) {
+    for (const candidate of [join(override, name), join(override, `${name}.js`)]) {
+      const p = usable(candidate);
+      if (p) return asProgram(p);
+    }
+    return undefined;
+  }
+  for (let dir = from; ; dir = dirname(dir)) {
+    const bin = usable(join(dir, 'node_modules', '.bin', name));
+    if (bin) return asProgram(bin);
+    const packages = join(dir, 'packages');
+    if (existsSync(packages)) {
+      for (const pkg of readdirSync(packages)) {
+        const p = usable(join(packages, pkg, 'bin', `${name}.js`));
+        if (p) return asProgram(p);
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** etcd from $TUGBOAT_ETCD, else PATH, else /usr/bin. */
+export function findEtcd(env: Env): string {
+  const explicit = env['TUGBOAT_ETCD'];
+  if (explicit) {
+    if (executable(explicit)) return explicit;
+    throw new CliError(`etcd not found at $TUGBOAT_ETCD (${explicit})`);
+  }
+  const dirs = [...(env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, 'etcd');
+    if (executable(p)) return p;
+  }
+  throw new CliError("etcd is not installed: install Debian's etcd-server package (as root: apt-get install etcd-server)");
+}

@@ -1,0 +1,441 @@
+// The local cluster launcher behind `tctl cluster up|down|status|stop-node|start-node`:
+// etcd, the API server and — when their programs are built — the scheduler, the
+// controller manager and N agents, each a detached background process with its log in
+// $TUGBOAT_HOME/logs/<name>.log and its record in $TUGBOAT_HOME/cluster.json.
+//
+//   up:  etcd ──/health──▶ apiserver ──/readyz──▶ scheduler, controllers, node-1…N ──▶ nodes Ready
+//   down: in reverse; agents' containers are killed with `tugboat-agent kill-containers`.
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfig, writeConfig, configPath, type Env } from '../config.js';
+import { CliError } from '../errors.js';
+import { findComponent, findEtcd, type ComponentBinary, type Program } from './binaries.js';
+import { isHealthy, waitForNodesReady } from './health.js';
+import { PortAllocator } from './ports.js';
+import { isAddressInUse, isRunning, killProcess, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
+import { readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
+
+export type Runtime = 'process' | 'fake' | 'oci';
+
+export interface UpOptions {
+  nodes: number;
+  runtime: Runtime;
+  /** Ignore the default ports: every port from the OS (several clusters at once, in tests). */
+  randomPorts: boolean;
+  ports: { etcd?: number | undefined; etcdPeer?: number | undefined; api?: number | undefined; http?: number | undefined };
+  /** Extra arguments per component role (hidden flags, for tests and tuning). */
+  extraArgs: Partial<Record<Role, string[]>>;
+  timeoutMs: number;
+}
+
+export interface Reporter {
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+export interface ComponentStatus {
+  name: string;
+  role: Role;
+  pid: number;
+  state: 'running' | 'stopped';
+  addresses: Record<string, string>;
+  logFile: string;
+}
+
+const DEFAULT_PORTS = {
+  etcdClient: 2379, etcdPeer: 2380, apiGrpc: 6443, apiHttp: 6480, scheduler: 10259, controllers: 10257, agentGrpc: 10250, agentHttp: 10350,
+} as const;
+
+const BINARY: Record<Exclude<Role, 'etcd'>, ComponentBinary> = {
+  apiserver: 'tugboat-apiserver', scheduler: 'tugboat-scheduler', controllers: 'tugboat-controllers', agent: 'tugboat-agent',
+};
+
+/** What a component needs to know of the rest of the cluster to build its command line. */
+interface Wiring {
+  etcdUrl: string;
+  apiServer: string;
+  runtime: Runtime;
+  extraArgs: Partial<Record<Role, string[]>>;
+}
+
+const addr = (port: number): string => `127.0.0.1:${port}`;
+
+/** The arguments and addresses of a component on the given ports. Pure. */
+export function componentArgs(role: Role, name: string, ports: Record<string, number>, dataDir: string | undefined, w: Wiring): { args: string[]; addresses: Record<string, string> } {
+  const extra = w.extraArgs[role] ?? [];
+  switch (role) {
+    case 'etcd': {
+      const client = `http://${addr(ports['client']!)}`;
+      const peer = `http://${addr(ports['peer']!)}`;
+      return {
+        args: [
+          '--name', 'tugboat', '--data-dir', dataDir!,
+          '--listen-client-urls', client, '--advertise-client-urls', client,
+          '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `tugboat=${peer}`,
+          '--logger', 'zap', '--log-level', 'warn',
+          ...extra,
+        ],
+        addresses: { client: addr(ports['client']!), peer: addr(ports['peer']!) },
+      };
+    }
+    case 'apiserver':
+      return {
+        args: ['--etcd-servers', w.etcdUrl, '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), ...extra],
+        addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
+      };
+    case 'scheduler':
+    case 'controllers':
+      return { args: ['--server', w.apiServer, '--http-listen', addr(ports['http']!), ...extra], addresses: { http: addr(ports['http']!) } };
+    case 'agent':
+      return {
+        args: [
+          '--server', w.apiServer, '--node-name', name, '--runtime', w.runtime,
+          '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), '--data-dir', dataDir!, ...extra,
+        ],
+        addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
+      };
+  }
+}
+
+interface Planned {
+  name: string;
+  role: Role;
+  /** Port name → the port to try first (the default, or what this component had before). */
+  preferred: Record<string, number | undefined>;
+  /** Ports the user fixed with a flag: used as they are, never replaced. */
+  fixed: Record<string, number | undefined>;
+  dataDir?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class LocalCluster {
+  readonly logsDir: string;
+
+  constructor(readonly home: string, private readonly env: Env, private readonly report: Reporter) {
+    this.logsDir = join(home, 'logs');
+  }
+
+  state(): ClusterState | undefined {
+    return readState(this.home);
+  }
+
+  static running(c: ComponentRecord): boolean {
+    return isRunning(c.pid, c.command, c.args);
+  }
+
+  status(): ComponentStatus[] {
+    const s = this.state();
+    if (!s) return [];
+    return sortByRole(s.components).map((c) => ({
+      name: c.name, role: c.role, pid: c.pid, state: LocalCluster.running(c) ? 'running' : 'stopped', addresses: c.addresses, logFile: c.logFile,
+    }));
+  }
+
+  private program(role: Role): Program | undefined {
+    if (role === 'etcd') return { command: findEtcd(this.env), prefix: [] };
+    return findComponent(BINARY[role], this.env);
+  }
+
+  private processEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, ...this.env } as NodeJS.ProcessEnv;
+  }
+
+  /** Brings the cluster up; resolves to false when it was up already. */
+  async up(opts: UpOptions): Promise<boolean> {
+    mkdirSync(this.logsDir, { recursive: true });
+    const previous = this.state();
+    if (previous && previous.components.length) {
+      const alive = previous.components.filter((c) => LocalCluster.running(c));
+      if (alive.length === previous.components.length) return false;
+      if (alive.length > 0) {
+        await this.restartDead(previous, opts);
+        return true;
+      }
+    }
+
+    // Check every program first, so a missing one fails before anything starts.
+    findEtcd(this.env);
+    const apiserver = this.program('apiserver');
+    if (!apiserver) throw new CliError('tugboat-apiserver is not built: run `npm run build` in the Tugboat checkout first');
+    const optional: Role[] = ['scheduler', 'controllers', 'agent'];
+    const missing = optional.filter((r) => !this.program(r));
+    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${r === 'agent' ? 'nodes' : `a ${r}`}`);
+
+    const plan = this.plan(opts, previous, new Set(missing));
+    const state: ClusterState = {
+      version: 1, home: this.home, createdAt: previous?.createdAt ?? new Date().toISOString(), runtime: opts.runtime, nodes: opts.nodes, components: [],
+    };
+    const ports = new PortAllocator(opts.randomPorts);
+    for (const p of plan) for (const port of Object.values(p.fixed)) if (port) ports.reserve(port);
+    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs };
+
+    const save = (rec: ComponentRecord): void => {
+      state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
+      writeState(state);
+    };
+
+    const etcdRec = await this.startPlanned(plan.find((p) => p.role === 'etcd')!, ports, wiring, opts.timeoutMs, save);
+    wiring.etcdUrl = `http://${etcdRec.addresses['client']}`;
+    const apiRec = await this.startPlanned(plan.find((p) => p.role === 'apiserver')!, ports, wiring, opts.timeoutMs, save);
+    wiring.apiServer = apiRec.addresses['grpc']!;
+    writeConfig(this.env, { ...readConfig(this.env), server: apiRec.addresses['grpc']!, httpServer: apiRec.addresses['http']! });
+
+    const rest = plan.filter((p) => p.role !== 'etcd' && p.role !== 'apiserver');
+    const results = await Promise.allSettled(rest.map((p) => this.startPlanned(p, ports, wiring, opts.timeoutMs, save)));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (failures.length) throw new CliError(failures.join('; '));
+
+    await this.waitForNodes(state, opts.timeoutMs);
+    return true;
+  }
+
+  /** Components for a fresh start; a restarted cluster keeps the ports it had. */
+  private plan(opts: UpOptions, previous: ClusterState | undefined, skip: ReadonlySet<Role>): Planned[] {
+    const before = (name: string, port: string): number | undefined => {
+      const a = previous?.components.find((c) => c.name === name)?.addresses[port];
+      return a ? Number(a.split(':').pop()) : undefined;
+    };
+    const pick = (name: string, port: string, def: number): number | undefined => before(name, port) ?? def;
+    const plan: Planned[] = [
+      {
+        name: 'etcd', role: 'etcd', dataDir: join(this.home, 'etcd'),
+        preferred: { client: pick('etcd', 'client', DEFAULT_PORTS.etcdClient), peer: pick('etcd', 'peer', DEFAULT_PORTS.etcdPeer) },
+        fixed: { client: opts.ports.etcd, peer: opts.ports.etcdPeer },
+      },
+      {
+        name: 'apiserver', role: 'apiserver',
+        preferred: { grpc: pick('apiserver', 'grpc', DEFAULT_PORTS.apiGrpc), http: pick('apiserver', 'http', DEFAULT_PORTS.apiHttp) },
+        fixed: { grpc: opts.ports.api, http: opts.ports.http },
+      },
+    ];
+    if (!skip.has('scheduler')) plan.push({ name: 'scheduler', role: 'scheduler', preferred: { http: pick('scheduler', 'http', DEFAULT_PORTS.scheduler) }, fixed: {} });
+    if (!skip.has('controllers')) plan.push({ name: 'controllers', role: 'controllers', preferred: { http: pick('controllers', 'http', DEFAULT_PORTS.controllers) }, fixed: {} });
+    if (!skip.has('agent')) {
+      for (let i = 1; i <= opts.nodes; i++) {
+        const name = `node-${i}`;
+        plan.push({
+          name, role: 'agent', dataDir: join(this.home, 'nodes', name),
+          preferred: { grpc: pick(name, 'grpc', DEFAULT_PORTS.agentGrpc + i - 1), http: pick(name, 'http', DEFAULT_PORTS.agentHttp + i - 1) },
+          fixed: {},
+        });
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * Starts one planned component and waits until it answers. When it cannot bind its port
+   * (another cluster took it between our check and its bind) it is tried on fresh ports.
+   */
+  private async startPlanned(p: Planned, ports: PortAllocator, wiring: Wiring, timeoutMs: number, save: (r: ComponentRecord) => void): Promise<ComponentRecord> {
+    const program = this.program(p.role);
+    if (!program) throw new CliError(`${p.name}: program not found`);
+    if (p.dataDir) mkdirSync(p.dataDir, { recursive: true });
+    let lastError = '';
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const chosen: Record<string, number> = {};
+      for (const [portName, preferred] of Object.entries(p.preferred)) {
+        chosen[portName] = p.fixed[portName] ?? (await ports.pick(attempt === 1 ? preferred : undefined));
+      }
+      const { args, addresses } = componentArgs(p.role, p.name, chosen, p.dataDir, wiring);
+      const rec = this.launch(p.name, p.role, program, args, addresses, p.dataDir);
+      save(rec.record);
+      const outcome = await this.waitHealthy(rec.record, rec.started, timeoutMs);
+      if (outcome === 'ready') {
+        this.report.info(`started ${p.name.padEnd(11)} pid ${String(rec.record.pid).padEnd(7)} ${formatAddresses(rec.record.addresses)}`);
+        return rec.record;
+      }
+      await killProcess(rec.record.pid, rec.record.command, rec.record.args);
+      if (outcome === 'address in use' && Object.values(p.fixed).every((v) => v === undefined)) {
+        lastError = `${p.name}: address in use`;
+        continue;
+      }
+      throw new CliError(`${p.name} did not start: ${outcome} (log: ${rec.record.logFile})`);
+    }
+    throw new CliError(`${lastError}; gave up after 4 tries`);
+  }
+
+  private launch(name: string, role: Role, program: Program, args: string[], addresses: Record<string, string>, dataDir: string | undefined): { record: ComponentRecord; started: Started } {
+    const logFile = join(this.logsDir, `${name}.log`);
+    mkdirSync(this.logsDir, { recursive: true });
+    const fullArgs = [...program.prefix, ...args];
+    const started = spawnDetached(program.command, fullArgs, logFile, this.processEnv(), this.home);
+    const record: ComponentRecord = {
+      name, role, pid: started.pid, addresses, command: program.command, args: fullArgs, logFile,
+      ...(dataDir ? { dataDir } : {}), startedAt: new Date().toISOString(),
+    };
+    return { record, started };
+  }
+
+  /** Polls the health endpoint; notices an early exit or a bind failure in the log. */
+  private async waitHealthy(rec: ComponentRecord, started: Started, timeoutMs: number): Promise<'ready' | 'address in use' | string> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    started.child.once('exit', () => { exited = true; });
+    for (;;) {
+      if (await isHealthy(rec)) return 'ready';
+      const log = readLogSince(rec.logFile, started.logOffset);
+      if (isAddressInUse(log)) return 'address in use';
+      if (exited || started.child.exitCode !== null || started.child.signalCode !== null) {
+        const tail = logTail(rec.logFile, started.logOffset);
+        return `it exited${started.child.exitCode !== null ? ` with code ${started.child.exitCode}` : ''}${tail ? `: ${tail}` : ''}`;
+      }
+      if (Date.now() > deadline) {
+        const tail = logTail(rec.logFile, started.logOffset);
+        return `not healthy after ${Math.round(timeoutMs / 1000)}s${tail ? `: ${tail}` : ''}`;
+      }
+      await sleep(100);
+    }
+  }
+
+  private async waitForNodes(state: ClusterState, timeoutMs: number): Promise<void> {
+    const api = state.components.find((c) => c.role === 'apiserver');
+    const agents = state.components.filter((c) => c.role === 'agent');
+    if (!api || agents.length === 0) return;
+    const notReady = await waitForNodesReady(api.addresses['grpc']!, agents.map((a) => a.name), timeoutMs);
+    if (notReady.length) {
+      throw new CliError(`node(s) not Ready after ${Math.round(timeoutMs / 1000)}s: ${notReady.join(', ')} (logs: ${notReady.map((n) => join(this.logsDir, `${n}.log`)).join(', ')})`);
+    }
+    this.report.info(`nodes Ready: ${agents.map((a) => a.name).join(', ')}`);
+  }
+
+  /** Starts again, with the arguments they had, the components of a partly running cluster. */
+  private async restartDead(state: ClusterState, opts: UpOptions): Promise<void> {
+    for (const c of sortByRole(state.components)) {
+      if (LocalCluster.running(c)) continue;
+      await this.restart(state, c, opts.timeoutMs);
+    }
+    await this.waitForNodes(state, opts.timeoutMs);
+  }
+
+  /** Same command line as before; on a port clash, new ports for it alone. */
+  private async restart(state: ClusterState, c: ComponentRecord, timeoutMs: number): Promise<ComponentRecord> {
+    const save = (rec: ComponentRecord): void => {
+      state.components = state.components.map((x) => (x.name === rec.name ? rec : x));
+      writeState(state);
+    };
+    if (c.dataDir) mkdirSync(c.dataDir, { recursive: true });
+    mkdirSync(this.logsDir, { recursive: true });
+    const started = spawnDetached(c.command, c.args, c.logFile, this.processEnv(), this.home);
+    const rec: ComponentRecord = { ...c, pid: started.pid, startedAt: new Date().toISOString() };
+    save(rec);
+    const outcome = await this.waitHealthy(rec, started, timeoutMs);
+    if (outcome === 'ready') {
+      this.report.info(`started ${c.name.padEnd(11)} pid ${String(rec.pid).padEnd(7)} ${formatAddresses(rec.addresses)}`);
+      return rec;
+    }
+    await killProcess(rec.pid, rec.command, rec.args);
+    if (outcome !== 'address in use') throw new CliError(`${c.name} did not start: ${outcome} (log: ${c.logFile})`);
+    // Someone took its port meanwhile: rebuild its command line on fresh ports.
+    const program = this.program(c.role);
+    if (!program) throw new CliError(`${c.name}: program not found`);
+    const etcd = state.components.find((x) => x.role === 'etcd');
+    const api = state.components.find((x) => x.role === 'apiserver');
+    const wiring: Wiring = {
+      etcdUrl: `http://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
+      extraArgs: { [c.role]: extraArgsOf(c, program) },
+    };
+    const planned: Planned = { name: c.name, role: c.role, preferred: Object.fromEntries(Object.keys(c.addresses).map((k) => [k, undefined])), fixed: {}, ...(c.dataDir ? { dataDir: c.dataDir } : {}) };
+    const ports = new PortAllocator(true);
+    for (const x of state.components) for (const a of Object.values(x.addresses)) ports.reserve(Number(a.split(':').pop()));
+    const next = await this.startPlanned(planned, ports, wiring, timeoutMs, save);
+    if (c.role === 'apiserver') writeConfig(this.env, { ...readConfig(this.env), server: next.addresses['grpc']!, httpServer: next.addresses['http']! });
+    return next;
+  }
+
+  async down(purge: boolean): Promise<boolean> {
+    const state = this.state();
+    let stoppedAny = false;
+    if (state) {
+      const agents = state.components.filter((c) => c.role === 'agent');
+      await Promise.all(agents.map(async (c) => {
+        const how = await stopProcess(c.pid, c.command, c.args);
+        this.killContainers(c);
+        if (how !== 'not running') stoppedAny = true;
+        this.report.info(`${how === 'not running' ? 'was not running' : how.padEnd(15)} ${c.name}`);
+      }));
+      const others = sortByRole(state.components.filter((c) => c.role !== 'agent')).reverse();
+      for (const c of others) {
+        const how = await stopProcess(c.pid, c.command, c.args);
+        if (how !== 'not running') stoppedAny = true;
+        this.report.info(`${how === 'not running' ? 'was not running' : how.padEnd(15)} ${c.name}`);
+      }
+    }
+    if (purge) this.purge(state);
+    return stoppedAny;
+  }
+
+  /** Runs `tugboat-agent kill-containers` for an agent's data dir: no container outlives its node. */
+  private killContainers(c: ComponentRecord): void {
+    if (!c.dataDir || !existsSync(c.dataDir)) return;
+    const agent = findComponent('tugboat-agent', this.env);
+    if (!agent) return;
+    const res = runToCompletion(agent.command, [...agent.prefix, 'kill-containers', '--data-dir', c.dataDir], this.processEnv());
+    if (!res.ok) this.report.warn(`${c.name}: kill-containers failed: ${res.output.split('\n').pop() ?? ''}`);
+  }
+
+  private purge(state: ClusterState | undefined): void {
+    for (const p of [join(this.home, 'etcd'), join(this.home, 'nodes'), this.logsDir, join(this.home, 'cluster.json')]) {
+      rmSync(p, { recursive: true, force: true });
+    }
+    // The config pointed at this cluster: it is gone, so is the pointer.
+    const api = state?.components.find((c) => c.role === 'apiserver');
+    const config = readConfig(this.env);
+    if (!config.server || (api && config.server === api.addresses['grpc'])) rmSync(configPath(this.env), { force: true });
+    try {
+      if (existsSync(this.home) && readdirSync(this.home).length === 0) rmdirSync(this.home);
+    } catch { /* not empty after all: keep it */ }
+    this.report.info(`deleted the cluster's data in ${this.home}`);
+  }
+
+  private agentRecord(name: string): { state: ClusterState; rec: ComponentRecord } {
+    const state = this.state();
+    if (!state) throw new CliError(`no local cluster in ${this.home} (start one with: tctl cluster up --nodes N)`);
+    const rec = state.components.find((c) => c.name === name && c.role === 'agent');
+    if (!rec) {
+      const nodes = state.components.filter((c) => c.role === 'agent').map((c) => c.name);
+      throw new CliError(`no node named "${name}" in this cluster${nodes.length ? ` (nodes: ${nodes.join(', ')})` : ' (it has no nodes)'}`);
+    }
+    return { state, rec };
+  }
+
+  /** A machine crash: SIGKILL the agent, then every container it ran. */
+  async stopNode(name: string): Promise<void> {
+    const { rec } = this.agentRecord(name);
+    const killed = await killProcess(rec.pid, rec.command, rec.args);
+    this.killContainers(rec);
+    this.report.info(killed ? `${name} stopped: agent (pid ${rec.pid}) and its containers killed` : `${name} was not running; its containers are killed`);
+  }
+
+  async startNode(name: string, timeoutMs: number): Promise<boolean> {
+    const { state, rec } = this.agentRecord(name);
+    if (LocalCluster.running(rec)) return false;
+    await this.restart(state, rec, timeoutMs);
+    const api = state.components.find((c) => c.role === 'apiserver');
+    if (api && LocalCluster.running(api)) {
+      const notReady = await waitForNodesReady(api.addresses['grpc']!, [name], timeoutMs);
+      if (notReady.length) throw new CliError(`${name} started but is not Ready after ${Math.round(timeoutMs / 1000)}s (log: ${rec.logFile})`);
+      this.report.info(`${name} is Ready`);
+    }
+    return true;
+  }
+}
+
+/** The extra arguments a component was started with, after the ones tctl always passes. */
+function extraArgsOf(c: ComponentRecord, program: Program): string[] {
+  if (c.role === 'etcd') return [];
+  const own = c.args.slice(program.prefix.length);
+  // Everything tctl passes is a "--flag value" pair; extras were appended after them.
+  const known = new Set(['--etcd-servers', '--listen', '--http-listen', '--server', '--node-name', '--runtime', '--data-dir']);
+  const out: string[] = [];
+  for (let i = 0; i < own.length; i++) {
+    if (known.has(own[i]!)) { i++; continue; }
+    out.push(own[i]!);
+  }
+  return out;
+}
+
+export function formatAddresses(addresses: Record<string, string>): string {
+  return Object.entries(addresses).map(([k, v]) => `${k} ${v}`).join('  ');
+}

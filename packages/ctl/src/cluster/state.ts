@@ -1,0 +1,59 @@
+// The local cluster's state file, $TUGBOAT_HOME/cluster.json: every component tctl started,
+// with its pid, addresses and the exact command to start it again (`cluster start-node`,
+// `cluster up` after a crash). Written atomically after every change.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../config.js';
+
+export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'agent';
+
+export interface ComponentRecord {
+  name: string;
+  role: Role;
+  pid: number;
+  /** Named listen addresses: etcd {client, peer}, apiserver {grpc, http}, agents {grpc, http}, … */
+  addresses: Record<string, string>;
+  /** The executable and its arguments, exactly as started. */
+  command: string;
+  args: string[];
+  logFile: string;
+  dataDir?: string;
+  startedAt: string;
+}
+
+export interface ClusterState {
+  version: 1;
+  home: string;
+  createdAt: string;
+  runtime: string;
+  nodes: number;
+  components: ComponentRecord[];
+}
+
+export function statePath(home: string): string {
+  return join(home, 'cluster.json');
+}
+
+export function readState(home: string): ClusterState | undefined {
+  const path = statePath(home);
+  if (!existsSync(path)) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(path, 'utf8')) as ClusterState;
+    if (!Array.isArray(s.components)) return undefined;
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: ClusterState): void {
+  writeJsonAtomic(statePath(state.home), state);
+}
+
+/** Start order; stop in reverse. Agents go last so the API is there when they register. */
+export const ROLE_ORDER: readonly Role[] = ['etcd', 'apiserver', 'scheduler', 'controllers', 'agent'];
+
+export function sortByRole(components: readonly ComponentRecord[]): ComponentRecord[] {
+  const nodeNumber = (c: ComponentRecord): number => Number(/(\d+)$/.exec(c.name)?.[1] ?? 0);
+  return [...components].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) || nodeNumber(a) - nodeNumber(b));
+}

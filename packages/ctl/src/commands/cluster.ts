@@ -1,0 +1,182 @@
+// `tctl cluster up|down|status|stop-node|start-node|logs`: the local cluster (see
+// cluster/launcher.ts). State lives in $TUGBOAT_HOME (default ~/.tugboat).
+import { existsSync, readFileSync } from 'node:fs';
+import { parseDuration } from '../args.js';
+import { defineCommand, defineGroup } from '../command.js';
+import { tugboatHome } from '../config.js';
+import type { Context } from '../context.js';
+import { CliError, UsageError } from '../errors.js';
+import { LocalCluster, formatAddresses, type Runtime } from '../cluster/launcher.js';
+import { parseOutput, toJson } from '../printers/output.js';
+import { renderTable } from '../printers/table.js';
+import type { Role } from '../cluster/state.js';
+
+function cluster(ctx: Context): LocalCluster {
+  return new LocalCluster(tugboatHome(ctx.env), ctx.env, {
+    info: (line) => ctx.out(`${line}\n`),
+    warn: (line) => ctx.err(`Warning: ${line}\n`),
+  });
+}
+
+const RUNTIMES: readonly Runtime[] = ['process', 'fake', 'oci'];
+
+function statusTable(c: LocalCluster): string {
+  const rows = c.status().map((s) => [s.name, s.state, s.state === 'running' ? String(s.pid) : '-', formatAddresses(s.addresses)]);
+  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n`;
+}
+
+const port = (v: number | undefined, flag: string): number | undefined => {
+  if (v !== undefined && (v < 1 || v > 65535)) throw new UsageError(`--${flag} must be a port number (1-65535)`);
+  return v;
+};
+
+const up = defineCommand({
+  name: 'up',
+  summary: 'Start a local cluster: etcd, the API server, scheduler, controllers and N nodes',
+  usage: 'tctl cluster up [--nodes N] [--runtime process|fake|oci]',
+  details: 'Components run in the background; their state and logs are in $TUGBOAT_HOME (default ~/.tugboat).\nDefault ports: etcd 2379, API server 6443 (gRPC) and 6480 (HTTP); a free port is used when one is taken.',
+  flags: {
+    nodes: { type: 'int', value: 'N', default: 1, description: 'number of nodes (agents node-1 … node-N)' },
+    runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers' },
+    timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for each component to be ready' },
+    'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
+    'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
+    'etcd-peer-port': { type: 'int', hidden: true, description: 'etcd peer port' },
+    'api-port': { type: 'int', hidden: true, description: 'API server gRPC port' },
+    'http-port': { type: 'int', hidden: true, description: 'API server HTTP port' },
+    'apiserver-arg': { type: 'strings', hidden: true, description: 'extra argument for the API server' },
+    'scheduler-arg': { type: 'strings', hidden: true, description: 'extra argument for the scheduler' },
+    'controllers-arg': { type: 'strings', hidden: true, description: 'extra argument for the controller manager' },
+    'agent-arg': { type: 'strings', hidden: true, description: 'extra argument for every agent' },
+    'node-monitor-grace-period': { type: 'string', value: 'DURATION', description: 'how long a node may miss heartbeats before it is NotReady (controllers)' },
+  },
+  async run(ctx, { flags, positionals }) {
+    if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+    if (flags.nodes < 0) throw new UsageError('--nodes must be 0 or more');
+    const runtime = flags.runtime as Runtime;
+    if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
+    const controllersArgs = [...flags['controllers-arg']];
+    if (flags['node-monitor-grace-period']) controllersArgs.push('--node-monitor-grace-period', flags['node-monitor-grace-period']);
+    const c = cluster(ctx);
+    ctx.out(`Starting a local Tugboat cluster in ${c.home}\n`);
+    const extraArgs: Partial<Record<Role, string[]>> = {
+      apiserver: flags['apiserver-arg'], scheduler: flags['scheduler-arg'], controllers: controllersArgs, agent: flags['agent-arg'],
+    };
+    const started = await c.up({
+      nodes: flags.nodes,
+      runtime,
+      randomPorts: flags['random-ports'],
+      ports: {
+        etcd: port(flags['etcd-port'], 'etcd-port'), etcdPeer: port(flags['etcd-peer-port'], 'etcd-peer-port'),
+        api: port(flags['api-port'], 'api-port'), http: port(flags['http-port'], 'http-port'),
+      },
+      extraArgs,
+      timeoutMs: parseDuration(flags.timeout),
+    });
+    const state = c.state();
+    const api = state?.components.find((x) => x.role === 'apiserver');
+    const etcd = state?.components.find((x) => x.role === 'etcd');
+    if (!started) ctx.out(`The cluster is already up.\n`);
+    ctx.out(`\n${statusTable(c)}\n`);
+    if (started && state && state.nodes !== flags.nodes && state.components.some((x) => x.role === 'agent')) {
+      ctx.out(`(It has ${state.nodes} node(s); to change that: tctl cluster down, then tctl cluster up --nodes ${flags.nodes}.)\n\n`);
+    }
+    ctx.out([
+      `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} (saved in ${c.home}/config.json). Try:`,
+      '  tctl apply -f manifests/demo.yaml',
+      '  tctl get pods -A',
+      '  tctl cluster status',
+      '  tctl cluster down            (--purge also deletes the data)',
+      `Logs: ${c.logsDir}/<name>.log    etcd: etcdctl --endpoints http://${etcd?.addresses['client'] ?? '?'} get --prefix /registry/ --keys-only`,
+      '',
+    ].join('\n'));
+    return 0;
+  },
+});
+
+const status = defineCommand({
+  name: 'status',
+  summary: 'List the local cluster\'s components: state, pid, addresses',
+  usage: 'tctl cluster status [-o json]',
+  flags: { output: { type: 'string', short: 'o', value: 'FORMAT', description: 'json' } },
+  async run(ctx, { flags }) {
+    const output = parseOutput(flags.output, ['json', 'wide']);
+    const c = cluster(ctx);
+    const components = c.status();
+    if (output.kind === 'json') {
+      ctx.out(toJson({ home: c.home, components: components.map((s) => ({ name: s.name, role: s.role, pid: s.pid, state: s.state, addresses: s.addresses, logFile: s.logFile })) }));
+      return 0;
+    }
+    if (components.length === 0) {
+      ctx.err(`No local cluster in ${c.home} (start one with: tctl cluster up)\n`);
+      return 0;
+    }
+    ctx.out(statusTable(c));
+    return 0;
+  },
+});
+
+const down = defineCommand({
+  name: 'down',
+  summary: 'Stop the local cluster (--purge also deletes its data)',
+  usage: 'tctl cluster down [--purge]',
+  flags: { purge: { type: 'boolean', description: 'delete etcd\'s data, the nodes\' data and the logs too' } },
+  async run(ctx, { flags }) {
+    const c = cluster(ctx);
+    const state = c.state();
+    if (!state) {
+      ctx.out(`No local cluster in ${c.home}.\n`);
+      if (flags.purge) await c.down(true);
+      return 0;
+    }
+    const stopped = await c.down(flags.purge);
+    ctx.out(stopped ? (flags.purge ? 'The cluster is stopped and its data deleted.\n' : `The cluster is stopped; its data stays in ${c.home} (tctl cluster up starts it again).\n`) : 'The cluster was not running.\n');
+    return 0;
+  },
+});
+
+const stopNode = defineCommand({
+  name: 'stop-node',
+  summary: 'Crash a node: SIGKILL its agent and every container it runs',
+  usage: 'tctl cluster stop-node NAME',
+  flags: {},
+  async run(ctx, { positionals }) {
+    if (positionals.length !== 1) throw new UsageError('usage: tctl cluster stop-node NAME');
+    await cluster(ctx).stopNode(positionals[0]!);
+    return 0;
+  },
+});
+
+const startNode = defineCommand({
+  name: 'start-node',
+  summary: 'Start a stopped node\'s agent again, with the same arguments',
+  usage: 'tctl cluster start-node NAME',
+  flags: { timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for the node to be Ready' } },
+  async run(ctx, { flags, positionals }) {
+    if (positionals.length !== 1) throw new UsageError('usage: tctl cluster start-node NAME');
+    const name = positionals[0]!;
+    const started = await cluster(ctx).startNode(name, parseDuration(flags.timeout));
+    if (!started) ctx.out(`${name} is already running.\n`);
+    return 0;
+  },
+});
+
+const logs = defineCommand({
+  name: 'logs',
+  summary: 'Print a component\'s log (etcd, apiserver, scheduler, controllers, node-N)',
+  usage: 'tctl cluster logs NAME [--tail N]',
+  flags: { tail: { type: 'int', value: 'N', description: 'only the last N lines' } },
+  async run(ctx, { flags, positionals }) {
+    if (positionals.length !== 1) throw new UsageError('usage: tctl cluster logs NAME');
+    const c = cluster(ctx);
+    const rec = c.state()?.components.find((x) => x.name === positionals[0]);
+    if (!rec) throw new CliError(`no component named "${positionals[0]}" in ${c.home}`);
+    if (!existsSync(rec.logFile)) return 0;
+    let text = readFileSync(rec.logFile, 'utf8');
+    if (flags.tail !== undefined) text = `${text.trimEnd().split('\n').slice(-flags.tail).join('\n')}\n`;
+    ctx.out(text);
+    return 0;
+  },
+});
+
+export const clusterCommand = defineGroup('cluster', 'Run a local Tugboat cluster on this machine', [up, status, down, stopNode, startNode, logs]);

@@ -1,0 +1,74 @@
+// A pod's READY, STATUS and RESTARTS columns, computed as kubectl's printPod does: the
+// status is the most telling reason among phase, init containers and containers
+// (CrashLoopBackOff, Completed, ExitCode:1, Terminating, …).
+import type { Pod, ContainerStatus } from '@tugboat/api';
+import { age } from './age.js';
+
+export interface PodSummary {
+  ready: string;
+  status: string;
+  restarts: string;
+  restartCount: number;
+}
+
+export function podSummary(pod: Pod, now: number): PodSummary {
+  const spec = pod.spec ?? { containers: [] };
+  const status = pod.status ?? {};
+  const totalContainers = spec.containers?.length ?? 0;
+  let readyContainers = 0;
+  let restarts = 0;
+  let lastRestart = 0;
+  let reason: string = status.reason || status.phase || 'Pending';
+
+  let initializing = false;
+  const initStatuses = status.initContainerStatuses ?? [];
+  for (let i = 0; i < initStatuses.length; i++) {
+    const c = initStatuses[i]!;
+    restarts += c.restartCount ?? 0;
+    const term = c.state?.terminated;
+    const waiting = c.state?.waiting;
+    if (term && term.exitCode === 0) continue;
+    if (term) {
+      reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
+    } else if (waiting?.reason && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${waiting.reason}`;
+    } else {
+      reason = `Init:${i}/${spec.initContainers?.length ?? initStatuses.length}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  const initialized = (status.conditions ?? []).some((c) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initialized) {
+    restarts = 0;
+    let hasRunning = false;
+    const statuses: ContainerStatus[] = status.containerStatuses ?? [];
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i]!;
+      restarts += c.restartCount ?? 0;
+      const finished = c.lastState?.terminated?.finishedAt;
+      if (finished) lastRestart = Math.max(lastRestart, Date.parse(finished) || 0);
+      const waiting = c.state?.waiting;
+      const term = c.state?.terminated;
+      if (waiting?.reason) reason = waiting.reason;
+      else if (term?.reason) reason = term.reason;
+      else if (term) reason = term.signal ? `Signal:${term.signal}` : `ExitCode:${term.exitCode}`;
+      else if (c.ready && c.state?.running) {
+        hasRunning = true;
+        readyContainers++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+
+  const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
+  if (pod.metadata?.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata?.deletionTimestamp && !terminal) reason = 'Terminating';
+
+  let restartsText = String(restarts);
+  if (restarts !== 0 && lastRestart > 0) restartsText = `${restarts} (${age(new Date(lastRestart).toISOString(), now)} ago)`;
+  return { ready: `${readyContainers}/${totalContainers}`, status: reason, restarts: restartsText, restartCount: restarts };
+}
