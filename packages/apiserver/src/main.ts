@@ -1,0 +1,41 @@
+// tugboat-apiserver: parse flags, serve, print one line when serving, stop cleanly on
+// SIGTERM/SIGINT. A bad flag exits 2; a port that cannot be bound exits 1; both one line.
+import { parseFlags, USAGE } from './flags.js';
+import { ListenError, startApiServer } from './server.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseFlags(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`tugboat-apiserver: ${e instanceof Error ? e.message : String(e)} (see --help)\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let server;
+  try {
+    server = await startApiServer(parsed.options);
+  } catch (e) {
+    const msg = e instanceof ListenError || e instanceof Error ? e.message : String(e);
+    process.stderr.write(`tugboat-apiserver: ${msg}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`tugboat-apiserver serving gRPC on ${server.address}, HTTP on ${server.httpAddress}, etcd ${parsed.options.etcdServers.join(',')}\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`tugboat-apiserver: ${signal}: shutting down\n`);
+    // A stuck shutdown must not keep the process alive forever.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    server.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

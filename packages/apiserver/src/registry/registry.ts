@@ -1,0 +1,536 @@
+// The registry: every Objects operation on top of Storage. It owns the rules Kubernetes'
+// generic registry owns — server-set metadata (uid, creationTimestamp, generation,
+// resourceVersion), optimistic concurrency, namespaces, graceful deletion and finalizers,
+// binding — and calls admission for validation and defaulting. It never talks to etcd.
+import { nanoid } from 'nanoid';
+import {
+  ApiError, BUILTIN_NAMESPACES, admitObject, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector, resourceInfo,
+  KINDS, type FieldError, type KindInfo, type KubeObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
+} from '@tugboat/api';
+import { computeApply } from '../apply/apply.js';
+import type { KeyValue, Storage } from '../storage/storage.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
+import { planDeletion, readyToRemove } from './deletion.js';
+import { checkKeySegment, objectStorageKey, qualifiedResource, resourcePrefix } from './keys.js';
+import { decodeObject, encodeObject, isPlainObject, jsonEqual, rfc3339, sameStoredObject, specPart } from './object-meta.js';
+
+/** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
+const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment']);
+
+const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+/** How often a write that lost a race against an unrelated change is retried. */
+const RETRIES = 5;
+
+export interface WriteOptions {
+  readonly dryRun?: boolean;
+}
+
+export interface WriteResult {
+  readonly object: KubeObject;
+  readonly warnings: readonly string[];
+}
+
+export interface ListRequest {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+}
+
+export interface ListResult {
+  readonly items: readonly KubeObject[];
+  readonly resourceVersion: string;
+  readonly continue: string;
+  readonly remainingItemCount: number;
+}
+
+export interface DeleteRequest {
+  readonly gracePeriodSeconds?: number;
+  readonly preconditionUid?: string;
+  readonly preconditionResourceVersion?: string;
+  readonly propagationPolicy?: string;
+  readonly dryRun?: boolean;
+}
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export interface RegistryOptions {
+  /** The clock; injected so tests of time-dependent rules need not sleep. */
+  readonly now?: () => Date;
+}
+
+/** Kubernetes' message for a stale write. */
+export function conflictError(info: KindInfo, name: string): ApiError {
+  return new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(info)} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+}
+
+function notFound(info: KindInfo, name: string): ApiError {
+  return ApiError.notFound(qualifiedResource(info), name);
+}
+
+/** JSON text from a request → an object (BadRequest when it is not one). */
+export function parseObjectJson(text: string): KubeObject {
+  if (text.length > MAX_REQUEST_BYTES) throw new ApiError('RequestEntityTooLarge', `request is too large: ${text.length} bytes (limit ${MAX_REQUEST_BYTES})`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ApiError('BadRequest', `the object is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isPlainObject(parsed)) throw new ApiError('BadRequest', 'the object must be a JSON object');
+  if (parsed.metadata !== undefined && !isPlainObject(parsed.metadata)) throw new ApiError('BadRequest', 'metadata must be an object');
+  return parsed as KubeObject;
+}
+
+/** k8s' generateName alphabet: no vowels (no words), no 0/1/3 (look like letters). */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_ALPHABET[Math.floor(Math.random() * NAME_ALPHABET.length)];
+  return s;
+}
+
+function podConditionScheduled(now: Date): PodCondition {
+  return { type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(now) };
+}
+
+export class Registry {
+  private readonly now: () => Date;
+
+  constructor(readonly storage: Storage, options: RegistryOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  // ---- lookups -------------------------------------------------------------------------
+
+  resolve(resource: string): KindInfo {
+    const info = resourceInfo(resource);
+    if (!info) throw new ApiError('BadRequest', `the server doesn't have a resource type "${resource}"`);
+    return info;
+  }
+
+  /** The kind of a request's object; an unknown or missing kind is an Invalid error at "kind". */
+  private kindOf(obj: KubeObject): KindInfo {
+    const kind = typeof obj.kind === 'string' ? obj.kind : '';
+    const info = kind ? kindInfo(kind) : undefined;
+    if (info) return info;
+    const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
+    const err: FieldError = kind
+      ? { path: 'kind', type: 'NotSupported', value: kind, detail: `supported kinds: ${KINDS.map((k) => k.kind).join(', ')}` }
+      : { path: 'kind', type: 'Required' };
+    throw ApiError.invalid(kind || 'object', name, [err]);
+  }
+
+  /** Namespace defaulting: "default" for namespaced kinds, none for cluster-scoped ones. */
+  private scope(info: KindInfo, obj: KubeObject): KubeObject {
+    const metadata: ObjectMeta = { ...(obj.metadata ?? {}) };
+    if (info.namespaced) metadata.namespace = metadata.namespace || 'default';
+    else delete metadata.namespace;
+    return { ...obj, metadata };
+  }
+
+  private namespaceOf(info: KindInfo, namespace: string | undefined): string {
+    if (!info.namespaced) return '';
+    const ns = namespace || 'default';
+    checkKeySegment('namespace', ns);
+    return ns;
+  }
+
+  private async read(info: KindInfo, namespace: string, name: string): Promise<{ object: KubeObject; kv: KeyValue } | undefined> {
+    checkKeySegment('name', name);
+    const kv = await this.storage.get(objectStorageKey(info, namespace, name));
+    return kv ? { object: decodeObject(kv.value, kv.modRevision), kv } : undefined;
+  }
+
+  async get(resource: string, namespace: string, name: string): Promise<KubeObject> {
+    const info = this.resolve(resource);
+    const found = await this.read(info, this.namespaceOf(info, namespace), name);
+    if (!found) throw notFound(info, name);
+    return found.object;
+  }
+
+  /** Throws unless the namespace exists and is not being deleted (the rule for creates). */
+  private async checkNamespaceAcceptsCreates(namespace: string): Promise<void> {
+    const nsInfo = kindInfo('Namespace')!;
+    const found = await this.read(nsInfo, '', namespace);
+    if (!found) throw ApiError.notFound('namespaces', namespace);
+    const phase = (found.object.status as { phase?: string } | undefined)?.phase;
+    if (found.object.metadata?.deletionTimestamp || phase === 'Terminating') {
+      throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  // ---- create --------------------------------------------------------------------------
+
+  async create(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
+    const info = this.kindOf(input);
+    let obj = this.scope(info, input);
+    const generateName = obj.metadata?.generateName;
+    const named = !!obj.metadata?.name;
+    for (let attempt = 0; ; attempt++) {
+      if (!named && generateName) obj = { ...obj, metadata: { ...obj.metadata, name: `${generateName}${randomSuffix()}` } };
+      try {
+        return await this.createOnce(info, obj, opts);
+      } catch (e) {
+        // A generated name that happens to exist: draw another, as the name was ours to pick.
+        if (!named && generateName && e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < 3) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async createOnce(info: KindInfo, input: KubeObject, opts: WriteOptions): Promise<WriteResult> {
+    const admitted = admitObject(input);
+    const name = input.metadata?.name ?? '';
+    if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    const obj = this.prepareForCreate(info, this.scope(info, admitted.object));
+    const meta = obj.metadata!;
+    checkKeySegment('name', meta.name ?? '');
+    if (info.namespaced) {
+      checkKeySegment('namespace', meta.namespace!);
+      await this.checkNamespaceAcceptsCreates(meta.namespace!);
+    }
+    if (opts.dryRun) return { object: obj, warnings: admitted.warnings };
+    const res = await this.storage.create(objectStorageKey(info, meta.namespace ?? '', meta.name!), encodeObject(obj));
+    if (!res.ok) throw new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
+    return { object: { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
+  }
+
+  /** Server-set metadata and the status a new object starts with (Kubernetes' PrepareForCreate). */
+  private prepareForCreate(info: KindInfo, obj: KubeObject): KubeObject {
+    const {
+      resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, uid: _uid,
+      creationTimestamp: _ct, generation: _g, ...metadata
+    } = obj.metadata ?? {};
+    void _rv; void _dt; void _dg; void _uid; void _ct; void _g;
+    const out: KubeObject = {
+      ...obj,
+      metadata: { ...metadata, uid: nanoid(), creationTimestamp: rfc3339(this.now()), generation: 1 },
+    };
+    switch (info.kind) {
+      case 'Pod': {
+        const qosClass = (obj.status as { qosClass?: string } | undefined)?.qosClass;
+        out.status = { phase: 'Pending', ...(qosClass ? { qosClass } : {}) };
+        break;
+      }
+      case 'Namespace':
+        out.status = { phase: 'Active' };
+        break;
+      case 'ReplicaSet':
+      case 'Deployment':
+        out.status = {};
+        break;
+      default:
+        // Nodes arrive with their status (the agent registers capacity and addresses at once).
+        break;
+    }
+    return out;
+  }
+
+  // ---- update --------------------------------------------------------------------------
+
+  /** The object named by a write request, scoped, and the key it lives at. */
+  private target(input: KubeObject): { info: KindInfo; obj: KubeObject; namespace: string; name: string } {
+    const info = this.kindOf(input);
+    const obj = this.scope(info, input);
+    const name = obj.metadata?.name ?? '';
+    if (!name) throw ApiError.invalid(info.kind, '', [{ path: 'metadata.name', type: 'Required' }]);
+    checkKeySegment('name', name);
+    const namespace = obj.metadata?.namespace ?? '';
+    if (info.namespaced) checkKeySegment('namespace', namespace);
+    return { info, obj, namespace, name };
+  }
+
+  async update(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { info, obj, namespace, name } = this.target(input);
+    const rv = obj.metadata?.resourceVersion;
+    if (!rv) throw ApiError.invalid(info.kind, name, [{ path: 'metadata.resourceVersion', type: 'Required', detail: 'must be specified for an update' }]);
+    const found = await this.read(info, namespace, name);
+    if (!found) throw notFound(info, name);
+    if (found.object.metadata?.resourceVersion !== rv) throw conflictError(info, name);
+    const uid = obj.metadata?.uid;
+    if (uid && uid !== found.object.metadata?.uid) {
+      throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${found.object.metadata?.uid ?? ''}`);
+    }
+    const res = await this.updateFrom(info, found, obj, opts);
+    return { object: res.object, warnings: res.warnings };
+  }
+
+  /**
+   * Writes `input` over the stored object: server-owned metadata and (for status kinds) the
+   * status come from what is stored; admission validates the change; no write when nothing
+   * changed; removal when the last finalizer of a deleted object went away.
+   */
+  private async updateFrom(
+    info: KindInfo,
+    current: { object: KubeObject; kv: KeyValue },
+    input: KubeObject,
+    opts: WriteOptions,
+  ): Promise<WriteResult & { changed: boolean }> {
+    const cur = current.object;
+    const curMeta = cur.metadata ?? {};
+    const name = curMeta.name ?? '';
+    const candidate: KubeObject = { ...input, metadata: this.serverMetadata(input.metadata ?? {}, curMeta) };
+    if (STATUS_KINDS.has(info.kind)) {
+      if (cur.status === undefined) delete candidate.status;
+      else candidate.status = cur.status;
+    }
+    if (curMeta.deletionTimestamp) {
+      const added = (candidate.metadata?.finalizers ?? []).filter((f) => !(curMeta.finalizers ?? []).includes(f));
+      if (added.length) {
+        throw ApiError.invalid(info.kind, name, [{ path: 'metadata.finalizers', type: 'Forbidden', detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+      }
+    }
+    const admitted = admitObject(candidate, cur);
+    if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    let next: KubeObject = { ...admitted.object, metadata: this.serverMetadata(admitted.object.metadata ?? {}, curMeta) };
+    if (!jsonEqual(specPart(next), specPart(cur))) next = { ...next, metadata: { ...next.metadata, generation: (curMeta.generation ?? 1) + 1 } };
+    if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings, changed: false };
+    return { ...(await this.write(info, current, next, opts)), warnings: admitted.warnings, changed: true };
+  }
+
+  /** Metadata of an update: the caller's labels, annotations, finalizers, owners; the rest as stored. */
+  private serverMetadata(requested: ObjectMeta, stored: ObjectMeta): ObjectMeta {
+    const {
+      resourceVersion: _rv, namespace: _ns, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, generateName: _gn, ...meta
+    } = requested;
+    void _rv; void _ns; void _dt; void _dg; void _gn;
+    return {
+      ...meta,
+      name: stored.name,
+      ...(stored.namespace !== undefined ? { namespace: stored.namespace } : {}),
+      ...(stored.generateName !== undefined ? { generateName: stored.generateName } : {}),
+      uid: stored.uid,
+      creationTimestamp: stored.creationTimestamp,
+      generation: stored.generation,
+      ...(stored.deletionTimestamp !== undefined ? { deletionTimestamp: stored.deletionTimestamp } : {}),
+      ...(stored.deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds: stored.deletionGracePeriodSeconds } : {}),
+    };
+  }
+
+  /** The CAS write of `next` over `current` (or its removal when it is ready to go). */
+  private async write(info: KindInfo, current: { object: KubeObject; kv: KeyValue }, next: KubeObject, opts: WriteOptions): Promise<{ object: KubeObject }> {
+    const name = current.object.metadata?.name ?? '';
+    if (opts.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: current.object.metadata?.resourceVersion } } };
+    if (readyToRemove(next)) {
+      const res = await this.storage.delete(current.kv.key, current.kv.modRevision);
+      if (!res.ok) throw conflictError(info, name);
+      return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
+    }
+    const res = await this.storage.update(current.kv.key, encodeObject(next), current.kv.modRevision);
+    if (!res.ok) throw conflictError(info, name);
+    return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
+  }
+
+  async updateStatus(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { info, obj, namespace, name } = this.target(input);
+    if (!STATUS_KINDS.has(info.kind)) throw new ApiError('BadRequest', `${qualifiedResource(info)} have no status to update`);
+    const rv = obj.metadata?.resourceVersion;
+    if (!rv) throw ApiError.invalid(info.kind, name, [{ path: 'metadata.resourceVersion', type: 'Required', detail: 'must be specified for an update' }]);
+    const found = await this.read(info, namespace, name);
+    if (!found) throw notFound(info, name);
+    if (found.object.metadata?.resourceVersion !== rv) throw conflictError(info, name);
+    const cur = found.object;
+    // Only status changes; metadata and spec stay as stored.
+    const candidate: KubeObject = { ...cur };
+    if (obj.status === undefined) delete candidate.status;
+    else candidate.status = obj.status;
+    const admitted = admitStatus(candidate, cur);
+    if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    const next: KubeObject = { ...cur, metadata: cur.metadata };
+    if (admitted.object.status === undefined) delete next.status;
+    else next.status = admitted.object.status;
+    if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings };
+    const res = await this.write(info, found, next, opts);
+    return { object: res.object, warnings: admitted.warnings };
+  }
+
+  // ---- delete --------------------------------------------------------------------------
+
+  async delete(resource: string, namespaceIn: string, name: string, req: DeleteRequest = {}): Promise<KubeObject> {
+    const info = this.resolve(resource);
+    const namespace = this.namespaceOf(info, namespaceIn);
+    const policy = parsePropagationPolicy(req.propagationPolicy);
+    if (req.gracePeriodSeconds !== undefined && (!Number.isInteger(req.gracePeriodSeconds) || req.gracePeriodSeconds < 0)) {
+      throw new ApiError('BadRequest', `gracePeriodSeconds must be a non-negative integer, got ${req.gracePeriodSeconds}`);
+    }
+    if (info.kind === 'Namespace' && BUILTIN_UNDELETABLE.has(name)) {
+      throw new ApiError('Forbidden', `namespace ${name} is forbidden: this namespace may not be deleted`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const found = await this.read(info, namespace, name);
+      if (!found) throw notFound(info, name);
+      const meta = found.object.metadata ?? {};
+      if (req.preconditionUid && req.preconditionUid !== meta.uid) {
+        throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${req.preconditionUid}, UID in object meta: ${meta.uid ?? ''}`);
+      }
+      if (req.preconditionResourceVersion && req.preconditionResourceVersion !== meta.resourceVersion) {
+        throw new ApiError('Conflict', `Precondition failed: ResourceVersion in precondition: ${req.preconditionResourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
+      }
+      const plan = planDeletion(found.object, { ...(req.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: req.gracePeriodSeconds } : {}), ...(policy ? { propagationPolicy: policy } : {}) }, this.now());
+      if (plan.action === 'unchanged') return found.object;
+      if (req.dryRun) return plan.action === 'mark' ? plan.object : found.object;
+      const res = plan.action === 'remove'
+        ? await this.storage.delete(found.kv.key, found.kv.modRevision)
+        : await this.storage.update(found.kv.key, encodeObject(plan.object), found.kv.modRevision);
+      if (res.ok) {
+        const obj = plan.action === 'mark' ? plan.object : found.object;
+        return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } };
+      }
+      // Someone changed it meanwhile: a delete is not a compare-and-swap for its caller
+      // (unless it gave a resourceVersion precondition), so read again and redo.
+      if (req.preconditionResourceVersion || attempt >= RETRIES) throw conflictError(info, name);
+    }
+  }
+
+  /**
+   * The namespace controller's last step: removes a Terminating namespace (once it is empty,
+   * which the caller checked, and has no finalizers left). A race with a write is left for
+   * the next pass.
+   */
+  async removeTerminatingNamespace(name: string): Promise<boolean> {
+    const info = kindInfo('Namespace')!;
+    const found = await this.read(info, '', name);
+    if (!found) return true;
+    const meta = found.object.metadata ?? {};
+    if (!meta.deletionTimestamp || (meta.finalizers ?? []).length > 0) return false;
+    const res = await this.storage.delete(found.kv.key, found.kv.modRevision);
+    return res.ok;
+  }
+
+  // ---- list ----------------------------------------------------------------------------
+
+  async list(resource: string, req: ListRequest = {}): Promise<ListResult> {
+    const info = this.resolve(resource);
+    if (info.namespaced && req.namespace) checkKeySegment('namespace', req.namespace);
+    const labels = parseLabelSelector(req.labelSelector ?? '');
+    const fields = parseFieldSelector(req.fieldSelector ?? '', info.kind);
+    const filtered = !labels.isEmpty() || !fields.isEmpty();
+    const prefix = resourcePrefix(info, req.namespace);
+    const limit = req.limit && req.limit > 0 ? req.limit : 0;
+    let revision: number | undefined;
+    let startKey = prefix;
+    if (req.continue) {
+      const token = decodeContinue(req.continue, prefix);
+      revision = token.revision;
+      startKey = token.startKey;
+    }
+    const items: KubeObject[] = [];
+    let nextKey = '';
+    let remaining = 0;
+    // With a selector, a page may need several reads to find `limit` matching objects.
+    // Reads go in pages of at most 1,000 keys, so no etcd answer outgrows a gRPC message.
+    const chunk = Math.min(limit && !filtered ? limit : Math.max(limit, 500), 1_000);
+    for (;;) {
+      let page;
+      try {
+        page = await this.storage.list(prefix, { startKey, limit: chunk, ...(revision ? { revision } : {}) });
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === 'Expired' && req.continue) {
+          throw new ApiError('Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.', [], { cause: e });
+        }
+        throw e;
+      }
+      revision ??= page.revision;
+      let i = 0;
+      for (; i < page.items.length; i++) {
+        const kv = page.items[i]!;
+        const obj = decodeObject(kv.value, kv.modRevision);
+        if (filtered && !(labels.matches(obj.metadata?.labels) && fields.matches(objectFields(obj)))) continue;
+        items.push(obj);
+        if (limit && items.length >= limit) break;
+      }
+      const full = limit > 0 && items.length >= limit;
+      const lastExamined = page.items[Math.min(i, page.items.length - 1)];
+      const moreAfter = i < page.items.length - 1 || page.more;
+      if (full) {
+        if (moreAfter && lastExamined) {
+          nextKey = lastExamined.key + '\0';
+          remaining = filtered ? 0 : page.count - (i + 1);
+        }
+        break;
+      }
+      if (!page.more || !lastExamined) break;
+      startKey = page.items[page.items.length - 1]!.key + '\0';
+    }
+    return {
+      items,
+      resourceVersion: String(revision),
+      continue: nextKey ? encodeContinue({ revision: revision!, startKey: nextKey }) : '',
+      remainingItemCount: remaining,
+    };
+  }
+
+  // ---- bind ----------------------------------------------------------------------------
+
+  /** Sets spec.nodeName of an unbound pod and its PodScheduled condition, atomically. */
+  async bind(namespaceIn: string, name: string, nodeName: string, uid = ''): Promise<KubeObject> {
+    const info = kindInfo('Pod')!;
+    const namespace = this.namespaceOf(info, namespaceIn);
+    if (!nodeName) throw ApiError.invalid('Binding', name, [{ path: 'target.name', type: 'Required' }]);
+    checkKeySegment('name', nodeName);
+    for (let attempt = 0; ; attempt++) {
+      const found = await this.read(info, namespace, name);
+      if (!found) throw notFound(info, name);
+      const pod = found.object;
+      if (uid && uid !== pod.metadata?.uid) {
+        throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid ?? ''}`);
+      }
+      if (pod.metadata?.deletionTimestamp) throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
+      const spec = (pod.spec ?? {}) as { nodeName?: string };
+      if (spec.nodeName) throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`);
+      const status = (pod.status ?? {}) as { conditions?: PodCondition[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      const next: KubeObject = {
+        ...pod,
+        spec: { ...spec, nodeName },
+        status: { ...status, conditions: [...conditions, podConditionScheduled(this.now())] },
+      };
+      const res = await this.storage.update(found.kv.key, encodeObject(next), found.kv.modRevision);
+      if (res.ok) return { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } };
+      // A status write raced us; read again (a bind that raced us is caught above).
+      if (attempt >= RETRIES) throw conflictError(info, name);
+    }
+  }
+
+  // ---- apply ---------------------------------------------------------------------------
+
+  async apply(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult & { result: ApplyOutcome }> {
+    const { info, obj, namespace, name } = this.target(input);
+    for (let attempt = 0; ; attempt++) {
+      const found = await this.read(info, namespace, name);
+      try {
+        if (!found) {
+          const created = await this.create(computeApply(obj, undefined), opts);
+          return { ...created, result: 'created' };
+        }
+        const next = computeApply(obj, found.object);
+        const res = await this.updateFrom(info, found, next, opts);
+        return { object: res.object, warnings: res.warnings, result: res.changed ? 'configured' : 'unchanged' };
+      } catch (e) {
+        // Apply is declarative: a race with another writer is retried, not reported.
+        const raced = e instanceof ApiError && ((found && e.reason === 'Conflict') || (!found && e.reason === 'AlreadyExists'));
+        if (raced && attempt < RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+}
+
+/** Namespaces that always exist; deleting one is refused (Kubernetes refuses default and kube-system). */
+const BUILTIN_UNDELETABLE: ReadonlySet<string> = new Set(BUILTIN_NAMESPACES);
+
+function parsePropagationPolicy(text: string | undefined): PropagationPolicy | undefined {
+  switch (text) {
+    case undefined:
+    case '':
+      return undefined;
+    case 'Background':
+    case 'Foreground':
+    case 'Orphan':
+      return text;
+    default:
+      throw new ApiError('BadRequest', `propagationPolicy must be Background, Foreground or Orphan, not ${JSON.stringify(text)}`);
+  }
+}

@@ -1,0 +1,60 @@
+// One change from storage, decoded at most once however many watchers receive it.
+import type { KubeObject } from '@tugboat/api';
+import type { ParsedKey } from '../registry/keys.js';
+import { decodeObject } from '../registry/object-meta.js';
+import type { StorageEvent } from '../storage/storage.js';
+
+export class Change {
+  private decoded: KubeObject | undefined | null = null;
+  private decodedPrev: KubeObject | undefined | null = null;
+  private json = new Map<'object' | 'prev', string>();
+
+  constructor(readonly event: StorageEvent, readonly target: ParsedKey) {}
+
+  get revision(): number { return this.event.revision; }
+  get key(): string { return this.event.key; }
+
+  /** The object after the change (undefined for a delete). */
+  object(): KubeObject | undefined {
+    if (this.decoded === null) this.decoded = this.event.type === 'put' ? safeDecode(this.event.value, this.revision) : undefined;
+    return this.decoded;
+  }
+
+  /**
+   * The object before the change, carrying this change's revision (as Kubernetes sends a
+   * deleted object), or undefined when etcd no longer had it.
+   */
+  previous(): KubeObject | undefined {
+    if (this.decodedPrev === null) this.decodedPrev = this.event.prevValue === undefined ? undefined : safeDecode(this.event.prevValue, this.revision);
+    return this.decodedPrev;
+  }
+
+  /** JSON of object() or previous(), serialised once. */
+  jsonOf(which: 'object' | 'prev'): string {
+    let s = this.json.get(which);
+    if (s === undefined) {
+      s = JSON.stringify(which === 'object' ? this.object() : this.previous() ?? this.stub());
+      this.json.set(which, s);
+    }
+    return s;
+  }
+
+  /** What a watcher gets for a deleted object whose last state etcd had already compacted. */
+  stub(): KubeObject {
+    const { info, namespace, name } = this.target;
+    return {
+      apiVersion: info.apiVersion,
+      kind: info.kind,
+      metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: String(this.revision) },
+    };
+  }
+}
+
+function safeDecode(value: string, revision: number): KubeObject | undefined {
+  try {
+    return decodeObject(value, revision);
+  } catch {
+    // A value written behind the API server's back that is not JSON: not an object.
+    return undefined;
+  }
+}

@@ -1,0 +1,135 @@
+// Starts a real Tugboat API server against a real etcd (see etcd.ts): in this process (fast,
+// for integration tests) or as a child process of the built binary (for crash/restart tests).
+// Build the apiserver package first (`npx tsc -b packages/apiserver`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TugboatClient } from '@tugboat/api';
+import { freePort, waitFor } from './ports.js';
+
+/** The subset of @tugboat/apiserver's ApiServerOptions tests set (the harness does not import it at compile time). */
+export interface InProcessApiServerOptions {
+  listen?: string;
+  httpListen?: string;
+  watchCacheSize?: number;
+  bookmarkIntervalMs?: number;
+  namespaceSyncIntervalMs?: number;
+  storageCountIntervalMs?: number;
+  etcdRequestTimeoutMs?: number;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+export interface ApiServerHandle {
+  /** gRPC HOST:PORT. */
+  readonly address: string;
+  /** HTTP HOST:PORT (/metrics, /healthz, /readyz). */
+  readonly httpAddress: string;
+  /** A client for this server (closed by stop()). */
+  client(): TugboatClient;
+  /** Fetches http://httpAddress/path. */
+  http(path: string): Promise<{ status: number; body: string }>;
+  stop(): Promise<void>;
+}
+
+interface StartedServer {
+  readonly address: string;
+  readonly httpAddress: string;
+  stop(): Promise<void>;
+}
+
+interface ApiServerModule {
+  startApiServer(options: InProcessApiServerOptions & { etcdServers: string[] }): Promise<StartedServer>;
+}
+
+function handleFor(address: string, httpAddress: string, stopServer: () => Promise<void>): ApiServerHandle {
+  const clients: TugboatClient[] = [];
+  return {
+    address,
+    httpAddress,
+    client() {
+      const c = new TugboatClient(address, { timeoutMs: 15_000 });
+      clients.push(c);
+      return c;
+    },
+    async http(path: string) {
+      const res = await fetch(`http://${httpAddress}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+    async stop() {
+      for (const c of clients.splice(0)) c.close();
+      await stopServer();
+    },
+  };
+}
+
+/** An API server running inside this process. */
+export async function startApiServerInProcess(etcdEndpoint: string, options: InProcessApiServerOptions = {}): Promise<ApiServerHandle & { readonly server: StartedServer }> {
+  // A runtime import keeps @tugboat/test free of a build-time dependency on the apiserver
+  // (whose tests depend on this package).
+  const specifier = '@tugboat/apiserver';
+  const mod = (await import(specifier)) as ApiServerModule;
+  const server = await mod.startApiServer({
+    etcdServers: [etcdEndpoint],
+    listen: '127.0.0.1:0',
+    httpListen: '127.0.0.1:0',
+    log: () => undefined,
+    ...options,
+  });
+  return { ...handleFor(server.address, server.httpAddress, () => server.stop()), server };
+}
+
+export interface ApiServerProcessOptions {
+  /** gRPC HOST:PORT (default: a free loopback port, kept across restarts). */
+  listen?: string;
+  httpListen?: string;
+  extraArgs?: string[];
+}
+
+export interface ApiServerProcess extends ApiServerHandle {
+  readonly process: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends a signal and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Starts the binary again with the same flags (after kill or stop). */
+  restart(): Promise<void>;
+}
+
+export const APISERVER_BIN = fileURLToPath(new URL('../../../packages/apiserver/bin/tugboat-apiserver.js', import.meta.url));
+
+/** The built tugboat-apiserver binary as a child process; resolves once it prints that it serves. */
+export async function startApiServerProcess(etcdEndpoint: string, options: ApiServerProcessOptions = {}): Promise<ApiServerProcess> {
+  const listen = options.listen ?? `127.0.0.1:${await freePort()}`;
+  const httpListen = options.httpListen ?? `127.0.0.1:${await freePort()}`;
+  const args = [APISERVER_BIN, '--etcd-servers', etcdEndpoint, '--listen', listen, '--http-listen', httpListen, ...(options.extraArgs ?? [])];
+  let proc!: ChildProcess;
+  let out = '';
+
+  const launch = async (): Promise<void> => {
+    proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = proc;
+    p.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    await waitFor('tugboat-apiserver to serve', () => {
+      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-apiserver exited (${p.exitCode ?? p.signalCode}): ${out.trim()}`);
+      return out.includes('serving gRPC on');
+    }, 15_000, 25);
+  };
+  await launch();
+
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return { code: proc.exitCode, signal: proc.signalCode };
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, sig) => r({ code, signal: sig })));
+    proc.kill(signal);
+    return exited;
+  };
+
+  const base = handleFor(listen, httpListen, async () => { await kill('SIGTERM'); });
+  return {
+    ...base,
+    get process() { return proc; },
+    output: () => out,
+    kill,
+    restart: launch,
+  };
+}
