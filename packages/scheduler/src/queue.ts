@@ -60,7 +60,7 @@ export class SchedulingQueue {
   private readonly inFlight = new Map<string, { qp: QueuedPodInfo; deleted: boolean; updated: boolean }>();
   private schedulingCycle = 0;
   private moveRequestCycle = -1;
-  private waiters: ((qp: QueuedPodInfo | undefined) => void)[] = [];
+  private waiters: (() => void)[] = [];
   private closed = false;
 
   constructor(opts: QueueOptions = {}) {
@@ -124,12 +124,16 @@ export class SchedulingQueue {
     return qp;
   }
 
-  /** Like pop, but waits for a pod; undefined once the queue is closed. */
-  popWait(): Promise<QueuedPodInfo | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
-    const qp = this.pop();
-    if (qp) return Promise.resolve(qp);
+  /** Resolves once a pod is active (or at once if one is), or when wake() or close() is called. */
+  waitForActive(): Promise<void> {
+    if (this.closed || this.active.size > 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Releases everyone in waitForActive (the scheduler stops leading, say). */
+  wake(): void {
+    if (this.waiters.length === 0) return;
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** The cycle number of the latest pop; pass it back to addUnschedulable. */
@@ -202,7 +206,7 @@ export class SchedulingQueue {
 
   close(): void {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w(undefined);
+    this.wake();
   }
 
   private requeue(qp: QueuedPodInfo): void {
@@ -213,11 +217,6 @@ export class SchedulingQueue {
 
   private pushActive(qp: QueuedPodInfo): void {
     this.active.push(qp);
-    const w = this.waiters.shift();
-    if (w) {
-      const next = this.pop();
-      if (next) w(next);
-      else this.waiters.unshift(w);
-    }
+    this.wake();
   }
 }

@@ -69,7 +69,8 @@ export class ScheduleOne {
   // the same nodes.
   private nextStartNodeIndex = 0;
   // Buffers reused by every cycle: the hot loop allocates nothing per node.
-  private feasible: NodeInfo[] = [];
+  private readonly feasible: NodeInfo[] = [];
+  private readonly verdicts: Status[] = [];
   private totals = new Float64Array(256);
   private readonly inFlightBindings = new Set<Promise<void>>();
 
@@ -149,12 +150,15 @@ export class ScheduleOne {
     }
 
     // Filter, stopping once enough nodes fit (big clusters need not look at every node).
+    // Rejections are only turned into a diagnosis when no node fits, so a rejected node
+    // costs one array write.
     const want = numFeasibleNodesToFind(numNodes, framework.profile.percentageOfNodesToScore);
-    if (this.feasible.length < want) this.feasible = new Array<NodeInfo>(want);
     const feasible = this.feasible;
+    const verdicts = this.verdicts;
+    feasible.length = 0;
+    verdicts.length = 0;
     let found = 0;
     let processed = 0;
-    let rejected: Map<string, Status> | undefined;
     const start = this.nextStartNodeIndex % numNodes;
     for (; processed < numNodes && found < want; processed++) {
       let i = start + processed;
@@ -162,17 +166,20 @@ export class ScheduleOne {
       const node = nodes[i]!;
       const status = framework.runFilter(state, pod, node, pre.filters);
       if (status.code === 'success') {
-        feasible[found++] = node;
+        feasible.push(node);
+        found++;
       } else if (status.code === 'error') {
         return { kind: 'error', message: `filter ${status.plugin ?? ''} on node ${node.name}: ${status.reasons.join(', ')}` };
-      } else {
-        (rejected ??= new Map()).set(node.name, status);
       }
+      verdicts.push(status);
     }
     this.nextStartNodeIndex = (start + processed) % numNodes;
 
     if (found === 0) {
-      const diagnosis = rejected ?? new Map<string, Status>();
+      // Every node was looked at and rejected.
+      const diagnosis = new Map<string, Status>();
+      for (let k = 0; k < processed; k++) diagnosis.set(nodes[(start + k) % numNodes]!.name, verdicts[k]!);
+      verdicts.length = 0;
       return { kind: 'unschedulable', message: fitErrorMessage(numNodes, diagnosis.values()), diagnosis };
     }
     if (found === 1 || !framework.hasScorePlugins()) {

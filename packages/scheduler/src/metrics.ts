@@ -1,0 +1,78 @@
+// The scheduler's Prometheus metrics, on a registry of its own (plus prom-client's process
+// and Node.js defaults). Names and labels are kube-scheduler's.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PendingCounts } from './queue.js';
+import type { AttemptResult, CycleMetrics } from './schedule-one.js';
+
+// 1 ms … ~16 s, doubling: kube-scheduler's buckets for both durations.
+const DURATION_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+
+export class SchedulerMetrics implements CycleMetrics {
+  readonly registry = new Registry();
+  private readonly attempts: Counter<'result'>;
+  private readonly attemptDuration: Histogram<'result'>;
+  private readonly bindingDuration: Histogram;
+  private readonly leader: Gauge<'name'>;
+  private pendingSource: () => PendingCounts = () => ({ active: 0, backoff: 0, unschedulable: 0 });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.attempts = new Counter({
+      name: 'scheduler_schedule_attempts_total',
+      help: 'Number of attempts to schedule pods, by the result: scheduled, unschedulable (fits no node), or error.',
+      labelNames: ['result'],
+      registers: [this.registry],
+    });
+    for (const r of ['scheduled', 'unschedulable', 'error'] as const) this.attempts.inc({ result: r }, 0);
+    this.attemptDuration = new Histogram({
+      name: 'scheduler_scheduling_attempt_duration_seconds',
+      help: 'Scheduling attempt latency in seconds (filter, score, pick and reserve; not the binding).',
+      labelNames: ['result'],
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+    this.bindingDuration = new Histogram({
+      name: 'scheduler_binding_duration_seconds',
+      help: 'Latency of the Bind call to the API server, in seconds.',
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+    const source = (): PendingCounts => this.pendingSource();
+    new Gauge({
+      name: 'scheduler_pending_pods',
+      help: 'Number of pending pods, by the queue part: active, backoff or unschedulable.',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      collect() {
+        const c = source();
+        this.set({ queue: 'active' }, c.active);
+        this.set({ queue: 'backoff' }, c.backoff);
+        this.set({ queue: 'unschedulable' }, c.unschedulable);
+      },
+    });
+    this.leader = new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Whether this replica is the leader (1) or not (0), by the lease name.',
+      labelNames: ['name'],
+      registers: [this.registry],
+    });
+  }
+
+  /** Where scheduler_pending_pods reads the queue's counts when scraped. */
+  setPendingSource(source: () => PendingCounts): void {
+    this.pendingSource = source;
+  }
+
+  attempt(result: AttemptResult, seconds: number): void {
+    this.attempts.inc({ result });
+    this.attemptDuration.observe({ result }, seconds);
+  }
+
+  binding(seconds: number): void {
+    this.bindingDuration.observe(seconds);
+  }
+
+  setLeader(name: string, leading: boolean): void {
+    this.leader.set({ name }, leading ? 1 : 0);
+  }
+}

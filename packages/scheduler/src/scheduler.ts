@@ -1,0 +1,325 @@
+// The scheduler as a component: informers feed the cache and the queue; while this replica
+// leads, a loop runs one scheduling cycle after another.
+//
+//   pods informer ──▶ unbound, ours ──▶ queue          nodes informer ──▶ cache (+ retry parked pods)
+//                └──▶ bound ─────────▶ cache           leases informer ─▶ cache (node heartbeats)
+//
+//   leader only:  queue ──▶ ScheduleOne (filter → score → reserve) ──▶ bind via the API server
+//                               └── fits nowhere: PodScheduled=False + FailedScheduling event
+import { hostname } from 'node:os';
+import {
+  ApiError, Informer, LeaderElector, NODE_LEASE_NAMESPACE, recordEvent,
+  type KubeObject, type Lease, type Node, type Pod, type PodCondition, type TugboatClient,
+} from '@tugboat/api';
+import { SchedulerCache, leaseInfo, podIsTerminal } from './cache.js';
+import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
+import { Framework } from './framework/framework.js';
+import { podKey, type PodInfo } from './framework/pod-info.js';
+import type { Registry } from './framework/interfaces.js';
+import type { SchedulerMetrics } from './metrics.js';
+import { IN_TREE_REGISTRY } from './plugins/registry.js';
+import { SchedulingQueue } from './queue.js';
+import { ScheduleOne, type Binder, type BindFailure, type Reporter } from './schedule-one.js';
+
+export const LEASE_NAME = 'tugboat-scheduler';
+export const COMPONENT = 'default-scheduler';
+
+type PodObject = Pod & KubeObject;
+type NodeObject = Node & KubeObject;
+type LeaseObject = Lease & KubeObject;
+
+export interface SchedulerOptions {
+  client: TugboatClient;
+  config?: SchedulerConfig;
+  registry?: Registry;
+  /** This replica's identity in the leader election Lease. */
+  identity?: string;
+  /** Campaign for the Lease (default); false: schedule at once. */
+  leaderElect?: boolean;
+  /** Leader election timings, for tests (defaults: Kubernetes' 15 s / 2 s / 10 s). */
+  leaseDurationSeconds?: number;
+  renewIntervalMs?: number;
+  renewDeadlineMs?: number;
+  metrics?: SchedulerMetrics;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** Whether this scheduler should place the pod: ours, not placed, not going away. */
+export function isPendingForUs(pod: Pod, schedulerName: string): boolean {
+  const name = pod.spec?.schedulerName ?? '';
+  return (name === '' || name === schedulerName)
+    && !pod.spec?.nodeName
+    && !pod.metadata?.deletionTimestamp
+    && !podIsTerminal(pod);
+}
+
+function isAssigned(pod: Pod): boolean {
+  return !!pod.spec?.nodeName;
+}
+
+// The node fields filters look at: a change in any of them may let parked pods fit. Status
+// heartbeats (usage, timestamps) do not count.
+function schedulingRelevant(node: Node): string {
+  return JSON.stringify([
+    node.spec?.unschedulable ?? false,
+    node.spec?.taints ?? [],
+    node.metadata?.labels ?? {},
+    node.status?.allocatable ?? node.status?.capacity ?? {},
+    (node.status?.conditions ?? []).filter((c) => c.type === 'Ready').map((c) => c.status),
+  ]);
+}
+
+export class Scheduler {
+  readonly cache: SchedulerCache;
+  readonly queue: SchedulingQueue;
+  readonly framework: Framework;
+  readonly cycle: ScheduleOne;
+  readonly identity: string;
+  private readonly client: TugboatClient;
+  private readonly config: SchedulerConfig;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private readonly metrics: SchedulerMetrics | undefined;
+  private readonly pods: Informer<PodObject>;
+  private readonly nodes: Informer<NodeObject>;
+  private readonly leases: Informer<LeaseObject>;
+  private readonly elector: LeaderElector | undefined;
+  private leading = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.client = opts.client;
+    this.config = opts.config ?? DEFAULT_CONFIG;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? ((line) => console.error(`tugboat-scheduler: ${line}`));
+    this.metrics = opts.metrics;
+    this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
+    this.cache = new SchedulerCache({ now: this.now });
+    this.queue = new SchedulingQueue({ now: this.now, initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs });
+    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now });
+    this.cycle = new ScheduleOne({
+      framework: this.framework,
+      cache: this.cache,
+      queue: this.queue,
+      binder: this.binder(),
+      reporter: this.reporter(),
+      now: this.now,
+      classifyBindError: classifyBindError,
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+    });
+    this.metrics?.setPendingSource(() => this.queue.counts());
+    const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
+    this.pods = new Informer<PodObject>(this.client, 'pods', { onError: onError('pods') });
+    this.nodes = new Informer<NodeObject>(this.client, 'nodes', { onError: onError('nodes') });
+    this.leases = new Informer<LeaseObject>(this.client, 'leases', { namespace: NODE_LEASE_NAMESPACE, onError: onError('leases') });
+    this.wireInformers();
+    if (opts.leaderElect ?? true) {
+      this.elector = new LeaderElector(this.client, {
+        name: LEASE_NAME,
+        identity: this.identity,
+        ...(opts.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: opts.leaseDurationSeconds } : {}),
+        ...(opts.renewIntervalMs !== undefined ? { renewIntervalMs: opts.renewIntervalMs, retryIntervalMs: opts.renewIntervalMs } : {}),
+        ...(opts.renewDeadlineMs !== undefined ? { renewDeadlineMs: opts.renewDeadlineMs } : {}),
+        onStartedLeading: () => this.setLeading(true),
+        onStoppedLeading: () => this.setLeading(false),
+        onNewLeader: (id) => { if (id !== this.identity) this.log(`leader is ${id}`); },
+        onError: (e) => this.log(`leader election: ${e.message}`),
+        now: this.now,
+      });
+    }
+    this.metrics?.setLeader(LEASE_NAME, false);
+  }
+
+  isLeader(): boolean { return this.leading; }
+
+  /** Fills the caches (resolves once every informer has listed), then campaigns or schedules. */
+  async start(): Promise<void> {
+    await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start()]);
+    // Back-off ends, parked pods time out, lost bindings expire: checked every second.
+    this.ticker = setInterval(() => this.tick(), 1_000);
+    this.ticker.unref();
+    if (this.stopped) return;
+    if (this.elector) this.elector.start();
+    else this.setLeading(true);
+  }
+
+  /** Stops scheduling and watching; a leader releases its Lease. Bindings in flight finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.elector?.stop();
+    this.setLeading(false);
+    this.queue.close();
+    await this.loop;
+    await this.cycle.waitForBindings();
+    this.pods.stop();
+    this.nodes.stop();
+    this.leases.stop();
+  }
+
+  private setLeading(leading: boolean): void {
+    if (leading === this.leading) return;
+    if (leading && this.stopped) return;
+    this.leading = leading;
+    this.metrics?.setLeader(LEASE_NAME, leading);
+    this.log(leading ? `${this.identity} is the leader: scheduling` : `${this.identity} stopped leading`);
+    if (leading) {
+      this.loop = this.run();
+    } else {
+      this.queue.wake();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let lastYield = performance.now();
+    while (this.leading && !this.stopped) {
+      if (!this.cycle.scheduleOne()) {
+        await this.queue.waitForActive();
+        lastYield = performance.now();
+        continue;
+      }
+      // Cycles are synchronous; give informer events and binding replies a turn regularly.
+      if (performance.now() - lastYield > 10) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  private tick(): void {
+    this.queue.flush();
+    for (const key of this.cache.cleanupExpiredAssumedPods()) {
+      // The binding was lost; if the pod is still pending, try again.
+      const pod = this.pods.get(key);
+      if (pod && isPendingForUs(pod, this.config.profile.schedulerName)) this.queue.add(pod);
+    }
+  }
+
+  private wireInformers(): void {
+    const ours = (pod: Pod): boolean => isPendingForUs(pod, this.config.profile.schedulerName);
+    this.pods
+      .onAdd((pod) => {
+        if (isAssigned(pod)) this.cache.addPod(pod);
+        else if (ours(pod)) this.queue.add(pod);
+      })
+      .onUpdate((old, pod) => {
+        const key = podKey(pod);
+        if (isAssigned(pod)) {
+          if (!isAssigned(old)) this.queue.delete(key);
+          this.cache.updatePod(pod);
+          // A pod that finished frees its node's resources.
+          if (podIsTerminal(pod) && !podIsTerminal(old)) this.queue.moveAllToActiveOrBackoff();
+        } else if (this.cache.isAssumed(key)) {
+          // We placed it already; the informer has not seen the binding yet.
+        } else if (ours(pod)) {
+          this.queue.update(pod);
+        } else {
+          this.queue.delete(key);
+        }
+      })
+      .onDelete((pod) => {
+        const key = podKey(pod);
+        this.queue.delete(key);
+        const wasPlaced = this.cache.nodeOf(key) !== undefined;
+        this.cache.removePod(pod);
+        if (wasPlaced) this.queue.moveAllToActiveOrBackoff();
+      });
+    const nodeName = (n: Node): string => n.metadata?.name ?? '';
+    this.nodes
+      .onAdd((node) => {
+        this.cache.addNode(node);
+        this.queue.moveAllToActiveOrBackoff();
+      })
+      .onUpdate((old, node) => {
+        this.cache.updateNode(node);
+        if (schedulingRelevant(old) !== schedulingRelevant(node)) this.queue.moveAllToActiveOrBackoff();
+      })
+      .onDelete((node) => this.cache.removeNode(nodeName(node)));
+    const onLease = (lease: Lease): void => {
+      const name = lease.metadata?.name ?? '';
+      const wasLive = this.cache.getNode(name)?.leaseLive(this.now()) ?? false;
+      this.cache.setNodeLease(name, leaseInfo(lease));
+      // A node whose agent came back may take the pods that were waiting for it.
+      if (!wasLive && this.cache.getNode(name)?.leaseLive(this.now())) this.queue.moveAllToActiveOrBackoff();
+    };
+    this.leases
+      .onAdd(onLease)
+      .onUpdate((_old, lease) => onLease(lease))
+      .onDelete((lease) => this.cache.setNodeLease(lease.metadata?.name ?? '', undefined));
+  }
+
+  private binder(): Binder {
+    return {
+      bind: async (pod: PodInfo, nodeName: string): Promise<void> => {
+        const m = pod.pod.metadata;
+        await this.client.bind(m?.namespace ?? '', m?.name ?? '', nodeName, m?.uid ?? '');
+      },
+    };
+  }
+
+  private reporter(): Reporter {
+    return {
+      scheduled: (pod, nodeName) => {
+        void recordEvent(this.client, pod.pod as PodObject, 'Normal', 'Scheduled', `Successfully assigned ${pod.key} to ${nodeName}`, COMPONENT);
+      },
+      unschedulable: (pod, message) => {
+        void this.markUnschedulable(pod.key, message);
+        void recordEvent(this.client, pod.pod as PodObject, 'Warning', 'FailedScheduling', message, COMPONENT);
+      },
+      failed: (pod, message) => {
+        this.log(message);
+        void recordEvent(this.client, pod.pod as PodObject, 'Warning', 'FailedScheduling', message, COMPONENT);
+      },
+    };
+  }
+
+  /** PodScheduled=False, reason Unschedulable, with the message; written only when it changed. */
+  private async markUnschedulable(key: string, message: string): Promise<void> {
+    let pod: PodObject | undefined = this.pods.get(key);
+    for (let attempt = 0; attempt < 3 && pod; attempt++) {
+      if (isAssigned(pod)) return;
+      const updated = withUnschedulableCondition(pod, message, new Date(this.now()));
+      if (!updated) return;
+      try {
+        await this.client.updateStatus(updated);
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError)) { this.log(`updating status of pod ${key}: ${String(e)}`); return; }
+        if (e.reason === 'NotFound') return;
+        if (e.reason !== 'Conflict') { this.log(`updating status of pod ${key}: ${e.message}`); return; }
+        const [ns, name] = key.split('/') as [string, string];
+        pod = await this.client.tryGet<PodObject>('pods', ns, name).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/** The pod with PodScheduled=False/Unschedulable/message, or undefined when it already says so. Pure. */
+export function withUnschedulableCondition(pod: PodObject, message: string, now: Date): PodObject | undefined {
+  const conditions = pod.status?.conditions ?? [];
+  const existing = conditions.find((c) => c.type === 'PodScheduled');
+  if (existing && existing.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return undefined;
+  const condition: PodCondition = {
+    type: 'PodScheduled',
+    status: 'False',
+    reason: 'Unschedulable',
+    message,
+    lastTransitionTime: existing?.status === 'False' && existing.lastTransitionTime ? existing.lastTransitionTime : now.toISOString(),
+  };
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      phase: pod.status?.phase ?? 'Pending',
+      conditions: [...conditions.filter((c) => c.type !== 'PodScheduled'), condition],
+    },
+  };
+}
+
+function classifyBindError(e: unknown): BindFailure {
+  // NotFound: the pod was deleted. Conflict: it is bound already (or was recreated).
+  return e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict') ? 'gone' : 'retry';
+}
