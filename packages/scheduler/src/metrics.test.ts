@@ -1,0 +1,29 @@
+import test from 'ava';
+import { SchedulerMetrics } from './metrics.js';
+import { startHttpServer } from './http.js';
+
+test('metrics are served in Prometheus text on /metrics, with /healthz', async (t) => {
+  const m = new SchedulerMetrics();
+  m.setPendingSource(() => ({ active: 3, backoff: 1, unschedulable: 2 }));
+  m.attempt('scheduled', 0.002);
+  m.attempt('unschedulable', 0.004);
+  m.binding(0.01);
+  m.setLeader('tugboat-scheduler', true);
+  const http = await startHttpServer('127.0.0.1:0', m.registry, () => true);
+  try {
+    const text = await (await fetch(`http://${http.address}/metrics`)).text();
+    t.regex(text, /scheduler_schedule_attempts_total\{result="scheduled"\} 1/);
+    t.regex(text, /scheduler_schedule_attempts_total\{result="error"\} 0/);
+    t.regex(text, /scheduler_scheduling_attempt_duration_seconds_count\{result="unschedulable"\} 1/);
+    t.regex(text, /scheduler_pending_pods\{queue="active"\} 3/);
+    t.regex(text, /scheduler_pending_pods\{queue="unschedulable"\} 2/);
+    t.regex(text, /scheduler_binding_duration_seconds_count 1/);
+    t.regex(text, /leader_election_master_status\{name="tugboat-scheduler"\} 1/);
+    t.regex(text, /process_cpu_seconds_total/);
+    const health = await fetch(`http://${http.address}/healthz`);
+    t.is(health.status, 200);
+    t.is((await fetch(`http://${http.address}/nope`)).status, 404);
+  } finally {
+    await http.close();
+  }
+});

@@ -1,0 +1,95 @@
+// Builders for the scheduler's tests: small Nodes and Pods with just the fields that matter.
+import type { Affinity, Node, Pod, Taint, Toleration } from '@tugboat/api';
+import { CycleState } from './framework/cycle-state.js';
+import { NodeInfo } from './framework/node-info.js';
+import { newPodInfo, type PodInfo } from './framework/pod-info.js';
+
+export const NOW = Date.parse('2024-05-01T10:00:00Z');
+
+export interface NodeSpecLite {
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  unschedulable?: boolean;
+  ready?: boolean;
+}
+
+export function makeNode(name: string, o: NodeSpecLite = {}): Node {
+  const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels } },
+    spec: { ...(o.unschedulable ? { unschedulable: true } : {}), ...(o.taints ? { taints: o.taints } : {}) },
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+    },
+  };
+}
+
+export interface PodSpecLite {
+  cpu?: string;
+  memory?: string;
+  namespace?: string;
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  affinity?: Affinity;
+  owner?: string;
+  priority?: number;
+  schedulerName?: string;
+}
+
+export function makePod(name: string, o: PodSpecLite = {}): Pod {
+  const requests: Record<string, string> = {};
+  if (o.cpu) requests['cpu'] = o.cpu;
+  if (o.memory) requests['memory'] = o.memory;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: o.namespace ?? 'default',
+      uid: `uid-${name}`,
+      ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: `uid-${o.owner}`, controller: true }] } : {}),
+    },
+    spec: {
+      containers: [{ name: 'app', image: 'busybox', ...(Object.keys(requests).length ? { resources: { requests } } : {}) }],
+      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+      ...(o.tolerations ? { tolerations: o.tolerations } : {}),
+      ...(o.affinity ? { affinity: o.affinity } : {}),
+      ...(o.priority !== undefined ? { priority: o.priority } : {}),
+      ...(o.schedulerName ? { schedulerName: o.schedulerName } : {}),
+    },
+    status: { phase: 'Pending' },
+  };
+}
+
+/** A NodeInfo with a live lease (renewed at NOW, 40 s) unless told otherwise. */
+export function makeNodeInfo(name: string, o: NodeSpecLite & { lease?: 'live' | 'expired' | 'none' } = {}, pods: Pod[] = []): NodeInfo {
+  const info = new NodeInfo(name, makeNode(name, o));
+  const lease = o.lease ?? 'live';
+  if (lease !== 'none') info.setLease({ renewTimeMs: lease === 'live' ? NOW : NOW - 60_000, durationMs: 40_000 });
+  for (const p of pods) info.addPod(newPodInfo({ ...p, spec: { ...p.spec!, nodeName: name } }));
+  return info;
+}
+
+export function podInfo(name: string, o: PodSpecLite = {}): PodInfo {
+  return newPodInfo(makePod(name, o));
+}
+
+export function cycleState(): CycleState {
+  return new CycleState(NOW);
+}
+
+/** A clock tests move by hand. */
+export class FakeClock {
+  constructor(public t = NOW) {}
+  now = (): number => this.t;
+  advance(ms: number): void { this.t += ms; }
+}
