@@ -1,0 +1,41 @@
+import test from 'ava';
+import { parseDuration, parseFlags } from './flags.js';
+
+test('durations as Go writes them', (t) => {
+  t.is(parseDuration('10s', 'f'), 10_000);
+  t.is(parseDuration('500ms', 'f'), 500);
+  t.is(parseDuration('1m30s', 'f'), 90_000);
+  t.is(parseDuration('1.5s', 'f'), 1500);
+  t.throws(() => parseDuration('10', '--node-monitor-grace-period'), { message: /--node-monitor-grace-period: invalid duration "10"/ });
+  t.throws(() => parseDuration('10x', 'f'));
+});
+
+test('defaults', (t) => {
+  const p = parseFlags([]);
+  if (p.help) return t.fail();
+  t.like(p.flags, { server: '127.0.0.1:6443', httpListen: '127.0.0.1:10257', leaderElect: true, nodeMonitorGracePeriodMs: 10_000, nodeMonitorPeriodMs: 1000, nodeEvictionRate: 10, unhealthyZoneThreshold: 0.55, terminatedPodGcThreshold: 12_500 });
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc']);
+});
+
+test('--flag value, --flag=value, booleans, controller lists', (t) => {
+  const p = parseFlags(['--server', '127.0.0.1:7000', '--node-monitor-grace-period=2s', '--leader-elect=false', '--id', 'cm-1', '--controllers', '*,-podgc,-nodelifecycle']);
+  if (p.help) return t.fail();
+  t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector']);
+  const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
+  if (q.help) return t.fail();
+  t.false(q.flags.leaderElect);
+  const r = parseFlags(['--leader-elect', '--server', 'h:1']);
+  if (r.help) return t.fail();
+  t.true(r.flags.leaderElect);
+  t.true(parseFlags(['--help']).help);
+});
+
+test('bad flags are one clear line', (t) => {
+  t.throws(() => parseFlags(['--nope']), { message: 'unknown flag --nope' });
+  t.throws(() => parseFlags(['--server']), { message: 'flag --server needs a value' });
+  t.throws(() => parseFlags(['--server', 'nohost']), { message: '--server: expected HOST:PORT, got "nohost"' });
+  t.throws(() => parseFlags(['--controllers', 'replicaset,bogus']), { message: /--controllers: unknown controller "bogus"/ });
+  t.throws(() => parseFlags(['--unhealthy-zone-threshold', '2']), { message: /--unhealthy-zone-threshold/ });
+  t.throws(() => parseFlags(['--leader-elect=maybe']), { message: /--leader-elect: expected true or false/ });
+});

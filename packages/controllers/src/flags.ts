@@ -1,0 +1,142 @@
+// Command-line flags of tugboat-controllers (`--flag value` or `--flag=value`). Pure.
+import { hostname } from 'node:os';
+import { CONTROLLER_NAMES, parseControllerList, type ControllerName } from './manager.js';
+
+export const DEFAULT_SERVER = '127.0.0.1:6443';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
+
+export const USAGE = `Usage: tugboat-controllers --server ADDR [flags]
+
+The Tugboat controller manager: ReplicaSets, Deployments, garbage collection, node
+lifecycle (taints and evictions of unreachable nodes) and pod GC. Several replicas may run;
+the one holding the Lease tugboat-system/tugboat-controllers acts.
+
+  --server ADDR                       API server gRPC address (default ${DEFAULT_SERVER})
+  --http-listen HOST:PORT             /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN}; port 0 picks one)
+  --leader-elect true|false           take part in leader election (default true)
+  --id ID                             this replica's identity (default hostname_pid)
+  --node-monitor-grace-period D       silence after which a node is unreachable (default 10s)
+  --node-monitor-period D             how often node health is checked (default 1s)
+  --node-eviction-rate N              pod evictions per second from unhealthy nodes (default 10)
+  --unhealthy-zone-threshold F        fraction of unhealthy nodes above which evictions stop (default 0.55)
+  --terminated-pod-gc-threshold N     finished pods kept before the oldest are deleted (default 12500; 0 keeps all)
+  --controllers LIST                  which run: * or names, -name to drop (default *: ${CONTROLLER_NAMES.join(', ')})
+  --concurrent-replicaset-syncs N     workers (default 5)
+  --concurrent-deployment-syncs N     workers (default 5)
+  --concurrent-gc-syncs N             workers (default 20)
+  --help                              this text
+
+Durations: 500ms, 2s, 1m30s.
+`;
+
+export interface ControllersFlags {
+  server: string;
+  httpListen: string;
+  leaderElect: boolean;
+  id: string;
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+  nodeEvictionRate: number;
+  unhealthyZoneThreshold: number;
+  terminatedPodGcThreshold: number;
+  controllers: ControllerName[];
+  replicaSetWorkers: number;
+  deploymentWorkers: number;
+  gcWorkers: number;
+}
+
+export type ParsedFlags = { help: true } | { help: false; flags: ControllersFlags };
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go-style duration ("10s", "500ms", "1m30s") in milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const s = text.trim();
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? 0);
+    pos = re.lastIndex;
+  }
+  if (s === '' || pos !== s.length) throw new Error(`${flag}: invalid duration ${JSON.stringify(text)} (expected e.g. 10s, 500ms, 1m30s)`);
+  return total;
+}
+
+function positiveNumber(text: string, flag: string, integer: boolean, allowZero = false): number {
+  const n = Number(text);
+  const ok = Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n));
+  if (!ok) throw new Error(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function hostPort(text: string, flag: string): string {
+  const m = /^(.*):(\d+)$/.exec(text);
+  if (!m || !m[1] || Number(m[2]) > 65535) throw new Error(`${flag}: expected HOST:PORT, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+const VALUE_FLAGS = new Set([
+  'server', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
+  'unhealthy-zone-threshold', 'terminated-pod-gc-threshold', 'controllers', 'concurrent-replicaset-syncs',
+  'concurrent-deployment-syncs', 'concurrent-gc-syncs',
+]);
+const BOOL_FLAGS = new Set(['leader-elect']);
+
+/** Throws an Error with a one-line message for a bad flag. */
+export function parseFlags(argv: readonly string[]): ParsedFlags {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return { help: true };
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
+    const name = m[1] ?? '';
+    let value = m[2];
+    if (BOOL_FLAGS.has(name)) {
+      // `--leader-elect` alone means true; a following true/false is its value.
+      if (value === undefined && (argv[i + 1] === 'true' || argv[i + 1] === 'false')) value = argv[++i];
+      values.set(name, value ?? 'true');
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) throw new Error(`unknown flag --${name}`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`flag --${name} needs a value`);
+    }
+    values.set(name, value);
+  }
+  const leader = values.get('leader-elect') ?? 'true';
+  if (leader !== 'true' && leader !== 'false') throw new Error(`--leader-elect: expected true or false, got ${JSON.stringify(leader)}`);
+  const threshold = Number(values.get('unhealthy-zone-threshold') ?? '0.55');
+  if (!(threshold > 0 && threshold <= 1)) throw new Error(`--unhealthy-zone-threshold: expected a fraction in (0, 1], got ${JSON.stringify(values.get('unhealthy-zone-threshold'))}`);
+  const grace = parseDuration(values.get('node-monitor-grace-period') ?? '10s', '--node-monitor-grace-period');
+  if (grace <= 0) throw new Error('--node-monitor-grace-period: must be greater than 0');
+  const period = parseDuration(values.get('node-monitor-period') ?? '1s', '--node-monitor-period');
+  if (period <= 0) throw new Error('--node-monitor-period: must be greater than 0');
+  let controllers: ControllerName[];
+  try {
+    controllers = parseControllerList(values.get('controllers') ?? '*');
+  } catch (e) {
+    throw new Error(`--controllers: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return {
+    help: false,
+    flags: {
+      server: hostPort(values.get('server') ?? DEFAULT_SERVER, '--server'),
+      httpListen: hostPort(values.get('http-listen') ?? DEFAULT_HTTP_LISTEN, '--http-listen'),
+      leaderElect: leader === 'true',
+      id: values.get('id') || `${hostname()}_${process.pid}`,
+      nodeMonitorGracePeriodMs: grace,
+      nodeMonitorPeriodMs: period,
+      nodeEvictionRate: positiveNumber(values.get('node-eviction-rate') ?? '10', '--node-eviction-rate', false),
+      unhealthyZoneThreshold: threshold,
+      terminatedPodGcThreshold: positiveNumber(values.get('terminated-pod-gc-threshold') ?? '12500', '--terminated-pod-gc-threshold', true, true),
+      controllers,
+      replicaSetWorkers: positiveNumber(values.get('concurrent-replicaset-syncs') ?? '5', '--concurrent-replicaset-syncs', true),
+      deploymentWorkers: positiveNumber(values.get('concurrent-deployment-syncs') ?? '5', '--concurrent-deployment-syncs', true),
+      gcWorkers: positiveNumber(values.get('concurrent-gc-syncs') ?? '20', '--concurrent-gc-syncs', true),
+    },
+  };
+}

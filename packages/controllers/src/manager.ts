@@ -1,0 +1,144 @@
+// The controller manager: one set of shared informers, the controllers that read them, and
+// their workers. Built fresh each time this replica becomes the leader, torn down when it
+// stops leading, so a replica that lost the Lease keeps nothing stale.
+import type { TugboatClient } from '@tugboat/api';
+import { realClock, type Clock } from './clock.js';
+import { consoleLogger, describe, type Logger } from './controller.js';
+import { DeploymentController, DEPLOYMENT_CONTROLLER } from './deployment.js';
+import { apiEventRecorder } from './events.js';
+import { GarbageCollector } from './gc.js';
+import { SharedInformers } from './informers.js';
+import type { ControllerMetrics } from './metrics.js';
+import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './nodelifecycle.js';
+import { PodGarbageCollector } from './podgc.js';
+import { REPLICASET_CONTROLLER, ReplicaSetController } from './replicaset.js';
+
+export const CONTROLLER_NAMES = ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc'] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+export interface ManagerOptions {
+  client: TugboatClient;
+  clock?: Clock;
+  metrics?: ControllerMetrics;
+  log?: Logger;
+  /** Which controllers run (default: all). */
+  controllers?: readonly ControllerName[];
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  nodeEvictionRate?: number;
+  unhealthyZoneThreshold?: number;
+  terminatedPodGcThreshold?: number;
+  podGcPeriodMs?: number;
+  replicaSetWorkers?: number;
+  deploymentWorkers?: number;
+  gcWorkers?: number;
+}
+
+interface Runnable {
+  run(): Promise<void>;
+  stop(): void;
+}
+
+export class ControllerManager {
+  readonly informers: SharedInformers;
+  readonly replicaSets: ReplicaSetController | undefined;
+  readonly deployments: DeploymentController | undefined;
+  readonly gc: GarbageCollector | undefined;
+  readonly nodeLifecycle: NodeLifecycleController | undefined;
+  readonly podGC: PodGarbageCollector | undefined;
+  private readonly runnables: Runnable[] = [];
+  private readonly log: Logger;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private signalStop: () => void = () => {};
+  private readonly stopSignal = new Promise<void>((resolve) => { this.signalStop = resolve; });
+
+  constructor(opts: ManagerOptions) {
+    const { client, metrics } = opts;
+    const clock = opts.clock ?? realClock;
+    this.log = opts.log ?? consoleLogger;
+    const log = this.log;
+    const enabled = new Set<ControllerName>(opts.controllers ?? CONTROLLER_NAMES);
+    let lastInformerError = '';
+    this.informers = new SharedInformers(client, (resource, err) => {
+      // One line per distinct failure, not one per retry.
+      const line = `informer ${resource}: ${err.message}`;
+      if (line !== lastInformerError) log.error(line);
+      lastInformerError = line;
+    });
+    const common = { client, informers: this.informers, clock, log, ...(metrics ? { metrics } : {}) };
+
+    this.replicaSets = enabled.has('replicaset')
+      ? new ReplicaSetController({ ...common, recorder: apiEventRecorder(client, REPLICASET_CONTROLLER, clock), ...(opts.replicaSetWorkers ? { workers: opts.replicaSetWorkers } : {}) })
+      : undefined;
+    this.deployments = enabled.has('deployment')
+      ? new DeploymentController({ ...common, recorder: apiEventRecorder(client, DEPLOYMENT_CONTROLLER, clock), ...(opts.deploymentWorkers ? { workers: opts.deploymentWorkers } : {}) })
+      : undefined;
+    this.gc = enabled.has('garbagecollector')
+      ? new GarbageCollector({ ...common, ...(opts.gcWorkers ? { workers: opts.gcWorkers } : {}) })
+      : undefined;
+    this.nodeLifecycle = enabled.has('nodelifecycle')
+      ? new NodeLifecycleController({
+        ...common,
+        recorder: apiEventRecorder(client, NODE_CONTROLLER, clock),
+        evictionRecorder: apiEventRecorder(client, TAINT_EVICTION_CONTROLLER, clock),
+        ...(opts.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: opts.nodeMonitorGracePeriodMs } : {}),
+        ...(opts.nodeMonitorPeriodMs !== undefined ? { monitorPeriodMs: opts.nodeMonitorPeriodMs } : {}),
+        ...(opts.nodeEvictionRate !== undefined ? { evictionRate: opts.nodeEvictionRate } : {}),
+        ...(opts.unhealthyZoneThreshold !== undefined ? { unhealthyThreshold: opts.unhealthyZoneThreshold } : {}),
+      })
+      : undefined;
+    this.podGC = enabled.has('podgc')
+      ? new PodGarbageCollector({
+        ...common,
+        ...(opts.terminatedPodGcThreshold !== undefined ? { terminatedPodThreshold: opts.terminatedPodGcThreshold } : {}),
+        ...(opts.podGcPeriodMs !== undefined ? { periodMs: opts.podGcPeriodMs } : {}),
+      })
+      : undefined;
+    for (const r of [this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC]) if (r) this.runnables.push(r);
+  }
+
+  /** Fills the caches, then starts every controller's workers. Resolves once they run. */
+  async start(): Promise<void> {
+    // Stopping while the caches fill (API server unreachable) must not hang.
+    await Promise.race([this.informers.start(), this.stopSignal]);
+    if (this.stopped) return;
+    // Workers start only on complete caches: acting on a half-listed world would, e.g.,
+    // create pods a ReplicaSet already has.
+    this.running = Promise.all(this.runnables.map((r) => r.run().catch((e: unknown) => {
+      this.log.error(`controller stopped on an error: ${describe(e)}`);
+    }))).then(() => undefined);
+    this.log.info(`controllers running: ${this.names().join(', ')}`);
+  }
+
+  names(): string[] {
+    return [
+      this.replicaSets && 'replicaset', this.deployments && 'deployment', this.gc && 'garbagecollector',
+      this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc',
+    ].filter((n): n is string => !!n);
+  }
+
+  /** Stops the workers (in-flight syncs finish) and the informers. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.signalStop();
+    for (const r of this.runnables) r.stop();
+    this.informers.stop();
+    await this.running;
+  }
+}
+
+export function parseControllerList(text: string): ControllerName[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const all = new Set<string>(CONTROLLER_NAMES);
+  let selected = new Set<ControllerName>();
+  for (const n of names) {
+    if (n === '*') { selected = new Set(CONTROLLER_NAMES); continue; }
+    const negate = n.startsWith('-');
+    const name = negate ? n.slice(1) : n;
+    if (!all.has(name)) throw new Error(`unknown controller "${name}" (known: ${CONTROLLER_NAMES.join(', ')})`);
+    if (negate) selected.delete(name as ControllerName);
+    else selected.add(name as ControllerName);
+  }
+  return CONTROLLER_NAMES.filter((n) => selected.has(n));
+}

@@ -1,0 +1,109 @@
+// Pod garbage collection: pods bound to a Node that no longer exists are force-deleted
+// (no agent will ever confirm they stopped), and finished pods beyond a threshold are
+// deleted oldest first so completed work does not pile up in etcd.
+import type { Informer, TugboatClient } from '@tugboat/api';
+import { objectKey } from '@tugboat/api';
+import { realClock, type Clock } from './clock.js';
+import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
+import type { NodeObject, PodObject, SharedInformers } from './informers.js';
+import type { ControllerMetrics } from './metrics.js';
+import { creationTime, isPodTerminal } from './pod-util.js';
+import { WorkQueue } from './workqueue.js';
+
+export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 12_500;
+export const DEFAULT_POD_GC_PERIOD_MS = 20_000;
+
+/** Pods bound to nodes not in `nodes`. */
+export function podsOnMissingNodes<P extends PodObject>(pods: readonly P[], nodes: ReadonlySet<string>): P[] {
+  return pods.filter((p) => !!p.spec?.nodeName && !nodes.has(p.spec.nodeName));
+}
+
+/** Finished pods beyond `threshold`, oldest first (a threshold ≤ 0 keeps them all). */
+export function terminatedPodsToDelete<P extends PodObject>(pods: readonly P[], threshold: number): P[] {
+  if (threshold <= 0) return [];
+  const finished = pods.filter((p) => isPodTerminal(p) && !p.metadata?.deletionTimestamp);
+  const excess = finished.length - threshold;
+  if (excess <= 0) return [];
+  return [...finished].sort((a, b) => creationTime(a) - creationTime(b) || objectKey(a).localeCompare(objectKey(b))).slice(0, excess);
+}
+
+export interface PodGCOptions {
+  client: TugboatClient;
+  informers: SharedInformers;
+  clock?: Clock;
+  metrics?: ControllerMetrics;
+  log?: Logger;
+  terminatedPodThreshold?: number;
+  periodMs?: number;
+}
+
+const PASS = 'pass';
+
+export class PodGarbageCollector {
+  // One key: a pass over everything; the queue collapses the triggers and never runs two at once.
+  readonly queue: WorkQueue;
+  private readonly client: TugboatClient;
+  private readonly pods: Informer<PodObject>;
+  private readonly nodes: Informer<NodeObject>;
+  private readonly log: Logger;
+  private readonly threshold: number;
+  private readonly periodMs: number;
+
+  constructor(opts: PodGCOptions) {
+    this.client = opts.client;
+    this.log = opts.log ?? consoleLogger;
+    this.threshold = opts.terminatedPodThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD;
+    this.periodMs = opts.periodMs ?? DEFAULT_POD_GC_PERIOD_MS;
+    this.queue = new WorkQueue({ name: 'pod_garbage_collector', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    this.pods = opts.informers.pods();
+    this.nodes = opts.informers.nodes();
+    // A deleted node: its pods can go now rather than at the next period.
+    this.nodes.onDelete(() => this.queue.add(PASS));
+  }
+
+  run(): Promise<void> {
+    this.queue.add(PASS);
+    return runWorkers(this.queue, async () => {
+      try {
+        await this.gc();
+      } finally {
+        this.queue.addAfter(PASS, this.periodMs);
+      }
+    }, 1, this.log);
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  async gc(): Promise<void> {
+    const pods = this.pods.list();
+    const nodes = new Set(this.nodes.list().map((n) => n.metadata?.name ?? ''));
+    const failures: unknown[] = [];
+
+    for (const pod of podsOnMissingNodes(pods, nodes)) {
+      const node = pod.spec?.nodeName ?? '';
+      // Our node cache may lag a node that was just registered: ask the API server.
+      if (await this.client.tryGet('nodes', '', node)) continue;
+      await this.forceDelete(pod, `node ${node} no longer exists`).catch((e: unknown) => failures.push(e));
+    }
+    for (const pod of terminatedPodsToDelete(pods, this.threshold)) {
+      await this.forceDelete(pod, `more than ${this.threshold} terminated pods`).catch((e: unknown) => failures.push(e));
+    }
+    if (failures.length) throw failures[0];
+  }
+
+  private async forceDelete(pod: PodObject, why: string): Promise<void> {
+    const key = objectKey(pod);
+    try {
+      await this.client.delete('pods', pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', {
+        gracePeriodSeconds: 0,
+        ...(pod.metadata?.uid ? { preconditionUid: pod.metadata.uid } : {}),
+      });
+      this.log.info(`pod gc: deleted pod ${key}: ${why}`);
+    } catch (e) {
+      if (isApiError(e, 'NotFound', 'Conflict')) return;
+      throw new Error(`pod gc: could not delete pod ${key}: ${describe(e)}`, { cause: e });
+    }
+  }
+}
