@@ -3,3 +3,4 @@ export * from './harness/etcd.js';
 export * from './harness/registry.js';
 export * from './harness/images.js';
 export * from './harness/apiserver.js';
+export * from './harness/cluster.js';

@@ -1,6 +1,6 @@
 // The top level: finds the command, runs it, and turns whatever it throws into kubectl's
 // one line on stderr and an exit code. No stack traces for user errors (TCTL_DEBUG=1 shows them).
-import { findCommand, groupHelp, type Command } from './command.js';
+import { findCommand, groupHelp, splitCommand, type Command } from './command.js';
 import type { Io } from './context.js';
 import { COMMANDS } from './commands/index.js';
 import { SilentExit, UsageError, errorLine, exitCodeOf } from './errors.js';
@@ -24,7 +24,7 @@ function serverFrom(argv: readonly string[], io: Io): string {
 }
 
 export async function runCli(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {
-  const [name, ...rest] = argv;
+  const { name, rest } = splitCommand(argv);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(groupHelp('tctl', SUMMARY, commands));
     return name === undefined ? 2 : 0;

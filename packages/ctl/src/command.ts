@@ -69,7 +69,7 @@ export function defineGroup(name: string, summary: string, commands: readonly Co
     summary,
     ...(opts.hidden ? { hidden: true } : {}),
     async main(io, argv, path) {
-      const [sub, ...rest] = argv;
+      const { name: sub, rest } = splitCommand(argv);
       if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
         io.out(groupHelp(`${path}`, summary, commands));
         return sub === undefined ? 2 : 0;
@@ -89,4 +89,27 @@ export function groupHelp(path: string, summary: string, commands: readonly Comm
   const visible = commands.filter((c) => !c.hidden);
   const w = Math.max(...visible.map((c) => c.name.length));
   return `${summary}\n\nUsage:\n  ${path} COMMAND [flags]\n\nCommands:\n${visible.map((c) => `  ${c.name.padEnd(w)}   ${c.summary}`).join('\n')}\n\nUse "${path} COMMAND --help" for more about a command.\n`;
+}
+
+const VALUE_FLAGS = new Set(['--server', '-s', '--namespace', '-n', '--request-timeout']);
+
+/**
+ * The command word and everything else: global flags may come before the command
+ * (`tctl -n team get pods`, as kubectl allows); they are passed on after it.
+ */
+export function splitCommand(argv: readonly string[]): { name: string | undefined; rest: string[] } {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-' || a === '--help' || a === '-h') break;
+    leading.push(a);
+    if (VALUE_FLAGS.has(a) && i + 1 < argv.length) {
+      leading.push(argv[i + 1]!);
+      i += 2;
+    } else {
+      i++;
+    }
+  }
+  return { name: argv[i], rest: [...leading, ...argv.slice(i + 1)] };
 }

@@ -160,7 +160,7 @@ export class LocalCluster {
     if (!apiserver) throw new CliError('tugboat-apiserver is not built: run `npm run build` in the Tugboat checkout first');
     const optional: Role[] = ['scheduler', 'controllers', 'agent'];
     const missing = optional.filter((r) => !this.program(r));
-    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${r === 'agent' ? 'nodes' : `a ${r}`}`);
+    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${r === 'agent' ? 'nodes' : r === 'scheduler' ? 'a scheduler' : 'the controller manager'}`);
 
     const plan = this.plan(opts, previous, new Set(missing));
     const state: ClusterState = {

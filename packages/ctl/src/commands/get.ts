@@ -196,7 +196,7 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
         const row = printer.row(obj, Date.now());
         const headers = printer.headers();
         if (opts.events) { row.unshift(type); headers.unshift('EVENT'); }
-        widths ??= columnWidths(headers, [row]);
+        widths ??= columnWidths(headers, opts.events ? [row, ['MODIFIED']] : [row]);
         if (!headerPrinted) { ctx.out(`${formatRow(headers, widths)}\n`); headerPrinted = true; }
         ctx.out(`${formatRow(row, widths)}\n`);
         return;
@@ -218,7 +218,7 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
       const headers = printer.headers();
       const rows = items.map((o) => printer.row(o, now));
       if (opts.events) { headers.unshift('EVENT'); rows.forEach((r) => r.unshift('ADDED')); }
-      widths = columnWidths(headers, rows);
+      widths = columnWidths(headers, opts.events ? [...rows, ['MODIFIED']] : rows);
       if (!headerPrinted) { ctx.out(`${formatRow(headers, widths)}\n`); headerPrinted = true; }
       for (const r of rows) ctx.out(`${formatRow(r, widths)}\n`);
     } else if (initial && !opts.watchOnly) {
@@ -240,7 +240,7 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
         known.delete(key);
       }
     }
-    if (initial && items.length === 0 && !opts.watchOnly && output.kind === 'table') ctx.err(`${noResources(ctx, [request], printOpts.allNamespaces)}\n`);
+    if (initial && items.length === 0 && !opts.watchOnly && (output.kind === 'table' || output.kind === 'name')) ctx.err(`${noResources(ctx, [request], printOpts.allNamespaces)}\n`);
     return res.resourceVersion;
   };
 

@@ -1,5 +1,5 @@
-// Builds kubectl-describe style text: "Label:  value" lines whose values line up within a
-// block, nested sections indented by two spaces, and small tables underlined with dashes.
+// Builds kubectl-describe style text: "Label:  value" lines whose values line up per
+// nesting level, nested sections indented by two spaces, and small tables underlined with dashes.
 
 type Line =
   | { kind: 'field'; level: number; label: string; value: string }
@@ -42,27 +42,22 @@ export class DescribeWriter {
   }
 
   toString(): string {
+    // One value column per nesting level across the whole text, as kubectl's tabwriter gives.
+    const widths = new Map<number, number>();
+    for (const l of this.lines) {
+      if (l.kind === 'field') widths.set(l.level, Math.max(widths.get(l.level) ?? 0, l.label.length + 2));
+    }
     const out: string[] = [];
-    let i = 0;
-    while (i < this.lines.length) {
-      const line = this.lines[i]!;
+    for (const line of this.lines) {
+      const indent = '  '.repeat(line.level);
       if (line.kind === 'raw') {
-        out.push(`${'  '.repeat(line.level)}${line.text}`);
-        i++;
+        out.push(`${indent}${line.text}`.trimEnd());
         continue;
       }
-      // A run of fields at the same level shares one value column.
-      let j = i;
-      while (j < this.lines.length && this.lines[j]!.kind === 'field' && this.lines[j]!.level === line.level) j++;
-      const run = this.lines.slice(i, j) as Extract<Line, { kind: 'field' }>[];
-      const width = Math.max(...run.map((l) => l.label.length)) + 2;
-      const indent = '  '.repeat(line.level);
-      for (const f of run) {
-        const [first, ...more] = f.value.split('\n');
-        out.push(`${indent}${f.label.padEnd(width)}${first ?? ''}`.trimEnd());
-        for (const m of more) out.push(`${indent}${' '.repeat(width)}${m}`.trimEnd());
-      }
-      i = j;
+      const width = widths.get(line.level) ?? 0;
+      const [first, ...more] = line.value.split('\n');
+      out.push(`${indent}${line.label.padEnd(width)}${first ?? ''}`.trimEnd());
+      for (const m of more) out.push(`${indent}${' '.repeat(width)}${m}`.trimEnd());
     }
     return `${out.join('\n')}\n`;
   }

@@ -136,7 +136,7 @@ function describePod(pod: Pod, rel: Related, now: number): string {
   if (status.message) w.field(0, 'Message', status.message);
   w.field(0, 'IP', status.podIP);
   const controller = (m.ownerReferences ?? []).find((o) => o.controller);
-  w.field(0, 'Controlled By', controller ? `${controller.kind}/${controller.name}` : undefined);
+  if (controller) w.field(0, 'Controlled By', `${controller.kind}/${controller.name}`);
   containers(w, 0, 'Init Containers', spec.initContainers, status.initContainerStatuses);
   containers(w, 0, 'Containers', spec.containers, status.containerStatuses ?? []);
   const conditions = status.conditions ?? [];

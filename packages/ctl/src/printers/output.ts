@@ -32,7 +32,7 @@ export function parseOutput(flag: string | undefined, allowed: readonly string[]
 
 /** kubectl's yaml: keys sorted, block style, long strings left on one line. */
 export function toYaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false });
+  return stringify(value, { version: '1.1', sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false });
 }
 
 /** kubectl's json: 4-space indent, fields in the server's order. */
