@@ -1,0 +1,28 @@
+// Defaulting, one function per kind (table-driven): what Kubernetes fills in when a manifest
+// leaves it out. Used by admission on every write and by `tctl apply --dry-run=client`.
+import type { KubeObject } from '../types.js';
+import type { Pod, Namespace, Node, Secret } from 'kubernetes-types/core/v1.js';
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import { defaultPod } from './pod.js';
+import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import { defaultNamespace, defaultNode, defaultSecret } from './core.js';
+
+type Defaulter = (obj: KubeObject) => void;
+
+export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
+  Pod: (o) => defaultPod(o as Pod),
+  Deployment: (o) => defaultDeployment(o as Deployment),
+  ReplicaSet: (o) => defaultReplicaSet(o as ReplicaSet),
+  Secret: (o) => defaultSecret(o as Secret),
+  Namespace: (o) => defaultNamespace(o as Namespace),
+  Node: (o) => defaultNode(o as Node),
+};
+
+/** Applies the kind's defaults in place. */
+export function applyDefaults(obj: KubeObject): void {
+  DEFAULTERS[obj.kind ?? '']?.(obj);
+}
+
+export { defaultImagePullPolicy, defaultPodSpec, podQOSClass, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from './pod.js';
+export type { QOSClass } from './pod.js';
+export { NAMESPACE_NAME_LABEL } from './core.js';

@@ -1,0 +1,77 @@
+// Validation rules per kind, table-driven: how the kind's names are checked, what a valid
+// object is, what an update may change, and what a status write may say. Admission
+// (admission.ts) looks the kind up here; adding a kind means adding a row.
+import type { ConfigMap, Event, Namespace, Node, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { KubeObject } from '../types.js';
+import { nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from '../names.js';
+import type { Errs } from './field-errors.js';
+import { validatePod, validatePodStatus } from './pod.js';
+import { validatePodUpdate } from './pod-update.js';
+import {
+  validateDeployment, validateDeploymentStatus, validateReplicaSet, validateReplicaSetStatus, validateSelectorUpdate,
+} from './apps.js';
+import {
+  validateConfigMap, validateConfigMapUpdate, validateEvent, validateLease, validateNamespace, validateNamespaceStatus,
+  validateNode, validateNodeStatus, validateSecret, validateSecretUpdate,
+} from './core.js';
+
+export interface KindRules {
+  nameFn: NameValidator;
+  validate(obj: KubeObject): Errs;
+  validateUpdate?(obj: KubeObject, old: KubeObject): Errs;
+  /**
+   * Kinds with a status subresource: status is written only through UpdateStatus (an update
+   * keeps the stored status, as in Kubernetes), and this checks such a write.
+   */
+  validateStatus?(obj: KubeObject, old: KubeObject | undefined): Errs;
+}
+
+export const KIND_RULES: Readonly<Record<string, KindRules>> = {
+  Namespace: {
+    nameFn: nameIsDNSLabel,
+    validate: (o) => validateNamespace(o as Namespace),
+    validateStatus: (o) => validateNamespaceStatus(o as Namespace),
+  },
+  Pod: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validatePod(o as Pod),
+    validateUpdate: (o, old) => validatePodUpdate(o as Pod, old as Pod),
+    validateStatus: (o, old) => validatePodStatus(o as Pod, old as Pod | undefined),
+  },
+  Node: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateNode(o as Node),
+    validateStatus: (o) => validateNodeStatus(o as Node),
+  },
+  Event: { nameFn: nameIsDNSSubdomain, validate: (o) => validateEvent(o as unknown as Event) },
+  ConfigMap: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateConfigMap(o as ConfigMap),
+    validateUpdate: (o, old) => validateConfigMapUpdate(o as ConfigMap, old as ConfigMap),
+  },
+  Secret: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateSecret(o as Secret),
+    validateUpdate: (o, old) => validateSecretUpdate(o as Secret, old as Secret),
+  },
+  Lease: { nameFn: nameIsDNSSubdomain, validate: (o) => validateLease(o as Lease) },
+  ReplicaSet: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateReplicaSet(o as ReplicaSet),
+    validateUpdate: (o, old) => validateSelectorUpdate((o as ReplicaSet).spec?.selector, (old as ReplicaSet).spec?.selector),
+    validateStatus: (o) => validateReplicaSetStatus(o as ReplicaSet),
+  },
+  Deployment: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateDeployment(o as Deployment),
+    validateUpdate: (o, old) => validateSelectorUpdate((o as Deployment).spec?.selector, (old as Deployment).spec?.selector),
+    validateStatus: (o) => validateDeploymentStatus(o as Deployment),
+  },
+};
+
+export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateAnnotations, validateLabelSelector, TOTAL_ANNOTATION_SIZE_LIMIT } from './meta.js';
+export { validatePodSpec, validateContainer, validateResourceRequirements, validateTolerations } from './pod.js';
+export { validatePodUpdate, POD_UPDATABLE_FIELDS } from './pod-update.js';
+export { MAX_DATA_SIZE } from './core.js';
