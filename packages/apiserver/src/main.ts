@@ -1,9 +1,12 @@
 // tugboat-apiserver: parse flags, serve, print one line when serving, stop cleanly on
 // SIGTERM/SIGINT. A bad flag exits 2; a port that cannot be bound exits 1; both one line.
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { parseFlags, USAGE } from './flags.js';
 import { ListenError, startApiServer } from './server.js';
 
 async function main(): Promise<void> {
+  // grpc-js would print its own multi-line notices (e.g. on a failed bind); we say it in one.
+  setLogVerbosity(logVerbosity.NONE);
   let parsed;
   try {
     parsed = parseFlags(process.argv.slice(2));

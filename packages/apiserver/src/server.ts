@@ -69,7 +69,13 @@ function versionInfo(): VersionResponse {
 function bindGrpc(server: GrpcServer, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) reject(new ListenError(`cannot listen on ${address} (gRPC): ${err.message.replace(/^No address added out of total \d+ resolved\s*/, '') || 'address unavailable'}`));
+      if (err) {
+        const why = /EADDRINUSE/.test(err.message) ? 'address already in use'
+          : /EADDRNOTAVAIL/.test(err.message) ? 'address not available on this machine'
+          : /EACCES/.test(err.message) ? 'permission denied'
+          : err.message.replace(/^No address added out of total \d+ resolved\s*/, '') || 'address unavailable';
+        reject(new ListenError(`cannot listen on ${address} (gRPC): ${why}`));
+      }
       else resolve(port);
     });
   });
@@ -78,7 +84,8 @@ function bindGrpc(server: GrpcServer, address: string): Promise<number> {
 function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (HTTP): ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`));
+      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : err.message;
+      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (HTTP): ${why}`));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

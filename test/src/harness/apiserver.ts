@@ -108,11 +108,13 @@ export async function startApiServerProcess(etcdEndpoint: string, options: ApiSe
   const launch = async (): Promise<void> => {
     proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const p = proc;
-    p.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    // Only this run's output counts as "serving" (out keeps earlier runs' too).
+    let mine = '';
+    p.stdout?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
+    p.stderr?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
     await waitFor('tugboat-apiserver to serve', () => {
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-apiserver exited (${p.exitCode ?? p.signalCode}): ${out.trim()}`);
-      return out.includes('serving gRPC on');
+      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-apiserver exited (${p.exitCode ?? p.signalCode}): ${mine.trim()}`);
+      return mine.includes('serving gRPC on');
     }, 15_000, 25);
   };
   await launch();
