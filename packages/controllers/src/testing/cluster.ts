@@ -1,0 +1,145 @@
+// Integration-test support: a real etcd and API server (the shared harness), the controller
+// manager in this process, and small stand-ins for the parts of a cluster these tests do not
+// start — an "agent" that reports pods Running and Ready, a "scheduler" that binds pods
+// round-robin, and node heartbeats (Lease renewals). Only used by *.test.ts.
+import { Informer, NODE_LEASE_NAMESPACE, microTime, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
+import { consoleLogger, silentLogger } from '../controller.js';
+import type { LeaseObject, NodeObject, PodObject } from '../informers.js';
+import { ControllerManager, type ManagerOptions } from '../manager.js';
+
+export { etcdAvailable };
+
+export interface TestCluster {
+  etcd: EtcdHandle;
+  api: ApiServerHandle;
+  client: TugboatClient;
+  manager: ControllerManager;
+  stop(): Promise<void>;
+}
+
+export async function startTestCluster(opts: Partial<Omit<ManagerOptions, 'client'>> = {}): Promise<TestCluster> {
+  const etcd = await startEtcd();
+  let api: ApiServerHandle | undefined;
+  try {
+    api = await startApiServerInProcess(etcd.endpoint);
+    const client = api.client();
+    // TUGBOAT_TEST_LOG=1 shows what the controllers log (sync failures, evictions).
+    const manager = new ControllerManager({ client, log: process.env['TUGBOAT_TEST_LOG'] ? consoleLogger : silentLogger, ...opts });
+    await manager.start();
+    const started = api;
+    return {
+      etcd, api: started, client, manager,
+      async stop() {
+        await manager.stop();
+        await started.stop();
+        await etcd.destroy();
+      },
+    };
+  } catch (e) {
+    await api?.stop();
+    await etcd.destroy();
+    throw e;
+  }
+}
+
+const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Stands in for agents: pods (bound ones only, if asked) are reported Running and Ready. */
+export function fakeAgent(client: TugboatClient, opts: { boundOnly?: boolean; skipNodes?: () => ReadonlySet<string> } = {}): { stop(): void } {
+  const inf = new Informer<PodObject>(client, 'pods');
+  const readyUp = (p: PodObject): void => {
+    if (p.metadata?.deletionTimestamp) return;
+    if (opts.boundOnly && !p.spec?.nodeName) return;
+    if (p.spec?.nodeName && opts.skipNodes?.().has(p.spec.nodeName)) return;
+    if (p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
+    const now = iso();
+    void client.updateStatus<PodObject>({
+      ...p,
+      status: {
+        ...p.status,
+        phase: 'Running',
+        startTime: now,
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+          { type: 'Ready', status: 'True', lastTransitionTime: now },
+        ],
+      },
+    }).catch(() => undefined);
+  };
+  inf.onAdd(readyUp).onUpdate((_o, p) => readyUp(p));
+  void inf.start();
+  return { stop: () => inf.stop() };
+}
+
+/** Stands in for the scheduler: binds each unbound pod to the next of `nodes()`. */
+export function fakeScheduler(client: TugboatClient, nodes: () => string[]): { stop(): void } {
+  const inf = new Informer<PodObject>(client, 'pods');
+  let next = 0;
+  const bind = (p: PodObject): void => {
+    if (p.spec?.nodeName || p.metadata?.deletionTimestamp) return;
+    const list = nodes();
+    if (!list.length) return;
+    const node = list[next++ % list.length] ?? '';
+    void client.bind(p.metadata?.namespace ?? 'default', p.metadata?.name ?? '', node).catch(() => undefined);
+  };
+  inf.onAdd(bind).onUpdate((_o, p) => bind(p));
+  void inf.start();
+  return { stop: () => inf.stop() };
+}
+
+/** A registered node whose heartbeat (Lease renewal) can be stopped and started. */
+export interface FakeNode {
+  name: string;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+export async function fakeNode(client: TugboatClient, name: string, renewMs = 200): Promise<FakeNode> {
+  const node = await client.create<NodeObject>({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+  const now = iso();
+  await client.updateStatus<NodeObject>({
+    ...node,
+    status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'agent is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] },
+  });
+  let lease = await client.create<LeaseObject>({
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+    metadata: { name, namespace: NODE_LEASE_NAMESPACE },
+    spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(Date.now()) },
+  });
+  let paused = false;
+  let stopped = false;
+  let wasPaused = false;
+  const tick = async (): Promise<void> => {
+    if (stopped) return;
+    if (!paused) {
+      try {
+        lease = await client.update<LeaseObject>({ ...lease, spec: { ...lease.spec, renewTime: microTime(Date.now()) } });
+        if (wasPaused) {
+          // Back: report Ready again, as an agent does on its next status update.
+          wasPaused = false;
+          const cur = await client.get<NodeObject>('nodes', '', name);
+          const t = iso();
+          await client.updateStatus<NodeObject>({ ...cur, status: { ...cur.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: t, lastTransitionTime: t }] } });
+        }
+      } catch {
+        const fresh = await client.tryGet<LeaseObject>('leases', NODE_LEASE_NAMESPACE, name).catch(() => undefined);
+        if (fresh) lease = fresh;
+      }
+    }
+    if (!stopped) setTimeout(() => void tick(), renewMs);
+  };
+  void tick();
+  return {
+    name,
+    pause() { paused = true; wasPaused = true; },
+    resume() { paused = false; },
+    stop() { stopped = true; },
+  };
+}
+
+export function labelled<T extends KubeObject>(items: readonly T[], key: string, value: string): T[] {
+  return items.filter((o) => o.metadata?.labels?.[key] === value);
+}
