@@ -1,0 +1,60 @@
+import test from 'ava';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { componentArgs } from './launcher.js';
+import { PortAllocator, isPortFree } from './ports.js';
+import { isAddressInUse, isRunning, stopProcess } from './processes.js';
+
+const wiring = { etcdUrl: 'http://127.0.0.1:2379', apiServer: '127.0.0.1:6443', runtime: 'process' as const, extraArgs: { agent: ['--lease-interval', '1s'] } };
+
+test('component command lines follow the flag contract', (t) => {
+  const api = componentArgs('apiserver', 'apiserver', { grpc: 6443, http: 6480 }, undefined, wiring);
+  t.deepEqual(api.args, ['--etcd-servers', 'http://127.0.0.1:2379', '--listen', '127.0.0.1:6443', '--http-listen', '127.0.0.1:6480']);
+  t.deepEqual(api.addresses, { grpc: '127.0.0.1:6443', http: '127.0.0.1:6480' });
+  const agent = componentArgs('agent', 'node-2', { grpc: 10251, http: 10351 }, '/h/nodes/node-2', wiring);
+  t.deepEqual(agent.args, [
+    '--server', '127.0.0.1:6443', '--node-name', 'node-2', '--runtime', 'process',
+    '--listen', '127.0.0.1:10251', '--http-listen', '127.0.0.1:10351', '--data-dir', '/h/nodes/node-2', '--lease-interval', '1s',
+  ]);
+  const etcd = componentArgs('etcd', 'etcd', { client: 2379, peer: 2380 }, '/h/etcd', wiring);
+  t.deepEqual(etcd.addresses, { client: '127.0.0.1:2379', peer: '127.0.0.1:2380' });
+  t.true(etcd.args.includes('--data-dir') && etcd.args.includes('/h/etcd'));
+  t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--server', '127.0.0.1:6443', '--http-listen', '127.0.0.1:10259']);
+});
+
+test('ports: the default when free, another when it is taken, never the same twice', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => blocker.close());
+  const taken = (blocker.address() as { port: number }).port;
+  t.false(await isPortFree(taken));
+  const ports = new PortAllocator();
+  const other = await ports.pick(taken);
+  t.not(other, taken);
+  const free = await ports.pick(undefined);
+  t.not(free, other);
+  t.not(await ports.pick(other), other, 'a port handed out once is not handed out again');
+  const random = new PortAllocator(true);
+  t.not(await random.pick(free), free, 'random mode ignores the preferred port');
+});
+
+test('bind failures are recognised in Node, Go and gRPC logs', (t) => {
+  t.true(isAddressInUse('Error: listen EADDRINUSE: address already in use 127.0.0.1:6443'));
+  t.true(isAddressInUse('{"level":"fatal","msg":"listen tcp 127.0.0.1:2379: bind: address already in use"}'));
+  t.true(isAddressInUse('No address added out of total 1 resolved'));
+  t.false(isAddressInUse('listening on 127.0.0.1:6443'));
+});
+
+test('a process is running only with the exact arguments it was started with; stop ends it', async (t) => {
+  const args = ['-e', 'setInterval(() => {}, 1000)', 'tctl-test-marker'];
+  const child = spawn(process.execPath, args, { stdio: 'ignore', detached: true });
+  t.teardown(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise((r) => setTimeout(r, 100));
+  t.true(isRunning(child.pid!, process.execPath, args));
+  t.false(isRunning(child.pid!, process.execPath, [...args.slice(0, 2), 'other-marker']));
+  t.false(isRunning(999_999_999, process.execPath, args));
+  const how = stopProcess(child.pid!, process.execPath, args, 2000);
+  await exited;
+  t.is(await how, 'stopped');
+});
