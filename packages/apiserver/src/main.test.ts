@@ -70,6 +70,8 @@ test.serial('SIGKILL and restart loses nothing, and a namespace left Terminating
   t.is(exit.signal, 'SIGKILL');
   await server.restart();
   const after = server.client();
+  // gRPC channels back off their reconnects for a moment after the server went away.
+  await waitFor('the restarted server to answer', async () => { await after.list('namespaces'); return true; }, 10_000, 200);
   t.deepEqual((await after.list('configmaps', { namespace: 'keep' })).items, before.cms);
   t.deepEqual(await after.get('pods', 'keep', 'p'), before.pod);
   // The restarted server goes on with the Terminating namespace once the finalizer is gone.

@@ -1,0 +1,80 @@
+// Pods.Logs through the API server to a node's agent. The agent side is a small real gRPC
+// Pods server standing in for the agent (whose package serves the same service).
+import anyTest, { type TestFn } from 'ava';
+import { Server, ServerCredentials, status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { ApiError, loadProtos, toGrpcError, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
+import type { LogChunk, LogsRequest } from '../grpc/proto-types.js';
+
+const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerHandle; client: TugboatClient; agent: Server; agentPort: number; requests: LogsRequest[] }>;
+
+test.before(async (t) => {
+  const etcd = await startEtcd();
+  const server = await startApiServerInProcess(etcd.endpoint);
+  const client = server.client();
+  const requests: LogsRequest[] = [];
+  const agent = new Server();
+  agent.addService(loadProtos().tugboat.v1.Pods.service, {
+    Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => {
+      requests.push(call.request);
+      if (call.request.container === 'missing') {
+        call.emit('error', toGrpcError(new ApiError('BadRequest', 'container "missing" is not valid for pod "web"')));
+        return;
+      }
+      call.write({ data: Buffer.from('line 1\n'), container: 'app' });
+      call.write({ data: Buffer.from('line 2\n'), container: 'app' });
+      call.end();
+    },
+  });
+  const agentPort = await new Promise<number>((resolve, reject) => agent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  await waitFor('default namespace', async () => (await client.tryGet('namespaces', '', 'default')) !== undefined);
+  t.context = { etcd, server, client, agent, agentPort, requests };
+});
+
+test.after.always(async (t) => {
+  t.context.agent?.forceShutdown();
+  await t.context.server?.stop();
+  await t.context.etcd?.destroy();
+});
+
+const node = (name: string, port: number): KubeObject => ({
+  apiVersion: 'v1', kind: 'Node', metadata: { name },
+  status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }], daemonEndpoints: { kubeletEndpoint: { Port: port } } },
+});
+const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } });
+
+async function readAll(client: TugboatClient, name: string, opts: Parameters<TugboatClient['logs']>[2] = {}): Promise<string> {
+  let text = '';
+  for await (const chunk of client.logs('default', name, opts)) text += chunk.data.toString();
+  return text;
+}
+
+test.serial('logs stream from the agent of the pod\'s node, with the request passed on', async (t) => {
+  const { client, agentPort, requests } = t.context;
+  await client.create(node('node-logs', agentPort));
+  await client.create(pod('web'));
+  await client.bind('default', 'web', 'node-logs');
+  t.is(await readAll(client, 'web', { container: 'app', tailLines: 10, timestamps: true }), 'line 1\nline 2\n');
+  t.like(requests.at(-1), { namespace: 'default', name: 'web', container: 'app', tailLines: '10', timestamps: true });
+  // The agent's own errors come through with their reason.
+  const err = await t.throwsAsync(readAll(client, 'web', { container: 'missing' }), { instanceOf: ApiError });
+  t.is(err?.reason, 'BadRequest');
+  t.regex(err?.message ?? '', /container "missing"/);
+});
+
+test.serial('clear errors: no such pod, not scheduled yet, node unreachable', async (t) => {
+  const { client } = t.context;
+  t.is((await t.throwsAsync(readAll(client, 'ghost'), { instanceOf: ApiError }))?.reason, 'NotFound');
+  await client.create(pod('pending'));
+  const pending = await t.throwsAsync(readAll(client, 'pending'), { instanceOf: ApiError });
+  t.is(pending?.message, 'pod "pending" is not scheduled to a node yet');
+
+  const deadPort = await freePort();
+  await client.create(node('node-dead', deadPort));
+  await client.create(pod('stranded'));
+  await client.bind('default', 'stranded', 'node-dead');
+  const dead = await t.throwsAsync(readAll(client, 'stranded'), { instanceOf: ApiError });
+  t.is(dead?.reason, 'Unavailable');
+  t.regex(dead?.message ?? '', new RegExp(`cannot reach the agent of node "node-dead" at 127\\.0\\.0\\.1:${deadPort}`));
+  t.is(GrpcStatus.UNAVAILABLE, 14);
+});
