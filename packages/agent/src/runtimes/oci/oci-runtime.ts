@@ -1,0 +1,622 @@
+// The `oci` runtime: real containers, the stack CRI-O runs —
+//
+//   image (images/store.ts) → overlay rootfs → bundle/config.json (spec.ts)
+//     → conmon → runc/crun create → runc start
+//
+// conmon is the container's monitor: it holds its stdio, writes its CRI log and its exit
+// code, and survives the agent. Everything this class knows comes from files (records.ts
+// and conmon's), so a new OciRuntime over the same data dir — a restarted agent — adopts
+// running containers and sees the real exit code of those that ended meanwhile.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Container, PodSpec, Secret } from '@tugboat/api';
+import { readCriLog } from '../../logs/cri-log.js';
+import type {
+  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
+  SandboxConfig, SandboxInfo, TerminationReason,
+} from '../runtime.js';
+import { RuntimeError } from '../runtime.js';
+import { isSameProcessAlive, readProcStat } from '../process/proc.js';
+import { ImageStore, ImagePullError, type ImageRecord, type PullPolicy } from '../../images/store.js';
+import { keychainFromSecret, type KeychainEntry } from '../../images/credentials.js';
+import { mountOverlay, run, unmount, unmountAll } from '../../images/mounts.js';
+import { resolveInRoot } from '../../images/unpack.js';
+import { repositoryName, parseImageReference } from '../../images/reference.js';
+import { cgroupPathsOfPid, readCgroupStats, type CgroupStats } from './cgroups.js';
+import { ContainerConfigError, mergeEnv, resolveArgv, resolveUser } from './image-config.js';
+import { OciCli, conmonCreate, conmonReopenLog, detectOciTooling, runtimeVersion, type OciTooling } from './runc.js';
+import { buildSpec, cgroupResources, effectiveCapabilities, type OciMount } from './spec.js';
+import { OciPaths, readJson, writeJsonAtomic, type ContainerRecord, type ExitRecord, type SandboxRecord, type StartedRecord } from './records.js';
+import { createPodSandbox, destroyPodSandbox, netnsName } from './sandbox.js';
+import { defaultNetworkConfig, type NodeNetworkConfig } from './network.js';
+import { volumeMountsFor, type ObjectLookup } from './volumes.js';
+
+export interface OciRuntimeOptions {
+  /** The agent's data dir: containers under <dataDir>/oci, images under <dataDir>/images. */
+  dataDir: string;
+  nodeName: string;
+  /** The node's IP: hostNetwork pods' IP. */
+  hostIP: string;
+  /** The node's pod CIDR; without it only hostNetwork pods can run. */
+  podCIDR?: string;
+  /** Overrides of the CNI network (bridge name, plugin dirs, ipMasq…). */
+  network?: Partial<NodeNetworkConfig>;
+  /** runc/crun and conmon; found on the machine when not given. */
+  tooling?: OciTooling;
+  /** The node's image store; opened at <dataDir>/images when not given. */
+  images?: ImageStore;
+  insecureRegistries?: readonly string[];
+  /** ConfigMaps and Secrets for volumes and imagePullSecrets. */
+  lookup?: ObjectLookup;
+  /** Rotate a container's log when it passes this size (kubelet's containerLogMaxSize, 10 MiB). */
+  logMaxBytes?: number;
+  /** Rotated files kept, the live one included (containerLogMaxFiles, 5). */
+  logMaxFiles?: number;
+  /** How often logs are checked for rotation; 0 turns the timer off. */
+  logRotateIntervalMs?: number;
+  version?: string;
+  log?: (message: string) => void;
+}
+
+/** What a pod worker may pass beyond the Runtime interface's SandboxConfig. */
+export interface OciSandboxExtras {
+  /** The pod's spec: volumes, securityContext, hostPorts, hostAliases, imagePullSecrets. */
+  podSpec?: PodSpec;
+}
+
+/** What a pod worker may pass beyond the Runtime interface's ContainerConfig. */
+export interface OciContainerExtras {
+  /** The container's spec; else it is looked up by name in the sandbox's pod spec. */
+  spec?: Container;
+}
+
+export interface PrepareImageOptions {
+  pullPolicy?: PullPolicy;
+  /** Secrets of type kubernetes.io/dockerconfigjson, or names looked up in the pod's namespace. */
+  pullSecrets?: ReadonlyArray<Secret | string>;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const LOST_MESSAGE = 'the container\'s monitor (conmon) is gone and no exit code was recorded (was the machine or its processes killed?)';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class OciRuntime implements Runtime {
+  readonly name = 'oci' as const;
+  readonly version: string;
+  readonly images: ImageStore;
+  readonly paths: OciPaths;
+  private readonly cli: OciCli;
+  private readonly tooling: OciTooling;
+  private readonly network: NodeNetworkConfig | undefined;
+  private readonly exited = new Map<string, ContainerInfo>();
+  private readonly logMaxBytes: number;
+  private readonly logMaxFiles: number;
+  private readonly rotateTimer: NodeJS.Timeout | undefined;
+  private readonly log: (m: string) => void;
+  private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly options: OciRuntimeOptions, tooling: OciTooling, images: ImageStore) {
+    this.tooling = tooling;
+    this.images = images;
+    this.paths = new OciPaths(options.dataDir);
+    this.cli = new OciCli(tooling.runtime, this.paths.runcRoot);
+    const binary = tooling.runtime.split('/').pop() ?? 'runc';
+    this.version = `oci://${binary}-${runtimeVersion(tooling.runtime)}`;
+    this.network = options.podCIDR
+      ? { ...defaultNetworkConfig(options.nodeName, options.podCIDR, this.paths.cniIpam), ...options.network }
+      : undefined;
+    this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
+    this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
+    this.log = options.log ?? (() => undefined);
+    for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam]) mkdirSync(d, { recursive: true });
+    const interval = options.logRotateIntervalMs ?? 10_000;
+    if (interval > 0) {
+      this.rotateTimer = setInterval(() => { void this.rotateLogs().catch((e: unknown) => this.log(`log rotation: ${errorMessage(e)}`)); }, interval);
+      this.rotateTimer.unref();
+    }
+  }
+
+  /** Opens the runtime; throws with the reason when containers cannot run here. */
+  static async create(options: OciRuntimeOptions): Promise<OciRuntime> {
+    let tooling = options.tooling;
+    if (!tooling) {
+      const found = detectOciTooling();
+      if (!found.ok) throw new RuntimeError('init', found.reason);
+      tooling = found.tooling;
+    }
+    const images = options.images ?? await ImageStore.open({
+      dir: join(options.dataDir, 'images'),
+      insecureRegistries: options.insecureRegistries ?? [],
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return new OciRuntime(options, tooling, images);
+  }
+
+  get dataDir(): string { return this.options.dataDir; }
+
+  // ---- images --------------------------------------------------------------------------
+
+  /**
+   * Pulls the image as the pull policy says (Kubernetes' default when none is given) with
+   * the pod's imagePullSecrets; returns its imageID (`repo@sha256:…`).
+   */
+  async prepareImage(image: string, pod: PodRef, opts: PrepareImageOptions = {}): Promise<string> {
+    const keychain = await this.keychain(pod, opts.pullSecrets ?? this.podPullSecretNames(pod.uid));
+    const rec = await this.images.ensureImage(image, opts.pullPolicy ?? this.podPullPolicy(pod.uid, image), keychain);
+    return imageId(rec);
+  }
+
+  private podPullSecretNames(podUid: string): string[] {
+    const spec = readJson<SandboxRecord>(this.paths.sandbox(podUid))?.podSpec;
+    return (spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
+  }
+
+  private podPullPolicy(podUid: string, image: string): PullPolicy | undefined {
+    const spec = readJson<SandboxRecord>(this.paths.sandbox(podUid))?.podSpec;
+    const c = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].find((x) => x.image === image && x.imagePullPolicy);
+    const p = c?.imagePullPolicy;
+    return p === 'Always' || p === 'IfNotPresent' || p === 'Never' ? p : undefined;
+  }
+
+  private async keychain(pod: PodRef, secrets: ReadonlyArray<Secret | string>): Promise<KeychainEntry[]> {
+    const out: KeychainEntry[] = [];
+    for (const s of secrets) {
+      // Kubernetes ignores pull secrets it cannot find or read; so do we (the pull may still work).
+      const secret = typeof s === 'string' ? await this.options.lookup?.secret(pod.namespace, s).catch(() => undefined) : s;
+      if (!secret) continue;
+      try {
+        out.push(...keychainFromSecret(secret));
+      } catch (e) {
+        this.log(`pod ${pod.namespace}/${pod.name}: ignoring imagePullSecret: ${errorMessage(e)}`);
+      }
+    }
+    return out;
+  }
+
+  private findImage(imageRef: string, image: string): ImageRecord | undefined {
+    const digest = /(sha256:[0-9a-f]{64})$/.exec(imageRef)?.[1];
+    if (digest) {
+      const byDigest = this.images.list().find((r) => r.manifestDigest === digest);
+      if (byDigest) return byDigest;
+    }
+    return this.images.get(imageRef) ?? this.images.get(image);
+  }
+
+  // ---- sandboxes -----------------------------------------------------------------------
+
+  async createSandbox(config: SandboxConfig & OciSandboxExtras): Promise<SandboxInfo> {
+    return this.withPodLock(config.pod.uid, async () => {
+      const rec = await createPodSandbox(this.sandboxDeps(), {
+        pod: config.pod,
+        hostname: config.hostname || config.pod.name,
+        hostNetwork: config.hostNetwork,
+        ...(config.podSpec ? { podSpec: config.podSpec } : {}),
+      });
+      return { id: rec.netnsName ?? netnsName(rec.pod.uid), pod: rec.pod, ip: rec.ip };
+    });
+  }
+
+  async removeSandbox(podUid: string): Promise<void> {
+    await this.withPodLock(podUid, async () => {
+      for (const c of await this.listContainers({ podUid })) await this.removeContainer(c.id);
+      const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
+      await destroyPodSandbox(this.sandboxDeps(), rec, podUid);
+    });
+  }
+
+  private sandboxDeps(): Parameters<typeof createPodSandbox>[0] {
+    return {
+      paths: this.paths,
+      hostIP: this.options.hostIP,
+      ...(this.network ? { network: this.network } : {}),
+      ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+    };
+  }
+
+  private async withPodLock<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.sandboxLocks.get(uid) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.sandboxLocks.set(uid, next);
+    try {
+      return await next;
+    } finally {
+      if (this.sandboxLocks.get(uid) === next) this.sandboxLocks.delete(uid);
+    }
+  }
+
+  // ---- containers ----------------------------------------------------------------------
+
+  async startContainer(sandbox: SandboxInfo, config: ContainerConfig & OciContainerExtras): Promise<ContainerInfo> {
+    const sb = readJson<SandboxRecord>(this.paths.sandbox(config.pod.uid));
+    if (!sb) throw new RuntimeError('start_container', `pod ${config.pod.namespace}/${config.pod.name} has no sandbox: create it first`);
+    void sandbox;
+    const id = randomBytes(16).toString('hex');
+    const dir = this.paths.container(id);
+    await mkdir(dir, { recursive: true });
+    const image = this.findImage(config.imageRef, config.image);
+    const record: ContainerRecord = {
+      version: 1,
+      id,
+      pod: config.pod,
+      name: config.name,
+      attempt: config.attempt,
+      image: config.image,
+      imageRef: config.imageRef,
+      createdAt: new Date().toISOString(),
+      annotations: config.annotations,
+      ...(image?.config.config?.StopSignal ? { stopSignal: image.config.config.StopSignal } : {}),
+    };
+    writeJsonAtomic(this.paths.containerRecord(id), record);
+    try {
+      if (!image) throw new ContainerConfigError(`image "${config.image}" is not present on this node (prepareImage first)`);
+      await this.createAndStart(id, sb, config, image);
+    } catch (e) {
+      // A container that cannot start is an exited instance with reason StartError.
+      const exit: ExitRecord = { exitCode: 128, finishedAt: new Date().toISOString(), reason: 'StartError', message: startErrorMessage(config.name, e) };
+      writeJsonAtomic(this.paths.exit(id), exit);
+      await this.cli.delete(id).catch(() => undefined);
+      await unmountAll(this.paths.bundle(id)).catch(() => undefined);
+    }
+    const info = await this.containerStatus(id);
+    if (!info) throw new RuntimeError('start_container', `container ${id} vanished while starting`);
+    return info;
+  }
+
+  private async createAndStart(id: string, sb: SandboxRecord, config: ContainerConfig & OciContainerExtras, image: ImageRecord): Promise<void> {
+    const podSpec = sb.podSpec;
+    const spec = config.spec
+      ?? podSpec?.containers?.find((c) => c.name === config.name)
+      ?? podSpec?.initContainers?.find((c) => c.name === config.name);
+    const podSc = podSpec?.securityContext;
+    const sc: NonNullable<Container['securityContext']> = spec?.securityContext ?? {};
+    const bundle = this.paths.bundle(id);
+    const rootfs = this.paths.rootfs(id);
+    await mkdir(rootfs, { recursive: true });
+    await this.mountRootfs(id, image, rootfs);
+
+    const readEtc = async (name: string): Promise<string | undefined> =>
+      readFile(await resolveInRoot(rootfs, `/etc/${name}`, true), 'utf8').catch(() => undefined);
+    const user = resolveUser({
+      ...(image.config.config?.User !== undefined ? { imageUser: image.config.config.User } : {}),
+      ...(sc.runAsUser ?? podSc?.runAsUser) !== undefined ? { runAsUser: (sc.runAsUser ?? podSc?.runAsUser)! } : {},
+      ...(sc.runAsGroup ?? podSc?.runAsGroup) !== undefined ? { runAsGroup: (sc.runAsGroup ?? podSc?.runAsGroup)! } : {},
+      supplementalGroups: podSc?.supplementalGroups ?? [],
+      passwd: await readEtc('passwd'),
+      group: await readEtc('group'),
+    });
+    if ((sc.runAsNonRoot ?? podSc?.runAsNonRoot) && user.uid === 0) {
+      throw new ContainerConfigError('container has runAsNonRoot and image will run as root');
+    }
+    const imgCfg = image.config.config ?? {};
+    const argv = resolveArgv(config.command, config.args, imgCfg.Entrypoint, imgCfg.Cmd);
+    const env = mergeEnv(imgCfg.Env, config.env, { PATH: DEFAULT_PATH, HOSTNAME: sb.hostname, HOME: user.home || '/' });
+    const cwd = config.workingDir || imgCfg.WorkingDir || '/';
+    if (!cwd.startsWith('/')) throw new ContainerConfigError(`workingDir "${cwd}" is not an absolute path`);
+    // Docker and CRI create a missing working directory, owned by the container's user.
+    const cwdHost = await resolveInRoot(rootfs, cwd, true);
+    if (!existsSync(cwdHost)) {
+      await mkdir(cwdHost, { recursive: true, mode: 0o755 });
+    } else if (!statSync(cwdHost).isDirectory()) {
+      throw new ContainerConfigError(`workingDir "${cwd}" is not a directory in the image`);
+    }
+
+    const privileged = sc.privileged === true;
+    const volumes = new Map(sb.volumes.map((v) => [v.name, v]));
+    const mounts: OciMount[] = [
+      { destination: '/etc/hosts', type: 'bind', source: join(sb.etcDir, 'hosts'), options: ['rbind', 'rprivate', 'rw'] },
+      { destination: '/etc/hostname', type: 'bind', source: join(sb.etcDir, 'hostname'), options: ['rbind', 'rprivate', 'rw'] },
+      { destination: '/etc/resolv.conf', type: 'bind', source: join(sb.etcDir, 'resolv.conf'), options: ['rbind', 'rprivate', 'rw'] },
+      { destination: '/dev/shm', type: 'bind', source: sb.shmDir, options: ['rbind', 'rprivate', 'rw'] },
+      ...volumeMountsFor(config.name, spec?.volumeMounts ?? [], volumes),
+    ];
+    const ociSpec = buildSpec({
+      args: argv,
+      env,
+      cwd,
+      user,
+      hostname: sb.hostname,
+      rootfs: 'rootfs',
+      readonlyRootfs: sc.readOnlyRootFilesystem === true,
+      privileged,
+      capabilities: effectiveCapabilities(sc.capabilities?.add ?? [], sc.capabilities?.drop ?? []),
+      // runc's default; allowPrivilegeEscalation: true (or privileged) lifts it.
+      noNewPrivileges: !(privileged || sc.allowPrivilegeEscalation === true),
+      network: sb.hostNetwork ? { kind: 'host' } : { kind: 'path', path: sb.netnsPath! },
+      ipc: { kind: 'path', path: sb.ipcPath },
+      pid: { kind: 'new' },
+      uts: sb.hostNetwork ? { kind: 'host' } : { kind: 'new' },
+      mounts,
+      resources: cgroupResources(config.resources),
+      cgroupsPath: `/tugboat/${id}`,
+      annotations: {
+        'io.kubernetes.pod.name': config.pod.name,
+        'io.kubernetes.pod.namespace': config.pod.namespace,
+        'io.kubernetes.pod.uid': config.pod.uid,
+        'io.kubernetes.container.name': config.name,
+      },
+    });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociSpec, null, 1));
+
+    for (const d of [this.paths.conmonExitDir(id), this.paths.persist(id)]) await mkdir(d, { recursive: true });
+    const pid = await conmonCreate({
+      conmon: this.tooling.conmon,
+      cli: this.cli,
+      id,
+      bundle,
+      pidFile: join(this.paths.container(id), 'container.pid'),
+      conmonPidFile: join(this.paths.container(id), 'conmon.pid'),
+      exitDir: this.paths.conmonExitDir(id),
+      persistDir: this.paths.persist(id),
+      logPath: this.paths.log(id),
+      // A safety net only: rotation (rotateLogs) keeps files far below this.
+      logSizeMax: this.logMaxBytes * 4,
+      socketDir: join(this.paths.root, 'sock'),
+    });
+    const conmonPid = Number(readFileSync(join(this.paths.container(id), 'conmon.pid'), 'utf8').trim()) || undefined;
+    const cgroups = await cgroupPathsOfPid(pid).catch(() => undefined);
+    await this.cli.start(id);
+    const started: StartedRecord = {
+      pid,
+      ...(readProcStat(pid) ? { pidStartTime: readProcStat(pid)!.startTime } : {}),
+      ...(conmonPid ? { conmonPid, ...(readProcStat(conmonPid) ? { conmonStartTime: readProcStat(conmonPid)!.startTime } : {}) } : {}),
+      startedAt: new Date().toISOString(),
+      ...(cgroups ? { cgroups } : {}),
+    };
+    writeJsonAtomic(this.paths.started(id), started);
+  }
+
+  private async mountRootfs(id: string, image: ImageRecord, rootfs: string): Promise<void> {
+    const layers = this.images.rootfsLayers(image);
+    const dir = this.paths.container(id);
+    if (layers.snapshotter === 'copy') {
+      if (layers.lower[0]) {
+        const res = await run('cp', ['-a', `${join(layers.cwd, layers.lower[0])}/.`, rootfs]);
+        if (res.code !== 0) throw new Error(`copying the image into the container's root: ${res.stderr.trim()}`);
+      }
+      return;
+    }
+    const upper = join(dir, 'upper');
+    const work = join(dir, 'work');
+    await mkdir(upper, { recursive: true });
+    await mkdir(work, { recursive: true });
+    let lower = layers.lower;
+    if (lower.length === 0) {
+      // An image without layers (FROM scratch and nothing added) still needs a lower dir.
+      const empty = join(dir, 'empty');
+      await mkdir(empty, { recursive: true });
+      lower = [empty];
+    }
+    await mountOverlay({ lower, upper, work, target: rootfs, cwd: layers.cwd });
+    await this.images.markUsed(image.reference).catch(() => undefined);
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    let info = await this.containerStatus(id);
+    if (!info || info.state === 'exited') return;
+    const rec = readJson<ContainerRecord>(this.paths.containerRecord(id));
+    const signal = normalizeSignal(rec?.stopSignal) ?? 'SIGTERM';
+    if (info.state === 'created') {
+      await this.waitFor(id, (s) => s.state !== 'created', 10_000);
+      info = await this.containerStatus(id);
+      if (!info || info.state === 'exited') return;
+    }
+    await this.cli.kill(id, signal).catch((e: unknown) => this.log(`stop ${id}: ${errorMessage(e)}`));
+    if (await this.waitFor(id, (s) => s.state === 'exited', Math.max(0, graceSeconds) * 1000)) return;
+    await this.cli.kill(id, 'SIGKILL').catch((e: unknown) => this.log(`kill ${id}: ${errorMessage(e)}`));
+    if (await this.waitFor(id, (s) => s.state === 'exited', 10_000)) return;
+    throw new RuntimeError('stop_container', `container ${id} did not exit after SIGKILL`);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const info = await this.containerStatus(id);
+    if (info && info.state !== 'exited') await this.stopContainer(id, 0);
+    await this.cli.delete(id).catch((e: unknown) => this.log(`delete ${id}: ${errorMessage(e)}`));
+    await unmountAll(this.paths.container(id));
+    await rm(this.paths.container(id), { recursive: true, force: true });
+    this.exited.delete(id);
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<ContainerInfo[]> {
+    const out: ContainerInfo[] = [];
+    let ids: string[];
+    try {
+      ids = readdirSync(this.paths.containers);
+    } catch {
+      return [];
+    }
+    for (const id of ids) {
+      const rec = readJson<ContainerRecord>(this.paths.containerRecord(id));
+      if (!rec || (filter.podUid !== undefined && rec.pod.uid !== filter.podUid)) continue;
+      const info = await this.containerStatus(id);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  async containerStatus(id: string): Promise<ContainerInfo | undefined> {
+    const cached = this.exited.get(id);
+    if (cached) return cached;
+    if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
+    const rec = readJson<ContainerRecord>(this.paths.containerRecord(id));
+    if (!rec) return undefined;
+    const base = {
+      id: rec.id,
+      pod: rec.pod,
+      name: rec.name,
+      attempt: rec.attempt,
+      image: rec.image,
+      imageRef: rec.imageRef,
+      createdAt: new Date(rec.createdAt),
+      annotations: rec.annotations,
+    };
+    const started = readJson<StartedRecord>(this.paths.started(id));
+    const final = (exit: ExitRecord): ContainerInfo => {
+      const info: ContainerInfo = {
+        ...base,
+        state: 'exited',
+        ...(started ? { startedAt: new Date(started.startedAt) } : {}),
+        finishedAt: new Date(exit.finishedAt),
+        exitCode: exit.exitCode,
+        reason: exit.reason,
+        ...(exit.message ? { message: exit.message } : {}),
+      };
+      this.exited.set(id, info);
+      return info;
+    };
+    const exit = readJson<ExitRecord>(this.paths.exit(id));
+    if (exit) return final(exit);
+    const fromConmon = await this.readConmonExit(id, started);
+    if (fromConmon) return final(fromConmon);
+    if (!started) {
+      // Being created (or the agent died mid-create: then conmon tells, or nobody does).
+      if (Date.now() - base.createdAt.getTime() < 60_000) return { ...base, state: 'created' };
+      const lost: ExitRecord = { exitCode: 128, finishedAt: new Date().toISOString(), reason: 'StartError', message: 'the container was never started (the agent stopped while creating it)' };
+      writeJsonAtomic(this.paths.exit(id), lost);
+      return final(lost);
+    }
+    if (isSameProcessAlive(started.pid, started.pidStartTime)) {
+      return { ...base, state: 'running', startedAt: new Date(started.startedAt), pid: started.pid };
+    }
+    // The process is gone; conmon is about to write the exit code, unless it is gone too.
+    if (started.conmonPid && isSameProcessAlive(started.conmonPid, started.conmonStartTime)) {
+      return { ...base, state: 'running', startedAt: new Date(started.startedAt), pid: started.pid };
+    }
+    const late = await this.readConmonExit(id, started);
+    if (late) return final(late);
+    const lost: ExitRecord = { exitCode: 137, finishedAt: new Date().toISOString(), reason: 'ContainerStatusUnknown', message: LOST_MESSAGE };
+    writeJsonAtomic(this.paths.exit(id), lost);
+    return final(lost);
+  }
+
+  // conmon's exit file → the final record: exit code, time, and OOMKilled when conmon saw an
+  // OOM event or the cgroup counted an OOM kill (read before `runc delete` removes it).
+  private async readConmonExit(id: string, started: StartedRecord | undefined): Promise<ExitRecord | undefined> {
+    const file = this.paths.conmonExitFile(id);
+    let text: string;
+    let mtime: Date;
+    try {
+      text = await readFile(file, 'utf8');
+      mtime = (await stat(file)).mtime;
+    } catch {
+      return undefined;
+    }
+    const code = Number(text.trim());
+    if (!Number.isInteger(code)) return undefined;
+    let oom = existsSync(join(this.paths.persist(id), 'oom'));
+    if (!oom && started?.cgroups) {
+      const stats = await readCgroupStats(started.cgroups).catch(() => undefined);
+      oom = (stats?.oomKills ?? 0) > 0;
+    }
+    const reason: TerminationReason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
+    const exit: ExitRecord = { exitCode: code, finishedAt: mtime.toISOString(), reason };
+    writeJsonAtomic(this.paths.exit(id), exit);
+    return exit;
+  }
+
+  logs(id: string, opts: LogOptions = {}): AsyncIterable<Buffer> {
+    return readCriLog(this.paths.log(id), {
+      ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
+      ...(opts.since ? { since: opts.since } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      timestamps: !!opts.timestamps,
+      follow: !!opts.follow,
+      isDone: async () => {
+        const s = await this.containerStatus(id);
+        return !s || s.state === 'exited';
+      },
+    });
+  }
+
+  async exec(id: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const info = await this.containerStatus(id);
+    if (!info || info.state !== 'running') throw new RuntimeError('exec', `container ${id} is not running`);
+    if (command.length === 0) throw new RuntimeError('exec', 'no command given');
+    return this.cli.exec(id, command, {
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    });
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const s = await this.cgroupStats(id);
+    if (!s) return undefined;
+    return { id, timestamp: new Date(), cpuUsageCoreNanoSeconds: s.cpuUsageNs, memoryWorkingSetBytes: s.memoryWorkingSetBytes };
+  }
+
+  /** Everything the container's cgroups say (throttling and OOM kills included). */
+  async cgroupStats(id: string): Promise<CgroupStats | undefined> {
+    const started = readJson<StartedRecord>(this.paths.started(id));
+    if (!started?.cgroups) return undefined;
+    return readCgroupStats(started.cgroups).catch(() => undefined);
+  }
+
+  /**
+   * Size-based rotation, kubelet's way: rename container.log → .1 (older ones shift up, the
+   * oldest goes) and have conmon reopen its file.
+   */
+  async rotateLogs(): Promise<number> {
+    let rotated = 0;
+    for (const info of await this.listContainers()) {
+      if (info.state !== 'running') continue;
+      const log = this.paths.log(info.id);
+      const size = await stat(log).then((s) => s.size, () => 0);
+      if (size < this.logMaxBytes) continue;
+      for (let n = this.logMaxFiles - 1; n >= 1; n--) {
+        const from = n === 1 ? log : `${log}.${n - 1}`;
+        if (n === this.logMaxFiles - 1) await rm(`${log}.${n}`, { force: true });
+        await rename(from, `${log}.${n}`).catch(() => undefined);
+      }
+      if (this.logMaxFiles === 1) await rm(log, { force: true });
+      await conmonReopenLog(this.paths.bundle(info.id));
+      rotated++;
+    }
+    return rotated;
+  }
+
+  async close(): Promise<void> {
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
+  }
+
+  private async waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.containerStatus(id);
+      if (!s || ok(s)) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+    }
+  }
+}
+
+/** Kubernetes' imageID: `repo@sha256:…` of the manifest the container runs. */
+export function imageId(rec: ImageRecord): string {
+  try {
+    const ref = parseImageReference(rec.reference);
+    if (ref.kind === 'registry') return `${repositoryName(ref)}@${rec.manifestDigest}`;
+  } catch {
+    // fall through
+  }
+  return rec.manifestDigest;
+}
+
+function normalizeSignal(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  if (/^\d+$/.test(s)) return s;
+  const up = s.toUpperCase();
+  return up.startsWith('SIG') ? up : `SIG${up}`;
+}
+
+function startErrorMessage(name: string, e: unknown): string {
+  const msg = errorMessage(e);
+  if (e instanceof ImagePullError) return msg;
+  return `failed to start container "${name}": ${msg}`;
+}

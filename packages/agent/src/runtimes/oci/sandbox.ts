@@ -1,0 +1,133 @@
+// A pod's sandbox without an infra container (CRI-O's "pinned namespaces" way): the
+// namespaces its containers share are kept alive by bind mounts, not by a pause process —
+// the network namespace by `ip netns add`, the IPC namespace by `unshare --ipc=FILE` —
+// plus the pod's /dev/shm, its /etc files and its volumes.
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PodSpec } from '@tugboat/api';
+import { mountTmpfs, run, unmount, unmountAll } from '../../images/mounts.js';
+import type { PodRef } from '../runtime.js';
+import {
+  cniAdd, cniDel, hostsFile, netnsCreate, netnsDelete, netnsPath, resolvConf, type NodeNetworkConfig, type PortMapping,
+} from './network.js';
+import { OciPaths, readJson, writeJsonAtomic, type SandboxRecord } from './records.js';
+import { prepareVolumes, teardownVolumes, type ObjectLookup } from './volumes.js';
+
+export interface SandboxRequest {
+  pod: PodRef;
+  hostname: string;
+  hostNetwork: boolean;
+  podSpec?: PodSpec;
+}
+
+export interface SandboxDeps {
+  paths: OciPaths;
+  network?: NodeNetworkConfig;
+  hostIP: string;
+  lookup?: ObjectLookup;
+}
+
+/** The netns name of a pod: unique per pod UID, short enough for `ip netns`. */
+export function netnsName(podUid: string): string {
+  return `tugboat-${podUid}`;
+}
+
+/** The hostPort mappings a pod asks for (containers' ports with a hostPort). */
+export function podPortMappings(spec: PodSpec | undefined): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const c of spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      const protocol = (p.protocol ?? 'TCP').toLowerCase();
+      out.push({
+        hostPort: p.hostPort,
+        containerPort: p.containerPort,
+        protocol: protocol === 'udp' ? 'udp' : protocol === 'sctp' ? 'sctp' : 'tcp',
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): Promise<SandboxRecord> {
+  const { paths } = deps;
+  const existing = readJson<SandboxRecord>(paths.sandbox(req.pod.uid));
+  if (existing && (existing.hostNetwork || (existing.netnsPath && existsSync(existing.netnsPath)))) return existing;
+
+  const dir = paths.pod(req.pod.uid);
+  const etcDir = join(dir, 'etc');
+  const nsDir = join(dir, 'ns');
+  const shmDir = join(dir, 'shm');
+  await mkdir(etcDir, { recursive: true });
+  await mkdir(nsDir, { recursive: true });
+  await mkdir(shmDir, { recursive: true });
+  const record: SandboxRecord = {
+    version: 1,
+    pod: req.pod,
+    hostname: req.hostname,
+    hostNetwork: req.hostNetwork,
+    ip: deps.hostIP,
+    ipcPath: join(nsDir, 'ipc'),
+    shmDir,
+    etcDir,
+    portMappings: podPortMappings(req.podSpec),
+    volumes: [],
+    ...(req.podSpec ? { podSpec: req.podSpec } : {}),
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    // The pod's IPC namespace, pinned by a bind mount of its nsfs file.
+    if (!existsSync(record.ipcPath)) await writeFile(record.ipcPath, '');
+    await unmount(record.ipcPath);
+    const ipc = await run('unshare', [`--ipc=${record.ipcPath}`, 'true']);
+    if (ipc.code !== 0) throw new Error(`pinning the pod's IPC namespace: ${ipc.stderr.trim()}`);
+    // /dev/shm shared by the pod's containers, as the pause container's would be.
+    await unmountAll(shmDir);
+    await mountTmpfs(shmDir, 'mode=1777,size=65536k,nosuid,nodev,noexec');
+
+    if (!req.hostNetwork) {
+      if (!deps.network) throw new Error('this node has no pod network (no pod CIDR configured): only hostNetwork pods can run');
+      const name = netnsName(req.pod.uid);
+      record.netnsName = name;
+      record.netnsPath = await netnsCreate(name);
+      const attached = await cniAdd(deps.network, req.pod.uid, record.netnsPath, req.pod, record.portMappings);
+      record.ip = attached.ip;
+      record.cniResult = attached.result;
+    }
+
+    const hostname = req.hostNetwork ? (await run('hostname', [])).stdout.trim() || req.hostname : req.hostname;
+    await writeFile(join(etcDir, 'hostname'), `${hostname}\n`);
+    await writeFile(join(etcDir, 'hosts'), hostsFile(record.ip, req.hostname, req.podSpec?.hostAliases ?? []));
+    await writeFile(join(etcDir, 'resolv.conf'), resolvConf(req.hostNetwork));
+
+    const volumes = await prepareVolumes(dir, req.pod.namespace, req.podSpec?.volumes ?? [], deps.lookup);
+    record.volumes = [...volumes.values()];
+    writeJsonAtomic(paths.sandbox(req.pod.uid), record);
+    return record;
+  } catch (e) {
+    // Half a sandbox is worse than none: undo what was done; the worker retries.
+    await destroyPodSandbox(deps, record).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Tears down a pod's network, namespaces, mounts and directory (containers must be gone). */
+export async function destroyPodSandbox(deps: SandboxDeps, record: SandboxRecord | undefined, podUid?: string): Promise<void> {
+  const uid = record?.pod.uid ?? podUid;
+  if (!uid) return;
+  const dir = deps.paths.pod(uid);
+  const errors: string[] = [];
+  if (record && !record.hostNetwork && deps.network) {
+    const path = record.netnsPath ?? netnsPath(netnsName(uid));
+    if (existsSync(path)) {
+      await cniDel(deps.network, uid, path, record.cniResult, record.portMappings).catch((e: Error) => errors.push(e.message));
+    }
+  }
+  await netnsDelete(netnsName(uid)).catch((e: Error) => errors.push(e.message));
+  await teardownVolumes(dir).catch((e: Error) => errors.push(e.message));
+  await unmountAll(dir).catch((e: Error) => errors.push(e.message));
+  await rm(dir, { recursive: true, force: true });
+  if (errors.length) throw new Error(`removing the sandbox of pod ${uid}: ${errors.join('; ')}`);
+}

@@ -1,0 +1,40 @@
+// `tugboat-agent kill-containers --data-dir DIR`: what a machine crash does to a node's
+// containers, for `tctl cluster stop-node`. Every monitor and every container process group
+// recorded under the data dir gets SIGKILL at once — monitors first, so no exit code is
+// written, exactly as if the power went. Identity is checked (pid + start time), so a pid
+// reused by some other process is never hit.
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { isSameProcessAlive } from './proc.js';
+import { podsDir, readJson, type PidRecord } from './records.js';
+
+function safeReaddir(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
+}
+
+/** Returns how many containers were running (and are now killed). */
+export function killContainers(dataDir: string): number {
+  const records: PidRecord[] = [];
+  const root = podsDir(dataDir);
+  for (const uid of safeReaddir(root)) {
+    for (const name of safeReaddir(join(root, uid))) {
+      const dir = join(root, uid, name);
+      for (const file of safeReaddir(dir)) {
+        if (!file.endsWith('.pid')) continue;
+        const rec = readJson<PidRecord>(join(dir, file));
+        if (rec) records.push(rec);
+      }
+    }
+  }
+  for (const r of records) {
+    if (isSameProcessAlive(r.monitorPid, r.monitorStartTime)) {
+      try { process.kill(r.monitorPid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+  let killed = 0;
+  for (const r of records) {
+    if (!isSameProcessAlive(r.pid, r.startTime)) continue;
+    try { process.kill(-r.pid, 'SIGKILL'); killed++; } catch { /* already gone */ }
+  }
+  return killed;
+}

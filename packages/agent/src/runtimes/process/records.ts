@@ -1,0 +1,101 @@
+// The process runtime's records on disk — the truth about containers, read back by a
+// restarted agent:
+//
+//   <data-dir>/containers/<pod-uid>/pod.json                     sandbox: pod uid/namespace/name, ip
+//   <data-dir>/containers/<pod-uid>/<container>/<attempt>.json   what to run (written by the runtime)
+//   <data-dir>/containers/<pod-uid>/<container>/<attempt>.pid    pid + /proc start time (written by the monitor once running)
+//   <data-dir>/containers/<pod-uid>/<container>/<attempt>.exit   exit code, time (written by the monitor when it ended)
+//   <data-dir>/containers/<pod-uid>/<container>/<attempt>.log    stdout/stderr, CRI format (logs/cri-log.ts)
+//
+// Every record is written to a temp file and renamed, so a reader never sees half of one.
+// Node built-ins only: the container monitor imports this too.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TerminationReason } from '../runtime.js';
+
+export interface PodRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  ip: string;
+  createdAt: string;
+}
+
+export interface ContainerRecord {
+  version: 1;
+  id: string;
+  pod: { uid: string; namespace: string; name: string };
+  name: string;
+  attempt: number;
+  image: string;
+  imageRef: string;
+  /** The full argv: command followed by args. */
+  argv: string[];
+  /** What argv[0] resolved to when the runtime checked it (absolute path). */
+  executable: string;
+  env: { name: string; value: string }[];
+  workingDir?: string;
+  createdAt: string;
+  annotations: Record<string, string>;
+}
+
+export interface PidRecord {
+  pid: number;
+  /** /proc/<pid>/stat start time: a pid alone can be reused. */
+  startTime?: string;
+  monitorPid: number;
+  monitorStartTime?: string;
+  startedAt: string;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  /** The signal that ended the process, if one did. */
+  signal?: string;
+  finishedAt: string;
+  reason?: TerminationReason;
+  message?: string;
+}
+
+export function podsDir(dataDir: string): string {
+  return join(dataDir, 'containers');
+}
+
+export function podDir(dataDir: string, podUid: string): string {
+  return join(podsDir(dataDir), podUid);
+}
+
+export function containerDir(dataDir: string, podUid: string, name: string): string {
+  return join(podDir(dataDir, podUid), name);
+}
+
+export type RecordKind = 'json' | 'pid' | 'exit' | 'log' | 'monitor.log';
+
+export function recordPath(dir: string, attempt: number, kind: RecordKind): string {
+  return join(dir, `${attempt}.${kind}`);
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value) + '\n');
+  renameSync(tmp, path);
+}
+
+export function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<pod-uid>_<container>_<attempt>`: uids and container names (DNS labels) never hold '_'. */
+export function containerId(podUid: string, name: string, attempt: number): string {
+  return `${podUid}_${name}_${attempt}`;
+}
+
+export function parseContainerId(id: string): { podUid: string; name: string; attempt: number } | undefined {
+  const m = /^([^_/]+)_([^_/]+)_(\d+)$/.exec(id);
+  if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
+  return { podUid: m[1], name: m[2], attempt: Number(m[3]) };
+}

@@ -1,0 +1,181 @@
+// The container runtime interface: what a pod worker asks of whatever runs containers on
+// this node. Shaped after Kubernetes' CRI so the later `oci` runtime (runc/crun under a
+// monitor, images from registries, CNI networking) fits without changing the agent:
+//
+//   prepareImage → createSandbox (pod-level: network, shared namespaces) →
+//   startContainer (one instance per attempt; a restart is a new instance, attempt + 1) →
+//   stopContainer (SIGTERM, grace, SIGKILL) → removeContainer → removeSandbox
+//
+// Containers outlive the agent. The runtime's own records are the truth about them, so a
+// restarted agent calls listContainers and adopts what is running instead of starting it
+// again; restartCount is the attempt number of the newest instance.
+
+/** Which pod a sandbox or container belongs to. */
+export interface PodRef {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * created: set up, process not yet running (or being started);
+ * running: its process is alive;
+ * exited: it ended (exitCode, finishedAt known — or reason ContainerStatusUnknown when the
+ *   runtime lost track of it, e.g. after a machine crash);
+ * unknown: the runtime cannot tell right now (transient).
+ */
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** Why a container ended, in Kubernetes' words (ContainerStateTerminated.reason). */
+export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError' | 'ContainerStatusUnknown';
+
+export interface SandboxConfig {
+  pod: PodRef;
+  hostname: string;
+  hostNetwork: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface SandboxInfo {
+  id: string;
+  pod: PodRef;
+  /** The pod's IP (the host's for runtimes without pod networking). */
+  ip: string;
+}
+
+export interface ResourceSettings {
+  /** Millicores; undefined when not set. */
+  cpuRequestMilli?: number;
+  cpuLimitMilli?: number;
+  /** Bytes. */
+  memoryRequestBytes?: number;
+  memoryLimitBytes?: number;
+}
+
+export interface ContainerConfig {
+  pod: PodRef;
+  name: string;
+  /** 0 for the first instance; each restart is a new instance with attempt + 1. */
+  attempt: number;
+  /** As written in the pod spec. */
+  image: string;
+  /** What prepareImage returned. */
+  imageRef: string;
+  /** Kubernetes' `command` (entrypoint) and `args`, $(VAR) references already expanded. */
+  command: string[];
+  args: string[];
+  /** Final environment (spec env and env-from already resolved), in order. */
+  env: { name: string; value: string }[];
+  workingDir?: string;
+  resources: ResourceSettings;
+  /** Kept with the container, e.g. the pod's termination grace period for orphan clean-up. */
+  annotations: Record<string, string>;
+}
+
+export interface ContainerInfo {
+  /** Opaque, unique on this node; reported as containerID `<runtime>://<id>`. */
+  id: string;
+  pod: PodRef;
+  name: string;
+  attempt: number;
+  image: string;
+  imageRef: string;
+  state: ContainerState;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  exitCode?: number;
+  reason?: TerminationReason;
+  /** For StartError and the like: what went wrong, one line. */
+  message?: string;
+  /** The container's main process on the host, while it runs. */
+  pid?: number;
+  annotations: Record<string, string>;
+}
+
+export interface ContainerFilter {
+  podUid?: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** Only lines written at or after this time. */
+  since?: Date;
+  /** Prefix each line with its RFC 3339 timestamp. */
+  timestamps?: boolean;
+  /** Ends a follow early (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  stdin?: Buffer;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export interface ContainerStats {
+  id: string;
+  timestamp: Date;
+  /** Cumulative cpu time used, ns (rates come from two samples). */
+  cpuUsageCoreNanoSeconds: number;
+  /** Memory in use, bytes. */
+  memoryWorkingSetBytes: number;
+}
+
+export type RuntimeName = 'process' | 'fake' | 'oci';
+
+export interface Runtime {
+  readonly name: RuntimeName;
+  /** For Node.status.nodeInfo.containerRuntimeVersion, e.g. `process://0.1.0`. */
+  readonly version: string;
+
+  /** Makes the image available; returns the reference containers record (imageID). */
+  prepareImage(image: string, pod: PodRef): Promise<string>;
+  /** Pod-level setup; idempotent (an existing sandbox of that pod is returned). */
+  createSandbox(config: SandboxConfig): Promise<SandboxInfo>;
+  /** Removes the pod's sandbox and every container left in it. */
+  removeSandbox(podUid: string): Promise<void>;
+
+  /**
+   * Creates and starts one container instance. A container that cannot start (command not
+   * found, bad workingDir) is not an exception: it comes back exited with reason StartError,
+   * exit code 128 and a message, and stays listed like any exited instance.
+   */
+  startContainer(sandbox: SandboxInfo, config: ContainerConfig): Promise<ContainerInfo>;
+  /** SIGTERM to every process of the container, up to graceSeconds, then SIGKILL. Resolves once it has exited. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Forgets an exited container (records and logs). */
+  removeContainer(id: string): Promise<void>;
+
+  listContainers(filter?: ContainerFilter): Promise<ContainerInfo[]>;
+  containerStatus(id: string): Promise<ContainerInfo | undefined>;
+
+  /** Log lines as bytes (newline-terminated); with follow it ends once the container has exited and all is read. */
+  logs(id: string, opts?: LogOptions): AsyncIterable<Buffer>;
+  exec(id: string, command: string[], opts?: ExecOptions): Promise<ExecResult>;
+  stats(id: string): Promise<ContainerStats | undefined>;
+
+  /** Releases what the runtime holds in this process; containers keep running. */
+  close(): Promise<void>;
+}
+
+/** A failure of the runtime itself (not of a container), with the operation that failed. */
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  constructor(readonly operation: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** `process://<id>`: the containerID a pod status shows. */
+export function containerIdUri(runtime: RuntimeName, id: string): string {
+  return `${runtime}://${id}`;
+}
