@@ -39,8 +39,8 @@ export function qualifiedResource(info: KindInfo): string {
  * Names and namespaces become key segments, so one that could escape its segment is refused
  * before any key is built (admission checks the full DNS rules on writes).
  */
-export function checkKeySegment(what: 'name' | 'namespace', value: string): void {
-  if (!value || value.includes('/') || value === '.' || value === '..' || value.includes('\0')) {
+export function checkKeySegment(what: 'name' | 'namespace', value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !value || value.includes('/') || value === '.' || value === '..' || value.includes('\0')) {
     throw new ApiError('BadRequest', `invalid ${what} ${JSON.stringify(value)}: must be a non-empty name without "/"`);
   }
 }
