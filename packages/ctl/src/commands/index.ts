@@ -6,13 +6,27 @@ import { configCommand } from './config.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { getCommand } from './get.js';
+import { logsCommand } from './logs.js';
+import { cordonCommandDef, drainCommand, uncordonCommandDef } from './node-ops.js';
+import { rolloutCommand } from './rollout.js';
+import { scaleCommand } from './scale.js';
+import { topCommand } from './top.js';
 import { versionCommand } from './version.js';
+import { waitCommand } from './wait.js';
 
 export const COMMANDS: readonly Command[] = [
   applyCommand,
   getCommand,
   describeCommand,
   deleteCommand,
+  logsCommand,
+  scaleCommand,
+  rolloutCommand,
+  waitCommand,
+  cordonCommandDef,
+  uncordonCommandDef,
+  drainCommand,
+  topCommand,
   clusterCommand,
   configCommand,
   versionCommand,
