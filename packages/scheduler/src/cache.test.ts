@@ -15,10 +15,10 @@ const bound = (name: string, node: string, cpu = '500m') => makePod(name, { cpu,
 test('assume takes the resources at once; forget frees them', (t) => {
   const { cache } = setup();
   cache.assumePod(podInfo('a', { cpu: '500m' }), 'n1');
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 500);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 500);
   t.true(cache.isAssumed('default/a'));
   cache.forgetPod('default/a');
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 0);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 0);
   t.is(cache.podCount(), 0);
 });
 
@@ -28,8 +28,8 @@ test('the informer showing the bound pod confirms the assumption (counted once)'
   cache.finishBinding('default/a');
   cache.addPod(bound('a', 'n1'));
   t.false(cache.isAssumed('default/a'));
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 500);
-  t.is(cache.getNode('n1')!.pods.size, 1);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 500);
+  t.is(cache.getNode('n1')!.podCount, 1);
 });
 
 test('an assumed pod never confirmed expires after the TTL once binding finished', (t) => {
@@ -42,7 +42,7 @@ test('an assumed pod never confirmed expires after the TTL once binding finished
   t.deepEqual(cache.cleanupExpiredAssumedPods(), []);
   clock.advance(1);
   t.deepEqual(cache.cleanupExpiredAssumedPods(), ['default/a']);
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 0);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 0);
 });
 
 test('confirmed pods never expire', (t) => {
@@ -59,8 +59,8 @@ test('a pod bound elsewhere than assumed moves to the node the API server says',
   const { cache } = setup();
   cache.assumePod(podInfo('a', { cpu: '500m' }), 'n1');
   cache.addPod(bound('a', 'n2'));
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 0);
-  t.is(cache.getNode('n2')!.requested.cpuMilli, 500);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 0);
+  t.is(cache.getNode('n2')!.requestedCpuMilli, 500);
 });
 
 test('finished and deleted pods free their node', (t) => {
@@ -70,7 +70,7 @@ test('finished and deleted pods free their node', (t) => {
   const done = { ...bound('a', 'n1'), status: { phase: 'Succeeded' } };
   cache.updatePod(done);
   cache.removePod(bound('b', 'n1'));
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 0);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 0);
   t.is(cache.podCount(), 0);
 });
 
@@ -80,16 +80,16 @@ test('pods on a node not yet known are kept and counted once the node appears', 
   t.is(cache.nodeCount(), 2, 'a node without its Node object is not offered');
   cache.addNode(makeNode('n3'));
   t.is(cache.nodeCount(), 3);
-  t.is(cache.getNode('n3')!.requested.cpuMilli, 500);
+  t.is(cache.getNode('n3')!.requestedCpuMilli, 500);
 });
 
 test('removing a node takes it out of the list; updating keeps its pods', (t) => {
   const { cache } = setup();
   cache.addPod(bound('a', 'n1'));
   cache.updateNode(makeNode('n1', { cpu: '8', unschedulable: true }));
-  t.is(cache.getNode('n1')!.allocatable.cpuMilli, 8000);
+  t.is(cache.getNode('n1')!.allocatableCpuMilli, 8000);
   t.true(cache.getNode('n1')!.unschedulable);
-  t.is(cache.getNode('n1')!.requested.cpuMilli, 500);
+  t.is(cache.getNode('n1')!.requestedCpuMilli, 500);
   cache.removeNode('n1');
   t.deepEqual(cache.nodes().map((n) => n.name), ['n2']);
 });

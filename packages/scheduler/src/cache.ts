@@ -138,7 +138,9 @@ export class SchedulerCache {
     const key = podKey(pod);
     const prev = this.pods.get(key);
     if (prev) this.unplace(key, prev.nodeName);
-    const info = newPodInfo(pod);
+    // A pod's requests cannot change (Kubernetes forbids it), so confirming the pod we
+    // assumed reuses what was computed then.
+    const info = prev && prev.info.pod.metadata?.uid === pod.metadata?.uid ? { ...prev.info, pod } : newPodInfo(pod);
     this.place(info, nodeName);
     this.pods.set(key, { info, nodeName, assumed: false, deadline: undefined });
   }

@@ -70,7 +70,7 @@ test('6 pods of 100m on 3 equal nodes: 2 on each (the least-loaded node wins)', 
   for (let i = 1; i <= 6; i++) c.queue.add(makePod(`web-${i}`, { cpu: '100m' }));
   await c.runAll();
   t.deepEqual(c.perNode(), { 'node-1': 2, 'node-2': 2, 'node-3': 2 });
-  t.is(c.cache.getNode('node-1')!.requested.cpuMilli, 200);
+  t.is(c.cache.getNode('node-1')!.requestedCpuMilli, 200);
   t.false(c.queue.has('default/web-1'), 'bound pods leave the queue');
 });
 
@@ -148,7 +148,7 @@ test('a failed bind forgets the assumed pod and retries it after back-off', asyn
   });
   c.queue.add(makePod('a', { cpu: '500m' }));
   await c.runAll();
-  t.is(c.cache.getNode('node-1')!.requested.cpuMilli, 0);
+  t.is(c.cache.getNode('node-1')!.requestedCpuMilli, 0);
   t.false(c.cache.isAssumed('default/a'));
   t.deepEqual(c.queue.counts(), { active: 0, backoff: 1, unschedulable: 0 });
   t.regex(c.failures[0]!, /binding pod default\/a to node node-1 failed: connection refused/);

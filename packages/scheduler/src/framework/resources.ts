@@ -33,38 +33,40 @@ function quantityOf(list: ResourceList, name: 'cpu' | 'memory', path: string): n
   }
 }
 
-function containerRequests(c: Container, path: string, nonZero: boolean): Resources {
+/** A container's cpu (millicores) and memory (bytes) requests; undefined where unset. */
+function containerRequests(c: Container, path: string): { cpu: number | undefined; mem: number | undefined } {
   const req = c.resources?.requests as ResourceList;
-  const cpu = quantityOf(req, 'cpu', `${path}.resources.requests`);
-  const mem = quantityOf(req, 'memory', `${path}.resources.requests`);
-  return {
-    cpuMilli: cpu ?? (nonZero ? DEFAULT_NON_ZERO_CPU_MILLI : 0),
-    memory: mem ?? (nonZero ? DEFAULT_NON_ZERO_MEMORY : 0),
-  };
-}
-
-function sumRequests(pod: Pod, nonZero: boolean): Resources {
-  const total: Resources = { cpuMilli: 0, memory: 0 };
-  const spec = pod.spec;
-  (spec?.containers ?? []).forEach((c, i) => {
-    const r = containerRequests(c, `spec.containers[${i}]`, nonZero);
-    total.cpuMilli += r.cpuMilli;
-    total.memory += r.memory;
-  });
-  (spec?.initContainers ?? []).forEach((c, i) => {
-    const r = containerRequests(c, `spec.initContainers[${i}]`, nonZero);
-    total.cpuMilli = Math.max(total.cpuMilli, r.cpuMilli);
-    total.memory = Math.max(total.memory, r.memory);
-  });
-  const overhead = spec?.overhead as ResourceList;
-  total.cpuMilli += quantityOf(overhead, 'cpu', 'spec.overhead') ?? 0;
-  total.memory += quantityOf(overhead, 'memory', 'spec.overhead') ?? 0;
-  return total;
+  return { cpu: quantityOf(req, 'cpu', `${path}.resources.requests`), mem: quantityOf(req, 'memory', `${path}.resources.requests`) };
 }
 
 /** Throws an Error naming the field when a quantity does not parse. */
 export function podRequests(pod: Pod): PodRequests {
-  return { requests: sumRequests(pod, false), nonZero: sumRequests(pod, true) };
+  const requests: Resources = { cpuMilli: 0, memory: 0 };
+  const nonZero: Resources = { cpuMilli: 0, memory: 0 };
+  const spec = pod.spec;
+  (spec?.containers ?? []).forEach((c, i) => {
+    const { cpu, mem } = containerRequests(c, `spec.containers[${i}]`);
+    requests.cpuMilli += cpu ?? 0;
+    requests.memory += mem ?? 0;
+    nonZero.cpuMilli += cpu ?? DEFAULT_NON_ZERO_CPU_MILLI;
+    nonZero.memory += mem ?? DEFAULT_NON_ZERO_MEMORY;
+  });
+  // Init containers run one at a time before the others: the pod needs the largest of them.
+  (spec?.initContainers ?? []).forEach((c, i) => {
+    const { cpu, mem } = containerRequests(c, `spec.initContainers[${i}]`);
+    requests.cpuMilli = Math.max(requests.cpuMilli, cpu ?? 0);
+    requests.memory = Math.max(requests.memory, mem ?? 0);
+    nonZero.cpuMilli = Math.max(nonZero.cpuMilli, cpu ?? DEFAULT_NON_ZERO_CPU_MILLI);
+    nonZero.memory = Math.max(nonZero.memory, mem ?? DEFAULT_NON_ZERO_MEMORY);
+  });
+  const overhead = spec?.overhead as ResourceList;
+  const oCpu = quantityOf(overhead, 'cpu', 'spec.overhead') ?? 0;
+  const oMem = quantityOf(overhead, 'memory', 'spec.overhead') ?? 0;
+  requests.cpuMilli += oCpu;
+  requests.memory += oMem;
+  nonZero.cpuMilli += oCpu;
+  nonZero.memory += oMem;
+  return { requests, nonZero };
 }
 
 /** A node's allocatable (falling back to capacity), cpu in millicores, memory in bytes. */

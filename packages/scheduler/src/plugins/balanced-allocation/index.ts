@@ -14,8 +14,8 @@ function fraction(requested: number, allocatable: number): number {
 }
 
 export function balancedAllocationScore(pod: PodInfo, node: NodeInfo): number {
-  const cpu = fraction(node.nonZeroRequested.cpuMilli + pod.nonZero.cpuMilli, node.allocatable.cpuMilli);
-  const mem = fraction(node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory);
+  const cpu = fraction(node.nonZeroCpuMilli + pod.nonZero.cpuMilli, node.allocatableCpuMilli);
+  const mem = fraction(node.nonZeroMemory + pod.nonZero.memory, node.allocatableMemory);
   const std = Math.abs(cpu - mem) / 2;
   return Math.floor((1 - std) * MAX_NODE_SCORE);
 }

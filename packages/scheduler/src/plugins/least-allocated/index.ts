@@ -15,8 +15,8 @@ export function leastRequestedScore(requested: number, allocatable: number): num
 }
 
 export function leastAllocatedScore(pod: PodInfo, node: NodeInfo): number {
-  const cpu = leastRequestedScore(node.nonZeroRequested.cpuMilli + pod.nonZero.cpuMilli, node.allocatable.cpuMilli);
-  const mem = leastRequestedScore(node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory);
+  const cpu = leastRequestedScore(node.nonZeroCpuMilli + pod.nonZero.cpuMilli, node.allocatableCpuMilli);
+  const mem = leastRequestedScore(node.nonZeroMemory + pod.nonZero.memory, node.allocatableMemory);
   return Math.floor((cpu + mem) / 2);
 }
 

@@ -19,7 +19,7 @@ export class NodeReady implements FilterPlugin {
 
   filter(state: CycleState, _pod: PodInfo, node: NodeInfo): Status {
     if (!node.ready) return NOT_READY;
-    if (!node.leaseLive(state.now)) return NO_LEASE;
+    if (!(state.now < node.leaseExpiresAtMs)) return NO_LEASE;
     return SUCCESS;
   }
 }

@@ -27,10 +27,10 @@ const REJECTIONS: readonly Status[] = Array.from({ length: 8 }, (_, mask) => {
 /** Which resources the node lacks for the pod, as a bit mask (0: it fits). Pure. */
 export function insufficient(pod: PodInfo, node: NodeInfo): number {
   let mask = 0;
-  if (node.pods.size + 1 > node.allocatable.pods) mask |= PODS;
+  if (node.podCount + 1 > node.allocatablePods) mask |= PODS;
   const { cpuMilli, memory } = pod.requests;
-  if (cpuMilli > 0 && cpuMilli > node.allocatable.cpuMilli - node.requested.cpuMilli) mask |= CPU;
-  if (memory > 0 && memory > node.allocatable.memory - node.requested.memory) mask |= MEMORY;
+  if (cpuMilli > 0 && cpuMilli > node.allocatableCpuMilli - node.requestedCpuMilli) mask |= CPU;
+  if (memory > 0 && memory > node.allocatableMemory - node.requestedMemory) mask |= MEMORY;
   return mask;
 }
 
