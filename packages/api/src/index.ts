@@ -11,3 +11,8 @@ export * from './labels.js';
 export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
+export {
+  podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,
+  type QOSClass,
+} from './defaults/index.js';
+export { validateLabelSelector, validatePodSpec, TOTAL_ANNOTATION_SIZE_LIMIT, MAX_DATA_SIZE } from './validation/index.js';
