@@ -12,6 +12,11 @@ export interface ResourceRequest {
 
 const ALL = ['pods', 'replicasets', 'deployments'];
 
+/** "pods", "deployments.apps": how kubectl names a resource in messages. */
+export function qualifiedResource(info: KindInfo): string {
+  return info.group ? `${info.resource}.${info.group}` : info.resource;
+}
+
 export function kindOrThrow(name: string): KindInfo {
   const info = lookupKind(name);
   if (!info) throw new CliError(`the server doesn't have a resource type "${name}"`);

@@ -1,13 +1,13 @@
 // `tctl delete KIND NAME… | KIND/NAME… | -f FILE | -l SELECTOR | --all`: asks the API server
 // to delete, prints `pod "web" deleted`, and by default waits until each object is gone
 // (a bound pod lingers while its agent stops the containers), as kubectl does.
-import { ApiError, kindInfo, type KindInfo, type PropagationPolicy } from '@tugboat/api';
+import { ApiError, kindInfo, qualifiedSingular, type KindInfo, type PropagationPolicy } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError, errorLine } from '../errors.js';
 import { readManifests } from '../manifests.js';
-import { parseResourceArgs } from '../resource-args.js';
+import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
 import { FILE_FLAGS, parseDryRun } from './apply.js';
 
 interface Target {
@@ -118,11 +118,11 @@ export const deleteCommand = defineCommand({
           const podGrace = res.metadata?.deletionGracePeriodSeconds ?? 30;
           if (dryRun === 'none') pending.push({ target: t, uid: res.metadata?.uid, grace: podGrace });
         }
-        ctx.out(flags.output === 'name' ? `${t.info.singular}/${t.name}\n` : `${t.info.singular} "${t.name}" deleted${suffix}\n`);
+        ctx.out(flags.output === 'name' ? `${qualifiedSingular(t.info)}/${t.name}\n` : `${qualifiedSingular(t.info)} "${t.name}" deleted${suffix}\n`);
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'NotFound') {
           if (!flags['ignore-not-found']) {
-            ctx.err(`error: ${t.info.resource} "${t.name}" not found\n`);
+            ctx.err(`error: ${qualifiedResource(t.info)} "${t.name}" not found\n`);
             failed++;
           }
           continue;

@@ -3,7 +3,7 @@
 import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { parseResourceArgs } from '../resource-args.js';
+import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
 import { describeObject, eventsFor, type Related } from '../printers/describe.js';
 
 const ownedBy = (owner: KubeObject) => (o: KubeObject): boolean =>
@@ -66,7 +66,7 @@ export const describeCommand = defineCommand({
           objects.push(await client.get(r.info.resource, ns, name));
         } catch (e) {
           if (e instanceof ApiError && e.reason === 'NotFound') {
-            ctx.err(`error: ${r.info.resource} "${name}" not found\n`);
+            ctx.err(`error: ${qualifiedResource(r.info)} "${name}" not found\n`);
             failed++;
             continue;
           }

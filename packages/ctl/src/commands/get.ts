@@ -4,7 +4,7 @@ import { ApiError, objectKey, type KindInfo, type KubeObject, type Pod, type Wat
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError, errorLine } from '../errors.js';
-import { parseResourceArgs, type ResourceRequest } from '../resource-args.js';
+import { parseResourceArgs, qualifiedResource, type ResourceRequest } from '../resource-args.js';
 import { compileJsonPath } from '../printers/jsonpath.js';
 import { formatObjects, parseOutput, toJson, toYaml, objectName, type OutputFormat } from '../printers/output.js';
 import { columnWidths, formatRow, renderTable } from '../printers/table.js';
@@ -23,7 +23,7 @@ interface Fetched {
 }
 
 /** Lists (or gets by name) the objects of each request; NotFound names are reported and skipped. */
-async function fetchAll(ctx: Context, requests: readonly ResourceRequest[], opts: { allNamespaces: boolean; labelSelector?: string | undefined; fieldSelector?: string | undefined }): Promise<{ fetched: Fetched[]; errors: number }> {
+async function fetchAll(ctx: Context, requests: readonly ResourceRequest[], opts: { allNamespaces: boolean; labelSelector?: string | undefined; fieldSelector?: string | undefined; ignoreNotFound?: boolean }): Promise<{ fetched: Fetched[]; errors: number }> {
   const client = ctx.client();
   const fetched: Fetched[] = [];
   let errors = 0;
@@ -36,7 +36,8 @@ async function fetchAll(ctx: Context, requests: readonly ResourceRequest[], opts
           items.push(await client.get(request.info.resource, ns, name));
         } catch (e) {
           if (e instanceof ApiError && e.reason === 'NotFound') {
-            ctx.err(`error: ${request.info.resource} "${name}" not found\n`);
+            if (opts.ignoreNotFound) continue;
+            ctx.err(`error: ${qualifiedResource(request.info)} "${name}" not found\n`);
             errors++;
             continue;
           }
@@ -137,8 +138,7 @@ export const getCommand = defineCommand({
       });
     }
 
-    const { fetched, errors } = await fetchAll(ctx, requests, { allNamespaces, labelSelector: flags.selector, fieldSelector: flags['field-selector'] });
-    const notFoundErrors = flags['ignore-not-found'] ? 0 : errors;
+    const { fetched, errors: notFoundErrors } = await fetchAll(ctx, requests, { allNamespaces, labelSelector: flags.selector, fieldSelector: flags['field-selector'], ignoreNotFound: flags['ignore-not-found'] });
     const total = fetched.reduce((n, f) => n + f.items.length, 0);
 
     if (output.kind !== 'table') {
