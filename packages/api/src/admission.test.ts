@@ -308,3 +308,12 @@ test('defaultObject applies defaults only, on a copy', (t) => {
   t.notThrows(() => defaultObject(weird));
   t.deepEqual(defaultObject({ apiVersion: 'v1', kind: 'Foo' }), { apiVersion: 'v1', kind: 'Foo' });
 });
+
+test('schema "required" errors yield to a validator\'s own error on the same field', (t) => {
+  const cm = {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'c', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: '' }] },
+  };
+  t.deepEqual(errorsOf(admitObject(cm)), ['metadata.ownerReferences[0].uid: Invalid value: "": uid must not be empty']);
+  t.deepEqual(errorsOf(admitObject({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } })), ['involvedObject: Required value']);
+});

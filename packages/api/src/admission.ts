@@ -78,9 +78,13 @@ function mergeErrors(pruned: PruneResult, validation: FieldError[]): FieldError[
     out.push(e);
   };
   typeErrors.forEach(add);
-  for (const e of [...validation, ...schemaRequired]) {
-    if (pruned.removed.some((r) => under(e.path, r))) continue;
-    add(e);
+  for (const e of validation) {
+    if (!pruned.removed.some((r) => under(e.path, r))) add(e);
+  }
+  // The OpenAPI "required" list is a fallback: a validator's own word on the field wins.
+  const validated = new Set(out.map((e) => e.path));
+  for (const e of schemaRequired) {
+    if (!validated.has(e.path) && !pruned.removed.some((r) => under(e.path, r))) add(e);
   }
   // Identity first: errors about the object's name and metadata lead, as in Kubernetes.
   return [...out.filter((e) => under(e.path, 'metadata')), ...out.filter((e) => !under(e.path, 'metadata'))];

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { pruneObject, knownFields, hasSchema } from './prune.js';
+import { createRequire } from 'node:module';
 import { formatFieldError } from '../errors.js';
+import { KUBERNETES_TYPES_VERSION } from './known-fields.js';
 
 test('the schema covers the supported kinds and the Kubernetes pod surface', (t) => {
   for (const kind of ['Namespace', 'Pod', 'Node', 'Event', 'ConfigMap', 'Secret', 'Lease', 'ReplicaSet', 'Deployment']) t.true(hasSchema(kind), kind);
@@ -87,4 +89,10 @@ test('status-only walks', (t) => {
   t.deepEqual(object, { status: { phase: 'Running' } });
   t.deepEqual(result.warnings, ['unknown field "status.nope"']);
   t.deepEqual(result.errors.map(formatFieldError), ['status.hostIP: Invalid value: 5: must be a string']);
+});
+
+test('the generated table matches the installed kubernetes-types (rerun gen-schema.mjs after upgrading it)', (t) => {
+  const require = createRequire(import.meta.url);
+  const { version } = require('kubernetes-types/package.json') as { version: string };
+  t.is(KUBERNETES_TYPES_VERSION, version);
 });

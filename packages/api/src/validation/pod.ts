@@ -621,16 +621,17 @@ export function validatePod(pod: Pod): Errs {
   return validatePodSpec(pod.spec, 'spec');
 }
 
-/** Conditions as status writers set them: a type, and a status of True, False or Unknown. */
+/**
+ * Conditions as status writers set them: a type that is a qualified name, and a status of
+ * True, False or Unknown. (Kubernetes does not insist on unique types; neither do we.)
+ */
 export function validateConditions(conditions: ReadonlyArray<{ type: string; status: string }> | undefined, path: string): Errs {
   const errs: Errs = [];
-  const seen = new Set<string>();
   (conditions ?? []).forEach((c, i) => {
     const p = index(path, i);
     if (!c.type) errs.push(required(child(p, 'type')));
+    else errs.push(...each(child(p, 'type'), c.type, isQualifiedName(c.type)));
     errs.push(...oneOf(child(p, 'status'), c.status, ['True', 'False', 'Unknown']));
-    if (c.type && seen.has(c.type)) errs.push(duplicate(child(p, 'type'), c.type));
-    seen.add(c.type);
   });
   return errs;
 }
