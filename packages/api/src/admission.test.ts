@@ -317,3 +317,14 @@ test('schema "required" errors yield to a validator\'s own error on the same fie
   t.deepEqual(errorsOf(admitObject(cm)), ['metadata.ownerReferences[0].uid: Invalid value: "": uid must not be empty']);
   t.deepEqual(errorsOf(admitObject({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } })), ['involvedObject: Required value']);
 });
+
+test('status in a create or update is not looked at (except a registering Node\'s)', (t) => {
+  const r = admitObject({ ...goodPod(), status: { phase: 'Bogus', hostIP: 7, nope: true } });
+  t.deepEqual(r.warnings, []);
+  t.deepEqual(objectOf(r)['status'], { phase: 'Pending', qosClass: 'BestEffort' });
+  const node = admitObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { capacity: { cpu: 'lots' } } });
+  t.regex(errorsOf(node)[0] ?? '', /^status.capacity.cpu: Invalid value: "lots": quantities must match/);
+  const cm = admitObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, status: {} });
+  t.deepEqual(cm.warnings, ['unknown field "status"']);
+  t.deepEqual(errorsOf(admitObject(42)), ['<object>: Invalid value: must be a JSON object']);
+});

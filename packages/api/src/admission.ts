@@ -22,7 +22,7 @@ export type Admission<T extends KubeObject = KubeObject> =
 
 /** Objects larger than this (as JSON) are refused, as Kubernetes refuses them (etcd's limit is near). */
 export const MAX_OBJECT_BYTES = 1024 * 1024;
-/** The path of the size error, so the API server can answer RequestEntityTooLarge for it. */
+/** The path of errors about the object as a whole (too large, not an object). */
 export const OBJECT_SIZE_PATH = '<object>';
 
 export function isTooLarge(errors: readonly FieldError[]): boolean {
@@ -128,7 +128,7 @@ function initialStatus(obj: KubeObject): void {
  * through admitStatus).
  */
 export function admitObject(input: unknown, old?: KubeObject, options: AdmitOptions = {}): Admission {
-  if (!isPlainObject(input)) return fail([invalid('kind', typeof input, 'the object must be a JSON object')]);
+  if (!isPlainObject(input)) return fail([{ path: OBJECT_SIZE_PATH, type: 'Invalid', detail: 'must be a JSON object' }]);
   const size = Buffer.byteLength(JSON.stringify(input));
   if (size > MAX_OBJECT_BYTES) {
     return fail([{ path: OBJECT_SIZE_PATH, type: 'TooLong', detail: `the object is ${size} bytes; it may not be more than ${MAX_OBJECT_BYTES} bytes` }]);
@@ -136,7 +136,11 @@ export function admitObject(input: unknown, old?: KubeObject, options: AdmitOpti
   const info = resolveKind(input);
   if (Array.isArray(info)) return fail(info);
 
-  const { object: pruned, result } = pruneObject(input, info.kind);
+  // Users do not write status: on create the registry sets it (Nodes excepted, they register
+  // with theirs), on update it is the stored one. What the input says there is not looked at.
+  const ignoreStatus = hasStatusSubresource(info.kind) && (old !== undefined || info.kind !== 'Node');
+  const source = ignoreStatus ? Object.fromEntries(Object.entries(input).filter(([k]) => k !== 'status')) : input;
+  const { object: pruned, result } = pruneObject(source, info.kind);
   // apiVersion and kind lead, then metadata, as in every Kubernetes manifest.
   const obj: KubeObject = { apiVersion: info.apiVersion, kind: info.kind, metadata: {}, ...pruned };
   obj.apiVersion = info.apiVersion;
@@ -175,7 +179,7 @@ export function admitObject(input: unknown, old?: KubeObject, options: AdmitOpti
  * `input` are ignored, as Kubernetes' status endpoints ignore them.
  */
 export function admitStatus(input: KubeObject, old: KubeObject): Admission {
-  if (!isPlainObject(input)) return fail([invalid('kind', typeof input, 'the object must be a JSON object')]);
+  if (!isPlainObject(input)) return fail([{ path: OBJECT_SIZE_PATH, type: 'Invalid', detail: 'must be a JSON object' }]);
   const kind = old.kind ?? input.kind ?? '';
   if (input.kind && old.kind && input.kind !== old.kind) return fail([invalid('kind', input.kind, `must be ${old.kind}`)]);
   const info = kindInfo(kind);
