@@ -68,12 +68,25 @@ export function formatDisruption(d: Disruption, threshold = DEFAULT_UNHEALTHY_TH
   return `${d.unhealthy} of ${d.total} nodes (${pct(d.fraction)}) are unhealthy, over the ${pct(threshold)} threshold: evictions are halted (full disruption)`;
 }
 
+/** The NoExecute taint key this controller puts on a node in that health, if any. */
+export function healthTaintKey(health: NodeHealth): string | undefined {
+  switch (health) {
+    case 'Unreachable': return UNREACHABLE_TAINT_KEY;
+    case 'NotReady': return NOT_READY_TAINT_KEY;
+    case 'Healthy': return undefined;
+  }
+}
+
+/** One of the taints this controller manages (and so may remove). */
+export function isHealthTaint(t: Taint): boolean {
+  return t.effect === 'NoExecute' && (t.key === UNREACHABLE_TAINT_KEY || t.key === NOT_READY_TAINT_KEY);
+}
+
 /** The taints a node should have for its health; undefined when they are already right. */
 export function desiredTaints(current: readonly Taint[] | undefined, health: NodeHealth, nowMs: number): Taint[] | undefined {
   const existing = current ?? [];
-  const wantKey = health === 'Unreachable' ? UNREACHABLE_TAINT_KEY : health === 'NotReady' ? NOT_READY_TAINT_KEY : undefined;
-  const ours = (t: Taint): boolean => t.effect === 'NoExecute' && (t.key === UNREACHABLE_TAINT_KEY || t.key === NOT_READY_TAINT_KEY);
-  const kept = existing.filter((t) => !ours(t) || t.key === wantKey);
+  const wantKey = healthTaintKey(health);
+  const kept = existing.filter((t) => !isHealthTaint(t) || t.key === wantKey);
   const next = [...kept];
   if (wantKey && !kept.some((t) => t.key === wantKey && t.effect === 'NoExecute')) {
     next.push({ key: wantKey, effect: 'NoExecute', timeAdded: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z') });

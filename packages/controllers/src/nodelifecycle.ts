@@ -18,7 +18,7 @@ import type { EventRecorder } from './events.js';
 import type { LeaseObject, NodeObject, PodObject, SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import {
-  DEFAULT_UNHEALTHY_THRESHOLD, ProbeTracker, desiredTaints, disruption, formatDisruption, nodeHealth, podEvictionDecision,
+  DEFAULT_UNHEALTHY_THRESHOLD, ProbeTracker, desiredTaints, healthTaintKey, isHealthTaint, disruption, formatDisruption, nodeHealth, podEvictionDecision,
   unknownConditions, type DisruptionMode, type NodeHealthResult,
 } from './node-health.js';
 import { updateWithRetry } from './owner-refs.js';
@@ -70,6 +70,9 @@ export class NodeLifecycleController {
   private readonly bucket: TokenBucket;
   private readonly podsByNode = new Map<string, Set<string>>();
   private mode: DisruptionMode = 'Normal';
+  // After a full disruption ends, nodes come back one renewal at a time: evictions wait one
+  // more grace period, so the last nodes to report in are not evicted on the way back.
+  private evictionsResumeAt = 0;
   private timer: Timer | undefined;
   private stopped = false;
 
@@ -193,14 +196,15 @@ export class NodeLifecycleController {
         this.log.info(`node lifecycle: ${message}`);
         for (const n of nodes) {
           const r = results.get(n.metadata?.name ?? '');
-          if (r && r.health !== 'Healthy') this.recorder.event(n, 'Warning', 'EvictionsHalted', message);
+          if (r && (r.health !== 'Healthy' || r.suspect)) this.recorder.event(n, 'Warning', 'EvictionsHalted', message);
         }
       } else if (previous === 'FullDisruption') {
-        const message = `${d.unhealthy} of ${d.total} nodes are unhealthy: evictions resume`;
+        this.evictionsResumeAt = now + this.gracePeriodMs;
+        const message = `${d.unhealthy} of ${d.total} nodes are unhealthy, no longer over the threshold: evictions resume in ${this.gracePeriodMs / 1000}s`;
         this.log.info(`node lifecycle: ${message}`);
         for (const n of nodes) {
           const r = results.get(n.metadata?.name ?? '');
-          if (r && r.health !== 'Healthy') this.recorder.event(n, 'Normal', 'EvictionsResumed', message);
+          if (r && (r.health !== 'Healthy' || r.suspect)) this.recorder.event(n, 'Normal', 'EvictionsResumed', message);
         }
       }
       // Tainted nodes wait for (or stop waiting for) their evictions.
@@ -284,11 +288,19 @@ export class NodeLifecycleController {
   private async syncTaintEvictions(name: string): Promise<void> {
     const node = this.nodes.get(name);
     if (!node) return;
-    const taints = noExecuteTaints(node.spec?.taints);
+    const now = this.clock.now();
+    // Our own health taints count only while the node is still unhealthy: a node that has
+    // just come back keeps them until the node queue removes them, and evicting in that
+    // window would punish the recovery.
+    const health = this.healthOf(node, now).health;
+    const taints = noExecuteTaints(node.spec?.taints).filter((t) => !isHealthTaint(t) || t.key === healthTaintKey(health));
     if (taints.length === 0) return;
     // In full disruption nothing is evicted; the monitor re-queues tainted nodes when it ends.
     if (this.mode === 'FullDisruption') return;
-    const now = this.clock.now();
+    if (now < this.evictionsResumeAt) {
+      this.taintQueue.addAfter(name, this.evictionsResumeAt - now);
+      return;
+    }
     let next: number | undefined;
     const failures: unknown[] = [];
     for (const key of [...(this.podsByNode.get(name) ?? [])]) {

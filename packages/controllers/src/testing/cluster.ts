@@ -7,6 +7,7 @@ import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle
 import { consoleLogger, silentLogger } from '../controller.js';
 import type { LeaseObject, NodeObject, PodObject } from '../informers.js';
 import { ControllerManager, type ManagerOptions } from '../manager.js';
+import { ControllerMetrics } from '../metrics.js';
 
 export { etcdAvailable };
 
@@ -15,6 +16,7 @@ export interface TestCluster {
   api: ApiServerHandle;
   client: TugboatClient;
   manager: ControllerManager;
+  metrics: ControllerMetrics;
   stop(): Promise<void>;
 }
 
@@ -25,11 +27,12 @@ export async function startTestCluster(opts: Partial<Omit<ManagerOptions, 'clien
     api = await startApiServerInProcess(etcd.endpoint);
     const client = api.client();
     // TUGBOAT_TEST_LOG=1 shows what the controllers log (sync failures, evictions).
-    const manager = new ControllerManager({ client, log: process.env['TUGBOAT_TEST_LOG'] ? consoleLogger : silentLogger, ...opts });
+    const metrics = new ControllerMetrics();
+    const manager = new ControllerManager({ client, metrics, log: process.env['TUGBOAT_TEST_LOG'] ? consoleLogger : silentLogger, ...opts });
     await manager.start();
     const started = api;
     return {
-      etcd, api: started, client, manager,
+      etcd, api: started, client, manager, metrics,
       async stop() {
         await manager.stop();
         await started.stop();
@@ -111,16 +114,15 @@ export async function fakeNode(client: TugboatClient, name: string, renewMs = 20
   });
   let paused = false;
   let stopped = false;
-  let wasPaused = false;
   const tick = async (): Promise<void> => {
     if (stopped) return;
     if (!paused) {
       try {
         lease = await client.update<LeaseObject>({ ...lease, spec: { ...lease.spec, renewTime: microTime(Date.now()) } });
-        if (wasPaused) {
-          // Back: report Ready again, as an agent does on its next status update.
-          wasPaused = false;
-          const cur = await client.get<NodeObject>('nodes', '', name);
+        // As an agent does: whenever the stored Ready condition is not its own view (the
+        // controller marked it Unknown while we were silent), post it again.
+        const cur = await client.get<NodeObject>('nodes', '', name);
+        if (cur.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True') {
           const t = iso();
           await client.updateStatus<NodeObject>({ ...cur, status: { ...cur.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: t, lastTransitionTime: t }] } });
         }
@@ -134,7 +136,7 @@ export async function fakeNode(client: TugboatClient, name: string, renewMs = 20
   void tick();
   return {
     name,
-    pause() { paused = true; wasPaused = true; },
+    pause() { paused = true; },
     resume() { paused = false; },
     stop() { stopped = true; },
   };
