@@ -143,6 +143,8 @@ export interface Runtime {
   createSandbox(config: SandboxConfig): Promise<SandboxInfo>;
   /** Removes the pod's sandbox and every container left in it. */
   removeSandbox(podUid: string): Promise<void>;
+  /** Every sandbox on the node (a restarted agent removes those of pods that are gone). Optional: without it only sandboxes that still hold containers are found. */
+  listSandboxes?(): Promise<SandboxInfo[]>;
 
   /**
    * Creates and starts one container instance. A container that cannot start (command not

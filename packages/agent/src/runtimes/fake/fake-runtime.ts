@@ -55,6 +55,10 @@ export class FakeRuntime implements Runtime {
     this.sandboxes.delete(podUid);
   }
 
+  async listSandboxes(): Promise<SandboxInfo[]> {
+    return [...this.sandboxes.values()];
+  }
+
   async startContainer(sandbox: SandboxInfo, config: ContainerConfig): Promise<ContainerInfo> {
     void sandbox;
     const id = `fake-${(++this.seq).toString(16).padStart(8, '0')}-${config.name}-${config.attempt}`;

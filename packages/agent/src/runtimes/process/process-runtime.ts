@@ -73,7 +73,7 @@ export class ProcessRuntime implements Runtime {
     const existing = readJson<PodRecord>(path);
     if (existing) return { id: existing.uid, pod: config.pod, ip: existing.ip };
     mkdirSync(dir, { recursive: true });
-    const rec: PodRecord & { hostname: string } = { ...config.pod, ip: this.options.hostIP, createdAt: new Date().toISOString(), hostname: config.hostname };
+    const rec: PodRecord = { ...config.pod, ip: this.options.hostIP, createdAt: new Date().toISOString(), hostname: config.hostname };
     writeJsonAtomic(path, rec);
     return { id: config.pod.uid, pod: config.pod, ip: this.options.hostIP };
   }
@@ -86,6 +86,17 @@ export class ProcessRuntime implements Runtime {
     rmSync(podDir(this.options.dataDir, podUid), { recursive: true, force: true });
   }
 
+  async listSandboxes(): Promise<SandboxInfo[]> {
+    const out: SandboxInfo[] = [];
+    for (const uid of safeReaddir(podsDir(this.options.dataDir))) {
+      const rec = readJson<PodRecord>(join(podDir(this.options.dataDir, uid), 'pod.json'));
+      if (rec) out.push({ id: rec.uid, pod: { uid: rec.uid, namespace: rec.namespace, name: rec.name }, ip: rec.ip });
+      // A pod dir without its record (crash while creating it) still belongs to that uid.
+      else out.push({ id: uid, pod: { uid, namespace: '', name: '' }, ip: this.options.hostIP });
+    }
+    return out;
+  }
+
   async startContainer(sandbox: SandboxInfo, config: ContainerConfig): Promise<ContainerInfo> {
     const dir = containerDir(this.options.dataDir, config.pod.uid, config.name);
     mkdirSync(dir, { recursive: true });
@@ -93,7 +104,7 @@ export class ProcessRuntime implements Runtime {
     if (existsSync(recordPath(dir, config.attempt, 'json'))) {
       throw new RuntimeError('start_container', `container ${id} exists already`);
     }
-    const hostname = readJson<{ hostname?: string }>(join(podDir(this.options.dataDir, config.pod.uid), 'pod.json'))?.hostname ?? config.pod.name;
+    const hostname = readJson<PodRecord>(join(podDir(this.options.dataDir, config.pod.uid), 'pod.json'))?.hostname ?? config.pod.name;
     const env = withDefaults(config.env, { PATH: this.defaultPath, HOSTNAME: hostname, HOME: process.env.HOME ?? '/root' });
     const argv = [...config.command, ...config.args];
     // No image, so no WORKDIR: '/' as for an image without one.

@@ -18,6 +18,7 @@ export interface PodRecord {
   namespace: string;
   name: string;
   ip: string;
+  hostname?: string;
   createdAt: string;
 }
 

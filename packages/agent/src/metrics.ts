@@ -1,0 +1,61 @@
+// The agent's Prometheus metrics (kubelet's names with the agent_ prefix). Gauges are read
+// at scrape time from every pod manager in the process, so one `--hollow N` process reports
+// the sum over its nodes.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface PodCounts {
+  runningPods: number;
+  runningContainers: number;
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly podStartDuration: Histogram;
+  readonly runtimeOperations: Counter<'operation'>;
+  readonly runtimeOperationErrors: Counter<'operation'>;
+  private readonly sources = new Set<() => PodCounts>();
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const sum = (pick: (c: PodCounts) => number): number => {
+      let n = 0;
+      for (const s of this.sources) n += pick(s());
+      return n;
+    };
+    new Gauge({
+      name: 'agent_running_pods',
+      help: 'Number of pods that have a running container on this node.',
+      registers: [this.registry],
+      collect() { this.set(sum((c) => c.runningPods)); },
+    });
+    new Gauge({
+      name: 'agent_running_containers',
+      help: 'Number of containers currently running on this node.',
+      registers: [this.registry],
+      collect() { this.set(sum((c) => c.runningContainers)); },
+    });
+    this.podStartDuration = new Histogram({
+      name: 'agent_pod_start_duration_seconds',
+      help: 'Time from the agent first seeing a pod to all of its containers running, seconds.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [this.registry],
+    });
+    this.runtimeOperations = new Counter({
+      name: 'agent_runtime_operations_total',
+      help: 'Runtime operations by type.',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    this.runtimeOperationErrors = new Counter({
+      name: 'agent_runtime_operation_errors_total',
+      help: 'Runtime operations that failed, by type.',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
+  }
+
+  addSource(source: () => PodCounts): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+}

@@ -1,0 +1,62 @@
+// What one sync of a pod must do (kubelet's computePodActions + doBackOff): which containers
+// to start, and with which attempt number; which wait in CrashLoopBackOff and for how long.
+// A decision only — no I/O. The back-off it consults and advances has an injected clock.
+import type { ContainerInfo } from '../runtimes/runtime.js';
+import { BackOff, formatGoDuration } from './backoff.js';
+import { backoffKey, containersOf, formatPod, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
+
+export interface StartAction {
+  name: string;
+  attempt: number;
+}
+
+export interface Waiting {
+  reason: string;
+  message: string;
+}
+
+export interface PodActions {
+  start: StartAction[];
+  /** Containers waiting out their back-off (reason CrashLoopBackOff). */
+  backingOff: Map<string, Waiting>;
+  /** Sync again after this long (the earliest back-off ends), ms. */
+  requeueAfterMs?: number;
+}
+
+export function computePodActions(pod: PodObject, containers: readonly ContainerInfo[], backoff: BackOff): PodActions {
+  const actions: PodActions = { start: [], backingOff: new Map() };
+  // A finished pod never runs again (Kubernetes never leaves Succeeded/Failed).
+  if (isTerminalPhase(pod.status?.phase) || pod.metadata?.deletionTimestamp) return actions;
+  const policy = restartPolicyOf(pod);
+  for (const spec of containersOf(pod)) {
+    const [latest] = instancesOf(containers, spec.name);
+    if (!latest) {
+      actions.start.push({ name: spec.name, attempt: 0 });
+      continue;
+    }
+    switch (latest.state) {
+      case 'created':
+      case 'running':
+      case 'unknown':
+        break;
+      case 'exited': {
+        if (!shouldRestart(policy, latest.exitCode)) break;
+        const key = backoffKey(pod, spec.name);
+        const exitedAt = (latest.finishedAt ?? latest.createdAt).getTime();
+        if (backoff.isInBackOffSince(key, exitedAt)) {
+          actions.backingOff.set(spec.name, {
+            reason: 'CrashLoopBackOff',
+            message: `back-off ${formatGoDuration(backoff.get(key))} restarting failed container=${spec.name} pod=${formatPod(pod)}`,
+          });
+          const wait = backoff.remaining(key, exitedAt);
+          actions.requeueAfterMs = Math.min(actions.requeueAfterMs ?? Infinity, Math.max(1, wait));
+          break;
+        }
+        backoff.next(key, exitedAt);
+        actions.start.push({ name: spec.name, attempt: latest.attempt + 1 });
+        break;
+      }
+    }
+  }
+  return actions;
+}

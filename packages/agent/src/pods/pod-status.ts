@@ -1,0 +1,198 @@
+// A pod's status as kubelet computes it (generateAPIPodStatus, getPhase), from the pod and
+// what the runtime says about its containers. Pure: the clock is an argument, and every
+// timestamp that has not changed is carried over, so an unchanged pod yields an identical
+// status and no write.
+import { parseQuantity } from '@tugboat/api';
+import type { Container, ContainerState, ContainerStatus, PodCondition, PodStatus } from '@tugboat/api';
+import { containerIdUri, type ContainerInfo, type RuntimeName } from '../runtimes/runtime.js';
+import type { Waiting } from './pod-actions.js';
+import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
+
+export interface StatusInput {
+  pod: PodObject;
+  containers: readonly ContainerInfo[];
+  /** Why a container that should run is not running (CrashLoopBackOff, RunContainerError, CreateContainerConfigError…): kubelet's reason cache. */
+  waiting: ReadonlyMap<string, Waiting>;
+  runtime: RuntimeName;
+  hostIP: string;
+  podIP?: string;
+  now: Date;
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+function iso(d: Date | undefined): string | undefined {
+  return d?.toISOString();
+}
+
+function terminatedState(c: ContainerInfo, runtime: RuntimeName): ContainerState {
+  return {
+    terminated: {
+      exitCode: c.exitCode ?? 0,
+      reason: c.reason ?? ((c.exitCode ?? 0) === 0 ? 'Completed' : 'Error'),
+      ...(c.message ? { message: c.message } : {}),
+      ...(c.startedAt ? { startedAt: iso(c.startedAt) } : {}),
+      ...(c.finishedAt ? { finishedAt: iso(c.finishedAt) } : {}),
+      containerID: containerIdUri(runtime, c.id),
+    },
+  };
+}
+
+function stateOf(c: ContainerInfo, runtime: RuntimeName): ContainerState {
+  switch (c.state) {
+    case 'running': return { running: { startedAt: iso(c.startedAt ?? c.createdAt) } };
+    case 'exited': return terminatedState(c, runtime);
+    case 'created':
+    case 'unknown':
+      return { waiting: { reason: 'ContainerCreating' } };
+  }
+}
+
+/** One containerStatuses entry (kubelet's convertToAPIContainerStatuses for one container). */
+export function containerStatusFor(input: StatusInput, spec: Container, terminating: boolean): ContainerStatus {
+  const [latest, previous] = instancesOf(input.containers, spec.name);
+  const status: ContainerStatus = {
+    name: spec.name,
+    image: spec.image ?? '',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    started: false,
+    state: { waiting: { reason: 'ContainerCreating' } },
+    lastState: {},
+  };
+  const cached = input.waiting.get(spec.name);
+  if (!latest) {
+    if (cached) status.state = { waiting: { reason: cached.reason, message: cached.message } };
+    return status;
+  }
+  status.imageID = latest.imageRef;
+  status.containerID = containerIdUri(input.runtime, latest.id);
+  status.restartCount = latest.attempt;
+  status.state = stateOf(latest, input.runtime);
+  if (previous && previous.state === 'exited') status.lastState = terminatedState(previous, input.runtime);
+  const running = latest.state === 'running';
+  status.ready = running && !terminating;
+  status.started = running;
+  // A container that will be restarted is Waiting, with why (as kubelet does with its reason cache).
+  const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase)
+    && shouldRestart(restartPolicyOf(input.pod), latest.exitCode);
+  if (willRestart && cached) {
+    status.lastState = status.state;
+    status.state = { waiting: { reason: cached.reason, message: cached.message } };
+  }
+  return status;
+}
+
+/** kubelet's getPhase over the computed container statuses. */
+export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], terminating: boolean): PodPhase {
+  const current = pod.status?.phase;
+  if (current === 'Succeeded' || current === 'Failed') return current;
+  let waiting = 0, running = 0, stopped = 0, succeeded = 0, unknown = 0;
+  for (const s of statuses) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.state?.waiting) {
+      if (s.lastState?.terminated) stopped++;
+      else waiting++;
+    } else unknown++;
+  }
+  if (statuses.length === 0) return 'Pending';
+  if (waiting > 0) return 'Pending';
+  if (running > 0 && unknown === 0) return 'Running';
+  if (running === 0 && stopped > 0 && unknown === 0) {
+    if (terminating) return stopped === succeeded ? 'Succeeded' : 'Failed';
+    switch (restartPolicyOf(pod)) {
+      case 'Always': return 'Running';
+      case 'OnFailure': return stopped === succeeded ? 'Succeeded' : 'Running';
+      case 'Never': return stopped === succeeded ? 'Succeeded' : 'Failed';
+    }
+  }
+  return 'Pending';
+}
+
+function condition(pod: PodObject, now: Date, type: string, status: 'True' | 'False', reason?: string, message?: string): PodCondition {
+  const old = pod.status?.conditions?.find((c) => c.type === type);
+  const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString();
+  return {
+    type,
+    status,
+    lastTransitionTime,
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
+}
+
+function milli(q: string | number | undefined): number | undefined {
+  if (q === undefined) return undefined;
+  try { return parseQuantity(q).milliValue(); } catch { return undefined; }
+}
+
+/** Kubernetes' QoS class from the containers' requests and limits. */
+export function qosClass(containers: readonly Container[]): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      const l = lim[r];
+      const q = req[r] ?? l;
+      if (l === undefined || q === undefined) { guaranteed = false; continue; }
+      const lm = milli(l), qm = milli(q);
+      if (lm === undefined || qm === undefined ? String(l) !== String(q) : lm !== qm) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+export function computePodStatus(input: StatusInput): PodStatus {
+  const { pod, now } = input;
+  const terminating = !!pod.metadata?.deletionTimestamp;
+  const specs = containersOf(pod);
+  const containerStatuses = specs.map((c) => containerStatusFor(input, c, terminating));
+  const phase = podPhase(pod, containerStatuses, terminating);
+  const completed = phase === 'Succeeded' || phase === 'Failed';
+  const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const ready = unready.length === 0 && !completed;
+  const notReady = completed
+    ? { reason: 'PodCompleted', message: undefined }
+    : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const ours = new Set(['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
+  const conditions: PodCondition[] = [
+    ...(pod.status?.conditions ?? []).filter((c) => !ours.has(c.type)),
+    condition(pod, now, 'Initialized', 'True'),
+    ready ? condition(pod, now, 'Ready', 'True') : condition(pod, now, 'Ready', 'False', notReady.reason, notReady.message),
+    ready ? condition(pod, now, 'ContainersReady', 'True') : condition(pod, now, 'ContainersReady', 'False', notReady.reason, notReady.message),
+    scheduled && scheduled.status === 'True' ? scheduled : condition(pod, now, 'PodScheduled', 'True'),
+  ];
+  const podIP = input.podIP ?? input.hostIP;
+  return {
+    ...(pod.status?.nominatedNodeName ? { nominatedNodeName: pod.status.nominatedNodeName } : {}),
+    phase,
+    conditions,
+    hostIP: input.hostIP,
+    hostIPs: [{ ip: input.hostIP }],
+    podIP,
+    podIPs: [{ ip: podIP }],
+    startTime: pod.status?.startTime ?? now.toISOString(),
+    containerStatuses,
+    qosClass: pod.status?.qosClass ?? qosClass(specs),
+  };
+}
+
+/** A stable JSON form for "did anything change" (key order does not matter). */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => {
+    if (val && typeof val === 'object' && !Array.isArray(val)) {
+      const o = val as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+    }
+    return val;
+  });
+}

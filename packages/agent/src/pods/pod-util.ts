@@ -1,0 +1,56 @@
+// Small facts about pods that the worker, the status computation and the logs server share.
+import type { Container, KubeObject, Pod } from '@tugboat/api';
+import type { ContainerInfo, PodRef } from '../runtimes/runtime.js';
+
+export type PodObject = Pod & KubeObject;
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export function restartPolicyOf(pod: Pod): RestartPolicy {
+  const p = pod.spec?.restartPolicy;
+  return p === 'OnFailure' || p === 'Never' ? p : 'Always';
+}
+
+/** Kubernetes' ShouldContainerBeRestarted, for a container that exited with `exitCode`. */
+export function shouldRestart(policy: RestartPolicy, exitCode: number | undefined): boolean {
+  switch (policy) {
+    case 'Always': return true;
+    case 'OnFailure': return exitCode !== 0;
+    case 'Never': return false;
+  }
+}
+
+export function podRef(pod: Pod): PodRef {
+  return { uid: pod.metadata?.uid ?? '', namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '' };
+}
+
+/** kubelet's format.Pod: `name_namespace(uid)`, as its messages print pods. */
+export function formatPod(pod: Pod): string {
+  const r = podRef(pod);
+  return `${r.name}_${r.namespace}(${r.uid})`;
+}
+
+export function containersOf(pod: Pod): Container[] {
+  return pod.spec?.containers ?? [];
+}
+
+export function isTerminalPhase(phase: string | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** The instances of one container, newest (highest attempt) first. */
+export function instancesOf(containers: readonly ContainerInfo[], name: string): ContainerInfo[] {
+  return containers.filter((c) => c.name === name).sort((a, b) => b.attempt - a.attempt);
+}
+
+/** Where a container's back-off is kept: per pod uid and container name. */
+export function backoffKey(pod: Pod, containerName: string): string {
+  return `${pod.metadata?.uid ?? ''}/${containerName}`;
+}
+
+export function gracePeriodSeconds(pod: Pod): number {
+  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+/** Annotation on runtime containers: the pod's grace period, for stopping orphans whose pod is gone. */
+export const GRACE_ANNOTATION = 'tugboat.io/termination-grace-period-seconds';

@@ -1,0 +1,56 @@
+// Counts every runtime call (agent_runtime_operations_total{operation}) and every failure
+// (agent_runtime_operation_errors_total{operation}) around any Runtime.
+import type { AgentMetrics } from '../metrics.js';
+import type {
+  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
+  RuntimeName, SandboxConfig, SandboxInfo,
+} from './runtime.js';
+
+export type RuntimeOperation =
+  | 'prepare_image' | 'create_sandbox' | 'remove_sandbox' | 'list_sandboxes' | 'start_container' | 'stop_container'
+  | 'remove_container' | 'list_containers' | 'container_status' | 'logs' | 'exec' | 'stats';
+
+export class InstrumentedRuntime implements Runtime {
+  readonly name: RuntimeName;
+  readonly version: string;
+
+  constructor(private readonly inner: Runtime, private readonly metrics: AgentMetrics) {
+    this.name = inner.name;
+    this.version = inner.version;
+  }
+
+  private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
+    this.metrics.runtimeOperations.inc({ operation });
+    try {
+      return await fn();
+    } catch (e) {
+      this.metrics.runtimeOperationErrors.inc({ operation });
+      throw e;
+    }
+  }
+
+  prepareImage(image: string, pod: PodRef): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod)); }
+  createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
+  removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
+  listSandboxes(): Promise<SandboxInfo[]> {
+    const inner = this.inner;
+    return this.op('list_sandboxes', async () => (inner.listSandboxes ? inner.listSandboxes() : []));
+  }
+  async startContainer(sandbox: SandboxInfo, config: ContainerConfig): Promise<ContainerInfo> {
+    const info = await this.op('start_container', () => this.inner.startContainer(sandbox, config));
+    // A container that could not start is a failed start, though not an exception.
+    if (info.reason === 'StartError') this.metrics.runtimeOperationErrors.inc({ operation: 'start_container' });
+    return info;
+  }
+  stopContainer(id: string, graceSeconds: number): Promise<void> { return this.op('stop_container', () => this.inner.stopContainer(id, graceSeconds)); }
+  removeContainer(id: string): Promise<void> { return this.op('remove_container', () => this.inner.removeContainer(id)); }
+  listContainers(filter?: ContainerFilter): Promise<ContainerInfo[]> { return this.op('list_containers', () => this.inner.listContainers(filter)); }
+  containerStatus(id: string): Promise<ContainerInfo | undefined> { return this.op('container_status', () => this.inner.containerStatus(id)); }
+  logs(id: string, opts?: LogOptions): AsyncIterable<Buffer> {
+    this.metrics.runtimeOperations.inc({ operation: 'logs' });
+    return this.inner.logs(id, opts);
+  }
+  exec(id: string, command: string[], opts?: ExecOptions): Promise<ExecResult> { return this.op('exec', () => this.inner.exec(id, command, opts)); }
+  stats(id: string): Promise<ContainerStats | undefined> { return this.op('stats', () => this.inner.stats(id)); }
+  close(): Promise<void> { return this.inner.close(); }
+}
