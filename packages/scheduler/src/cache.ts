@@ -9,7 +9,7 @@
 // object, which is not offered to cycles.
 import type { Lease, Node, Pod } from '@tugboat/api';
 import { NodeInfo, type NodeLeaseInfo } from './framework/node-info.js';
-import { newPodInfo, podKey, type PodInfo } from './framework/pod-info.js';
+import { newPodInfo, podKey, withPod, type PodInfo } from './framework/pod-info.js';
 
 export const DEFAULT_ASSUMED_POD_TTL_MS = 30_000;
 
@@ -140,7 +140,7 @@ export class SchedulerCache {
     if (prev) this.unplace(key, prev.nodeName);
     // A pod's requests cannot change (Kubernetes forbids it), so confirming the pod we
     // assumed reuses what was computed then.
-    const info = prev && prev.info.pod.metadata?.uid === pod.metadata?.uid ? { ...prev.info, pod } : newPodInfo(pod);
+    const info = prev && prev.info.pod.metadata?.uid === pod.metadata?.uid ? withPod(prev.info, pod) : newPodInfo(pod);
     this.place(info, nodeName);
     this.pods.set(key, { info, nodeName, assumed: false, deadline: undefined });
   }

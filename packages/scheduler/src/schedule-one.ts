@@ -11,7 +11,7 @@ import { CycleState as NewCycleState } from './framework/cycle-state.js';
 import type { Framework } from './framework/framework.js';
 import type { NodeInfo } from './framework/node-info.js';
 import type { PodInfo } from './framework/pod-info.js';
-import type { Status } from './framework/status.js';
+import { SUCCESS, type Status } from './framework/status.js';
 import type { SchedulerCache } from './cache.js';
 import type { QueuedPodInfo, SchedulingQueue } from './queue.js';
 
@@ -69,8 +69,8 @@ export class ScheduleOne {
   // the same nodes.
   private nextStartNodeIndex = 0;
   // Buffers reused by every cycle: the hot loop allocates nothing per node.
-  private readonly feasible: NodeInfo[] = [];
-  private readonly verdicts: Status[] = [];
+  private feasible: NodeInfo[] = [];
+  private verdicts: Status[] = [];
   private totals = new Float64Array(256);
   private readonly inFlightBindings = new Set<Promise<void>>();
 
@@ -153,10 +153,13 @@ export class ScheduleOne {
     // Rejections are only turned into a diagnosis when no node fits, so a rejected node
     // costs one array write.
     const want = numFeasibleNodesToFind(numNodes, framework.profile.percentageOfNodesToScore);
+    // Buffers sized once (and grown with the cluster), written by index: no per-cycle garbage.
+    if (this.feasible.length < numNodes) {
+      this.feasible = new Array<NodeInfo>(numNodes).fill(nodes[0]!);
+      this.verdicts = new Array<Status>(numNodes).fill(SUCCESS);
+    }
     const feasible = this.feasible;
     const verdicts = this.verdicts;
-    feasible.length = 0;
-    verdicts.length = 0;
     let found = 0;
     let processed = 0;
     const start = this.nextStartNodeIndex % numNodes;
@@ -166,12 +169,11 @@ export class ScheduleOne {
       const node = nodes[i]!;
       const status = framework.runFilter(state, pod, node, pre.filters);
       if (status.code === 'success') {
-        feasible.push(node);
-        found++;
+        feasible[found++] = node;
       } else if (status.code === 'error') {
         return { kind: 'error', message: `filter ${status.plugin ?? ''} on node ${node.name}: ${status.reasons.join(', ')}` };
       }
-      verdicts.push(status);
+      verdicts[processed] = status;
     }
     this.nextStartNodeIndex = (start + processed) % numNodes;
 
@@ -179,7 +181,6 @@ export class ScheduleOne {
       // Every node was looked at and rejected.
       const diagnosis = new Map<string, Status>();
       for (let k = 0; k < processed; k++) diagnosis.set(nodes[(start + k) % numNodes]!.name, verdicts[k]!);
-      verdicts.length = 0;
       return { kind: 'unschedulable', message: fitErrorMessage(numNodes, diagnosis.values()), diagnosis };
     }
     if (found === 1 || !framework.hasScorePlugins()) {

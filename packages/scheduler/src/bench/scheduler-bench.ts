@@ -199,6 +199,7 @@ async function main(): Promise<void> {
   console.log('binding: in-memory assume/confirm in the cache (no API server involved)');
 
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (const p of pods) queue.add(p.pod);
   let cycles = 0;
   while (cycle.scheduleOne()) {
@@ -207,9 +208,13 @@ async function main(): Promise<void> {
   }
   await cycle.waitForBindings();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
   const problems = verify(nodes, pods, placement);
   const counts = queue.counts();
+  // CPU time next to wall time shows whether other processes competed for the cores.
+  console.log(`cpu time: ${cpuSeconds.toFixed(2)} s (${Math.round(placement.size / cpuSeconds)} pods per cpu-second)`);
   console.log(`cycles: ${cycles}, unschedulable: ${unschedulable}, errors: ${failed}, left in queue: active ${counts.active}, backoff ${counts.backoff}, unschedulable ${counts.unschedulable}`);
   if (problems.length > 0) {
     for (const p of problems.slice(0, 20)) console.error(`FAIL: ${p}`);

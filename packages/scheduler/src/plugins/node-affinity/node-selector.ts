@@ -77,9 +77,15 @@ export function compileNodeSelector(sel: NodeSelector): NodeMatcher {
 
 /** spec.nodeSelector: every label must be present with that value. */
 export function compileLabelMap(selector: Readonly<Record<string, string>>): NodeMatcher {
-  const entries = Object.entries(selector);
+  const keys = Object.keys(selector);
+  const values = keys.map((k) => selector[k]);
+  if (keys.length === 1) {
+    const k = keys[0]!;
+    const v = values[0];
+    return (labels) => labels[k] === v;
+  }
   return (labels) => {
-    for (const [k, v] of entries) if (labels[k] !== v) return false;
+    for (let i = 0; i < keys.length; i++) if (labels[keys[i]!] !== values[i]) return false;
     return true;
   };
 }

@@ -5,8 +5,13 @@ import { PodTopologySpreadByOwner } from './index.js';
 const plugin = new PodTopologySpreadByOwner();
 
 test('pods without an owner are not scored', (t) => {
-  t.is(plugin.preScore(cycleState(), podInfo('p')), plugin.preScore(cycleState(), podInfo('q')));
-  t.is(plugin.preScore(cycleState(), podInfo('p')).code, 'skip');
+  const nodes = [makeNodeInfo('a', {}, [makePod('x', { owner: 'web' })])];
+  t.is(plugin.preScore(cycleState(), podInfo('p'), nodes, 1).code, 'skip');
+});
+
+test('no feasible node has a pod of the owner yet: not scored (all would be equal)', (t) => {
+  const nodes = [makeNodeInfo('a', {}, [makePod('x', { owner: 'db' })]), makeNodeInfo('b')];
+  t.is(plugin.preScore(cycleState(), podInfo('p', { owner: 'web' }), nodes, 2).code, 'skip');
 });
 
 test('fewer pods of the same owner score higher; other owners do not count', (t) => {
@@ -17,7 +22,7 @@ test('fewer pods of the same owner score higher; other owners do not count', (t)
     makeNodeInfo('two', {}, [makePod('b', { owner: 'web' }), makePod('c', { owner: 'web' })]),
   ];
   const state = cycleState();
-  t.is(plugin.preScore(state, pod).code, 'success');
+  t.is(plugin.preScore(state, pod, nodes, nodes.length).code, 'success');
   const scores = Float64Array.from(nodes.map((n) => plugin.score(state, pod, n)));
   t.deepEqual([...scores], [0, 1, 2]);
   plugin.normalizeScore(state, pod, scores, scores.length);

@@ -13,8 +13,14 @@ import { PluginNames } from '../names.js';
 export class PodTopologySpreadByOwner implements PreScorePlugin, ScorePlugin {
   readonly name = PluginNames.PodTopologySpreadByOwner;
 
-  preScore(_state: CycleState, pod: PodInfo): Status {
-    return pod.ownerUid ? SUCCESS : SKIP;
+  preScore(_state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], count: number): Status {
+    if (!pod.ownerUid) return SKIP;
+    // No feasible node runs a pod of this owner yet: they would all score the same.
+    for (let i = 0; i < count; i++) {
+      const owners = nodes[i]!.ownerCounts;
+      if (owners.size > 0 && owners.has(pod.ownerUid)) return SUCCESS;
+    }
+    return SKIP;
   }
 
   /** Raw: how many pods of the same owner the node has; normalizeScore turns fewer into higher. */
