@@ -14,7 +14,8 @@ let agent: { stop(): void } | undefined;
 test.before(async () => {
   if (!etcdAvailable()) return;
   cluster = await startTestCluster({ controllers: ['replicaset', 'deployment', 'garbagecollector'] });
-  agent = fakeAgent(cluster.client);
+  // Pods of image "broken" never become ready, as if their container crashed.
+  agent = fakeAgent(cluster.client, { neverReady: (p) => p.spec?.containers[0]?.image === 'broken' });
 });
 
 test.after.always(async () => {
@@ -288,4 +289,52 @@ skipWithoutEtcd('Recreate: old pods are gone before new ones start', async (t) =
   watching = false;
   await watcher;
   t.false(overlap);
+});
+
+skipWithoutEtcd('a paused Deployment does not roll out until resumed', async (t) => {
+  const c = client(t);
+  const name = 'paused';
+  await c.create(deployment(name, 2, 'app:v1'));
+  await waitFor('v1 complete', () => complete(c, name), 20_000);
+  const d = await c.get<DeploymentObject>('deployments', NS, name);
+  await c.update<DeploymentObject>({ ...d, spec: { ...d.spec, selector: d.spec?.selector ?? {}, template: d.spec?.template ?? {}, paused: true } });
+  await waitFor('Progressing: DeploymentPaused', async () => (await c.get<DeploymentObject>('deployments', NS, name)).status?.conditions?.some((x) => x.type === 'Progressing' && x.reason === 'DeploymentPaused') ?? false, 10_000);
+  await setImage(c, name, 'app:v2');
+  await new Promise((r) => setTimeout(r, 700));
+  t.is((await rsOf(c, name)).length, 1, 'no new ReplicaSet while paused');
+  const p = await c.get<DeploymentObject>('deployments', NS, name);
+  await c.update<DeploymentObject>({ ...p, spec: { ...p.spec, selector: p.spec?.selector ?? {}, template: p.spec?.template ?? {}, paused: false } });
+  await waitFor('v2 rolled out after resume', async () => (await complete(c, name)) && (await podsOf(c, name, { active: true })).every((x) => x.spec?.containers[0]?.image === 'app:v2'), 20_000);
+});
+
+skipWithoutEtcd('a rollout that makes no progress reports ProgressDeadlineExceeded and keeps old pods serving', async (t) => {
+  const c = client(t);
+  const name = 'stuck';
+  const d = deployment(name, 3, 'app:v1');
+  d.spec = { ...d.spec, selector: d.spec?.selector ?? {}, template: d.spec?.template ?? {}, progressDeadlineSeconds: 2 };
+  await c.create(d);
+  await waitFor('v1 complete', () => complete(c, name), 20_000);
+  await setImage(c, name, 'broken');
+  await waitFor('ProgressDeadlineExceeded', async () => {
+    const cond = (await c.get<DeploymentObject>('deployments', NS, name)).status?.conditions?.find((x) => x.type === 'Progressing');
+    return cond?.status === 'False' && cond.reason === 'ProgressDeadlineExceeded';
+  }, 20_000);
+  const ready = (await podsOf(c, name, { active: true })).filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+  t.true(ready.length >= 2, 'maxUnavailable 1 of 3: at least 2 old pods still serve');
+});
+
+skipWithoutEtcd('the legacy rollback annotation restores the template of a revision', async (t) => {
+  const c = client(t);
+  const name = 'legacy';
+  await c.create(deployment(name, 1, 'app:v1'));
+  await waitFor('v1 complete', () => complete(c, name), 20_000);
+  await setImage(c, name, 'app:v2');
+  await waitFor('v2 complete', async () => (await complete(c, name)) && (await rsOf(c, name)).length === 2, 20_000);
+  const d = await c.get<DeploymentObject>('deployments', NS, name);
+  await c.update<DeploymentObject>({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, 'deprecated.deployment.rollback.to': '1' } } });
+  await waitFor('back on v1, annotation cleared', async () => {
+    const cur = await c.get<DeploymentObject>('deployments', NS, name);
+    return cur.spec?.template?.spec?.containers[0]?.image === 'app:v1' && !cur.metadata?.annotations?.['deprecated.deployment.rollback.to'] && complete(c, name);
+  }, 20_000);
+  t.is((await rsOf(c, name)).length, 2);
 });

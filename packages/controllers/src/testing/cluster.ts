@@ -49,12 +49,13 @@ export async function startTestCluster(opts: Partial<Omit<ManagerOptions, 'clien
 const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Stands in for agents: pods (bound ones only, if asked) are reported Running and Ready. */
-export function fakeAgent(client: TugboatClient, opts: { boundOnly?: boolean; skipNodes?: () => ReadonlySet<string> } = {}): { stop(): void } {
+export function fakeAgent(client: TugboatClient, opts: { boundOnly?: boolean; skipNodes?: () => ReadonlySet<string>; neverReady?: (p: PodObject) => boolean } = {}): { stop(): void } {
   const inf = new Informer<PodObject>(client, 'pods');
   const readyUp = (p: PodObject): void => {
     if (p.metadata?.deletionTimestamp) return;
     if (opts.boundOnly && !p.spec?.nodeName) return;
     if (p.spec?.nodeName && opts.skipNodes?.().has(p.spec.nodeName)) return;
+    if (opts.neverReady?.(p)) return;
     if (p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
     const now = iso();
     void client.updateStatus<PodObject>({
