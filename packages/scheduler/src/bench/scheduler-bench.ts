@@ -4,10 +4,11 @@
 // the bound pod. It checks every placement (no node over-committed, node selectors and
 // taints honoured) and exits non-zero if one is wrong.
 //
-//   npm run bench:scheduler -- --nodes 5000 --pods 10000 [--seed 1] [--percentage 0]
+//   npm run bench:scheduler -- --nodes 5000 --pods 10000 [--seed 1] [--percentage 0] [--config FILE]
 import os from 'node:os';
 import type { Node, Pod, Taint } from '@tugboat/api';
 import { SchedulerCache } from '../cache.js';
+import { loadConfig } from '../config.js';
 import { Framework } from '../framework/framework.js';
 import type { PodInfo } from '../framework/pod-info.js';
 import { DEFAULT_PROFILE } from '../framework/profile.js';
@@ -16,20 +17,33 @@ import { toleratedBy } from '../plugins/taint-toleration/tolerations.js';
 import { SchedulingQueue } from '../queue.js';
 import { ScheduleOne, type Binder, type Reporter } from '../schedule-one.js';
 
-interface Args { nodes: number; pods: number; seed: number; percentage: number }
+interface Args { nodes: number; pods: number; seed: number; percentage: number | undefined; config: string }
+
+const USAGE = 'usage: --nodes N --pods N [--seed N] [--percentage P] [--config FILE]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { nodes: 5000, pods: 10000, seed: 1, percentage: DEFAULT_PROFILE.percentageOfNodesToScore };
+  const args: Args = { nodes: 5000, pods: 10000, seed: 1, percentage: undefined, config: '' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = inline ?? argv[++i];
-    const n = Number(value);
-    const name = flag.replace(/^--/, '');
-    if (!(name in args) || value === undefined || !Number.isFinite(n) || n < 0) {
-      console.error(`scheduler-bench: bad flag ${argv[i] ?? flag} (usage: --nodes N --pods N [--seed N] [--percentage P])`);
+    const bad = (): never => {
+      console.error(`scheduler-bench: bad flag ${flag}${value === undefined ? '' : ` ${value}`} (${USAGE})`);
       process.exit(2);
+    };
+    if (value === undefined) bad();
+    switch (flag) {
+      case '--config': args.config = value!; break;
+      case '--nodes':
+      case '--pods':
+      case '--seed':
+      case '--percentage': {
+        const n = Number(value);
+        if (!Number.isFinite(n) || n < 0) bad();
+        args[flag.slice(2) as 'nodes' | 'pods' | 'seed' | 'percentage'] = Math.floor(n);
+        break;
+      }
+      default: bad();
     }
-    args[name as keyof Args] = Math.floor(n);
   }
   return args;
 }
@@ -170,7 +184,8 @@ async function main(): Promise<void> {
     cache.setNodeLease(n.node.metadata!.name!, { renewTimeMs: now, durationMs: 3_600_000 });
   }
   const queue = new SchedulingQueue();
-  const profile = { ...DEFAULT_PROFILE, percentageOfNodesToScore: args.percentage };
+  const base = args.config ? loadConfig(args.config).profile : DEFAULT_PROFILE;
+  const profile = args.percentage === undefined ? base : { ...base, percentageOfNodesToScore: args.percentage };
   const framework = new Framework(profile, IN_TREE_REGISTRY, { now: Date.now });
 
   const placement = new Map<string, string>();
@@ -195,7 +210,7 @@ async function main(): Promise<void> {
   const profileLine = [...profile.filter].join(', ') + ' | ' + profile.score.map((s) => `${s.name}×${s.weight}`).join(', ');
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
   console.log(`cluster: ${args.nodes} nodes (4–32 cpu, 5% tainted dedicated=gpu:NoSchedule, 3% spot:PreferNoSchedule, 30% disktype=ssd), ${args.pods} pods (100m–2 cpu, 128Mi–2Gi; 5% gpu selector+toleration, 10% ssd selector, 5% zone affinity; half in owners of 20)`);
-  console.log(`profile: ${profileLine}; feasible nodes sought per cycle: ${args.percentage === 0 ? 'adaptive' : `${args.percentage}%`}`);
+  console.log(`profile: ${profileLine}; feasible nodes sought per cycle: ${profile.percentageOfNodesToScore === 0 ? 'adaptive (Kubernetes\' percentageOfNodesToScore rule)' : `${profile.percentageOfNodesToScore}%`}`);
   console.log('binding: in-memory assume/confirm in the cache (no API server involved)');
 
   const started = performance.now();
