@@ -134,10 +134,10 @@ export class LeaderElector {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    if (this.leading) {
-      await this.release().catch((e: unknown) => this.opts.onError?.(asError(e)));
-      this.setLeading(false);
-    }
+    // Release even when not (yet) leading: the last attempt may have acquired the Lease just
+    // as we stopped. release() only touches a Lease that names us.
+    await this.release().catch((e: unknown) => this.opts.onError?.(asError(e)));
+    this.setLeading(false);
   }
 
   /** One attempt to acquire or renew; true when this replica holds the Lease afterwards. */
