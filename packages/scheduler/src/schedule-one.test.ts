@@ -170,6 +170,14 @@ test('a bind failing because the pod is gone drops it', async (t) => {
   t.is(c.cache.podCount(), 0);
 });
 
+test('a pod rejected in PreFilter (a request that does not parse) says why once', async (t) => {
+  const c = cluster([makeNode('node-1'), makeNode('node-2')]);
+  const bad = makePod('bad');
+  c.queue.add({ ...bad, spec: { ...bad.spec!, containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu: 'lots' } } }] } });
+  await c.runAll();
+  t.regex(c.unschedulable.get('default/bad')!, /^0\/2 nodes are available: pod default\/bad: spec\.containers\[0\]\.resources\.requests\.cpu: .+\.$/);
+});
+
 test('no nodes at all', async (t) => {
   const c = cluster([]);
   c.queue.add(makePod('a'));

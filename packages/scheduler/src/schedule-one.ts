@@ -143,9 +143,10 @@ export class ScheduleOne {
         return { kind: 'error', message: `pre-filter ${pre.status.plugin ?? ''}: ${pre.status.reasons.join(', ')}` };
       case 'unschedulable':
       case 'unresolvable': {
-        // The pod cannot fit on any node: every node is rejected for the same reason.
+        // The pod cannot fit on any node, for one reason: say it once, as Kubernetes does
+        // for PreFilter rejections, rather than counting it per node.
         const diagnosis = new Map(nodes.map((n) => [n.name, pre.status]));
-        return { kind: 'unschedulable', message: fitErrorMessage(numNodes, diagnosis.values()), diagnosis };
+        return { kind: 'unschedulable', message: `0/${numNodes} nodes are available: ${pre.status.reasons.join(', ')}.`, diagnosis };
       }
     }
 
