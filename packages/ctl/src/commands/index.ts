@@ -1,11 +1,14 @@
 // Every top-level tctl command, in the order `tctl --help` lists them.
 import type { Command } from '../command.js';
+import { apiResourcesCommand } from './api-resources.js';
 import { applyCommand } from './apply.js';
 import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
+import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { getCommand } from './get.js';
+import { annotateCommand, labelCommand } from './label.js';
 import { logsCommand } from './logs.js';
 import { cordonCommandDef, drainCommand, uncordonCommandDef } from './node-ops.js';
 import { rolloutCommand } from './rollout.js';
@@ -19,6 +22,9 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   describeCommand,
   deleteCommand,
+  createCommand,
+  labelCommand,
+  annotateCommand,
   logsCommand,
   scaleCommand,
   rolloutCommand,
@@ -29,5 +35,6 @@ export const COMMANDS: readonly Command[] = [
   topCommand,
   clusterCommand,
   configCommand,
+  apiResourcesCommand,
   versionCommand,
 ];
