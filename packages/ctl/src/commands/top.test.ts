@@ -1,5 +1,5 @@
 import test from 'ava';
-import { usageOf } from './top.js';
+import { podUsageFromNodes, usageOf } from './top.js';
 
 test('usage from the annotation or status.usage; none when not reported', (t) => {
   t.deepEqual(usageOf({ metadata: { annotations: { 'tugboat.io/usage': '{"cpu":"250m","memory":"64Mi"}' } } }), { cpuMilli: 250, memory: 64 * 2 ** 20 });
@@ -8,4 +8,11 @@ test('usage from the annotation or status.usage; none when not reported', (t) =>
   });
   t.is(usageOf({ metadata: { name: 'x' } }), undefined);
   t.is(usageOf({ metadata: { annotations: { 'tugboat.io/usage': 'not json' } } }), undefined);
+});
+
+test('pod usage comes from the annotation on its node', (t) => {
+  const node = { metadata: { name: 'n', annotations: { 'tugboat.io/pod-usage': JSON.stringify({ 'default/web': { cpu: '5m', memory: '10Mi', containers: { c: { cpu: '5m', memory: '10Mi' } } } }) } } };
+  const m = podUsageFromNodes([node, { metadata: { annotations: { 'tugboat.io/pod-usage': '{' } } }]);
+  t.deepEqual(m.get('default/web'), { cpuMilli: 5, memory: 10 * 2 ** 20, containers: [{ name: 'c', cpuMilli: 5, memory: 10 * 2 ** 20 }] });
+  t.is(m.size, 1);
 });

@@ -14,8 +14,14 @@ export interface Usage {
   containers?: { name: string; cpuMilli: number; memory: number }[];
 }
 
-/** Where agents put usage: annotation `tugboat.io/usage` (JSON), or status.usage. */
+/**
+ * Where agents put usage (packages/agent/src/node): on each Node, annotation
+ * `tugboat.io/usage` = {"cpu":"250m","memory":"512Mi","timestamp":…} for the node and
+ * `tugboat.io/pod-usage` = {"ns/name": {cpu, memory, containers: {name: {cpu, memory}}}} for
+ * its pods. A pod's own `tugboat.io/usage` or status.usage is read too.
+ */
 export const USAGE_ANNOTATION = 'tugboat.io/usage';
+export const POD_USAGE_ANNOTATION = 'tugboat.io/pod-usage';
 
 interface RawUsage { cpu?: unknown; memory?: unknown; containers?: unknown }
 
@@ -24,6 +30,8 @@ function fromRaw(raw: RawUsage | undefined): Usage | undefined {
   const u: Usage = { cpuMilli: parseCpuMilli(raw.cpu ?? 0), memory: parseBytes(raw.memory ?? 0) };
   if (Array.isArray(raw.containers)) {
     u.containers = (raw.containers as (RawUsage & { name?: unknown })[]).map((c) => ({ name: String(c.name ?? ''), cpuMilli: parseCpuMilli(c.cpu ?? 0), memory: parseBytes(c.memory ?? 0) }));
+  } else if (raw.containers && typeof raw.containers === 'object') {
+    u.containers = Object.entries(raw.containers as Record<string, RawUsage>).map(([name, c]) => ({ name, cpuMilli: parseCpuMilli(c.cpu ?? 0), memory: parseBytes(c.memory ?? 0) }));
   }
   return u;
 }
@@ -38,6 +46,22 @@ export function usageOf(obj: KubeObject): Usage | undefined {
     } catch { /* fall through to status */ }
   }
   return fromRaw((obj['status'] as { usage?: RawUsage } | undefined)?.usage);
+}
+
+/** Every pod's usage as its node reported it, by "namespace/name". Pure. */
+export function podUsageFromNodes(nodes: readonly KubeObject[]): Map<string, Usage> {
+  const out = new Map<string, Usage>();
+  for (const n of nodes) {
+    const text = n.metadata?.annotations?.[POD_USAGE_ANNOTATION];
+    if (!text) continue;
+    try {
+      for (const [key, raw] of Object.entries(JSON.parse(text) as Record<string, RawUsage>)) {
+        const u = fromRaw(raw);
+        if (u) out.set(key, u);
+      }
+    } catch { /* a malformed report: no usage from this node */ }
+  }
+  return out;
 }
 
 function formatMi(bytes: number): string {
@@ -84,7 +108,11 @@ export const topCommand = defineCommand({
     let pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: all ? '' : ctx.namespace, ...sel })).items;
     if (name) pods = pods.filter((p) => p.metadata?.name === name);
     if (name && pods.length === 0) throw new CliError(`pods "${name}" not found`);
-    const measured = pods.flatMap((p) => { const u = usageOf(p); return u ? [{ p, u }] : []; });
+    const byPod = podUsageFromNodes((await client.listAll<Node & KubeObject>('nodes')).items);
+    const measured = pods.flatMap((p) => {
+      const u = byPod.get(`${p.metadata?.namespace}/${p.metadata?.name}`) ?? usageOf(p);
+      return u ? [{ p, u }] : [];
+    });
     if (measured.length === 0) {
       if (pods.length === 0) { ctx.err(`No resources found in ${ctx.namespace} namespace.\n`); return 0; }
       throw new CliError(`metrics not available yet for pod ${pods[0]!.metadata?.namespace}/${pods[0]!.metadata?.name}`);
