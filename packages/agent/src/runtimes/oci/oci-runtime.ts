@@ -117,7 +117,7 @@ export class OciRuntime implements Runtime {
     this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
     this.log = options.log ?? (() => undefined);
-    for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam]) mkdirSync(d, { recursive: true });
+    for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam, this.paths.sockets]) mkdirSync(d, { recursive: true });
     const interval = options.logRotateIntervalMs ?? 10_000;
     if (interval > 0) {
       this.rotateTimer = setInterval(() => { void this.rotateLogs().catch((e: unknown) => this.log(`log rotation: ${errorMessage(e)}`)); }, interval);
@@ -211,6 +211,34 @@ export class OciRuntime implements Runtime {
       const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
       await destroyPodSandbox(this.sandboxDeps(), rec, podUid);
     });
+  }
+
+  async listSandboxes(): Promise<SandboxInfo[]> {
+    const out: SandboxInfo[] = [];
+    let uids: string[];
+    try {
+      uids = readdirSync(this.paths.pods);
+    } catch {
+      return [];
+    }
+    for (const uid of uids) {
+      const rec = readJson<SandboxRecord>(this.paths.sandbox(uid));
+      // A pod dir without its record (a crash while creating it) still belongs to that uid.
+      out.push(rec
+        ? { id: rec.netnsName ?? netnsName(uid), pod: rec.pod, ip: rec.ip }
+        : { id: netnsName(uid), pod: { uid, namespace: '', name: '' }, ip: this.options.hostIP });
+    }
+    return out;
+  }
+
+  /**
+   * Removes the node's bridge (the CNI bridge plugin leaves it when the last pod goes), for
+   * tests and node decommissioning; pods' sandboxes must be gone.
+   */
+  async removeNodeNetwork(): Promise<void> {
+    if (!this.network) return;
+    const res = await run('ip', ['link', 'delete', this.network.bridge]);
+    if (res.code !== 0 && !/Cannot find device/.test(res.stderr)) throw new RuntimeError('remove_network', res.stderr.trim());
   }
 
   private sandboxDeps(): Parameters<typeof createPodSandbox>[0] {
@@ -359,7 +387,7 @@ export class OciRuntime implements Runtime {
       logPath: this.paths.log(id),
       // A safety net only: rotation (rotateLogs) keeps files far below this.
       logSizeMax: this.logMaxBytes * 4,
-      socketDir: join(this.paths.root, 'sock'),
+      socketDir: this.paths.sockets,
     });
     const conmonPid = Number(readFileSync(join(this.paths.container(id), 'conmon.pid'), 'utf8').trim()) || undefined;
     const cgroups = await cgroupPathsOfPid(pid).catch(() => undefined);

@@ -82,6 +82,8 @@ export class OciPaths {
   get containers(): string { return join(this.root, 'containers'); }
   get runcRoot(): string { return join(this.root, 'runc'); }
   get cniIpam(): string { return join(this.root, 'cni'); }
+  /** conmon's attach sockets (it needs the directory to exist). */
+  get sockets(): string { return join(this.root, 'sock'); }
   pod(uid: string): string { return join(this.pods, uid); }
   sandbox(uid: string): string { return join(this.pod(uid), 'sandbox.json'); }
   container(id: string): string { return join(this.containers, id); }

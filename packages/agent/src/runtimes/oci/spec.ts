@@ -153,7 +153,8 @@ export function buildSpec(input: SpecInput): OciSpec {
       env: input.env,
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      // No rlimits: the container inherits the node's (raising them may not be allowed here).
+      rlimits: [],
       noNewPrivileges: input.noNewPrivileges,
       ...(input.oomScoreAdj !== undefined ? { oomScoreAdj: input.oomScoreAdj } : {}),
     },

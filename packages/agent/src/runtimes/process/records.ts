@@ -90,13 +90,14 @@ export function readJson<T>(path: string): T | undefined {
   }
 }
 
-/** `<pod-uid>_<container>_<attempt>`: uids and container names (DNS labels) never hold '_'. */
+/** `<pod-uid>_<container>_<attempt>`: container names (DNS labels) never hold '_', but uids (nanoid) may. */
 export function containerId(podUid: string, name: string, attempt: number): string {
   return `${podUid}_${name}_${attempt}`;
 }
 
 export function parseContainerId(id: string): { podUid: string; name: string; attempt: number } | undefined {
-  const m = /^([^_/]+)_([^_/]+)_(\d+)$/.exec(id);
+  // The uid is everything before the last two fields: nanoid uids contain '_' themselves.
+  const m = /^([^/]+)_([^_/]+)_(\d+)$/.exec(id);
   if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
   return { podUid: m[1], name: m[2], attempt: Number(m[3]) };
 }

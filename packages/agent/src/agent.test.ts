@@ -1,0 +1,331 @@
+// The agent end to end against a real API server and etcd: the built tugboat-agent binary
+// as a child process (so it can be SIGKILLed and started again), pods bound to its node
+// directly with Bind (no scheduler needed), real host processes.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials } from '@grpc/grpc-js';
+import { loadProtos, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
+import { killContainers } from './runtimes/process/kill-containers.js';
+import { isSameProcessAlive } from './runtimes/process/proc.js';
+import { containerDir, readJson, recordPath, type PidRecord } from './runtimes/process/records.js';
+
+type PodObject = Pod & KubeObject;
+type NodeObject = Node & KubeObject;
+
+const AGENT_BIN = fileURLToPath(new URL('../bin/tugboat-agent.js', import.meta.url));
+
+let etcd: EtcdHandle | undefined;
+let api: ApiServerHandle | undefined;
+let client: TugboatClient;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+test.before(async () => {
+  if (!etcdAvailable()) return;
+  etcd = await startEtcd();
+  api = await startApiServerInProcess(etcd.endpoint);
+  client = api.client();
+});
+
+test.after.always(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await api?.stop();
+  await etcd?.destroy();
+});
+
+interface AgentProcess {
+  nodeName: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  grpcPort(): number;
+  httpPort(): number;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+}
+
+let nodeSeq = 0;
+async function startAgentProcess(extra: string[] = [], name = `node-${process.pid}-${++nodeSeq}`): Promise<AgentProcess> {
+  if (!api) throw new Error('no API server');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-it-'));
+  let proc!: ChildProcess;
+  let out = '';
+  let mine = '';
+  const args = [
+    AGENT_BIN, '--server', api.address, '--node-name', name, '--runtime', 'process', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
+    '--data-dir', dataDir, '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s', ...extra,
+  ];
+  const launch = async (): Promise<void> => {
+    mine = '';
+    proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = proc;
+    p.stdout?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
+    p.stderr?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
+    await waitFor('tugboat-agent to serve', () => {
+      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
+      return /tugboat-agent v\S+ serving/.test(mine);
+    }, 20_000, 25);
+  };
+  await launch();
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill(signal);
+    await exited;
+  };
+  const port = (what: 'gRPC' | 'HTTP'): number => Number(new RegExp(`${what} on [^:]+:(\\d+)`).exec(mine)?.[1]);
+  const handle: AgentProcess = {
+    nodeName: name, dataDir, get proc() { return proc; }, output: () => out,
+    grpcPort: () => port('gRPC'), httpPort: () => port('HTTP'), kill, restart: launch,
+  };
+  cleanups.push(async () => {
+    await kill('SIGTERM');
+    killContainers(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return handle;
+}
+
+let podSeq = 0;
+async function runPod(nodeName: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): Promise<PodObject> {
+  const name = `p${++podSeq}`;
+  const pod = await client.create<PodObject>({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'c', image: 'busybox', ...container }], ...spec },
+  });
+  await client.bind('default', name, nodeName);
+  return pod;
+}
+
+async function getPod(name: string): Promise<PodObject | undefined> {
+  return client.tryGet<PodObject>('pods', 'default', name);
+}
+
+async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 20_000): Promise<PodObject> {
+  let last: PodObject | undefined;
+  await waitFor(`pod ${name} ${what}`, async () => {
+    last = await getPod(name);
+    return !!last && check(last);
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}`); });
+  return last!;
+}
+
+function pidOf(agent: AgentProcess, pod: PodObject, attempt: number, container = 'c'): PidRecord | undefined {
+  return readJson<PidRecord>(recordPath(containerDir(agent.dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
+}
+
+test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) and renews its Lease', async (t) => {
+  if (!api) { t.pass('etcd is not installed: skipped'); return; }
+  const agent = await startAgentProcess(['--labels', 'tier=edge', '--taints', 'dedicated=gpu:NoSchedule', '--capacity', 'cpu=3,pods=20']);
+  const node = await client.get<NodeObject>('nodes', '', agent.nodeName);
+  t.is(node.metadata?.labels?.['kubernetes.io/hostname'], agent.nodeName);
+  t.is(node.metadata?.labels?.['kubernetes.io/os'], 'linux');
+  t.truthy(node.metadata?.labels?.['kubernetes.io/arch']);
+  t.is(node.metadata?.labels?.['tier'], 'edge');
+  t.deepEqual(node.spec?.taints, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+  t.is(node.status?.capacity?.['cpu'], '3');
+  t.is(node.status?.capacity?.['pods'], '20');
+  t.regex(node.status?.capacity?.['memory'] ?? '', /^\d+Ki$/);
+  t.deepEqual(node.status?.addresses?.[0], { type: 'InternalIP', address: '127.0.0.1' });
+  t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, agent.grpcPort());
+  t.is(node.status?.nodeInfo?.kubeletVersion, 'v0.1.0');
+  t.regex(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^process:\/\//);
+  t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  const lease1 = await client.get<Lease & KubeObject>('leases', 'tugboat-node-lease', agent.nodeName);
+  t.is(lease1.spec?.holderIdentity, agent.nodeName);
+  await waitFor('the lease to be renewed', async () => {
+    const l = await client.get<Lease & KubeObject>('leases', 'tugboat-node-lease', agent.nodeName);
+    return l.spec?.renewTime !== lease1.spec?.renewTime;
+  }, 5_000);
+  // Usage is published within the status interval.
+  await waitFor('usage annotations', async () => {
+    const n = await client.get<NodeObject>('nodes', '', agent.nodeName);
+    const usage = n.metadata?.annotations?.['tugboat.io/usage'];
+    return !!usage && /"cpu":"\d+m?"/.test(usage) && /"memory":"\d+(Ki|Mi|Gi)?"/.test(usage);
+  }, 5_000);
+  const metrics = await (await fetch(`http://127.0.0.1:${agent.httpPort()}/metrics`)).text();
+  for (const m of ['agent_running_pods', 'agent_running_containers', 'agent_pod_start_duration_seconds', 'agent_runtime_operations_total', 'process_cpu_seconds_total']) {
+    t.true(metrics.includes(m), m);
+  }
+  t.is(await (await fetch(`http://127.0.0.1:${agent.httpPort()}/healthz`)).text(), 'ok');
+  // A restarted agent updates the Node rather than recreating it, and leaves cordon alone.
+  await client.update<NodeObject>({ ...(await client.get<NodeObject>('nodes', '', agent.nodeName)), spec: { ...node.spec, unschedulable: true } });
+  await agent.kill('SIGTERM');
+  await agent.restart();
+  const again = await client.get<NodeObject>('nodes', '', agent.nodeName);
+  t.is(again.metadata?.uid, node.metadata?.uid);
+  t.true(again.spec?.unschedulable);
+});
+
+test.serial('runs a pod: Running, its process alive with its env; logs stream as written', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const pod = await runPod(agent.nodeName, {
+    command: ['sh', '-c'],
+    args: ['echo "hello $(GREETING) from $POD_NAME"; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.2; done'],
+    env: [
+      { name: 'GREETING', value: 'world' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ],
+  });
+  const name = pod.metadata?.name ?? '';
+  const running = await waitPod(name, 'Running', (p) => p.status?.phase === 'Running' && !!p.status.containerStatuses?.[0]?.ready);
+  const cs = running.status?.containerStatuses?.[0];
+  t.regex(cs?.containerID ?? '', /^process:\/\//);
+  t.is(cs?.restartCount, 0);
+  t.truthy(cs?.state?.running?.startedAt);
+  t.is(running.status?.hostIP, '127.0.0.1');
+  t.is(running.status?.podIP, '127.0.0.1');
+  t.truthy(running.status?.startTime);
+  const types = (running.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type).sort();
+  t.deepEqual(types, ['ContainersReady', 'Initialized', 'PodScheduled', 'Ready']);
+  const rec = pidOf(agent, running, 0);
+  t.truthy(rec && isSameProcessAlive(rec.pid, rec.startTime));
+
+  // Through the API server's proxy, as tctl logs -f does.
+  const stream = client.logs('default', name, { follow: true });
+  let text = '';
+  for await (const chunk of stream) {
+    text += chunk.data.toString();
+    if (text.includes('tick3\n')) break;
+  }
+  stream.close();
+  t.true(text.startsWith('hello world from ' + name + '\ntick1\n'), text);
+  // Straight from the agent, with --tail.
+  const Pods = loadProtos().tugboat.v1.Pods;
+  const direct = new Pods(`127.0.0.1:${agent.grpcPort()}`, credentials.createInsecure());
+  const tail = await new Promise<string>((resolve, reject) => {
+    let s = '';
+    const call = direct.logs({ namespace: 'default', name, tailLines: 1 });
+    call.on('data', (c: { data: Buffer }) => { s += c.data.toString(); });
+    call.on('end', () => resolve(s));
+    call.on('error', reject);
+  });
+  direct.close();
+  t.regex(tail, /^tick\d+\n$/);
+  const events = await client.list<KubeObject & { reason?: string; involvedObject?: { name?: string } }>('events', { namespace: 'default' });
+  const reasons = events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
+  t.true(reasons.includes('Started'));
+});
+
+test.serial('a crashing container with restartPolicy Always: restartCount grows, CrashLoopBackOff', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const pod = await runPod(agent.nodeName, { command: ['sh', '-c', 'echo crash; exit 1'] });
+  const name = pod.metadata?.name ?? '';
+  const looping = await waitPod(name, 'in CrashLoopBackOff after 2 restarts', (p) => {
+    const cs = p.status?.containerStatuses?.[0];
+    return (cs?.restartCount ?? 0) >= 2 && cs?.state?.waiting?.reason === 'CrashLoopBackOff';
+  });
+  const cs = looping.status?.containerStatuses?.[0];
+  t.regex(cs?.state?.waiting?.message ?? '', new RegExp(`^back-off \\ds restarting failed container=c pod=${name}_default\\(`));
+  t.is(cs?.lastState?.terminated?.exitCode, 1);
+  t.is(cs?.lastState?.terminated?.reason, 'Error');
+  t.is(looping.status?.phase, 'Running');
+  // logs --previous: the last terminated instance.
+  const prev = client.logs('default', name, { previous: true });
+  let text = '';
+  for await (const c of prev) text += c.data.toString();
+  t.is(text, 'crash\n');
+});
+
+test.serial('restartPolicy Never: exit 1 ends Failed with exit code 1; a command not found is a clear StartError and an Event', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const failing = await runPod(agent.nodeName, { command: ['sh', '-c', 'exit 1'] }, { restartPolicy: 'Never' });
+  const failed = await waitPod(failing.metadata?.name ?? '', 'Failed', (p) => p.status?.phase === 'Failed');
+  const term = failed.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(term?.exitCode, 1);
+  t.is(term?.reason, 'Error');
+  t.is(failed.status?.containerStatuses?.[0]?.restartCount, 0);
+
+  const ok = await runPod(agent.nodeName, { command: ['true'] }, { restartPolicy: 'OnFailure' });
+  const done = await waitPod(ok.metadata?.name ?? '', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+  t.is(done.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
+
+  const missing = await runPod(agent.nodeName, { command: ['no-such-command-xyz'] }, { restartPolicy: 'Never' });
+  const mname = missing.metadata?.name ?? '';
+  const bad = await waitPod(mname, 'Failed', (p) => p.status?.phase === 'Failed');
+  const t2 = bad.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(t2?.reason, 'StartError');
+  t.is(t2?.exitCode, 128);
+  t.regex(t2?.message ?? '', /exec: "no-such-command-xyz": executable file not found in \$PATH/);
+  await waitFor('a Failed event', async () => {
+    const events = await client.list<KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { name?: string } }>('events', { namespace: 'default' });
+    return events.items.some((e) => e.involvedObject?.name === mname && e.reason === 'Failed' && e.type === 'Warning' && /executable file not found/.test(e.message ?? ''));
+  }, 5_000);
+  // The agent keeps running its other pods.
+  const next = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
+  await waitPod(next.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+});
+
+test.serial('deletion: SIGTERM, then SIGKILL after the grace period, then the object goes away', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const polite = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
+  const stubborn = await runPod(agent.nodeName, { command: ['sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'] }, { terminationGracePeriodSeconds: 2 });
+  const p1 = await waitPod(polite.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  const p2 = await waitPod(stubborn.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  const r1 = pidOf(agent, p1, 0);
+  const r2 = pidOf(agent, p2, 0);
+  await client.delete('pods', 'default', p1.metadata?.name ?? '', { gracePeriodSeconds: 30 });
+  await client.delete('pods', 'default', p2.metadata?.name ?? '');
+  const started = Date.now();
+  await waitFor('the polite pod to go', async () => !(await getPod(p1.metadata?.name ?? '')), 10_000);
+  t.true(Date.now() - started < 10_000);
+  t.false(isSameProcessAlive(r1?.pid ?? 0, r1?.startTime));
+  await waitFor('the stubborn pod to go', async () => !(await getPod(p2.metadata?.name ?? '')), 10_000);
+  t.true(Date.now() - started >= 1_900, 'SIGTERM was ignored: the grace period was waited out');
+  t.false(isSameProcessAlive(r2?.pid ?? 0, r2?.startTime));
+});
+
+test.serial('SIGKILL of the agent and a restart: the same processes, restartCount unchanged; orphans of deleted pods are stopped', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const steady = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
+  const crashy = await runPod(agent.nodeName, { command: ['sh', '-c', 'sleep 0.2; exit 3'] });
+  const doomed = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
+  const s1 = await waitPod(steady.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  const c1 = await waitPod(crashy.metadata?.name ?? '', 'restarted', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  const d1 = await waitPod(doomed.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  const steadyPid = pidOf(agent, s1, 0);
+  const doomedPid = pidOf(agent, d1, 0);
+  await agent.kill('SIGKILL');
+  t.true(isSameProcessAlive(steadyPid?.pid ?? 0, steadyPid?.startTime), 'containers outlive the agent');
+  // While the agent is down: the pod goes away for good (force delete).
+  await client.delete('pods', 'default', d1.metadata?.name ?? '', { gracePeriodSeconds: 0 });
+  const crashCount = (await getPod(c1.metadata?.name ?? ''))?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+  await agent.restart();
+  await waitFor('the orphan container to be stopped', () => !isSameProcessAlive(doomedPid?.pid ?? 0, doomedPid?.startTime), 10_000);
+  // Give the restarted agent time to (wrongly) start duplicates: it must adopt instead.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const s2 = await getPod(s1.metadata?.name ?? '');
+  t.is(s2?.status?.phase, 'Running');
+  t.is(s2?.status?.containerStatuses?.[0]?.restartCount, 0);
+  t.is(s2?.status?.containerStatuses?.[0]?.containerID, s1.status?.containerStatuses?.[0]?.containerID);
+  t.true(isSameProcessAlive(steadyPid?.pid ?? 0, steadyPid?.startTime));
+  t.is(pidOf(agent, s1, 1), undefined, 'no second instance was started');
+  const c2 = await getPod(c1.metadata?.name ?? '');
+  t.true((c2?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= crashCount, 'restartCount carries on from before the restart');
+  t.regex(agent.output(), /exists: updating it/);
+});
+
+test.serial('--hollow N serves N fake nodes from one process', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess(['--hollow', '3', '--runtime', 'fake', '--fake-start-delay', '200ms', '--capacity', 'cpu=8,memory=16Gi'], `hollow-${process.pid}`);
+  const names = [1, 2, 3].map((i) => `${agent.nodeName}-${i}`);
+  for (const n of names) {
+    const node = await client.get<NodeObject>('nodes', '', n);
+    t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    t.regex(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^fake:\/\//);
+  }
+  const pod = await runPod(names[1] ?? '', { image: 'nginx', resources: { requests: { cpu: '250m', memory: '64Mi' } } });
+  const running = await waitPod(pod.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  t.regex(running.status?.containerStatuses?.[0]?.containerID ?? '', /^fake:\/\//);
+  await client.delete('pods', 'default', pod.metadata?.name ?? '');
+  await waitFor('the hollow pod to go', async () => !(await getPod(pod.metadata?.name ?? '')), 10_000);
+});

@@ -1,0 +1,211 @@
+// Command-line flags of tugboat-agent (`--flag value` or `--flag=value`). Pure: argv and the
+// environment in, options or a one-line Error out.
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { isQuantity, type Taint } from '@tugboat/api';
+
+export const DEFAULT_SERVER = '127.0.0.1:6443';
+export const DEFAULT_LISTEN = '127.0.0.1:10250';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10350';
+
+export type RuntimeChoice = 'process' | 'fake';
+
+export interface AgentFlags {
+  server: string;
+  nodeName: string;
+  runtime: RuntimeChoice;
+  labels: Record<string, string>;
+  taints: Taint[];
+  capacity: Record<string, string>;
+  listen: { host: string; port: number };
+  httpListen: { host: string; port: number };
+  dataDir: string;
+  leaseIntervalMs: number;
+  hollow: number;
+  fakeStartDelayMs: number;
+  nodeStatusIntervalMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+export type ParsedCommand =
+  | { command: 'help' }
+  | { command: 'run'; flags: AgentFlags }
+  | { command: 'kill-containers'; dataDir: string };
+
+export const USAGE = `Usage:
+  tugboat-agent --server ADDR --node-name NAME [flags]
+  tugboat-agent kill-containers --data-dir DIR
+
+The Tugboat node agent: registers its Node, renews its Lease, runs the pods bound to it
+through a container runtime, reports their status and usage, and serves their logs.
+
+  --server ADDR              API server (default ${DEFAULT_SERVER})
+  --node-name NAME           the Node's name (default: this host's name)
+  --runtime process|fake     process: each container's command as a host process (default);
+                             fake: start nothing, containers Running after --fake-start-delay
+  --labels k=v,...           extra Node labels
+  --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
+  --capacity cpu=..,memory=..,pods=..
+                             override the machine's capacity (default: its cores, memory, pods 110)
+  --listen HOST:PORT         gRPC (logs) address; port 0 picks one (default ${DEFAULT_LISTEN})
+  --http-listen HOST:PORT    /metrics and /healthz; port 0 picks one (default ${DEFAULT_HTTP_LISTEN})
+  --data-dir DIR             container records and logs (default $TUGBOAT_HOME/nodes/NAME,
+                             TUGBOAT_HOME defaulting to ~/.tugboat)
+  --lease-interval D         how often the node Lease is renewed (default 2s)
+  --hollow N                 register and serve N hollow nodes NAME-1 … NAME-N (fake runtime;
+                             NAME defaults to hollow-node) in this one process
+  --fake-start-delay D       fake runtime: time from start to Running (default 0s)
+  --node-status-interval D   how often node status and usage are reported (default 10s)
+  --backoff-initial D        first crash-loop back-off (default 10s, as Kubernetes)
+  --backoff-max D            longest crash-loop back-off (default 5m, as Kubernetes)
+  --help                     this text
+
+kill-containers SIGKILLs every container (and its monitor) recorded under DIR, as a machine
+crash would.
+`;
+
+/** "2s", "500ms", "1m30s", "1.5h"; a bare number is seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const s = text.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * (unit[m[2] ?? ''] ?? 0);
+    pos = re.lastIndex;
+  }
+  if (pos !== s.length || s.length === 0) throw new Error(`${flag}: expected a duration like 2s, 500ms or 1m30s, got ${JSON.stringify(text)}`);
+  return total;
+}
+
+export function parseHostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected HOST:PORT, got ${JSON.stringify(text)}`);
+  return { host: (m[1] ?? m[2] ?? '') || '0.0.0.0', port };
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+export function parseLabels(text: string, flag = '--labels'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`${flag}: expected key=value, got ${JSON.stringify(item)}`);
+    const key = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    if (!LABEL_KEY.test(key)) throw new Error(`${flag}: invalid label key ${JSON.stringify(key)}`);
+    if (!LABEL_VALUE.test(value)) throw new Error(`${flag}: invalid label value ${JSON.stringify(value)} for ${key}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+/** "dedicated=gpu:NoSchedule,spot:PreferNoSchedule" (kubelet's --register-with-taints). */
+export function parseTaints(text: string): Taint[] {
+  const out: Taint[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = item.lastIndexOf(':');
+    if (colon < 0) throw new Error(`--taints: expected key[=value]:Effect, got ${JSON.stringify(item)}`);
+    const effect = item.slice(colon + 1);
+    if (!EFFECTS.has(effect)) throw new Error(`--taints: effect ${JSON.stringify(effect)} of ${JSON.stringify(item)} must be NoSchedule, PreferNoSchedule or NoExecute`);
+    const kv = item.slice(0, colon);
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    const value = eq < 0 ? '' : kv.slice(eq + 1);
+    if (!LABEL_KEY.test(key)) throw new Error(`--taints: invalid taint key ${JSON.stringify(key)}`);
+    if (!LABEL_VALUE.test(value)) throw new Error(`--taints: invalid taint value ${JSON.stringify(value)} for ${key}`);
+    out.push({ key, ...(value ? { value } : {}), effect });
+  }
+  return out;
+}
+
+export function parseCapacity(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`--capacity: expected resource=quantity, got ${JSON.stringify(item)}`);
+    const name = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    if (!isQuantity(value)) throw new Error(`--capacity: ${name}=${value}: not a quantity (e.g. cpu=4, memory=8Gi, pods=110)`);
+    out[name] = value;
+  }
+  return out;
+}
+
+const RUN_FLAGS = new Set([
+  'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
+  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max',
+]);
+
+function readFlags(argv: readonly string[], known: ReadonlySet<string>): Map<string, string> | 'help' {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return 'help';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m?.[1]) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
+    const name = m[1];
+    if (!known.has(name)) throw new Error(`unknown flag --${name}`);
+    let value = m[2];
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`flag --${name} needs a value`);
+    }
+    values.set(name, value);
+  }
+  return values;
+}
+
+export function parseCommand(argv: readonly string[], env: Record<string, string | undefined> = process.env): ParsedCommand {
+  if (argv[0] === 'kill-containers') {
+    const v = readFlags(argv.slice(1), new Set(['data-dir']));
+    if (v === 'help') return { command: 'help' };
+    const dataDir = v.get('data-dir');
+    if (!dataDir) throw new Error('kill-containers: --data-dir is required');
+    return { command: 'kill-containers', dataDir };
+  }
+  const v = readFlags(argv, RUN_FLAGS);
+  if (v === 'help') return { command: 'help' };
+  const hollowText = v.get('hollow');
+  const hollow = hollowText === undefined ? 0 : Number(hollowText);
+  if (!Number.isInteger(hollow) || hollow < 0) throw new Error(`--hollow: expected a count of nodes, got ${JSON.stringify(hollowText)}`);
+  const runtimeText = v.get('runtime') ?? (hollow > 0 ? 'fake' : 'process');
+  if (runtimeText !== 'process' && runtimeText !== 'fake') throw new Error(`--runtime: expected process or fake, got ${JSON.stringify(runtimeText)}`);
+  if (hollow > 0 && runtimeText !== 'fake') throw new Error('--hollow runs hollow nodes: it needs --runtime fake');
+  const nodeName = v.get('node-name') ?? (hollow > 0 ? 'hollow-node' : hostname().toLowerCase());
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {
+    throw new Error(`--node-name: ${JSON.stringify(nodeName)} is not a valid node name (lower-case letters, digits, '-' and '.')`);
+  }
+  const listenText = v.get('listen') ?? DEFAULT_LISTEN;
+  const httpText = v.get('http-listen') ?? DEFAULT_HTTP_LISTEN;
+  const home = env['TUGBOAT_HOME'] || join(homedir(), '.tugboat');
+  const flags: AgentFlags = {
+    server: v.get('server') ?? DEFAULT_SERVER,
+    nodeName,
+    runtime: runtimeText,
+    labels: parseLabels(v.get('labels') ?? ''),
+    taints: parseTaints(v.get('taints') ?? ''),
+    capacity: parseCapacity(v.get('capacity') ?? ''),
+    listen: parseHostPort(listenText, '--listen'),
+    httpListen: parseHostPort(httpText, '--http-listen'),
+    dataDir: v.get('data-dir') ?? join(home, 'nodes', nodeName),
+    leaseIntervalMs: parseDuration(v.get('lease-interval') ?? '2s', '--lease-interval'),
+    hollow,
+    fakeStartDelayMs: parseDuration(v.get('fake-start-delay') ?? '0s', '--fake-start-delay'),
+    nodeStatusIntervalMs: parseDuration(v.get('node-status-interval') ?? '10s', '--node-status-interval'),
+    backoffInitialMs: parseDuration(v.get('backoff-initial') ?? '10s', '--backoff-initial'),
+    backoffMaxMs: parseDuration(v.get('backoff-max') ?? '5m', '--backoff-max'),
+  };
+  if (flags.leaseIntervalMs <= 0) throw new Error('--lease-interval must be more than 0');
+  if (flags.nodeStatusIntervalMs <= 0) throw new Error('--node-status-interval must be more than 0');
+  if (flags.backoffInitialMs <= 0 || flags.backoffMaxMs < flags.backoffInitialMs) throw new Error('--backoff-initial must be more than 0 and at most --backoff-max');
+  return { command: 'run', flags };
+}

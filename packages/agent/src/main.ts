@@ -1,0 +1,59 @@
+// tugboat-agent: parse flags, start, print one line saying what runs where, stop cleanly on
+// SIGTERM/SIGINT (containers keep running: a restarted agent adopts them). A bad flag exits
+// 2; a failure to start exits 1; both one line.
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
+import { describeRuntime, startAgent } from './agent.js';
+import { parseCommand, USAGE, type ParsedCommand } from './flags.js';
+import { killContainers } from './runtimes/process/kill-containers.js';
+import { AGENT_VERSION } from './version.js';
+
+async function main(): Promise<void> {
+  setLogVerbosity(logVerbosity.NONE);
+  let parsed: ParsedCommand;
+  try {
+    parsed = parseCommand(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`tugboat-agent: ${e instanceof Error ? e.message : String(e)} (see --help)\n`);
+    process.exit(2);
+  }
+  switch (parsed.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    case 'kill-containers': {
+      const n = killContainers(parsed.dataDir);
+      process.stdout.write(`killed ${n} container(s) recorded under ${parsed.dataDir}\n`);
+      return;
+    }
+    case 'run':
+      break;
+  }
+  const flags = parsed.flags;
+  let agent;
+  try {
+    agent = await startAgent(flags);
+  } catch (e) {
+    process.stderr.write(`tugboat-agent: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+  const nodes = agent.nodeNames.length > 1
+    ? `${agent.nodeNames.length} hollow nodes ${agent.nodeNames[0]} … ${agent.nodeNames[agent.nodeNames.length - 1]}`
+    : `node ${agent.nodeNames[0]}`;
+  process.stdout.write(
+    `tugboat-agent v${AGENT_VERSION} serving ${nodes} with runtime ${describeRuntime(flags.runtime)}; ` +
+    `gRPC on ${flags.listen.host}:${agent.grpcPort}, HTTP on ${flags.httpListen.host}:${agent.httpPort}, ` +
+    `API server ${flags.server}, data dir ${flags.dataDir}\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`tugboat-agent: ${signal}: shutting down (containers keep running)\n`);
+    setTimeout(() => process.exit(1), 10_000).unref();
+    agent.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,204 @@
+// The node's side of the control plane:
+//
+//   register (create the Node, or bring an existing one in line) ──▶ Node
+//   every --lease-interval (2 s): renew Lease <node> in tugboat-node-lease ──▶ Lease
+//   every 10 s: usage annotations + status (Ready heartbeat, capacity, addresses) ──▶ Node
+//
+// Failures are logged and retried on the next tick: an unreachable API server must never
+// stop the pods that already run here.
+import { ApiError, NODE_LEASE_NAMESPACE, microTime, recordEvent, type KubeObject, type Lease, type TugboatClient } from '@tugboat/api';
+import type { Runtime } from '../runtimes/runtime.js';
+import { AGENT_COMPONENT } from '../version.js';
+import {
+  POD_USAGE_ANNOTATION, USAGE_ANNOTATION, becameReady, newNode, nodeStatus, reconcileNode, type NodeConfig, type NodeObject,
+} from './node-object.js';
+import { UsageCollector, usageAnnotations } from './usage.js';
+
+type LeaseObject = Lease & KubeObject;
+
+export interface NodeAgentOptions {
+  client: TugboatClient;
+  config: NodeConfig;
+  runtime: Runtime;
+  /** How often the Lease is renewed (--lease-interval). */
+  leaseIntervalMs?: number;
+  /** Lease spec.leaseDurationSeconds (Kubernetes' default: 40). */
+  leaseDurationSeconds?: number;
+  /** How often status and usage are reported. */
+  statusIntervalMs?: number;
+  /** Node usage from /proc ('host') or as the sum of the pods' (hollow nodes). */
+  usageSource: 'host' | 'pods';
+  now?: () => number;
+  log?: (msg: string) => void;
+}
+
+export class NodeAgent {
+  private node: NodeObject | undefined;
+  private lease: LeaseObject | undefined;
+  private leaseTimer?: NodeJS.Timeout;
+  private statusTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly log: (msg: string) => void;
+  private readonly usage: UsageCollector;
+  private leaseBusy = false;
+  private statusBusy = false;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? ((m) => console.error(m));
+    this.usage = new UsageCollector(options.runtime, options.usageSource, Number(options.config.capacity.cpu ?? 1) || 1);
+  }
+
+  get name(): string { return this.options.config.nodeName; }
+
+  /** Registers (retrying until the API server answers), takes the Lease, then keeps both current. */
+  async start(): Promise<void> {
+    let delay = 200;
+    for (;;) {
+      try {
+        await this.register();
+        break;
+      } catch (e) {
+        if (this.stopped) return;
+        this.log(`registering node ${this.name}: ${e instanceof Error ? e.message : String(e)} (retrying)`);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+    await this.renewLease();
+    const leaseMs = this.options.leaseIntervalMs ?? 2_000;
+    this.leaseTimer = setInterval(() => { void this.renewLease(); }, leaseMs);
+    this.statusTimer = setInterval(() => { void this.reportStatus(); }, this.options.statusIntervalMs ?? 10_000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+  }
+
+  private async register(): Promise<void> {
+    const { client, config } = this.options;
+    let node = await client.tryGet<NodeObject>('nodes', '', config.nodeName);
+    if (!node) {
+      try {
+        node = await client.create<NodeObject>(newNode(config));
+        this.log(`registered node ${config.nodeName}`);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+        node = await client.get<NodeObject>('nodes', '', config.nodeName);
+      }
+    } else {
+      const reconciled = reconcileNode(node, config);
+      if (reconciled) node = await client.update<NodeObject>(reconciled);
+      this.log(`node ${config.nodeName} exists: updating it`);
+    }
+    this.node = node;
+    this.event('Normal', 'Starting', `Starting ${AGENT_COMPONENT}.`);
+    await this.writeStatus();
+  }
+
+  /** Status with a fresh heartbeat; re-reads the Node on conflicts; re-registers if it was deleted. */
+  private async writeStatus(): Promise<void> {
+    const { client, config } = this.options;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const node = this.node ?? await client.tryGet<NodeObject>('nodes', '', config.nodeName);
+      if (!node) { await this.register(); return; }
+      const wasReady = !becameReady(node.status);
+      try {
+        this.node = await client.updateStatus<NodeObject>({ ...node, status: nodeStatus(config, node.status, new Date(this.now())) });
+        if (!wasReady) this.event('Normal', 'NodeReady', `Node ${config.nodeName} status is now: NodeReady`);
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.reason === 'Conflict') { this.node = undefined; continue; }
+        if (e.reason === 'NotFound') { this.node = undefined; await this.register(); return; }
+        throw e;
+      }
+    }
+  }
+
+  private async reportStatus(): Promise<void> {
+    if (this.statusBusy || this.stopped) return;
+    this.statusBusy = true;
+    try {
+      await this.publishUsage();
+      await this.writeStatus();
+    } catch (e) {
+      this.log(`node status: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.statusBusy = false;
+    }
+  }
+
+  /** Usage as annotations on the Node (see README: tugboat.io/usage, tugboat.io/pod-usage). */
+  private async publishUsage(): Promise<void> {
+    const { client, config } = this.options;
+    const report = await this.usage.collect(await this.options.runtime.listContainers());
+    const ann = usageAnnotations(report, new Date(this.now()));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const node = this.node ?? await client.tryGet<NodeObject>('nodes', '', config.nodeName);
+      if (!node) return;
+      const annotations = { ...(node.metadata?.annotations ?? {}), [USAGE_ANNOTATION]: ann.node, [POD_USAGE_ANNOTATION]: ann.pods };
+      try {
+        this.node = await client.update<NodeObject>({ ...node, metadata: { ...node.metadata, annotations } });
+        return;
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === 'Conflict') { this.node = undefined; continue; }
+        throw e;
+      }
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.leaseBusy || this.stopped) return;
+    this.leaseBusy = true;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await this.renewOnce();
+          return;
+        } catch (e) {
+          if (e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'NotFound' || e.reason === 'AlreadyExists')) {
+            this.lease = undefined;
+            continue;
+          }
+          throw e;
+        }
+      }
+    } catch (e) {
+      this.log(`renewing lease of ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.leaseBusy = false;
+    }
+  }
+
+  private async renewOnce(): Promise<void> {
+    const { client, config } = this.options;
+    const now = microTime(this.now());
+    const spec = { holderIdentity: config.nodeName, leaseDurationSeconds: this.options.leaseDurationSeconds ?? 40, renewTime: now };
+    this.lease ??= await client.tryGet<LeaseObject>('leases', NODE_LEASE_NAMESPACE, config.nodeName);
+    if (!this.lease) {
+      const uid = this.node?.metadata?.uid;
+      this.lease = await client.create<LeaseObject>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: config.nodeName,
+          namespace: NODE_LEASE_NAMESPACE,
+          // As kubelet does: the Lease goes when its Node is deleted.
+          ...(uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: config.nodeName, uid }] } : {}),
+        },
+        spec: { ...spec, acquireTime: now },
+      });
+      return;
+    }
+    this.lease = await client.update<LeaseObject>({ ...this.lease, spec: { ...this.lease.spec, ...spec } });
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const node = this.node ?? { metadata: { name: this.name } };
+    void recordEvent(this.options.client, { ...node, apiVersion: 'v1', kind: 'Node' }, type, reason, message, AGENT_COMPONENT, { host: this.name });
+  }
+}

@@ -1,0 +1,401 @@
+// Runs the pods bound to this node. Level-triggered, as kubelet:
+//
+//   informer (pods with spec.nodeName=<node>) ─┐
+//   relist of the runtime every second (PLEG) ─┼─▶ pod workers (one per pod uid) ─▶ runtime
+//   periodic resync, back-off timers ──────────┘        │
+//                                                       └─▶ pod status (UpdateStatus), Events
+//
+// Each sync re-reads the pod and its containers and acts on the difference: start what
+// should run, wait out back-offs, stop everything of a pod being deleted and then delete it
+// with grace 0, and stop and remove containers whose pod is gone or no longer bound here
+// (after an agent restart, or when a node that was declared dead comes back).
+import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
+import type { AgentMetrics, PodCounts } from '../metrics.js';
+import type { ContainerConfig, ContainerInfo, Runtime, SandboxInfo } from '../runtimes/runtime.js';
+import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
+import { resolveContainerEnv, type EnvSources } from './env.js';
+import { computePodActions, type Waiting } from './pod-actions.js';
+import { canonicalJson, computePodStatus } from './pod-status.js';
+import {
+  GRACE_ANNOTATION, backoffKey, containersOf, formatPod, gracePeriodSeconds, instancesOf, isTerminalPhase, podRef, type PodObject,
+} from './pod-util.js';
+import { PodWorkers } from './pod-workers.js';
+import { AGENT_COMPONENT } from '../version.js';
+
+export interface PodManagerOptions {
+  client: TugboatClient;
+  nodeName: string;
+  runtime: Runtime;
+  /** The node's InternalIP. */
+  hostIP: string;
+  metrics?: AgentMetrics;
+  /** How often the runtime is relisted to notice containers that changed (kubelet's PLEG: 1 s). */
+  relistIntervalMs?: number;
+  /** How often every pod is synced regardless of events. */
+  resyncIntervalMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  now?: () => number;
+  log?: (msg: string) => void;
+}
+
+interface WrittenStatus { computed: string; stored: string }
+
+export class PodManager {
+  private readonly informer: Informer<PodObject>;
+  private readonly workers: PodWorkers;
+  private readonly backoff: BackOff;
+  private readonly now: () => number;
+  private readonly log: (msg: string) => void;
+  private readonly podsByUid = new Map<string, PodObject>();
+  /** kubelet's reason cache: why a container that should run does not. */
+  private readonly reasons = new Map<string, Map<string, Waiting>>();
+  private readonly lastWritten = new Map<string, WrittenStatus>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly startObserved = new Set<string>();
+  /** uid/container → attempt for which a BackOff event was recorded (one per crash, not per sync). */
+  private readonly backOffEvents = new Map<string, number>();
+  private snapshot = new Map<string, string>();
+  private counts: PodCounts = { runningPods: 0, runningContainers: 0 };
+  private relistTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
+  private relisting = false;
+  private stopped = false;
+  private removeMetricsSource?: () => void;
+  private readonly envSources: EnvSources;
+
+  constructor(private readonly options: PodManagerOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? ((m) => console.error(m));
+    this.backoff = new BackOff(options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS, options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, this.now);
+    this.informer = new Informer<PodObject>(options.client, 'pods', {
+      fieldSelector: `spec.nodeName=${options.nodeName}`,
+      onError: (e) => { if (!this.stopped) this.log(`pods watch: ${e.message} (retrying)`); },
+    });
+    this.workers = new PodWorkers((uid) => this.sync(uid), (uid, e) => {
+      const pod = this.podsByUid.get(uid);
+      this.log(`sync of pod ${pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : uid} failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    const client = options.client;
+    this.envSources = {
+      async configMap(ns, name) {
+        const cm = await client.tryGet<KubeObject & { data?: Record<string, string> }>('configmaps', ns, name);
+        return cm ? cm.data ?? {} : undefined;
+      },
+      async secret(ns, name) {
+        const s = await client.tryGet<KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }>('secrets', ns, name);
+        if (!s) return undefined;
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+        for (const [k, v] of Object.entries(s.stringData ?? {})) out[k] = v;
+        return out;
+      },
+    };
+  }
+
+  get runtime(): Runtime { return this.options.runtime; }
+  get nodeName(): string { return this.options.nodeName; }
+
+  async start(): Promise<void> {
+    const mine = (p: PodObject): boolean => p.spec?.nodeName === this.options.nodeName && !!p.metadata?.uid;
+    this.informer
+      .onAdd((p) => { if (mine(p)) this.index(p); })
+      .onUpdate((old, p) => {
+        if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.unindex(old);
+        if (mine(p)) this.index(p);
+        else this.unindex(p);
+      })
+      .onDelete((p) => this.unindex(p));
+    await this.informer.start();
+    // Only now is "no pod for these containers" true: clean-up of orphans is safe from here on.
+    await this.relist();
+    for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid);
+    const relistMs = this.options.relistIntervalMs ?? 1_000;
+    this.relistTimer = setInterval(() => { void this.relist(); }, relistMs);
+    this.resyncTimer = setInterval(() => { for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid); }, this.options.resyncIntervalMs ?? 10_000);
+    if (this.options.metrics) this.removeMetricsSource = this.options.metrics.addSource(() => this.counts);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.relistTimer) clearInterval(this.relistTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.informer.stop();
+    this.removeMetricsSource?.();
+    await this.workers.stop();
+  }
+
+  /** The pod with this namespace/name bound to this node, if any. */
+  pod(namespace: string, name: string): PodObject | undefined {
+    return this.informer.get(`${namespace}/${name}`);
+  }
+
+  pods(): PodObject[] {
+    return [...this.podsByUid.values()];
+  }
+
+  runningCounts(): PodCounts { return this.counts; }
+
+  private index(p: PodObject): void {
+    const uid = p.metadata?.uid ?? '';
+    this.podsByUid.set(uid, p);
+    if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, this.now());
+    this.workers.enqueue(uid);
+  }
+
+  private unindex(p: PodObject): void {
+    const uid = p.metadata?.uid ?? '';
+    if (!this.podsByUid.delete(uid)) return;
+    this.workers.enqueue(uid);
+  }
+
+  /** PLEG: notice containers that started, exited or vanished, and pods that are gone. */
+  private async relist(): Promise<void> {
+    if (this.relisting || this.stopped) return;
+    this.relisting = true;
+    try {
+      const all = await this.options.runtime.listContainers();
+      const next = new Map<string, string>();
+      const changed = new Set<string>();
+      const running = new Set<string>();
+      let runningContainers = 0;
+      for (const c of all) {
+        const key = `${c.pod.uid}\u0000${c.id}`;
+        next.set(key, c.state);
+        if (this.snapshot.get(key) !== c.state) changed.add(c.pod.uid);
+        if (!this.podsByUid.has(c.pod.uid) && c.state !== 'exited') changed.add(c.pod.uid);
+        if (c.state === 'running') { runningContainers++; running.add(c.pod.uid); }
+      }
+      for (const key of this.snapshot.keys()) if (!next.has(key)) changed.add(key.split('\u0000')[0] ?? '');
+      this.snapshot = next;
+      this.counts = { runningPods: running.size, runningContainers };
+      // Leftovers of pods that are gone: containers, and sandboxes that hold none.
+      const uids = new Set(all.map((c) => c.pod.uid));
+      if (this.options.runtime.listSandboxes) for (const sb of await this.options.runtime.listSandboxes()) uids.add(sb.pod.uid);
+      for (const uid of uids) if (!this.podsByUid.has(uid) && !this.cleaning.has(uid)) changed.add(uid);
+      for (const uid of changed) if (uid) this.workers.enqueue(uid);
+    } catch (e) {
+      this.log(`relist of the runtime failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.relisting = false;
+    }
+  }
+
+  private readonly cleaning = new Set<string>();
+
+  private async sync(uid: string): Promise<number | undefined> {
+    if (this.stopped) return undefined;
+    const pod = this.podsByUid.get(uid);
+    const containers = await this.options.runtime.listContainers({ podUid: uid });
+    if (!pod) return this.cleanUp(uid, containers);
+    if (pod.metadata?.deletionTimestamp) return this.terminate(pod, containers);
+    return this.syncPod(pod, containers);
+  }
+
+  /** The pod is gone (or no longer bound here): stop and remove everything it left. */
+  private async cleanUp(uid: string, containers: ContainerInfo[]): Promise<undefined> {
+    this.cleaning.add(uid);
+    try {
+      const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
+      if (live.length) this.log(`stopping ${live.length} container(s) of pod ${live[0]?.pod.namespace}/${live[0]?.pod.name} (${uid}), which is no longer bound to this node`);
+      await Promise.all(live.map((c) => this.options.runtime.stopContainer(c.id, graceOf(c))));
+      await this.options.runtime.removeSandbox(uid);
+    } finally {
+      this.cleaning.delete(uid);
+    }
+    this.forget(uid);
+    return undefined;
+  }
+
+  private forget(uid: string): void {
+    this.backoff.deletePrefix(`${uid}/`);
+    this.reasons.delete(uid);
+    this.lastWritten.delete(uid);
+    this.firstSeen.delete(uid);
+    this.startObserved.delete(uid);
+    for (const k of this.backOffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backOffEvents.delete(k);
+  }
+
+  /** Deletion: SIGTERM, the grace period, SIGKILL; final status; then let the object go. */
+  private async terminate(pod: PodObject, containers: ContainerInfo[]): Promise<undefined> {
+    const ref = podRef(pod);
+    const grace = gracePeriodSeconds(pod);
+    const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
+    for (const c of live) this.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
+    await Promise.all(live.map((c) => this.options.runtime.stopContainer(c.id, grace)));
+    const after = await this.options.runtime.listContainers({ podUid: ref.uid });
+    await this.writeStatus(pod, after, new Map(), undefined).catch((e: unknown) => {
+      this.log(`final status of pod ${ref.namespace}/${ref.name}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    try {
+      await this.options.client.delete('pods', ref.namespace, ref.name, { gracePeriodSeconds: 0, preconditionUid: ref.uid });
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
+    }
+    return undefined;
+  }
+
+  private async syncPod(pod: PodObject, containers: ContainerInfo[]): Promise<number | undefined> {
+    const ref = podRef(pod);
+    const runtime = this.options.runtime;
+    if (isTerminalPhase(pod.status?.phase)) {
+      // Finished for good: nothing may run (a restarted agent could find leftovers).
+      const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
+      await Promise.all(live.map((c) => runtime.stopContainer(c.id, gracePeriodSeconds(pod))));
+      return undefined;
+    }
+    const sandbox = await runtime.createSandbox({
+      pod: ref,
+      hostname: pod.spec?.hostname ?? ref.name,
+      hostNetwork: pod.spec?.hostNetwork ?? false,
+      labels: pod.metadata?.labels ?? {},
+      annotations: pod.metadata?.annotations ?? {},
+    });
+    const reasons = this.reasons.get(ref.uid) ?? new Map<string, Waiting>();
+    this.reasons.set(ref.uid, reasons);
+    const actions = computePodActions(pod, containers, this.backoff);
+    let requeue = actions.requeueAfterMs;
+    for (const [name, waiting] of actions.backingOff) {
+      reasons.set(name, waiting);
+      const latest = instancesOf(containers, name)[0];
+      const key = backoffKey(pod, name);
+      if (latest && this.backOffEvents.get(key) !== latest.attempt) {
+        this.backOffEvents.set(key, latest.attempt);
+        this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${formatPod(pod)}`, name);
+      }
+    }
+    for (const start of actions.start) {
+      const failed = await this.startContainer(pod, sandbox, start.name, start.attempt, reasons);
+      if (failed) requeue = Math.min(requeue ?? Infinity, this.options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS);
+    }
+    const now = actions.start.length ? await runtime.listContainers({ podUid: ref.uid }) : containers;
+    for (const spec of containersOf(pod)) {
+      if (instancesOf(now, spec.name)[0]?.state === 'running') reasons.delete(spec.name);
+    }
+    await this.removeOldInstances(now);
+    await this.writeStatus(pod, now, reasons, sandbox);
+    this.observeStart(pod, now);
+    return requeue;
+  }
+
+  /** Starts one container instance; true when it could not start. */
+  private async startContainer(pod: PodObject, sandbox: SandboxInfo, name: string, attempt: number, reasons: Map<string, Waiting>): Promise<boolean> {
+    const spec = containersOf(pod).find((c) => c.name === name);
+    if (!spec) return false;
+    const ref = podRef(pod);
+    const env = await resolveContainerEnv(pod, spec, { nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip }, this.envSources);
+    if (!env.ok) {
+      reasons.set(name, { reason: env.reason, message: env.message });
+      this.event(pod, 'Warning', 'Failed', `Error: ${env.message}`, name);
+      return true;
+    }
+    const image = spec.image ?? '';
+    const imageRef = await this.options.runtime.prepareImage(image, ref);
+    const config: ContainerConfig = {
+      pod: ref,
+      name,
+      attempt,
+      image,
+      imageRef,
+      command: env.command,
+      args: env.args,
+      env: env.env,
+      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+      resources: resourcesOf(spec.resources),
+      annotations: { [GRACE_ANNOTATION]: String(pod.spec?.terminationGracePeriodSeconds ?? 30) },
+    };
+    const info = await this.options.runtime.startContainer(sandbox, config);
+    if (info.state === 'exited' && info.reason === 'StartError') {
+      const message = info.message ?? `failed to start container "${name}"`;
+      reasons.set(name, { reason: 'RunContainerError', message });
+      this.event(pod, 'Warning', 'Failed', `Error: ${message}`, name);
+      return true;
+    }
+    reasons.delete(name);
+    this.event(pod, 'Normal', 'Created', `Created container ${name}`, name);
+    this.event(pod, 'Normal', 'Started', `Started container ${name}`, name);
+    return false;
+  }
+
+  /** Keeps the newest two instances of each container (the current one and the previous, for `logs --previous`). */
+  private async removeOldInstances(containers: ContainerInfo[]): Promise<void> {
+    const byName = new Map<string, ContainerInfo[]>();
+    for (const c of containers) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    for (const list of byName.values()) {
+      const old = list.sort((a, b) => b.attempt - a.attempt).slice(2).filter((c) => c.state === 'exited');
+      for (const c of old) await this.options.runtime.removeContainer(c.id);
+    }
+  }
+
+  private observeStart(pod: PodObject, containers: ContainerInfo[]): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.startObserved.has(uid) || !this.options.metrics) return;
+    const specs = containersOf(pod);
+    if (!specs.length || !specs.every((s) => instancesOf(containers, s.name)[0]?.state === 'running')) return;
+    this.startObserved.add(uid);
+    const first = this.firstSeen.get(uid) ?? this.now();
+    this.options.metrics.podStartDuration.observe(Math.max(0, this.now() - first) / 1000);
+  }
+
+  /** Writes the computed status when it differs from the stored one, re-reading on conflicts. */
+  private async writeStatus(pod: PodObject, containers: ContainerInfo[], reasons: ReadonlyMap<string, Waiting>, sandbox: SandboxInfo | undefined): Promise<void> {
+    const ref = podRef(pod);
+    let current: PodObject | undefined = pod;
+    for (let attempt = 0; attempt < 5 && current; attempt++) {
+      const status = computePodStatus({
+        pod: current,
+        containers,
+        waiting: reasons,
+        runtime: this.options.runtime.name,
+        hostIP: this.options.hostIP,
+        podIP: sandbox?.ip ?? current.status?.podIP ?? this.options.hostIP,
+        now: new Date(this.now()),
+      });
+      const computed = canonicalJson(status);
+      const stored = canonicalJson(current.status ?? {});
+      const last = this.lastWritten.get(ref.uid);
+      if (computed === stored || (last && last.computed === computed && last.stored === stored)) return;
+      try {
+        const updated = await this.options.client.updateStatus<PodObject>({ ...current, status });
+        this.lastWritten.set(ref.uid, { computed, stored: canonicalJson(updated.status ?? {}) });
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.reason === 'NotFound') return;
+        if (e.reason !== 'Conflict') throw e;
+        const fresh: PodObject | undefined = await this.options.client.tryGet<PodObject>('pods', ref.namespace, ref.name);
+        current = fresh && fresh.metadata?.uid === ref.uid ? fresh : undefined;
+      }
+    }
+  }
+
+  private event(pod: PodObject, type: EventType, reason: string, message: string, container?: string): void {
+    void recordEvent(this.options.client, { ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, AGENT_COMPONENT, {
+      host: this.options.nodeName,
+      ...(container ? { fieldPath: `spec.containers{${container}}` } : {}),
+    });
+  }
+}
+
+function graceOf(c: ContainerInfo): number {
+  const v = Number(c.annotations[GRACE_ANNOTATION]);
+  return Number.isFinite(v) && v >= 0 ? v : 30;
+}
+
+function resourcesOf(r: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } | undefined): ContainerConfig['resources'] {
+  const q = (v: unknown, unit: 'milli' | 'bytes'): number | undefined => {
+    if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+    try {
+      const quantity = parseQuantity(v);
+      return unit === 'milli' ? quantity.milliValue() : quantity.value();
+    } catch {
+      return undefined;
+    }
+  };
+  const out: ContainerConfig['resources'] = {};
+  const cpuReq = q(r?.requests?.cpu, 'milli'); if (cpuReq !== undefined) out.cpuRequestMilli = cpuReq;
+  const cpuLim = q(r?.limits?.cpu, 'milli'); if (cpuLim !== undefined) out.cpuLimitMilli = cpuLim;
+  const memReq = q(r?.requests?.memory, 'bytes'); if (memReq !== undefined) out.memoryRequestBytes = memReq;
+  const memLim = q(r?.limits?.memory, 'bytes'); if (memLim !== undefined) out.memoryLimitBytes = memLim;
+  return out;
+}

@@ -1,0 +1,199 @@
+// What the agent serves:
+//   gRPC (--listen): the Pods service — Logs of the pods on this node (the API server proxies
+//     `tctl logs` here); one server answers for every node of a `--hollow N` process.
+//   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
+import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { ApiError, loadProtos, toGrpcError } from '@tugboat/api';
+import type { AgentMetrics } from './metrics.js';
+import type { ContainerInfo, Runtime } from './runtimes/runtime.js';
+import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pods/pod-util.js';
+
+/** A node's pods and runtime, as the logs server needs them (a PodManager). */
+export interface PodSource {
+  readonly nodeName: string;
+  readonly runtime: Runtime;
+  pod(namespace: string, name: string): PodObject | undefined;
+}
+
+interface LogsRequest {
+  namespace: string;
+  name: string;
+  container: string;
+  follow: boolean;
+  tailLines?: string;
+  sinceSeconds?: string;
+  previous: boolean;
+  timestamps: boolean;
+}
+
+interface LogChunk { data: Buffer; container: string }
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) { resolve(); return; }
+    const t = setTimeout(done, ms);
+    function done(): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Which container of the pod a logs request means; an ApiError a user can act on otherwise. */
+export function pickContainer(pod: PodObject, requested: string): string {
+  const names = containersOf(pod).map((c) => c.name);
+  const podName = pod.metadata?.name ?? '';
+  if (!requested) {
+    if (names.length === 1 && names[0]) return names[0];
+    throw new ApiError('BadRequest', `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
+  }
+  if (!names.includes(requested)) throw new ApiError('BadRequest', `container ${requested} is not valid for pod ${podName}`);
+  return requested;
+}
+
+export class LogsService {
+  constructor(private readonly sources: () => readonly PodSource[], private readonly pollMs = 500) {}
+
+  private find(namespace: string, name: string): { source: PodSource; pod: PodObject } {
+    for (const source of this.sources()) {
+      const pod = source.pod(namespace, name);
+      if (pod) return { source, pod };
+    }
+    const nodes = this.sources().map((s) => s.nodeName).join(', ');
+    throw new ApiError('NotFound', `pod "${name}" in namespace "${namespace}" is not running on node ${nodes}`);
+  }
+
+  async logs(call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
+    const req = call.request;
+    const namespace = req.namespace || 'default';
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    call.on('close', () => abort.abort());
+    try {
+      const { source, pod } = this.find(namespace, req.name);
+      const container = pickContainer(pod, req.container);
+      const uid = pod.metadata?.uid ?? '';
+      const instances = instancesOf(await source.runtime.listContainers({ podUid: uid }), container);
+      let target: ContainerInfo | undefined;
+      if (req.previous) {
+        target = instances[1];
+        if (!target) throw new ApiError('BadRequest', `previous terminated container "${container}" in pod "${req.name}" not found`);
+      } else {
+        target = instances[0];
+        if (!target) {
+          const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+          throw new ApiError('BadRequest', `container "${container}" in pod "${req.name}" is waiting to start: ${waiting}`);
+        }
+      }
+      const tailLines = req.tailLines !== undefined && req.tailLines !== null ? Number(req.tailLines) : undefined;
+      const sinceSeconds = req.sinceSeconds !== undefined && req.sinceSeconds !== null ? Number(req.sinceSeconds) : undefined;
+      const follow = req.follow && !req.previous;
+      await this.stream(call, source.runtime, target, container, abort.signal, {
+        follow,
+        timestamps: req.timestamps,
+        ...(tailLines !== undefined && tailLines >= 0 ? { tailLines } : {}),
+        ...(sinceSeconds !== undefined && sinceSeconds > 0 ? { since: new Date(Date.now() - sinceSeconds * 1000) } : {}),
+      });
+      // Following the current container: its next instance (a restart) goes on the same stream.
+      while (follow && !abort.signal.aborted) {
+        const current = source.pod(namespace, req.name);
+        if (!current || current.metadata?.uid !== uid) break;
+        const [latest] = instancesOf(await source.runtime.listContainers({ podUid: uid }), container);
+        if (!latest) break;
+        if (latest.attempt > target.attempt) {
+          target = latest;
+          await this.stream(call, source.runtime, target, container, abort.signal, { follow: true, timestamps: req.timestamps });
+          continue;
+        }
+        const ended = latest.state === 'exited'
+          && (!shouldRestart(restartPolicyOf(current), latest.exitCode) || isTerminalPhase(current.status?.phase) || !!current.metadata?.deletionTimestamp);
+        if (ended) break;
+        await sleep(this.pollMs, abort.signal);
+      }
+      if (!abort.signal.aborted) call.end();
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      call.emit('error', toGrpcError(e));
+    }
+  }
+
+  private async stream(
+    call: ServerWritableStream<LogsRequest, LogChunk>, runtime: Runtime, target: ContainerInfo, container: string, signal: AbortSignal,
+    opts: { follow: boolean; timestamps: boolean; tailLines?: number; since?: Date },
+  ): Promise<void> {
+    for await (const data of runtime.logs(target.id, { ...opts, signal })) {
+      if (signal.aborted) return;
+      // Backpressure: wait for a slow reader instead of buffering the whole file.
+      if (!call.write({ data, container })) await new Promise<void>((r) => { call.once('drain', () => r()); signal.addEventListener('abort', () => r(), { once: true }); });
+    }
+  }
+}
+
+export interface AgentServerOptions {
+  sources: () => readonly PodSource[];
+  metrics: AgentMetrics;
+  /** "host:port" for gRPC; port 0 picks a free one. */
+  grpcAddress: string;
+  httpHost: string;
+  httpPort: number;
+}
+
+export interface ListeningServer {
+  grpcPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+export async function startAgentServer(opts: AgentServerOptions): Promise<ListeningServer> {
+  const grpc = new Server();
+  const logs = new LogsService(opts.sources);
+  grpc.addService(loadProtos().tugboat.v1.Pods.service, {
+    Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => { void logs.logs(call); },
+  });
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    grpc.bindAsync(opts.grpcAddress, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+  let http: HttpServer;
+  try {
+    http = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') {
+        opts.metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
+          res.end(text);
+        }, (e: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(e));
+        });
+        return;
+      }
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(opts.httpPort, opts.httpHost, () => { http.off('error', reject); resolve(); });
+    });
+  } catch (e) {
+    grpc.forceShutdown();
+    throw e;
+  }
+  const addr = http.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : opts.httpPort;
+  return {
+    grpcPort,
+    httpPort,
+    async close() {
+      // A follow stream could keep a graceful shutdown waiting forever.
+      await new Promise<void>((r) => {
+        const t = setTimeout(() => { grpc.forceShutdown(); r(); }, 1_000);
+        grpc.tryShutdown(() => { clearTimeout(t); r(); });
+      });
+      await new Promise<void>((r) => { http.close(() => r()); http.closeAllConnections(); });
+    },
+  };
+}
