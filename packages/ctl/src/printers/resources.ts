@@ -52,13 +52,14 @@ export function formatCpu(milli: number): string {
   return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
 }
 
-const BINARY: [string, number][] = [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
+const BINARY: [string, number][] = [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20]];
 
+/** Whole binary units when exact ("512Mi", "4Gi"), else rounded to Mi as `kubectl top` does. */
 export function formatMemory(bytes: number): string {
   if (bytes === 0) return '0';
   for (const [suffix, size] of BINARY) if (bytes % size === 0) return `${bytes / size}${suffix}`;
-  // Not a whole number of any binary unit: round to Mi, as `kubectl top` does.
   if (bytes >= 2 ** 20) return `${Math.round(bytes / 2 ** 20)}Mi`;
+  if (bytes % 1024 === 0) return `${bytes / 1024}Ki`;
   return String(bytes);
 }
 
