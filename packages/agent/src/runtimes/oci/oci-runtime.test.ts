@@ -14,6 +14,7 @@ import {
 import type { ContainerConfig, ContainerInfo, PodRef, SandboxInfo } from '../runtime.js';
 import { OciRuntime, type OciRuntimeOptions } from './oci-runtime.js';
 import { findExecutable } from './runc.js';
+import { MASKED_PATHS } from './spec.js';
 import { unmountAll } from '../../images/mounts.js';
 import { killOciContainers } from './kill-containers.js';
 
@@ -284,8 +285,9 @@ maybe('securityContext: runAsUser/runAsGroup, readOnlyRootFilesystem, capabiliti
   const netadmin = capEff((await out('netadmin', 'grep CapEff /proc/self/status')).text);
   t.true((netadmin & (1n << 12n)) !== 0n, 'CAP_NET_ADMIN added');
   t.true((netadmin & 1n) === 0n, 'CAP_CHOWN dropped');
-  // runc's masked paths: /proc/kcore reads as empty; privileged containers see the real one.
-  t.is((await out('default', 'wc -c < /proc/kcore')).text, '0');
+  // runc's masked paths read as empty (/dev/null is mounted over them).
+  const masked = MASKED_PATHS.find((p) => p.startsWith('/proc/') && existsSync(p) && statSync(p).isFile());
+  if (masked) t.is((await out('default', `wc -c < ${masked}`)).text, '0', `${masked} is masked`);
   t.regex((await out('default', 'echo 1 > /proc/sys/kernel/domainname 2>&1; echo code=$?')).text, /code=1/);
   const priv = await out('priv', 'grep CapEff /proc/self/status; echo test > /proc/sys/kernel/domainname && echo wrote');
   t.true(capEff(priv.text) > 0xa80425fbn);
@@ -377,7 +379,7 @@ maybe('a restarted runtime adopts running containers and reports the real exit c
   const pod = newPod('adopt');
   const sb = await sandbox(t, pod);
   const runner = await start(t, sb, { name: 'runner', command: ['sleep', '1000'] });
-  const quitter = await start(t, sb, { name: 'quitter', command: ['sh', '-c', 'read x < /dev/zero; sleep 1; exit 3'] });
+  const quitter = await start(t, sb, { name: 'quitter', command: ['sh', '-c', 'sleep 1; exit 3'] });
   // The agent goes away (this runtime instance is dropped) …
   await t.context.rt.close();
   // … the quitter exits while nobody watches: conmon records its code.

@@ -27,7 +27,7 @@ import { repositoryName, parseImageReference } from '../../images/reference.js';
 import { cgroupPathsOfPid, readCgroupStats, type CgroupStats } from './cgroups.js';
 import { ContainerConfigError, mergeEnv, resolveArgv, resolveUser } from './image-config.js';
 import { OciCli, conmonCreate, conmonReopenLog, detectOciTooling, runtimeVersion, type OciTooling } from './runc.js';
-import { buildSpec, cgroupResources, effectiveCapabilities, type OciMount } from './spec.js';
+import { buildSpec, cgroupResources, effectiveCapabilities, hostBoundingCapabilities, type OciMount } from './spec.js';
 import { OciPaths, readJson, writeJsonAtomic, type ContainerRecord, type ExitRecord, type SandboxRecord, type StartedRecord } from './records.js';
 import { createPodSandbox, destroyPodSandbox, netnsName } from './sandbox.js';
 import { defaultNetworkConfig, type NodeNetworkConfig } from './network.js';
@@ -103,6 +103,8 @@ export class OciRuntime implements Runtime {
   private readonly rotateTimer: NodeJS.Timeout | undefined;
   private readonly log: (m: string) => void;
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+  /** What this agent may grant containers at all (its own bounding set). */
+  private readonly hostCapabilities = hostBoundingCapabilities(readFileSync('/proc/self/status', 'utf8'));
 
   private constructor(private readonly options: OciRuntimeOptions, tooling: OciTooling, images: ImageStore) {
     this.tooling = tooling;
@@ -355,7 +357,8 @@ export class OciRuntime implements Runtime {
       rootfs: 'rootfs',
       readonlyRootfs: sc.readOnlyRootFilesystem === true,
       privileged,
-      capabilities: effectiveCapabilities(sc.capabilities?.add ?? [], sc.capabilities?.drop ?? []),
+      capabilities: effectiveCapabilities(sc.capabilities?.add ?? [], sc.capabilities?.drop ?? [], this.hostCapabilities),
+      allowedCapabilities: this.hostCapabilities,
       // runc's default; allowPrivilegeEscalation: true (or privileged) lifts it.
       noNewPrivileges: !(privileged || sc.allowPrivilegeEscalation === true),
       network: sb.hostNetwork ? { kind: 'host' } : { kind: 'path', path: sb.netnsPath! },

@@ -202,7 +202,7 @@ export function conmonCreate(o: ConmonOptions): Promise<number> {
     '--log-size-max', String(o.logSizeMax),
     '--socket-dir-path', o.socketDir,
     '--syslog=false',
-    '--log-level', process.env.TUGBOAT_CONMON_DEBUG ? 'debug' : 'error',
+    '--log-level', 'error',
   ];
   return new Promise((resolve, reject) => {
     // fd 3 is the sync pipe: conmon writes {"data": pid} or {"data": -1, "message": …}.
@@ -243,7 +243,7 @@ export function conmonCreate(o: ConmonOptions): Promise<number> {
       // The first conmon process exits once it has daemonized; only a failure before that matters.
       if (code !== 0) finish(new OciCommandError(`conmon exited ${code}: ${stderr.trim()}`, stderr));
     });
-    pipe?.on('end', () => { if (process.env.TUGBOAT_CONMON_DEBUG) console.error('conmon stderr:', stderr);
+    pipe?.on('end', () => {
       if (!settled) finish(new OciCommandError(`conmon closed its sync pipe without a result: ${stderr.trim() || 'no message'}`, stderr));
     });
   });

@@ -9,7 +9,7 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ] as const;
 
-/** Every capability Linux knows (privileged containers get them all). */
+/** Every capability Linux knows, at the index of its number (privileged containers get them all). */
 export const ALL_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
@@ -88,8 +88,10 @@ export interface SpecInput {
   rootfs: string;
   readonlyRootfs: boolean;
   privileged: boolean;
-  /** Effective capability set, `CAP_*` names. */
+  /** Effective capability set, `CAP_*` names (privileged: ignored, every allowed one). */
   capabilities: string[];
+  /** What this node may grant at all (its own bounding set); default every capability. */
+  allowedCapabilities?: readonly string[];
   noNewPrivileges: boolean;
   network: NamespaceSource;
   ipc: NamespaceSource;
@@ -126,7 +128,7 @@ function namespace(type: string, src: NamespaceSource): Array<{ type: string; pa
 }
 
 export function buildSpec(input: SpecInput): OciSpec {
-  const caps = input.privileged ? [...ALL_CAPABILITIES] : input.capabilities;
+  const caps = input.privileged ? [...(input.allowedCapabilities ?? ALL_CAPABILITIES)] : input.capabilities;
   const byDest = new Map<string, OciMount>();
   for (const m of [...defaultMounts(!input.privileged), ...input.mounts]) byDest.set(m.destination, m);
   // Parents before children (a volume at /data must be mounted before one at /data/x).
@@ -220,17 +222,32 @@ export function capabilityName(name: string): string {
 }
 
 /**
+ * The capabilities in a /proc/<pid>/status `CapBnd:` mask: a container can never get more
+ * than the agent itself may hold (Docker's "all" for privileged is the same).
+ */
+export function capabilitiesFromMask(hexMask: string): string[] {
+  const mask = BigInt(`0x${hexMask.trim() || '0'}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask & (1n << BigInt(bit))) !== 0n);
+}
+
+export function hostBoundingCapabilities(procStatus: string): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(procStatus);
+  return m ? capabilitiesFromMask(m[1]!) : [...ALL_CAPABILITIES];
+}
+
+/**
  * The capability set for securityContext.capabilities: the defaults, minus drops, plus
  * adds; "ALL" drops or adds every one (as containerd applies them: drop first, then add).
+ * "ALL" means all the node may grant (`allowed`).
  */
-export function effectiveCapabilities(add: readonly string[] = [], drop: readonly string[] = []): string[] {
+export function effectiveCapabilities(add: readonly string[] = [], drop: readonly string[] = [], allowed: readonly string[] = ALL_CAPABILITIES): string[] {
   const known = new Set<string>(ALL_CAPABILITIES);
   let set = new Set<string>(DEFAULT_CAPABILITIES);
   const drops = drop.map(capabilityName);
   if (drops.includes('CAP_ALL')) set = new Set();
   for (const d of drops) set.delete(d);
   const adds = add.map(capabilityName);
-  if (adds.includes('CAP_ALL')) for (const c of ALL_CAPABILITIES) set.add(c);
+  if (adds.includes('CAP_ALL')) for (const c of allowed) set.add(c);
   for (const a of adds) if (a !== 'CAP_ALL') set.add(a);
   for (const c of set) if (!known.has(c)) throw new Error(`unknown capability "${c}"`);
   return [...set].sort();
