@@ -233,6 +233,33 @@ test.serial('a crashing container with restartPolicy Always: restartCount grows,
   t.is(text, 'crash\n');
 });
 
+test.serial('logs -f follows the container across restarts; several containers need -c', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startAgentProcess();
+  const pod = await runPod(agent.nodeName, { command: ['sh', '-c', 'echo run; sleep 0.3; exit 1'] });
+  const name = pod.metadata?.name ?? '';
+  await waitPod(name, 'started', (p) => !!p.status?.containerStatuses?.[0]?.containerID);
+  const stream = client.logs('default', name, { follow: true });
+  let text = '';
+  for await (const chunk of stream) {
+    text += chunk.data.toString();
+    if (text === 'run\nrun\n') break;
+  }
+  stream.close();
+  t.is(text, 'run\nrun\n');
+
+  const two = await runPod(agent.nodeName, { name: 'app', command: ['sh', '-c', 'echo from-app; sleep 1000'] }, {
+    containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo from-app; sleep 1000'] }, { name: 'side', image: 'busybox', command: ['sh', '-c', 'echo from-side; sleep 1000'] }],
+  });
+  const twoName = two.metadata?.name ?? '';
+  await waitPod(twoName, 'Running', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready));
+  const err = await t.throwsAsync(async () => { for await (const c of client.logs('default', twoName)) void c; });
+  t.regex(err?.message ?? '', /a container name must be specified for pod p\d+, choose one of: \[app side\]/);
+  let side = '';
+  for await (const c of client.logs('default', twoName, { container: 'side' })) side += c.data.toString();
+  t.is(side, 'from-side\n');
+});
+
 test.serial('restartPolicy Never: exit 1 ends Failed with exit code 1; a command not found is a clear StartError and an Event', async (t) => {
   if (!api) { t.pass('skipped'); return; }
   const agent = await startAgentProcess();

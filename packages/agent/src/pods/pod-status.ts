@@ -21,8 +21,13 @@ export interface StatusInput {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/** metav1.Time: RFC 3339 with whole seconds, as Kubernetes serializes it. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function iso(d: Date | undefined): string | undefined {
-  return d?.toISOString();
+  return d ? rfc3339(d) : undefined;
 }
 
 function terminatedState(c: ContainerInfo, runtime: RuntimeName): ContainerState {
@@ -115,7 +120,7 @@ export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], t
 
 function condition(pod: PodObject, now: Date, type: string, status: 'True' | 'False', reason?: string, message?: string): PodCondition {
   const old = pod.status?.conditions?.find((c) => c.type === type);
-  const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString();
+  const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now);
   return {
     type,
     status,
@@ -180,7 +185,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
     hostIPs: [{ ip: input.hostIP }],
     podIP,
     podIPs: [{ ip: podIP }],
-    startTime: pod.status?.startTime ?? now.toISOString(),
+    startTime: pod.status?.startTime ?? rfc3339(now),
     containerStatuses,
     qosClass: pod.status?.qosClass ?? qosClass(specs),
   };

@@ -1,0 +1,61 @@
+import test from 'ava';
+import { parseCommand, parseDuration, parseTaints } from './flags.js';
+
+test('defaults: process runtime, ports 10250/10350, data dir under TUGBOAT_HOME, Kubernetes back-off', (t) => {
+  const r = parseCommand(['--server', '10.0.0.1:6443', '--node-name', 'node-1'], { TUGBOAT_HOME: '/h' });
+  if (r.command !== 'run') { t.fail(); return; }
+  t.like(r.flags, {
+    server: '10.0.0.1:6443', nodeName: 'node-1', runtime: 'process', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
+    hollow: 0, nodeStatusIntervalMs: 10_000, backoffInitialMs: 10_000, backoffMaxMs: 300_000,
+  });
+  t.deepEqual(r.flags.listen, { host: '127.0.0.1', port: 10250 });
+  t.deepEqual(r.flags.httpListen, { host: '127.0.0.1', port: 10350 });
+});
+
+test('every flag in both spellings', (t) => {
+  const r = parseCommand([
+    '--server=s:1', '--node-name', 'n', '--runtime=fake', '--labels', 'a=b,tier=edge', '--taints=k=v:NoSchedule,x:NoExecute',
+    '--capacity', 'cpu=4,memory=8Gi,pods=50', '--listen', '0.0.0.0:0', '--http-listen=:9000', '--data-dir', '/d', '--lease-interval', '500ms',
+  ], {});
+  if (r.command !== 'run') { t.fail(); return; }
+  t.deepEqual(r.flags.labels, { a: 'b', tier: 'edge' });
+  t.deepEqual(r.flags.taints, [{ key: 'k', value: 'v', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }]);
+  t.deepEqual(r.flags.capacity, { cpu: '4', memory: '8Gi', pods: '50' });
+  t.deepEqual(r.flags.httpListen, { host: '0.0.0.0', port: 9000 });
+  t.is(r.flags.runtime, 'fake');
+  t.is(r.flags.leaseIntervalMs, 500);
+  t.is(r.flags.dataDir, '/d');
+});
+
+test('--hollow implies the fake runtime and a default name', (t) => {
+  const r = parseCommand(['--hollow', '5'], {});
+  if (r.command !== 'run') { t.fail(); return; }
+  t.is(r.flags.runtime, 'fake');
+  t.is(r.flags.nodeName, 'hollow-node');
+  t.throws(() => parseCommand(['--hollow', '5', '--runtime', 'process'], {}), { message: /needs --runtime fake/ });
+});
+
+test('kill-containers and help', (t) => {
+  t.deepEqual(parseCommand(['kill-containers', '--data-dir', '/x'], {}), { command: 'kill-containers', dataDir: '/x' });
+  t.deepEqual(parseCommand(['--help'], {}), { command: 'help' });
+  t.throws(() => parseCommand(['kill-containers'], {}), { message: /--data-dir is required/ });
+});
+
+test('bad flags are one clear line', (t) => {
+  t.throws(() => parseCommand(['--nope'], {}), { message: 'unknown flag --nope' });
+  t.throws(() => parseCommand(['--runtime', 'docker'], {}), { message: '--runtime: expected process or fake, got "docker"' });
+  t.throws(() => parseCommand(['--listen', 'x'], {}), { message: '--listen: expected HOST:PORT, got "x"' });
+  t.throws(() => parseCommand(['--capacity', 'cpu=lots'], {}), { message: /--capacity: cpu=lots: not a quantity/ });
+  t.throws(() => parseCommand(['--taints', 'k=v:Sometimes'], {}), { message: /must be NoSchedule, PreferNoSchedule or NoExecute/ });
+  t.throws(() => parseCommand(['--labels', 'novalue'], {}), { message: '--labels: expected key=value, got "novalue"' });
+  t.throws(() => parseCommand(['--node-name', 'Bad_Name'], {}), { message: /not a valid node name/ });
+  t.throws(() => parseCommand(['--lease-interval', 'soon'], {}), { message: /--lease-interval: expected a duration/ });
+  t.throws(() => parseCommand(['--server'], {}), { message: 'flag --server needs a value' });
+});
+
+test('durations and taints', (t) => {
+  t.is(parseDuration('1m30s', 'f'), 90_000);
+  t.is(parseDuration('3', 'f'), 3_000);
+  t.is(parseDuration('1.5s', 'f'), 1_500);
+  t.deepEqual(parseTaints('dedicated=gpu:NoSchedule'), [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+});

@@ -1,0 +1,55 @@
+import test from 'ava';
+import { expandVars, resolveContainerEnv, type EnvSources } from './env.js';
+import type { PodObject } from './pod-util.js';
+
+const pod = {
+  metadata: { name: 'web', namespace: 'prod', uid: 'u1', labels: { app: 'shop' } },
+  spec: { nodeName: 'node-1', containers: [] },
+} as unknown as PodObject;
+
+const sources: EnvSources = {
+  async configMap(ns, name) { return ns === 'prod' && name === 'cfg' ? { MODE: 'fast', LEVEL: '3' } : undefined; },
+  async secret(ns, name) { return ns === 'prod' && name === 'creds' ? { password: 's3cret' } : undefined; },
+};
+const facts = { nodeName: 'node-1', hostIP: '10.0.0.1', podIP: '10.1.0.7' };
+
+test('$(VAR) expansion as Kubernetes does it', (t) => {
+  const vars: Record<string, string> = { A: 'x', B: 'y' };
+  const look = (n: string): string | undefined => vars[n];
+  t.is(expandVars('$(A)-$(B)', look), 'x-y');
+  t.is(expandVars('$(MISSING) stays', look), '$(MISSING) stays');
+  t.is(expandVars('$$(A) is escaped, $$ is $', look), '$(A) is escaped, $ is $');
+  t.is(expandVars('plain $A and $(A', look), 'plain $A and $(A');
+});
+
+test('env: envFrom, values, downward API, ConfigMap and Secret keys; later wins; command and args expanded', async (t) => {
+  const r = await resolveContainerEnv(pod, {
+    name: 'c',
+    envFrom: [{ configMapRef: { name: 'cfg' }, prefix: 'CFG_' }],
+    env: [
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+      { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+      { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'MODE' } } },
+      { name: 'GREETING', value: 'hi $(POD) on $(IP)' },
+      { name: 'CFG_LEVEL', value: 'override' },
+    ],
+    command: ['echo', '$(GREETING)'],
+    args: ['$(MODE)', '$$(MODE)'],
+  }, facts, sources);
+  if (!r.ok) { t.fail(r.message); return; }
+  const env = Object.fromEntries(r.env.map((e) => [e.name, e.value]));
+  t.like(env, { CFG_MODE: 'fast', CFG_LEVEL: 'override', POD: 'web', APP: 'shop', IP: '10.1.0.7', PASS: 's3cret', MODE: 'fast', GREETING: 'hi web on 10.1.0.7' });
+  t.deepEqual(r.command, ['echo', 'hi web on 10.1.0.7']);
+  t.deepEqual(r.args, ['fast', '$(MODE)']);
+});
+
+test('a missing ConfigMap, Secret or key is CreateContainerConfigError with kubelet\'s message; optional ones are skipped', async (t) => {
+  const miss = await resolveContainerEnv(pod, { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }, facts, sources);
+  t.deepEqual(miss, { ok: false, reason: 'CreateContainerConfigError', message: 'configmap "nope" not found' });
+  const key = await resolveContainerEnv(pod, { name: 'c', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'user' } } }] }, facts, sources);
+  t.deepEqual(key, { ok: false, reason: 'CreateContainerConfigError', message: "couldn't find key user in Secret prod/creds" });
+  const opt = await resolveContainerEnv(pod, { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k', optional: true } } }] }, facts, sources);
+  t.true(opt.ok && opt.env.length === 0);
+});

@@ -1,0 +1,89 @@
+import test from 'ava';
+import type { ContainerInfo } from '../runtimes/runtime.js';
+import { canonicalJson, computePodStatus, podPhase, qosClass, type StatusInput } from './pod-status.js';
+import type { PodObject } from './pod-util.js';
+import { T0, exited, inst, pod } from './test-fixtures.js';
+
+function input(p: PodObject, containers: ContainerInfo[], waiting = new Map<string, { reason: string; message: string }>()): StatusInput {
+  return { pod: p, containers, waiting, runtime: 'process', hostIP: '10.0.0.5', podIP: '10.0.0.5', now: new Date(T0 + 5_000) };
+}
+
+test('status of a running pod: Running, ready, conditions, IPs, containerID', (t) => {
+  const s = computePodStatus(input(pod(), [inst(0, 'running')]));
+  t.is(s.phase, 'Running');
+  t.is(s.hostIP, '10.0.0.5');
+  t.deepEqual(s.podIPs, [{ ip: '10.0.0.5' }]);
+  t.is(s.startTime, '2024-05-01T10:00:05Z');
+  const cs = s.containerStatuses?.[0];
+  t.deepEqual(cs, {
+    name: 'c', image: 'busybox', imageID: 'busybox', ready: true, restartCount: 0, started: true,
+    state: { running: { startedAt: '2024-05-01T10:00:01Z' } }, lastState: {}, containerID: 'process://uid-1_c_0',
+  });
+  t.deepEqual(s.conditions?.map((c) => `${c.type}=${c.status}`), ['Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True']);
+  t.is(s.qosClass, 'BestEffort');
+});
+
+test('status while starting: Pending, ContainerCreating, not ready with the reason', (t) => {
+  const s = computePodStatus(input(pod(), []));
+  t.is(s.phase, 'Pending');
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'ContainerCreating' } });
+  const ready = s.conditions?.find((c) => c.type === 'Ready');
+  t.is(ready?.status, 'False');
+  t.is(ready?.reason, 'ContainersNotReady');
+  t.is(ready?.message, 'containers with unready status: [c]');
+});
+
+test('status in a crash loop: waiting CrashLoopBackOff, lastState terminated, restartCount = attempt, phase Running', (t) => {
+  const waiting = new Map([['c', { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=c pod=web_default(uid-1)' }]]);
+  const s = computePodStatus(input(pod(), [exited(2, 1, T0 + 3_000), exited(1, 1, T0 + 1_000)], waiting));
+  const cs = s.containerStatuses?.[0];
+  t.is(s.phase, 'Running');
+  t.is(cs?.restartCount, 2);
+  t.deepEqual(cs?.state, { waiting: waiting.get('c') });
+  t.is(cs?.lastState?.terminated?.exitCode, 1);
+  t.is(cs?.lastState?.terminated?.reason, 'Error');
+  t.is(cs?.lastState?.terminated?.containerID, 'process://uid-1_c_2');
+});
+
+test('restartPolicy Never: a failure ends Failed with the exit code; success Succeeded; terminal phases stick', (t) => {
+  const failed = computePodStatus(input(pod({ restartPolicy: 'Never' }), [exited(0, 1, T0 + 1_000)]));
+  t.is(failed.phase, 'Failed');
+  t.is(failed.containerStatuses?.[0]?.state?.terminated?.exitCode, 1);
+  t.is(failed.conditions?.find((c) => c.type === 'Ready')?.reason, 'PodCompleted');
+  const ok = computePodStatus(input(pod({ restartPolicy: 'Never' }), [exited(0, 0, T0 + 1_000)]));
+  t.is(ok.phase, 'Succeeded');
+  t.is(ok.containerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
+  const again = computePodStatus(input(pod({ restartPolicy: 'Always' }, { status: { phase: 'Failed' } }), [inst(1, 'running')]));
+  t.is(again.phase, 'Failed');
+});
+
+test('a StartError instance shows its message', (t) => {
+  const s = computePodStatus(input(pod({ restartPolicy: 'Never' }), [inst(0, 'exited', {
+    exitCode: 128, reason: 'StartError', message: 'failed to start container "c": exec: "x": executable file not found in $PATH', finishedAt: new Date(T0),
+  })]));
+  t.is(s.phase, 'Failed');
+  t.is(s.containerStatuses?.[0]?.state?.terminated?.reason, 'StartError');
+  t.regex(s.containerStatuses?.[0]?.state?.terminated?.message ?? '', /executable file not found/);
+});
+
+test('phase rules of kubelet getPhase for several containers', (t) => {
+  const two = pod({ restartPolicy: 'OnFailure', containers: [{ name: 'a' }, { name: 'b' }] });
+  t.is(podPhase(two, [{ name: 'a', image: '', imageID: '', ready: true, restartCount: 0, state: { running: {} } }, { name: 'b', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }], false), 'Running');
+  t.is(podPhase(two, [{ name: 'a', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }, { name: 'b', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }], false), 'Succeeded');
+  t.is(podPhase(two, [{ name: 'a', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 143 } } }], true), 'Failed', 'a deleted pod whose container was killed');
+});
+
+test('an unchanged pod yields an identical status (no write); transition times are kept', (t) => {
+  const first = computePodStatus(input(pod(), [inst(0, 'running')]));
+  const later: StatusInput = { ...input(pod({}, { status: first }), [inst(0, 'running')]), now: new Date(T0 + 600_000) };
+  const second = computePodStatus(later);
+  t.is(canonicalJson(second), canonicalJson(first));
+});
+
+test('QoS classes', (t) => {
+  t.is(qosClass([{ name: 'a' }]), 'BestEffort');
+  t.is(qosClass([{ name: 'a', resources: { requests: { cpu: '100m' } } }]), 'Burstable');
+  t.is(qosClass([{ name: 'a', resources: { limits: { cpu: '1', memory: '1Gi' } } }]), 'Guaranteed');
+  t.is(qosClass([{ name: 'a', resources: { requests: { cpu: '1000m', memory: '1Gi' }, limits: { cpu: '1', memory: '1024Mi' } } }]), 'Guaranteed');
+  t.is(qosClass([{ name: 'a', resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } }]), 'Burstable');
+});
