@@ -13,9 +13,8 @@ import { NodeAgent } from './node/node-agent.js';
 import { applyCapacityOverrides, type NodeConfig } from './node/node-object.js';
 import { machineCapacity, systemInfo } from './node/machine.js';
 import { PodManager } from './pods/pod-manager.js';
-import { FakeRuntime } from './runtimes/fake/fake-runtime.js';
+import { createRuntime } from './runtimes/factory.js';
 import { InstrumentedRuntime } from './runtimes/instrumented.js';
-import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { startAgentServer, type ListeningServer } from './server.js';
 import type { AgentFlags } from './flags.js';
@@ -37,15 +36,6 @@ export interface RunningAgent {
   managers: PodManager[];
   /** Stops the agent; containers keep running (a restarted agent adopts them). */
   stop(): Promise<void>;
-}
-
-/** How a runtime is described in the start line. */
-export function describeRuntime(name: string): string {
-  switch (name) {
-    case 'process': return 'process (host processes under a monitor, no isolation; images are recorded, not pulled)';
-    case 'fake': return 'fake (hollow: nothing is started)';
-    default: return name;
-  }
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
@@ -74,9 +64,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   mkdirSync(opts.dataDir, { recursive: true });
   const capacity = applyCapacityOverrides(machineCapacity(opts.dataDir), opts.capacity);
   for (const [i, nodeName] of names.entries()) {
-    const inner: Runtime = opts.runtime === 'fake'
-      ? new FakeRuntime({ hostIP: internalIP, startDelayMs: opts.fakeStartDelayMs, version: AGENT_VERSION })
-      : new ProcessRuntime({ dataDir: opts.dataDir, hostIP: internalIP, version: AGENT_VERSION });
+    const inner = createRuntime(opts.runtime, { dataDir: opts.dataDir, nodeName, hostIP: internalIP, version: AGENT_VERSION, fakeStartDelayMs: opts.fakeStartDelayMs });
     const runtime = new InstrumentedRuntime(inner, metrics);
     runtimes.push(runtime);
     const client = clientFor(i);

@@ -2,7 +2,8 @@
 // SIGTERM/SIGINT (containers keep running: a restarted agent adopts them). A bad flag exits
 // 2; a failure to start exits 1; both one line.
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
-import { describeRuntime, startAgent } from './agent.js';
+import { startAgent } from './agent.js';
+import { describeRuntime } from './runtimes/factory.js';
 import { parseCommand, USAGE, type ParsedCommand } from './flags.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { AGENT_VERSION } from './version.js';

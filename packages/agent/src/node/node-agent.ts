@@ -43,6 +43,8 @@ export class NodeAgent {
   private readonly usage: UsageCollector;
   private leaseBusy = false;
   private statusBusy = false;
+  /** The last failure said, per loop: repeats are not logged again until it recovers. */
+  private readonly failing = new Map<string, string>();
 
   constructor(private readonly options: NodeAgentOptions) {
     this.now = options.now ?? Date.now;
@@ -125,8 +127,9 @@ export class NodeAgent {
     try {
       await this.publishUsage();
       await this.writeStatus();
+      this.recovered('node status');
     } catch (e) {
-      this.log(`node status: ${e instanceof Error ? e.message : String(e)}`);
+      this.failed('node status', e);
     } finally {
       this.statusBusy = false;
     }
@@ -158,6 +161,7 @@ export class NodeAgent {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
           await this.renewOnce();
+          this.recovered('lease');
           return;
         } catch (e) {
           if (e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'NotFound' || e.reason === 'AlreadyExists')) {
@@ -168,7 +172,7 @@ export class NodeAgent {
         }
       }
     } catch (e) {
-      this.log(`renewing lease of ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+      this.failed('lease', e);
     } finally {
       this.leaseBusy = false;
     }
@@ -195,6 +199,18 @@ export class NodeAgent {
       return;
     }
     this.lease = await client.update<LeaseObject>({ ...this.lease, spec: { ...this.lease.spec, ...spec } });
+  }
+
+  private failed(loop: 'lease' | 'node status', e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (this.failing.get(loop) === msg) return;
+    this.failing.set(loop, msg);
+    this.log(`${loop === 'lease' ? `renewing the lease of ${this.name}` : `reporting the status of ${this.name}`}: ${msg} (retrying)`);
+  }
+
+  private recovered(loop: 'lease' | 'node status'): void {
+    if (!this.failing.delete(loop)) return;
+    this.log(`${loop} of ${this.name}: working again`);
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
