@@ -1,0 +1,68 @@
+// Node failure with a short grace period (`tctl cluster up --node-monitor-grace-period 2s`):
+// replacements within 8 s; and when 2 of 3 nodes stop at once (over the 55% line) nothing
+// is evicted, and an Event says why.
+import test from 'ava';
+import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { deployment, eventually, podsOf } from './helpers.js';
+
+let cluster: LocalClusterHandle;
+
+test.before(async () => {
+  cluster = await startLocalCluster({ nodes: 3, runtime: 'process', args: ['--node-monitor-grace-period', '2s'] });
+});
+
+test.after.always(async () => {
+  await cluster?.destroy();
+});
+
+async function running(app: string, replicas: number): Promise<void> {
+  const status = await cluster.tctl(['rollout', 'status', `deployment/${app}`, '--timeout', '60s']);
+  if (status.code !== 0) throw new Error(status.stderr);
+  await eventually(`${replicas} running pods`, async () => {
+    const pods = (await podsOf(cluster, `app=${app}`)).filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running');
+    return pods.length === replicas || undefined;
+  });
+}
+
+test.serial('with a 2 s grace period a crashed node\'s pods run elsewhere within 8 s', async (t) => {
+  t.is((await cluster.tctl(['apply', '-f', '-'], deployment('fast', { replicas: 6 }))).code, 0);
+  await running('fast', 6);
+  const lost = (await podsOf(cluster, 'app=fast')).filter((p) => p.spec.nodeName === 'node-2');
+  t.true(lost.length > 0);
+  const start = Date.now();
+  t.is((await cluster.tctl(['cluster', 'stop-node', 'node-2'])).code, 0);
+  await eventually('replacements', async () => {
+    const pods = (await podsOf(cluster, 'app=fast')).filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName !== 'node-2' && p.status.phase === 'Running');
+    return pods.length >= 6 || undefined;
+  }, 30_000, 100);
+  const seconds = (Date.now() - start) / 1000;
+  t.log(`replaced in ${seconds.toFixed(1)} s`);
+  console.log(`[e2e] node failure: ${lost.length} pods of node-2 replaced in ${seconds.toFixed(1)} s (node-monitor-grace-period 2s)`);
+  t.true(seconds < 8, `took ${seconds} s`);
+  t.is((await cluster.tctl(['cluster', 'start-node', 'node-2'])).code, 0);
+  await running('fast', 6);
+});
+
+test.serial('stopping 2 of 3 nodes at once evicts nothing and says so in an Event', async (t) => {
+  const before = (await podsOf(cluster, 'app=fast')).filter((p) => !p.metadata.deletionTimestamp);
+  const stranded = before.filter((p) => p.spec.nodeName === 'node-1' || p.spec.nodeName === 'node-3');
+  t.true(stranded.length > 0);
+  const stops = await Promise.all(['node-1', 'node-3'].map((n) => cluster.tctl(['cluster', 'stop-node', n])));
+  for (const s of stops) t.is(s.code, 0, s.stderr);
+  const event = await eventually('an EvictionsHalted event', async () => {
+    const ev = await cluster.tctl(['get', 'events', '-A', '--field-selector', 'reason=EvictionsHalted', '-o', 'name']);
+    if (ev.code === 0 && ev.stdout.trim()) return ev.stdout;
+    const all = await cluster.tctl(['get', 'events', '-A']);
+    return /EvictionsHalted/.test(all.stdout) ? all.stdout : undefined;
+  }, 30_000);
+  t.truthy(event);
+  // Well past the grace period: still nothing evicted.
+  await new Promise((r) => setTimeout(r, 4000));
+  const after = await podsOf(cluster, 'app=fast');
+  for (const p of stranded) {
+    const now = after.find((x) => x.metadata.name === p.metadata.name);
+    t.truthy(now, `${p.metadata.name} still exists`);
+    t.falsy(now?.metadata.deletionTimestamp, `${p.metadata.name} was not evicted`);
+  }
+  for (const n of ['node-1', 'node-3']) t.is((await cluster.tctl(['cluster', 'start-node', n])).code, 0);
+});

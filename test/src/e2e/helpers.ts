@@ -1,0 +1,92 @@
+// Small helpers for the end-to-end tests: manifests, polling, and finding a pod's processes
+// on this machine (the process runtime runs containers as host processes).
+import { readdirSync, readFileSync } from 'node:fs';
+import type { LocalClusterHandle } from '../harness/cluster.js';
+
+export interface PodView {
+  metadata: { name: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  spec: { nodeName?: string; containers: { name: string; env?: { name: string; value?: string }[] }[] };
+  status: {
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    containerStatuses?: { restartCount: number; state?: { waiting?: { reason?: string }; terminated?: { exitCode: number } } }[];
+  };
+}
+
+/** Polls `fn` until it returns something other than undefined/false. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function podsOf(cluster: LocalClusterHandle, selector: string, namespace = 'default'): Promise<PodView[]> {
+  const res = await cluster.tctl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json']);
+  if (res.code !== 0) throw new Error(res.stderr);
+  return (JSON.parse(res.stdout) as { items: PodView[] }).items;
+}
+
+/** Live (not zombie) processes whose environment has POD_UID=uid. */
+export function processesOf(uid: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`POD_UID=${uid}`)) found.push(Number(entry));
+    } catch { /* gone meanwhile, or not ours to read */ }
+  }
+  return found;
+}
+
+export interface DeploymentOptions {
+  replicas: number;
+  maxSurge?: number;
+  maxUnavailable?: number;
+  /** VERSION env value: changing it is a new pod template. */
+  env?: string;
+  cpu?: string;
+}
+
+/** A Deployment whose pods sleep, carry their uid in POD_UID (downward API) and stop fast. */
+export function deployment(name: string, o: DeploymentOptions): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: {app: ${name}}
+spec:
+  replicas: ${o.replicas}
+  selector:
+    matchLabels: {app: ${name}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: ${o.maxSurge ?? 1}, maxUnavailable: ${o.maxUnavailable ?? 0}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: main
+        image: busybox
+        command: ["sleep", "3600"]
+        env:
+        - name: VERSION
+          value: "${o.env ?? 'v1'}"
+        - name: POD_UID
+          valueFrom:
+            fieldRef: {fieldPath: metadata.uid}
+        resources:
+          requests: {cpu: ${o.cpu ?? '100m'}, memory: 16Mi}
+`;
+}
