@@ -140,6 +140,7 @@ export class ImageStore {
   private readonly diskUsageFn: () => Promise<DiskUsage>;
   private readonly wantSnapshotter: 'auto' | Snapshotter;
   private db!: Db;
+  private opening: Promise<void> | undefined;
   private saving: Promise<void> = Promise.resolve();
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
   private readonly downloads = new Map<string, Promise<void>>();
@@ -164,8 +165,14 @@ export class ImageStore {
   /** Opens (or creates) the store and cleans up what a crash left behind. */
   static async open(options: ImageStoreOptions): Promise<ImageStore> {
     const store = new ImageStore(options);
-    await store.init();
+    await store.ready();
     return store;
+  }
+
+  /** Resolves once the store is open; the synchronous readers (get, list) need it first. */
+  ready(): Promise<void> {
+    this.opening ??= this.init();
+    return this.opening;
   }
 
   private async init(): Promise<void> {

@@ -250,6 +250,7 @@ export class PodManager {
       hostNetwork: pod.spec?.hostNetwork ?? false,
       labels: pod.metadata?.labels ?? {},
       annotations: pod.metadata?.annotations ?? {},
+      ...(pod.spec ? { podSpec: pod.spec } : {}),
     });
     const reasons = this.reasons.get(ref.uid) ?? new Map<string, Waiting>();
     this.reasons.set(ref.uid, reasons);
@@ -290,7 +291,21 @@ export class PodManager {
       return true;
     }
     const image = spec.image ?? '';
-    const imageRef = await this.options.runtime.prepareImage(image, ref);
+    let imageRef: string;
+    try {
+      imageRef = await this.options.runtime.prepareImage(image, ref);
+    } catch (e) {
+      // ErrImagePull / ErrImageNeverPull / InvalidImageName (images/store.ts): kubelet's
+      // waiting reasons, ImagePullBackOff while the pull is retried with back-off.
+      const pullReason = (e as { reason?: unknown }).reason;
+      if (pullReason !== 'ErrImagePull' && pullReason !== 'ErrImageNeverPull' && pullReason !== 'InvalidImageName') throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      const previous = reasons.get(name)?.reason;
+      const backingOff = pullReason === 'ErrImagePull' && (previous === 'ErrImagePull' || previous === 'ImagePullBackOff');
+      reasons.set(name, { reason: backingOff ? 'ImagePullBackOff' : pullReason, message: backingOff ? `Back-off pulling image "${image}": ${message}` : message });
+      this.event(pod, 'Warning', 'Failed', message, name);
+      return true;
+    }
     const config: ContainerConfig = {
       pod: ref,
       name,

@@ -9,6 +9,7 @@
 // Containers outlive the agent. The runtime's own records are the truth about them, so a
 // restarted agent calls listContainers and adopts what is running instead of starting it
 // again; restartCount is the attempt number of the newest instance.
+import type { PodSpec } from '@tugboat/api';
 
 /** Which pod a sandbox or container belongs to. */
 export interface PodRef {
@@ -35,6 +36,11 @@ export interface SandboxConfig {
   hostNetwork: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /**
+   * The pod's spec, for runtimes that set up more than processes (oci: volumes,
+   * securityContext, hostPorts, hostAliases, imagePullSecrets and pull policies).
+   */
+  podSpec?: PodSpec;
 }
 
 export interface SandboxInfo {

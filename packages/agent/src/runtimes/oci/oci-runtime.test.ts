@@ -17,6 +17,7 @@ import { findExecutable } from './runc.js';
 import { MASKED_PATHS } from './spec.js';
 import { unmountAll } from '../../images/mounts.js';
 import { killOciContainers } from './kill-containers.js';
+import { ImageStore } from '../../images/store.js';
 
 interface Ctx {
   registry: RegistryHandle;
@@ -429,5 +430,29 @@ maybe('logs rotate by size while the container keeps writing', async (t) => {
     await rt.removeSandbox(pod.uid);
   } finally {
     await rt.close();
+  }
+});
+
+maybe('image GC keeps images containers use and removes the others above the high-water mark', async (t) => {
+  const dataDir = join(t.context.work, 'gc-node');
+  let usedPercent = 10;
+  const images = new ImageStore({ dir: join(dataDir, 'images'), diskUsage: async () => ({ totalBytes: 1e12, usedBytes: usedPercent * 1e10 }) });
+  const rt = await OciRuntime.create({ ...t.context.options, dataDir, images, imageGcIntervalMs: 0 });
+  try {
+    const pod = newPod('gc');
+    const sb = await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: false, labels: {}, annotations: {} });
+    const used = await rt.prepareImage(t.context.image, pod);
+    await rt.prepareImage(t.context.customImage, pod);
+    const c = await rt.startContainer(sb, { pod, name: 'main', attempt: 0, image: t.context.image, imageRef: used, command: ['true'], args: [], env: [], resources: {}, annotations: {} });
+    await waitExit(rt, c.id);
+    t.deepEqual((await rt.garbageCollectImages()).removed, [], 'below the high-water mark');
+    usedPercent = 95;
+    t.deepEqual((await rt.garbageCollectImages()).removed, [t.context.customImage], 'the unused image goes; the exited container’s stays');
+    t.truthy(images.get(t.context.image));
+    await rt.removeSandbox(pod.uid);
+    t.deepEqual((await rt.garbageCollectImages()).removed, [t.context.image], 'with its container gone, it goes too');
+  } finally {
+    await rt.close();
+    await unmountAll(dataDir);
   }
 });

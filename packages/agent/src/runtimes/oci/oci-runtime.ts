@@ -19,7 +19,7 @@ import type {
 } from '../runtime.js';
 import { RuntimeError } from '../runtime.js';
 import { isSameProcessAlive, readProcStat } from '../process/proc.js';
-import { ImageStore, ImagePullError, type ImageRecord, type PullPolicy } from '../../images/store.js';
+import { ImageStore, ImagePullError, DEFAULT_GC_THRESHOLDS, type GcThresholds, type ImageRecord, type PullPolicy } from '../../images/store.js';
 import { keychainFromSecret, type KeychainEntry } from '../../images/credentials.js';
 import { mountOverlay, run, unmount, unmountAll } from '../../images/mounts.js';
 import { resolveInRoot } from '../../images/unpack.js';
@@ -56,6 +56,9 @@ export interface OciRuntimeOptions {
   logMaxFiles?: number;
   /** How often logs are checked for rotation; 0 turns the timer off. */
   logRotateIntervalMs?: number;
+  /** How often image GC runs (kubelet: 5 min); 0 turns it off. */
+  imageGcIntervalMs?: number;
+  imageGcThresholds?: GcThresholds;
   version?: string;
   log?: (message: string) => void;
 }
@@ -101,6 +104,7 @@ export class OciRuntime implements Runtime {
   private readonly logMaxBytes: number;
   private readonly logMaxFiles: number;
   private readonly rotateTimer: NodeJS.Timeout | undefined;
+  private readonly gcTimer: NodeJS.Timeout | undefined;
   private readonly log: (m: string) => void;
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
   /** What this agent may grant containers at all (its own bounding set). */
@@ -109,6 +113,9 @@ export class OciRuntime implements Runtime {
   private constructor(private readonly options: OciRuntimeOptions, tooling: OciTooling, images: ImageStore) {
     this.tooling = tooling;
     this.images = images;
+    this.ready = images.ready();
+    // Surfaced by the operations that await it; not an unhandled rejection meanwhile.
+    this.ready.catch(() => undefined);
     this.paths = new OciPaths(options.dataDir);
     this.cli = new OciCli(tooling.runtime, this.paths.runcRoot);
     const binary = tooling.runtime.split('/').pop() ?? 'runc';
@@ -125,23 +132,55 @@ export class OciRuntime implements Runtime {
       this.rotateTimer = setInterval(() => { void this.rotateLogs().catch((e: unknown) => this.log(`log rotation: ${errorMessage(e)}`)); }, interval);
       this.rotateTimer.unref();
     }
+    const gcInterval = options.imageGcIntervalMs ?? 5 * 60_000;
+    if (gcInterval > 0) {
+      this.gcTimer = setInterval(() => { void this.garbageCollectImages().catch((e: unknown) => this.log(`image GC: ${errorMessage(e)}`)); }, gcInterval);
+      this.gcTimer.unref();
+    }
   }
 
-  /** Opens the runtime; throws with the reason when containers cannot run here. */
-  static async create(options: OciRuntimeOptions): Promise<OciRuntime> {
+  /**
+   * Kubelet's image GC: images that no container of this node uses (running or not, as
+   * long as its record exists) may go once the image disk passes the high-water mark.
+   */
+  async garbageCollectImages(): Promise<{ removed: string[]; freedBytes: number }> {
+    await this.ready;
+    const inUse = new Set<string>();
+    for (const c of await this.listContainers()) {
+      const rec = this.findImage(c.imageRef, c.image);
+      if (rec) inUse.add(rec.reference);
+    }
+    return this.images.garbageCollect(inUse, this.options.imageGcThresholds ?? DEFAULT_GC_THRESHOLDS);
+  }
+
+  /**
+   * The runtime, usable at once (its image store finishes opening in the background; every
+   * operation waits for it). Throws with the reason when containers cannot run here.
+   */
+  static open(options: OciRuntimeOptions): OciRuntime {
     let tooling = options.tooling;
     if (!tooling) {
       const found = detectOciTooling();
       if (!found.ok) throw new RuntimeError('init', found.reason);
       tooling = found.tooling;
     }
-    const images = options.images ?? await ImageStore.open({
+    const images = options.images ?? new ImageStore({
       dir: join(options.dataDir, 'images'),
       insecureRegistries: options.insecureRegistries ?? [],
       ...(options.log ? { log: options.log } : {}),
     });
     return new OciRuntime(options, tooling, images);
   }
+
+  /** open(), then waits until the image store is open. */
+  static async create(options: OciRuntimeOptions): Promise<OciRuntime> {
+    const rt = OciRuntime.open(options);
+    await rt.ready;
+    return rt;
+  }
+
+  /** Resolves once the image store is open (an open failure rejects every operation). */
+  readonly ready: Promise<void>;
 
   get dataDir(): string { return this.options.dataDir; }
 
@@ -152,6 +191,7 @@ export class OciRuntime implements Runtime {
    * the pod's imagePullSecrets; returns its imageID (`repo@sha256:…`).
    */
   async prepareImage(image: string, pod: PodRef, opts: PrepareImageOptions = {}): Promise<string> {
+    await this.ready;
     const keychain = await this.keychain(pod, opts.pullSecrets ?? this.podPullSecretNames(pod.uid));
     const rec = await this.images.ensureImage(image, opts.pullPolicy ?? this.podPullPolicy(pod.uid, image), keychain);
     return imageId(rec);
@@ -196,6 +236,7 @@ export class OciRuntime implements Runtime {
   // ---- sandboxes -----------------------------------------------------------------------
 
   async createSandbox(config: SandboxConfig & OciSandboxExtras): Promise<SandboxInfo> {
+    await this.ready;
     return this.withPodLock(config.pod.uid, async () => {
       const rec = await createPodSandbox(this.sandboxDeps(), {
         pod: config.pod,
@@ -208,6 +249,7 @@ export class OciRuntime implements Runtime {
   }
 
   async removeSandbox(podUid: string): Promise<void> {
+    await this.ready;
     await this.withPodLock(podUid, async () => {
       for (const c of await this.listContainers({ podUid })) await this.removeContainer(c.id);
       const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
@@ -266,6 +308,7 @@ export class OciRuntime implements Runtime {
   // ---- containers ----------------------------------------------------------------------
 
   async startContainer(sandbox: SandboxInfo, config: ContainerConfig & OciContainerExtras): Promise<ContainerInfo> {
+    await this.ready;
     const sb = readJson<SandboxRecord>(this.paths.sandbox(config.pod.uid));
     if (!sb) throw new RuntimeError('start_container', `pod ${config.pod.namespace}/${config.pod.name} has no sandbox: create it first`);
     void sandbox;
@@ -448,6 +491,7 @@ export class OciRuntime implements Runtime {
   }
 
   async removeContainer(id: string): Promise<void> {
+    await this.ready;
     const info = await this.containerStatus(id);
     if (info && info.state !== 'exited') await this.stopContainer(id, 0);
     await this.cli.delete(id).catch((e: unknown) => this.log(`delete ${id}: ${errorMessage(e)}`));
@@ -615,6 +659,7 @@ export class OciRuntime implements Runtime {
 
   async close(): Promise<void> {
     if (this.rotateTimer) clearInterval(this.rotateTimer);
+    if (this.gcTimer) clearInterval(this.gcTimer);
   }
 
   private async waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
