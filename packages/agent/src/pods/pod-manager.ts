@@ -349,6 +349,8 @@ export class PodManager {
     if (!specs.length || !specs.every((s) => instancesOf(containers, s.name)[0]?.state === 'running')) return;
     this.startObserved.add(uid);
     const first = this.firstSeen.get(uid) ?? this.now();
+    // Containers adopted after an agent restart started before we saw the pod: not a start to time.
+    if (containers.some((c) => (c.startedAt ?? c.createdAt).getTime() < first - 1_000)) return;
     this.options.metrics.podStartDuration.observe(Math.max(0, this.now() - first) / 1000);
   }
 
