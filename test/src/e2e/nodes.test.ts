@@ -203,7 +203,13 @@ test.serial('describe node shows its pods and allocations; top shows reported us
     return r.code === 0 ? r.stdout : undefined;
   }, 30_000);
   t.regex(top, /^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%$/m);
-  t.regex(top, /^node-1\s+\d+m?\s+\d+%\s+\d+Mi\s+\d+%$/m);
+  t.regex(top, /^node-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%$/m);
+  const topPods = await eventually('pod usage', async () => {
+    const r = await cluster.tctl(['top', 'pods', '-l', 'e2e=spread']);
+    return r.code === 0 && r.stdout.split('\n').length >= 7 ? r.stdout : undefined;
+  }, 30_000);
+  t.regex(topPods, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)$/m);
+  t.regex(topPods, /^spread-1\s+\d+m\s+\d+Mi$/m);
 });
 
 test.serial('an agent killed and started again adopts its pods: same processes, same restart counts', async (t) => {

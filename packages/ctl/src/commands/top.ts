@@ -3,7 +3,7 @@
 import { type KubeObject, type Node, type Pod } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatCpu, parseBytes, parseCpuMilli, percent } from '../printers/resources.js';
+import { parseBytes, parseCpuMilli, percent } from '../printers/resources.js';
 import { renderTable } from '../printers/table.js';
 import { kindOrThrow } from '../resource-args.js';
 
@@ -64,6 +64,11 @@ export function podUsageFromNodes(nodes: readonly KubeObject[]): Map<string, Usa
   return out;
 }
 
+/** kubectl top always shows millicores: "0m", "250m", "1500m". */
+function formatMilli(milli: number): string {
+  return `${Math.round(milli)}m`;
+}
+
 function formatMi(bytes: number): string {
   return `${Math.round(bytes / 2 ** 20)}Mi`;
 }
@@ -98,7 +103,7 @@ export const topCommand = defineCommand({
       if (measured.length === 0) throw new CliError('metrics not available yet (agents report usage every 10s)');
       const rows = order(measured, (m) => m.u).map(({ n, u }) => {
         const alloc = n.status?.allocatable ?? {};
-        return [n.metadata?.name ?? '', formatCpu(u.cpuMilli), percent(u.cpuMilli, parseCpuMilli(alloc['cpu'])), formatMi(u.memory), percent(u.memory, parseBytes(alloc['memory']))];
+        return [n.metadata?.name ?? '', formatMilli(u.cpuMilli), percent(u.cpuMilli, parseCpuMilli(alloc['cpu'])), formatMi(u.memory), percent(u.memory, parseBytes(alloc['memory']))];
       });
       ctx.out(`${renderTable(['NAME', 'CPU(cores)', 'CPU%', 'MEMORY(bytes)', 'MEMORY%'], rows, { noHeaders: flags['no-headers'] }).join('\n')}\n`);
       return 0;
@@ -122,9 +127,9 @@ export const topCommand = defineCommand({
     for (const { p, u } of order(measured, (m) => m.u)) {
       const ns = all ? [p.metadata?.namespace ?? ''] : [];
       if (flags.containers) {
-        for (const c of u.containers ?? []) rows.push([...ns, p.metadata?.name ?? '', c.name, formatCpu(c.cpuMilli), formatMi(c.memory)]);
+        for (const c of u.containers ?? []) rows.push([...ns, p.metadata?.name ?? '', c.name, formatMilli(c.cpuMilli), formatMi(c.memory)]);
       } else {
-        rows.push([...ns, p.metadata?.name ?? '', formatCpu(u.cpuMilli), formatMi(u.memory)]);
+        rows.push([...ns, p.metadata?.name ?? '', formatMilli(u.cpuMilli), formatMi(u.memory)]);
       }
     }
     ctx.out(`${renderTable(headers, rows, { noHeaders: flags['no-headers'] }).join('\n')}\n`);
