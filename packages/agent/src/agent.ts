@@ -13,7 +13,7 @@ import { NodeAgent } from './node/node-agent.js';
 import { applyCapacityOverrides, type NodeConfig } from './node/node-object.js';
 import { machineCapacity, systemInfo } from './node/machine.js';
 import { PodManager } from './pods/pod-manager.js';
-import { createRuntime } from './runtimes/factory.js';
+import { apiObjectLookup, createRuntime } from './runtimes/factory.js';
 import { InstrumentedRuntime } from './runtimes/instrumented.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { startAgentServer, type ListeningServer } from './server.js';
@@ -64,7 +64,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   mkdirSync(opts.dataDir, { recursive: true });
   const capacity = applyCapacityOverrides(machineCapacity(opts.dataDir), opts.capacity);
   for (const [i, nodeName] of names.entries()) {
-    const inner = createRuntime(opts.runtime, { dataDir: opts.dataDir, nodeName, hostIP: internalIP, version: AGENT_VERSION, fakeStartDelayMs: opts.fakeStartDelayMs });
+    const inner = createRuntime(opts.runtime, {
+      dataDir: opts.dataDir, nodeName, hostIP: internalIP, version: AGENT_VERSION, fakeStartDelayMs: opts.fakeStartDelayMs,
+      ...(opts.podCidr ? { podCidr: opts.podCidr } : {}), lookup: apiObjectLookup(clientFor(i)), log,
+    });
     const runtime = new InstrumentedRuntime(inner, metrics);
     runtimes.push(runtime);
     const client = clientFor(i);

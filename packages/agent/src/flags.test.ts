@@ -1,11 +1,11 @@
 import test from 'ava';
-import { parseCommand, parseDuration, parseTaints } from './flags.js';
+import { parseCommand, parseDuration, parseTaints, podCidrFor } from './flags.js';
 
-test('defaults: process runtime, ports 10250/10350, data dir under TUGBOAT_HOME, Kubernetes back-off', (t) => {
+test('defaults: runtime auto (oci where it can run, else process), ports 10250/10350, data dir under TUGBOAT_HOME, Kubernetes back-off', (t) => {
   const r = parseCommand(['--server', '10.0.0.1:6443', '--node-name', 'node-1'], { TUGBOAT_HOME: '/h' });
   if (r.command !== 'run') { t.fail(); return; }
   t.like(r.flags, {
-    server: '10.0.0.1:6443', nodeName: 'node-1', runtime: 'process', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
+    server: '10.0.0.1:6443', nodeName: 'node-1', runtime: 'auto', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
     hollow: 0, nodeStatusIntervalMs: 10_000, backoffInitialMs: 10_000, backoffMaxMs: 300_000,
   });
   t.deepEqual(r.flags.listen, { host: '127.0.0.1', port: 10250 });
@@ -43,7 +43,7 @@ test('kill-containers and help', (t) => {
 
 test('bad flags are one clear line', (t) => {
   t.throws(() => parseCommand(['--nope'], {}), { message: 'unknown flag --nope' });
-  t.throws(() => parseCommand(['--runtime', 'docker'], {}), { message: '--runtime: expected process or fake, got "docker"' });
+  t.throws(() => parseCommand(['--runtime', 'docker'], {}), { message: '--runtime: expected oci, process or fake, got "docker"' });
   t.throws(() => parseCommand(['--listen', 'x'], {}), { message: '--listen: expected HOST:PORT, got "x"' });
   t.throws(() => parseCommand(['--capacity', 'cpu=lots'], {}), { message: /--capacity: cpu=lots: not a quantity/ });
   t.throws(() => parseCommand(['--taints', 'k=v:Sometimes'], {}), { message: /must be NoSchedule, PreferNoSchedule or NoExecute/ });
@@ -58,4 +58,13 @@ test('durations and taints', (t) => {
   t.is(parseDuration('3', 'f'), 3_000);
   t.is(parseDuration('1.5s', 'f'), 1_500);
   t.deepEqual(parseTaints('dedicated=gpu:NoSchedule'), [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+});
+
+test('--pod-cidr, and the default pod CIDR of a node', (t) => {
+  const r = parseCommand(['--runtime', 'oci', '--pod-cidr', '10.9.8.0/24', '--node-name', 'n'], {});
+  t.like(r.command === 'run' ? r.flags : {}, { runtime: 'oci', podCidr: '10.9.8.0/24' });
+  t.throws(() => parseCommand(['--pod-cidr', '10.9.8.0'], {}), { message: /--pod-cidr: expected an IPv4 CIDR/ });
+  t.is(podCidrFor('node-1'), '10.88.1.0/24');
+  t.is(podCidrFor('node-12'), '10.88.12.0/24');
+  t.regex(podCidrFor('worker'), /^10\.88\.\d+\.0\/24$/);
 });

@@ -8,12 +8,15 @@ export const DEFAULT_SERVER = '127.0.0.1:6443';
 export const DEFAULT_LISTEN = '127.0.0.1:10250';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10350';
 
-export type RuntimeChoice = 'process' | 'fake';
+/** `auto`: oci where containers can run (root, runc or crun, conmon), else process. */
+export type RuntimeChoice = 'process' | 'fake' | 'oci' | 'auto';
 
 export interface AgentFlags {
   server: string;
   nodeName: string;
   runtime: RuntimeChoice;
+  /** oci runtime: the node's pod CIDR (default derived from the node name, see podCidrFor). */
+  podCidr?: string;
   labels: Record<string, string>;
   taints: Taint[];
   capacity: Record<string, string>;
@@ -42,8 +45,13 @@ through a container runtime, reports their status and usage, and serves their lo
 
   --server ADDR              API server (default ${DEFAULT_SERVER})
   --node-name NAME           the Node's name (default: this host's name)
-  --runtime process|fake     process: each container's command as a host process (default);
-                             fake: start nothing, containers Running after --fake-start-delay
+  --runtime oci|process|fake oci: containers from OCI images run by runc/crun under conmon
+                             (default where the agent is root with runc or crun and conmon);
+                             process: each container's command as a host process (the
+                             default elsewhere); fake: start nothing, containers Running
+                             after --fake-start-delay
+  --pod-cidr CIDR            oci: the node's pod network (default 10.88.N.0/24, N from the
+                             node name's number, e.g. node-3 → 10.88.3.0/24)
   --labels k=v,...           extra Node labels
   --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
   --capacity cpu=..,memory=..,pods=..
@@ -142,7 +150,7 @@ export function parseCapacity(text: string): Record<string, string> {
 
 const RUN_FLAGS = new Set([
   'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
-  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max',
+  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr',
 ]);
 
 function readFlags(argv: readonly string[], known: ReadonlySet<string>): Map<string, string> | 'help' {
@@ -177,8 +185,12 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   const hollowText = v.get('hollow');
   const hollow = hollowText === undefined ? 0 : Number(hollowText);
   if (!Number.isInteger(hollow) || hollow < 0) throw new Error(`--hollow: expected a count of nodes, got ${JSON.stringify(hollowText)}`);
-  const runtimeText = v.get('runtime') ?? (hollow > 0 ? 'fake' : 'process');
-  if (runtimeText !== 'process' && runtimeText !== 'fake') throw new Error(`--runtime: expected process or fake, got ${JSON.stringify(runtimeText)}`);
+  const runtimeText = v.get('runtime') ?? (hollow > 0 ? 'fake' : 'auto');
+  if (runtimeText !== 'process' && runtimeText !== 'fake' && runtimeText !== 'oci' && runtimeText !== 'auto') {
+    throw new Error(`--runtime: expected oci, process or fake, got ${JSON.stringify(runtimeText)}`);
+  }
+  const podCidr = v.get('pod-cidr');
+  if (podCidr !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(podCidr)) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 10.88.1.0/24, got ${JSON.stringify(podCidr)}`);
   if (hollow > 0 && runtimeText !== 'fake') throw new Error('--hollow runs hollow nodes: it needs --runtime fake');
   const nodeName = v.get('node-name') ?? (hollow > 0 ? 'hollow-node' : hostname().toLowerCase());
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {
@@ -191,6 +203,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     server: v.get('server') ?? DEFAULT_SERVER,
     nodeName,
     runtime: runtimeText,
+    ...(podCidr !== undefined ? { podCidr } : {}),
     labels: parseLabels(v.get('labels') ?? ''),
     taints: parseTaints(v.get('taints') ?? ''),
     capacity: parseCapacity(v.get('capacity') ?? ''),
@@ -208,4 +221,20 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   if (flags.nodeStatusIntervalMs <= 0) throw new Error('--node-status-interval must be more than 0');
   if (flags.backoffInitialMs <= 0 || flags.backoffMaxMs < flags.backoffInitialMs) throw new Error('--backoff-initial must be more than 0 and at most --backoff-max');
   return { command: 'run', flags };
+}
+
+/**
+ * A node's default pod CIDR when --pod-cidr is not given: 10.88.N.0/24 with N the number
+ * the node name ends with (node-1, node-2 … of a local cluster get distinct networks),
+ * else one derived from the name.
+ */
+export function podCidrFor(nodeName: string): string {
+  const m = /(\d+)$/.exec(nodeName);
+  let n = m ? Number(m[1]) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 254) {
+    n = 0;
+    for (const ch of nodeName) n = (n * 31 + ch.charCodeAt(0)) % 254;
+    n += 1;
+  }
+  return `10.88.${n}.0/24`;
 }

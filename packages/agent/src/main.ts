@@ -3,9 +3,10 @@
 // 2; a failure to start exits 1; both one line.
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { startAgent } from './agent.js';
-import { describeRuntime } from './runtimes/factory.js';
+import { describeRuntime, resolveRuntimeChoice } from './runtimes/factory.js';
 import { parseCommand, USAGE, type ParsedCommand } from './flags.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
+import { killOciContainers } from './runtimes/oci/kill-containers.js';
 import { AGENT_VERSION } from './version.js';
 
 async function main(): Promise<void> {
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
       process.stdout.write(USAGE);
       return;
     case 'kill-containers': {
-      const n = killContainers(parsed.dataDir);
+      const n = killContainers(parsed.dataDir) + killOciContainers(parsed.dataDir);
       process.stdout.write(`killed ${n} container(s) recorded under ${parsed.dataDir}\n`);
       return;
     }
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
       break;
   }
   const flags = parsed.flags;
+  // --runtime auto (the default): oci where containers can run, else process, saying why.
+  const chosen = resolveRuntimeChoice(flags.runtime);
+  if (chosen.note) process.stderr.write(`tugboat-agent: using the process runtime: ${chosen.note}\n`);
+  flags.runtime = chosen.choice;
   let agent;
   try {
     agent = await startAgent(flags);

@@ -1,6 +1,10 @@
-// Which Runtime a --runtime value means. One place to add a runtime (the oci runtime joins here).
-import type { RuntimeChoice } from '../flags.js';
+// Which Runtime a --runtime value means. One place to add a runtime.
+import type { KubeObject, ConfigMap, Secret, TugboatClient } from '@tugboat/api';
+import { podCidrFor, type RuntimeChoice } from '../flags.js';
 import { FakeRuntime } from './fake/fake-runtime.js';
+import { OciRuntime } from './oci/oci-runtime.js';
+import { detectOciTooling } from './oci/runc.js';
+import type { ObjectLookup } from './oci/volumes.js';
 import { ProcessRuntime } from './process/process-runtime.js';
 import type { Runtime } from './runtime.js';
 
@@ -10,13 +14,45 @@ export interface RuntimeSettings {
   hostIP: string;
   version: string;
   fakeStartDelayMs: number;
+  /** oci: the node's pod CIDR (default podCidrFor(nodeName)). */
+  podCidr?: string;
+  /** oci: where ConfigMap and Secret volumes and imagePullSecrets are read from. */
+  lookup?: ObjectLookup;
+  log?: (message: string) => void;
+}
+
+/**
+ * `auto` → oci where containers can run (root, runc or crun, conmon), else process; the
+ * note says why oci was not chosen, for the agent's start line.
+ */
+export function resolveRuntimeChoice(choice: RuntimeChoice): { choice: Exclude<RuntimeChoice, 'auto'>; note?: string } {
+  if (choice !== 'auto') return { choice };
+  const oci = detectOciTooling();
+  return oci.ok ? { choice: 'oci' } : { choice: 'process', note: `the oci runtime cannot run here: ${oci.reason}` };
 }
 
 export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtime {
-  switch (choice) {
+  const resolved = resolveRuntimeChoice(choice).choice;
+  switch (resolved) {
     case 'process': return new ProcessRuntime({ dataDir: s.dataDir, hostIP: s.hostIP, version: s.version });
     case 'fake': return new FakeRuntime({ hostIP: s.hostIP, startDelayMs: s.fakeStartDelayMs, version: s.version });
+    case 'oci': return OciRuntime.open({
+      dataDir: s.dataDir,
+      nodeName: s.nodeName,
+      hostIP: s.hostIP,
+      podCIDR: s.podCidr ?? podCidrFor(s.nodeName),
+      ...(s.lookup ? { lookup: s.lookup } : {}),
+      ...(s.log ? { log: s.log } : {}),
+    });
   }
+}
+
+/** ConfigMaps and Secrets from the API server, for the oci runtime's volumes and pull secrets. */
+export function apiObjectLookup(client: TugboatClient): ObjectLookup {
+  return {
+    configMap: async (ns, name) => (await client.tryGet<KubeObject>('configmaps', ns, name)) as ConfigMap | undefined,
+    secret: async (ns, name) => (await client.tryGet<KubeObject>('secrets', ns, name)) as Secret | undefined,
+  };
 }
 
 /** How a runtime is described in the agent's start line. */
@@ -24,5 +60,7 @@ export function describeRuntime(choice: RuntimeChoice): string {
   switch (choice) {
     case 'process': return 'process (host processes under a monitor, no isolation; images are recorded, not pulled)';
     case 'fake': return 'fake (hollow: nothing is started)';
+    case 'oci': return 'oci (OCI images from registries, runc/crun under conmon, CNI pod network)';
+    case 'auto': return describeRuntime(resolveRuntimeChoice('auto').choice);
   }
 }

@@ -1,0 +1,173 @@
+// The built tugboat-agent with `--runtime oci` against a real API server and etcd: pods whose
+// images come from a local registry run as real containers; status shows what the runtime
+// saw (pod IP, imageID, OOMKilled, ErrImagePull); a SIGKILLed agent adopts its containers.
+// Skipped only where containers cannot run (not root, no runc) or etcd is missing.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import {
+  etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
+  type ApiServerHandle, type EtcdHandle, type RegistryHandle,
+} from '@tugboat/test';
+import { findExecutable } from './runc.js';
+import { OciRuntime } from './oci-runtime.js';
+import { killOciContainers } from './kill-containers.js';
+import { unmountAll } from '../../images/mounts.js';
+
+type PodObject = Pod & KubeObject;
+const AGENT_BIN = fileURLToPath(new URL('../../../bin/tugboat-agent.js', import.meta.url));
+
+const skipReason = process.getuid?.() !== 0 ? 'not root: the oci runtime needs root'
+  : !findExecutable(['runc']) ? 'runc is not installed'
+    : !etcdAvailable() ? 'etcd is not installed' : undefined;
+if (skipReason) console.log(`agent oci tests skipped: ${skipReason}`);
+const maybe = skipReason ? test.skip : test.serial;
+
+const subnet = 100 + ((process.pid + 75) % 150);
+const POD_CIDR = `198.18.${subnet}.0/24`;
+const NODE = `oci-node-${process.pid}`;
+
+let etcd: EtcdHandle | undefined;
+let api: ApiServerHandle | undefined;
+let registry: RegistryHandle | undefined;
+let client: TugboatClient;
+let work = '';
+let image = '';
+let agent: ChildProcess | undefined;
+let output = '';
+
+async function startAgent(): Promise<void> {
+  let mine = '';
+  const p = spawn(process.execPath, [
+    AGENT_BIN, '--server', api!.address, '--node-name', NODE, '--runtime', 'oci', '--pod-cidr', POD_CIDR,
+    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(work, 'data'),
+    '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = p;
+  p.stdout?.on('data', (d: Buffer) => { output += d.toString(); mine += d.toString(); });
+  p.stderr?.on('data', (d: Buffer) => { output += d.toString(); mine += d.toString(); });
+  await waitFor('tugboat-agent to serve', () => {
+    if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
+    return /tugboat-agent v\S+ serving/.test(mine);
+  }, 20_000, 25);
+}
+
+async function stopAgent(signal: NodeJS.Signals): Promise<void> {
+  const p = agent;
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  await exited;
+}
+
+test.before(async () => {
+  if (skipReason) return;
+  work = mkdtempSync(join(tmpdir(), 'agent-oci-'));
+  etcd = await startEtcd();
+  api = await startApiServerInProcess(etcd.endpoint);
+  client = api.client();
+  registry = await startRegistry();
+  buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
+  pushImage(join(work, 'layout'), '1', `${registry.host}/test/busybox:1`);
+  image = `${registry.host}/test/busybox:1`;
+  await startAgent();
+});
+
+test.after.always(async (t) => {
+  if (skipReason) return;
+  await stopAgent('SIGTERM');
+  // Whatever pods are left: their containers, sandboxes and the node's bridge go.
+  const dataDir = join(work, 'data');
+  killOciContainers(dataDir);
+  const rt = await OciRuntime.create({ dataDir, nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
+  for (const s of await rt.listSandboxes()) await rt.removeSandbox(s.pod.uid).catch((e: unknown) => t.log(String(e)));
+  await rt.removeNodeNetwork().catch(() => undefined);
+  await rt.close();
+  await unmountAll(work);
+  await api?.stop();
+  await etcd?.destroy();
+  await registry?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+let seq = 0;
+async function runPod(container: Record<string, unknown>, spec: Record<string, unknown> = {}): Promise<string> {
+  const name = `oci-${++seq}`;
+  await client.create<PodObject>({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'c', image, ...container }], ...spec },
+  });
+  await client.bind('default', name, NODE);
+  return name;
+}
+
+async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 30_000): Promise<PodObject> {
+  let last: PodObject | undefined;
+  await waitFor(`pod ${name} ${what}`, async () => {
+    last = await client.tryGet<PodObject>('pods', 'default', name);
+    return !!last && check(last);
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${output.slice(-2000)}`); });
+  return last!;
+}
+
+maybe('a pod from a registry image runs: Running, pod IP from the node’s CIDR, imageID, oci:// containerID', async (t) => {
+  const name = await runPod({ command: ['sh', '-c', 'echo "hello from $(hostname)"; sleep 1000'] });
+  const pod = await waitPod(name, 'to run', (p) => p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running !== undefined);
+  t.true(pod.status?.podIP?.startsWith(`198.18.${subnet}.`), pod.status?.podIP);
+  const cs = pod.status!.containerStatuses![0]!;
+  t.regex(cs.containerID ?? '', /^oci:\/\/[0-9a-f]{32}$/);
+  t.regex(cs.imageID ?? '', new RegExp(`^${registry!.host.replace(/\./g, '\\.')}/test/busybox@sha256:[0-9a-f]{64}$`));
+  t.is(cs.restartCount, 0);
+  const node = await client.get<KubeObject & { status?: { nodeInfo?: { containerRuntimeVersion?: string } } }>('nodes', '', NODE);
+  t.regex(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^oci:\/\/(runc|crun)/);
+});
+
+maybe('a pod over its memory limit ends OOMKilled (137)', async (t) => {
+  const name = await runPod({
+    command: ['sh', '-c', 'head -c 104857600 /dev/zero | tail -c 104857600 > /dev/null'],
+    resources: { limits: { memory: '32Mi' } },
+  }, { restartPolicy: 'Never' });
+  const pod = await waitPod(name, 'to fail', (p) => p.status?.phase === 'Failed');
+  const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(term?.reason, 'OOMKilled');
+  t.is(term?.exitCode, 137);
+});
+
+maybe('an image that does not exist: ErrImagePull / ImagePullBackOff with the registry’s message', async (t) => {
+  const name = await runPod({ image: `${registry!.host}/test/nope:1`, command: ['true'] });
+  const pod = await waitPod(name, 'to wait on the pull', (p) => /ErrImagePull|ImagePullBackOff/.test(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''));
+  const waiting = pod.status!.containerStatuses![0]!.state!.waiting!;
+  t.regex(waiting.message ?? '', /manifest unknown/);
+  await waitPod(name, 'to back off', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+});
+
+maybe('SIGKILL of the agent: its containers keep running and are adopted after a restart', async (t) => {
+  const name = await runPod({ command: ['sleep', '1000'] });
+  const before = await waitPod(name, 'to run', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  await stopAgent('SIGKILL');
+  await startAgent();
+  // A few status rounds later: the same container, not a second one.
+  await new Promise((r) => setTimeout(r, 3000));
+  const after = await waitPod(name, 'to be running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  t.is(after.status?.containerStatuses?.[0]?.containerID, before.status?.containerStatuses?.[0]?.containerID);
+  t.is(after.status?.containerStatuses?.[0]?.restartCount, 0);
+  t.is(after.status?.podIP, before.status?.podIP);
+});
+
+maybe('deleting a pod stops its container and removes its sandbox', async (t) => {
+  const name = await runPod({ command: ['sleep', '1000'] }, { terminationGracePeriodSeconds: 1 });
+  const pod = await waitPod(name, 'to run', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  await client.delete('pods', 'default', name);
+  await waitFor(`pod ${name} to go away`, async () => (await client.tryGet('pods', 'default', name)) === undefined, 30_000, 100);
+  const rt = await OciRuntime.create({ dataDir: join(work, 'data'), nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
+  try {
+    await waitFor('the sandbox to be removed', async () => !(await rt.listSandboxes()).some((s) => s.pod.uid === pod.metadata?.uid), 15_000);
+    t.deepEqual(await rt.listContainers({ podUid: pod.metadata?.uid ?? '' }), []);
+  } finally {
+    await rt.close();
+  }
+});
