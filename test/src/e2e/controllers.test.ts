@@ -121,6 +121,28 @@ test.serial('a crashed node\'s pods have Running replacements on the other nodes
   for (const p of lost) t.deepEqual(processesOf(p.metadata.uid), [], `${p.metadata.name} has no process`);
 });
 
+test.serial('drain cordons a node and moves its pods away; a bare pod needs --force', async (t) => {
+  t.is((await cluster.tctl(['apply', '-f', '-'], deployment('drained', { replicas: 3, cpu: '10m' }))).code, 0);
+  await settled('drained', 3);
+  const bare = await cluster.tctl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: bare\nspec:\n  nodeSelector: {kubernetes.io/hostname: node-1}\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: c\n    image: busybox\n    command: [sleep, "3600"]\n');
+  t.is(bare.code, 0, bare.stderr);
+  await cluster.tctl(['wait', '--for=condition=Ready', 'pod/bare', '--timeout', '30s']);
+  const refused = await cluster.tctl(['drain', 'node-1']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /cannot delete pods that declare no controller \(use --force to override\): default\/bare/);
+  const drain = await cluster.tctl(['drain', 'node-1', '--force']);
+  t.is(drain.code, 0, drain.stderr);
+  t.regex(drain.stdout, /^node\/node-1 already cordoned\n/);
+  t.regex(drain.stdout, /^evicting pod default\/bare$/m);
+  t.regex(drain.stdout, /^pod\/bare evicted$/m);
+  t.regex(drain.stdout, /node\/node-1 drained\n$/);
+  const pods = await settled('drained', 3);
+  t.true(pods.every((p) => p.spec.nodeName !== 'node-1'));
+  t.regex((await cluster.tctl(['get', 'nodes'])).stdout, /^node-1\s+Ready,SchedulingDisabled/m);
+  t.is((await cluster.tctl(['uncordon', 'node-1'])).stdout, 'node/node-1 uncordoned\n');
+  t.is((await cluster.tctl(['delete', 'deploy', 'drained'])).code, 0);
+});
+
 test.serial('deleting a deployment removes its replica sets and pods; --cascade=orphan keeps them', async (t) => {
   const del = await cluster.tctl(['delete', 'deployment', 'roll']);
   t.is(del.stdout, 'deployment.apps "roll" deleted\n', del.stderr);
