@@ -1,0 +1,74 @@
+import test from 'ava';
+import type { Event, KubeObject } from '@tugboat/api';
+import { describeObject, eventsFor } from './describe.js';
+
+const now = Date.parse('2024-05-01T12:00:00Z');
+const ago = (s: number): string => new Date(now - s * 1000).toISOString();
+
+const pod: KubeObject = {
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: {
+    name: 'web', namespace: 'default', uid: 'u1', creationTimestamp: ago(60), labels: { app: 'web', tier: 'fe' },
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', note: 'hi' },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'rs1', controller: true }],
+  },
+  spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '10'], resources: { requests: { cpu: '100m' } } }] },
+  status: {
+    phase: 'Running', podIP: '127.0.0.1', hostIP: '127.0.0.1', startTime: ago(59),
+    conditions: [{ type: 'Ready', status: 'True' }],
+    containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: true, restartCount: 2, state: { running: { startedAt: ago(30) } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(31) } } }],
+  },
+};
+
+const event = (name: string, uid: string, reason: string, secondsAgo: number, count = 1): Event => ({
+  metadata: { name, namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'web', namespace: 'default', uid },
+  reason, message: `${reason} happened`, type: 'Normal', source: { component: 'tugboat-agent' },
+  firstTimestamp: ago(secondsAgo + 100), lastTimestamp: ago(secondsAgo), count,
+});
+
+test('a pod: identity, labels without the last-applied annotation, containers, conditions, events oldest first', (t) => {
+  const events = eventsFor(pod, [event('b', 'u1', 'Started', 5, 3), event('a', 'u1', 'Scheduled', 50), event('x', 'other', 'Killing', 1)]);
+  const text = describeObject(pod, { events }, now, true);
+  const lines = text.split('\n');
+  t.is(lines[0], 'Name:             web');
+  t.true(lines.includes('Namespace:        default'));
+  t.true(lines.includes('Node:             node-1/127.0.0.1'));
+  t.true(lines.includes('Labels:           app=web'));
+  t.true(lines.includes('                  tier=fe'));
+  t.true(lines.includes('Annotations:      note: hi'));
+  t.false(text.includes('last-applied'));
+  t.true(lines.includes('Controlled By:    ReplicaSet/web-abc'));
+  t.regex(text, /^ {4}State:\s+Running$/m);
+  t.regex(text, /^ {4}Last State:\s+Terminated$/m);
+  t.regex(text, /^ {6}Exit Code:\s+1$/m);
+  t.regex(text, /^ {4}Restart Count:\s+2$/m);
+  t.regex(text, /^ {4}Requests:\s+cpu: 100m$/m);
+  t.regex(text, /^ {2}Ready\s+True$/m);
+  const ev = text.slice(text.indexOf('Events:'));
+  t.regex(ev, /Type\s+Reason\s+Age\s+From\s+Message/);
+  t.true(ev.indexOf('Scheduled') < ev.indexOf('Started'));
+  t.regex(ev, /Started\s+5s \(x3 over 105s\)\s+tugboat-agent\s+Started happened/);
+  t.false(ev.includes('Killing'), 'another object\'s event is not shown');
+});
+
+test('a node: taints, conditions, addresses, non-terminated pods with their share', (t) => {
+  const node: KubeObject = {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', creationTimestamp: ago(600) },
+    spec: { unschedulable: true, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok' }],
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+    },
+  };
+  const text = describeObject(node, { events: [], pods: [pod as never], lease: { spec: { holderIdentity: 'node-1', renewTime: ago(1) } } }, now, false);
+  t.regex(text, /^Taints:\s+dedicated=gpu:NoSchedule$/m);
+  t.regex(text, /^Unschedulable:\s+true$/m);
+  t.regex(text, /^ {2}HolderIdentity:\s+node-1$/m);
+  t.regex(text, /^ {2}Ready\s+True\s+.*KubeletReady\s+ok$/m);
+  t.regex(text, /^ {2}InternalIP:\s+127\.0\.0\.1$/m);
+  t.regex(text, /^Non-terminated Pods:\s+\(1 in total\)$/m);
+  t.regex(text, /^ {2}default\s+web\s+100m \(5%\)\s+0 \(0%\)/m);
+  t.regex(text, /^ {2}cpu\s+100m \(5%\)\s+0 \(0%\)$/m);
+  t.regex(text, /^Events:\s+<none>$/m);
+});
