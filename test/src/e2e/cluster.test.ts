@@ -98,6 +98,23 @@ test.serial('down stops everything; tctl then says it cannot reach the server; u
   t.is(cm.stdout, '1', cm.stderr);
 });
 
+test.serial('an API server killed with SIGKILL is started again by up, with the same address, and nothing is lost', async (t) => {
+  t.is((await cluster.tctl(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before-crash\n')).code, 0);
+  const api = (await cluster.components()).find((c) => c.name === 'apiserver')!;
+  process.kill(api.pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  const status = await cluster.components();
+  t.is(status.find((c) => c.name === 'apiserver')?.state, 'stopped');
+  t.is(status.find((c) => c.name === 'etcd')?.state, 'running');
+  const up = await cluster.tctl(['cluster', 'up']);
+  t.is(up.code, 0, up.stderr);
+  t.regex(up.stdout, /started apiserver\s+pid \d+\s+grpc 127\.0\.0\.1:\d+/);
+  t.notRegex(up.stdout, /started etcd/, 'what still runs is left alone');
+  const after = (await cluster.components()).find((c) => c.name === 'apiserver')!;
+  t.deepEqual(after.addresses, api.addresses);
+  t.is((await cluster.tctl(['get', 'cm', 'before-crash', '-o', 'name'])).stdout, 'configmap/before-crash\n');
+});
+
 test.serial('down --purge deletes the data', async (t) => {
   const res = await cluster.tctl(['cluster', 'down', '--purge']);
   t.is(res.code, 0, res.stderr);
