@@ -22,6 +22,7 @@ export interface GlobalOptions {
 export class Context {
   private clientInstance: TugboatClient | undefined;
   private resolved: string | undefined;
+  private resolvedNamespace: string | undefined;
   constructor(readonly io: Io, readonly options: GlobalOptions) {}
 
   /** Aborted on SIGINT/SIGTERM, so long-running commands (watch, logs -f, wait) end cleanly. */
@@ -37,7 +38,8 @@ export class Context {
 
   /** -n, else the config file's namespace, else "default". */
   get namespace(): string {
-    return this.options.namespace || readConfig(this.io.env).namespace || DEFAULT_NAMESPACE;
+    this.resolvedNamespace ??= this.options.namespace || readConfig(this.io.env).namespace || DEFAULT_NAMESPACE;
+    return this.resolvedNamespace;
   }
 
   /** Whether the user named a namespace with -n (which then must match manifests). */
