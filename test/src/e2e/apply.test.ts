@@ -102,6 +102,13 @@ test.serial('unknown fields come back as warnings; unknown kinds are errors', as
   t.is(unknown.stderr, 'error: STDIN (document 1): no matches for kind "Widget" in version "example.com/v1"\n');
 });
 
+test.serial('the example manifests are valid as they are', async (t) => {
+  const res = await cluster.tctl(['apply', '-R', '-f', join(REPO_ROOT, 'manifests', 'examples'), '--dry-run=server']);
+  t.is(res.code, 0, res.stderr);
+  t.is(res.stderr, '');
+  t.true(res.stdout.trim().split('\n').every((l) => l.endsWith(' created (server dry run)')), res.stdout);
+});
+
 test.serial('directories with -R, JSON, dry runs', async (t) => {
   const dir = join(scratch, 'tree');
   mkdirSync(join(dir, 'sub'), { recursive: true });
