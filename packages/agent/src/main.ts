@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       process.stdout.write(USAGE);
       return;
     case 'kill-containers': {
-      const n = killContainers(parsed.dataDir) + killOciContainers(parsed.dataDir);
+      const n = killContainers(parsed.dataDir) + await killOciContainers(parsed.dataDir);
       process.stdout.write(`killed ${n} container(s) recorded under ${parsed.dataDir}\n`);
       return;
     }

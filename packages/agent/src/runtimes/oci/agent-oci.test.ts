@@ -82,7 +82,7 @@ test.after.always(async (t) => {
   await stopAgent('SIGTERM');
   // Whatever pods are left: their containers, sandboxes and the node's bridge go.
   const dataDir = join(work, 'data');
-  killOciContainers(dataDir);
+  await killOciContainers(dataDir);
   const rt = await OciRuntime.create({ dataDir, nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
   for (const s of await rt.listSandboxes()) await rt.removeSandbox(s.pod.uid).catch((e: unknown) => t.log(String(e)));
   await rt.removeNodeNetwork().catch(() => undefined);

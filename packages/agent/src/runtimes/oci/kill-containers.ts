@@ -2,29 +2,50 @@
 // (through `tugboat-agent kill-containers`): SIGKILL to every conmon first — so no exit
 // code gets written, as when the power goes — then to every container's init process.
 // Identity is checked (pid + /proc start time), so a reused pid is never hit.
+//
+// Then what the reboot after a crash would clear: the node's mounts (container root
+// filesystems, pinned namespaces, tmpfs volumes), its pods' network namespaces and their
+// CNI state, and its bridge — so the machine is left clean (and `cluster down --purge` can
+// delete the data dir), while the records on disk say what ran, for the restarted agent.
 import { readdirSync } from 'node:fs';
 import { isSameProcessAlive } from '../process/proc.js';
-import { OciPaths, readJson, type StartedRecord } from './records.js';
+import { run, unmountAll } from '../../images/mounts.js';
+import { cniDel, netnsDelete, type NodeNetworkConfig } from './network.js';
+import { OciPaths, readJson, type SandboxRecord, type StartedRecord } from './records.js';
+import { netnsName, sandboxId } from './sandbox.js';
+
+function safeReaddir(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
+}
 
 /** Returns how many containers were running (and are now killed). */
-export function killOciContainers(dataDir: string): number {
+export async function killOciContainers(dataDir: string): Promise<number> {
   const paths = new OciPaths(dataDir);
-  let ids: string[];
-  try {
-    ids = readdirSync(paths.containers);
-  } catch {
-    return 0;
-  }
-  const started = ids.map((id) => readJson<StartedRecord>(paths.started(id))).filter((s): s is StartedRecord => s !== undefined);
+  const started = safeReaddir(paths.containers)
+    .map((id) => readJson<StartedRecord>(paths.started(id)))
+    .filter((s): s is StartedRecord => s !== undefined);
   for (const s of started) {
     if (s.conmonPid && isSameProcessAlive(s.conmonPid, s.conmonStartTime)) {
       try { process.kill(s.conmonPid, 'SIGKILL'); } catch { /* already gone */ }
     }
   }
-  let killed = 0;
-  for (const s of started) {
-    if (!isSameProcessAlive(s.pid, s.pidStartTime)) continue;
-    try { process.kill(s.pid, 'SIGKILL'); killed++; } catch { /* already gone */ }
+  const killed = started.filter((s) => {
+    if (!isSameProcessAlive(s.pid, s.pidStartTime)) return false;
+    try { process.kill(s.pid, 'SIGKILL'); return true; } catch { return false; }
+  });
+  // The kernel tears a pid namespace down when its init dies; give it a moment.
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && killed.some((s) => isSameProcessAlive(s.pid, s.pidStartTime))) await new Promise((r) => setTimeout(r, 50));
+
+  const network = readJson<NodeNetworkConfig>(paths.networkConfig);
+  for (const uid of safeReaddir(paths.pods)) {
+    const rec = readJson<SandboxRecord>(paths.sandbox(uid));
+    if (network && rec && !rec.hostNetwork && rec.netnsPath) {
+      await cniDel(network, sandboxId(uid), rec.netnsPath, rec.cniResult, rec.portMappings).catch(() => undefined);
+    }
+    await netnsDelete(netnsName(uid)).catch(() => undefined);
   }
-  return killed;
+  await unmountAll(paths.root).catch(() => undefined);
+  if (network) await run('ip', ['link', 'delete', network.bridge]).catch(() => undefined);
+  return killed.length;
 }

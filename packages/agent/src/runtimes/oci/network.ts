@@ -162,7 +162,7 @@ export interface AttachResult {
 export async function cniAdd(c: NodeNetworkConfig, containerId: string, netns: string, pod: { namespace: string; name: string; uid: string }, portMappings: readonly PortMapping[] = []): Promise<AttachResult> {
   const inv: Invocation = {
     command: 'ADD', containerId, netns, ifName: 'eth0',
-    args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name, K8S_POD_INFRA_CONTAINER_ID: containerId, K8S_POD_UID: pod.uid },
+    args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name, K8S_POD_INFRA_CONTAINER_ID: containerId },
   };
   await execPlugin(c.pluginDirs, 'loopback', { cniVersion: CNI_VERSION, name: 'lo', type: 'loopback' }, { ...inv, ifName: 'lo' });
   const list = cniConfList(c);

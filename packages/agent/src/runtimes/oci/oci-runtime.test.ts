@@ -131,7 +131,8 @@ async function runToEnd(t: { context: Ctx }, sb: SandboxInfo, script: string, ov
 }
 
 maybe('a container prints its hostname (the pod name) and runs its command as pid 1', async (t) => {
-  const pod = newPod('hello');
+  // Pod UIDs are whatever the API server made: this one is no valid CNI container ID as is.
+  const pod = { ...newPod('hello'), uid: `-${randomBytes(12).toString('base64url')}` };
   const sb = await sandbox(t, pod);
   t.true(sb.ip.startsWith(`198.18.${subnet}.`), sb.ip);
   const { info, out } = await runToEnd(t, sb, 'hostname; ps -o pid,args; echo "var=$IMAGE_VAR foo=$FOO"; cat /etc/hostname', { env: [{ name: 'FOO', value: 'bar' }] });
@@ -398,7 +399,7 @@ maybe('a restarted runtime adopts running containers and reports the real exit c
   t.is(q?.reason, 'Error');
   t.deepEqual((await rt2.listSandboxes()).find((s) => s.pod.uid === pod.uid)?.ip, sb.ip);
   // A machine crash: conmon and the container killed; nobody records an exit code.
-  t.is(killOciContainers(t.context.dataDir), 1);
+  t.is(await killOciContainers(t.context.dataDir), 1);
   const lost = await waitExit(rt2, runner.id);
   t.is(lost.reason, 'ContainerStatusUnknown');
   await rt2.removeSandbox(pod.uid);

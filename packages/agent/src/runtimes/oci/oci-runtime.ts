@@ -127,6 +127,7 @@ export class OciRuntime implements Runtime {
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
     this.log = options.log ?? (() => undefined);
     for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam, this.paths.sockets]) mkdirSync(d, { recursive: true });
+    if (this.network) writeJsonAtomic(this.paths.networkConfig, this.network);
     const interval = options.logRotateIntervalMs ?? 10_000;
     if (interval > 0) {
       this.rotateTimer = setInterval(() => { void this.rotateLogs().catch((e: unknown) => this.log(`log rotation: ${errorMessage(e)}`)); }, interval);

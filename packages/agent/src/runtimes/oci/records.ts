@@ -16,6 +16,7 @@
 //   <data>/oci/containers/<id>/upper, work       the container's writable layer
 //   <data>/oci/containers/<id>/container.log     CRI-format log, rotated to .1, .2, …
 //   <data>/oci/runc/                             runc/crun state (--root)
+//   <data>/oci/network.json                      the node's CNI network (bridge, pod CIDR)
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PodRef, TerminationReason } from '../runtime.js';
@@ -82,6 +83,8 @@ export class OciPaths {
   get containers(): string { return join(this.root, 'containers'); }
   get runcRoot(): string { return join(this.root, 'runc'); }
   get cniIpam(): string { return join(this.root, 'cni'); }
+  /** The node's CNI network settings (bridge, pod CIDR), for clean-up without the agent. */
+  get networkConfig(): string { return join(this.root, 'network.json'); }
   /** conmon's attach sockets (it needs the directory to exist). */
   get sockets(): string { return join(this.root, 'sock'); }
   pod(uid: string): string { return join(this.pods, uid); }

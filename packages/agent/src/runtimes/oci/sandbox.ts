@@ -2,11 +2,12 @@
 // namespaces its containers share are kept alive by bind mounts, not by a pause process —
 // the network namespace by `ip netns add`, the IPC namespace by `unshare --ipc=FILE` —
 // plus the pod's /dev/shm, its /etc files and its volumes.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PodSpec } from '@tugboat/api';
-import { mountTmpfs, run, unmount, unmountAll } from '../../images/mounts.js';
+import { isMountPoint, mountTmpfs, run, unmount, unmountAll } from '../../images/mounts.js';
 import type { PodRef } from '../runtime.js';
 import {
   cniAdd, cniDel, hostsFile, netnsCreate, netnsDelete, netnsPath, resolvConf, type NodeNetworkConfig, type PortMapping,
@@ -28,9 +29,17 @@ export interface SandboxDeps {
   lookup?: ObjectLookup;
 }
 
+/**
+ * The pod's id towards CNI and `ip netns`: a hash of its UID, because a UID is any string
+ * the API server chose while CNI container IDs must be `[A-Za-z0-9][A-Za-z0-9_.-]*`.
+ */
+export function sandboxId(podUid: string): string {
+  return createHash('sha256').update(podUid).digest('hex').slice(0, 32);
+}
+
 /** The netns name of a pod: unique per pod UID, short enough for `ip netns`. */
 export function netnsName(podUid: string): string {
-  return `tugboat-${podUid}`;
+  return `tugboat-${sandboxId(podUid)}`;
 }
 
 /** The hostPort mappings a pod asks for (containers' ports with a hostPort). */
@@ -54,7 +63,12 @@ export function podPortMappings(spec: PodSpec | undefined): PortMapping[] {
 export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): Promise<SandboxRecord> {
   const { paths } = deps;
   const existing = readJson<SandboxRecord>(paths.sandbox(req.pod.uid));
-  if (existing && (existing.hostNetwork || (existing.netnsPath && existsSync(existing.netnsPath)))) return existing;
+  if (existing) {
+    if (await sandboxAlive(existing)) return existing;
+    // Its kernel state is gone (a reboot, or kill-containers simulating one): release what the
+    // old one still holds (the IP lease, iptables rules) and build it again.
+    await destroyPodSandbox(deps, existing, undefined, { keepDir: true }).catch(() => undefined);
+  }
 
   const dir = paths.pod(req.pod.uid);
   const etcDir = join(dir, 'etc');
@@ -92,7 +106,7 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
       const name = netnsName(req.pod.uid);
       record.netnsName = name;
       record.netnsPath = await netnsCreate(name);
-      const attached = await cniAdd(deps.network, req.pod.uid, record.netnsPath, req.pod, record.portMappings);
+      const attached = await cniAdd(deps.network, sandboxId(req.pod.uid), record.netnsPath, req.pod, record.portMappings);
       record.ip = attached.ip;
       record.cniResult = attached.result;
     }
@@ -113,8 +127,14 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
   }
 }
 
+/** Whether the namespaces and mounts a sandbox record names still exist. */
+export async function sandboxAlive(rec: SandboxRecord): Promise<boolean> {
+  if (!rec.hostNetwork && !(rec.netnsPath && existsSync(rec.netnsPath))) return false;
+  return (await isMountPoint(rec.ipcPath)) && (await isMountPoint(rec.shmDir));
+}
+
 /** Tears down a pod's network, namespaces, mounts and directory (containers must be gone). */
-export async function destroyPodSandbox(deps: SandboxDeps, record: SandboxRecord | undefined, podUid?: string): Promise<void> {
+export async function destroyPodSandbox(deps: SandboxDeps, record: SandboxRecord | undefined, podUid?: string, opts: { keepDir?: boolean } = {}): Promise<void> {
   const uid = record?.pod.uid ?? podUid;
   if (!uid) return;
   const dir = deps.paths.pod(uid);
@@ -122,12 +142,12 @@ export async function destroyPodSandbox(deps: SandboxDeps, record: SandboxRecord
   if (record && !record.hostNetwork && deps.network) {
     const path = record.netnsPath ?? netnsPath(netnsName(uid));
     if (existsSync(path)) {
-      await cniDel(deps.network, uid, path, record.cniResult, record.portMappings).catch((e: Error) => errors.push(e.message));
+      await cniDel(deps.network, sandboxId(uid), path, record.cniResult, record.portMappings).catch((e: Error) => errors.push(e.message));
     }
   }
   await netnsDelete(netnsName(uid)).catch((e: Error) => errors.push(e.message));
   await teardownVolumes(dir).catch((e: Error) => errors.push(e.message));
   await unmountAll(dir).catch((e: Error) => errors.push(e.message));
-  await rm(dir, { recursive: true, force: true });
+  if (!opts.keepDir) await rm(dir, { recursive: true, force: true });
   if (errors.length) throw new Error(`removing the sandbox of pod ${uid}: ${errors.join('; ')}`);
 }
