@@ -66,13 +66,14 @@ export function findComponent(name: ComponentBinary, env: Env, from = dirname(fi
 }
 
 /** etcd from $TUGBOAT_ETCD, else PATH, else /usr/bin. */
-export function findEtcd(env: Env): string {
+export function findEtcd(env: Env, fallbackDirs: readonly string[] = ['/usr/bin', '/usr/local/bin']): string {
   const explicit = env['TUGBOAT_ETCD'];
   if (explicit) {
     if (executable(explicit)) return explicit;
     throw new CliError(`etcd not found at $TUGBOAT_ETCD (${explicit})`);
   }
-  const dirs = [...(env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
+  // Also where Debian puts it, for a PATH trimmed by sudo or cron.
+  const dirs = [...(env['PATH'] ?? '').split(delimiter), ...fallbackDirs];
   for (const d of dirs) {
     if (!d) continue;
     const p = join(d, 'etcd');
