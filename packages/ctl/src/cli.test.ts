@@ -6,8 +6,12 @@ import { osFreePort as freePortForTest } from './cluster/ports.js';
 import { runCli } from './cli.js';
 import type { Io } from './context.js';
 
+const homes: string[] = [];
+test.after.always(() => { for (const h of homes) rmSync(h, { recursive: true, force: true }); });
+
 function io(env: Record<string, string> = {}, stdin = ''): Io & { stdout: string; stderr: string } {
   const home = mkdtempSync(join(tmpdir(), 'tctl-cli-'));
+  homes.push(home);
   const o = {
     stdout: '',
     stderr: '',
@@ -50,7 +54,6 @@ test('a server that is down: one line naming the address, from --server, $TCTL_S
   t.is(await runCli(['version'], c), 1);
   t.is(c.stdout, 'Client Version: v0.1.0\n');
   t.is(c.stderr, `error: cannot reach the API server at ${address}\n`);
-  for (const x of [a, b, c]) rmSync(x.env['TUGBOAT_HOME']!, { recursive: true, force: true });
 });
 
 test('apply --dry-run=client works without a server and prints the defaulted objects', async (t) => {
