@@ -64,7 +64,7 @@ test('--pod-cidr, and the default pod CIDR of a node', (t) => {
   const r = parseCommand(['--runtime', 'oci', '--pod-cidr', '10.9.8.0/24', '--node-name', 'n'], {});
   t.like(r.command === 'run' ? r.flags : {}, { runtime: 'oci', podCidr: '10.9.8.0/24' });
   t.throws(() => parseCommand(['--pod-cidr', '10.9.8.0'], {}), { message: /--pod-cidr: expected an IPv4 CIDR/ });
-  t.is(podCidrFor('node-1'), '10.244.1.0/24');
-  t.is(podCidrFor('node-12'), '10.244.12.0/24');
-  t.regex(podCidrFor('worker'), /^10\.244\.\d+\.0\/24$/);
+  t.is(podCidrFor('node-1'), '198.18.1.0/24');
+  t.is(podCidrFor('node-12'), '198.18.12.0/24');
+  t.regex(podCidrFor('worker'), /^198\.18\.\d+\.0\/24$/);
 });

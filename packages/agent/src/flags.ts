@@ -50,8 +50,8 @@ through a container runtime, reports their status and usage, and serves their lo
                              process: each container's command as a host process (the
                              default elsewhere); fake: start nothing, containers Running
                              after --fake-start-delay
-  --pod-cidr CIDR            oci: the node's pod network (default 10.244.N.0/24, N from the
-                             node name's number, e.g. node-3 → 10.244.3.0/24)
+  --pod-cidr CIDR            oci: the node's pod network (default 198.18.N.0/24, N from the
+                             node name's number, e.g. node-3 → 198.18.3.0/24)
   --labels k=v,...           extra Node labels
   --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
   --capacity cpu=..,memory=..,pods=..
@@ -190,7 +190,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     throw new Error(`--runtime: expected oci, process or fake, got ${JSON.stringify(runtimeText)}`);
   }
   const podCidr = v.get('pod-cidr');
-  if (podCidr !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(podCidr)) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 10.244.1.0/24, got ${JSON.stringify(podCidr)}`);
+  if (podCidr !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(podCidr)) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 198.18.1.0/24, got ${JSON.stringify(podCidr)}`);
   if (hollow > 0 && runtimeText !== 'fake') throw new Error('--hollow runs hollow nodes: it needs --runtime fake');
   const nodeName = v.get('node-name') ?? (hollow > 0 ? 'hollow-node' : hostname().toLowerCase());
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {
@@ -224,7 +224,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
 }
 
 /**
- * A node's default pod CIDR when --pod-cidr is not given: 10.244.N.0/24 with N the number
+ * A node's default pod CIDR when --pod-cidr is not given: 198.18.N.0/24 with N the number
  * the node name ends with (node-1, node-2 … of a local cluster get distinct networks),
  * else one derived from the name.
  */
@@ -236,5 +236,5 @@ export function podCidrFor(nodeName: string): string {
     for (const ch of nodeName) n = (n * 31 + ch.charCodeAt(0)) % 254;
     n += 1;
   }
-  return `10.244.${n}.0/24`;
+  return `198.18.${n}.0/24`;
 }

@@ -12,7 +12,7 @@ test('node taints, CIDRs and status', (t) => {
     'spec.taints[1]: Duplicate value: {"key":"k","value":"other","effect":"NoSchedule"}: taints must be unique by key and effect pair',
   ]);
   t.regex(fmt(validateNode({ spec: { taints: [{ key: 'bad key', effect: 'NoSchedule' }] } }))[0] ?? '', /^spec.taints\[0\].key: Invalid value: "bad key"/);
-  t.deepEqual(fmt(validateNode({ spec: { podCIDR: '10.0.0.0' } })), ['spec.podCIDR: Invalid value: "10.0.0.0": must be a valid CIDR (e.g. 10.244.0.0/24)']);
+  t.deepEqual(fmt(validateNode({ spec: { podCIDR: '10.0.0.0' } })), ['spec.podCIDR: Invalid value: "10.0.0.0": must be a valid CIDR (e.g. 198.18.0.0/24)']);
   t.deepEqual(fmt(validateNode({ spec: { podCIDR: '10.244.1.0/24' } })), []);
   t.deepEqual(fmt(validateNode({
     status: {

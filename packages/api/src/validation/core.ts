@@ -40,7 +40,7 @@ export function validateNode(node: Node): Errs {
     if (cidr === undefined) continue;
     const [ip, bits, extra] = cidr.split('/');
     if (extra !== undefined || !ip || isValidIP(ip).length > 0 || !bits || !/^\d+$/.test(bits)) {
-      errs.push(invalid(node.spec?.podCIDR === cidr ? 'spec.podCIDR' : 'spec.podCIDRs', cidr, 'must be a valid CIDR (e.g. 10.244.0.0/24)'));
+      errs.push(invalid(node.spec?.podCIDR === cidr ? 'spec.podCIDR' : 'spec.podCIDRs', cidr, 'must be a valid CIDR (e.g. 198.18.0.0/24)'));
     }
   }
   errs.push(...validateNodeStatus(node));
