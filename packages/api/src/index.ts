@@ -16,3 +16,5 @@ export {
   type QOSClass,
 } from './defaults/index.js';
 export { validateLabelSelector, validatePodSpec, TOTAL_ANNOTATION_SIZE_LIMIT, MAX_DATA_SIZE } from './validation/index.js';
+export * from './server/host-port.js';
+export * from './server/component-http.js';

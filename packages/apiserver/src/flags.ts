@@ -1,6 +1,6 @@
 // Command-line flags of tugboat-apiserver (`--flag value` or `--flag=value`). Pure.
 import { DEFAULT_HTTP_LISTEN, DEFAULT_LISTEN, type ApiServerOptions } from './server.js';
-import { parseHostPort } from './address.js';
+import { parseHostPort } from '@tugboat/api';
 
 export const USAGE = `Usage: tugboat-apiserver --etcd-servers URL[,URL...] [--listen HOST:PORT] [--http-listen HOST:PORT]
 

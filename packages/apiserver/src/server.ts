@@ -5,11 +5,9 @@ import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KINDS, loadProtos } from '@tugboat/api';
-import { formatHostPort, parseHostPort } from './address.js';
+import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHostPort } from '@tugboat/api';
 import { objectsService, serverService } from './grpc/objects-service.js';
 import type { VersionResponse } from './grpc/proto-types.js';
-import { createHttpServer } from './http/http-server.js';
 import { LogsProxy } from './logs/logs-proxy.js';
 import { ApiServerMetrics } from './metrics.js';
 import { NamespaceController } from './namespaces/namespace-controller.js';
@@ -121,7 +119,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, metrics, log));
   grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), metrics, log));
   grpc.addService(protos.tugboat.v1.Pods.service, logs.service(metrics, log));
-  const http = createHttpServer({ metrics: metrics.registry, ready: () => storage.healthy(1_000) });
+  const http = createComponentHttpServer({ metrics: metrics.registry, ready: () => storage.healthy(1_000), notReadyMessage: 'etcd is not answering' });
 
   let grpcPort: number;
   let httpPort: number;

@@ -49,7 +49,7 @@ const serial = etcdAvailable() ? test.serial : test.skip;
 serial('one replica leads through the Lease, the other takes over when it stops, and both exit cleanly', async (t) => {
   const c = api!.client();
   const a = await startBinary('cm-a');
-  t.is(await (await fetch(`http://${a.http}/healthz`)).text(), 'ok');
+  t.is(await (await fetch(`http://${a.http}/healthz`)).text(), 'ok\n');
   await waitFor('cm-a leads', async () => (await metric(a.http, 'leader_election_master_status')).endsWith(' 1'), 15_000);
   const lease = await c.get<Lease & KubeObject>('leases', SYSTEM_NAMESPACE, 'tugboat-controllers');
   t.is(lease.spec?.holderIdentity, 'cm-a');

@@ -1,10 +1,9 @@
 // The tugboat-controllers program as a function: metrics and health over HTTP, leader
 // election through the Lease tugboat-system/tugboat-controllers, and a ControllerManager
 // that exists only while this replica leads.
-import { LeaderElector, TugboatClient } from '@tugboat/api';
+import { LeaderElector, TugboatClient, serveComponentHttp } from '@tugboat/api';
 import { consoleLogger, describe, type Logger } from './controller.js';
 import type { ControllersFlags } from './flags.js';
-import { serveHttp } from './http-server.js';
 import { ControllerManager } from './manager.js';
 import { ControllerMetrics } from './metrics.js';
 
@@ -23,7 +22,7 @@ export interface ControllersApp {
 export async function startControllersApp(flags: ControllersFlags, log: Logger = consoleLogger): Promise<ControllersApp> {
   const metrics = new ControllerMetrics({ defaults: true });
   metrics.leaderStatus.set({ name: LEASE_NAME }, 0);
-  const http = await serveHttp(flags.httpListen, metrics);
+  const http = await serveComponentHttp({ listen: flags.httpListen, metrics: metrics.registry });
   const client = new TugboatClient(flags.server, { timeoutMs: 15_000 });
 
   let manager: ControllerManager | undefined;

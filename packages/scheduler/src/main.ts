@@ -1,9 +1,8 @@
 // tugboat-scheduler: places pending pods on the least-loaded node that fits.
 //   tugboat-scheduler --server ADDR [--config FILE] [--http-listen HOST:PORT]
 //                     [--leader-elect=true|false] [--id ID]
-import { TugboatClient } from '@tugboat/api';
+import { TugboatClient, serveComponentHttp } from '@tugboat/api';
 import { DEFAULT_CONFIG, loadConfig } from './config.js';
-import { startHttpServer } from './http.js';
 import { SchedulerMetrics } from './metrics.js';
 import { Scheduler } from './scheduler.js';
 import { USAGE, parseFlags, type Flags } from './flags.js';
@@ -38,8 +37,8 @@ async function main(): Promise<void> {
     process.stderr.write(`tugboat-scheduler: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(2);
   }
-  const http = await startHttpServer(flags.httpListen, metrics.registry, () => true).catch((e: unknown) => {
-    process.stderr.write(`tugboat-scheduler: --http-listen ${flags.httpListen}: ${e instanceof Error ? e.message : String(e)}\n`);
+  const http = await serveComponentHttp({ listen: flags.httpListen, metrics: metrics.registry }).catch((e: unknown) => {
+    process.stderr.write(`tugboat-scheduler: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
   console.error(`tugboat-scheduler: ${flags.id} serving /metrics and /healthz on ${http.address}; API server ${flags.server}`);

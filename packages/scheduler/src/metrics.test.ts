@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SchedulerMetrics } from './metrics.js';
-import { startHttpServer } from './http.js';
+import { serveComponentHttp } from '@tugboat/api';
 
 test('metrics are served in Prometheus text on /metrics, with /healthz', async (t) => {
   const m = new SchedulerMetrics();
@@ -9,7 +9,7 @@ test('metrics are served in Prometheus text on /metrics, with /healthz', async (
   m.attempt('unschedulable', 0.004);
   m.binding(0.01);
   m.setLeader('tugboat-scheduler', true);
-  const http = await startHttpServer('127.0.0.1:0', m.registry, () => true);
+  const http = await serveComponentHttp({ listen: '127.0.0.1:0', metrics: m.registry });
   try {
     const text = await (await fetch(`http://${http.address}/metrics`)).text();
     t.regex(text, /scheduler_schedule_attempts_total\{result="scheduled"\} 1/);

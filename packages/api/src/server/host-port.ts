@@ -1,10 +1,10 @@
-// HOST:PORT flags.
+// HOST:PORT flags, parsed the same way by every component.
 export interface HostPort {
   readonly host: string;
   readonly port: number;
 }
 
-/** "127.0.0.1:6443", "[::1]:6443", ":6443" (all interfaces) → host and port; throws a one-line Error. */
+/** "127.0.0.1:6443", "[::1]:6443", ":6443" (all interfaces) → host and port; throws a one-line Error naming the flag. */
 export function parseHostPort(text: string, flag: string): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
