@@ -1,6 +1,14 @@
-import test from 'ava';
-import { ApiError } from '@tugboat/api';
-import { pickContainer } from './server.js';
+import test, { type ExecutionContext } from 'ava';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError, fromGrpcError, loadProtos } from '@tugboat/api';
+import { pickContainer, startAgentServer, type PodSource } from './server.js';
+import { AgentMetrics } from './metrics.js';
+import { ProcessRuntime } from './runtimes/process/process-runtime.js';
+import { killContainers } from './runtimes/process/kill-containers.js';
+import type { ContainerConfig, SandboxInfo } from './runtimes/runtime.js';
 import type { PodObject } from './pods/pod-util.js';
 
 const pod = (...names: string[]): PodObject => ({ metadata: { name: 'web' }, spec: { containers: names.map((name) => ({ name })) } }) as PodObject;
@@ -18,4 +26,87 @@ test('several containers and none named: an error listing them, as kubectl says 
 test('an unknown container is an error', (t) => {
   t.throws(() => pickContainer(pod('app'), 'db'), { message: 'container db is not valid for pod web' });
   t.is(pickContainer(pod('app', 'db'), 'db'), 'db');
+});
+
+// ---- Exec, for real: the agent's gRPC server over a process runtime ----------------------
+
+type PodsClient = InstanceType<ReturnType<typeof loadProtos>['tugboat']['v1']['Pods']>;
+interface ExecReply { stdout: Buffer; stderr: Buffer; exitCode: number }
+
+const execDirs: string[] = [];
+test.after.always(() => {
+  for (const d of execDirs) {
+    killContainers(d);
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+async function execFixture(t: ExecutionContext): Promise<{ client: PodsClient; rt: ProcessRuntime; sandbox: SandboxInfo; pod: PodObject }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-exec-'));
+  execDirs.push(dataDir);
+  const rt = new ProcessRuntime({ dataDir, hostIP: '127.0.0.1' });
+  const uid = `exec-${process.pid}-${execDirs.length}`;
+  const pod = {
+    metadata: { name: 'web', namespace: 'default', uid },
+    spec: { containers: [{ name: 'app', image: 'busybox' }, { name: 'done', image: 'busybox' }] },
+  } as PodObject;
+  const sandbox = await rt.createSandbox({ pod: { uid, namespace: 'default', name: 'web' }, hostname: 'web', hostNetwork: true, labels: {}, annotations: {} });
+  const source: PodSource = { nodeName: 'node-x', runtime: rt, pod: (ns, name) => (ns === 'default' && name === 'web' ? pod : undefined) };
+  const server = await startAgentServer({ sources: () => [source], metrics: new AgentMetrics({ defaultMetrics: false }), grpcAddress: '127.0.0.1:0', httpHost: '127.0.0.1', httpPort: 0 });
+  const client = new (loadProtos().tugboat.v1.Pods)(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+  t.teardown(async () => { client.close(); await server.close(); });
+  return { client, rt, sandbox, pod };
+}
+
+function callExec(client: PodsClient, req: { namespace?: string; name: string; container?: string; command: string[]; timeoutSeconds?: number; stdin?: Buffer }): Promise<ExecReply> {
+  return new Promise((resolve, reject) => client.exec(req, (err: ServiceError | null, res?: ExecReply) => (err ? reject(fromGrpcError(err)) : resolve(res!))));
+}
+
+async function waitRunning(rt: ProcessRuntime, id: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await rt.containerStatus(id))?.state === 'running') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`container ${id} did not start`);
+}
+
+const ctr = (sandbox: SandboxInfo, name: string, command: string[], env: { name: string; value: string }[] = []): ContainerConfig => ({
+  pod: sandbox.pod, name, attempt: 0, image: 'busybox', imageRef: 'busybox', command, args: [], env, resources: {}, annotations: {},
+});
+
+test.serial('exec runs the command with the container\'s environment: stdout, stderr, exit code and stdin come back', async (t) => {
+  const { client, rt, sandbox } = await execFixture(t);
+  const app = await rt.startContainer(sandbox, ctr(sandbox, 'app', ['sleep', '60'], [{ name: 'GREETING', value: 'hello' }, { name: 'PATH', value: process.env['PATH'] ?? '/usr/bin:/bin' }]));
+  await waitRunning(rt, app.id);
+  const done = await rt.startContainer(sandbox, ctr(sandbox, 'done', ['true']));
+  for (let i = 0; i < 400 && (await rt.containerStatus(done.id))?.state !== 'exited'; i++) await new Promise((r) => setTimeout(r, 25));
+
+  const res = await callExec(client, { name: 'web', container: 'app', command: ['sh', '-c', 'echo "$GREETING out"; echo err >&2; exit 7'] });
+  t.is(res.stdout.toString(), 'hello out\n');
+  t.is(res.stderr.toString(), 'err\n');
+  t.is(res.exitCode, 7);
+
+  const echoed = await callExec(client, { name: 'web', container: 'app', command: ['cat'], stdin: Buffer.from('from stdin\n') });
+  t.is(echoed.stdout.toString(), 'from stdin\n');
+  t.is(echoed.exitCode, 0);
+
+  // A timeout kills the command; the answer still comes, with the kill's exit code.
+  const slow = await callExec(client, { name: 'web', container: 'app', command: ['sleep', '30'], timeoutSeconds: 1 });
+  t.not(slow.exitCode, 0);
+
+  // Clear errors: several containers and none named, a stopped container, a pod not here, no command.
+  const pick = await t.throwsAsync(callExec(client, { name: 'web', command: ['true'] }));
+  t.is(pick?.message, 'a container name must be specified for pod web, choose one of: [app done]');
+  const stopped = await t.throwsAsync(callExec(client, { name: 'web', container: 'done', command: ['true'] }));
+  t.is(stopped?.message, 'container "done" in pod "web" is not running');
+  t.is((stopped as ApiError | undefined)?.reason, 'BadRequest');
+  const elsewhere = await t.throwsAsync(callExec(client, { name: 'db', container: 'app', command: ['true'] }));
+  t.is((elsewhere as ApiError | undefined)?.reason, 'NotFound');
+  t.regex(elsewhere?.message ?? '', /pod "db" in namespace "default" is not running on node node-x/);
+  const empty = await t.throwsAsync(callExec(client, { name: 'web', container: 'app', command: [] }));
+  t.is(empty?.message, 'you must specify at least one command for the container');
+
+  await rt.stopContainer(app.id, 1);
+  const gone = await t.throwsAsync(callExec(client, { name: 'web', container: 'app', command: ['true'] }));
+  t.is(gone?.message, 'container "app" in pod "web" is not running');
 });

@@ -1,15 +1,16 @@
 // What the agent serves:
-//   gRPC (--listen): the Pods service — Logs of the pods on this node (the API server proxies
-//     `tctl logs` here); one server answers for every node of a `--hollow N` process.
+//   gRPC (--listen): the Pods service — Logs of, and Exec in, the pods on this node (the API
+//     server proxies `tctl logs` and `tctl exec` here); one server answers for every node of
+//     a `--hollow N` process.
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
-import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { ApiError, loadProtos, toGrpcError } from '@tugboat/api';
 import type { AgentMetrics } from './metrics.js';
-import type { ContainerInfo, Runtime } from './runtimes/runtime.js';
+import { RuntimeError, type ContainerInfo, type Runtime } from './runtimes/runtime.js';
 import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pods/pod-util.js';
 
-/** A node's pods and runtime, as the logs server needs them (a PodManager). */
+/** A node's pods and runtime, as the logs and exec services need them (a PodManager). */
 export interface PodSource {
   readonly nodeName: string;
   readonly runtime: Runtime;
@@ -28,6 +29,17 @@ interface LogsRequest {
 }
 
 interface LogChunk { data: Buffer; container: string }
+
+interface ExecRequest {
+  namespace: string;
+  name: string;
+  container: string;
+  command: string[];
+  timeoutSeconds?: number | null;
+  stdin: Buffer;
+}
+
+interface ExecResponse { stdout: Buffer; stderr: Buffer; exitCode: number }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -50,16 +62,21 @@ export function pickContainer(pod: PodObject, requested: string): string {
   return requested;
 }
 
+/** The node (of this process) that runs the pod, and the pod as its agent knows it. */
+function findPod(sources: readonly PodSource[], namespace: string, name: string): { source: PodSource; pod: PodObject } {
+  for (const source of sources) {
+    const pod = source.pod(namespace, name);
+    if (pod) return { source, pod };
+  }
+  const nodes = sources.map((s) => s.nodeName).join(', ');
+  throw new ApiError('NotFound', `pod "${name}" in namespace "${namespace}" is not running on node ${nodes}`);
+}
+
 export class LogsService {
   constructor(private readonly sources: () => readonly PodSource[], private readonly pollMs = 500) {}
 
   private find(namespace: string, name: string): { source: PodSource; pod: PodObject } {
-    for (const source of this.sources()) {
-      const pod = source.pod(namespace, name);
-      if (pod) return { source, pod };
-    }
-    const nodes = this.sources().map((s) => s.nodeName).join(', ');
-    throw new ApiError('NotFound', `pod "${name}" in namespace "${namespace}" is not running on node ${nodes}`);
+    return findPod(this.sources(), namespace, name);
   }
 
   async logs(call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
@@ -128,6 +145,39 @@ export class LogsService {
   }
 }
 
+/**
+ * Runs a command in the current instance of a pod's container (runtime.exec: `runc exec` for
+ * oci, a host process with the container's env and workingDir for process) and hands back
+ * its output and exit code. A non-zero exit is a result, not an error; errors are for a
+ * command that could not run at all.
+ */
+export class ExecService {
+  constructor(private readonly sources: () => readonly PodSource[]) {}
+
+  async exec(req: ExecRequest): Promise<ExecResponse> {
+    const namespace = req.namespace || 'default';
+    const { source, pod } = findPod(this.sources(), namespace, req.name);
+    const container = pickContainer(pod, req.container);
+    if (req.command.length === 0 || !req.command[0]) throw new ApiError('BadRequest', 'you must specify at least one command for the container');
+    const [current] = instancesOf(await source.runtime.listContainers({ podUid: pod.metadata?.uid ?? '' }), container);
+    if (!current || current.state !== 'running') throw new ApiError('BadRequest', `container "${container}" in pod "${req.name}" is not running`);
+    const timeoutSeconds = req.timeoutSeconds ?? undefined;
+    try {
+      const res = await source.runtime.exec(current.id, req.command, {
+        ...(timeoutSeconds !== undefined && timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+        ...(req.stdin.length > 0 ? { stdin: req.stdin } : {}),
+      });
+      return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+    } catch (e) {
+      // The container may have ended between the look-up and the exec.
+      const now = await source.runtime.containerStatus(current.id).catch(() => undefined);
+      if (now?.state !== 'running') throw new ApiError('BadRequest', `container "${container}" in pod "${req.name}" is not running`);
+      if (e instanceof RuntimeError) throw new ApiError('Internal', `cannot exec in container "${container}" of pod "${req.name}": ${e.message}`, [], { cause: e });
+      throw e;
+    }
+  }
+}
+
 export interface AgentServerOptions {
   sources: () => readonly PodSource[];
   metrics: AgentMetrics;
@@ -146,8 +196,12 @@ export interface ListeningServer {
 export async function startAgentServer(opts: AgentServerOptions): Promise<ListeningServer> {
   const grpc = new Server();
   const logs = new LogsService(opts.sources);
+  const exec = new ExecService(opts.sources);
   grpc.addService(loadProtos().tugboat.v1.Pods.service, {
     Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => { void logs.logs(call); },
+    Exec: (call: ServerUnaryCall<ExecRequest, ExecResponse>, callback: sendUnaryData<ExecResponse>) => {
+      exec.exec(call.request).then((res) => callback(null, res), (e: unknown) => callback(toGrpcError(e)));
+    },
   });
   const grpcPort = await new Promise<number>((resolve, reject) => {
     grpc.bindAsync(opts.grpcAddress, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
