@@ -9,6 +9,7 @@ import type { ObjectsClient } from '../generated/tugboat/v1/Objects.js';
 import type { ServerClient } from '../generated/tugboat/v1/Server.js';
 import type { PodsClient } from '../generated/tugboat/v1/Pods.js';
 import type { LogChunk__Output } from '../generated/tugboat/v1/LogChunk.js';
+import type { ExecResponse__Output } from '../generated/tugboat/v1/ExecResponse.js';
 import type { WatchEvent__Output } from '../generated/tugboat/v1/WatchEvent.js';
 import { loadProtos } from '../proto.js';
 import { ApiError, fromGrpcError } from '../errors.js';
@@ -217,6 +218,35 @@ export class TugboatClient {
     };
   }
 
+  /**
+   * Runs `command` in a pod's container (through the API server to the node's agent, as
+   * `kubectl exec` without -t) and resolves with its output and exit code: a non-zero exit is
+   * a result, not an error. No deadline of its own unless timeoutSeconds is given (a command
+   * may rightly run long, as `logs -f` does); `signal` cancels the call.
+   */
+  exec(namespace: string, name: string, command: readonly string[], opts: PodExecOptions = {}): Promise<PodExecResult> {
+    return new Promise((resolve, reject) => {
+      // The agent enforces timeoutSeconds; the deadline only covers an agent that never answers.
+      const callOpts: CallOptions = opts.timeoutSeconds ? { deadline: new Date(Date.now() + opts.timeoutSeconds * 1000 + 30_000) } : {};
+      const onAbort = (): void => call.cancel();
+      const call = this.pods.exec({
+        namespace,
+        name,
+        container: opts.container ?? '',
+        command: [...command],
+        stdin: typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : opts.stdin ?? Buffer.alloc(0),
+        ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
+      }, callOpts, (err: ServiceError | null, res?: ExecResponse__Output) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(fromGrpcError(err, this.address));
+        else if (!res) reject(new ApiError('Internal', 'empty response'));
+        else resolve({ stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode });
+      });
+      if (opts.signal?.aborted) call.cancel();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   watch<T extends KubeObject>(resource: string, opts: WatchOptions = {}): Watch<T> {
     const stream: ClientReadableStream<WatchEvent__Output> = this.objects.watch({
       resource,
@@ -259,6 +289,22 @@ export interface LogsOptions {
   sinceSeconds?: number;
   previous?: boolean;
   timestamps?: boolean;
+}
+
+export interface PodExecOptions {
+  /** Empty: the pod's only container. */
+  container?: string;
+  /** Given whole to the command's stdin (then EOF). */
+  stdin?: Buffer | string;
+  /** The agent kills the command after this long. */
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface PodExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
 }
 
 export interface LogStream extends AsyncIterable<{ data: Buffer; container: string }> {

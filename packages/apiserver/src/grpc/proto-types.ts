@@ -21,4 +21,6 @@ export type ServerService = ServiceOf<'Server'>;
 export type PodsService = ServiceOf<'Pods'>;
 export type LogsRequest = RequestOf<PodsService['Logs']>;
 export type LogChunk = ResponseOf<PodsService['Logs']>;
+export type ExecRequest = RequestOf<PodsService['Exec']>;
+export type ExecResponse = ResponseOf<PodsService['Exec']>;
 export type VersionResponse = ResponseOf<ServerService['Version']>;

@@ -1,18 +1,19 @@
-// Pods.Logs through the API server to a node's agent. The agent side is a small real gRPC
+// Pods.Logs and Pods.Exec through the API server to a node's agent. The agent side is a small real gRPC
 // Pods server standing in for the agent (whose package serves the same service).
 import anyTest, { type TestFn } from 'ava';
-import { Server, ServerCredentials, status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ApiError, loadProtos, toGrpcError, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
-import type { LogChunk, LogsRequest } from '../grpc/proto-types.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../grpc/proto-types.js';
 
-const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerHandle; client: TugboatClient; agent: Server; agentPort: number; requests: LogsRequest[] }>;
+const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerHandle; client: TugboatClient; agent: Server; agentPort: number; requests: LogsRequest[]; execs: ExecRequest[] }>;
 
 test.before(async (t) => {
   const etcd = await startEtcd();
   const server = await startApiServerInProcess(etcd.endpoint);
   const client = server.client();
   const requests: LogsRequest[] = [];
+  const execs: ExecRequest[] = [];
   const agent = new Server();
   agent.addService(loadProtos().tugboat.v1.Pods.service, {
     Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => {
@@ -25,10 +26,20 @@ test.before(async (t) => {
       call.write({ data: Buffer.from('line 2\n'), container: 'app' });
       call.end();
     },
+    // Echoes what it was asked, so the test sees every field arrive.
+    Exec: (call: ServerUnaryCall<ExecRequest, ExecResponse>, callback: sendUnaryData<ExecResponse>) => {
+      execs.push(call.request);
+      if (call.request.container === 'stopped') {
+        callback(toGrpcError(new ApiError('BadRequest', 'container "stopped" in pod "web" is not running')));
+        return;
+      }
+      const stdin = Buffer.from(call.request.stdin ?? '');
+      callback(null, { stdout: Buffer.concat([Buffer.from(`${(call.request.command ?? []).join(' ')}\n`), stdin]), stderr: Buffer.from([0xff, 0x00, 0x01]), exitCode: 42 });
+    },
   });
   const agentPort = await new Promise<number>((resolve, reject) => agent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   await waitFor('default namespace', async () => (await client.tryGet('namespaces', '', 'default')) !== undefined);
-  t.context = { etcd, server, client, agent, agentPort, requests };
+  t.context = { etcd, server, client, agent, agentPort, requests, execs };
 });
 
 test.after.always(async (t) => {
@@ -62,6 +73,24 @@ test.serial('logs stream from the agent of the pod\'s node, with the request pas
   t.regex(err?.message ?? '', /container "missing"/);
 });
 
+test.serial('exec goes to the agent of the pod\'s node and its reply comes back byte for byte', async (t) => {
+  const { client, execs } = t.context;
+  // The pod "web" of the first test, bound to node-logs.
+  const res = await client.exec('default', 'web', ['sh', '-c', 'cat; exit 42'], { container: 'app', stdin: Buffer.from('in\n'), timeoutSeconds: 5 });
+  t.is(res.stdout.toString(), 'sh -c cat; exit 42\nin\n');
+  t.deepEqual([...res.stderr], [0xff, 0x00, 0x01]);
+  t.is(res.exitCode, 42);
+  t.like(execs.at(-1), { namespace: 'default', name: 'web', container: 'app', command: ['sh', '-c', 'cat; exit 42'], timeoutSeconds: 5 });
+  t.is(execs.at(-1)?.stdin.toString(), 'in\n');
+  // No timeout asked for: none passed on.
+  await client.exec('default', 'web', ['true']);
+  t.is(execs.at(-1)?.timeoutSeconds ?? undefined, undefined);
+  t.is(execs.at(-1)?.container, '');
+  const stopped = await t.throwsAsync(client.exec('default', 'web', ['true'], { container: 'stopped' }), { instanceOf: ApiError });
+  t.is(stopped?.reason, 'BadRequest');
+  t.is(stopped?.message, 'container "stopped" in pod "web" is not running');
+});
+
 test.serial('clear errors: no such pod, not scheduled yet, node unreachable', async (t) => {
   const { client } = t.context;
   t.is((await t.throwsAsync(readAll(client, 'ghost'), { instanceOf: ApiError }))?.reason, 'NotFound');
@@ -76,5 +105,11 @@ test.serial('clear errors: no such pod, not scheduled yet, node unreachable', as
   const dead = await t.throwsAsync(readAll(client, 'stranded'), { instanceOf: ApiError });
   t.is(dead?.reason, 'Unavailable');
   t.regex(dead?.message ?? '', new RegExp(`cannot reach the agent of node "node-dead" at 127\\.0\\.0\\.1:${deadPort}`));
+  // Exec takes the same way to the node: the same answers.
+  t.is((await t.throwsAsync(client.exec('default', 'ghost', ['true']), { instanceOf: ApiError }))?.reason, 'NotFound');
+  t.is((await t.throwsAsync(client.exec('default', 'pending', ['true']), { instanceOf: ApiError }))?.message, 'pod "pending" is not scheduled to a node yet');
+  const deadExec = await t.throwsAsync(client.exec('default', 'stranded', ['true']), { instanceOf: ApiError });
+  t.is(deadExec?.reason, 'Unavailable');
+  t.regex(deadExec?.message ?? '', new RegExp(`cannot reach the agent of node "node-dead" at 127\\.0\\.0\\.1:${deadPort}`));
   t.is(GrpcStatus.UNAVAILABLE, 14);
 });

@@ -1,12 +1,15 @@
-// Pods.Logs through the API server: find the pod's node, the address of that node's agent
-// (its InternalIP and daemonEndpoints.kubeletEndpoint.Port), forward the request to the
-// agent's own Pods service and stream its chunks back, so tctl only ever talks to us.
+// Pods.Logs and Pods.Exec through the API server: find the pod's node, the address of that
+// node's agent (its InternalIP and daemonEndpoints.kubeletEndpoint.Port), forward the request
+// to the agent's own Pods service and hand its answer back (Logs: streamed chunk by chunk;
+// Exec: one reply with the command's output and exit code), so tctl only ever talks to us.
+//
+//   tctl ──Logs/Exec──▶ API server: pod → spec.nodeName → Node → InternalIP:Port ──▶ agent
 import { credentials, status as GrpcStatus, type ClientReadableStream, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ApiError, fromGrpcError, loadProtos, type KubeObject, type Node } from '@tugboat/api';
 import type { ApiServerMetrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
-import { serverStream, type Log } from '../grpc/handlers.js';
-import type { LogChunk, LogsRequest } from '../grpc/proto-types.js';
+import { serverStream, unary, type Log } from '../grpc/handlers.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../grpc/proto-types.js';
 
 type PodsClient = InstanceType<ReturnType<typeof loadProtos>['tugboat']['v1']['Pods']>;
 
@@ -32,7 +35,8 @@ export class LogsProxy {
     let c = this.clients.get(address);
     if (!c) {
       const Pods = loadProtos().tugboat.v1.Pods;
-      c = new Pods(address, credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
+      // Exec output comes back in one message: allow what tctl's client allows.
+      c = new Pods(address, credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       this.clients.set(address, c);
     }
     return c;
@@ -83,14 +87,36 @@ export class LogsProxy {
         upstream.on('end', () => finish());
         upstream.on('error', (err: ServiceError) => {
           if (call.cancelled) return;
-          const fromAgent = err.metadata?.get('tugboat-reason').length > 0;
-          if (err.code === GrpcStatus.UNAVAILABLE && !fromAgent) {
-            finish(new ApiError('Unavailable', `cannot reach the agent of node "${nodeName}" at ${address}: ${err.details}`));
-          } else {
-            finish(fromGrpcError(err));
-          }
+          finish(agentError(err, nodeName, address));
+        });
+      }),
+      Exec: unary<ExecRequest, ExecResponse>(metrics, log, 'exec', () => 'pods', async (req) => {
+        const namespace = req.namespace || 'default';
+        const { nodeName, address } = await this.resolve(namespace, req.name);
+        return new Promise<ExecResponse>((resolve, reject) => {
+          this.client(address).exec({
+            namespace,
+            name: req.name,
+            container: req.container,
+            command: req.command,
+            stdin: req.stdin,
+            ...(req.timeoutSeconds !== undefined && req.timeoutSeconds !== null ? { timeoutSeconds: req.timeoutSeconds } : {}),
+          }, (err: ServiceError | null, res?: ExecResponse) => {
+            if (err) reject(agentError(err, nodeName, address));
+            else if (!res) reject(new ApiError('Internal', `the agent of node "${nodeName}" sent an empty exec response`));
+            else resolve(res);
+          });
         });
       }),
     };
   }
+}
+
+/** An error of the agent's own (with its reason) as it is; failing to reach it, said plainly. */
+function agentError(err: ServiceError, nodeName: string, address: string): ApiError {
+  const fromAgent = err.metadata?.get('tugboat-reason').length > 0;
+  if (err.code === GrpcStatus.UNAVAILABLE && !fromAgent) {
+    return new ApiError('Unavailable', `cannot reach the agent of node "${nodeName}" at ${address}: ${err.details}`);
+  }
+  return fromGrpcError(err);
 }
