@@ -8,6 +8,11 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   readStdin(): Promise<string>;
+  /**
+   * Raw bytes, for output that need not be text (`exec`) and binary stdin (`exec -i`).
+   * Optional: an Io without it gets the bytes as UTF-8 text.
+   */
+  readonly bytes?: { out(data: Uint8Array): void; err(data: Uint8Array): void; readStdin(): Promise<Buffer> };
   readonly env: Env;
   readonly cwd: string;
   readonly signal: AbortSignal;

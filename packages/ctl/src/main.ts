@@ -15,16 +15,21 @@ process.on('SIGTERM', onSignal);
 // `tctl get pods | head` closes our stdout early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); });
 
-async function readStdin(): Promise<string> {
+async function readStdinBytes(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 const code = await runCli(process.argv.slice(2), {
   out: (text) => { process.stdout.write(text); },
   err: (text) => { process.stderr.write(text); },
-  readStdin,
+  readStdin: async () => (await readStdinBytes()).toString('utf8'),
+  bytes: {
+    out: (data) => { process.stdout.write(data); },
+    err: (data) => { process.stderr.write(data); },
+    readStdin: readStdinBytes,
+  },
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,

@@ -7,6 +7,7 @@ import { configCommand } from './config.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
+import { execCommand } from './exec.js';
 import { getCommand } from './get.js';
 import { annotateCommand, labelCommand } from './label.js';
 import { logsCommand } from './logs.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   labelCommand,
   annotateCommand,
   logsCommand,
+  execCommand,
   scaleCommand,
   rolloutCommand,
   waitCommand,
