@@ -121,13 +121,18 @@ export async function* readCriLog(path: string, opts: ReadLogOptions = {}): Asyn
       await sleep(pollMs, opts.signal);
     }
     const sinceMs = opts.since?.getTime();
-    let pos = opts.tailLines !== undefined ? await tailStart(fh, Math.max(0, opts.tailLines)) : 0;
+    // Without follow, the answer is the file as it was when asked: a container that keeps
+    // writing must not push more lines into a --tail answer.
+    const sizeAtStart = (await fh.stat()).size;
+    const limit = opts.follow ? Number.POSITIVE_INFINITY : sizeAtStart;
+    let pos = opts.tailLines !== undefined ? await tailStart(fh, sizeAtStart, Math.max(0, opts.tailLines)) : 0;
     let carry: Buffer = Buffer.alloc(0);
     let finishing = false;
     const buf = Buffer.alloc(READ_CHUNK);
     for (;;) {
       if (opts.signal?.aborted) return;
-      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, pos);
+      const want = Math.min(READ_CHUNK, limit - pos);
+      const { bytesRead } = want > 0 ? await fh.read(buf, 0, want, pos) : { bytesRead: 0 };
       if (bytesRead > 0) {
         pos += bytesRead;
         let data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
@@ -165,8 +170,7 @@ async function isDone(opts: ReadLogOptions): Promise<boolean> {
 }
 
 /** The offset where the last n lines of the file start. */
-async function tailStart(fh: FileHandle, n: number): Promise<number> {
-  const size = (await fh.stat()).size;
+async function tailStart(fh: FileHandle, size: number, n: number): Promise<number> {
   if (n === 0) return size;
   let end = size;
   // The file's final newline ends the last line; it does not start another.
