@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, fromGrpcError, loadProtos } from '@tugboat/api';
-import { pickContainer, startAgentServer, type PodSource } from './server.js';
+import { pickContainer, previousInstance, startAgentServer, type PodSource } from './server.js';
 import { AgentMetrics } from './metrics.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
-import type { ContainerConfig, SandboxInfo } from './runtimes/runtime.js';
+import type { ContainerConfig, ContainerInfo, SandboxInfo } from './runtimes/runtime.js';
 import type { PodObject } from './pods/pod-util.js';
 
 const pod = (...names: string[]): PodObject => ({ metadata: { name: 'web' }, spec: { containers: names.map((name) => ({ name })) } }) as PodObject;
@@ -26,6 +26,24 @@ test('several containers and none named: an error listing them, as kubectl says 
 test('an unknown container is an error', (t) => {
   t.throws(() => pickContainer(pod('app'), 'db'), { message: 'container db is not valid for pod web' });
   t.is(pickContainer(pod('app', 'db'), 'db'), 'db');
+});
+
+test('logs --previous: the instance lastState names (in a crash loop, the one that just failed), else the one before the current', (t) => {
+  const instance = (attempt: number, state: ContainerInfo['state']): ContainerInfo => ({
+    id: `c${attempt}`, pod: { uid: 'u', namespace: 'default', name: 'web' }, name: 'app', attempt, image: 'i', imageRef: 'i', state, createdAt: new Date(0), annotations: {},
+  });
+  const withLast = (id: string | undefined): PodObject => ({
+    metadata: { name: 'web' }, spec: { containers: [{ name: 'app' }] },
+    status: { containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: false, restartCount: 2, ...(id ? { lastState: { terminated: { exitCode: 1, containerID: `oci://${id}` } } } : {}) }] },
+  }) as PodObject;
+  // Restarted and running again: the one before.
+  t.is(previousInstance(withLast('c1'), 'app', [instance(2, 'running'), instance(1, 'exited')])?.id, 'c1');
+  // Waiting in back-off: the status names the newest, exited instance.
+  t.is(previousInstance(withLast('c2'), 'app', [instance(2, 'exited'), instance(1, 'exited')])?.id, 'c2');
+  // No status yet (or a stale one naming a removed instance): the one before the current.
+  t.is(previousInstance(withLast(undefined), 'app', [instance(2, 'running'), instance(1, 'exited')])?.id, 'c1');
+  t.is(previousInstance(withLast('c0'), 'app', [instance(2, 'running'), instance(1, 'exited')])?.id, 'c1');
+  t.is(previousInstance(withLast(undefined), 'app', [instance(0, 'running')]), undefined);
 });
 
 // ---- Exec, for real: the agent's gRPC server over a process runtime ----------------------

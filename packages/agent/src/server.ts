@@ -62,6 +62,17 @@ export function pickContainer(pod: PodObject, requested: string): string {
   return requested;
 }
 
+/**
+ * The instance `logs --previous` means, as kubelet has it: the one the container status'
+ * lastState names — in a crash loop (Waiting, back-off) that is the newest instance, the one
+ * that just failed — else the one before the current. `instances` is newest first.
+ */
+export function previousInstance(pod: PodObject, container: string, instances: readonly ContainerInfo[]): ContainerInfo | undefined {
+  const id = pod.status?.containerStatuses?.find((s) => s.name === container)?.lastState?.terminated?.containerID;
+  const named = id ? instances.find((i) => i.state === 'exited' && id.endsWith(`://${i.id}`)) : undefined;
+  return named ?? instances[1];
+}
+
 /** The node (of this process) that runs the pod, and the pod as its agent knows it. */
 function findPod(sources: readonly PodSource[], namespace: string, name: string): { source: PodSource; pod: PodObject } {
   for (const source of sources) {
@@ -92,7 +103,7 @@ export class LogsService {
       const instances = instancesOf(await source.runtime.listContainers({ podUid: uid }), container);
       let target: ContainerInfo | undefined;
       if (req.previous) {
-        target = instances[1];
+        target = previousInstance(pod, container, instances);
         if (!target) throw new ApiError('BadRequest', `previous terminated container "${container}" in pod "${req.name}" not found`);
       } else {
         target = instances[0];
