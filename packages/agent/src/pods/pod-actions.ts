@@ -1,6 +1,7 @@
 // What one sync of a pod must do (kubelet's computePodActions + doBackOff): which containers
 // to start, and with which attempt number; which wait in CrashLoopBackOff and for how long.
 // A decision only — no I/O. The back-off it consults and advances has an injected clock.
+import type { ProbeResults } from '../probes/probe-types.js';
 import type { ContainerInfo } from '../runtimes/runtime.js';
 import { BackOff, formatGoDuration } from './backoff.js';
 import { backoffKey, containersOf, formatPod, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
@@ -59,4 +60,39 @@ export function computePodActions(pod: PodObject, containers: readonly Container
     }
   }
   return actions;
+}
+
+export interface KillAction {
+  name: string;
+  /** The runtime container to stop. */
+  id: string;
+  /** The Killing event's message, kubelet's words. */
+  message: string;
+  graceSeconds: number;
+}
+
+/**
+ * Running containers whose liveness or startup probe failed: kubelet kills them (and the
+ * restart policy and back-off decide what follows, as for any exit). A decision only.
+ */
+export function computeProbeKills(pod: PodObject, containers: readonly ContainerInfo[], probes: ProbeResults | undefined): KillAction[] {
+  if (!probes || isTerminalPhase(pod.status?.phase) || pod.metadata?.deletionTimestamp) return [];
+  const kills: KillAction[] = [];
+  const restart = restartPolicyOf(pod) !== 'Never';
+  for (const spec of containersOf(pod)) {
+    const [latest] = instancesOf(containers, spec.name);
+    if (!latest || latest.state !== 'running') continue;
+    const failed = probes.result(latest.id, 'startup') === 'failure' ? { kind: 'startup', probe: spec.startupProbe }
+      : probes.result(latest.id, 'liveness') === 'failure' ? { kind: 'liveness', probe: spec.livenessProbe }
+        : undefined;
+    if (!failed) continue;
+    kills.push({
+      name: spec.name,
+      id: latest.id,
+      message: `Container ${spec.name} failed ${failed.kind} probe${restart ? ', will be restarted' : ''}`,
+      // A probe's own grace period wins over the pod's (Kubernetes' ProbeTerminationGracePeriod).
+      graceSeconds: failed.probe?.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
+    });
+  }
+  return kills;
 }

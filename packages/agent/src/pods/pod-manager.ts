@@ -14,12 +14,14 @@ import type { AgentMetrics, PodCounts } from '../metrics.js';
 import type { ContainerConfig, ContainerInfo, Runtime, SandboxInfo } from '../runtimes/runtime.js';
 import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
 import { resolveContainerEnv, type EnvSources } from './env.js';
-import { computePodActions, type Waiting } from './pod-actions.js';
+import { computePodActions, computeProbeKills, type Waiting } from './pod-actions.js';
 import { canonicalJson, computePodStatus } from './pod-status.js';
 import {
   GRACE_ANNOTATION, backoffKey, containersOf, formatPod, gracePeriodSeconds, instancesOf, isTerminalPhase, podRef, type PodObject,
 } from './pod-util.js';
 import { PodWorkers } from './pod-workers.js';
+import { Prober } from '../probes/prober.js';
+import type { Clock } from '../probes/probe-types.js';
 import { AGENT_COMPONENT } from '../version.js';
 
 export interface PodManagerOptions {
@@ -37,6 +39,10 @@ export interface PodManagerOptions {
   backoffMaxMs?: number;
   now?: () => number;
   log?: (msg: string) => void;
+  /** Run liveness/readiness/startup probes (default: yes, except on the fake runtime, whose containers run nothing to probe). */
+  probes?: boolean;
+  /** The prober's clock (tests). */
+  probeClock?: Clock;
 }
 
 interface WrittenStatus { computed: string; stored: string }
@@ -63,6 +69,7 @@ export class PodManager {
   private stopped = false;
   private removeMetricsSource?: () => void;
   private readonly envSources: EnvSources;
+  private readonly prober?: Prober;
 
   constructor(private readonly options: PodManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -76,6 +83,15 @@ export class PodManager {
       const pod = this.podsByUid.get(uid);
       this.log(`sync of pod ${pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : uid} failed: ${e instanceof Error ? e.message : String(e)}`);
     });
+    if (options.probes ?? options.runtime.name !== 'fake') {
+      this.prober = new Prober({
+        runtime: options.runtime,
+        onChange: (uid) => this.workers.enqueue(uid),
+        onEvent: (pod, type, reason, message, container) => this.event(pod, type, reason, message, container),
+        ...(options.probeClock ? { clock: options.probeClock } : {}),
+        log: this.log,
+      });
+    }
     const client = options.client;
     this.envSources = {
       async configMap(ns, name) {
@@ -122,6 +138,7 @@ export class PodManager {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.informer.stop();
     this.removeMetricsSource?.();
+    await this.prober?.stop();
     await this.workers.stop();
   }
 
@@ -208,6 +225,7 @@ export class PodManager {
   }
 
   private forget(uid: string): void {
+    this.prober?.removePod(uid);
     this.backoff.deletePrefix(`${uid}/`);
     this.reasons.delete(uid);
     this.lastWritten.delete(uid);
@@ -220,6 +238,7 @@ export class PodManager {
   private async terminate(pod: PodObject, containers: ContainerInfo[]): Promise<undefined> {
     const ref = podRef(pod);
     const grace = gracePeriodSeconds(pod);
+    this.prober?.removePod(ref.uid);
     const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
     for (const c of live) this.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
     await Promise.all(live.map((c) => this.options.runtime.stopContainer(c.id, grace)));
@@ -235,10 +254,12 @@ export class PodManager {
     return undefined;
   }
 
-  private async syncPod(pod: PodObject, containers: ContainerInfo[]): Promise<number | undefined> {
+  private async syncPod(pod: PodObject, listed: ContainerInfo[]): Promise<number | undefined> {
     const ref = podRef(pod);
     const runtime = this.options.runtime;
+    let containers = listed;
     if (isTerminalPhase(pod.status?.phase)) {
+      this.prober?.removePod(ref.uid);
       // Finished for good: nothing may run (a restarted agent could find leftovers).
       const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
       await Promise.all(live.map((c) => runtime.stopContainer(c.id, gracePeriodSeconds(pod))));
@@ -254,6 +275,14 @@ export class PodManager {
     });
     const reasons = this.reasons.get(ref.uid) ?? new Map<string, Waiting>();
     this.reasons.set(ref.uid, reasons);
+    // A failed liveness or startup probe: kill first; the exit is then handled like any
+    // other (restart policy, back-off), in this same sync.
+    const kills = computeProbeKills(pod, containers, this.prober);
+    if (kills.length) {
+      for (const k of kills) this.event(pod, 'Normal', 'Killing', k.message, k.name);
+      await Promise.all(kills.map((k) => runtime.stopContainer(k.id, k.graceSeconds)));
+      containers = await runtime.listContainers({ podUid: ref.uid });
+    }
     const actions = computePodActions(pod, containers, this.backoff);
     let requeue = actions.requeueAfterMs;
     for (const [name, waiting] of actions.backingOff) {
@@ -274,6 +303,7 @@ export class PodManager {
       if (instancesOf(now, spec.name)[0]?.state === 'running') reasons.delete(spec.name);
     }
     await this.removeOldInstances(now);
+    this.prober?.update(pod, now, sandbox.ip);
     await this.writeStatus(pod, now, reasons, sandbox);
     this.observeStart(pod, now);
     return requeue;
@@ -367,6 +397,7 @@ export class PodManager {
         hostIP: this.options.hostIP,
         podIP: sandbox?.ip ?? current.status?.podIP ?? this.options.hostIP,
         now: new Date(this.now()),
+        ...(this.prober ? { probes: this.prober } : {}),
       });
       const computed = canonicalJson(status);
       const stored = canonicalJson(current.status ?? {});

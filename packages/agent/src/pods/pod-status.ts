@@ -4,6 +4,7 @@
 // status and no write.
 import { parseQuantity } from '@tugboat/api';
 import type { Container, ContainerState, ContainerStatus, PodCondition, PodStatus } from '@tugboat/api';
+import type { ProbeResults } from '../probes/probe-types.js';
 import { containerIdUri, type ContainerInfo, type RuntimeName } from '../runtimes/runtime.js';
 import type { Waiting } from './pod-actions.js';
 import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
@@ -17,6 +18,12 @@ export interface StatusInput {
   hostIP: string;
   podIP?: string;
   now: Date;
+  /**
+   * The prober's verdicts. With them a container with a startup probe is `started` only
+   * once it passed, and one with a readiness probe is `ready` only while it passes; without
+   * (a runtime that is not probed) every running container is both.
+   */
+  probes?: ProbeResults;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -77,8 +84,10 @@ export function containerStatusFor(input: StatusInput, spec: Container, terminat
   status.state = stateOf(latest, input.runtime);
   if (previous && previous.state === 'exited') status.lastState = terminatedState(previous, input.runtime);
   const running = latest.state === 'running';
-  status.ready = running && !terminating;
-  status.started = running;
+  const probes = input.probes;
+  const started = running && (!probes || !spec.startupProbe || probes.result(latest.id, 'startup') === 'success');
+  status.started = started;
+  status.ready = started && !terminating && (!probes || !spec.readinessProbe || probes.result(latest.id, 'readiness') === 'success');
   // A container that will be restarted is Waiting, with why (as kubelet does with its reason cache).
   const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase)
     && shouldRestart(restartPolicyOf(input.pod), latest.exitCode);
