@@ -2,8 +2,9 @@
 // --runtime oci` with images from a local registry (Debian's docker-registry on a free
 // loopback port) holding busybox images built offline, then only `tctl`: a Deployment across
 // the nodes, exec (hostname = pod name, own pid namespace), logs and logs --previous, an
-// OOM kill, a cpu limit, pod-to-pod traffic, one download per layer for ten pods, an agent
-// SIGKILLed and restarted that adopts its containers, and a node crash rescheduling its pods.
+// OOM kill, a cpu limit, pod-to-pod traffic, one download per layer for ten pods, readiness
+// and liveness probes, an agent SIGKILLed and restarted that adopts its containers, and a
+// node crash rescheduling its pods.
 //
 // Skipped, with the reason printed, only where containers cannot run: not root, or no runc.
 //
@@ -320,7 +321,53 @@ serial('ten pods of one image on one node download each layer once', async (t) =
   t.true(registry.blobGets('e2e/fresh', fresh.configDigest) <= 1);
 });
 
-// Add readiness/liveness checks here once packages/agent/src/probes has landed (see the report).
+interface EventView { involvedObject?: { name?: string }; reason?: string; message?: string; firstTimestamp?: string; lastTimestamp?: string }
+
+async function eventsOf(name: string): Promise<EventView[]> {
+  return (JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { items: EventView[] }).items.filter((e) => e.involvedObject?.name === name);
+}
+
+const readyCondition = (p: OciPod & { status: { conditions?: { type: string; status: string }[] } }): string | undefined =>
+  p.status.conditions?.find((c) => c.type === 'Ready')?.status;
+
+serial('a failing readiness probe keeps a pod out of Ready (until it passes); a failing liveness probe restarts the container: Unhealthy, then Killing', async (t) => {
+  const every = { periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 2 };
+  await apply(
+    podSpec('unready', ['sleep', '3600'], {}, { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, ...every } }),
+    // httpGet from the agent to the pod IP; index.html removed → 404 → liveness fails.
+    podSpec('live', SERVE, {}, {
+      readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, ...every },
+      livenessProbe: { httpGet: { path: '/index.html', port: 8080 }, ...every },
+    }),
+  );
+  await running('unready');
+  await eventually('readiness failures of unready', async () => (await eventsOf('unready')).some((e) => e.reason === 'Unhealthy' && /^Readiness probe failed/.test(e.message ?? '')) || undefined, 30_000, 300);
+  const unready = await getPod('unready') as OciPod & { status: { conditions?: { type: string; status: string }[]; containerStatuses?: { ready?: boolean }[] } };
+  t.is(unready.status.phase, 'Running');
+  t.is(readyCondition(unready), 'False');
+  t.is(unready.status.containerStatuses?.[0]?.ready, false);
+  await ok(['exec', 'unready', '--', 'touch', '/tmp/ready']);
+  await eventually('unready to turn Ready once its probe passes', async () => readyCondition(await getPod('unready')) === 'True' || undefined, 20_000, 200);
+
+  testNetIp((await running('live')).status.podIP);
+  await eventually('live to be Ready (httpGet)', async () => readyCondition(await getPod('live')) === 'True' || undefined, 20_000, 200);
+  const before = (await getPod('live')).status.containerStatuses?.[0];
+  await ok(['exec', 'live', '--', 'rm', '/tmp/www/index.html']);
+  const restarted = await eventually('live restarted by its liveness probe', async () => {
+    const cs = (await getPod('live')).status.containerStatuses?.[0];
+    return cs?.restartCount === 1 && cs.state?.running ? cs : undefined;
+  }, 30_000, 200);
+  t.not(restarted.containerID, before?.containerID);
+  const events = await eventsOf('live');
+  const unhealthy = events.find((e) => e.reason === 'Unhealthy' && /^Liveness probe failed/.test(e.message ?? ''));
+  const killing = events.find((e) => e.reason === 'Killing');
+  t.truthy(unhealthy, JSON.stringify(events));
+  t.truthy(killing, JSON.stringify(events));
+  t.true((unhealthy?.firstTimestamp ?? '') <= (killing?.firstTimestamp ?? ''), 'Unhealthy comes first');
+  // The new instance serves again (its command wrote index.html anew) and is Ready.
+  await eventually('live Ready again', async () => readyCondition(await getPod('live')) === 'True' || undefined, 20_000, 200);
+  await ok(['delete', 'pod', 'unready', 'live', '--wait=false']);
+});
 
 serial('an agent killed with SIGKILL and started again adopts its containers: same IDs, same processes, same restart counts', async (t) => {
   const node = 'node-2';
