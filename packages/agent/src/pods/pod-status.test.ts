@@ -87,3 +87,20 @@ test('QoS classes', (t) => {
   t.is(qosClass([{ name: 'a', resources: { requests: { cpu: '1000m', memory: '1Gi' }, limits: { cpu: '1', memory: '1024Mi' } } }]), 'Guaranteed');
   t.is(qosClass([{ name: 'a', resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } }]), 'Burstable');
 });
+
+test('probes: readiness decides ready and the Ready conditions, startup decides started; without a prober every running container is both', (t) => {
+  const p = pod({ containers: [{ name: 'c', image: 'busybox', readinessProbe: { exec: { command: ['true'] } }, startupProbe: { exec: { command: ['true'] } } }] });
+  const results = (startup?: 'success' | 'unknown', readiness?: 'success' | 'failure') => ({
+    result: (_id: string, kind: string) => (kind === 'startup' ? startup : kind === 'readiness' ? readiness : undefined),
+  });
+  const of = (probes?: ReturnType<typeof results>) => computePodStatus({ ...input(p, [inst(0, 'running')]), ...(probes ? { probes } : {}) });
+  const conds = (s: ReturnType<typeof of>) => s.conditions?.filter((c) => c.type === 'Ready' || c.type === 'ContainersReady').map((c) => `${c.type}=${c.status}`);
+  t.like(of().containerStatuses?.[0], { started: true, ready: true });
+  t.like(of(results()).containerStatuses?.[0], { started: false, ready: false });
+  t.like(of(results('unknown', 'success')).containerStatuses?.[0], { started: false, ready: false });
+  t.like(of(results('success', 'failure')).containerStatuses?.[0], { started: true, ready: false });
+  t.is(of(results('success', 'failure')).phase, 'Running');
+  t.deepEqual(conds(of(results('success', 'failure'))), ['Ready=False', 'ContainersReady=False']);
+  t.like(of(results('success', 'success')).containerStatuses?.[0], { started: true, ready: true });
+  t.deepEqual(conds(of(results('success', 'success'))), ['Ready=True', 'ContainersReady=True']);
+});

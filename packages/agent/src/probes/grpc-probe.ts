@@ -65,7 +65,11 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
     const timer = setTimeout(() => finish(connected
       ? { result: 'failure', output: `timeout: health rpc did not complete within ${secs}` }
       : { result: 'failure', output: `timeout: failed to connect service "${addr}" within ${secs}` }), timeoutMs);
-    session.on('error', (e) => finish({ result: 'failure', output: `error: failed to connect service "${addr}": ${e.message}` }));
+    const connectFailed = (e: Error): ProbeOutcome => {
+      const cause = e.cause instanceof Error ? e.cause.message : e.message;
+      return { result: 'failure', output: `error: failed to connect service "${addr}": ${cause}` };
+    };
+    session.on('error', (e) => finish(connectFailed(e)));
     session.on('connect', () => { connected = true; });
     const req = session.request({
       [constants.HTTP2_HEADER_METHOD]: 'POST',
@@ -84,7 +88,7 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
     req.on('response', (h) => takeStatus(h));
     req.on('trailers', (h) => takeStatus(h));
     req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('error', (e) => finish({ result: 'failure', output: `error: health rpc failed: ${e.message}` }));
+    req.on('error', (e) => finish(connected ? { result: 'failure', output: `error: health rpc failed: ${e.message}` } : connectFailed(e)));
     req.on('end', () => {
       if (grpcStatus === '12') {
         finish({ result: 'failure', output: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${grpcMessage}` });

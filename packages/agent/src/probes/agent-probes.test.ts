@@ -1,0 +1,184 @@
+// Probes end to end: a real etcd + API server, the built tugboat-agent binary with the
+// process runtime, pods bound to its node with Bind, their containers real node processes
+// serving HTTP on 127.0.0.1 (the pod IP of process-runtime pods).
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import { etcdAvailable, freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
+import { killContainers } from '../runtimes/process/kill-containers.js';
+
+type PodObject = Pod & KubeObject;
+type EventObject = Event & KubeObject;
+
+const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
+const NODE_NAME = `probes-${process.pid}`;
+
+let etcd: EtcdHandle | undefined;
+let api: ApiServerHandle | undefined;
+let client: TugboatClient;
+let agent: ChildProcess | undefined;
+let agentOutput = '';
+let dataDir = '';
+let work = '';
+
+test.before(async () => {
+  if (!etcdAvailable()) return;
+  etcd = await startEtcd();
+  api = await startApiServerInProcess(etcd.endpoint);
+  client = api.client();
+  dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-probes-'));
+  work = mkdtempSync(join(tmpdir(), 'tugboat-probes-work-'));
+  const proc = spawn(process.execPath, [
+    AGENT_BIN, '--server', api.address, '--node-name', NODE_NAME, '--runtime', 'process', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
+    '--data-dir', dataDir, '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = proc;
+  proc.stdout?.on('data', (d: Buffer) => { agentOutput += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { agentOutput += d.toString(); });
+  await waitFor('tugboat-agent to serve', () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`tugboat-agent exited: ${agentOutput}`);
+    return /tugboat-agent v\S+ serving/.test(agentOutput);
+  }, 20_000, 25);
+});
+
+test.after.always(async () => {
+  if (agent && agent.exitCode === null && agent.signalCode === null) {
+    const exited = new Promise((r) => agent?.once('exit', r));
+    agent.kill('SIGTERM');
+    await exited;
+  }
+  if (dataDir) {
+    killContainers(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+  await api?.stop();
+  await etcd?.destroy();
+});
+
+/** A container that serves HTTP on 127.0.0.1:PORT: 200 while the file OK_FILE exists, else 500. */
+const SERVER = `require('http').createServer((q, r) => { r.writeHead(require('fs').existsSync(process.env.OK_FILE) ? 200 : 500); r.end(); })
+  .listen(+process.env.PORT, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(143));`;
+
+async function httpContainer(port: number, okFile: string, more: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return {
+    command: [process.execPath, '-e', SERVER],
+    env: [{ name: 'PORT', value: String(port) }, { name: 'OK_FILE', value: okFile }],
+    ports: [{ name: 'http', containerPort: port }],
+    ...more,
+  };
+}
+
+async function runPod(name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): Promise<void> {
+  await client.create<PodObject>({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'c', image: 'busybox', ...container }], terminationGracePeriodSeconds: 2, ...spec },
+  });
+  await client.bind('default', name, NODE_NAME);
+}
+
+async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 20_000): Promise<PodObject> {
+  let last: PodObject | undefined;
+  await waitFor(`pod ${name} ${what}`, async () => {
+    last = await client.tryGet<PodObject>('pods', 'default', name);
+    return !!last && check(last);
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}`); });
+  return last!;
+}
+
+async function eventsOf(name: string): Promise<EventObject[]> {
+  const list = await client.list<EventObject>('events', { namespace: 'default' });
+  return list.items.filter((e) => e.involvedObject?.name === name);
+}
+
+async function waitEvent(name: string, what: string, match: (e: EventObject) => boolean, timeoutMs = 20_000): Promise<EventObject> {
+  let found: EventObject | undefined;
+  await waitFor(`pod ${name}: ${what}`, async () => {
+    found = (await eventsOf(name)).find(match);
+    return !!found;
+  }, timeoutMs, 100);
+  return found!;
+}
+
+const condition = (p: PodObject, type: string): string | undefined => p.status?.conditions?.find((c) => c.type === type)?.status;
+
+test.serial('a failing readiness probe keeps a Running pod out of Ready', async (t) => {
+  if (!api) { t.pass('etcd is not installed: skipped'); return; }
+  const name = 'probe-never-ready';
+  await runPod(name, { command: ['sleep', '600'], readinessProbe: { exec: { command: ['sh', '-c', 'echo not yet; exit 1'] }, periodSeconds: 1 } });
+  await waitPod(name, 'Running', (p) => p.status?.phase === 'Running');
+  // Several periods of failures, not just a first one.
+  const ev = await waitEvent(name, 'three Readiness failures', (e) => e.reason === 'Unhealthy' && (e.count ?? 0) >= 3);
+  t.is(ev.type, 'Warning');
+  t.is(ev.message, 'Readiness probe failed: not yet\n');
+  t.is(ev.involvedObject?.fieldPath, 'spec.containers{c}');
+  const p = await waitPod(name, 'status written', (x) => !!x.status?.containerStatuses?.[0]?.started);
+  t.is(p.status?.phase, 'Running');
+  t.like(p.status?.containerStatuses?.[0], { ready: false, started: true, restartCount: 0 });
+  t.is(condition(p, 'Ready'), 'False');
+  t.is(condition(p, 'ContainersReady'), 'False');
+  t.is(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ContainersNotReady');
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
+
+test.serial('a pod whose httpGet readiness probe starts passing becomes Ready', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const name = 'probe-becomes-ready';
+  const okFile = join(work, 'ready');
+  const port = await freePort();
+  await runPod(name, await httpContainer(port, okFile, { readinessProbe: { httpGet: { port: 'http', path: '/ready' }, periodSeconds: 1 } }));
+  await waitEvent(name, 'a 500 from the readiness probe', (e) => e.reason === 'Unhealthy' && e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 500');
+  const before = await waitPod(name, 'Running', (p) => p.status?.phase === 'Running');
+  t.is(condition(before, 'Ready'), 'False');
+  t.false(before.status?.containerStatuses?.[0]?.ready);
+  writeFileSync(okFile, '');
+  const after = await waitPod(name, 'Ready', (p) => condition(p, 'Ready') === 'True');
+  t.is(condition(after, 'ContainersReady'), 'True');
+  t.like(after.status?.containerStatuses?.[0], { ready: true, restartCount: 0 });
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
+
+test.serial('a failing liveness probe restarts the container: Unhealthy, then Killing, restartCount grows', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const name = 'probe-liveness';
+  const port = await freePort();
+  await runPod(name, await httpContainer(port, join(work, 'never'), {
+    livenessProbe: { httpGet: { port, path: '/healthz' }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2 },
+  }));
+  const p = await waitPod(name, 'restarted twice', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
+  const cs = p.status?.containerStatuses?.[0];
+  t.truthy(cs?.lastState?.terminated, JSON.stringify(cs));
+  t.is(p.status?.phase, 'Running');
+  const unhealthy = await waitEvent(name, 'Unhealthy with the status code', (e) => e.reason === 'Unhealthy' && e.message === 'Liveness probe failed: HTTP probe failed with statuscode: 500');
+  const killing = await waitEvent(name, 'Killing', (e) => e.reason === 'Killing');
+  t.is(unhealthy.type, 'Warning');
+  t.is(killing.type, 'Normal');
+  t.is(killing.message, 'Container c failed liveness probe, will be restarted');
+  t.true(Date.parse(unhealthy.firstTimestamp ?? '') <= Date.parse(killing.firstTimestamp ?? ''), 'Unhealthy comes first');
+  t.true((killing.count ?? 0) >= 2, 'one Killing per restart');
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
+
+test.serial('a startup probe holds liveness back until it passes; then the failing liveness probe restarts the container', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const name = 'probe-startup';
+  const started = join(work, 'started');
+  await runPod(name, {
+    command: ['sleep', '600'],
+    startupProbe: { exec: { command: ['test', '-f', started] }, periodSeconds: 1, failureThreshold: 60 },
+    livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 1 },
+  });
+  await waitEvent(name, 'startup failures', (e) => e.reason === 'Unhealthy' && e.message?.startsWith('Startup probe failed') === true && (e.count ?? 0) >= 3);
+  const waiting = await waitPod(name, 'Running', (p) => p.status?.phase === 'Running');
+  t.like(waiting.status?.containerStatuses?.[0], { started: false, ready: false, restartCount: 0 });
+  t.false((await eventsOf(name)).some((e) => e.reason === 'Killing'), 'no liveness kill before startup passed');
+  writeFileSync(started, '');
+  await waitPod(name, 'restarted by its liveness probe', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  await waitEvent(name, 'Killing', (e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted');
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
