@@ -1,0 +1,152 @@
+// Probes on real containers: the built tugboat-agent with `--runtime oci`, a busybox image
+// from a local registry, httpGet/tcpSocket probes to the pod's own IP on the node bridge and
+// exec probes through runc exec. Skipped only where containers cannot run (not root, no
+// runc) or etcd is missing.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import {
+  etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
+  type ApiServerHandle, type EtcdHandle, type RegistryHandle,
+} from '@tugboat/test';
+import { findExecutable } from '../runtimes/oci/runc.js';
+import { OciRuntime } from '../runtimes/oci/oci-runtime.js';
+import { killOciContainers } from '../runtimes/oci/kill-containers.js';
+import { unmountAll } from '../images/mounts.js';
+
+type PodObject = Pod & KubeObject;
+type EventObject = Event & KubeObject;
+const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
+
+const skipReason = process.getuid?.() !== 0 ? 'not root: the oci runtime needs root'
+  : !findExecutable(['runc']) ? 'runc is not installed'
+    : !etcdAvailable() ? 'etcd is not installed' : undefined;
+if (skipReason) console.log(`oci probe tests skipped: ${skipReason}`);
+const maybe = skipReason ? test.skip : test.serial;
+
+// Inside 198.18.0.0/15 (reserved for network tests), apart from the other oci tests' 198.18.x.
+const POD_CIDR = `198.19.${20 + (process.pid % 200)}.0/24`;
+const NODE = `oci-probes-${process.pid}`;
+
+let etcd: EtcdHandle | undefined;
+let api: ApiServerHandle | undefined;
+let registry: RegistryHandle | undefined;
+let client: TugboatClient;
+let work = '';
+let image = '';
+let agent: ChildProcess | undefined;
+let output = '';
+
+test.before(async () => {
+  if (skipReason) return;
+  work = mkdtempSync(join(tmpdir(), 'agent-oci-probes-'));
+  etcd = await startEtcd();
+  api = await startApiServerInProcess(etcd.endpoint);
+  client = api.client();
+  registry = await startRegistry();
+  buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
+  image = `${registry.host}/test/busybox:1`;
+  pushImage(join(work, 'layout'), '1', image);
+  const p = spawn(process.execPath, [
+    AGENT_BIN, '--server', api.address, '--node-name', NODE, '--runtime', 'oci', '--pod-cidr', POD_CIDR,
+    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(work, 'data'),
+    '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = p;
+  p.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+  p.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+  await waitFor('tugboat-agent to serve', () => {
+    if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${output}`);
+    return /tugboat-agent v\S+ serving/.test(output);
+  }, 20_000, 25);
+});
+
+test.after.always(async (t) => {
+  if (skipReason) return;
+  const p = agent;
+  if (p && p.exitCode === null && p.signalCode === null) {
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  }
+  // Whatever pods are left: their containers, sandboxes and the node's bridge go.
+  const dataDir = join(work, 'data');
+  await killOciContainers(dataDir);
+  const rt = await OciRuntime.create({ dataDir, nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
+  for (const s of await rt.listSandboxes()) await rt.removeSandbox(s.pod.uid).catch((e: unknown) => t.log(String(e)));
+  await rt.removeNodeNetwork().catch(() => undefined);
+  await rt.close();
+  await unmountAll(work);
+  await api?.stop();
+  await etcd?.destroy();
+  await registry?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function runPod(name: string, container: Record<string, unknown>): Promise<void> {
+  await client.create<PodObject>({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    // sh as pid 1 ignores SIGTERM: a short grace period keeps the kills quick.
+    spec: { containers: [{ name: 'c', image, ...container }], terminationGracePeriodSeconds: 1 },
+  });
+  await client.bind('default', name, NODE);
+}
+
+async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 30_000): Promise<PodObject> {
+  let last: PodObject | undefined;
+  await waitFor(`pod ${name} ${what}`, async () => {
+    last = await client.tryGet<PodObject>('pods', 'default', name);
+    return !!last && check(last);
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${output.slice(-2000)}`); });
+  return last!;
+}
+
+async function waitEvent(name: string, what: string, match: (e: EventObject) => boolean, timeoutMs = 30_000): Promise<EventObject> {
+  let found: EventObject | undefined;
+  await waitFor(`pod ${name}: ${what}`, async () => {
+    const list = await client.list<EventObject>('events', { namespace: 'default' });
+    found = list.items.find((e) => e.involvedObject?.name === name && match(e));
+    return !!found;
+  }, timeoutMs, 100);
+  return found!;
+}
+
+const ready = (p: PodObject): string | undefined => p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+
+maybe('httpGet readiness reaches the pod IP: 404 keeps it out of Ready, then the page appears and it is Ready', async (t) => {
+  const name = 'oci-probe-http';
+  await runPod(name, {
+    command: ['sh', '-c', 'httpd -p 8080 -h /var/www; sleep 4; echo ok > /var/www/ready.html; exec sleep 1000'],
+    ports: [{ name: 'web', containerPort: 8080 }],
+    readinessProbe: { httpGet: { port: 'web', path: '/ready.html' }, periodSeconds: 1 },
+  });
+  const running = await waitPod(name, 'Running', (p) => p.status?.phase === 'Running');
+  t.true(running.status?.podIP?.startsWith('198.19.'), running.status?.podIP);
+  await waitEvent(name, 'a 404 from the readiness probe', (e) => e.reason === 'Unhealthy' && e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 404');
+  t.not(ready(await waitPod(name, 'listed', () => true)), 'True');
+  const after = await waitPod(name, 'Ready', (p) => ready(p) === 'True');
+  t.like(after.status?.containerStatuses?.[0], { ready: true, restartCount: 0 });
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
+
+maybe('exec liveness through runc exec restarts the container once its check fails; tcpSocket readiness passes meanwhile', async (t) => {
+  const name = 'oci-probe-exec';
+  await runPod(name, {
+    command: ['sh', '-c', 'touch /tmp/alive; httpd -p 8080 -h /var/www; sleep 4; rm /tmp/alive; exec sleep 1000'],
+    livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 },
+    readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+  });
+  await waitPod(name, 'Ready', (p) => ready(p) === 'True');
+  const restarted = await waitPod(name, 'restarted', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  t.truthy(restarted.status?.containerStatuses?.[0]?.lastState?.terminated);
+  const unhealthy = await waitEvent(name, 'Unhealthy', (e) => e.reason === 'Unhealthy' && e.message?.startsWith('Liveness probe failed') === true);
+  const killing = await waitEvent(name, 'Killing', (e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted');
+  t.true(Date.parse(unhealthy.firstTimestamp ?? '') <= Date.parse(killing.firstTimestamp ?? ''));
+  // The new instance starts healthy again and, once its port answers, is Ready.
+  await waitPod(name, 'Ready again', (p) => ready(p) === 'True' && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+});
