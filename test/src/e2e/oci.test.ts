@@ -337,7 +337,8 @@ serial('a failing readiness probe keeps a pod out of Ready (until it passes); a 
     // httpGet from the agent to the pod IP; index.html removed → 404 → liveness fails.
     podSpec('live', SERVE, {}, {
       readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, ...every },
-      livenessProbe: { httpGet: { path: '/index.html', port: 8080 }, ...every },
+      // Two failures in a row, so httpd starting up (a refused connection) is not one.
+      livenessProbe: { httpGet: { path: '/index.html', port: 8080 }, ...every, failureThreshold: 2 },
     }),
   );
   await running('unready');
@@ -359,13 +360,19 @@ serial('a failing readiness probe keeps a pod out of Ready (until it passes); a 
   }, 30_000, 200);
   t.not(restarted.containerID, before?.containerID);
   const events = await eventsOf('live');
-  const unhealthy = events.find((e) => e.reason === 'Unhealthy' && /^Liveness probe failed/.test(e.message ?? ''));
+  // (The new instance may fail a probe or two more while httpd starts: other messages.)
+  const unhealthy = events.find((e) => e.reason === 'Unhealthy' && e.message === 'Liveness probe failed: HTTP probe failed with statuscode: 404');
   const killing = events.find((e) => e.reason === 'Killing');
   t.truthy(unhealthy, JSON.stringify(events));
   t.truthy(killing, JSON.stringify(events));
-  t.true((unhealthy?.firstTimestamp ?? '') <= (killing?.firstTimestamp ?? ''), 'Unhealthy comes first');
+  t.regex(killing?.message ?? '', /liveness probe/i);
+  t.true((unhealthy?.firstTimestamp ?? '') <= (killing?.firstTimestamp ?? ''), `Unhealthy comes first: ${JSON.stringify(events)}`);
   // The new instance serves again (its command wrote index.html anew) and is Ready.
-  await eventually('live Ready again', async () => readyCondition(await getPod('live')) === 'True' || undefined, 20_000, 200);
+  const again = await eventually('live Ready again', async () => {
+    const p = await getPod('live');
+    return readyCondition(p) === 'True' ? p : undefined;
+  }, 20_000, 200);
+  t.is(again.status.containerStatuses?.[0]?.restartCount, 1);
   await ok(['delete', 'pod', 'unready', 'live', '--wait=false']);
 });
 
