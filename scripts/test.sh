@@ -15,7 +15,8 @@ set -e
 
 # One plain summary line, whatever ava printed: "N passed, N failed, N skipped".
 strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$log"; }
-count() { strip | grep -Eo "[0-9]+ tests? $1" | awk '{ n += $1 } END { print n + 0 }'; }
+# grep finds nothing when, say, no test failed: that is a count of 0, not an error.
+count() { { strip | grep -Eo "[0-9]+ tests? $1" || true; } | awk '{ n += $1 } END { print n + 0 }'; }
 passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 exit "$status"
