@@ -5,7 +5,7 @@
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { ApiError, loadProtos, toGrpcError } from '@tugboat/api';
+import { ApiError, loadProtos, sleep, toGrpcError } from '@tugboat/api';
 import type { AgentMetrics } from './metrics.js';
 import { RuntimeError, type ContainerInfo, type Runtime } from './runtimes/runtime.js';
 import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pods/pod-util.js';
@@ -41,14 +41,6 @@ interface ExecRequest {
 
 interface ExecResponse { stdout: Buffer; stderr: Buffer; exitCode: number }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) { resolve(); return; }
-    const t = setTimeout(done, ms);
-    function done(): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Which container of the pod a logs request means; an ApiError a user can act on otherwise. */
 export function pickContainer(pod: PodObject, requested: string): string {

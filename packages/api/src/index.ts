@@ -11,6 +11,7 @@ export * from './labels.js';
 export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
+export { sleep } from './sleep.js';
 export {
   podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,
   type QOSClass,

@@ -1,7 +1,7 @@
 // `tctl delete KIND NAME… | KIND/NAME… | -f FILE | -l SELECTOR | --all`: asks the API server
 // to delete, prints `pod "web" deleted`, and by default waits until each object is gone
 // (a bound pod lingers while its agent stops the containers), as kubectl does.
-import { ApiError, kindInfo, qualifiedSingular, type KindInfo, type PropagationPolicy } from '@tugboat/api';
+import { ApiError, kindInfo, sleep, qualifiedSingular, type KindInfo, type PropagationPolicy } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
@@ -25,11 +25,6 @@ export function parseCascade(value: string | undefined): PropagationPolicy | und
     default: throw new UsageError(`invalid --cascade value "${value}": must be "background", "foreground", or "orphan"`);
   }
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
 
 /** Polls until the object is gone (or replaced by a new one with another uid). */
 export async function waitForDeletion(ctx: Context, t: Target, uid: string | undefined, deadline: number): Promise<boolean> {

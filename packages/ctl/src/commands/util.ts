@@ -32,10 +32,7 @@ export function singleTarget(positionals: readonly string[], verb: string, allow
   return { info: r.info, name: r.names[0]! };
 }
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
+export { sleep } from '@tugboat/api';
 
 /** Owner references of `obj` include `owner` (by uid). */
 export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {

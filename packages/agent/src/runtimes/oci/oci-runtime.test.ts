@@ -356,6 +356,14 @@ maybe('stop: SIGTERM, the grace period, then SIGKILL; exec runs in the container
   t.is(ex.exitCode, 7);
   t.is(ex.stdout.toString(), `out\n${pod.name}\n`);
   t.is(ex.stderr.toString(), 'err\n');
+  // Codes as a shell (and docker/kubectl exec) gives them, with the runtime's message.
+  const missing = await t.context.rt.exec(stubborn.id, ['no-such-command']);
+  t.is(missing.exitCode, 127, missing.stderr.toString());
+  t.regex(missing.stderr.toString(), /no-such-command/);
+  const notExecutable = await t.context.rt.exec(stubborn.id, ['/etc/hostname']);
+  t.is(notExecutable.exitCode, 126, notExecutable.stderr.toString());
+  const denied = await t.context.rt.exec(stubborn.id, ['sh', '-c', 'echo "sh: permission denied" >&2; exit 3']);
+  t.is(denied.exitCode, 3, 'a command\'s own failure keeps its exit code');
   await t.context.rt.stopContainer(polite.id, 10);
   const p = (await t.context.rt.containerStatus(polite.id))!;
   t.is(p.exitCode, 0);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyValues, resolveCgroupPaths } from './cgroups.js';
-import { parseSyncMessage, runtimeMessage } from './runc.js';
+import { execExitCode, parseSyncMessage, runtimeMessage } from './runc.js';
 import { bridgeName, cniConfList, hostsFile, resolvConf } from './network.js';
 import { projectKeys, volumeMountsFor } from './volumes.js';
 import { podPortMappings } from './sandbox.js';
@@ -112,4 +112,15 @@ test('hostPorts of a pod', (t) => {
     { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     { hostPort: 5353, containerPort: 53, protocol: 'udp' },
   ]);
+});
+
+test('exec exit codes: 127 not found, 126 not executable, the command\'s own code otherwise', (t) => {
+  const runc = (what: string): string => `time="2026-11-23T15:46:14Z" level=error msg="exec failed: unable to start container process: exec: \\"x\\": ${what}"\n`;
+  t.is(execExitCode(255, runc('executable file not found in $PATH')), 127);
+  t.is(execExitCode(255, runc('stat /x: no such file or directory')), 127);
+  t.is(execExitCode(255, runc('permission denied')), 126);
+  t.is(execExitCode(1, 'crun: executable file `x` not found in $PATH: No such file or directory\n'), 127);
+  t.is(execExitCode(3, 'sh: /root/x: Permission denied\n'), 3);
+  t.is(execExitCode(1, 'cat: x: No such file or directory\n'), 1);
+  t.is(execExitCode(0, ''), 0);
 });

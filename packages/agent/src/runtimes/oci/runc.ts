@@ -161,7 +161,7 @@ export class OciCli {
   /** Runs a process in the container (its spec's user, env, cwd and capabilities). */
   async exec(id: string, command: readonly string[], opts: { timeoutMs?: number; stdin?: Buffer } = {}): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
     const res = await runCmd(this.binary, this.args('exec', id, ...command), opts.timeoutMs ?? 60_000, opts.stdin);
-    return { exitCode: res.code, stdout: res.stdoutBuf, stderr: res.stderrBuf };
+    return { exitCode: execExitCode(res.code, res.stderr), stdout: res.stdoutBuf, stderr: res.stderrBuf };
   }
 }
 
@@ -278,4 +278,20 @@ export async function conmonReopenLog(bundle: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The exit code of `runc|crun exec`. A command that could not be started at all makes the
+ * runtime itself fail (255 from runc, 1 from crun) with its own message; callers expect a
+ * shell's codes, as Docker and Kubernetes give them: 127 when the command is not found, 126
+ * when it cannot be executed. Anything else, whatever the command printed, is the command's
+ * own exit code. Pure.
+ */
+export function execExitCode(code: number, stderr: string): number {
+  // runc: `exec failed: unable to start container process: exec: "x": executable file not
+  // found in $PATH`; crun: "executable file `x` not found in $PATH: No such file or directory".
+  const runtimeFailed = /unable to start container process|executable file `[^`]*` not found/.test(stderr);
+  if (code === 0 || !runtimeFailed) return code;
+  if (/not found|no such file or directory/i.test(stderr)) return 127;
+  return 126;
 }
