@@ -19,7 +19,7 @@ test('component command lines follow the flag contract', (t) => {
   const etcd = componentArgs('etcd', 'etcd', { client: 2379, peer: 2380 }, '/h/etcd', wiring);
   t.deepEqual(etcd.addresses, { client: '127.0.0.1:2379', peer: '127.0.0.1:2380' });
   t.true(etcd.args.includes('--data-dir') && etcd.args.includes('/h/etcd'));
-  t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--server', '127.0.0.1:6443', '--http-listen', '127.0.0.1:10259']);
+  t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--server', '127.0.0.1:6443', '--http-listen', '127.0.0.1:10259', '--id', 'tugboat-local-scheduler']);
 });
 
 test('ports: the default when free, another when it is taken, never the same twice', async (t) => {

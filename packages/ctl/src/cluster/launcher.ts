@@ -85,7 +85,13 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
       };
     case 'scheduler':
     case 'controllers':
-      return { args: ['--server', w.apiServer, '--http-listen', addr(ports['http']!), ...extra], addresses: { http: addr(ports['http']!) } };
+      // A fixed leader-election identity: the launcher runs one replica of each, so one that
+      // crashed and is started again by `up` resumes its own Lease at once instead of waiting
+      // out the dead process's lease (hostname_pid would differ on every start).
+      return {
+        args: ['--server', w.apiServer, '--http-listen', addr(ports['http']!), '--id', `tugboat-local-${role}`, ...extra],
+        addresses: { http: addr(ports['http']!) },
+      };
     case 'agent':
       return {
         args: [
