@@ -2,6 +2,7 @@
 // at scrape time from every pod manager in the process, so one `--hollow N` process reports
 // the sum over its nodes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProbeKind, ProbeOutcome } from './probes/probe-types.js';
 
 export interface PodCounts {
   runningPods: number;
@@ -13,6 +14,7 @@ export class AgentMetrics {
   readonly podStartDuration: Histogram;
   readonly runtimeOperations: Counter<'operation'>;
   readonly runtimeOperationErrors: Counter<'operation'>;
+  readonly probes: Counter<'probe_type' | 'result'>;
   private readonly sources = new Set<() => PodCounts>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -52,10 +54,34 @@ export class AgentMetrics {
       labelNames: ['operation'],
       registers: [this.registry],
     });
+    // kubelet's prober_probe_total without its pod and container labels (unbounded).
+    this.probes = new Counter({
+      name: 'agent_prober_probe_total',
+      help: 'Probe runs by type (Liveness, Readiness, Startup) and result (successful, failed, unknown).',
+      labelNames: ['probe_type', 'result'],
+      registers: [this.registry],
+    });
+  }
+
+  /** Counts one probe run with kubelet's label values. */
+  probeRecorder(): (kind: ProbeKind, result: ProbeOutcome['result']) => void {
+    return (kind, result) => this.probes.inc({ probe_type: PROBE_TYPE[kind], result: probeResultLabel(result) });
   }
 
   addSource(source: () => PodCounts): () => void {
     this.sources.add(source);
     return () => this.sources.delete(source);
+  }
+}
+
+const PROBE_TYPE: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
+
+/** kubelet's result label: a warning (e.g. a redirect elsewhere) still passed; an error is unknown. */
+export function probeResultLabel(result: ProbeOutcome['result']): 'successful' | 'failed' | 'unknown' {
+  switch (result) {
+    case 'success':
+    case 'warning': return 'successful';
+    case 'failure': return 'failed';
+    case 'error': return 'unknown';
   }
 }

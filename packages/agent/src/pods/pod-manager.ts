@@ -88,6 +88,7 @@ export class PodManager {
         runtime: options.runtime,
         onChange: (uid) => this.workers.enqueue(uid),
         onEvent: (pod, type, reason, message, container) => this.event(pod, type, reason, message, container),
+        ...(options.metrics ? { onProbe: options.metrics.probeRecorder() } : {}),
         ...(options.probeClock ? { clock: options.probeClock } : {}),
         log: this.log,
       });

@@ -161,6 +161,11 @@ test.serial('a failing liveness probe restarts the container: Unhealthy, then Ki
   t.is(killing.message, 'Container c failed liveness probe, will be restarted');
   t.true(Date.parse(unhealthy.firstTimestamp ?? '') <= Date.parse(killing.firstTimestamp ?? ''), 'Unhealthy comes first');
   t.true((killing.count ?? 0) >= 2, 'one Killing per restart');
+  // Each run is counted on the agent's /metrics, with kubelet's label values.
+  const httpPort = /HTTP on [\d.]+:(\d+)/.exec(agentOutput)?.[1];
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const failed = Number(/^agent_prober_probe_total\{probe_type="Liveness",result="failed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  t.true(failed >= 4, `two restarts need at least 4 failed liveness probes; /metrics says ${failed}`);
   await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });
 

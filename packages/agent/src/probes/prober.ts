@@ -31,6 +31,8 @@ export interface ProberOptions {
   onChange: (podUid: string) => void;
   /** Unhealthy and ProbeWarning Events. */
   onEvent: (pod: PodObject, type: EventType, reason: string, message: string, container: string) => void;
+  /** Every probe run, for the agent_prober_probe_total metric. */
+  onProbe?: (kind: ProbeKind, result: ProbeOutcome['result']) => void;
   clock?: Clock;
   log?: (msg: string) => void;
 }
@@ -152,6 +154,7 @@ export class Prober implements ProbeResults {
     }
     w.running = false;
     if (w.stopped) return;
+    this.options.onProbe?.(w.kind, outcome.result);
     const t = recordOutcome(w.state, w.timing, outcome.result, at);
     w.state = t.state;
     const title = kindTitle(w.kind);

@@ -37,7 +37,7 @@ const up = defineCommand({
   details: 'Components run in the background; their state and logs are in $TUGBOAT_HOME (default ~/.tugboat).\nDefault ports: etcd 2379, API server 6443 (gRPC) and 6480 (HTTP); a free port is used when one is taken.',
   flags: {
     nodes: { type: 'int', value: 'N', default: 1, description: 'number of nodes (agents node-1 … node-N)' },
-    runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers' },
+    runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers (default process: host processes, no images needed; oci: real containers from registry images, as root with runc)' },
     timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for each component to be ready' },
     'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
     'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
