@@ -222,7 +222,10 @@ serial('a Deployment from the local registry runs 3 replicas across the 3 nodes;
   t.deepEqual(procs.filter((p) => p.pid !== 1).map((p) => p.command), ['ps'], ps);
   // Output streams, exit code and stdin (-i) come through as the command left them.
   const mixed = await tctl(['exec', '-i', name, '-c', 'httpd', '--', 'sh', '-c', 'cat; echo oops >&2; exit 3'], 'ping\n');
-  t.deepEqual(mixed, { code: 3, stdout: 'ping\n', stderr: 'oops\n' });
+  t.deepEqual(mixed, { code: 3, stdout: 'ping\n', stderr: 'oops\ncommand terminated with exit code 3\n' });
+  const notFound = await tctl(['exec', name, '-c', 'httpd', '--', 'no-such-command']);
+  t.is(notFound.code, 127, notFound.stderr);
+  t.regex(notFound.stderr, /"no-such-command": executable file not found in \$PATH[\s\S]*command terminated with exit code 127\n$/);
   const nosuch = await tctl(['exec', 'no-such-pod', '--', 'true']);
   t.is(nosuch.code, 1);
   t.is(nosuch.stderr, 'error: pods "no-such-pod" not found\n');

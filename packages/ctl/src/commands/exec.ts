@@ -69,7 +69,7 @@ export const execCommand = defineCommand({
   name: 'exec',
   summary: 'Run a command in a container of a pod',
   usage: USAGE,
-  details: 'The command runs without a terminal; its output is printed when it ends, and tctl exits with its exit code.',
+  details: 'The command runs without a terminal; its output is printed when it ends, and tctl exits with its exit code (127: not found, 126: not executable).',
   flags: EXEC_FLAGS,
   async run(ctx, { flags, positionals }) {
     const args = execArgs(positionals, flags);
@@ -83,6 +83,8 @@ export const execCommand = defineCommand({
       });
       write(ctx, 'out', res.stdout);
       write(ctx, 'err', res.stderr);
+      // kubectl's line, so a script's log says why tctl failed when the command printed nothing.
+      if (res.exitCode !== 0) write(ctx, 'err', Buffer.from(`command terminated with exit code ${res.exitCode}\n`));
       return res.exitCode;
     } catch (e) {
       if (ctx.signal.aborted) throw new CliError('interrupted; the command may still be running in the container', 130);

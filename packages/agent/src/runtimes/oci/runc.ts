@@ -161,7 +161,10 @@ export class OciCli {
   /** Runs a process in the container (its spec's user, env, cwd and capabilities). */
   async exec(id: string, command: readonly string[], opts: { timeoutMs?: number; stdin?: Buffer } = {}): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
     const res = await runCmd(this.binary, this.args('exec', id, ...command), opts.timeoutMs ?? 60_000, opts.stdin);
-    return { exitCode: execExitCode(res.code, res.stderr), stdout: res.stdoutBuf, stderr: res.stderrBuf };
+    const exitCode = execExitCode(res.code, res.stderr);
+    // The runtime's own failure is a log line (`time=… level=error msg="…"`): the message alone.
+    const stderr = exitCode !== res.code ? Buffer.from(`${runtimeMessage(res.stderr)}\n`) : res.stderrBuf;
+    return { exitCode, stdout: res.stdoutBuf, stderr };
   }
 }
 

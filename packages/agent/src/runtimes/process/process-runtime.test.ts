@@ -232,6 +232,15 @@ test('stats, exec and remove', async (t) => {
   const r = await rt.exec(c.id, ['sh', '-c', 'echo $GREETING; pwd; exit 4']);
   t.is(r.exitCode, 4);
   t.is(r.stdout.toString(), 'hi\n/tmp\n');
+  const missing = await rt.exec(c.id, ['no-such-command']);
+  t.is(missing.exitCode, 127);
+  t.regex(missing.stderr.toString(), /"no-such-command": executable file not found/);
+  const scratch = mkdtempSync(join(tmpdir(), 'tugboat-exec-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  const plain = join(scratch, 'not-executable');
+  writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
+  t.is((await rt.exec(c.id, [plain])).exitCode, 126);
+  t.is((await rt.exec(c.id, ['sh', '-c', 'kill -TERM $$'])).exitCode, 143, 'killed by a signal: 128 + its number');
   await rt.removeContainer(c.id);
   t.is(await rt.containerStatus(c.id), undefined);
   t.false(isSameProcessAlive(c.pid ?? 0));

@@ -5,6 +5,7 @@
 // (records.ts) are the whole state: a new ProcessRuntime over the same data dir — a
 // restarted agent — sees exactly what the old one did.
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,10 +248,19 @@ export class ProcessRuntime implements Runtime {
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
       const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-      child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new RuntimeError('exec', e.message, { cause: e })); });
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer);
+        // A command that cannot start answers as a shell (and runc under docker/kubectl
+        // exec) does: 127 not found, 126 not executable, with runc's wording.
+        const code = e.code === 'ENOENT' ? 127 : e.code === 'EACCES' ? 126 : undefined;
+        if (code === undefined) { reject(new RuntimeError('exec', e.message, { cause: e })); return; }
+        const why = code === 127 ? 'executable file not found in $PATH' : 'permission denied';
+        resolve({ exitCode: code, stdout: Buffer.alloc(0), stderr: Buffer.from(`exec failed: unable to start container process: exec: ${JSON.stringify(cmd)}: ${why}\n`) });
+      });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
-        resolve({ exitCode: code ?? 128 + (signal ? 9 : 0), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+        const bySignal = signal ? 128 + (osConstants.signals[signal] ?? 9) : 128;
+        resolve({ exitCode: code ?? bySignal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
       // A command that never reads its stdin may exit before we finish writing it.
       child.stdin.on('error', () => {});
