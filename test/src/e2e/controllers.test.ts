@@ -2,9 +2,9 @@
 // below `replicas - maxUnavailable` ready pods (watched through the API), rollout undo,
 // a node crash whose pods are replaced elsewhere within 20 s, and cascading deletion.
 import test from 'ava';
-import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
+import type { KubeObject } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
-import { deployment, eventually, podsOf, processesOf, type PodView } from './helpers.js';
+import { deployment, eventually, followPods, podsOf, processesOf, type PodItem, type PodView } from './helpers.js';
 
 let cluster: LocalClusterHandle;
 
@@ -51,21 +51,10 @@ test.serial('a rolling update never has fewer than replicas - maxUnavailable rea
   await settled('roll', 6);
 
   // Watch every pod of the deployment through the API while the template changes.
-  const client = new TugboatClient(cluster.server);
-  const list = await client.list<Pod & KubeObject>('pods', { namespace: 'default', labelSelector: 'app=roll' });
-  const pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
-  const ready = (): number => [...pods.values()].filter((p) => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length;
-  t.is(ready(), 6);
-  let minReady = ready();
-  const watch = client.watch<Pod & KubeObject>('pods', { namespace: 'default', labelSelector: 'app=roll', resourceVersion: list.resourceVersion });
-  const watching = (async () => {
-    for await (const ev of watch) {
-      const name = ev.object.metadata?.name ?? '';
-      if (ev.type === 'DELETED') pods.delete(name);
-      else if (ev.type !== 'BOOKMARK') pods.set(name, ev.object);
-      minReady = Math.min(minReady, ready());
-    }
-  })();
+  const isReady = (p: PodItem): boolean => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  let minReady = Infinity;
+  const follower = await followPods(cluster, 'app=roll', (pods) => { minReady = Math.min(minReady, pods.filter(isReady).length); });
+  t.is(minReady, 6);
   try {
     const update = await cluster.tctl(['apply', '-f', '-'], deployment('roll', { replicas: 6, maxSurge: 1, maxUnavailable: 1, env: 'v2' }));
     t.is(update.stdout, 'deployment.apps/roll configured\n', update.stderr);
@@ -75,9 +64,7 @@ test.serial('a rolling update never has fewer than replicas - maxUnavailable rea
     const after = await settled('roll', 6);
     t.true(after.every((p) => p.spec.containers[0]?.env?.[0]?.value === 'v2'));
   } finally {
-    watch.close();
-    await watching.catch(() => undefined);
-    client.close();
+    await follower.stop();
   }
   t.log(`fewest ready pods during the rollout: ${minReady} (replicas 6, maxUnavailable 1)`);
   t.true(minReady >= 5, `ready pods fell to ${minReady}`);

@@ -1,6 +1,7 @@
 // Small helpers for the end-to-end tests: manifests, polling, and finding a pod's processes
 // on this machine (the process runtime runs containers as host processes).
 import { readdirSync, readFileSync } from 'node:fs';
+import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
 import type { LocalClusterHandle } from '../harness/cluster.js';
 
 export interface PodView {
@@ -46,6 +47,36 @@ export function processesOf(uid: string): number[] {
     } catch { /* gone meanwhile, or not ours to read */ }
   }
   return found;
+}
+
+export type PodItem = Pod & KubeObject;
+
+/**
+ * Follows the pods matching `selector` through the API (list, then watch from its
+ * resourceVersion) and calls `onChange` with all of them after the list and after every
+ * change, so a test sees each state the cluster went through, not samples of it.
+ */
+export async function followPods(cluster: LocalClusterHandle, selector: string, onChange: (pods: readonly PodItem[]) => void): Promise<{ stop: () => Promise<void> }> {
+  const client = new TugboatClient(cluster.server);
+  const list = await client.list<PodItem>('pods', { namespace: 'default', labelSelector: selector });
+  const pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
+  onChange([...pods.values()]);
+  const watch = client.watch<PodItem>('pods', { namespace: 'default', labelSelector: selector, resourceVersion: list.resourceVersion });
+  const watching = (async () => {
+    for await (const ev of watch) {
+      const name = ev.object.metadata?.name ?? '';
+      if (ev.type === 'DELETED') pods.delete(name);
+      else if (ev.type !== 'BOOKMARK') pods.set(name, ev.object);
+      onChange([...pods.values()]);
+    }
+  })();
+  return {
+    stop: async () => {
+      watch.close();
+      await watching.catch(() => undefined);
+      client.close();
+    },
+  };
 }
 
 export interface DeploymentOptions {

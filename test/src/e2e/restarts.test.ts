@@ -4,9 +4,8 @@
 // change: it must never pass what the rollout allows (replicas + maxSurge), and the
 // deployment must end with exactly `replicas` pods of the new template.
 import test from 'ava';
-import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
-import { deployment, eventually, podsOf } from './helpers.js';
+import { deployment, eventually, followPods, podsOf } from './helpers.js';
 
 let cluster: LocalClusterHandle;
 
@@ -32,29 +31,11 @@ async function crashAndRestart(name: 'controllers' | 'scheduler'): Promise<void>
 
 /** Watches the pods of `app` and keeps the largest number of live pods seen at once. */
 async function watchLivePods(app: string): Promise<{ max: () => number; stop: () => Promise<void> }> {
-  const client = new TugboatClient(cluster.server);
-  const selector = `app=${app}`;
-  const list = await client.list<Pod & KubeObject>('pods', { namespace: 'default', labelSelector: selector });
-  const pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
-  const live = (): number => [...pods.values()].filter((p) => !p.metadata?.deletionTimestamp).length;
-  let max = live();
-  const watch = client.watch<Pod & KubeObject>('pods', { namespace: 'default', labelSelector: selector, resourceVersion: list.resourceVersion });
-  const watching = (async () => {
-    for await (const ev of watch) {
-      const name = ev.object.metadata?.name ?? '';
-      if (ev.type === 'DELETED') pods.delete(name);
-      else if (ev.type !== 'BOOKMARK') pods.set(name, ev.object);
-      max = Math.max(max, live());
-    }
-  })();
-  return {
-    max: () => max,
-    stop: async () => {
-      watch.close();
-      await watching.catch(() => undefined);
-      client.close();
-    },
-  };
+  let max = 0;
+  const follower = await followPods(cluster, `app=${app}`, (pods) => {
+    max = Math.max(max, pods.filter((p) => !p.metadata?.deletionTimestamp).length);
+  });
+  return { max: () => max, stop: follower.stop };
 }
 
 async function settled(app: string, replicas: number, version: string): Promise<void> {
