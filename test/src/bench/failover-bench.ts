@@ -12,7 +12,7 @@
 import os from 'node:os';
 import { TugboatClient, type KubeObject, type Node, type Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
-import { deployment } from '../e2e/helpers.js';
+import { deployment, eventually } from '../e2e/helpers.js';
 
 interface Setting { label: string; args: string[]; targetSeconds: number }
 
@@ -47,18 +47,6 @@ function positive(flag: string, value: string | undefined): number {
   return n;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 type PodItem = Pod & KubeObject;
 type NodeItem = Node & KubeObject;
 const live = (pods: readonly PodItem[]): PodItem[] => pods.filter((p) => !p.metadata?.deletionTimestamp);
@@ -85,27 +73,27 @@ async function runSetting(setting: Setting, args: Args): Promise<Round[]> {
   try {
     const apply = await cluster.tctl(['apply', '-f', '-'], deployment('failover', { replicas: args.replicas, maxSurge: 2, maxUnavailable: 0 }));
     if (apply.code !== 0) throw new Error(`tctl apply: ${apply.stderr.trim()}`);
-    await until('the deployment running', () => allRunning(), 120_000);
+    await eventually('the deployment running', () => allRunning(), 120_000);
     for (let r = 1; r <= args.rounds; r++) {
       const onNode2 = live(await pods()).filter((p) => p.spec?.nodeName === 'node-2').length;
       if (onNode2 === 0) throw new Error(`round ${r}: no pod on node-2 to lose`);
       const started = Date.now();
       await tctl(cluster, ['cluster', 'stop-node', 'node-2']);
       let unknownAt = 0;
-      await until('replacements running on the other nodes', async () => {
+      await eventually('replacements running on the other nodes', async () => {
         if (!unknownAt && !isReady(await node('node-2'))) unknownAt = Date.now();
         return allRunning('node-2');
-      }, 120_000);
+      }, 120_000, 50);
       const round = { pods: onNode2, replacedSeconds: (Date.now() - started) / 1000, unknownSeconds: ((unknownAt || Date.now()) - started) / 1000 };
       rounds.push(round);
       console.log(`  round ${r}: ${round.pods} pods of node-2 Running on node-1/node-3 in ${round.replacedSeconds.toFixed(1)} s (node-2 not Ready after ${round.unknownSeconds.toFixed(1)} s)`);
       // Back to three nodes with pods on each for the next round.
       await tctl(cluster, ['cluster', 'start-node', 'node-2']);
-      await until('node-2 Ready again', async () => (isReady(await node('node-2')) ? true : undefined), 60_000);
+      await eventually('node-2 Ready again', async () => (isReady(await node('node-2')) ? true : undefined), 60_000);
       if (r < args.rounds) {
         await tctl(cluster, ['rollout', 'restart', 'deployment/failover']);
         await tctl(cluster, ['rollout', 'status', 'deployment/failover', '--timeout', '120s']);
-        await until('pods spread over node-2 again', async () => {
+        await eventually('pods spread over node-2 again', async () => {
           const now = await allRunning();
           return now?.some((p) => p.spec?.nodeName === 'node-2') ? now : undefined;
         }, 60_000);

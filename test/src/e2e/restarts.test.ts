@@ -4,6 +4,7 @@
 // change: it must never pass what the rollout allows (replicas + maxSurge), and the
 // deployment must end with exactly `replicas` pods of the new template.
 import test from 'ava';
+import { sleep } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { deployment, eventually, followPods, podsOf } from './helpers.js';
 
@@ -16,8 +17,6 @@ test.before(async () => {
 test.after.always(async () => {
   await cluster?.destroy();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** SIGKILLs a component, waits until status sees it gone, and starts it again with `up`. */
 async function crashAndRestart(name: 'controllers' | 'scheduler'): Promise<void> {
