@@ -28,6 +28,13 @@ test('an unknown container is an error', (t) => {
   t.is(pickContainer(pod('app', 'db'), 'db'), 'db');
 });
 
+test('init containers can be named; without a name the error lists them as the API server does', (t) => {
+  const withInit = { metadata: { name: 'web' }, spec: { initContainers: [{ name: 'setup' }], containers: [{ name: 'app' }, { name: 'side' }] } } as PodObject;
+  t.is(pickContainer(withInit, 'setup'), 'setup');
+  t.throws(() => pickContainer(withInit, ''), { message: 'a container name must be specified for pod web, choose one of: [app side] or one of the init containers: [setup]' });
+  t.is(pickContainer({ ...withInit, spec: { initContainers: [{ name: 'setup' }], containers: [{ name: 'app' }] } } as PodObject, ''), 'app');
+});
+
 test('logs --previous: the instance lastState names (in a crash loop, the one that just failed), else the one before the current', (t) => {
   const instance = (attempt: number, state: ContainerInfo['state']): ContainerInfo => ({
     id: `c${attempt}`, pod: { uid: 'u', namespace: 'default', name: 'web' }, name: 'app', attempt, image: 'i', imageRef: 'i', state, createdAt: new Date(0), annotations: {},

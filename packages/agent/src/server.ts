@@ -5,10 +5,10 @@
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { ApiError, loadProtos, sleep, toGrpcError } from '@tugboat/api';
+import { ApiError, loadProtos, sleep, toGrpcError, type ContainerStatus } from '@tugboat/api';
 import type { AgentMetrics } from './metrics.js';
 import { RuntimeError, type ContainerInfo, type Runtime } from './runtimes/runtime.js';
-import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pods/pod-util.js';
+import { containersOf, initContainersOf, instancesOf, isTerminalPhase, restartPolicyFor, shouldRestart, type PodObject } from './pods/pod-util.js';
 
 /** A node's pods and runtime, as the logs and exec services need them (a PodManager). */
 export interface PodSource {
@@ -45,13 +45,21 @@ interface ExecResponse { stdout: Buffer; stderr: Buffer; exitCode: number }
 /** Which container of the pod a logs request means; an ApiError a user can act on otherwise. */
 export function pickContainer(pod: PodObject, requested: string): string {
   const names = containersOf(pod).map((c) => c.name);
+  const initNames = initContainersOf(pod).map((c) => c.name);
   const podName = pod.metadata?.name ?? '';
   if (!requested) {
     if (names.length === 1 && names[0]) return names[0];
-    throw new ApiError('BadRequest', `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
+    const inits = initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : '';
+    throw new ApiError('BadRequest', `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]${inits}`);
   }
-  if (!names.includes(requested)) throw new ApiError('BadRequest', `container ${requested} is not valid for pod ${podName}`);
+  // Init containers can be named too (their logs, an exec while one runs), as the API server allows.
+  if (!names.includes(requested) && !initNames.includes(requested)) throw new ApiError('BadRequest', `container ${requested} is not valid for pod ${podName}`);
   return requested;
+}
+
+/** The container's entry in status.containerStatuses or status.initContainerStatuses. */
+function statusOf(pod: PodObject, container: string): ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.find((s) => s.name === container) ?? pod.status?.initContainerStatuses?.find((s) => s.name === container);
 }
 
 /**
@@ -60,7 +68,7 @@ export function pickContainer(pod: PodObject, requested: string): string {
  * that just failed — else the one before the current. `instances` is newest first.
  */
 export function previousInstance(pod: PodObject, container: string, instances: readonly ContainerInfo[]): ContainerInfo | undefined {
-  const id = pod.status?.containerStatuses?.find((s) => s.name === container)?.lastState?.terminated?.containerID;
+  const id = statusOf(pod, container)?.lastState?.terminated?.containerID;
   const named = id ? instances.find((i) => i.state === 'exited' && id.endsWith(`://${i.id}`)) : undefined;
   return named ?? instances[1];
 }
@@ -100,7 +108,7 @@ export class LogsService {
       } else {
         target = instances[0];
         if (!target) {
-          const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+          const waiting = statusOf(pod, container)?.state?.waiting?.reason ?? 'ContainerCreating';
           throw new ApiError('BadRequest', `container "${container}" in pod "${req.name}" is waiting to start: ${waiting}`);
         }
       }
@@ -125,7 +133,7 @@ export class LogsService {
           continue;
         }
         const ended = latest.state === 'exited'
-          && (!shouldRestart(restartPolicyOf(current), latest.exitCode) || isTerminalPhase(current.status?.phase) || !!current.metadata?.deletionTimestamp);
+          && (!shouldRestart(restartPolicyFor(current, container), latest.exitCode) || isTerminalPhase(current.status?.phase) || !!current.metadata?.deletionTimestamp);
         if (ended) break;
         await sleep(this.pollMs, abort.signal);
       }

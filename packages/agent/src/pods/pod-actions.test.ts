@@ -43,3 +43,47 @@ test('finished or terminating pods start nothing', (t) => {
   t.deepEqual(computePodActions(pod({}, { status: { phase: 'Failed' } }), [exited(0, 1, T0)], b).start, []);
   t.deepEqual(computePodActions(pod({}, { metadata: { name: 'web', namespace: 'default', uid: 'uid-1', deletionTimestamp: '2024-05-01T10:00:00Z' } }), [], b).start, []);
 });
+
+const initPod = (spec: Record<string, unknown> = {}) => pod({ initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'i2', image: 'busybox' }], ...spec });
+
+test('init containers: one at a time in order, none while one runs, the regular ones only after all succeeded', (t) => {
+  const b = new BackOff(10_000, 300_000, () => T0 + 60_000);
+  t.deepEqual(computePodActions(initPod(), [], b).start, [{ name: 'i1', attempt: 0 }]);
+  t.deepEqual(computePodActions(initPod(), [inst(0, 'running', {}, 'i1')], b).start, []);
+  t.deepEqual(computePodActions(initPod(), [inst(0, 'created', {}, 'i1')], b).start, []);
+  t.deepEqual(computePodActions(initPod(), [exited(0, 0, T0, 'i1')], b).start, [{ name: 'i2', attempt: 0 }]);
+  t.deepEqual(computePodActions(initPod(), [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'i2')], b).start, []);
+  t.deepEqual(computePodActions(initPod(), [exited(0, 0, T0, 'i1'), exited(0, 0, T0, 'i2')], b).start, [{ name: 'c', attempt: 0 }]);
+  // Under Always a completed init container is not restarted (it runs to completion once).
+  t.deepEqual(computePodActions(initPod({ restartPolicy: 'Always' }), [exited(0, 0, T0, 'i1'), exited(0, 0, T0, 'i2'), inst(0, 'running')], b).start, []);
+});
+
+for (const policy of ['Always', 'OnFailure'] as const) {
+  test(`a failed init container under ${policy}: restarted with the crash-loop back-off; nothing after it starts`, (t) => {
+    let now = T0;
+    const b = new BackOff(10_000, 300_000, () => now);
+    const p = initPod({ restartPolicy: policy });
+    const first = computePodActions(p, [exited(0, 0, T0 - 5_000, 'i1'), exited(0, 1, T0, 'i2')], b);
+    t.deepEqual(first.start, [{ name: 'i2', attempt: 1 }]);
+    now = T0 + 2_000;
+    const second = computePodActions(p, [exited(0, 0, T0 - 5_000, 'i1'), exited(1, 1, T0 + 1_000, 'i2'), exited(0, 1, T0, 'i2')], b);
+    t.deepEqual(second.start, []);
+    t.deepEqual(second.backingOff.get('i2'), { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=i2 pod=web_default(uid-1)' });
+    t.is(second.requeueAfterMs, 9_000);
+    now = T0 + 11_000;
+    t.deepEqual(computePodActions(p, [exited(0, 0, T0 - 5_000, 'i1'), exited(1, 1, T0 + 1_000, 'i2')], b).start, [{ name: 'i2', attempt: 2 }]);
+  });
+}
+
+test('a failed init container under Never: nothing more starts (the pod fails)', (t) => {
+  const a = computePodActions(initPod({ restartPolicy: 'Never' }), [exited(0, 1, T0, 'i1')], new BackOff(10_000, 300_000, () => T0 + 60_000));
+  t.deepEqual(a.start, []);
+  t.is(a.backingOff.size, 0);
+  t.is(a.requeueAfterMs, undefined);
+});
+
+test('an initialized pod never runs its init containers again, even with their instances gone', (t) => {
+  const b = new BackOff(10_000, 300_000, () => T0 + 60_000);
+  t.deepEqual(computePodActions(initPod(), [inst(0, 'running')], b).start, [], 'adopted after an agent restart');
+  t.deepEqual(computePodActions(initPod(), [exited(0, 1, T0)], b).start, [{ name: 'c', attempt: 1 }], 'a crashing regular container restarts alone');
+});

@@ -1,10 +1,14 @@
 // What one sync of a pod must do (kubelet's computePodActions + doBackOff): which containers
 // to start, and with which attempt number; which wait in CrashLoopBackOff and for how long.
+// Init containers come first (init-containers.ts); regular containers only once they all succeeded.
 // A decision only — no I/O. The back-off it consults and advances has an injected clock.
 import type { ProbeResults } from '../probes/probe-types.js';
 import type { ContainerInfo } from '../runtimes/runtime.js';
 import { BackOff, formatGoDuration } from './backoff.js';
-import { backoffKey, containersOf, formatPod, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
+import { initProgress } from './init-containers.js';
+import {
+  backoffKey, containersOf, formatPod, instancesOf, isTerminalPhase, restartPolicyFor, restartPolicyOf, shouldRestart, type PodObject,
+} from './pod-util.js';
 
 export interface StartAction {
   name: string;
@@ -28,6 +32,21 @@ export function computePodActions(pod: PodObject, containers: readonly Container
   const actions: PodActions = { start: [], backingOff: new Map() };
   // A finished pod never runs again (Kubernetes never leaves Succeeded/Failed).
   if (isTerminalPhase(pod.status?.phase) || pod.metadata?.deletionTimestamp) return actions;
+  // Init containers first, one at a time; the regular containers wait until all succeeded.
+  const init = initProgress(pod, containers);
+  switch (init.kind) {
+    case 'done':
+      break;
+    case 'running':
+      return actions;
+    case 'next':
+      actions.start.push({ name: init.name, attempt: 0 });
+      return actions;
+    case 'failed':
+      // Under Never nothing more starts: the status makes the pod Failed.
+      if (shouldRestart(restartPolicyFor(pod, init.name), init.instance.exitCode)) restartOrBackOff(pod, init.instance, backoff, actions);
+      return actions;
+  }
   const policy = restartPolicyOf(pod);
   for (const spec of containersOf(pod)) {
     const [latest] = instancesOf(containers, spec.name);
@@ -40,26 +59,29 @@ export function computePodActions(pod: PodObject, containers: readonly Container
       case 'running':
       case 'unknown':
         break;
-      case 'exited': {
-        if (!shouldRestart(policy, latest.exitCode)) break;
-        const key = backoffKey(pod, spec.name);
-        const exitedAt = (latest.finishedAt ?? latest.createdAt).getTime();
-        if (backoff.isInBackOffSince(key, exitedAt)) {
-          actions.backingOff.set(spec.name, {
-            reason: 'CrashLoopBackOff',
-            message: `back-off ${formatGoDuration(backoff.get(key))} restarting failed container=${spec.name} pod=${formatPod(pod)}`,
-          });
-          const wait = backoff.remaining(key, exitedAt);
-          actions.requeueAfterMs = Math.min(actions.requeueAfterMs ?? Infinity, Math.max(1, wait));
-          break;
-        }
-        backoff.next(key, exitedAt);
-        actions.start.push({ name: spec.name, attempt: latest.attempt + 1 });
+      case 'exited':
+        if (shouldRestart(policy, latest.exitCode)) restartOrBackOff(pod, latest, backoff, actions);
         break;
-      }
     }
   }
   return actions;
+}
+
+/** kubelet's doBackOff for an exited instance that is to be restarted: now, or after its back-off. */
+function restartOrBackOff(pod: PodObject, latest: ContainerInfo, backoff: BackOff, actions: PodActions): void {
+  const key = backoffKey(pod, latest.name);
+  const exitedAt = (latest.finishedAt ?? latest.createdAt).getTime();
+  if (backoff.isInBackOffSince(key, exitedAt)) {
+    actions.backingOff.set(latest.name, {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${formatGoDuration(backoff.get(key))} restarting failed container=${latest.name} pod=${formatPod(pod)}`,
+    });
+    const wait = backoff.remaining(key, exitedAt);
+    actions.requeueAfterMs = Math.min(actions.requeueAfterMs ?? Infinity, Math.max(1, wait));
+    return;
+  }
+  backoff.next(key, exitedAt);
+  actions.start.push({ name: latest.name, attempt: latest.attempt + 1 });
 }
 
 export interface KillAction {

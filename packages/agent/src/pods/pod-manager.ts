@@ -6,7 +6,7 @@
 //                                                       └─▶ pod status (UpdateStatus), Events
 //
 // Each sync re-reads the pod and its containers and acts on the difference: start what
-// should run, wait out back-offs, stop everything of a pod being deleted and then delete it
+// should run (the init containers one by one first), wait out back-offs, stop everything of a pod being deleted and then delete it
 // with grace 0, and stop and remove containers whose pod is gone or no longer bound here
 // (after an agent restart, or when a node that was declared dead comes back).
 import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
@@ -17,7 +17,8 @@ import { resolveContainerEnv, type EnvSources } from './env.js';
 import { computePodActions, computeProbeKills, type Waiting } from './pod-actions.js';
 import { canonicalJson, computePodStatus } from './pod-status.js';
 import {
-  GRACE_ANNOTATION, backoffKey, containersOf, formatPod, gracePeriodSeconds, instancesOf, isTerminalPhase, podRef, type PodObject,
+  GRACE_ANNOTATION, backoffKey, containerFieldPath, containerSpec, containersOf, formatPod, gracePeriodSeconds, initContainersOf, instancesOf, isTerminalPhase,
+  podRef, type PodObject,
 } from './pod-util.js';
 import { PodWorkers } from './pod-workers.js';
 import { Prober } from '../probes/prober.js';
@@ -300,7 +301,7 @@ export class PodManager {
       if (failed) requeue = Math.min(requeue ?? Infinity, this.options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS);
     }
     const now = actions.start.length ? await runtime.listContainers({ podUid: ref.uid }) : containers;
-    for (const spec of containersOf(pod)) {
+    for (const spec of [...initContainersOf(pod), ...containersOf(pod)]) {
       if (instancesOf(now, spec.name)[0]?.state === 'running') reasons.delete(spec.name);
     }
     await this.removeOldInstances(now);
@@ -312,7 +313,7 @@ export class PodManager {
 
   /** Starts one container instance; true when it could not start. */
   private async startContainer(pod: PodObject, sandbox: SandboxInfo, name: string, attempt: number, reasons: Map<string, Waiting>): Promise<boolean> {
-    const spec = containersOf(pod).find((c) => c.name === name);
+    const spec = containerSpec(pod, name);
     if (!spec) return false;
     const ref = podRef(pod);
     const env = await resolveContainerEnv(pod, spec, { nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip }, this.envSources);
@@ -421,7 +422,7 @@ export class PodManager {
   private event(pod: PodObject, type: EventType, reason: string, message: string, container?: string): void {
     void recordEvent(this.options.client, { ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, AGENT_COMPONENT, {
       host: this.options.nodeName,
-      ...(container ? { fieldPath: `spec.containers{${container}}` } : {}),
+      ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
     });
   }
 }

@@ -104,3 +104,70 @@ test('probes: readiness decides ready and the Ready conditions, startup decides 
   t.like(of(results('success', 'success')).containerStatuses?.[0], { started: true, ready: true });
   t.deepEqual(conds(of(results('success', 'success'))), ['Ready=True', 'ContainersReady=True']);
 });
+
+const initPod = (spec: Record<string, unknown> = {}, extra: Partial<PodObject> = {}) =>
+  pod({ initContainers: [{ name: 'i1', image: 'alpine' }, { name: 'i2', image: 'alpine' }], ...spec }, extra);
+const initialized = (s: ReturnType<typeof computePodStatus>) => s.conditions?.find((c) => c.type === 'Initialized');
+
+test('while an init container runs: Pending, its status running, the rest waiting PodInitializing, Initialized False naming the incomplete ones', (t) => {
+  const s = computePodStatus(input(initPod(), [inst(0, 'running', {}, 'i1')]));
+  t.is(s.phase, 'Pending');
+  t.like(s.initContainerStatuses?.[0], { name: 'i1', image: 'alpine', ready: false, started: true, restartCount: 0, containerID: 'process://uid-1_i1_0' });
+  t.truthy(s.initContainerStatuses?.[0]?.state?.running);
+  t.deepEqual(s.initContainerStatuses?.[1]?.state, { waiting: { reason: 'PodInitializing' } });
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
+  t.like(initialized(s), { status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [i1 i2]' });
+  const half = computePodStatus(input(initPod(), [exited(0, 0, T0 + 1_000, 'i1'), inst(0, 'created', {}, 'i2')]));
+  t.is(half.phase, 'Pending');
+  t.like(half.initContainerStatuses?.[0], { ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+  t.deepEqual(half.initContainerStatuses?.[1]?.state, { waiting: { reason: 'ContainerCreating' } });
+  t.is(initialized(half)?.message, 'containers with incomplete status: [i2]');
+});
+
+test('all init containers completed: Initialized True, their statuses terminated Completed and ready, the pod Running', (t) => {
+  const s = computePodStatus(input(initPod(), [exited(0, 0, T0 + 1_000, 'i1'), exited(0, 0, T0 + 2_000, 'i2'), inst(0, 'running')]));
+  t.is(s.phase, 'Running');
+  t.deepEqual(s.initContainerStatuses?.map((c) => [c.name, c.ready, c.state?.terminated?.exitCode, c.state?.terminated?.reason]), [['i1', true, 0, 'Completed'], ['i2', true, 0, 'Completed']]);
+  t.deepEqual(initialized(s), { type: 'Initialized', status: 'True', lastTransitionTime: '2024-05-01T10:00:05Z' });
+  t.is(s.containerStatuses?.[0]?.ready, true);
+});
+
+test('a failing init container under Always: waiting CrashLoopBackOff, lastState Error, restartCount, the pod Pending', (t) => {
+  const waiting = new Map([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=i1 pod=web_default(uid-1)' }]]);
+  const s = computePodStatus(input(initPod({ restartPolicy: 'Always' }), [exited(1, 1, T0 + 3_000, 'i1'), exited(0, 1, T0 + 1_000, 'i1')], waiting));
+  t.is(s.phase, 'Pending');
+  const ics = s.initContainerStatuses?.[0];
+  t.deepEqual(ics?.state, { waiting: waiting.get('i1') });
+  t.like(ics?.lastState?.terminated, { exitCode: 1, reason: 'Error' });
+  t.is(ics?.restartCount, 1);
+  t.false(ics?.ready);
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
+  t.is(initialized(s)?.status, 'False');
+});
+
+test('a failed init container under Never: the pod Failed, the regular containers never ran', (t) => {
+  const s = computePodStatus(input(initPod({ restartPolicy: 'Never' }), [exited(0, 2, T0 + 1_000, 'i1')]));
+  t.is(s.phase, 'Failed');
+  t.like(s.initContainerStatuses?.[0]?.state?.terminated, { exitCode: 2, reason: 'Error' });
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
+  t.like(initialized(s), { status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [i1 i2]' });
+  t.is(s.conditions?.find((c) => c.type === 'Ready')?.reason, 'PodCompleted');
+});
+
+test('an initialized pod whose init instances are gone keeps their stored terminated statuses', (t) => {
+  const first = computePodStatus(input(initPod(), [exited(0, 0, T0 + 1_000, 'i1'), exited(0, 0, T0 + 2_000, 'i2'), inst(0, 'running')]));
+  const later = computePodStatus(input(initPod({}, { status: first }), [inst(0, 'running')]));
+  t.deepEqual(later.initContainerStatuses, first.initContainerStatuses);
+  t.is(initialized(later)?.status, 'True');
+  t.is(later.phase, 'Running');
+  // Nothing stored either: they completed all the same (the regular containers ran).
+  const bare = computePodStatus(input(initPod(), [inst(0, 'running')]));
+  t.deepEqual(bare.initContainerStatuses?.map((c) => [c.ready, c.state?.terminated?.reason]), [[true, 'Completed'], [true, 'Completed']]);
+  t.is(initialized(bare)?.status, 'True');
+});
+
+test('a pod without init containers has no initContainerStatuses and its containers wait in ContainerCreating', (t) => {
+  const s = computePodStatus(input(pod(), []));
+  t.false('initContainerStatuses' in s);
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'ContainerCreating' } });
+});

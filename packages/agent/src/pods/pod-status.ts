@@ -7,7 +7,8 @@ import type { Container, ContainerState, ContainerStatus, PodCondition, PodStatu
 import type { ProbeResults } from '../probes/probe-types.js';
 import { containerIdUri, type ContainerInfo, type RuntimeName } from '../runtimes/runtime.js';
 import type { Waiting } from './pod-actions.js';
-import { containersOf, instancesOf, isTerminalPhase, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
+import { initProgress } from './init-containers.js';
+import { containersOf, initContainersOf, instancesOf, isTerminalPhase, restartPolicyFor, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
 
 export interface StatusInput {
   pod: PodObject;
@@ -60,8 +61,23 @@ function stateOf(c: ContainerInfo, runtime: RuntimeName): ContainerState {
   }
 }
 
-/** One containerStatuses entry (kubelet's convertToAPIContainerStatuses for one container). */
-export function containerStatusFor(input: StatusInput, spec: Container, terminating: boolean): ContainerStatus {
+/**
+ * An init container of an initialized pod whose instances are gone (garbage collection, a
+ * restarted agent): it succeeded — the regular containers ran — so its last stored
+ * terminated status stands, as kubelet keeps the old status of a container it no longer sees.
+ */
+function completedInitStatus(pod: PodObject, status: ContainerStatus): ContainerStatus {
+  const old = pod.status?.initContainerStatuses?.find((s) => s.name === status.name);
+  if (old?.state?.terminated) return { ...old, ready: old.state.terminated.exitCode === 0 };
+  return { ...status, ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } };
+}
+
+/**
+ * One containerStatuses entry (kubelet's convertToAPIContainerStatuses for one container), or
+ * with `init` one initContainerStatuses entry: not probed, ready once it exited 0, never
+ * restarted once the pod is initialized.
+ */
+export function containerStatusFor(input: StatusInput, spec: Container, terminating: boolean, init?: { initialized: boolean }): ContainerStatus {
   const [latest, previous] = instancesOf(input.containers, spec.name);
   const status: ContainerStatus = {
     name: spec.name,
@@ -70,11 +86,13 @@ export function containerStatusFor(input: StatusInput, spec: Container, terminat
     ready: false,
     restartCount: 0,
     started: false,
-    state: { waiting: { reason: 'ContainerCreating' } },
+    // kubelet's default for a container not created yet: with init containers every one waits on initialization.
+    state: { waiting: { reason: initContainersOf(input.pod).length ? 'PodInitializing' : 'ContainerCreating' } },
     lastState: {},
   };
   const cached = input.waiting.get(spec.name);
   if (!latest) {
+    if (init?.initialized) return completedInitStatus(input.pod, status);
     if (cached) status.state = { waiting: { reason: cached.reason, message: cached.message } };
     return status;
   }
@@ -84,24 +102,38 @@ export function containerStatusFor(input: StatusInput, spec: Container, terminat
   status.state = stateOf(latest, input.runtime);
   if (previous && previous.state === 'exited') status.lastState = terminatedState(previous, input.runtime);
   const running = latest.state === 'running';
-  const probes = input.probes;
+  const probes = init ? undefined : input.probes;
   const started = running && (!probes || !spec.startupProbe || probes.result(latest.id, 'startup') === 'success');
   status.started = started;
   status.ready = started && !terminating && (!probes || !spec.readinessProbe || probes.result(latest.id, 'readiness') === 'success');
   // A container that will be restarted is Waiting, with why (as kubelet does with its reason cache).
-  const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase)
-    && shouldRestart(restartPolicyOf(input.pod), latest.exitCode);
+  const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase) && !init?.initialized
+    && shouldRestart(restartPolicyFor(input.pod, spec.name), latest.exitCode);
   if (willRestart && cached) {
     status.lastState = status.state;
     status.state = { waiting: { reason: cached.reason, message: cached.message } };
   }
+  // An init container is ready once it completed (kubelet's prober manager says so).
+  if (init) status.ready = status.state?.terminated?.exitCode === 0;
   return status;
 }
 
-/** kubelet's getPhase over the computed container statuses. */
-export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], terminating: boolean): PodPhase {
+/** kubelet's getPhase over the computed container statuses (and init container statuses). */
+export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], terminating: boolean, initStatuses: readonly ContainerStatus[] = []): PodPhase {
   const current = pod.status?.phase;
   if (current === 'Succeeded' || current === 'Failed') return current;
+  let pendingInitialization = 0, failedInitialization = 0;
+  for (const s of initStatuses) {
+    if (s.state?.terminated) {
+      if (s.state.terminated.exitCode !== 0) failedInitialization++;
+    } else if (s.state?.waiting && s.lastState?.terminated) {
+      // Waiting to be restarted after a failure (CrashLoopBackOff).
+      if (s.lastState.terminated.exitCode !== 0) failedInitialization++;
+    } else pendingInitialization++;
+  }
+  // A failed init container is never retried under Never: the pod failed.
+  if (failedInitialization > 0 && restartPolicyOf(pod) === 'Never') return 'Failed';
+  if (pendingInitialization > 0) return 'Pending';
   let waiting = 0, running = 0, stopped = 0, succeeded = 0, unknown = 0;
   for (const s of statuses) {
     if (s.state?.running) running++;
@@ -164,12 +196,23 @@ export function qosClass(containers: readonly Container[]): 'Guaranteed' | 'Burs
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
+/** kubelet's GeneratePodInitializedCondition: True once every init container completed. */
+function initializedCondition(pod: PodObject, now: Date, initStatuses: readonly ContainerStatus[], phase: PodPhase): PodCondition {
+  const incomplete = initStatuses.filter((s) => !s.ready).map((s) => s.name);
+  if (phase === 'Succeeded') return condition(pod, now, 'Initialized', 'True', 'PodCompleted');
+  if (incomplete.length === 0) return condition(pod, now, 'Initialized', 'True');
+  return condition(pod, now, 'Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`);
+}
+
 export function computePodStatus(input: StatusInput): PodStatus {
   const { pod, now } = input;
   const terminating = !!pod.metadata?.deletionTimestamp;
   const specs = containersOf(pod);
+  const initSpecs = initContainersOf(pod);
+  const initialized = initProgress(pod, input.containers).kind === 'done';
+  const initContainerStatuses = initSpecs.map((c) => containerStatusFor(input, c, terminating, { initialized }));
   const containerStatuses = specs.map((c) => containerStatusFor(input, c, terminating));
-  const phase = podPhase(pod, containerStatuses, terminating);
+  const phase = podPhase(pod, containerStatuses, terminating, initContainerStatuses);
   const completed = phase === 'Succeeded' || phase === 'Failed';
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0 && !completed;
@@ -180,7 +223,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const ours = new Set(['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
   const conditions: PodCondition[] = [
     ...(pod.status?.conditions ?? []).filter((c) => !ours.has(c.type)),
-    condition(pod, now, 'Initialized', 'True'),
+    initializedCondition(pod, now, initContainerStatuses, phase),
     ready ? condition(pod, now, 'Ready', 'True') : condition(pod, now, 'Ready', 'False', notReady.reason, notReady.message),
     ready ? condition(pod, now, 'ContainersReady', 'True') : condition(pod, now, 'ContainersReady', 'False', notReady.reason, notReady.message),
     scheduled && scheduled.status === 'True' ? scheduled : condition(pod, now, 'PodScheduled', 'True'),
@@ -195,8 +238,9 @@ export function computePodStatus(input: StatusInput): PodStatus {
     podIP,
     podIPs: [{ ip: podIP }],
     startTime: pod.status?.startTime ?? rfc3339(now),
+    ...(initSpecs.length ? { initContainerStatuses } : {}),
     containerStatuses,
-    qosClass: pod.status?.qosClass ?? qosClass(specs),
+    qosClass: pod.status?.qosClass ?? qosClass([...initSpecs, ...specs]),
   };
 }
 

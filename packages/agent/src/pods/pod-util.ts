@@ -34,6 +34,33 @@ export function containersOf(pod: Pod): Container[] {
   return pod.spec?.containers ?? [];
 }
 
+export function initContainersOf(pod: Pod): Container[] {
+  return pod.spec?.initContainers ?? [];
+}
+
+export function isInitContainer(pod: Pod, name: string): boolean {
+  return initContainersOf(pod).some((c) => c.name === name);
+}
+
+/** The spec of a container or init container by name (Kubernetes keeps the names unique across both). */
+export function containerSpec(pod: Pod, name: string): Container | undefined {
+  return containersOf(pod).find((c) => c.name === name) ?? initContainersOf(pod).find((c) => c.name === name);
+}
+
+/**
+ * The restart policy that applies to one container. An init container runs to completion:
+ * it is restarted only after a failure, and never under Never (Always means OnFailure for it).
+ */
+export function restartPolicyFor(pod: Pod, name: string): RestartPolicy {
+  const policy = restartPolicyOf(pod);
+  return isInitContainer(pod, name) && policy === 'Always' ? 'OnFailure' : policy;
+}
+
+/** The event fieldPath kubelet gives a container: spec.containers{c} or spec.initContainers{c}. */
+export function containerFieldPath(pod: Pod, name: string): string {
+  return isInitContainer(pod, name) ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
+}
+
 export function isTerminalPhase(phase: string | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
