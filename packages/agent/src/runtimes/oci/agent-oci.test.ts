@@ -171,3 +171,24 @@ maybe('deleting a pod stops its container and removes its sandbox', async (t) =>
     await rt.close();
   }
 });
+
+maybe('an init container writes to an emptyDir that the main container then reads', async (t) => {
+  const name = await runPod({
+    command: ['sh', '-c', 'cat /work/greeting; sleep 1000'],
+    volumeMounts: [{ name: 'work', mountPath: '/work' }],
+  }, {
+    initContainers: [{ name: 'setup', image, command: ['sh', '-c', 'echo "prepared by init" > /work/greeting'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+    volumes: [{ name: 'work', emptyDir: {} }],
+  });
+  const pod = await waitPod(name, 'to run', (p) => p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running !== undefined);
+  t.like(pod.status?.initContainerStatuses?.[0], { name: 'setup', ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+  t.regex(pod.status?.initContainerStatuses?.[0]?.containerID ?? '', /^oci:\/\//);
+  t.is(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
+  let logs = '';
+  await waitFor('the main container’s output', async () => {
+    logs = '';
+    for await (const c of client.logs('default', name)) logs += c.data.toString();
+    return logs !== '';
+  }, 10_000);
+  t.is(logs, 'prepared by init\n');
+});
