@@ -151,7 +151,7 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
   for (const m of ['agent_running_pods', 'agent_running_containers', 'agent_pod_start_duration_seconds', 'agent_runtime_operations_total', 'process_cpu_seconds_total']) {
     t.true(metrics.includes(m), m);
   }
-  t.is(await (await fetch(`http://127.0.0.1:${agent.httpPort()}/healthz`)).text(), 'ok');
+  t.is(await (await fetch(`http://127.0.0.1:${agent.httpPort()}/healthz`)).text(), 'ok\n');
   // A restarted agent updates the Node rather than recreating it, and leaves cordon alone.
   await client.update<NodeObject>({ ...(await client.get<NodeObject>('nodes', '', agent.nodeName)), spec: { ...node.spec, unschedulable: true } });
   await agent.kill('SIGTERM');

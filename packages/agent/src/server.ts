@@ -4,8 +4,7 @@
 //     a `--hollow N` process.
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { createServer, type Server as HttpServer } from 'node:http';
-import { ApiError, loadProtos, sleep, toGrpcError, type ContainerStatus } from '@tugboat/api';
+import { ApiError, formatHostPort, loadProtos, serveComponentHttp, sleep, toGrpcError, type ComponentHttp, type ContainerStatus } from '@tugboat/api';
 import type { AgentMetrics } from './metrics.js';
 import { RuntimeError, type ContainerInfo, type Runtime } from './runtimes/runtime.js';
 import { containersOf, initContainersOf, instancesOf, isTerminalPhase, restartPolicyFor, shouldRestart, type PodObject } from './pods/pod-util.js';
@@ -217,38 +216,15 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Listen
   const grpcPort = await new Promise<number>((resolve, reject) => {
     grpc.bindAsync(opts.grpcAddress, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
   });
-  let http: HttpServer;
+  // /metrics and /healthz as every component serves them.
+  let http: ComponentHttp;
   try {
-    http = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics') {
-        opts.metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
-          res.end(text);
-        }, (e: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(String(e));
-        });
-        return;
-      }
-      if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('ok');
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
-    });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(opts.httpPort, opts.httpHost, () => { http.off('error', reject); resolve(); });
-    });
+    http = await serveComponentHttp({ listen: formatHostPort({ host: opts.httpHost, port: opts.httpPort }), metrics: opts.metrics.registry });
   } catch (e) {
     grpc.forceShutdown();
     throw e;
   }
-  const addr = http.address();
-  const httpPort = typeof addr === 'object' && addr ? addr.port : opts.httpPort;
+  const httpPort = Number(/:(\d+)$/.exec(http.address)?.[1] ?? opts.httpPort);
   return {
     grpcPort,
     httpPort,
@@ -258,7 +234,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Listen
         const t = setTimeout(() => { grpc.forceShutdown(); r(); }, 1_000);
         grpc.tryShutdown(() => { clearTimeout(t); r(); });
       });
-      await new Promise<void>((r) => { http.close(() => r()); http.closeAllConnections(); });
+      await http.close();
     },
   };
 }
