@@ -2,22 +2,19 @@
 // as a child process (so it can be SIGKILLed and started again), pods bound to its node
 // directly with Bind (no scheduler needed), real host processes.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { loadProtos, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from './runtimes/process/records.js';
+import { startAgentProcess, type AgentProcess } from './testing/agent-process.js';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
-
-const AGENT_BIN = fileURLToPath(new URL('../bin/tugboat-agent.js', import.meta.url));
 
 let etcd: EtcdHandle | undefined;
 let api: ApiServerHandle | undefined;
@@ -37,57 +34,17 @@ test.after.always(async () => {
   await etcd?.destroy();
 });
 
-interface AgentProcess {
-  nodeName: string;
-  dataDir: string;
-  proc: ChildProcess;
-  output(): string;
-  grpcPort(): number;
-  httpPort(): number;
-  kill(signal: NodeJS.Signals): Promise<void>;
-  restart(): Promise<void>;
-}
-
 let nodeSeq = 0;
-async function startAgentProcess(extra: string[] = [], name = `node-${process.pid}-${++nodeSeq}`): Promise<AgentProcess> {
+async function startTestAgent(extra: string[] = [], name = `node-${process.pid}-${++nodeSeq}`, runtime: 'process' | 'fake' = 'process'): Promise<AgentProcess> {
   if (!api) throw new Error('no API server');
   const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-it-'));
-  let proc!: ChildProcess;
-  let out = '';
-  let mine = '';
-  const args = [
-    AGENT_BIN, '--server', api.address, '--node-name', name, '--runtime', 'process', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
-    '--data-dir', dataDir, '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s', ...extra,
-  ];
-  const launch = async (): Promise<void> => {
-    mine = '';
-    proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const p = proc;
-    p.stdout?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
-    p.stderr?.on('data', (d: Buffer) => { out += d.toString(); mine += d.toString(); });
-    await waitFor('tugboat-agent to serve', () => {
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
-      return /tugboat-agent v\S+ serving/.test(mine);
-    }, 20_000, 25);
-  };
-  await launch();
-  const kill = async (signal: NodeJS.Signals): Promise<void> => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    await exited;
-  };
-  const port = (what: 'gRPC' | 'HTTP'): number => Number(new RegExp(`${what} on [^:]+:(\\d+)`).exec(mine)?.[1]);
-  const handle: AgentProcess = {
-    nodeName: name, dataDir, get proc() { return proc; }, output: () => out,
-    grpcPort: () => port('gRPC'), httpPort: () => port('HTTP'), kill, restart: launch,
-  };
+  const agent = await startAgentProcess({ server: api.address, nodeName: name, dataDir, runtime, args: extra });
   cleanups.push(async () => {
-    await kill('SIGTERM');
+    await agent.kill('SIGTERM');
     killContainers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   });
-  return handle;
+  return agent;
 }
 
 let podSeq = 0;
@@ -120,7 +77,7 @@ function pidOf(agent: AgentProcess, pod: PodObject, attempt: number, container =
 
 test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) and renews its Lease', async (t) => {
   if (!api) { t.pass('etcd is not installed: skipped'); return; }
-  const agent = await startAgentProcess(['--labels', 'tier=edge', '--taints', 'dedicated=gpu:NoSchedule', '--capacity', 'cpu=3,pods=20']);
+  const agent = await startTestAgent(['--labels', 'tier=edge', '--taints', 'dedicated=gpu:NoSchedule', '--capacity', 'cpu=3,pods=20']);
   const node = await client.get<NodeObject>('nodes', '', agent.nodeName);
   t.is(node.metadata?.labels?.['kubernetes.io/hostname'], agent.nodeName);
   t.is(node.metadata?.labels?.['kubernetes.io/os'], 'linux');
@@ -163,7 +120,7 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
 
 test.serial('runs a pod: Running, its process alive with its env; logs stream as written', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const pod = await runPod(agent.nodeName, {
     command: ['sh', '-c'],
     args: ['echo "hello $(GREETING) from $POD_NAME"; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.2; done'],
@@ -214,7 +171,7 @@ test.serial('runs a pod: Running, its process alive with its env; logs stream as
 
 test.serial('a crashing container with restartPolicy Always: restartCount grows, CrashLoopBackOff', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const pod = await runPod(agent.nodeName, { command: ['sh', '-c', 'echo crash; exit 1'] });
   const name = pod.metadata?.name ?? '';
   const looping = await waitPod(name, 'in CrashLoopBackOff after 2 restarts', (p) => {
@@ -235,7 +192,7 @@ test.serial('a crashing container with restartPolicy Always: restartCount grows,
 
 test.serial('logs -f follows the container across restarts; several containers need -c', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const pod = await runPod(agent.nodeName, { command: ['sh', '-c', 'echo run; sleep 0.3; exit 1'] });
   const name = pod.metadata?.name ?? '';
   await waitPod(name, 'started', (p) => !!p.status?.containerStatuses?.[0]?.containerID);
@@ -262,7 +219,7 @@ test.serial('logs -f follows the container across restarts; several containers n
 
 test.serial('restartPolicy Never: exit 1 ends Failed with exit code 1; a command not found is a clear StartError and an Event', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const failing = await runPod(agent.nodeName, { command: ['sh', '-c', 'exit 1'] }, { restartPolicy: 'Never' });
   const failed = await waitPod(failing.metadata?.name ?? '', 'Failed', (p) => p.status?.phase === 'Failed');
   const term = failed.status?.containerStatuses?.[0]?.state?.terminated;
@@ -292,7 +249,7 @@ test.serial('restartPolicy Never: exit 1 ends Failed with exit code 1; a command
 
 test.serial('deletion: SIGTERM, then SIGKILL after the grace period, then the object goes away', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const polite = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
   const stubborn = await runPod(agent.nodeName, { command: ['sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'] }, { terminationGracePeriodSeconds: 2 });
   const p1 = await waitPod(polite.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
@@ -312,7 +269,7 @@ test.serial('deletion: SIGTERM, then SIGKILL after the grace period, then the ob
 
 test.serial('SIGKILL of the agent and a restart: the same processes, restartCount unchanged; orphans of deleted pods are stopped', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess();
+  const agent = await startTestAgent();
   const steady = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
   const crashy = await runPod(agent.nodeName, { command: ['sh', '-c', 'sleep 0.2; exit 3'] });
   const doomed = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
@@ -343,7 +300,7 @@ test.serial('SIGKILL of the agent and a restart: the same processes, restartCoun
 
 test.serial('--hollow N serves N fake nodes from one process', async (t) => {
   if (!api) { t.pass('skipped'); return; }
-  const agent = await startAgentProcess(['--hollow', '3', '--runtime', 'fake', '--fake-start-delay', '200ms', '--capacity', 'cpu=8,memory=16Gi'], `hollow-${process.pid}`);
+  const agent = await startTestAgent(['--hollow', '3', '--fake-start-delay', '200ms', '--capacity', 'cpu=8,memory=16Gi'], `hollow-${process.pid}`, 'fake');
   const names = [1, 2, 3].map((i) => `${agent.nodeName}-${i}`);
   for (const n of names) {
     const node = await client.get<NodeObject>('nodes', '', n);

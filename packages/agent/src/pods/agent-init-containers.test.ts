@@ -2,55 +2,27 @@
 // the process runtime (so it can be SIGKILLed and started again), pods bound to its node with
 // Bind, init containers and regular containers as real host processes sharing a temp dir.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from '../runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from '../runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from '../runtimes/process/records.js';
+import { startAgentProcess, type AgentProcess } from '../testing/agent-process.js';
 
 type PodObject = Pod & KubeObject;
 type EventObject = Event & KubeObject;
 
-const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
 const NODE_NAME = `init-${process.pid}`;
 
 let etcd: EtcdHandle | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
-let agent: ChildProcess | undefined;
-let agentOutput = '';
+let agent: AgentProcess | undefined;
 let dataDir = '';
 let work = '';
-
-async function startAgent(): Promise<void> {
-  if (!api) throw new Error('no API server');
-  let mine = '';
-  const proc = spawn(process.execPath, [
-    AGENT_BIN, '--server', api.address, '--node-name', NODE_NAME, '--runtime', 'process', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
-    '--data-dir', dataDir, '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent = proc;
-  const out = (d: Buffer): void => { agentOutput += d.toString(); mine += d.toString(); };
-  proc.stdout?.on('data', out);
-  proc.stderr?.on('data', out);
-  await waitFor('tugboat-agent to serve', () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
-    return /tugboat-agent v\S+ serving/.test(mine);
-  }, 20_000, 25);
-}
-
-async function stopAgent(signal: NodeJS.Signals): Promise<void> {
-  const proc = agent;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill(signal);
-  await exited;
-}
 
 test.before(async () => {
   if (!etcdAvailable()) return;
@@ -59,11 +31,11 @@ test.before(async () => {
   client = api.client();
   dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-init-'));
   work = mkdtempSync(join(tmpdir(), 'tugboat-init-work-'));
-  await startAgent();
+  agent = await startAgentProcess({ server: api.address, nodeName: NODE_NAME, dataDir, runtime: 'process' });
 });
 
 test.after.always(async () => {
-  await stopAgent('SIGTERM');
+  await agent?.kill('SIGTERM');
   if (dataDir) {
     killContainers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
@@ -89,7 +61,7 @@ async function waitPod(name: string, what: string, check: (p: PodObject) => bool
   await waitFor(`pod ${name} ${what}`, async () => {
     last = await client.tryGet<PodObject>('pods', 'default', name);
     return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}\n${agentOutput}`); });
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}\n${agent?.output() ?? ''}`); });
   return last!;
 }
 
@@ -148,9 +120,9 @@ test.serial('two init containers run in order, each to completion, before the ma
   // SIGKILL the agent, drop the init containers' instances (as garbage collection would) and
   // restart it: it adopts the running pod and never runs its init containers again.
   const mainPid = pidOf(running, 'main', 0);
-  await stopAgent('SIGKILL');
+  await agent!.kill('SIGKILL');
   for (const name of ['one', 'two']) rmSync(containerDir(dataDir, pod.metadata?.uid ?? '', name), { recursive: true, force: true });
-  await startAgent();
+  await agent!.restart();
   await new Promise((r) => setTimeout(r, 2_500));
   t.false(everStarted(pod, 'one'), 'init container one was not run again');
   t.is(readFileSync(file, 'utf8'), 'one\ntwo\n');

@@ -3,11 +3,9 @@
 // exec probes through runc exec. Skipped only where containers cannot run (not root, no
 // runc) or etcd is missing.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import {
   etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
@@ -17,10 +15,10 @@ import { findExecutable } from '../runtimes/oci/runc.js';
 import { OciRuntime } from '../runtimes/oci/oci-runtime.js';
 import { killOciContainers } from '../runtimes/oci/kill-containers.js';
 import { unmountAll } from '../images/mounts.js';
+import { startAgentProcess, type AgentProcess } from '../testing/agent-process.js';
 
 type PodObject = Pod & KubeObject;
 type EventObject = Event & KubeObject;
-const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
 
 const skipReason = process.getuid?.() !== 0 ? 'not root: the oci runtime needs root'
   : !findExecutable(['runc']) ? 'runc is not installed'
@@ -38,8 +36,7 @@ let registry: RegistryHandle | undefined;
 let client: TugboatClient;
 let work = '';
 let image = '';
-let agent: ChildProcess | undefined;
-let output = '';
+let agent: AgentProcess | undefined;
 
 test.before(async () => {
   if (skipReason) return;
@@ -51,28 +48,12 @@ test.before(async () => {
   buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
   image = `${registry.host}/test/busybox:1`;
   pushImage(join(work, 'layout'), '1', image);
-  const p = spawn(process.execPath, [
-    AGENT_BIN, '--server', api.address, '--node-name', NODE, '--runtime', 'oci', '--pod-cidr', POD_CIDR,
-    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(work, 'data'),
-    '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent = p;
-  p.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-  p.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-  await waitFor('tugboat-agent to serve', () => {
-    if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${output}`);
-    return /tugboat-agent v\S+ serving/.test(output);
-  }, 20_000, 25);
+  agent = await startAgentProcess({ server: api.address, nodeName: NODE, dataDir: join(work, 'data'), runtime: 'oci', args: ['--pod-cidr', POD_CIDR] });
 });
 
 test.after.always(async (t) => {
   if (skipReason) return;
-  const p = agent;
-  if (p && p.exitCode === null && p.signalCode === null) {
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await exited;
-  }
+  await agent?.kill('SIGTERM');
   // Whatever pods are left: their containers, sandboxes and the node's bridge go.
   const dataDir = join(work, 'data');
   await killOciContainers(dataDir);
@@ -101,7 +82,7 @@ async function waitPod(name: string, what: string, check: (p: PodObject) => bool
   await waitFor(`pod ${name} ${what}`, async () => {
     last = await client.tryGet<PodObject>('pods', 'default', name);
     return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${output.slice(-2000)}`); });
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${agent?.output().slice(-2000) ?? ''}`); });
   return last!;
 }
 

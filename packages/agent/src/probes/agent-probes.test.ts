@@ -2,26 +2,23 @@
 // process runtime, pods bound to its node with Bind, their containers real node processes
 // serving HTTP on 127.0.0.1 (the pod IP of process-runtime pods).
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { etcdAvailable, freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from '../runtimes/process/kill-containers.js';
+import { startAgentProcess, type AgentProcess } from '../testing/agent-process.js';
 
 type PodObject = Pod & KubeObject;
 type EventObject = Event & KubeObject;
 
-const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
 const NODE_NAME = `probes-${process.pid}`;
 
 let etcd: EtcdHandle | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
-let agent: ChildProcess | undefined;
-let agentOutput = '';
+let agent: AgentProcess | undefined;
 let dataDir = '';
 let work = '';
 
@@ -32,25 +29,11 @@ test.before(async () => {
   client = api.client();
   dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-probes-'));
   work = mkdtempSync(join(tmpdir(), 'tugboat-probes-work-'));
-  const proc = spawn(process.execPath, [
-    AGENT_BIN, '--server', api.address, '--node-name', NODE_NAME, '--runtime', 'process', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
-    '--data-dir', dataDir, '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent = proc;
-  proc.stdout?.on('data', (d: Buffer) => { agentOutput += d.toString(); });
-  proc.stderr?.on('data', (d: Buffer) => { agentOutput += d.toString(); });
-  await waitFor('tugboat-agent to serve', () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`tugboat-agent exited: ${agentOutput}`);
-    return /tugboat-agent v\S+ serving/.test(agentOutput);
-  }, 20_000, 25);
+  agent = await startAgentProcess({ server: api.address, nodeName: NODE_NAME, dataDir, runtime: 'process' });
 });
 
 test.after.always(async () => {
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    const exited = new Promise((r) => agent?.once('exit', r));
-    agent.kill('SIGTERM');
-    await exited;
-  }
+  await agent?.kill('SIGTERM');
   if (dataDir) {
     killContainers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
@@ -162,8 +145,7 @@ test.serial('a failing liveness probe restarts the container: Unhealthy, then Ki
   t.true(Date.parse(unhealthy.firstTimestamp ?? '') <= Date.parse(killing.firstTimestamp ?? ''), 'Unhealthy comes first');
   t.true((killing.count ?? 0) >= 2, 'one Killing per restart');
   // Each run is counted on the agent's /metrics, with kubelet's label values.
-  const httpPort = /HTTP on [\d.]+:(\d+)/.exec(agentOutput)?.[1];
-  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${agent?.httpPort()}/metrics`)).text();
   const failed = Number(/^agent_prober_probe_total\{probe_type="Liveness",result="failed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
   t.true(failed >= 4, `two restarts need at least 4 failed liveness probes; /metrics says ${failed}`);
   await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });

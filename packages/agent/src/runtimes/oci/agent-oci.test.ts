@@ -3,11 +3,9 @@
 // saw (pod IP, imageID, OOMKilled, ErrImagePull); a SIGKILLed agent adopts its containers.
 // Skipped only where containers cannot run (not root, no runc) or etcd is missing.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import {
   etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
@@ -17,9 +15,9 @@ import { findExecutable } from './runc.js';
 import { OciRuntime } from './oci-runtime.js';
 import { killOciContainers } from './kill-containers.js';
 import { unmountAll } from '../../images/mounts.js';
+import { startAgentProcess, type AgentProcess } from '../../testing/agent-process.js';
 
 type PodObject = Pod & KubeObject;
-const AGENT_BIN = fileURLToPath(new URL('../../../bin/tugboat-agent.js', import.meta.url));
 
 const skipReason = process.getuid?.() !== 0 ? 'not root: the oci runtime needs root'
   : !findExecutable(['runc']) ? 'runc is not installed'
@@ -37,32 +35,7 @@ let registry: RegistryHandle | undefined;
 let client: TugboatClient;
 let work = '';
 let image = '';
-let agent: ChildProcess | undefined;
-let output = '';
-
-async function startAgent(): Promise<void> {
-  let mine = '';
-  const p = spawn(process.execPath, [
-    AGENT_BIN, '--server', api!.address, '--node-name', NODE, '--runtime', 'oci', '--pod-cidr', POD_CIDR,
-    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(work, 'data'),
-    '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent = p;
-  p.stdout?.on('data', (d: Buffer) => { output += d.toString(); mine += d.toString(); });
-  p.stderr?.on('data', (d: Buffer) => { output += d.toString(); mine += d.toString(); });
-  await waitFor('tugboat-agent to serve', () => {
-    if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
-    return /tugboat-agent v\S+ serving/.test(mine);
-  }, 20_000, 25);
-}
-
-async function stopAgent(signal: NodeJS.Signals): Promise<void> {
-  const p = agent;
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill(signal);
-  await exited;
-}
+let agent: AgentProcess | undefined;
 
 test.before(async () => {
   if (skipReason) return;
@@ -74,12 +47,12 @@ test.before(async () => {
   buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
   pushImage(join(work, 'layout'), '1', `${registry.host}/test/busybox:1`);
   image = `${registry.host}/test/busybox:1`;
-  await startAgent();
+  agent = await startAgentProcess({ server: api.address, nodeName: NODE, dataDir: join(work, 'data'), runtime: 'oci', args: ['--pod-cidr', POD_CIDR] });
 });
 
 test.after.always(async (t) => {
   if (skipReason) return;
-  await stopAgent('SIGTERM');
+  await agent?.kill('SIGTERM');
   // Whatever pods are left: their containers, sandboxes and the node's bridge go.
   const dataDir = join(work, 'data');
   await killOciContainers(dataDir);
@@ -110,7 +83,7 @@ async function waitPod(name: string, what: string, check: (p: PodObject) => bool
   await waitFor(`pod ${name} ${what}`, async () => {
     last = await client.tryGet<PodObject>('pods', 'default', name);
     return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${output.slice(-2000)}`); });
+  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${agent?.output().slice(-2000) ?? ''}`); });
   return last!;
 }
 
@@ -148,8 +121,8 @@ maybe('an image that does not exist: ErrImagePull / ImagePullBackOff with the re
 maybe('SIGKILL of the agent: its containers keep running and are adopted after a restart', async (t) => {
   const name = await runPod({ command: ['sleep', '1000'] });
   const before = await waitPod(name, 'to run', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
-  await stopAgent('SIGKILL');
-  await startAgent();
+  await agent!.kill('SIGKILL');
+  await agent!.restart();
   // A few status rounds later: the same container, not a second one.
   await new Promise((r) => setTimeout(r, 3000));
   const after = await waitPod(name, 'to be running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
