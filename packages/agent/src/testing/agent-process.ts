@@ -52,10 +52,16 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
     const collect = (d: Buffer): void => { out += d.toString(); mine += d.toString(); };
     p.stdout?.on('data', collect);
     p.stderr?.on('data', collect);
-    await waitFor('tugboat-agent to serve', () => {
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
-      return /tugboat-agent v\S+ serving/.test(mine);
-    }, 20_000, 25);
+    try {
+      await waitFor('tugboat-agent to serve', () => {
+        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-agent exited: ${mine}`);
+        return /tugboat-agent v\S+ serving/.test(mine);
+      }, 20_000, 25);
+    } catch (e) {
+      // One that never came up must not outlive the test run.
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      throw e;
+    }
   };
   await launch();
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
