@@ -61,6 +61,10 @@ test.serial('up twice says it is already up', async (t) => {
   const res = await cluster.tctl(['cluster', 'up', '--random-ports', '--nodes', '0']);
   t.is(res.code, 0, res.stderr);
   t.regex(res.stdout, /already up/);
+  t.notRegex(res.stdout, /to change that/, 'asked for what it has: nothing to say');
+  const other = await cluster.tctl(['cluster', 'up', '--runtime', 'fake']);
+  t.is(other.code, 0, other.stderr);
+  t.regex(other.stdout, /already up[\s\S]*\(It has 0 node\(s\) with the process runtime; to change that: tctl cluster down, then tctl cluster up --nodes 0 --runtime fake\.\)/);
   t.deepEqual((await cluster.components()).map((c) => c.pid), before.map((c) => c.pid));
 });
 

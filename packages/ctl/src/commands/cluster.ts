@@ -50,7 +50,7 @@ const up = defineCommand({
     'agent-arg': { type: 'strings', hidden: true, description: 'extra argument for every agent' },
     'node-monitor-grace-period': { type: 'string', value: 'DURATION', description: 'how long a node may miss heartbeats before it is NotReady (controllers); agents then renew their lease 4 times as often' },
   },
-  async run(ctx, { flags, positionals }) {
+  async run(ctx, { flags, positionals, given }) {
     if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
     if (flags.nodes < 0) throw new UsageError('--nodes must be 0 or more');
     const runtime = flags.runtime as Runtime;
@@ -85,8 +85,15 @@ const up = defineCommand({
     const etcd = state?.components.find((x) => x.role === 'etcd');
     if (!started) ctx.out(`The cluster is already up.\n`);
     ctx.out(`\n${statusTable(c)}\n`);
-    if (started && state && state.nodes !== flags.nodes && state.components.some((x) => x.role === 'agent')) {
-      ctx.out(`(It has ${state.nodes} node(s); to change that: tctl cluster down, then tctl cluster up --nodes ${flags.nodes}.)\n\n`);
+    // An existing cluster keeps what it was made with; asking for other nodes or another
+    // runtime changes nothing, so say so instead of letting it pass unnoticed.
+    const differs = state && (
+      (given.has('nodes') && state.nodes !== flags.nodes && state.components.some((x) => x.role === 'agent')) ||
+      (given.has('runtime') && state.runtime !== runtime));
+    if (differs) {
+      const nodes = given.has('nodes') ? flags.nodes : state.nodes;
+      const wanted = given.has('runtime') ? runtime : state.runtime;
+      ctx.out(`(It has ${state.nodes} node(s) with the ${state.runtime} runtime; to change that: tctl cluster down, then tctl cluster up --nodes ${nodes} --runtime ${wanted}.)\n\n`);
     }
     ctx.out([
       `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} (saved in ${c.home}/config.json). Try:`,
