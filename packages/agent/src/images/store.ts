@@ -23,6 +23,7 @@ import {
   sha256Digest, SHA256_DIGEST_RE, MediaTypes, type Descriptor, type ImageConfig, type ImageManifest, type Platform,
 } from './manifest.js';
 import { RegistryClient, RegistryError } from './registry-client.js';
+import type { PullProgress } from '../runtimes/runtime.js';
 import type { KeychainEntry } from './credentials.js';
 import {
   formatReference, parseImageReference, InvalidReferenceError, defaultPullPolicy,
@@ -235,18 +236,25 @@ export class ImageStore {
    * What a container start does: applies the pull policy (Kubernetes' default when
    * none is given) and returns the image, pulling it when needed.
    */
-  async ensureImage(image: string, policy: PullPolicy | undefined, keychain: readonly KeychainEntry[] = []): Promise<ImageRecord> {
+  async ensureImage(image: string, policy: PullPolicy | undefined, keychain: readonly KeychainEntry[] = [], progress?: PullProgress): Promise<ImageRecord> {
     const effective = policy ?? defaultPullPolicy(image);
     const present = this.get(image);
+    const pull = async (): Promise<ImageRecord> => {
+      progress?.pulling();
+      const started = performance.now();
+      const rec = await this.pull(image, keychain);
+      progress?.pulled((performance.now() - started) / 1000, rec.size);
+      return rec;
+    };
     switch (effective) {
       case 'Never':
-        if (present) return present;
+        if (present) { progress?.present(); return present; }
         throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
       case 'IfNotPresent':
-        if (present) return present;
-        return this.pull(image, keychain);
+        if (present) { progress?.present(); return present; }
+        return pull();
       case 'Always':
-        return this.pull(image, keychain);
+        return pull();
     }
   }
 

@@ -325,7 +325,14 @@ export class PodManager {
     const image = spec.image ?? '';
     let imageRef: string;
     try {
-      imageRef = await this.options.runtime.prepareImage(image, ref);
+      // kubelet's image events; only a runtime that really pulls reports them.
+      imageRef = await this.options.runtime.prepareImage(image, ref, {
+        progress: {
+          present: () => this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, name),
+          pulling: () => this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, name),
+          pulled: (seconds, bytes) => this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${formatSeconds(seconds)}. Image size: ${bytes} bytes.`, name),
+        },
+      });
     } catch (e) {
       // ErrImagePull / ErrImageNeverPull / InvalidImageName (images/store.ts): kubelet's
       // waiting reasons, ImagePullBackOff while the pull is retried with back-off.
@@ -425,6 +432,11 @@ export class PodManager {
       ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
     });
   }
+}
+
+/** Go's time.Duration rounding as kubelet prints a pull time: `1.234s`, `812ms`. */
+function formatSeconds(seconds: number): string {
+  return seconds >= 1 ? `${Number(seconds.toFixed(3))}s` : `${Math.round(seconds * 1000)}ms`;
 }
 
 function graceOf(c: ContainerInfo): number {

@@ -2,7 +2,7 @@
 // (agent_runtime_operation_errors_total{operation}) around any Runtime.
 import type { AgentMetrics } from '../metrics.js';
 import type {
-  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
+  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
   RuntimeName, SandboxConfig, SandboxInfo,
 } from './runtime.js';
 
@@ -29,7 +29,7 @@ export class InstrumentedRuntime implements Runtime {
     }
   }
 
-  prepareImage(image: string, pod: PodRef): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod)); }
+  prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod, opts)); }
   createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {

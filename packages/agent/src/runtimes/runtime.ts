@@ -138,13 +138,27 @@ export interface ContainerStats {
 
 export type RuntimeName = 'process' | 'fake' | 'oci';
 
+/** What an image pull did, as it happens. */
+export interface PullProgress {
+  /** The image was already there and the pull policy did not ask for a pull. */
+  present(): void;
+  /** A pull starts. */
+  pulling(): void;
+  /** It ended well, after `seconds`; the image takes `bytes` on disk. */
+  pulled(seconds: number, bytes: number): void;
+}
+
 export interface Runtime {
   readonly name: RuntimeName;
   /** For Node.status.nodeInfo.containerRuntimeVersion, e.g. `process://0.1.0`. */
   readonly version: string;
 
-  /** Makes the image available; returns the reference containers record (imageID). */
-  prepareImage(image: string, pod: PodRef): Promise<string>;
+  /**
+   * Makes the image available; returns the reference containers record (imageID). A runtime
+   * that really pulls images tells `progress` what it did, for kubelet's Pulling / Pulled
+   * events; one that does not (process, fake) says nothing.
+   */
+  prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string>;
   /** Pod-level setup; idempotent (an existing sandbox of that pod is returned). */
   createSandbox(config: SandboxConfig): Promise<SandboxInfo>;
   /** Removes the pod's sandbox and every container left in it. */

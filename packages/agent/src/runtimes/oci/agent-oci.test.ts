@@ -6,7 +6,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import {
   etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
   type ApiServerHandle, type EtcdHandle, type RegistryHandle,
@@ -97,6 +97,20 @@ maybe('a pod from a registry image runs: Running, pod IP from the node’s CIDR,
   t.is(cs.restartCount, 0);
   const node = await client.get<KubeObject & { status?: { nodeInfo?: { containerRuntimeVersion?: string } } }>('nodes', '', NODE);
   t.regex(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^oci:\/\/(runc|crun)/);
+
+  // kubelet's image events: the first pod pulled the image; the next finds it present.
+  const events = async (pod: string): Promise<string[]> => (await client.list<Event & KubeObject>('events', { namespace: 'default' })).items
+    .filter((e) => e.involvedObject?.name === pod).map((e) => `${e.reason}: ${e.message}`);
+  let pulled: string[] = [];
+  await waitFor('Pulling and Pulled events', async () => (pulled = await events(name)).some((e) => e.startsWith('Pulled:')), 10_000, 100);
+  t.true(pulled.includes(`Pulling: Pulling image "${image}"`), pulled.join('\n'));
+  t.true(pulled.some((e) => new RegExp(`^Pulled: Successfully pulled image "${image.replace(/[.]/g, '\\.')}" in \\d+(\\.\\d+)?m?s\\. Image size: \\d+ bytes\\.$`).test(e)), pulled.join('\n'));
+  const second = await runPod({ command: ['sleep', '1000'] });
+  await waitPod(second, 'to run', (p) => p.status?.phase === 'Running');
+  let present: string[] = [];
+  await waitFor('an already-present event', async () => (present = await events(second)).some((e) => e.startsWith('Pulled:')), 10_000, 100);
+  t.true(present.includes(`Pulled: Container image "${image}" already present on machine`), present.join('\n'));
+  t.false(present.some((e) => e.startsWith('Pulling:')), 'no pull for a present image');
 });
 
 maybe('a pod over its memory limit ends OOMKilled (137)', async (t) => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Container, PodSpec, Secret } from '@tugboat/api';
 import { readCriLog } from '../../logs/cri-log.js';
 import type {
-  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
+  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
   SandboxConfig, SandboxInfo, TerminationReason,
 } from '../runtime.js';
 import { RuntimeError } from '../runtime.js';
@@ -79,6 +79,7 @@ export interface PrepareImageOptions {
   pullPolicy?: PullPolicy;
   /** Secrets of type kubernetes.io/dockerconfigjson, or names looked up in the pod's namespace. */
   pullSecrets?: ReadonlyArray<Secret | string>;
+  progress?: PullProgress;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -194,7 +195,7 @@ export class OciRuntime implements Runtime {
   async prepareImage(image: string, pod: PodRef, opts: PrepareImageOptions = {}): Promise<string> {
     await this.ready;
     const keychain = await this.keychain(pod, opts.pullSecrets ?? this.podPullSecretNames(pod.uid));
-    const rec = await this.images.ensureImage(image, opts.pullPolicy ?? this.podPullPolicy(pod.uid, image), keychain);
+    const rec = await this.images.ensureImage(image, opts.pullPolicy ?? this.podPullPolicy(pod.uid, image), keychain, opts.progress);
     return imageId(rec);
   }
 
