@@ -364,6 +364,13 @@ maybe('stop: SIGTERM, the grace period, then SIGKILL; exec runs in the container
   t.is(notExecutable.exitCode, 126, notExecutable.stderr.toString());
   const denied = await t.context.rt.exec(stubborn.id, ['sh', '-c', 'echo "sh: permission denied" >&2; exit 3']);
   t.is(denied.exitCode, 3, 'a command\'s own failure keeps its exit code');
+  // A timeout kills the command in the container, not only runc exec, and answers on time.
+  const execAt = Date.now();
+  const slow = await t.context.rt.exec(stubborn.id, ['sh', '-c', 'echo started; exec sleep 77'], { timeoutMs: 500 });
+  t.true(Date.now() - execAt < 3_000, `exec took ${Date.now() - execAt} ms`);
+  t.is(slow.exitCode, 137);
+  const ps = (await t.context.rt.exec(stubborn.id, ['ps'])).stdout.toString();
+  t.notRegex(ps, /sleep 77/, ps);
   await t.context.rt.stopContainer(polite.id, 10);
   const p = (await t.context.rt.containerStatus(polite.id))!;
   t.is(p.exitCode, 0);

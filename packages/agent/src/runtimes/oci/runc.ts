@@ -2,8 +2,10 @@
 // monitor CRI-O uses: conmon runs `<runtime> create`, holds the container's stdio, writes
 // its output to a CRI log file and its exit code to a file, and outlives the agent.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -69,21 +71,32 @@ export function runtimeVersion(runtime: string): string {
 
 interface RunResult { code: number; stdout: string; stderr: string }
 
-function runCmd(cmd: string, args: readonly string[], timeoutMs = 30_000, input?: Buffer): Promise<RunResult & { stdoutBuf: Buffer; stderrBuf: Buffer }> {
+function runCmd(cmd: string, args: readonly string[], timeoutMs = 30_000, input?: Buffer, onTimeout?: () => void): Promise<RunResult & { stdoutBuf: Buffer; stderrBuf: Buffer }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (d: Buffer) => out.push(d));
     p.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', (e) => { clearTimeout(timer); reject(e); });
-    p.on('close', (code, signal) => {
+    let settled = false;
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(abandon);
       const stdoutBuf = Buffer.concat(out);
       const stderrBuf = Buffer.concat(err);
-      resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout: stdoutBuf.toString(), stderr: stderrBuf.toString(), stdoutBuf, stderrBuf });
-    });
+      resolve({ code, stdout: stdoutBuf.toString(), stderr: stderrBuf.toString(), stdoutBuf, stderrBuf });
+    };
+    let abandon: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      onTimeout?.();
+      // Processes the command left behind may hold its output open: stop waiting for them.
+      abandon = setTimeout(() => { p.stdout.destroy(); p.stderr.destroy(); finish(128 + 9); }, 1_000);
+    }, timeoutMs);
+    p.on('error', (e) => { clearTimeout(timer); clearTimeout(abandon); if (!settled) { settled = true; reject(e); } });
+    p.on('close', (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
     p.stdin.on('error', () => undefined);
     p.stdin.end(input ?? Buffer.alloc(0));
   });
@@ -160,7 +173,14 @@ export class OciCli {
 
   /** Runs a process in the container (its spec's user, env, cwd and capabilities). */
   async exec(id: string, command: readonly string[], opts: { timeoutMs?: number; stdin?: Buffer } = {}): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
-    const res = await runCmd(this.binary, this.args('exec', id, ...command), opts.timeoutMs ?? 60_000, opts.stdin);
+    // runc exec's own process is only a relay: killing it at the timeout leaves the command
+    // running in the container. Its pid file says what to kill as well.
+    const pidFile = join(tmpdir(), `tugboat-exec-${randomUUID()}.pid`);
+    const killCommand = (): void => {
+      readFile(pidFile, 'utf8').then((pid) => { try { process.kill(Number(pid.trim()), 'SIGKILL'); } catch { /* gone */ } }, () => undefined);
+    };
+    const res = await runCmd(this.binary, this.args('exec', '--pid-file', pidFile, id, ...command), opts.timeoutMs ?? 60_000, opts.stdin, killCommand)
+      .finally(() => rm(pidFile, { force: true }));
     const exitCode = execExitCode(res.code, res.stderr);
     // The runtime's own failure is a log line (`time=… level=error msg="…"`): the message alone.
     const stderr = exitCode !== res.code ? Buffer.from(`${runtimeMessage(res.stderr)}\n`) : res.stderrBuf;
