@@ -2,47 +2,34 @@
 // the process runtime (so it can be SIGKILLed and started again), pods bound to its node with
 // Bind, init containers and regular containers as real host processes sharing a temp dir.
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
-import { killContainers } from '../runtimes/process/kill-containers.js';
+import { waitFor, type ApiServerHandle } from '@tugboat/test';
 import { isSameProcessAlive } from '../runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from '../runtimes/process/records.js';
-import { startAgentProcess, type AgentProcess } from '../testing/agent-process.js';
+import type { AgentProcess } from '../testing/agent-process.js';
+import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
 
 type PodObject = Pod & KubeObject;
 type EventObject = Event & KubeObject;
 
-const NODE_NAME = `init-${process.pid}`;
-
-let etcd: EtcdHandle | undefined;
+let node: ProcessNode | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
 let agent: AgentProcess | undefined;
+let NODE_NAME = '';
 let dataDir = '';
 let work = '';
 
 test.before(async () => {
-  if (!etcdAvailable()) return;
-  etcd = await startEtcd();
-  api = await startApiServerInProcess(etcd.endpoint);
-  client = api.client();
-  dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-init-'));
-  work = mkdtempSync(join(tmpdir(), 'tugboat-init-work-'));
-  agent = await startAgentProcess({ server: api.address, nodeName: NODE_NAME, dataDir, runtime: 'process' });
+  node = await startProcessNode('init');
+  if (!node) return;
+  ({ api, client, agent, nodeName: NODE_NAME, dataDir, work } = node);
 });
 
 test.after.always(async () => {
-  await agent?.kill('SIGTERM');
-  if (dataDir) {
-    killContainers(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
-  await api?.stop();
-  await etcd?.destroy();
+  await node?.stop();
 });
 
 const sh = (script: string): Record<string, unknown> => ({ image: 'busybox', command: ['sh', '-c', script] });

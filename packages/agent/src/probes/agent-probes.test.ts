@@ -2,45 +2,32 @@
 // process runtime, pods bound to its node with Bind, their containers real node processes
 // serving HTTP on 127.0.0.1 (the pod IP of process-runtime pods).
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { etcdAvailable, freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
-import { killContainers } from '../runtimes/process/kill-containers.js';
-import { startAgentProcess, type AgentProcess } from '../testing/agent-process.js';
+import { freePort, waitFor, type ApiServerHandle } from '@tugboat/test';
+import type { AgentProcess } from '../testing/agent-process.js';
+import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
 
 type PodObject = Pod & KubeObject;
 type EventObject = Event & KubeObject;
 
-const NODE_NAME = `probes-${process.pid}`;
-
-let etcd: EtcdHandle | undefined;
+let node: ProcessNode | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
 let agent: AgentProcess | undefined;
+let NODE_NAME = '';
 let dataDir = '';
 let work = '';
 
 test.before(async () => {
-  if (!etcdAvailable()) return;
-  etcd = await startEtcd();
-  api = await startApiServerInProcess(etcd.endpoint);
-  client = api.client();
-  dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-probes-'));
-  work = mkdtempSync(join(tmpdir(), 'tugboat-probes-work-'));
-  agent = await startAgentProcess({ server: api.address, nodeName: NODE_NAME, dataDir, runtime: 'process' });
+  node = await startProcessNode('probes');
+  if (!node) return;
+  ({ api, client, agent, nodeName: NODE_NAME, dataDir, work } = node);
 });
 
 test.after.always(async () => {
-  await agent?.kill('SIGTERM');
-  if (dataDir) {
-    killContainers(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
-  await api?.stop();
-  await etcd?.destroy();
+  await node?.stop();
 });
 
 /** A container that serves HTTP on 127.0.0.1:PORT: 200 while the file OK_FILE exists, else 500. */
