@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SYSTEM_NAMESPACE, type KubeObject, type Lease } from '@tugboat/api';
 import { etcdAvailable, freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import type { ReplicaSetObject, PodObject } from './informers.js';
+import { mutate } from './testing/cluster.js';
 
 const BIN = fileURLToPath(new URL('../bin/tugboat-controllers.js', import.meta.url));
 
@@ -73,7 +74,7 @@ serial('one replica leads through the Lease, the other takes over when it stops,
   t.is((await c.get<Lease & KubeObject>('leases', SYSTEM_NAMESPACE, 'tugboat-controllers')).spec?.holderIdentity, 'cm-b');
 
   // The new leader converges on the same state: no duplicate pods.
-  await c.update<ReplicaSetObject>({ ...(await c.get<ReplicaSetObject>('replicasets', 'default', 'bin-rs')), spec: { replicas: 3, selector: { matchLabels: { app: 'bin-rs' } }, template: { metadata: { labels: { app: 'bin-rs' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+  await mutate<ReplicaSetObject>(c, 'replicasets', 'default', 'bin-rs', (rs) => ({ ...rs, spec: { replicas: 3, selector: { matchLabels: { app: 'bin-rs' } }, template: { metadata: { labels: { app: 'bin-rs' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } }));
   await waitFor('3 pods', async () => (await c.list<PodObject>('pods', { namespace: 'default', labelSelector: 'app=bin-rs' })).items.length === 3, 15_000);
   await new Promise((r) => setTimeout(r, 500));
   t.is((await c.list<PodObject>('pods', { namespace: 'default', labelSelector: 'app=bin-rs' })).items.length, 3);

@@ -6,7 +6,7 @@ import type { KubeObject, TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
 import type { DeploymentObject, PodObject, ReplicaSetObject } from './informers.js';
 import { controllerRef } from './owner-refs.js';
-import { etcdAvailable, fakeAgent, startTestCluster, type TestCluster } from './testing/cluster.js';
+import { etcdAvailable, fakeAgent, mutate, startTestCluster, type TestCluster } from './testing/cluster.js';
 
 let cluster: TestCluster | undefined;
 let agent: { stop(): void } | undefined;
@@ -50,15 +50,7 @@ async function podsOf(c: TugboatClient, app: string, opts: { active?: boolean } 
 }
 
 async function scale<T extends KubeObject & { spec?: { replicas?: number } }>(c: TugboatClient, resource: string, name: string, replicas: number): Promise<void> {
-  for (;;) {
-    const obj = await c.get<T>(resource, NS, name);
-    try {
-      await c.update<T>({ ...obj, spec: { ...obj.spec, replicas } });
-      return;
-    } catch (e) {
-      if ((e as { reason?: string }).reason !== 'Conflict') throw e;
-    }
-  }
+  await mutate<T>(c, resource, NS, name, (obj) => ({ ...obj, spec: { ...obj.spec, replicas } }));
 }
 
 const skipWithoutEtcd = etcdAvailable() ? test : test.skip;
@@ -97,7 +89,7 @@ skipWithoutEtcd('a ReplicaSet adopts a matching orphan and releases a pod whose 
   // Relabel one pod: it leaves the ReplicaSet, which makes a replacement.
   const [leaving] = await podsOf(c, 'rs-adopt');
   if (!leaving) return t.fail();
-  await c.update<PodObject>({ ...leaving, metadata: { ...leaving.metadata, labels: { app: 'rs-adopt-released' } } });
+  await mutate<PodObject>(c, 'pods', NS, leaving.metadata?.name ?? '', (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'rs-adopt-released' } } }));
   await waitFor('released pod has no owner', async () => {
     const p = await c.get<PodObject>('pods', NS, leaving.metadata?.name ?? '');
     return !p.metadata?.ownerReferences?.length;
@@ -156,17 +148,11 @@ function deployment(name: string, replicas: number, image: string): DeploymentOb
 }
 
 async function setImage(c: TugboatClient, name: string, image: string): Promise<void> {
-  for (;;) {
-    const d = await c.get<DeploymentObject>('deployments', NS, name);
+  await mutate<DeploymentObject>(c, 'deployments', NS, name, (d) => {
     const template = structuredClone(d.spec?.template ?? {});
     if (template.spec) template.spec.containers = container(image);
-    try {
-      await c.update<DeploymentObject>({ ...d, spec: { ...d.spec, selector: d.spec?.selector ?? {}, template } });
-      return;
-    } catch (e) {
-      if ((e as { reason?: string }).reason !== 'Conflict') throw e;
-    }
-  }
+    return { ...d, spec: { ...d.spec, selector: d.spec?.selector ?? {}, template } };
+  });
 }
 
 async function rsOf(c: TugboatClient, app: string): Promise<ReplicaSetObject[]> {
@@ -296,14 +282,13 @@ skipWithoutEtcd('a paused Deployment does not roll out until resumed', async (t)
   const name = 'paused';
   await c.create(deployment(name, 2, 'app:v1'));
   await waitFor('v1 complete', () => complete(c, name), 20_000);
-  const d = await c.get<DeploymentObject>('deployments', NS, name);
-  await c.update<DeploymentObject>({ ...d, spec: { ...d.spec, selector: d.spec?.selector ?? {}, template: d.spec?.template ?? {}, paused: true } });
+  const setPaused = (paused: boolean): Promise<void> => mutate<DeploymentObject>(c, 'deployments', NS, name, (d) => ({ ...d, spec: { ...d.spec, selector: d.spec?.selector ?? {}, template: d.spec?.template ?? {}, paused } }));
+  await setPaused(true);
   await waitFor('Progressing: DeploymentPaused', async () => (await c.get<DeploymentObject>('deployments', NS, name)).status?.conditions?.some((x) => x.type === 'Progressing' && x.reason === 'DeploymentPaused') ?? false, 10_000);
   await setImage(c, name, 'app:v2');
   await new Promise((r) => setTimeout(r, 700));
   t.is((await rsOf(c, name)).length, 1, 'no new ReplicaSet while paused');
-  const p = await c.get<DeploymentObject>('deployments', NS, name);
-  await c.update<DeploymentObject>({ ...p, spec: { ...p.spec, selector: p.spec?.selector ?? {}, template: p.spec?.template ?? {}, paused: false } });
+  await setPaused(false);
   await waitFor('v2 rolled out after resume', async () => (await complete(c, name)) && (await podsOf(c, name, { active: true })).every((x) => x.spec?.containers[0]?.image === 'app:v2'), 20_000);
 });
 
@@ -330,8 +315,7 @@ skipWithoutEtcd('the legacy rollback annotation restores the template of a revis
   await waitFor('v1 complete', () => complete(c, name), 20_000);
   await setImage(c, name, 'app:v2');
   await waitFor('v2 complete', async () => (await complete(c, name)) && (await rsOf(c, name)).length === 2, 20_000);
-  const d = await c.get<DeploymentObject>('deployments', NS, name);
-  await c.update<DeploymentObject>({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, 'deprecated.deployment.rollback.to': '1' } } });
+  await mutate<DeploymentObject>(c, 'deployments', NS, name, (d) => ({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, 'deprecated.deployment.rollback.to': '1' } } }));
   await waitFor('back on v1, annotation cleared', async () => {
     const cur = await c.get<DeploymentObject>('deployments', NS, name);
     return cur.spec?.template?.spec?.containers[0]?.image === 'app:v1' && !cur.metadata?.annotations?.['deprecated.deployment.rollback.to'] && complete(c, name);

@@ -2,7 +2,7 @@
 // manager in this process, and small stand-ins for the parts of a cluster these tests do not
 // start — an "agent" that reports pods Running and Ready, a "scheduler" that binds pods
 // round-robin, and node heartbeats (Lease renewals). Only used by *.test.ts.
-import { Informer, NODE_LEASE_NAMESPACE, microTime, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { ApiError, Informer, NODE_LEASE_NAMESPACE, microTime, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { consoleLogger, silentLogger } from '../controller.js';
 import type { LeaseObject, NodeObject, PodObject } from '../informers.js';
@@ -145,4 +145,20 @@ export async function fakeNode(client: TugboatClient, name: string, renewMs = 20
 
 export function labelled<T extends KubeObject>(items: readonly T[], key: string, value: string): T[] {
   return items.filter((o) => o.metadata?.labels?.[key] === value);
+}
+
+/**
+ * Read, change, write; again on a conflict (a controller or the fake agent wrote the object
+ * meanwhile), as client-go's RetryOnConflict: a test's own edit must not race the system.
+ */
+export async function mutate<T extends KubeObject>(c: TugboatClient, resource: string, namespace: string, name: string, change: (obj: T) => T): Promise<void> {
+  for (;;) {
+    const obj = await c.get<T>(resource, namespace, name);
+    try {
+      await c.update<T>(change(obj));
+      return;
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === 'Conflict')) throw e;
+    }
+  }
 }
