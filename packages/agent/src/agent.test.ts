@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { loadProtos, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { loadProtos, retryOnConflict, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './runtimes/process/proc.js';
@@ -110,7 +110,8 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
   }
   t.is(await (await fetch(`http://127.0.0.1:${agent.httpPort()}/healthz`)).text(), 'ok\n');
   // A restarted agent updates the Node rather than recreating it, and leaves cordon alone.
-  await client.update<NodeObject>({ ...(await client.get<NodeObject>('nodes', '', agent.nodeName)), spec: { ...node.spec, unschedulable: true } });
+  // The agent writes its Node every second: read afresh on a conflict.
+  await retryOnConflict(async () => { await client.update<NodeObject>({ ...(await client.get<NodeObject>('nodes', '', agent.nodeName)), spec: { ...node.spec, unschedulable: true } }); });
   await agent.kill('SIGTERM');
   await agent.restart();
   const again = await client.get<NodeObject>('nodes', '', agent.nodeName);

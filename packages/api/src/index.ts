@@ -6,6 +6,7 @@ export * from './client/client.js';
 export * from './client/informer.js';
 export * from './client/events.js';
 export * from './client/leader-election.js';
+export * from './client/retry.js';
 export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';

@@ -2,7 +2,7 @@
 // manager in this process, and small stand-ins for the parts of a cluster these tests do not
 // start — an "agent" that reports pods Running and Ready, a "scheduler" that binds pods
 // round-robin, and node heartbeats (Lease renewals). Only used by *.test.ts.
-import { ApiError, Informer, NODE_LEASE_NAMESPACE, microTime, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { Informer, NODE_LEASE_NAMESPACE, microTime, retryOnConflict, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { consoleLogger, silentLogger } from '../controller.js';
 import type { LeaseObject, NodeObject, PodObject } from '../informers.js';
@@ -147,18 +147,7 @@ export function labelled<T extends KubeObject>(items: readonly T[], key: string,
   return items.filter((o) => o.metadata?.labels?.[key] === value);
 }
 
-/**
- * Read, change, write; again on a conflict (a controller or the fake agent wrote the object
- * meanwhile), as client-go's RetryOnConflict: a test's own edit must not race the system.
- */
-export async function mutate<T extends KubeObject>(c: TugboatClient, resource: string, namespace: string, name: string, change: (obj: T) => T): Promise<void> {
-  for (;;) {
-    const obj = await c.get<T>(resource, namespace, name);
-    try {
-      await c.update<T>(change(obj));
-      return;
-    } catch (e) {
-      if (!(e instanceof ApiError && e.reason === 'Conflict')) throw e;
-    }
-  }
+/** Read, change, write; again on a conflict (a controller or the fake agent wrote the object meanwhile). */
+export function mutate<T extends KubeObject>(c: TugboatClient, resource: string, namespace: string, name: string, change: (obj: T) => T): Promise<void> {
+  return retryOnConflict(async () => { await c.update<T>(change(await c.get<T>(resource, namespace, name))); });
 }
