@@ -3,25 +3,16 @@
 // saw (pod IP, imageID, OOMKilled, ErrImagePull); a SIGKILLed agent adopts its containers.
 // Skipped only where containers cannot run (not root, no runc) or etcd is missing.
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import {
-  etcdAvailable, startApiServerInProcess, startEtcd, startRegistry, buildOciImage, busyboxImageSpec, pushImage, waitFor,
-  type ApiServerHandle, type EtcdHandle, type RegistryHandle,
-} from '@tugboat/test';
-import { findExecutable } from './runc.js';
+import { waitFor, type RegistryHandle } from '@tugboat/test';
+import type { AgentProcess } from '../../testing/agent-process.js';
 import { OciRuntime } from './oci-runtime.js';
-import { killOciContainers } from './kill-containers.js';
-import { unmountAll } from '../../images/mounts.js';
-import { startAgentProcess, type AgentProcess } from '../../testing/agent-process.js';
+import { ociSkipReason, startOciNode, type OciNode } from '../../testing/oci-node.js';
 
 type PodObject = Pod & KubeObject;
 
-const skipReason = process.getuid?.() !== 0 ? 'not root: the oci runtime needs root'
-  : !findExecutable(['runc']) ? 'runc is not installed'
-    : !etcdAvailable() ? 'etcd is not installed' : undefined;
+const skipReason = ociSkipReason();
 if (skipReason) console.log(`agent oci tests skipped: ${skipReason}`);
 const maybe = skipReason ? test.skip : test.serial;
 
@@ -29,42 +20,21 @@ const subnet = 100 + ((process.pid + 75) % 150);
 const POD_CIDR = `198.18.${subnet}.0/24`;
 const NODE = `oci-node-${process.pid}`;
 
-let etcd: EtcdHandle | undefined;
-let api: ApiServerHandle | undefined;
-let registry: RegistryHandle | undefined;
+let node: OciNode | undefined;
 let client: TugboatClient;
+let registry: RegistryHandle | undefined;
 let work = '';
 let image = '';
 let agent: AgentProcess | undefined;
 
 test.before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'agent-oci-'));
-  etcd = await startEtcd();
-  api = await startApiServerInProcess(etcd.endpoint);
-  client = api.client();
-  registry = await startRegistry();
-  buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
-  pushImage(join(work, 'layout'), '1', `${registry.host}/test/busybox:1`);
-  image = `${registry.host}/test/busybox:1`;
-  agent = await startAgentProcess({ server: api.address, nodeName: NODE, dataDir: join(work, 'data'), runtime: 'oci', args: ['--pod-cidr', POD_CIDR] });
+  node = await startOciNode({ nodeName: NODE, podCIDR: POD_CIDR });
+  ({ client, registry, work, image, agent } = node);
 });
 
 test.after.always(async (t) => {
-  if (skipReason) return;
-  await agent?.kill('SIGTERM');
-  // Whatever pods are left: their containers, sandboxes and the node's bridge go.
-  const dataDir = join(work, 'data');
-  await killOciContainers(dataDir);
-  const rt = await OciRuntime.create({ dataDir, nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
-  for (const s of await rt.listSandboxes()) await rt.removeSandbox(s.pod.uid).catch((e: unknown) => t.log(String(e)));
-  await rt.removeNodeNetwork().catch(() => undefined);
-  await rt.close();
-  await unmountAll(work);
-  await api?.stop();
-  await etcd?.destroy();
-  await registry?.destroy();
-  rmSync(work, { recursive: true, force: true });
+  await node?.stop((m) => t.log(m));
 });
 
 let seq = 0;
