@@ -12,6 +12,7 @@ import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from './runtimes/process/records.js';
 import { startAgentProcess, type AgentProcess } from './testing/agent-process.js';
+import { podWatch } from './testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -62,14 +63,7 @@ async function getPod(name: string): Promise<PodObject | undefined> {
   return client.tryGet<PodObject>('pods', 'default', name);
 }
 
-async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 20_000): Promise<PodObject> {
-  let last: PodObject | undefined;
-  await waitFor(`pod ${name} ${what}`, async () => {
-    last = await getPod(name);
-    return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}`); });
-  return last!;
-}
+const { waitPod, eventsOf, waitEvent } = podWatch(() => client);
 
 function pidOf(agent: AgentProcess, pod: PodObject, attempt: number, container = 'c'): PidRecord | undefined {
   return readJson<PidRecord>(recordPath(containerDir(agent.dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
@@ -165,8 +159,7 @@ test.serial('runs a pod: Running, its process alive with its env; logs stream as
   });
   direct.close();
   t.regex(tail, /^tick\d+\n$/);
-  const events = await client.list<KubeObject & { reason?: string; involvedObject?: { name?: string } }>('events', { namespace: 'default' });
-  const reasons = events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
+  const reasons = (await eventsOf(name)).map((e) => e.reason);
   t.true(reasons.includes('Started'));
 });
 
@@ -239,10 +232,7 @@ test.serial('restartPolicy Never: exit 1 ends Failed with exit code 1; a command
   t.is(t2?.reason, 'StartError');
   t.is(t2?.exitCode, 128);
   t.regex(t2?.message ?? '', /exec: "no-such-command-xyz": executable file not found in \$PATH/);
-  await waitFor('a Failed event', async () => {
-    const events = await client.list<KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { name?: string } }>('events', { namespace: 'default' });
-    return events.items.some((e) => e.involvedObject?.name === mname && e.reason === 'Failed' && e.type === 'Warning' && /executable file not found/.test(e.message ?? ''));
-  }, 5_000);
+  await waitEvent(mname, 'a Failed event', (e) => e.reason === 'Failed' && e.type === 'Warning' && /executable file not found/.test(e.message ?? ''), 5_000);
   // The agent keeps running its other pods.
   const next = await runPod(agent.nodeName, { command: ['sleep', '1000'] });
   await waitPod(next.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');

@@ -4,15 +4,15 @@
 import test from 'ava';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { waitFor, type ApiServerHandle } from '@tugboat/test';
 import { isSameProcessAlive } from '../runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from '../runtimes/process/records.js';
 import type { AgentProcess } from '../testing/agent-process.js';
 import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
+import { podWatch } from '../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
-type EventObject = Event & KubeObject;
 
 let node: ProcessNode | undefined;
 let api: ApiServerHandle | undefined;
@@ -43,14 +43,7 @@ async function runPod(name: string, initContainers: ({ name: string } & Record<s
   return pod;
 }
 
-async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 20_000): Promise<PodObject> {
-  let last: PodObject | undefined;
-  await waitFor(`pod ${name} ${what}`, async () => {
-    last = await client.tryGet<PodObject>('pods', 'default', name);
-    return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}\n${agent?.output() ?? ''}`); });
-  return last!;
-}
+const { waitPod, eventsOf } = podWatch(() => client, { context: () => agent?.output() ?? '' });
 
 function pidOf(pod: PodObject, container: string, attempt: number): PidRecord | undefined {
   return readJson<PidRecord>(recordPath(containerDir(dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
@@ -59,11 +52,6 @@ function pidOf(pod: PodObject, container: string, attempt: number): PidRecord | 
 /** Whether the runtime ever had an instance of this container (its records directory). */
 function everStarted(pod: PodObject, container: string): boolean {
   return existsSync(containerDir(dataDir, pod.metadata?.uid ?? '', container));
-}
-
-async function eventsOf(name: string): Promise<EventObject[]> {
-  const events = await client.list<EventObject>('events', { namespace: 'default' });
-  return events.items.filter((e) => e.involvedObject?.name === name);
 }
 
 test.serial('two init containers run in order, each to completion, before the main container; then Initialized and Running', async (t) => {

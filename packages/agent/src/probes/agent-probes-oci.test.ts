@@ -3,13 +3,12 @@
 // exec probes through runc exec. Skipped only where containers cannot run (not root, no
 // runc) or etcd is missing.
 import test from 'ava';
-import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { waitFor } from '@tugboat/test';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import type { AgentProcess } from '../testing/agent-process.js';
 import { ociSkipReason, startOciNode, type OciNode } from '../testing/oci-node.js';
+import { podWatch } from '../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
-type EventObject = Event & KubeObject;
 
 const skipReason = ociSkipReason();
 if (skipReason) console.log(`oci probe tests skipped: ${skipReason}`);
@@ -43,24 +42,7 @@ async function runPod(name: string, container: Record<string, unknown>): Promise
   await client.bind('default', name, NODE);
 }
 
-async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 30_000): Promise<PodObject> {
-  let last: PodObject | undefined;
-  await waitFor(`pod ${name} ${what}`, async () => {
-    last = await client.tryGet<PodObject>('pods', 'default', name);
-    return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${agent?.output().slice(-2000) ?? ''}`); });
-  return last!;
-}
-
-async function waitEvent(name: string, what: string, match: (e: EventObject) => boolean, timeoutMs = 30_000): Promise<EventObject> {
-  let found: EventObject | undefined;
-  await waitFor(`pod ${name}: ${what}`, async () => {
-    const list = await client.list<EventObject>('events', { namespace: 'default' });
-    found = list.items.find((e) => e.involvedObject?.name === name && match(e));
-    return !!found;
-  }, timeoutMs, 100);
-  return found!;
-}
+const { waitPod, waitEvent } = podWatch(() => client, { timeoutMs: 30_000, context: () => `agent: ${agent?.output().slice(-2000) ?? ''}` });
 
 const ready = (p: PodObject): string | undefined => p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 

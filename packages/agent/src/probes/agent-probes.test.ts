@@ -4,13 +4,13 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { freePort, waitFor, type ApiServerHandle } from '@tugboat/test';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import { freePort, type ApiServerHandle } from '@tugboat/test';
 import type { AgentProcess } from '../testing/agent-process.js';
 import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
+import { podWatch } from '../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
-type EventObject = Event & KubeObject;
 
 let node: ProcessNode | undefined;
 let api: ApiServerHandle | undefined;
@@ -52,28 +52,7 @@ async function runPod(name: string, container: Record<string, unknown>, spec: Re
   await client.bind('default', name, NODE_NAME);
 }
 
-async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 20_000): Promise<PodObject> {
-  let last: PodObject | undefined;
-  await waitFor(`pod ${name} ${what}`, async () => {
-    last = await client.tryGet<PodObject>('pods', 'default', name);
-    return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}`); });
-  return last!;
-}
-
-async function eventsOf(name: string): Promise<EventObject[]> {
-  const list = await client.list<EventObject>('events', { namespace: 'default' });
-  return list.items.filter((e) => e.involvedObject?.name === name);
-}
-
-async function waitEvent(name: string, what: string, match: (e: EventObject) => boolean, timeoutMs = 20_000): Promise<EventObject> {
-  let found: EventObject | undefined;
-  await waitFor(`pod ${name}: ${what}`, async () => {
-    found = (await eventsOf(name)).find(match);
-    return !!found;
-  }, timeoutMs, 100);
-  return found!;
-}
+const { waitPod, eventsOf, waitEvent } = podWatch(() => client);
 
 const condition = (p: PodObject, type: string): string | undefined => p.status?.conditions?.find((c) => c.type === type)?.status;
 

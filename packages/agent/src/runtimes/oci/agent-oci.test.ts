@@ -4,11 +4,12 @@
 // Skipped only where containers cannot run (not root, no runc) or etcd is missing.
 import test from 'ava';
 import { join } from 'node:path';
-import type { Event, KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { waitFor, type RegistryHandle } from '@tugboat/test';
 import type { AgentProcess } from '../../testing/agent-process.js';
 import { OciRuntime } from './oci-runtime.js';
 import { ociSkipReason, startOciNode, type OciNode } from '../../testing/oci-node.js';
+import { podWatch } from '../../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
 
@@ -48,14 +49,7 @@ async function runPod(container: Record<string, unknown>, spec: Record<string, u
   return name;
 }
 
-async function waitPod(name: string, what: string, check: (p: PodObject) => boolean, timeoutMs = 30_000): Promise<PodObject> {
-  let last: PodObject | undefined;
-  await waitFor(`pod ${name} ${what}`, async () => {
-    last = await client.tryGet<PodObject>('pods', 'default', name);
-    return !!last && check(last);
-  }, timeoutMs, 100).catch((e: Error) => { throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}; agent: ${agent?.output().slice(-2000) ?? ''}`); });
-  return last!;
-}
+const { waitPod, eventsOf } = podWatch(() => client, { timeoutMs: 30_000, context: () => `agent: ${agent?.output().slice(-2000) ?? ''}` });
 
 maybe('a pod from a registry image runs: Running, pod IP from the node’s CIDR, imageID, oci:// containerID', async (t) => {
   const name = await runPod({ command: ['sh', '-c', 'echo "hello from $(hostname)"; sleep 1000'] });
@@ -69,8 +63,7 @@ maybe('a pod from a registry image runs: Running, pod IP from the node’s CIDR,
   t.regex(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^oci:\/\/(runc|crun)/);
 
   // kubelet's image events: the first pod pulled the image; the next finds it present.
-  const events = async (pod: string): Promise<string[]> => (await client.list<Event & KubeObject>('events', { namespace: 'default' })).items
-    .filter((e) => e.involvedObject?.name === pod).map((e) => `${e.reason}: ${e.message}`);
+  const events = async (pod: string): Promise<string[]> => (await eventsOf(pod)).map((e) => `${e.reason}: ${e.message}`);
   let pulled: string[] = [];
   await waitFor('Pulling and Pulled events', async () => (pulled = await events(name)).some((e) => e.startsWith('Pulled:')), 10_000, 100);
   t.true(pulled.includes(`Pulling: Pulling image "${image}"`), pulled.join('\n'));
