@@ -4,60 +4,42 @@
 import test from 'ava';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { waitFor, type ApiServerHandle } from '@tugboat/test';
+import type { KubeObject, Pod } from '@tugboat/api';
+import { waitFor } from '@tugboat/test';
 import { isSameProcessAlive } from '../runtimes/process/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from '../runtimes/process/records.js';
-import type { AgentProcess } from '../testing/agent-process.js';
-import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
+import { useProcessNode } from '../testing/process-node.js';
 import { podWatch } from '../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
 
-let node: ProcessNode | undefined;
-let api: ApiServerHandle | undefined;
-let client: TugboatClient;
-let agent: AgentProcess | undefined;
-let NODE_NAME = '';
-let dataDir = '';
-let work = '';
-
-test.before(async () => {
-  node = await startProcessNode('init');
-  if (!node) return;
-  ({ api, client, agent, nodeName: NODE_NAME, dataDir, work } = node);
-});
-
-test.after.always(async () => {
-  await node?.stop();
-});
+const { node, maybe } = useProcessNode(test, 'init');
 
 const sh = (script: string): Record<string, unknown> => ({ image: 'busybox', command: ['sh', '-c', script] });
 
 async function runPod(name: string, initContainers: ({ name: string } & Record<string, unknown>)[], main: Record<string, unknown>, spec: Record<string, unknown> = {}): Promise<PodObject> {
-  const pod = await client.create<PodObject>({
+  const pod = await node().client.create<PodObject>({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
     spec: { initContainers, containers: [{ name: 'main', ...main }], terminationGracePeriodSeconds: 2, ...spec },
   });
-  await client.bind('default', name, NODE_NAME);
+  await node().client.bind('default', name, node().nodeName);
   return pod;
 }
 
-const { waitPod, eventsOf } = podWatch(() => client, { context: () => agent?.output() ?? '' });
+const { waitPod, eventsOf } = podWatch(() => node().client, { context: () => node().agent.output() });
 
 function pidOf(pod: PodObject, container: string, attempt: number): PidRecord | undefined {
-  return readJson<PidRecord>(recordPath(containerDir(dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
+  return readJson<PidRecord>(recordPath(containerDir(node().dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
 }
 
 /** Whether the runtime ever had an instance of this container (its records directory). */
 function everStarted(pod: PodObject, container: string): boolean {
-  return existsSync(containerDir(dataDir, pod.metadata?.uid ?? '', container));
+  return existsSync(containerDir(node().dataDir, pod.metadata?.uid ?? '', container));
 }
 
-test.serial('two init containers run in order, each to completion, before the main container; then Initialized and Running', async (t) => {
-  if (!api) { t.pass('etcd is not installed: skipped'); return; }
-  const file = join(work, 'order');
-  const seen = join(work, 'seen');
+maybe('two init containers run in order, each to completion, before the main container; then Initialized and Running', async (t) => {
+  const file = join(node().work, 'order');
+  const seen = join(node().work, 'seen');
   const env = [{ name: 'FILE', value: file }, { name: 'SEEN', value: seen }];
   // The first one is slow: run side by side, "two" would be written first.
   const pod = await runPod('ordered', [
@@ -84,7 +66,7 @@ test.serial('two init containers run in order, each to completion, before the ma
 
   // tctl logs -c one, through the API server.
   let logs = '';
-  for await (const c of client.logs('default', 'ordered', { container: 'one' })) logs += c.data.toString();
+  for await (const c of node().client.logs('default', 'ordered', { container: 'one' })) logs += c.data.toString();
   t.is(logs, 'init-one-done\n');
   // Events name the init container by its field path, as kubelet's do.
   await waitFor('Started events', async () => {
@@ -95,9 +77,9 @@ test.serial('two init containers run in order, each to completion, before the ma
   // SIGKILL the agent, drop the init containers' instances (as garbage collection would) and
   // restart it: it adopts the running pod and never runs its init containers again.
   const mainPid = pidOf(running, 'main', 0);
-  await agent!.kill('SIGKILL');
-  for (const name of ['one', 'two']) rmSync(containerDir(dataDir, pod.metadata?.uid ?? '', name), { recursive: true, force: true });
-  await agent!.restart();
+  await node().agent.kill('SIGKILL');
+  for (const name of ['one', 'two']) rmSync(containerDir(node().dataDir, pod.metadata?.uid ?? '', name), { recursive: true, force: true });
+  await node().agent.restart();
   await new Promise((r) => setTimeout(r, 2_500));
   t.false(everStarted(pod, 'one'), 'init container one was not run again');
   t.is(readFileSync(file, 'utf8'), 'one\ntwo\n');
@@ -107,8 +89,7 @@ test.serial('two init containers run in order, each to completion, before the ma
   t.deepEqual(adopted.status?.initContainerStatuses, running.status?.initContainerStatuses, 'the stored terminated statuses stand');
 });
 
-test.serial('an init container that fails under restartPolicy Never: the pod Failed, the next init and the main container never start', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('an init container that fails under restartPolicy Never: the pod Failed, the next init and the main container never start', async (t) => {
   const pod = await runPod('init-never', [{ name: 'fail', ...sh('echo nope; exit 1') }, { name: 'after', ...sh('true') }], sh('sleep 1000'), { restartPolicy: 'Never' });
   const failed = await waitPod('init-never', 'Failed', (p) => p.status?.phase === 'Failed');
   t.like(failed.status?.initContainerStatuses?.[0], { restartCount: 0, ready: false, state: { terminated: { exitCode: 1, reason: 'Error' } } });
@@ -117,11 +98,10 @@ test.serial('an init container that fails under restartPolicy Never: the pod Fai
   await new Promise((r) => setTimeout(r, 1_500));
   t.false(everStarted(pod, 'after'));
   t.false(everStarted(pod, 'main'));
-  t.is((await client.get<PodObject>('pods', 'default', 'init-never')).status?.initContainerStatuses?.[0]?.restartCount, 0);
+  t.is((await node().client.get<PodObject>('pods', 'default', 'init-never')).status?.initContainerStatuses?.[0]?.restartCount, 0);
 });
 
-test.serial('an init container that fails under restartPolicy Always: restarted with back-off (CrashLoopBackOff), the pod Pending', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('an init container that fails under restartPolicy Always: restarted with back-off (CrashLoopBackOff), the pod Pending', async (t) => {
   const pod = await runPod('init-always', [{ name: 'crash', ...sh('exit 3') }], sh('sleep 1000'), { restartPolicy: 'Always' });
   const looping = await waitPod('init-always', 'in CrashLoopBackOff after 2 restarts', (p) => {
     const s = p.status?.initContainerStatuses?.[0];
@@ -136,14 +116,13 @@ test.serial('an init container that fails under restartPolicy Always: restarted 
   await waitFor('a BackOff event', async () => (await eventsOf('init-always')).some((e) => e.reason === 'BackOff' && e.involvedObject?.fieldPath === 'spec.initContainers{crash}'), 5_000);
 });
 
-test.serial('deleting a pod while an init container runs stops it within the grace period', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('deleting a pod while an init container runs stops it within the grace period', async (t) => {
   const pod = await runPod('init-delete', [{ name: 'slow', ...sh('sleep 1000') }], sh('sleep 1000'));
   const p = await waitPod('init-delete', 'running its init container', (x) => !!x.status?.initContainerStatuses?.[0]?.state?.running);
   const rec = pidOf(p, 'slow', 0);
   t.true(isSameProcessAlive(rec?.pid ?? 0, rec?.startTime));
-  await client.delete('pods', 'default', 'init-delete');
-  await waitFor('the pod to go', async () => !(await client.tryGet<PodObject>('pods', 'default', 'init-delete')), 10_000);
+  await node().client.delete('pods', 'default', 'init-delete');
+  await waitFor('the pod to go', async () => !(await node().client.tryGet<PodObject>('pods', 'default', 'init-delete')), 10_000);
   t.false(isSameProcessAlive(rec?.pid ?? 0, rec?.startTime));
   t.false(everStarted(pod, 'main'));
 });

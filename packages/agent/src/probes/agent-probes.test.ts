@@ -4,31 +4,14 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
-import { freePort, type ApiServerHandle } from '@tugboat/test';
-import type { AgentProcess } from '../testing/agent-process.js';
-import { startProcessNode, type ProcessNode } from '../testing/process-node.js';
+import type { KubeObject, Pod } from '@tugboat/api';
+import { freePort } from '@tugboat/test';
+import { useProcessNode } from '../testing/process-node.js';
 import { podWatch } from '../testing/pod-watch.js';
 
 type PodObject = Pod & KubeObject;
 
-let node: ProcessNode | undefined;
-let api: ApiServerHandle | undefined;
-let client: TugboatClient;
-let agent: AgentProcess | undefined;
-let NODE_NAME = '';
-let dataDir = '';
-let work = '';
-
-test.before(async () => {
-  node = await startProcessNode('probes');
-  if (!node) return;
-  ({ api, client, agent, nodeName: NODE_NAME, dataDir, work } = node);
-});
-
-test.after.always(async () => {
-  await node?.stop();
-});
+const { node, maybe } = useProcessNode(test, 'probes');
 
 /** A container that serves HTTP on 127.0.0.1:PORT: 200 while the file OK_FILE exists, else 500. */
 const SERVER = `require('http').createServer((q, r) => { r.writeHead(require('fs').existsSync(process.env.OK_FILE) ? 200 : 500); r.end(); })
@@ -45,19 +28,18 @@ async function httpContainer(port: number, okFile: string, more: Record<string, 
 }
 
 async function runPod(name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): Promise<void> {
-  await client.create<PodObject>({
+  await node().client.create<PodObject>({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
     spec: { containers: [{ name: 'c', image: 'busybox', ...container }], terminationGracePeriodSeconds: 2, ...spec },
   });
-  await client.bind('default', name, NODE_NAME);
+  await node().client.bind('default', name, node().nodeName);
 }
 
-const { waitPod, eventsOf, waitEvent } = podWatch(() => client);
+const { waitPod, eventsOf, waitEvent } = podWatch(() => node().client);
 
 const condition = (p: PodObject, type: string): string | undefined => p.status?.conditions?.find((c) => c.type === type)?.status;
 
-test.serial('a failing readiness probe keeps a Running pod out of Ready', async (t) => {
-  if (!api) { t.pass('etcd is not installed: skipped'); return; }
+maybe('a failing readiness probe keeps a Running pod out of Ready', async (t) => {
   const name = 'probe-never-ready';
   await runPod(name, { command: ['sleep', '600'], readinessProbe: { exec: { command: ['sh', '-c', 'echo not yet; exit 1'] }, periodSeconds: 1 } });
   await waitPod(name, 'Running', (p) => p.status?.phase === 'Running');
@@ -72,13 +54,12 @@ test.serial('a failing readiness probe keeps a Running pod out of Ready', async 
   t.is(condition(p, 'Ready'), 'False');
   t.is(condition(p, 'ContainersReady'), 'False');
   t.is(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ContainersNotReady');
-  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+  await node().client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });
 
-test.serial('a pod whose httpGet readiness probe starts passing becomes Ready', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('a pod whose httpGet readiness probe starts passing becomes Ready', async (t) => {
   const name = 'probe-becomes-ready';
-  const okFile = join(work, 'ready');
+  const okFile = join(node().work, 'ready');
   const port = await freePort();
   await runPod(name, await httpContainer(port, okFile, { readinessProbe: { httpGet: { port: 'http', path: '/ready' }, periodSeconds: 1 } }));
   await waitEvent(name, 'a 500 from the readiness probe', (e) => e.reason === 'Unhealthy' && e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 500');
@@ -89,14 +70,13 @@ test.serial('a pod whose httpGet readiness probe starts passing becomes Ready', 
   const after = await waitPod(name, 'Ready', (p) => condition(p, 'Ready') === 'True');
   t.is(condition(after, 'ContainersReady'), 'True');
   t.like(after.status?.containerStatuses?.[0], { ready: true, restartCount: 0 });
-  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+  await node().client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });
 
-test.serial('a failing liveness probe restarts the container: Unhealthy, then Killing, restartCount grows', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('a failing liveness probe restarts the container: Unhealthy, then Killing, restartCount grows', async (t) => {
   const name = 'probe-liveness';
   const port = await freePort();
-  await runPod(name, await httpContainer(port, join(work, 'never'), {
+  await runPod(name, await httpContainer(port, join(node().work, 'never'), {
     livenessProbe: { httpGet: { port, path: '/healthz' }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2 },
   }));
   const p = await waitPod(name, 'restarted twice', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
@@ -111,16 +91,15 @@ test.serial('a failing liveness probe restarts the container: Unhealthy, then Ki
   t.true(Date.parse(unhealthy.firstTimestamp ?? '') <= Date.parse(killing.firstTimestamp ?? ''), 'Unhealthy comes first');
   t.true((killing.count ?? 0) >= 2, 'one Killing per restart');
   // Each run is counted on the agent's /metrics, with kubelet's label values.
-  const metrics = await (await fetch(`http://127.0.0.1:${agent?.httpPort()}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${node().agent.httpPort()}/metrics`)).text();
   const failed = Number(/^agent_prober_probe_total\{probe_type="Liveness",result="failed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
   t.true(failed >= 4, `two restarts need at least 4 failed liveness probes; /metrics says ${failed}`);
-  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+  await node().client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });
 
-test.serial('a startup probe holds liveness back until it passes; then the failing liveness probe restarts the container', async (t) => {
-  if (!api) { t.pass('skipped'); return; }
+maybe('a startup probe holds liveness back until it passes; then the failing liveness probe restarts the container', async (t) => {
   const name = 'probe-startup';
-  const started = join(work, 'started');
+  const started = join(node().work, 'started');
   await runPod(name, {
     command: ['sleep', '600'],
     startupProbe: { exec: { command: ['test', '-f', started] }, periodSeconds: 1, failureThreshold: 60 },
@@ -133,5 +112,5 @@ test.serial('a startup probe holds liveness back until it passes; then the faili
   writeFileSync(started, '');
   await waitPod(name, 'restarted by its liveness probe', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
   await waitEvent(name, 'Killing', (e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted');
-  await client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
+  await node().client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestFn } from 'ava';
 import type { TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle } from '@tugboat/test';
 import { killContainers } from '../runtimes/process/kill-containers.js';
@@ -22,9 +23,7 @@ export interface ProcessNode {
   stop(): Promise<void>;
 }
 
-/** Undefined when etcd is not installed (the caller skips, saying so). */
-export async function startProcessNode(prefix: string): Promise<ProcessNode | undefined> {
-  if (!etcdAvailable()) return undefined;
+async function startProcessNode(prefix: string): Promise<ProcessNode> {
   const etcd = await startEtcd();
   const api = await startApiServerInProcess(etcd.endpoint);
   const dataDir = mkdtempSync(join(tmpdir(), `tugboat-agent-${prefix}-`));
@@ -46,4 +45,24 @@ export async function startProcessNode(prefix: string): Promise<ProcessNode | un
     throw e;
   }
   return { nodeName, api, client: api.client(), agent, dataDir, work, stop: () => stopAll(agent) };
+}
+
+/**
+ * A test file's node: started before its tests and stopped after them. Read it inside a
+ * test only (it throws before it started). `maybe` is test.serial, or test.skip with the
+ * reason printed where etcd is not installed.
+ */
+export function useProcessNode(test: TestFn, prefix: string): { node: () => ProcessNode; maybe: TestFn['serial'] | TestFn['skip'] } {
+  let node: ProcessNode | undefined;
+  const available = etcdAvailable();
+  if (!available) console.log(`${prefix} end-to-end tests skipped: etcd is not installed`);
+  test.before(async () => { if (available) node = await startProcessNode(prefix); });
+  test.after.always(async () => { await node?.stop(); });
+  return {
+    node: () => {
+      if (!node) throw new Error('the test node is not running');
+      return node;
+    },
+    maybe: available ? test.serial : test.skip,
+  };
 }
