@@ -1,6 +1,6 @@
 // The prober's schedule with an injected clock (no sleeping) and real probes: tcpSocket and
 // httpGet against real servers on 127.0.0.1, so only the timers are simulated.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import http from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { computeProbeKills } from '../pods/pod-actions.js';
@@ -39,7 +39,8 @@ class ManualClock implements Clock {
 
 interface Recorded { changes: string[]; events: string[] }
 
-function newProber(clock: ManualClock): { prober: Prober; rec: Recorded } {
+/** A prober on `clock`, stopped when the test ends. */
+function newProber(t: ExecutionContext, clock: ManualClock): { prober: Prober; rec: Recorded } {
   const rec: Recorded = { changes: [], events: [] };
   const prober = new Prober({
     runtime: { name: 'process', exec: () => Promise.reject(new Error('no exec here')) },
@@ -47,22 +48,26 @@ function newProber(clock: ManualClock): { prober: Prober; rec: Recorded } {
     onChange: (uid) => rec.changes.push(uid),
     onEvent: (_pod, type, reason, message, container) => rec.events.push(`${type} ${reason} ${container}: ${message}`),
   });
+  t.teardown(() => prober.stop());
   return { prober, rec };
 }
 
-async function listen(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
+/** A port to probe, closed when the test ends. */
+async function listen(t: ExecutionContext): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
   let server: Server | undefined;
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
+  const close = async (): Promise<void> => { await new Promise<void>((r) => (server ? server.close(() => r()) : r())); server = undefined; };
+  t.teardown(close);
   return {
     port,
     open: async () => {
       server = createServer((s) => s.destroy());
       await new Promise<void>((r) => server?.listen(port, '127.0.0.1', r));
     },
-    close: async () => { await new Promise<void>((r) => (server ? server.close(() => r()) : r())); server = undefined; },
+    close,
   };
 }
 
@@ -74,11 +79,9 @@ const running: ContainerInfo = inst(0, 'running');
 const STARTED = T0 + 1000;
 
 test('readiness: not ready until the first success, then ready; failures are Unhealthy events; status follows', async (t) => {
-  const srv = await listen();
-  t.teardown(() => srv.close());
+  const srv = await listen(t);
   const clock = new ManualClock(STARTED);
-  const { prober, rec } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober, rec } = newProber(t, clock);
   const p = podWith({ readinessProbe: { tcpSocket: { port: srv.port }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 3 } });
   prober.update(p, [running], '127.0.0.1');
   t.is(prober.result(running.id, 'readiness'), 'failure');
@@ -114,8 +117,7 @@ test('liveness: failureThreshold failures make the container one to kill, with k
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as AddressInfo).port;
   const clock = new ManualClock(STARTED);
-  const { prober, rec } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober, rec } = newProber(t, clock);
   const p = podWith({ livenessProbe: { httpGet: { port, path: '/healthz' }, periodSeconds: 1, failureThreshold: 2, terminationGracePeriodSeconds: 7 } });
   prober.update(p, [running], '127.0.0.1');
   t.is(prober.result(running.id, 'liveness'), 'success');
@@ -142,11 +144,9 @@ test('liveness: failureThreshold failures make the container one to kill, with k
 });
 
 test('startup gates liveness and readiness; the container is started only once it passed', async (t) => {
-  const srv = await listen();
-  t.teardown(() => srv.close());
+  const srv = await listen(t);
   const clock = new ManualClock(STARTED);
-  const { prober, rec } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober, rec } = newProber(t, clock);
   const p = podWith({
     startupProbe: { tcpSocket: { port: srv.port }, periodSeconds: 1, failureThreshold: 30 },
     livenessProbe: { tcpSocket: { port: srv.port }, periodSeconds: 1, failureThreshold: 1 },
@@ -176,10 +176,9 @@ test('startup gates liveness and readiness; the container is started only once i
 });
 
 test('a startup probe that keeps failing kills the container', async (t) => {
-  const srv = await listen();
+  const srv = await listen(t);
   const clock = new ManualClock(STARTED);
-  const { prober } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober } = newProber(t, clock);
   const p = podWith({ startupProbe: { tcpSocket: { port: srv.port }, periodSeconds: 1, failureThreshold: 3 } });
   prober.update(p, [running], '127.0.0.1');
   await clock.advance(2_500, prober);
@@ -189,8 +188,7 @@ test('a startup probe that keeps failing kills the container', async (t) => {
 
 test('a host other than the pod\'s is never contacted: the probe errors with the field named', async (t) => {
   const clock = new ManualClock(STARTED);
-  const { prober, rec } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober, rec } = newProber(t, clock);
   const p = podWith({ readinessProbe: { httpGet: { port: 80, host: '192.0.2.7' }, periodSeconds: 1 } });
   prober.update(p, [running], '198.18.0.4');
   await clock.advance(10, prober);
@@ -199,8 +197,7 @@ test('a host other than the pod\'s is never contacted: the probe errors with the
 
 test('adoption keeps what the stored status says about the same instance; stopped or deleted pods lose their workers', async (t) => {
   const clock = new ManualClock(STARTED);
-  const { prober } = newProber(clock);
-  t.teardown(() => prober.stop());
+  const { prober } = newProber(t, clock);
   const spec = { readinessProbe: { tcpSocket: { port: 1 }, periodSeconds: 10 }, startupProbe: { tcpSocket: { port: 1 }, periodSeconds: 10 } };
   const stored = podWith(spec, { status: { containerStatuses: [{ name: 'c', containerID: `process://${running.id}`, ready: true, started: true, restartCount: 0, image: 'busybox', imageID: '' }] } });
   prober.update(stored, [running], '127.0.0.1');
