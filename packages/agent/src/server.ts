@@ -3,6 +3,7 @@
 //     server proxies `tctl logs` and `tctl exec` here); one server answers for every node of
 //     a `--hollow N` process.
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
+import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ApiError, formatHostPort, loadProtos, serveComponentHttp, sleep, toGrpcError, type ComponentHttp, type ContainerStatus } from '@tugboat/api';
 import type { AgentMetrics } from './metrics.js';
@@ -39,7 +40,6 @@ interface ExecRequest {
 }
 
 interface ExecResponse { stdout: Buffer; stderr: Buffer; exitCode: number }
-
 
 /** Which container of the pod a logs request means; an ApiError a user can act on otherwise. */
 export function pickContainer(pod: PodObject, requested: string): string {
@@ -224,7 +224,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Listen
     grpc.forceShutdown();
     throw e;
   }
-  const httpPort = Number(/:(\d+)$/.exec(http.address)?.[1] ?? opts.httpPort);
+  const httpPort = (http.server.address() as AddressInfo).port;
   return {
     grpcPort,
     httpPort,

@@ -243,7 +243,7 @@ export class ImageStore {
       progress?.pulling();
       const started = performance.now();
       const rec = await this.pull(image, keychain);
-      progress?.pulled((performance.now() - started) / 1000, rec.size);
+      progress?.pulled(performance.now() - started, rec.size);
       return rec;
     };
     switch (effective) {

@@ -12,7 +12,7 @@
 import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { AgentMetrics, PodCounts } from '../metrics.js';
 import type { ContainerConfig, ContainerInfo, Runtime, SandboxInfo } from '../runtimes/runtime.js';
-import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
+import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS, formatGoDuration } from './backoff.js';
 import { resolveContainerEnv, type EnvSources } from './env.js';
 import { computePodActions, computeProbeKills, type Waiting } from './pod-actions.js';
 import { canonicalJson, computePodStatus } from './pod-status.js';
@@ -330,7 +330,7 @@ export class PodManager {
         progress: {
           present: () => this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, name),
           pulling: () => this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, name),
-          pulled: (seconds, bytes) => this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${formatSeconds(seconds)}. Image size: ${bytes} bytes.`, name),
+          pulled: (ms, bytes) => this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${formatGoDuration(Math.round(ms))}. Image size: ${bytes} bytes.`, name),
         },
       });
     } catch (e) {
@@ -432,11 +432,6 @@ export class PodManager {
       ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
     });
   }
-}
-
-/** Go's time.Duration rounding as kubelet prints a pull time: `1.234s`, `812ms`. */
-function formatSeconds(seconds: number): string {
-  return seconds >= 1 ? `${Number(seconds.toFixed(3))}s` : `${Math.round(seconds * 1000)}ms`;
 }
 
 function graceOf(c: ContainerInfo): number {

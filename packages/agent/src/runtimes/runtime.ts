@@ -144,8 +144,8 @@ export interface PullProgress {
   present(): void;
   /** A pull starts. */
   pulling(): void;
-  /** It ended well, after `seconds`; the image takes `bytes` on disk. */
-  pulled(seconds: number, bytes: number): void;
+  /** It ended well, after `durationMs`; the image takes `bytes` on disk. */
+  pulled(durationMs: number, bytes: number): void;
 }
 
 export interface Runtime {

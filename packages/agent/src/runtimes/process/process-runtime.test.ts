@@ -241,6 +241,11 @@ test('stats, exec and remove', async (t) => {
   writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
   t.is((await rt.exec(c.id, [plain])).exitCode, 126);
   t.is((await rt.exec(c.id, ['sh', '-c', 'kill -TERM $$'])).exitCode, 143, 'killed by a signal: 128 + its number');
+  // A timeout kills the command's children too: they would hold its output open.
+  const execAt = Date.now();
+  const slow = await rt.exec(c.id, ['sh', '-c', 'sleep 77 & sleep 78; echo never'], { timeoutMs: 300 });
+  t.true(Date.now() - execAt < 3_000, `exec took ${Date.now() - execAt} ms`);
+  t.is(slow.exitCode, 137);
   await rt.removeContainer(c.id);
   t.is(await rt.containerStatus(c.id), undefined);
   t.false(isSameProcessAlive(c.pid ?? 0));

@@ -242,12 +242,15 @@ export class ProcessRuntime implements Runtime {
     const env: Record<string, string> = {};
     for (const e of record.env) env[e.name] = e.value;
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { env, ...(record.workingDir ? { cwd: record.workingDir } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group, so a timeout kills what the command started too (they would
+      // hold its output open and outlive it).
+      const child = spawn(cmd, args, { env, ...(record.workingDir ? { cwd: record.workingDir } : {}), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
-      const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+      const killGroup = (): void => { try { process.kill(-(child.pid ?? 0), 'SIGKILL'); } catch { child.kill('SIGKILL'); } };
+      const timer = opts.timeoutMs ? setTimeout(killGroup, opts.timeoutMs) : undefined;
       child.on('error', (e: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
         // A command that cannot start answers as a shell (and runc under docker/kubectl
