@@ -1,14 +1,14 @@
 // `tctl rollout status|history|undo|restart|pause|resume deployment/NAME`, as kubectl's:
 // status follows the rollout until it completes (or the timeout passes), undo puts an earlier
 // revision's pod template back into the deployment.
-import { qualifiedSingular, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet } from '@tugboat/api';
+import { qualifiedSingular, sleep, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand, defineGroup } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { DescribeWriter } from '../printers/describe-writer.js';
 import { renderTable } from '../printers/table.js';
-import { isOwnedBy, singleTarget, sleep, updateWithRetry } from './util.js';
+import { isOwnedBy, singleTarget, updateWithRetry } from './util.js';
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';

@@ -1,6 +1,6 @@
 // Helpers shared by the commands that change one object: read, change, write back with the
 // resourceVersion read (optimistic concurrency), and try again on a conflict.
-import { ApiError, type KindInfo, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { retryOnConflict, type KindInfo, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { CliError } from '../errors.js';
 import { parseResourceArgs } from '../resource-args.js';
 
@@ -8,19 +8,14 @@ import { parseResourceArgs } from '../resource-args.js';
  * Applies `mutate` to the current object and updates it; re-reads and retries when someone
  * else wrote in between. `mutate` returns false when there is nothing to change.
  */
-export async function updateWithRetry<T extends KubeObject>(
+export function updateWithRetry<T extends KubeObject>(
   client: TugboatClient, info: KindInfo, namespace: string, name: string, mutate: (obj: T) => boolean,
 ): Promise<{ object: T; changed: boolean }> {
-  for (let attempt = 0; ; attempt++) {
+  return retryOnConflict(async () => {
     const obj = await client.get<T>(info.resource, namespace, name);
     if (!mutate(obj)) return { object: obj, changed: false };
-    try {
-      return { object: await client.update<T>(obj), changed: true };
-    } catch (e) {
-      if (e instanceof ApiError && e.reason === 'Conflict' && attempt < 10) continue;
-      throw e;
-    }
-  }
+    return { object: await client.update<T>(obj), changed: true };
+  });
 }
 
 /** Exactly one `KIND/NAME` (or `KIND NAME`) of one of the given kinds. */
@@ -32,7 +27,6 @@ export function singleTarget(positionals: readonly string[], verb: string, allow
   return { info: r.info, name: r.names[0]! };
 }
 
-export { sleep } from '@tugboat/api';
 
 /** Owner references of `obj` include `owner` (by uid). */
 export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {

@@ -1,13 +1,12 @@
 // `tctl wait --for=condition=C[=value]|delete|jsonpath=EXPR=value KIND/NAME… | KIND -l SEL`:
 // polls until every object meets the condition. Objects that do not exist yet are waited
 // for (a condition cannot be met by nothing; `delete` is met by it).
-import { qualifiedSingular, type KindInfo, type KubeObject } from '@tugboat/api';
+import { qualifiedSingular, sleep, type KindInfo, type KubeObject } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { compileJsonPath } from '../printers/jsonpath.js';
 import { parseResourceArgs } from '../resource-args.js';
-import { sleep } from './util.js';
 
 export type WaitCondition =
   | { kind: 'delete' }
