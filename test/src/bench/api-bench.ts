@@ -1,0 +1,218 @@
+// API benchmark: throughput and latency of the API server's verbs, as a client sees them.
+//
+//   npm run bench:api -- [--concurrency 64] [--objects 4000] [--seconds 10] [--watchers 100]
+//
+// It starts a real etcd and the built tugboat-apiserver as a child process (so the server's
+// CPU is its own, not the benchmark's), then, with `concurrency` requests in flight:
+//   create  `objects` pods (no scheduler runs, so they stay Pending and nothing else writes);
+//   get     random pods for `seconds`;
+//   update  a label of random pods for `seconds` (each worker owns its pods: no conflicts);
+//   list    every pod of the namespace (pages of 500) for `seconds`;
+//   watch   `watchers` watches on the namespace while updates run: events delivered per
+//           second and the delay from a write's answer to each watcher's receipt.
+// Each line gives the count, the rate, and p50/p99 latency. The last line sums it up.
+import os from 'node:os';
+import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import { startApiServerProcess, type ApiServerProcess } from '../harness/apiserver.js';
+import { etcdAvailable, startEtcd, type EtcdHandle } from '../harness/etcd.js';
+
+interface Args { concurrency: number; objects: number; seconds: number; watchers: number }
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[++i];
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${JSON.stringify(value)}`);
+    switch (flag) {
+      case '--concurrency': args.concurrency = n; break;
+      case '--objects': args.objects = n; break;
+      case '--seconds': args.seconds = n; break;
+      case '--watchers': args.watchers = n; break;
+      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N)`);
+    }
+  }
+  return args;
+}
+
+type PodItem = Pod & KubeObject;
+const NAMESPACE = 'bench';
+/** Every update writes a value never written before, so none is a no-op (which would not bump the resourceVersion). */
+let seq = 0;
+
+function pod(i: number): PodItem {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `bench-${i}`, namespace: NAMESPACE, labels: { app: 'bench', shard: String(i % 16) } },
+    spec: {
+      containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+    },
+  };
+}
+
+/** Milliseconds at the given quantile of sorted samples. */
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+interface Figures { verb: string; count: number; seconds: number; p50: number; p99: number; errors: number }
+
+function line(f: Figures, extra = ''): string {
+  const rate = f.count / f.seconds;
+  return `${f.verb.padEnd(7)} ${String(f.count).padStart(7)} in ${f.seconds.toFixed(1).padStart(5)} s: ${rate.toFixed(0).padStart(6)}/s; p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.errors ? `; ${f.errors} errors` : ''}${extra}`;
+}
+
+/**
+ * Runs `op` from `workers` loops until `stop()` says so; returns the figures. `op(worker, n)`
+ * gets the worker's index and its own running count.
+ */
+async function drive(verb: string, workers: number, stop: (done: number) => boolean, op: (worker: number, n: number) => Promise<void>): Promise<Figures> {
+  const samples: number[] = [];
+  let done = 0;
+  let errors = 0;
+  let firstError: unknown;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: workers }, async (_, w) => {
+    for (let n = 0; !stop(done); n++) {
+      const t0 = process.hrtime.bigint();
+      try {
+        await op(w, n);
+        samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      } catch (e) {
+        errors++;
+        firstError ??= e;
+      }
+      done++;
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (errors > 0 && samples.length === 0) throw new Error(`${verb}: every request failed: ${String(firstError)}`);
+  samples.sort((a, b) => a - b);
+  return { verb, count: samples.length, seconds, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), errors };
+}
+
+const forSeconds = (s: number): ((done: number) => boolean) => {
+  const end = Date.now() + s * 1000;
+  return () => Date.now() >= end;
+};
+
+async function watchPhase(client: TugboatClient, server: ApiServerProcess, args: Args, pods: PodItem[][]): Promise<string> {
+  // Each watcher records when it saw each (name, resourceVersion); writers record when the write returned.
+  const written = new Map<string, number>();
+  const delays: number[] = [];
+  let delivered = 0;
+  let lastDelivery = 0;
+  const watchErrors: string[] = [];
+  const watchClients = Array.from({ length: Math.ceil(args.watchers / 50) }, () => server.client());
+  const watches = Array.from({ length: args.watchers }, (_, i) => watchClients[Math.floor(i / 50)]!.watch<PodItem>('pods', { namespace: NAMESPACE, resourceVersion: pods.flat().reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0).toString() }));
+  const readers = watches.map(async (w) => {
+    try {
+      for await (const ev of w) {
+        if (ev.type !== 'MODIFIED') continue;
+        const at = performance.now();
+        delivered++;
+        lastDelivery = at;
+        const key = `${ev.object.metadata?.name}@${ev.object.metadata?.resourceVersion}`;
+        const sent = written.get(key);
+        if (sent !== undefined) delays.push(at - sent);
+      }
+    } catch (e) { watchErrors.push(e instanceof Error ? e.message : String(e)); }
+  });
+  // Let the watches establish before writing.
+  await new Promise((r) => setTimeout(r, 1000));
+  const writers = Math.min(args.concurrency, 16);
+  const writeStart = performance.now();
+  const f = await drive('update', writers, forSeconds(args.seconds), async (w, n) => {
+    const mine = pods[w % pods.length]!;
+    const i = n % mine.length;
+    const updated = await client.update<PodItem>({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
+    written.set(`${updated.metadata?.name}@${updated.metadata?.resourceVersion}`, performance.now());
+    mine[i] = updated;
+  });
+  // Drain: until every event arrived, or nothing more came for 5 s.
+  const expected = f.count * args.watchers;
+  for (let seen = -1, idle = 0; delivered < expected && idle < 50;) {
+    idle = delivered === seen ? idle + 1 : 0;
+    seen = delivered;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const w of watches) w.close();
+  await Promise.all(readers);
+  delays.sort((a, b) => a - b);
+  if (watchErrors.length) process.stdout.write(`watch: ${watchErrors.length} watches ended early: ${watchErrors[0]}\n`);
+  // A watch may be cut off (it would then have said so above); it must never skip events silently.
+  if (delivered < expected && watchErrors.length === 0) throw new Error(`watch: ${expected - delivered} of ${expected} events never arrived, and no watch ended with an error`);
+  const spanSeconds = (lastDelivery - writeStart) / 1000;
+  return `watch   ${args.watchers} watchers, ${f.count} writes (${(f.count / f.seconds).toFixed(0)}/s from ${writers} writers): ${delivered} of ${expected} events delivered, ${(delivered / spanSeconds).toFixed(0)} events/s; write → receipt p50 ${quantile(delays, 0.5).toFixed(1)} ms, p99 ${quantile(delays, 0.99).toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!etcdAvailable()) throw new Error('etcd is not installed (apt-get install etcd-server)');
+  const cpus = os.cpus();
+  process.stdout.write(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}\n`);
+  process.stdout.write(`settings: concurrency ${args.concurrency}, ${args.objects} pods, ${args.seconds} s per timed phase, ${args.watchers} watchers\n`);
+  let etcd: EtcdHandle | undefined;
+  let server: ApiServerProcess | undefined;
+  try {
+    etcd = await startEtcd();
+    server = await startApiServerProcess(etcd.endpoint);
+    process.stdout.write(`server: tugboat-apiserver pid ${server.process.pid} on ${server.address}; etcd ${etcd.endpoint}\n`);
+    const clients = Array.from({ length: Math.max(1, Math.ceil(args.concurrency / 16)) }, () => server!.client());
+    const clientFor = (w: number): TugboatClient => clients[w % clients.length]!;
+    await clientFor(0).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+
+    const results: string[] = [];
+    // Workers own disjoint pods: worker w creates (and later updates) pods w, w+C, w+2C, …
+    const owned: PodItem[][] = Array.from({ length: args.concurrency }, () => []);
+    let next = 0;
+    const create = await drive('create', args.concurrency, () => next >= args.objects, async (w) => {
+      const i = next++;
+      if (i >= args.objects) return;
+      owned[w]!.push(await clientFor(w).create(pod(i)));
+    });
+    results.push(line(create));
+    process.stdout.write(`${results.at(-1)}\n`);
+
+    const all = owned.flat();
+    const get = await drive('get', args.concurrency, forSeconds(args.seconds), async (w) => {
+      const p = all[Math.floor(Math.random() * all.length)]!;
+      await clientFor(w).get('pods', NAMESPACE, p.metadata!.name!);
+    });
+    results.push(line(get));
+    process.stdout.write(`${results.at(-1)}\n`);
+
+    const update = await drive('update', args.concurrency, forSeconds(args.seconds), async (w, n) => {
+      const mine = owned[w]!;
+      if (mine.length === 0) return;
+      const i = n % mine.length;
+      mine[i] = await clientFor(w).update<PodItem>({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
+    });
+    results.push(line(update));
+    process.stdout.write(`${results.at(-1)}\n`);
+
+    const listWorkers = Math.max(1, Math.min(8, args.concurrency));
+    const list = await drive('list', listWorkers, forSeconds(args.seconds), async (w) => {
+      const res = await clientFor(w).listAll('pods', { namespace: NAMESPACE });
+      if (res.items.length !== all.length) throw new Error(`list returned ${res.items.length} pods, expected ${all.length}`);
+    });
+    results.push(line(list, ` (${all.length} pods each, ${listWorkers} in flight)`));
+    process.stdout.write(`${results.at(-1)}\n`);
+
+    results.push(await watchPhase(clientFor(0), server, args, owned.filter((o) => o.length > 0)));
+    process.stdout.write(`${results.at(-1)}\n`);
+
+    process.stdout.write(`api: create ${(create.count / create.seconds).toFixed(0)}/s, get ${(get.count / get.seconds).toFixed(0)}/s, update ${(update.count / update.seconds).toFixed(0)}/s, list ${(list.count / list.seconds).toFixed(1)}/s at concurrency ${args.concurrency}\n`);
+  } finally {
+    await server?.stop().catch(() => undefined);
+    await etcd?.destroy().catch(() => undefined);
+  }
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`bench:api: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
