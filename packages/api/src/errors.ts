@@ -11,7 +11,8 @@ export type ApiErrorReason =
   | 'AlreadyExists'
   | 'Conflict'         // stale resourceVersion, or already bound
   | 'Expired'          // watch from a compacted revision: relist
-  | 'Forbidden'        // e.g. writing into a namespace that is terminating
+  | 'Unauthorized'     // no credentials, or credentials the server does not accept
+  | 'Forbidden'        // authenticated but not allowed; or writing into a namespace that is terminating
   | 'RequestEntityTooLarge'
   | 'Unavailable'      // etcd or a node cannot be reached
   | 'Timeout'
@@ -71,6 +72,7 @@ const REASON_TO_CODE: Record<ApiErrorReason, GrpcStatus> = {
   AlreadyExists: GrpcStatus.ALREADY_EXISTS,
   Conflict: GrpcStatus.ABORTED,
   Expired: GrpcStatus.OUT_OF_RANGE,
+  Unauthorized: GrpcStatus.UNAUTHENTICATED,
   Forbidden: GrpcStatus.PERMISSION_DENIED,
   RequestEntityTooLarge: GrpcStatus.RESOURCE_EXHAUSTED,
   Unavailable: GrpcStatus.UNAVAILABLE,
@@ -100,6 +102,7 @@ const CODE_TO_REASON = new Map<number, ApiErrorReason>([
   [GrpcStatus.ALREADY_EXISTS, 'AlreadyExists'],
   [GrpcStatus.ABORTED, 'Conflict'],
   [GrpcStatus.OUT_OF_RANGE, 'Expired'],
+  [GrpcStatus.UNAUTHENTICATED, 'Unauthorized'],
   [GrpcStatus.PERMISSION_DENIED, 'Forbidden'],
   [GrpcStatus.RESOURCE_EXHAUSTED, 'RequestEntityTooLarge'],
   [GrpcStatus.UNAVAILABLE, 'Unavailable'],

@@ -20,3 +20,6 @@ export {
 export { validateLabelSelector, validatePodSpec, TOTAL_ANNOTATION_SIZE_LIMIT, MAX_DATA_SIZE } from './validation/index.js';
 export * from './server/host-port.js';
 export * from './server/component-http.js';
+export * from './client/credentials.js';
+export * from './auth/user.js';
+export * from './client/kubeconfig.js';

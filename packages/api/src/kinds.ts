@@ -24,6 +24,11 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', group: 'coordination.k8s.io', resource: 'leases', singular: 'lease', shortNames: [], namespaced: true },
   { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },
   { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
+  { kind: 'ServiceAccount', apiVersion: 'v1', group: '', resource: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true },
+  { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io', resource: 'roles', singular: 'role', shortNames: [], namespaced: true },
+  { kind: 'ClusterRole', apiVersion: 'rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', singular: 'clusterrole', shortNames: [], namespaced: false },
+  { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io', resource: 'rolebindings', singular: 'rolebinding', shortNames: [], namespaced: true },
+  { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', singular: 'clusterrolebinding', shortNames: [], namespaced: false },
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

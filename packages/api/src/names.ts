@@ -163,3 +163,14 @@ export function generateName(base: string, random: () => number = Math.random): 
   for (let i = 0; i < GENERATED_LENGTH; i++) suffix += GENERATE_ALPHABET[Math.floor(random() * GENERATE_ALPHABET.length)] ?? 'b';
   return `${base.slice(0, MAX_GENERATED_BASE)}${suffix}`;
 }
+
+/**
+ * Kubernetes' path-segment names (RBAC objects: `system:kube-scheduler` is valid): anything
+ * but "." and "..", "/" and "%".
+ */
+export const nameIsPathSegment: NameValidator = (name, prefix) => {
+  if (!prefix && (name === '.' || name === '..')) return [`may not be '${name}'`];
+  const errs: string[] = [];
+  for (const bad of ['/', '%']) if (name.includes(bad)) errs.push(`may not contain '${bad}'`);
+  return errs;
+};

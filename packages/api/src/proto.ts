@@ -7,8 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ObjectsProto } from './generated/objects.js';
 import type { ProtoGrpcType as PodsProto } from './generated/pods.js';
+import type { ProtoGrpcType as AuthProto } from './generated/auth.js';
 
-export type ProtoGrpcType = ObjectsProto & PodsProto;
+export type ProtoGrpcType = ObjectsProto & PodsProto & AuthProto;
 
 function protoRoot(): string {
   // packages/api/dist/proto.js → <repo>/proto
@@ -24,7 +25,7 @@ let cached: ProtoGrpcType | undefined;
 export function loadProtos(): ProtoGrpcType {
   if (cached) return cached;
   const root = protoRoot();
-  const def = loadSync(['tugboat/v1/objects.proto', 'tugboat/v1/pods.proto'], {
+  const def = loadSync(['tugboat/v1/objects.proto', 'tugboat/v1/pods.proto', 'tugboat/v1/auth.proto'], {
     includeDirs: [root],
     keepCase: false,
     longs: String,

@@ -1,6 +1,6 @@
 // A typed client for the API server's gRPC Objects service. Objects travel as JSON; every
 // error comes out as an ApiError (errors.ts), so callers switch on `reason`.
-import { credentials, type CallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { CallOptions, ClientReadableStream, Metadata, ServiceError } from '@grpc/grpc-js';
 import type { ApplyResponse__Output } from '../generated/tugboat/v1/ApplyResponse.js';
 import type { ObjectResponse__Output } from '../generated/tugboat/v1/ObjectResponse.js';
 import type { ListResponse__Output } from '../generated/tugboat/v1/ListResponse.js';
@@ -8,12 +8,15 @@ import type { VersionResponse__Output } from '../generated/tugboat/v1/VersionRes
 import type { ObjectsClient } from '../generated/tugboat/v1/Objects.js';
 import type { ServerClient } from '../generated/tugboat/v1/Server.js';
 import type { PodsClient } from '../generated/tugboat/v1/Pods.js';
+import type { AuthClient } from '../generated/tugboat/v1/Auth.js';
+import type { ReviewResponse__Output } from '../generated/tugboat/v1/ReviewResponse.js';
 import type { LogChunk__Output } from '../generated/tugboat/v1/LogChunk.js';
 import type { ExecResponse__Output } from '../generated/tugboat/v1/ExecResponse.js';
 import type { WatchEvent__Output } from '../generated/tugboat/v1/WatchEvent.js';
 import { loadProtos } from '../proto.js';
 import { ApiError, fromGrpcError } from '../errors.js';
 import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
+import { RequestMetadata, channelCredentials, tlsChannelOptions, type Credentials } from './credentials.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -51,6 +54,8 @@ export interface WriteOptions {
 }
 
 export interface ClientOptions {
+  /** TLS and the identity to present; without them the client speaks plaintext, which the API server refuses. */
+  credentials?: Credentials;
   /** Called with each warning the server returns (unknown fields dropped, …). */
   onWarning?: (warning: string) => void;
   /** Per-call deadline for unary calls, ms. */
@@ -68,31 +73,44 @@ export class TugboatClient {
   private readonly objects: ObjectsClient;
   private readonly server: ServerClient;
   private readonly pods: PodsClient;
+  private readonly auth: AuthClient;
+  private readonly md: RequestMetadata;
 
   constructor(readonly address: string, private readonly options: ClientOptions = {}) {
     const protos = loadProtos();
-    const creds = credentials.createInsecure();
+    const creds = channelCredentials(options.credentials);
     // Keepalive pings find a dead server in seconds rather than at TCP's own pace.
-    const channelOptions = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+    const channelOptions = {
+      'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      ...tlsChannelOptions(options.credentials),
+    };
     this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
     this.server = new protos.tugboat.v1.Server(address, creds, channelOptions);
     this.pods = new protos.tugboat.v1.Pods(address, creds, channelOptions);
+    this.auth = new protos.tugboat.v1.Auth(address, creds, channelOptions);
+    this.md = new RequestMetadata(options.credentials);
   }
 
   close(): void {
     this.objects.close();
     this.server.close();
     this.pods.close();
+    this.auth.close();
+  }
+
+  /** The metadata of one call: bearer token and impersonation, when configured. */
+  private metadata(): Metadata {
+    return this.md.build();
   }
 
   private deadline(): Date | undefined {
     return this.options.timeoutMs ? new Date(Date.now() + this.options.timeoutMs) : undefined;
   }
 
-  private unary<Res>(call: (opts: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
+  private unary<Res>(call: (md: Metadata, opts: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
     return new Promise((resolve, reject) => {
       const deadline = this.deadline();
-      call(deadline ? { deadline } : {}, (err, res) => {
+      call(this.metadata(), deadline ? { deadline } : {}, (err, res) => {
         if (err) reject(fromGrpcError(err, this.address));
         else if (res === undefined) reject(new ApiError('Internal', 'empty response'));
         else resolve(res);
@@ -105,19 +123,19 @@ export class TugboatClient {
   }
 
   async apply<T extends KubeObject>(obj: KubeObject, opts: WriteOptions & { fieldManager?: string } = {}): Promise<{ object: T; result: ApplyResult; warnings: string[] }> {
-    const res = await this.unary<ApplyResponse__Output>((o, cb) => this.objects.apply({ object: JSON.stringify(obj), dryRun: !!opts.dryRun, fieldManager: opts.fieldManager ?? 'tctl' }, o, cb));
+    const res = await this.unary<ApplyResponse__Output>((m, o, cb) => this.objects.apply({ object: JSON.stringify(obj), dryRun: !!opts.dryRun, fieldManager: opts.fieldManager ?? 'tctl' }, m, o, cb));
     this.warn(res.warnings);
     return { object: parse<T>(res.object), result: res.result as ApplyResult, warnings: res.warnings };
   }
 
   async create<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.create({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, o, cb));
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.create({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
     this.warn(res.warnings);
     return parse<T>(res.object);
   }
 
   async get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.get({ resource, namespace, name }, o, cb));
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.get({ resource, namespace, name }, m, o, cb));
     return parse<T>(res.object);
   }
 
@@ -132,14 +150,14 @@ export class TugboatClient {
   }
 
   async list<T extends KubeObject>(resource: string, opts: ListOptions = {}): Promise<ListResult<T>> {
-    const res = await this.unary<ListResponse__Output>((o, cb) => this.objects.list({
+    const res = await this.unary<ListResponse__Output>((m, o, cb) => this.objects.list({
       resource,
       namespace: opts.namespace ?? '',
       labelSelector: opts.labelSelector ?? '',
       fieldSelector: opts.fieldSelector ?? '',
       limit: opts.limit ?? 0,
       continue: opts.continue ?? '',
-    }, o, cb));
+    }, m, o, cb));
     return { items: res.items.map((s) => parse<T>(s)), resourceVersion: res.resourceVersion, continue: res.continue };
   }
 
@@ -157,19 +175,19 @@ export class TugboatClient {
   }
 
   async update<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.update({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, o, cb));
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.update({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
     this.warn(res.warnings);
     return parse<T>(res.object);
   }
 
   async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.updateStatus({ object: JSON.stringify(obj), dryRun: false }, o, cb));
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.updateStatus({ object: JSON.stringify(obj), dryRun: false }, m, o, cb));
     return parse<T>(res.object);
   }
 
   /** Returns the object as it is after the call: with deletionTimestamp set while finalizers remain, or as it was when removed. */
   async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.delete({
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.delete({
       resource,
       namespace,
       name,
@@ -178,17 +196,34 @@ export class TugboatClient {
       preconditionResourceVersion: opts.preconditionResourceVersion ?? '',
       propagationPolicy: opts.propagationPolicy ?? '',
       dryRun: !!opts.dryRun,
-    }, o, cb));
+    }, m, o, cb));
     return parse<T>(res.object);
   }
 
   async bind(namespace: string, name: string, nodeName: string, uid = ''): Promise<KubeObject> {
-    const res = await this.unary<ObjectResponse__Output>((o, cb) => this.objects.bind({ namespace, name, nodeName, uid }, o, cb));
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.bind({ namespace, name, nodeName, uid }, m, o, cb));
     return parse<KubeObject>(res.object);
   }
 
+  /**
+   * Asks a question that is answered, never stored: a SelfSubjectAccessReview,
+   * SubjectAccessReview or SelfSubjectReview comes back with its status filled in.
+   */
+  async review<T extends KubeObject>(obj: T): Promise<T> {
+    const res = await this.unary<ReviewResponse__Output>((m, o, cb) => this.auth.review({ object: JSON.stringify(obj) }, m, o, cb));
+    return parse<T>(res.object);
+  }
+
+  /** A token for a ServiceAccount (TokenRequest, the serviceaccounts/token subresource). */
+  async createToken(namespace: string, name: string, request: TokenRequestSpec = {}): Promise<TokenRequestResult> {
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, namespace }, spec: request };
+    const res = await this.unary<ReviewResponse__Output>((m, o, cb) => this.auth.createToken({ namespace, name, object: JSON.stringify(body) }, m, o, cb));
+    const out = parse<KubeObject & { status?: { token?: string; expirationTimestamp?: string } }>(res.object);
+    return { token: out.status?.token ?? '', expirationTimestamp: out.status?.expirationTimestamp ?? '' };
+  }
+
   async version(): Promise<{ version: string; gitCommit: string; platform: string }> {
-    return this.unary<VersionResponse__Output>((o, cb) => this.server.version({}, o, cb));
+    return this.unary<VersionResponse__Output>((m, o, cb) => this.server.version({}, m, o, cb));
   }
 
   /** A pod's logs, streamed from its node's agent through the API server. */
@@ -202,7 +237,7 @@ export class TugboatClient {
       timestamps: !!opts.timestamps,
       ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
       ...(opts.sinceSeconds !== undefined ? { sinceSeconds: opts.sinceSeconds } : {}),
-    });
+    }, this.metadata());
     const address = this.address;
     let closed = false;
     return {
@@ -236,7 +271,7 @@ export class TugboatClient {
         command: [...command],
         stdin: typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : opts.stdin ?? Buffer.alloc(0),
         ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
-      }, callOpts, (err: ServiceError | null, res?: ExecResponse__Output) => {
+      }, this.metadata(), callOpts, (err: ServiceError | null, res?: ExecResponse__Output) => {
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) reject(fromGrpcError(err, this.address));
         else if (!res) reject(new ApiError('Internal', 'empty response'));
@@ -255,7 +290,7 @@ export class TugboatClient {
       fieldSelector: opts.fieldSelector ?? '',
       resourceVersion: opts.resourceVersion ?? '',
       allowBookmarks: !!opts.allowBookmarks,
-    });
+    }, this.metadata());
     const address = this.address;
     let closed = false;
     return {
@@ -280,6 +315,19 @@ export class TugboatClient {
       },
     };
   }
+}
+
+/** TokenRequest's spec, as Kubernetes has it. */
+export interface TokenRequestSpec {
+  audiences?: string[];
+  expirationSeconds?: number;
+  /** Binds the token to a pod (or Secret): it stops working when that object is gone. */
+  boundObjectRef?: { kind: 'Pod' | 'Secret'; apiVersion?: string; name: string; uid?: string };
+}
+
+export interface TokenRequestResult {
+  token: string;
+  expirationTimestamp: string;
 }
 
 export interface LogsOptions {

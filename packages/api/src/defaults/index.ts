@@ -3,11 +3,14 @@
 import type { KubeObject } from '../types.js';
 import type { Pod, Namespace, Node, Secret } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Subject } from 'kubernetes-types/rbac/v1.js';
 import { defaultPod } from './pod.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
 import { defaultNamespace, defaultNode, defaultSecret } from './core.js';
+import { defaultSubjects } from './rbac.js';
 
 type Defaulter = (obj: KubeObject) => void;
+type Binding = { subjects?: Subject[] };
 
 export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Pod: (o) => defaultPod(o as Pod),
@@ -16,6 +19,8 @@ export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Secret: (o) => defaultSecret(o as Secret),
   Namespace: (o) => defaultNamespace(o as Namespace),
   Node: (o) => defaultNode(o as Node),
+  RoleBinding: (o) => defaultSubjects(o as Binding),
+  ClusterRoleBinding: (o) => defaultSubjects(o as Binding),
 };
 
 /** Applies the kind's defaults in place. */

@@ -19,7 +19,8 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 
 const ROOTS = {
   Namespace: 'core/v1', Pod: 'core/v1', Node: 'core/v1', Event: 'core/v1', ConfigMap: 'core/v1', Secret: 'core/v1',
-  Lease: 'coordination/v1', ReplicaSet: 'apps/v1', Deployment: 'apps/v1',
+  Lease: 'coordination/v1', ReplicaSet: 'apps/v1', Deployment: 'apps/v1', ServiceAccount: 'core/v1',
+  Role: 'rbac/v1', ClusterRole: 'rbac/v1', RoleBinding: 'rbac/v1', ClusterRoleBinding: 'rbac/v1',
 };
 const SCALARS = { Quantity: 'quantity', Time: 'time', MicroTime: 'time', RawExtension: 'any', FieldsV1: 'any' };
 

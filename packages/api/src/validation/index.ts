@@ -4,8 +4,10 @@
 import type { ConfigMap, Event, Namespace, Node, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../types.js';
-import { nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from '../names.js';
+import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, type NameValidator } from '../names.js';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding, validateRoleRefUpdate } from './rbac.js';
 import type { Errs } from './field-errors.js';
 import { validatePod, validatePodStatus } from './pod.js';
 import { validatePodUpdate } from './pod-update.js';
@@ -68,6 +70,20 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     validate: (o) => validateDeployment(o as Deployment),
     validateUpdate: (o, old) => validateSelectorUpdate((o as Deployment).spec?.selector, (old as Deployment).spec?.selector),
     validateStatus: (o) => validateDeploymentStatus(o as Deployment),
+  },
+  // A ServiceAccount's fields (secrets, imagePullSecrets, automount) need no more than the schema's types.
+  ServiceAccount: { nameFn: nameIsDNSSubdomain, validate: () => [] },
+  Role: { nameFn: nameIsPathSegment, validate: (o) => validateRole(o as Role) },
+  ClusterRole: { nameFn: nameIsPathSegment, validate: (o) => validateClusterRole(o as ClusterRole) },
+  RoleBinding: {
+    nameFn: nameIsPathSegment,
+    validate: (o) => validateRoleBinding(o as unknown as RoleBinding),
+    validateUpdate: (o, old) => validateRoleRefUpdate(o as unknown as RoleBinding, old as unknown as RoleBinding),
+  },
+  ClusterRoleBinding: {
+    nameFn: nameIsPathSegment,
+    validate: (o) => validateClusterRoleBinding(o as unknown as ClusterRoleBinding),
+    validateUpdate: (o, old) => validateRoleRefUpdate(o as unknown as ClusterRoleBinding, old as unknown as ClusterRoleBinding),
   },
 };
 

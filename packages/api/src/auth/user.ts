@@ -1,0 +1,63 @@
+// Who is asking: the identity every request carries once authenticated, with Kubernetes'
+// names for the well-known users and groups, so RBAC policies written for Kubernetes read
+// the same here (`system:masters`, `system:node:NAME`, `system:serviceaccount:NS:NAME`).
+
+export interface UserInfo {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  /** Extra attributes (a ServiceAccount token's pod, say), as Kubernetes' user.Info has them. */
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Every request of a member is allowed, before any authorizer runs (the cluster admins). */
+export const GROUP_MASTERS = 'system:masters';
+export const GROUP_NODES = 'system:nodes';
+/** Added to every authenticated user. */
+export const GROUP_AUTHENTICATED = 'system:authenticated';
+export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
+
+/** The control plane's own identities (Kubernetes' names, so its default roles apply). */
+export const USER_SCHEDULER = 'system:kube-scheduler';
+export const USER_CONTROLLER_MANAGER = 'system:kube-controller-manager';
+/** The API server's identity towards the agents (logs, exec). */
+export const USER_APISERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
+
+const NODE_PREFIX = 'system:node:';
+const SA_PREFIX = 'system:serviceaccount:';
+
+export function nodeUsername(nodeName: string): string {
+  return `${NODE_PREFIX}${nodeName}`;
+}
+
+/** The node a user acts for: `system:node:NAME` in group system:nodes; otherwise undefined. */
+export function nodeNameOf(user: UserInfo): string | undefined {
+  if (!user.username.startsWith(NODE_PREFIX) || !user.groups.includes(GROUP_NODES)) return undefined;
+  const name = user.username.slice(NODE_PREFIX.length);
+  return name || undefined;
+}
+
+export function serviceAccountUsername(namespace: string, name: string): string {
+  return `${SA_PREFIX}${namespace}:${name}`;
+}
+
+/** `system:serviceaccount:NS:NAME` → its namespace and name. */
+export function parseServiceAccountUsername(username: string): { namespace: string; name: string } | undefined {
+  if (!username.startsWith(SA_PREFIX)) return undefined;
+  const rest = username.slice(SA_PREFIX.length);
+  const colon = rest.indexOf(':');
+  if (colon <= 0 || colon === rest.length - 1 || rest.indexOf(':', colon + 1) >= 0) return undefined;
+  return { namespace: rest.slice(0, colon), name: rest.slice(colon + 1) };
+}
+
+/** The groups Kubernetes gives a ServiceAccount. */
+export function serviceAccountGroups(namespace: string): string[] {
+  return [GROUP_SERVICE_ACCOUNTS, `${GROUP_SERVICE_ACCOUNTS}:${namespace}`, GROUP_AUTHENTICATED];
+}
+
+/** Where a pod finds its ServiceAccount credentials (Kubernetes' path, so in-cluster clients work unchanged). */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The ConfigMap with the cluster CA published in every namespace. */
+export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
+/** The name in the API server's certificate that in-cluster clients check. */
+export const IN_CLUSTER_SERVER_NAME = 'kubernetes.default.svc';

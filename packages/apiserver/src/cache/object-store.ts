@@ -1,0 +1,71 @@
+// What the API server's own caches offer the parts that must not ask etcd per request (the
+// authorizers, token validation): objects of one resource by namespace and name, kept
+// current by an informer on the watch cache (see server-informer.ts).
+import type { KubeObject } from '@tugboat/api';
+
+export interface ObjectStore<T extends KubeObject = KubeObject> {
+  get(namespace: string, name: string): T | undefined;
+  /** Every object, or those of one namespace. */
+  list(namespace?: string): Iterable<T>;
+  /**
+   * Goes up on every change, so an index derived from the store knows when to rebuild
+   * (RBAC bindings change rarely; requests are many).
+   */
+  readonly generation: number;
+}
+
+const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+/** An ObjectStore in memory: the informer's, and a fixture for tests. */
+export class MemoryStore<T extends KubeObject = KubeObject> implements ObjectStore<T> {
+  private readonly items = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  generation = 0;
+
+  constructor(initial: Iterable<T> = []) {
+    for (const o of initial) this.put(o);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.items.get(keyOf(namespace, name));
+  }
+
+  list(namespace?: string): Iterable<T> {
+    if (namespace === undefined) return this.items.values();
+    return this.byNamespace.get(namespace)?.values() ?? [];
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  put(obj: T): void {
+    const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    this.items.set(keyOf(ns, name), obj);
+    let m = this.byNamespace.get(ns);
+    if (!m) this.byNamespace.set(ns, (m = new Map()));
+    m.set(name, obj);
+    this.generation++;
+  }
+
+  remove(namespace: string, name: string): T | undefined {
+    const k = keyOf(namespace, name);
+    const old = this.items.get(k);
+    if (!old) return undefined;
+    this.items.delete(k);
+    const m = this.byNamespace.get(namespace);
+    m?.delete(name);
+    if (m && m.size === 0) this.byNamespace.delete(namespace);
+    this.generation++;
+    return old;
+  }
+
+  /** Replaces everything (a relist). */
+  replace(objects: Iterable<T>): void {
+    this.items.clear();
+    this.byNamespace.clear();
+    for (const o of objects) this.put(o);
+    this.generation++;
+  }
+}
