@@ -18,5 +18,7 @@ strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$log"; }
 # grep finds nothing when, say, no test failed: that is a count of 0, not an error.
 count() { { strip | grep -Eo "[0-9]+ tests? $1" || true; } | awk '{ n += $1 } END { print n + 0 }'; }
 passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
+# With failures ava prints no "N tests passed" line: count the passing tests themselves.
+if [ "$passed" = 0 ]; then passed=$({ strip | grep -c '^ *✔' || true; }); fi
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 exit "$status"

@@ -5,8 +5,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
-import { loadProtos, retryOnConflict, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { channelCredentials, loadProtos, retryOnConflict, tlsChannelOptions, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './runtimes/process/proc.js';
@@ -39,7 +38,9 @@ let nodeSeq = 0;
 async function startTestAgent(extra: string[] = [], name = `node-${process.pid}-${++nodeSeq}`, runtime: 'process' | 'fake' = 'process'): Promise<AgentProcess> {
   if (!api) throw new Error('no API server');
   const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-it-'));
-  const agent = await startAgentProcess({ server: api.address, nodeName: name, dataDir, runtime, args: extra });
+  // Hollow nodes share one kubeconfig, which must be allowed to act for all of them.
+  const identity = extra.includes('--hollow') ? 'admin' : 'node';
+  const agent = await startAgentProcess({ server: api.address, nodeName: name, dataDir, runtime, identity, args: extra });
   cleanups.push(async () => {
     await agent.kill('SIGTERM');
     killContainers(dataDir);
@@ -147,9 +148,11 @@ test.serial('runs a pod: Running, its process alive with its env; logs stream as
   }
   stream.close();
   t.true(text.startsWith('hello world from ' + name + '\ntick1\n'), text);
-  // Straight from the agent, with --tail.
+  // Straight from the agent, with --tail, as the API server asks it: its kubelet-client certificate.
   const Pods = loadProtos().tugboat.v1.Pods;
-  const direct = new Pods(`127.0.0.1:${agent.grpcPort()}`, credentials.createInsecure());
+  const agentAddress = `127.0.0.1:${agent.grpcPort()}`;
+  const kubeletClient = api!.pki.credentials(api!.pki.kubeletClient);
+  const direct = new Pods(agentAddress, channelCredentials(kubeletClient, agentAddress), tlsChannelOptions(kubeletClient, agentAddress));
   const tail = await new Promise<string>((resolve, reject) => {
     let s = '';
     const call = direct.logs({ namespace: 'default', name, tailLines: 1 });
@@ -159,6 +162,13 @@ test.serial('runs a pod: Running, its process alive with its env; logs stream as
   });
   direct.close();
   t.regex(tail, /^tick\d+\n$/);
+  // Exec through the API server too; the pod's KUBERNETES_SERVICE_HOST/PORT are the API
+  // server as the agent reaches it (a process pod shares the host's network).
+  const ex = await client.exec('default', name, ['sh', '-c', 'echo "$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"']);
+  t.is(ex.exitCode, 0);
+  t.is(ex.stdout.toString(), `${api!.address}\n`);
+  // ServiceAccount admission gave it a token volume: the process runtime has no volumes and runs it all the same.
+  t.true(running.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-') && !!v.projected), JSON.stringify(running.spec?.volumes));
   const reasons = (await eventsOf(name)).map((e) => e.reason);
   t.true(reasons.includes('Started'));
 });

@@ -6,6 +6,8 @@
 //   ◀────────▶ │ PodManager ── informer → pod workers ─┼─▶ Runtime (process | fake)
 //              │ server: gRPC Pods.Logs, HTTP /metrics │
 //              └───────────────────────────────────────┘
+// Every client is built from the kubeconfig's credentials (this node's certificate, or for
+// --hollow whatever the one kubeconfig holds); the gRPC server presents --tls-cert-file.
 import { mkdirSync } from 'node:fs';
 import { TugboatClient } from '@tugboat/api';
 import { AgentMetrics } from './metrics.js';
@@ -17,10 +19,13 @@ import { apiObjectLookup, createRuntime } from './runtimes/factory.js';
 import { InstrumentedRuntime } from './runtimes/instrumented.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { startAgentServer, type ListeningServer } from './server.js';
-import type { AgentFlags } from './flags.js';
+import { parseHostPort, type AgentFlags } from './flags.js';
+import type { AgentSecurity } from './security.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentOptions extends AgentFlags {
+  /** What the flags' files hold (loadAgentSecurity). */
+  security: AgentSecurity;
   /** Runtime relist (PLEG) period, ms (default 1000). */
   relistIntervalMs?: number;
   /** Prometheus default process metrics (off when several agents share a test process). */
@@ -45,6 +50,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const server: ListeningServer = await startAgentServer({
     sources: () => managers,
     metrics,
+    tls: opts.security.serving,
     grpcAddress: `${opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host}:${opts.listen.port}`,
     httpHost: opts.httpListen.host,
     httpPort: opts.httpListen.port,
@@ -53,12 +59,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const internalIP = opts.listen.host === '0.0.0.0' || opts.listen.host === '::' ? '127.0.0.1' : opts.listen.host;
   const names = opts.hollow > 0 ? Array.from({ length: opts.hollow }, (_, i) => `${opts.nodeName}-${i + 1}`) : [opts.nodeName];
   // Hollow nodes share connections, a few dozen watch streams each.
+  const { server: apiServer, credentials } = opts.security.client;
   const clients: TugboatClient[] = [];
   const clientFor = (i: number): TugboatClient => {
     const k = Math.floor(i / 50);
-    clients[k] ??= new TugboatClient(opts.server, { timeoutMs: 30_000 });
+    clients[k] ??= new TugboatClient(apiServer, { timeoutMs: 30_000, credentials });
     return clients[k];
   };
+  // Where pods find the API server (KUBERNETES_SERVICE_HOST/PORT): the address we use.
+  const apiServerAddress = parseHostPort(apiServer, '--kubeconfig');
   const nodeAgents: NodeAgent[] = [];
   const runtimes: Runtime[] = [];
   mkdirSync(opts.dataDir, { recursive: true });
@@ -90,7 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log: nodeLog,
     }));
     managers.push(new PodManager({
-      client, nodeName, runtime, hostIP: internalIP, metrics,
+      client, nodeName, runtime, hostIP: internalIP, metrics, apiServer: apiServerAddress,
       backoffInitialMs: opts.backoffInitialMs,
       backoffMaxMs: opts.backoffMaxMs,
       ...(opts.relistIntervalMs !== undefined ? { relistIntervalMs: opts.relistIntervalMs } : {}),

@@ -1,20 +1,37 @@
 import test from 'ava';
 import { parseCommand, parseDuration, parseTaints, podCidrFor } from './flags.js';
 
+/** The flags every run needs: secure by default. */
+const TLS = ['--kubeconfig', '/k', '--tls-cert-file', '/c', '--tls-private-key-file', '/p', '--client-ca-file', '/ca'];
+
 test('defaults: runtime auto (oci where it can run, else process), ports 10250/10350, data dir under TUGBOAT_HOME, Kubernetes back-off', (t) => {
-  const r = parseCommand(['--server', '10.0.0.1:6443', '--node-name', 'node-1'], { TUGBOAT_HOME: '/h' });
+  const r = parseCommand([...TLS, '--node-name', 'node-1'], { TUGBOAT_HOME: '/h' });
   if (r.command !== 'run') { t.fail(); return; }
+  t.is(r.flags.server, undefined, 'the kubeconfig names the API server');
   t.like(r.flags, {
-    server: '10.0.0.1:6443', nodeName: 'node-1', runtime: 'auto', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
+    kubeconfig: '/k', tlsCertFile: '/c', tlsPrivateKeyFile: '/p', clientCaFile: '/ca',
+    nodeName: 'node-1', runtime: 'auto', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
     hollow: 0, nodeStatusIntervalMs: 10_000, backoffInitialMs: 10_000, backoffMaxMs: 300_000,
   });
   t.deepEqual(r.flags.listen, { host: '127.0.0.1', port: 10250 });
   t.deepEqual(r.flags.httpListen, { host: '127.0.0.1', port: 10350 });
 });
 
+test('the kubeconfig, serving certificate and client CA are required, each named when missing', (t) => {
+  t.throws(() => parseCommand(['--node-name', 'n'], {}), {
+    message: '--kubeconfig, --tls-cert-file, --tls-private-key-file and --client-ca-file are required: the agent talks to the API server and serves logs and exec only over authenticated TLS',
+  });
+  t.throws(() => parseCommand(['--kubeconfig', '/k', '--tls-cert-file', '/c', '--tls-private-key-file', '/p'], {}), {
+    message: '--client-ca-file is required: the agent talks to the API server and serves logs and exec only over authenticated TLS',
+  });
+  // --server overrides the kubeconfig's address.
+  const r = parseCommand([...TLS, '--server', 'https://10.0.0.1:6443', '--node-name', 'n'], {});
+  t.is(r.command === 'run' ? r.flags.server : undefined, 'https://10.0.0.1:6443');
+});
+
 test('every flag in both spellings', (t) => {
   const r = parseCommand([
-    '--server=s:1', '--node-name', 'n', '--runtime=fake', '--labels', 'a=b,tier=edge', '--taints=k=v:NoSchedule,x:NoExecute',
+    '--kubeconfig=/k', '--tls-cert-file=/c', '--tls-private-key-file=/p', '--client-ca-file=/ca', '--server=s:1', '--node-name', 'n', '--runtime=fake', '--labels', 'a=b,tier=edge', '--taints=k=v:NoSchedule,x:NoExecute',
     '--capacity', 'cpu=4,memory=8Gi,pods=50', '--listen', '0.0.0.0:0', '--http-listen=:9000', '--data-dir', '/d', '--lease-interval', '500ms',
   ], {});
   if (r.command !== 'run') { t.fail(); return; }
@@ -28,11 +45,11 @@ test('every flag in both spellings', (t) => {
 });
 
 test('--hollow implies the fake runtime and a default name', (t) => {
-  const r = parseCommand(['--hollow', '5'], {});
+  const r = parseCommand([...TLS, '--hollow', '5'], {});
   if (r.command !== 'run') { t.fail(); return; }
   t.is(r.flags.runtime, 'fake');
   t.is(r.flags.nodeName, 'hollow-node');
-  t.throws(() => parseCommand(['--hollow', '5', '--runtime', 'process'], {}), { message: /needs --runtime fake/ });
+  t.throws(() => parseCommand([...TLS, '--hollow', '5', '--runtime', 'process'], {}), { message: /needs --runtime fake/ });
 });
 
 test('kill-containers and help', (t) => {
@@ -61,7 +78,7 @@ test('durations and taints', (t) => {
 });
 
 test('--pod-cidr, and the default pod CIDR of a node', (t) => {
-  const r = parseCommand(['--runtime', 'oci', '--pod-cidr', '10.9.8.0/24', '--node-name', 'n'], {});
+  const r = parseCommand([...TLS, '--runtime', 'oci', '--pod-cidr', '10.9.8.0/24', '--node-name', 'n'], {});
   t.like(r.command === 'run' ? r.flags : {}, { runtime: 'oci', podCidr: '10.9.8.0/24' });
   t.throws(() => parseCommand(['--pod-cidr', '10.9.8.0'], {}), { message: /--pod-cidr: expected an IPv4 CIDR/ });
   t.is(podCidrFor('node-1'), '198.18.1.0/24');

@@ -4,7 +4,6 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { isQuantity, type Taint } from '@tugboat/api';
 
-export const DEFAULT_SERVER = '127.0.0.1:6443';
 export const DEFAULT_LISTEN = '127.0.0.1:10250';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10350';
 
@@ -12,7 +11,15 @@ export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10350';
 export type RuntimeChoice = 'process' | 'fake' | 'oci' | 'auto';
 
 export interface AgentFlags {
-  server: string;
+  /** The API server, its CA and this node's client credentials (kubelet's --kubeconfig). */
+  kubeconfig: string;
+  /** Overrides the kubeconfig's server address. */
+  server?: string;
+  /** The serving certificate and key of the gRPC (logs/exec) port. */
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  /** The CA a client certificate of the gRPC port must chain to. */
+  clientCaFile: string;
   nodeName: string;
   runtime: RuntimeChoice;
   /** oci runtime: the node's pod CIDR (default derived from the node name, see podCidrFor). */
@@ -37,13 +44,25 @@ export type ParsedCommand =
   | { command: 'kill-containers'; dataDir: string };
 
 export const USAGE = `Usage:
-  tugboat-agent --server ADDR --node-name NAME [flags]
+  tugboat-agent --kubeconfig FILE --tls-cert-file FILE --tls-private-key-file FILE
+                --client-ca-file FILE [--node-name NAME] [flags]
   tugboat-agent kill-containers --data-dir DIR
 
 The Tugboat node agent: registers its Node, renews its Lease, runs the pods bound to it
 through a container runtime, reports their status and usage, and serves their logs.
 
-  --server ADDR              API server (default ${DEFAULT_SERVER})
+Security (all four are required: the agent speaks only TLS, both ways):
+  --kubeconfig FILE          the API server's address, the cluster CA and this node's client
+                             certificate (CN system:node:NAME, O system:nodes), as kubelet's
+  --server ADDR              override the kubeconfig's API server address (HOST:PORT)
+  --tls-cert-file FILE       serving certificate of the gRPC (logs/exec) port; the API server
+                             accepts it only if it chains to the cluster CA and has
+                             CN system:node:NAME
+  --tls-private-key-file FILE  its key
+  --client-ca-file FILE      CA a client of the gRPC port must present a certificate from;
+                             only members of system:masters (the API server's kubelet
+                             client) are then served
+
   --node-name NAME           the Node's name (default: this host's name)
   --runtime oci|process|fake oci: containers from OCI images run by runc/crun under conmon
                              (default where the agent is root with runc or crun and conmon);
@@ -56,13 +75,16 @@ through a container runtime, reports their status and usage, and serves their lo
   --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
   --capacity cpu=..,memory=..,pods=..
                              override the machine's capacity (default: its cores, memory, pods 110)
-  --listen HOST:PORT         gRPC (logs) address; port 0 picks one (default ${DEFAULT_LISTEN})
+  --listen HOST:PORT         gRPC (logs, exec) address; port 0 picks one (default ${DEFAULT_LISTEN})
   --http-listen HOST:PORT    /metrics and /healthz; port 0 picks one (default ${DEFAULT_HTTP_LISTEN})
   --data-dir DIR             container records and logs (default $TUGBOAT_HOME/nodes/NAME,
                              TUGBOAT_HOME defaulting to ~/.tugboat)
   --lease-interval D         how often the node Lease is renewed (default 2s)
   --hollow N                 register and serve N hollow nodes NAME-1 … NAME-N (fake runtime;
-                             NAME defaults to hollow-node) in this one process
+                             NAME defaults to hollow-node) in this one process. They all use
+                             the one --kubeconfig, so its credential must be allowed to act
+                             for every hollow node (a system:masters kubeconfig, say): a
+                             node's own certificate may act only for that node
   --fake-start-delay D       fake runtime: time from start to Running (default 0s)
   --node-status-interval D   how often node status and usage are reported (default 10s)
   --backoff-initial D        first crash-loop back-off (default 10s, as Kubernetes)
@@ -148,8 +170,11 @@ export function parseCapacity(text: string): Record<string, string> {
   return out;
 }
 
+/** Secure by default: the agent does not run without these (kubelet's names). */
+const REQUIRED_FLAGS = ['kubeconfig', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const;
+
 const RUN_FLAGS = new Set([
-  'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
+  ...REQUIRED_FLAGS, 'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
   'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr',
 ]);
 
@@ -199,8 +224,13 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   const listenText = v.get('listen') ?? DEFAULT_LISTEN;
   const httpText = v.get('http-listen') ?? DEFAULT_HTTP_LISTEN;
   const home = env['TUGBOAT_HOME'] || join(homedir(), '.tugboat');
+  const server = v.get('server');
   const flags: AgentFlags = {
-    server: v.get('server') ?? DEFAULT_SERVER,
+    kubeconfig: v.get('kubeconfig') ?? '',
+    ...(server !== undefined ? { server } : {}),
+    tlsCertFile: v.get('tls-cert-file') ?? '',
+    tlsPrivateKeyFile: v.get('tls-private-key-file') ?? '',
+    clientCaFile: v.get('client-ca-file') ?? '',
     nodeName,
     runtime: runtimeText,
     ...(podCidr !== undefined ? { podCidr } : {}),
@@ -220,6 +250,12 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   if (flags.leaseIntervalMs <= 0) throw new Error('--lease-interval must be more than 0');
   if (flags.nodeStatusIntervalMs <= 0) throw new Error('--node-status-interval must be more than 0');
   if (flags.backoffInitialMs <= 0 || flags.backoffMaxMs < flags.backoffInitialMs) throw new Error('--backoff-initial must be more than 0 and at most --backoff-max');
+  // Checked last, so a mistyped value is reported as such rather than as a missing flag.
+  const missing = REQUIRED_FLAGS.filter((f) => !v.get(f)).map((f) => `--${f}`);
+  if (missing.length) {
+    const list = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} and ${missing[missing.length - 1]}`;
+    throw new Error(`${list} ${missing.length === 1 ? 'is' : 'are'} required: the agent talks to the API server and serves logs and exec only over authenticated TLS`);
+  }
   return { command: 'run', flags };
 }
 

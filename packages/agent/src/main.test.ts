@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './runtimes/process/proc.js';
+import { testPki } from '@tugboat/test';
 
 const BIN = fileURLToPath(new URL('../bin/tugboat-agent.js', import.meta.url));
 const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
@@ -18,7 +19,9 @@ const run = (...args: string[]): { status: number | null; stdout: string; stderr
 test('--help prints usage and exits 0', (t) => {
   const r = run('--help');
   t.is(r.status, 0);
-  t.true(r.stdout.includes('tugboat-agent --server ADDR --node-name NAME'));
+  t.true(r.stdout.includes('tugboat-agent --kubeconfig FILE --tls-cert-file FILE --tls-private-key-file FILE'));
+  t.true(r.stdout.includes('--client-ca-file FILE'));
+  t.regex(r.stdout, /--hollow N[\s\S]*must be allowed to act\s+for every hollow node/);
   t.true(r.stdout.includes('kill-containers --data-dir DIR'));
 });
 
@@ -27,6 +30,22 @@ test('a bad flag is one line on stderr and exit 2', (t) => {
   t.is(r.status, 2);
   t.is(r.stderr, 'tugboat-agent: unknown flag --bogus (see --help)\n');
   t.is(run('--runtime', 'vm').status, 2);
+});
+
+test('secure by default: without its certificates the agent does not start (one line, exit 2)', async (t) => {
+  const missing = run('--node-name', 'n1');
+  t.is(missing.status, 2);
+  t.is(missing.stderr, 'tugboat-agent: --kubeconfig, --tls-cert-file, --tls-private-key-file and --client-ca-file are required: the agent talks to the API server and serves logs and exec only over authenticated TLS (see --help)\n');
+  const pki = await testPki();
+  const node = await pki.node('main-test');
+  const kubeconfig = node.files.kubeconfig('127.0.0.1:1');
+  const unreadable = run('--node-name', 'main-test', '--kubeconfig', kubeconfig, '--tls-cert-file', '/nonexistent/serving.crt', '--tls-private-key-file', node.files.servingKeyFile, '--client-ca-file', pki.files.caFile);
+  t.is(unreadable.status, 2);
+  t.is(unreadable.stderr, 'tugboat-agent: --tls-cert-file: cannot read /nonexistent/serving.crt: ENOENT\n');
+  // A key that is not the certificate's (the client key with the serving certificate).
+  const mismatched = run('--node-name', 'main-test', '--kubeconfig', kubeconfig, '--tls-cert-file', node.files.servingCertFile, '--tls-private-key-file', node.files.keyFile, '--client-ca-file', pki.files.caFile);
+  t.is(mismatched.status, 2);
+  t.is(mismatched.stderr, `tugboat-agent: --tls-private-key-file: ${node.files.keyFile} is not the key of the certificate in --tls-cert-file\n`);
 });
 
 test('kill-containers SIGKILLs every container recorded under the data dir', async (t) => {

@@ -1,9 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, fromGrpcError, loadProtos } from '@tugboat/api';
+import { ApiError, channelCredentials, fromGrpcError, loadProtos, tlsChannelOptions, type Credentials } from '@tugboat/api';
+import { createCa, issueCertificate } from '@tugboat/api/pki';
+import { testPki } from '@tugboat/test';
 import { pickContainer, previousInstance, startAgentServer, type PodSource } from './server.js';
 import { AgentMetrics } from './metrics.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
@@ -66,7 +68,14 @@ test.after.always(() => {
   }
 });
 
-async function execFixture(t: ExecutionContext): Promise<{ client: PodsClient; rt: ProcessRuntime; sandbox: SandboxInfo; pod: PodObject }> {
+/** A Pods client of the agent at `address` with these credentials (the API server's kubelet client unless told). */
+function podsClient(address: string, creds: Credentials | undefined): PodsClient {
+  const Pods = loadProtos().tugboat.v1.Pods;
+  if (!creds) return new Pods(address, credentials.createInsecure());
+  return new Pods(address, channelCredentials(creds, address), tlsChannelOptions(creds, address));
+}
+
+async function execFixture(t: ExecutionContext): Promise<{ client: PodsClient; rt: ProcessRuntime; sandbox: SandboxInfo; pod: PodObject; address: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-agent-exec-'));
   execDirs.push(dataDir);
   const rt = new ProcessRuntime({ dataDir, hostIP: '127.0.0.1' });
@@ -77,10 +86,17 @@ async function execFixture(t: ExecutionContext): Promise<{ client: PodsClient; r
   } as PodObject;
   const sandbox = await rt.createSandbox({ pod: { uid, namespace: 'default', name: 'web' }, hostname: 'web', hostNetwork: true, labels: {}, annotations: {} });
   const source: PodSource = { nodeName: 'node-x', runtime: rt, pod: (ns, name) => (ns === 'default' && name === 'web' ? pod : undefined) };
-  const server = await startAgentServer({ sources: () => [source], metrics: new AgentMetrics({ defaultMetrics: false }), grpcAddress: '127.0.0.1:0', httpHost: '127.0.0.1', httpPort: 0 });
-  const client = new (loadProtos().tugboat.v1.Pods)(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+  const pki = await testPki();
+  const node = await pki.node('node-x');
+  const server = await startAgentServer({
+    sources: () => [source], metrics: new AgentMetrics({ defaultMetrics: false }), grpcAddress: '127.0.0.1:0', httpHost: '127.0.0.1', httpPort: 0,
+    tls: { certPem: node.serving.certPem, keyPem: node.serving.keyPem, clientCaPem: pki.ca.certPem },
+  });
+  const address = `127.0.0.1:${server.grpcPort}`;
+  // The API server's kubelet client: a certificate from the cluster CA in system:masters.
+  const client = podsClient(address, pki.credentials(pki.kubeletClient));
   t.teardown(async () => { client.close(); await server.close(); });
-  return { client, rt, sandbox, pod };
+  return { client, rt, sandbox, pod, address };
 }
 
 function callExec(client: PodsClient, req: { namespace?: string; name: string; container?: string; command: string[]; timeoutSeconds?: number; stdin?: Buffer }): Promise<ExecReply> {
@@ -134,4 +150,52 @@ test.serial('exec runs the command with the container\'s environment: stdout, st
   await rt.stopContainer(app.id, 1);
   const gone = await t.throwsAsync(callExec(client, { name: 'web', container: 'app', command: ['true'] }));
   t.is(gone?.message, 'container "app" in pod "web" is not running');
+});
+
+test.serial('only the API server\'s kubelet client is served: no certificate, another CA\'s, a node\'s own and plaintext are all refused', async (t) => {
+  const { client, rt, sandbox, address } = await execFixture(t);
+  const app = await rt.startContainer(sandbox, ctr(sandbox, 'app', ['sleep', '60']));
+  await waitRunning(rt, app.id);
+  const pki = await testPki();
+  const call = async (creds: Credentials | undefined): Promise<ServiceError> => {
+    const c = podsClient(address, creds);
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) => {
+        c.exec({ name: 'web', container: 'app', command: ['true'] }, { deadline: Date.now() + 3_000 }, (e: ServiceError | null) => resolve(e));
+      });
+      if (!err) throw new Error('the call was answered');
+      return err;
+    } finally {
+      c.close();
+    }
+  };
+  // TLS itself refuses a client without a certificate, and one whose certificate is not the client CA's.
+  const none = await call({ tls: { ca: pki.ca.certPem } });
+  t.not(none.code, GrpcStatus.OK);
+  t.is(none.metadata?.get('tugboat-reason').length ?? 0, 0, `no handler answered: ${none.message}`);
+  const otherCa = await createCa('not-the-cluster-ca');
+  const stranger = await issueCertificate(otherCa, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
+  const foreign = await call({ tls: { ca: pki.ca.certPem, cert: stranger.certPem, key: stranger.keyPem } });
+  t.not(foreign.code, GrpcStatus.OK);
+  t.is(foreign.metadata?.get('tugboat-reason').length ?? 0, 0, `no handler answered: ${foreign.message}`);
+  // A node's own certificate is the cluster CA's, but a node may not read pods through another agent.
+  const node = await pki.node('node-x');
+  const asNode = await call(pki.credentials(node.client));
+  t.is(asNode.code, GrpcStatus.PERMISSION_DENIED);
+  t.is(fromGrpcError(asNode).message, 'Forbidden (user=system:node:node-x, verb=create, resource=nodes, subresource=proxy)');
+  const logsAsNode = await new Promise<ServiceError>((resolve) => {
+    const c = podsClient(address, pki.credentials(node.client));
+    const s = c.logs({ namespace: 'default', name: 'web', container: 'app' });
+    s.on('data', () => undefined);
+    s.on('error', (e: ServiceError) => { c.close(); resolve(e); });
+  });
+  t.is(logsAsNode.code, GrpcStatus.PERMISSION_DENIED);
+  t.regex(logsAsNode.details, /user=system:node:node-x, verb=get/);
+  // Plaintext gets no answer at all.
+  const plain = await call(undefined);
+  t.true(plain.code === GrpcStatus.UNAVAILABLE || plain.code === GrpcStatus.DEADLINE_EXCEEDED, `${plain.code}: ${plain.message}`);
+  // The kubelet client is served.
+  const ok = await callExec(client, { name: 'web', container: 'app', command: ['true'] });
+  t.is(ok.exitCode, 0);
+  await rt.stopContainer(app.id, 1);
 });

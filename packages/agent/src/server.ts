@@ -1,11 +1,18 @@
 // What the agent serves:
 //   gRPC (--listen): the Pods service — Logs of, and Exec in, the pods on this node (the API
 //     server proxies `tctl logs` and `tctl exec` here); one server answers for every node of
-//     a `--hollow N` process.
+//     a `--hollow N` process. TLS only, with the node's serving certificate; a client must
+//     present a certificate from --client-ca-file (TLS refuses any other) and be in
+//     system:masters — the API server's kubelet client — before any handler runs.
 //   HTTP (--http-listen): /metrics (Prometheus text) and /healthz.
 import type { AddressInfo } from 'node:net';
+import type { PeerCertificate } from 'node:tls';
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { ApiError, formatHostPort, loadProtos, serveComponentHttp, sleep, toGrpcError, type ComponentHttp, type ContainerStatus } from '@tugboat/api';
+import {
+  ApiError, GROUP_MASTERS, formatHostPort, loadProtos, serveComponentHttp, sleep, toGrpcError, userFromCertificateSubject,
+  type ComponentHttp, type ContainerStatus, type UserInfo,
+} from '@tugboat/api';
+import type { ServingTls } from './security.js';
 import type { AgentMetrics } from './metrics.js';
 import { RuntimeError, type ContainerInfo, type Runtime } from './runtimes/runtime.js';
 import { containersOf, initContainersOf, instancesOf, isTerminalPhase, restartPolicyFor, shouldRestart, type PodObject } from './pods/pod-util.js';
@@ -188,8 +195,31 @@ export class ExecService {
   }
 }
 
+/** What a call knows of its peer (grpc-js' ServerSurfaceCall.getAuthContext, whose type it does not export). */
+interface PeerCall {
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+}
+
+/**
+ * Who may use the Pods service: the holder of a client certificate that TLS verified against
+ * --client-ca-file, in group system:masters (the API server's kubelet client). Kubernetes'
+ * kubelet asks the API server (a SubjectAccessReview on nodes/proxy); we check the group, so
+ * a node's own certificate (system:nodes) cannot read another pod's logs through us.
+ */
+export function authorizePeer(call: PeerCall, verb: 'get' | 'create'): UserInfo {
+  const cert = call.getAuthContext()?.sslPeerCertificate;
+  const user = cert ? userFromCertificateSubject(cert.subject) : undefined;
+  if (!user) throw new ApiError('Unauthorized', 'Unauthorized: the agent serves only clients with a certificate from its --client-ca-file');
+  if (!user.groups.includes(GROUP_MASTERS)) {
+    throw new ApiError('Forbidden', `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource=proxy)`);
+  }
+  return user;
+}
+
 export interface AgentServerOptions {
   sources: () => readonly PodSource[];
+  /** The gRPC port's serving certificate and the CA of the clients it accepts. */
+  tls: ServingTls;
   metrics: AgentMetrics;
   /** "host:port" for gRPC; port 0 picks a free one. */
   grpcAddress: string;
@@ -208,13 +238,33 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Listen
   const logs = new LogsService(opts.sources);
   const exec = new ExecService(opts.sources);
   grpc.addService(loadProtos().tugboat.v1.Pods.service, {
-    Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => { void logs.logs(call); },
+    Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => {
+      try {
+        authorizePeer(call, 'get');
+      } catch (e) {
+        call.emit('error', toGrpcError(e));
+        return;
+      }
+      void logs.logs(call);
+    },
     Exec: (call: ServerUnaryCall<ExecRequest, ExecResponse>, callback: sendUnaryData<ExecResponse>) => {
+      try {
+        authorizePeer(call, 'create');
+      } catch (e) {
+        callback(toGrpcError(e));
+        return;
+      }
       exec.exec(call.request).then((res) => callback(null, res), (e: unknown) => callback(toGrpcError(e)));
     },
   });
+  // true: a client certificate is required and must chain to the client CA (TLS refuses the rest).
+  const credentials = ServerCredentials.createSsl(
+    Buffer.from(opts.tls.clientCaPem),
+    [{ cert_chain: Buffer.from(opts.tls.certPem), private_key: Buffer.from(opts.tls.keyPem) }],
+    true,
+  );
   const grpcPort = await new Promise<number>((resolve, reject) => {
-    grpc.bindAsync(opts.grpcAddress, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    grpc.bindAsync(opts.grpcAddress, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
   // /metrics and /healthz as every component serves them.
   let http: ComponentHttp;

@@ -80,6 +80,22 @@ const REASON_TO_CODE: Record<ApiErrorReason, GrpcStatus> = {
   Internal: GrpcStatus.INTERNAL,
 };
 
+/** The HTTP status Kubernetes answers with for each reason (audit records, the HTTP API, metrics). */
+export const REASON_TO_HTTP_STATUS: Record<ApiErrorReason, number> = {
+  Invalid: 422,
+  BadRequest: 400,
+  NotFound: 404,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Expired: 410,
+  Unauthorized: 401,
+  Forbidden: 403,
+  RequestEntityTooLarge: 413,
+  Unavailable: 503,
+  Timeout: 504,
+  Internal: 500,
+};
+
 const REASON_KEY = 'tugboat-reason';
 const FIELD_ERRORS_KEY = 'tugboat-field-errors';
 

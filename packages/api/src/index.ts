@@ -22,4 +22,5 @@ export * from './server/host-port.js';
 export * from './server/component-http.js';
 export * from './client/credentials.js';
 export * from './auth/user.js';
+export * from './auth/rbac.js';
 export * from './client/kubeconfig.js';

@@ -12,9 +12,9 @@ import type { ProtoGrpcType as AuthProto } from './generated/auth.js';
 export type ProtoGrpcType = ObjectsProto & PodsProto & AuthProto;
 
 function protoRoot(): string {
-  // packages/api/dist/proto.js → <repo>/proto
+  // packages/api/dist/proto.js → <repo>/proto; the tctl bundle (one file, DIR/tctl/tctl.mjs) → DIR/proto.
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '../../../proto'), join(here, '../../proto')];
+  const candidates = [join(here, '../../../proto'), join(here, '../../proto'), join(here, '../proto')];
   const found = candidates.find((c) => existsSync(join(c, 'tugboat/v1/objects.proto')));
   if (!found) throw new Error(`cannot find proto/tugboat/v1/objects.proto near ${here}`);
   return found;

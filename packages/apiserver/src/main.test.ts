@@ -4,7 +4,7 @@ import anyTest, { type TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ApiError, type KubeObject } from '@tugboat/api';
-import { APISERVER_BIN, freePort, startApiServerProcess, startEtcd, waitFor, type ApiServerProcess, type EtcdHandle } from '@tugboat/test';
+import { APISERVER_BIN, freePort, securityFlags, startApiServerProcess, startEtcd, testPki, waitFor, type ApiServerProcess, type EtcdHandle } from '@tugboat/test';
 
 const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerProcess }>;
 
@@ -108,11 +108,12 @@ test('a port that is taken is one clear line and a non-zero exit', async (t) => 
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const res = spawnSync(process.execPath, [APISERVER_BIN, '--etcd-servers', t.context.etcd.endpoint, '--listen', `127.0.0.1:${port}`, '--http-listen', `127.0.0.1:${await freePort()}`], { encoding: 'utf8', timeout: 15_000 });
+    const tls = securityFlags(await testPki());
+    const res = spawnSync(process.execPath, [APISERVER_BIN, '--etcd-servers', t.context.etcd.endpoint, '--listen', `127.0.0.1:${port}`, '--http-listen', `127.0.0.1:${await freePort()}`, ...tls], { encoding: 'utf8', timeout: 15_000 });
     t.is(res.status, 1);
     t.is(res.stderr.trim().split('\n').length, 1, res.stderr);
     t.regex(res.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
-    const http = spawnSync(process.execPath, [APISERVER_BIN, '--etcd-servers', t.context.etcd.endpoint, '--listen', `127.0.0.1:${await freePort()}`, '--http-listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 15_000 });
+    const http = spawnSync(process.execPath, [APISERVER_BIN, '--etcd-servers', t.context.etcd.endpoint, '--listen', `127.0.0.1:${await freePort()}`, '--http-listen', `127.0.0.1:${port}`, ...tls], { encoding: 'utf8', timeout: 15_000 });
     t.is(http.status, 1);
     t.regex(http.stderr, /cannot listen on 127\.0\.0\.1:\d+ \(HTTP\): address already in use/);
   } finally {

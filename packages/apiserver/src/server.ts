@@ -6,23 +6,64 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHostPort } from '@tugboat/api';
+import { assembleSecurity, type AuthorizationMode } from './auth/assemble.js';
+import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
+import { authService } from './grpc/auth-service.js';
+import type { HandlerDeps } from './grpc/handlers.js';
 import { objectsService, serverService } from './grpc/objects-service.js';
 import type { VersionResponse } from './grpc/proto-types.js';
-import { LogsProxy } from './logs/logs-proxy.js';
+import { LogsProxy, type KubeletClientTls } from './logs/logs-proxy.js';
 import { ApiServerMetrics } from './metrics.js';
 import { NamespaceController } from './namespaces/namespace-controller.js';
 import { resourcePrefix } from './registry/keys.js';
 import { Registry } from './registry/registry.js';
+import type { EncryptionConfig } from './storage/encryption/config.js';
+import { EncryptingStorage, transformationOperationsCounter } from './storage/encryption/encrypting-storage.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
+import type { EtcdTls } from './storage/etcd-tls.js';
 import { WatchCache } from './watch/watch-cache.js';
 import { WatchService } from './watch/watch-service.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:6443';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:6480';
 
+export type { AuthorizationMode };
+
+/** The server's TLS identity, and whom it accepts. */
+export interface ServingTls {
+  /** PEM serving certificate (chain) and key: the API server speaks TLS only. */
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** PEM CA(s) for client certificates (--client-ca-file); without it, only tokens authenticate. */
+  readonly clientCaPem?: string;
+}
+
+export interface ServiceAccountOptions {
+  /** PEM private key that signs TokenRequests (--service-account-signing-key-file). */
+  readonly signingKeyPem?: string;
+  /** PEM public keys that verify ServiceAccount tokens (--service-account-key-file). */
+  readonly publicKeysPem?: readonly string[];
+  readonly issuer?: string;
+  readonly audiences?: readonly string[];
+}
+
 export interface ApiServerOptions {
-  /** etcd client URLs (http://127.0.0.1:2379). */
+  /** etcd client URLs (http://127.0.0.1:2379, or https:// with etcdTls). */
   readonly etcdServers: readonly string[];
+  /** Mutual TLS to etcd (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+  readonly etcdTls?: EtcdTls;
+  /** Encryption at rest (--encryption-provider-config): the configured resources are ciphertext in etcd. */
+  readonly encryptionConfig?: EncryptionConfig;
+  readonly tls: ServingTls;
+  /** Static bearer tokens, CSV (--token-auth-file). */
+  readonly tokenAuthFile?: string;
+  readonly serviceAccount?: ServiceAccountOptions;
+  /** In order (default Node, RBAC); system:masters is always allowed first. */
+  readonly authorizationModes?: readonly AuthorizationMode[];
+  /** How the server reaches agents for logs and exec. */
+  readonly kubeletClient?: KubeletClientTls;
+  /** JSON lines, one per request (--audit-log-path). */
+  readonly auditLogPath?: string;
   /** gRPC HOST:PORT; port 0 picks a free one. */
   readonly listen?: string;
   /** HTTP HOST:PORT for /metrics, /healthz, /readyz; port 0 picks a free one. */
@@ -64,9 +105,27 @@ function versionInfo(): VersionResponse {
   return { version, gitCommit: process.env.TUGBOAT_GIT_COMMIT ?? '', platform: `${process.platform}/${process.arch}` };
 }
 
-function bindGrpc(server: GrpcServer, address: string): Promise<number> {
+/**
+ * TLS with an optional client certificate: one verified against the client CA names the user;
+ * a client without one (a bearer token) still connects. grpc-js's createSsl can only require
+ * a certificate or not ask for one, hence this subclass of its public ServerCredentials.
+ */
+class ApiServerCredentials extends ServerCredentials {
+  constructor(tls: ServingTls) {
+    super(
+      { requestCert: tls.clientCaPem !== undefined, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem), ...(tls.clientCaPem ? { ca: Buffer.from(tls.clientCaPem) } : {}) },
+    );
+  }
+
+  override _equals(other: ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+function bindGrpc(server: GrpcServer, address: string, creds: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(address, creds, (err, port) => {
       if (err) {
         const why = /EADDRINUSE/.test(err.message) ? 'address already in use'
           : /EADDRNOTAVAIL/.test(err.message) ? 'address not available on this machine'
@@ -93,6 +152,31 @@ function listenHttp(server: HttpServer, host: string, port: number): Promise<num
   });
 }
 
+/**
+ * The default RBAC roles and bindings (Kubernetes' bootstrap policy), made or brought up to
+ * date once etcd answers; tried again every second until it succeeds.
+ */
+function bootstrapPolicy(registry: Registry, log: (line: string) => void): { done(): boolean; stop(): Promise<void> } {
+  let stopped = false;
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let lastError = '';
+  const attempt = (): void => {
+    running = reconcileBootstrapPolicy(registry, log).then(
+      () => { done = true; },
+      (e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (msg !== lastError) log(`rbac bootstrap: will try again: ${msg}`);
+        lastError = msg;
+        if (!stopped) timer = setTimeout(attempt, 1_000);
+      },
+    );
+  };
+  attempt();
+  return { done: () => done, stop: async () => { stopped = true; clearTimeout(timer); await running; } };
+}
+
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`tugboat-apiserver: ${line}\n`));
   const listen = parseHostPort(options.listen ?? DEFAULT_LISTEN, '--listen');
@@ -100,31 +184,51 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   if (options.etcdServers.length === 0) throw new Error('--etcd-servers: at least one etcd URL is required');
 
   const metrics = new ApiServerMetrics();
-  const storage = new EtcdStorage({
+  const etcd = new EtcdStorage({
     endpoints: options.etcdServers,
+    ...(options.etcdTls ? { tls: options.etcdTls } : {}),
     requestDuration: metrics.etcdRequestDuration,
     ...(options.etcdRequestTimeoutMs ? { requestTimeoutMs: options.etcdRequestTimeoutMs } : {}),
   });
+  // Encryption sits right above etcd, so everything else (registry, watch cache) sees plaintext.
+  const storage = options.encryptionConfig
+    ? new EncryptingStorage(etcd, {
+      config: options.encryptionConfig,
+      operations: transformationOperationsCounter(metrics.registry),
+      onWatchError: (err) => log(`watch: ${err.message}`),
+    })
+    : etcd;
   const registry = new Registry(storage, options.now ? { now: options.now } : {});
   const cache = new WatchCache(storage, {
     ...(options.watchCacheSize ? { capacity: options.watchCacheSize } : {}),
     onError: (err) => log(`watch cache restarted: ${err.message}`),
   });
   const watches = new WatchService(registry, cache, storage, options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {});
-  const logs = new LogsProxy(registry);
+  const logs = new LogsProxy(registry, options.kubeletClient);
   const namespaces = new NamespaceController(registry, { log, ...(options.namespaceSyncIntervalMs ? { intervalMs: options.namespaceSyncIntervalMs } : {}) });
+  const auth = assembleSecurity(options, registry, cache, storage, log);
 
+  const deps: HandlerDeps = { metrics, log, security: auth.security, checkRbacWrite: auth.checkRbacWrite };
+  let bootstrap: ReturnType<typeof bootstrapPolicy> | undefined;
   const protos = loadProtos();
   const grpc = new GrpcServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, metrics, log));
-  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), metrics, log));
-  grpc.addService(protos.tugboat.v1.Pods.service, logs.service(metrics, log));
-  const http = createComponentHttpServer({ metrics: metrics.registry, ready: () => storage.healthy(1_000), notReadyMessage: 'etcd is not answering' });
+  grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
+  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps));
+  grpc.addService(protos.tugboat.v1.Pods.service, logs.service(deps));
+  grpc.addService(protos.tugboat.v1.Auth.service, authService(registry, auth.tokens, deps));
+  const http = createComponentHttpServer({
+    metrics: metrics.registry,
+    // Ready once etcd answers, the authorizers hold their caches and the default roles exist
+    // (components' requests would be refused before), as Kubernetes' readyz waits for its
+    // rbac/bootstrap-roles hook.
+    ready: async () => auth.synced() && !!bootstrap?.done() && storage.healthy(1_000),
+    notReadyMessage: 'etcd is not answering, or the authorization caches and default roles are not loaded yet',
+  });
 
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await bindGrpc(grpc, formatHostPort(listen));
+    grpcPort = await bindGrpc(grpc, formatHostPort(listen), new ApiServerCredentials(options.tls));
     httpPort = await listenHttp(http, httpListen.host, httpListen.port);
   } catch (e) {
     grpc.forceShutdown();
@@ -137,6 +241,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // ready until it answers; the watch cache and the namespace controller connect when it does.
   cache.start();
   namespaces.start();
+  auth.start();
+  bootstrap = bootstrapPolicy(registry, log);
 
   const countObjects = async (): Promise<void> => {
     for (const k of KINDS) {
@@ -162,7 +268,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         grpc.tryShutdown(() => { clearTimeout(force); resolve(); });
       });
       await new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); });
+      await bootstrap?.stop();
       await namespaces.stop();
+      await auth.stop();
       cache.stop();
       logs.close();
       await storage.close();

@@ -30,7 +30,8 @@ interface Running { proc: ChildProcess; http: string; output: () => string; exit
 
 async function startBinary(id: string): Promise<Running> {
   const http = `127.0.0.1:${await freePort()}`;
-  const proc = spawn(process.execPath, [BIN, '--server', api!.address, '--http-listen', http, '--id', id, '--node-monitor-grace-period', '2s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const kubeconfig = api!.pki.kubeconfig(api!.address, await api!.pki.user('system:kube-controller-manager'), 'controllers');
+  const proc = spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, '--http-listen', http, '--id', id, '--node-monitor-grace-period', '2s'], { stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(proc);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

@@ -1,10 +1,11 @@
 // The tugboat-controllers program as a function: metrics and health over HTTP, leader
 // election through the Lease tugboat-system/tugboat-controllers, and a ControllerManager
 // that exists only while this replica leads.
-import { LeaderElector, TugboatClient, serveComponentHttp } from '@tugboat/api';
+import { LeaderElector, TugboatClient, componentClientConfig, serveComponentHttp } from '@tugboat/api';
 import { consoleLogger, describe, type Logger } from './controller.js';
 import type { ControllersFlags } from './flags.js';
 import { ControllerManager } from './manager.js';
+import { readRootCa } from './root-ca-publisher.js';
 import { ControllerMetrics } from './metrics.js';
 
 export const LEASE_NAME = 'tugboat-controllers';
@@ -20,10 +21,13 @@ export interface ControllersApp {
 }
 
 export async function startControllersApp(flags: ControllersFlags, log: Logger = consoleLogger): Promise<ControllersApp> {
+  // An unreadable --root-ca-file stops the program here, not later in a controller.
+  if (flags.rootCaFile) readRootCa(flags.rootCaFile);
   const metrics = new ControllerMetrics({ defaults: true });
   metrics.leaderStatus.set({ name: LEASE_NAME }, 0);
+  const conn = componentClientConfig({ kubeconfig: flags.kubeconfig, server: flags.server });
   const http = await serveComponentHttp({ listen: flags.httpListen, metrics: metrics.registry });
-  const client = new TugboatClient(flags.server, { timeoutMs: 15_000 });
+  const client = new TugboatClient(conn.server, { timeoutMs: 15_000, credentials: conn.credentials });
 
   let manager: ControllerManager | undefined;
   let leading = false;
@@ -48,6 +52,7 @@ export async function startControllersApp(flags: ControllersFlags, log: Logger =
         replicaSetWorkers: flags.replicaSetWorkers,
         deploymentWorkers: flags.deploymentWorkers,
         gcWorkers: flags.gcWorkers,
+        ...(flags.rootCaFile ? { rootCaFile: flags.rootCaFile } : {}),
       });
       await manager.start();
     }).catch((e: unknown) => log.error(`tugboat-controllers: could not start controllers: ${describe(e)}`));

@@ -13,15 +13,25 @@ test('durations as Go writes them', (t) => {
 test('defaults', (t) => {
   const p = parseFlags([]);
   if (p.help) return t.fail();
-  t.like(p.flags, { server: '127.0.0.1:6443', httpListen: '127.0.0.1:10257', leaderElect: true, nodeMonitorGracePeriodMs: 10_000, nodeMonitorPeriodMs: 1000, nodeEvictionRate: 10, unhealthyZoneThreshold: 0.55, terminatedPodGcThreshold: 12_500 });
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc']);
+  t.like(p.flags, { server: '', kubeconfig: '', httpListen: '127.0.0.1:10257', leaderElect: true, nodeMonitorGracePeriodMs: 10_000, nodeMonitorPeriodMs: 1000, nodeEvictionRate: 10, unhealthyZoneThreshold: 0.55, terminatedPodGcThreshold: 12_500 });
+  t.deepEqual(p.flags.controllers, [
+    'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
+  ]);
+  t.is(p.flags.rootCaFile, '');
+});
+
+test('--root-ca-file, and controllers with Kubernetes\' dashed names', (t) => {
+  const p = parseFlags(['--root-ca-file', '/pki/ca.crt', '--controllers', '*,-root-ca-cert-publisher,-clusterrole-aggregation']);
+  if (p.help) return t.fail();
+  t.is(p.flags.rootCaFile, '/pki/ca.crt');
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount']);
 });
 
 test('--flag value, --flag=value, booleans, controller lists', (t) => {
   const p = parseFlags(['--server', '127.0.0.1:7000', '--node-monitor-grace-period=2s', '--leader-elect=false', '--id', 'cm-1', '--controllers', '*,-podgc,-nodelifecycle']);
   if (p.help) return t.fail();
   t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector']);
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher']);
   const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
   if (q.help) return t.fail();
   t.false(q.flags.leaderElect);

@@ -2,16 +2,17 @@
 import { hostname } from 'node:os';
 import { CONTROLLER_NAMES, parseControllerList, type ControllerName } from './manager.js';
 
-export const DEFAULT_SERVER = '127.0.0.1:6443';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
 
-export const USAGE = `Usage: tugboat-controllers --server ADDR [flags]
+export const USAGE = `Usage: tugboat-controllers --kubeconfig FILE [flags]
 
 The Tugboat controller manager: ReplicaSets, Deployments, garbage collection, node
 lifecycle (taints and evictions of unreachable nodes) and pod GC. Several replicas may run;
 the one holding the Lease tugboat-system/tugboat-controllers acts.
 
-  --server ADDR                       API server gRPC address (default ${DEFAULT_SERVER})
+  --kubeconfig FILE                   API server address, CA and this component's credentials
+                                      (else the in-cluster configuration when it runs in a pod)
+  --server ADDR                       API server gRPC address, instead of the kubeconfig's
   --http-listen HOST:PORT             /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN}; port 0 picks one)
   --leader-elect true|false           take part in leader election (default true)
   --id ID                             this replica's identity (default hostname_pid)
@@ -20,6 +21,8 @@ the one holding the Lease tugboat-system/tugboat-controllers acts.
   --node-eviction-rate N              pod evictions per second from unhealthy nodes (default 10)
   --unhealthy-zone-threshold F        fraction of unhealthy nodes above which evictions stop (default 0.55)
   --terminated-pod-gc-threshold N     finished pods kept before the oldest are deleted (default 12500; 0 keeps all)
+  --root-ca-file FILE                 the cluster CA bundle, published as ConfigMap kube-root-ca.crt in every
+                                      namespace (root-ca-cert-publisher; it does not run without this flag)
   --controllers LIST                  which run: * or names, -name to drop (default *: ${CONTROLLER_NAMES.join(', ')})
   --concurrent-replicaset-syncs N     workers (default 5)
   --concurrent-deployment-syncs N     workers (default 5)
@@ -30,7 +33,9 @@ Durations: 500ms, 2s, 1m30s.
 `;
 
 export interface ControllersFlags {
+  /** "" : the kubeconfig's. */
   server: string;
+  kubeconfig: string;
   httpListen: string;
   leaderElect: boolean;
   id: string;
@@ -43,6 +48,8 @@ export interface ControllersFlags {
   replicaSetWorkers: number;
   deploymentWorkers: number;
   gcWorkers: number;
+  /** "" : none (root-ca-cert-publisher off). */
+  rootCaFile: string;
 }
 
 export type ParsedFlags = { help: true } | { help: false; flags: ControllersFlags };
@@ -78,9 +85,9 @@ function hostPort(text: string, flag: string): string {
 }
 
 const VALUE_FLAGS = new Set([
-  'server', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
+  'server', 'kubeconfig', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
   'unhealthy-zone-threshold', 'terminated-pod-gc-threshold', 'controllers', 'concurrent-replicaset-syncs',
-  'concurrent-deployment-syncs', 'concurrent-gc-syncs',
+  'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'root-ca-file',
 ]);
 const BOOL_FLAGS = new Set(['leader-elect']);
 
@@ -124,7 +131,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   return {
     help: false,
     flags: {
-      server: hostPort(values.get('server') ?? DEFAULT_SERVER, '--server'),
+      server: values.has('server') ? hostPort(values.get('server')!, '--server') : '',
+      kubeconfig: values.get('kubeconfig') ?? '',
       httpListen: hostPort(values.get('http-listen') ?? DEFAULT_HTTP_LISTEN, '--http-listen'),
       leaderElect: leader === 'true',
       id: values.get('id') || `${hostname()}_${process.pid}`,
@@ -137,6 +145,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       replicaSetWorkers: positiveNumber(values.get('concurrent-replicaset-syncs') ?? '5', '--concurrent-replicaset-syncs', true),
       deploymentWorkers: positiveNumber(values.get('concurrent-deployment-syncs') ?? '5', '--concurrent-deployment-syncs', true),
       gcWorkers: positiveNumber(values.get('concurrent-gc-syncs') ?? '20', '--concurrent-gc-syncs', true),
+      rootCaFile: values.get('root-ca-file') ?? '',
     },
   };
 }

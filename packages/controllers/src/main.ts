@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     process.stderr.write(`tugboat-controllers: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
-  process.stdout.write(`tugboat-controllers serving HTTP on ${app.httpAddress}, API server ${flags.server}, id ${flags.id}${flags.leaderElect ? '' : ' (leader election off)'}\n`);
+  process.stdout.write(`tugboat-controllers serving HTTP on ${app.httpAddress}, API server ${flags.server || 'from the kubeconfig'}, id ${flags.id}${flags.leaderElect ? '' : ' (leader election off)'}\n`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -3,6 +3,7 @@
 // stops leading, so a replica that lost the Lease keeps nothing stale.
 import type { TugboatClient } from '@tugboat/api';
 import { realClock, type Clock } from './clock.js';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { consoleLogger, describe, type Logger } from './controller.js';
 import { DeploymentController, DEPLOYMENT_CONTROLLER } from './deployment.js';
 import { apiEventRecorder } from './events.js';
@@ -12,8 +13,12 @@ import type { ControllerMetrics } from './metrics.js';
 import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './nodelifecycle.js';
 import { PodGarbageCollector } from './podgc.js';
 import { REPLICASET_CONTROLLER, ReplicaSetController } from './replicaset.js';
+import { RootCaPublisher, readRootCa } from './root-ca-publisher.js';
+import { ServiceAccountsController } from './serviceaccounts.js';
 
-export const CONTROLLER_NAMES = ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc'] as const;
+export const CONTROLLER_NAMES = [
+  'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
+] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ManagerOptions {
@@ -32,6 +37,9 @@ export interface ManagerOptions {
   replicaSetWorkers?: number;
   deploymentWorkers?: number;
   gcWorkers?: number;
+  /** The cluster CA bundle to publish in every namespace (--root-ca-file); without it root-ca-cert-publisher does not run. */
+  rootCaFile?: string;
+  rootCaRecheckMs?: number;
 }
 
 interface Runnable {
@@ -46,6 +54,9 @@ export class ControllerManager {
   readonly gc: GarbageCollector | undefined;
   readonly nodeLifecycle: NodeLifecycleController | undefined;
   readonly podGC: PodGarbageCollector | undefined;
+  readonly clusterRoleAggregation: ClusterRoleAggregationController | undefined;
+  readonly serviceAccounts: ServiceAccountsController | undefined;
+  readonly rootCaPublisher: RootCaPublisher | undefined;
   private readonly runnables: Runnable[] = [];
   private readonly log: Logger;
   private running: Promise<void> | undefined;
@@ -95,7 +106,20 @@ export class ControllerManager {
         ...(opts.podGcPeriodMs !== undefined ? { periodMs: opts.podGcPeriodMs } : {}),
       })
       : undefined;
-    for (const r of [this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC]) if (r) this.runnables.push(r);
+    this.clusterRoleAggregation = enabled.has('clusterrole-aggregation') ? new ClusterRoleAggregationController(common) : undefined;
+    this.serviceAccounts = enabled.has('serviceaccount') ? new ServiceAccountsController(common) : undefined;
+    const rootCaFile = opts.rootCaFile;
+    this.rootCaPublisher = enabled.has('root-ca-cert-publisher') && rootCaFile
+      ? new RootCaPublisher({
+        ...common,
+        readCa: () => readRootCa(rootCaFile),
+        ...(opts.rootCaRecheckMs !== undefined ? { recheckMs: opts.rootCaRecheckMs } : {}),
+      })
+      : undefined;
+    for (const r of [
+      this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
+      this.rootCaPublisher,
+    ]) if (r) this.runnables.push(r);
   }
 
   /** Fills the caches, then starts every controller's workers. Resolves once they run. */
@@ -114,7 +138,8 @@ export class ControllerManager {
   names(): string[] {
     return [
       this.replicaSets && 'replicaset', this.deployments && 'deployment', this.gc && 'garbagecollector',
-      this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc',
+      this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc', this.clusterRoleAggregation && 'clusterrole-aggregation',
+      this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
     ].filter((n): n is string => !!n);
   }
 

@@ -24,16 +24,16 @@ function serverFrom(argv: readonly string[], io: Io): string {
 }
 
 export async function runCli(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {
-  const { name, rest } = splitCommand(argv);
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(groupHelp('tctl', SUMMARY, commands));
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version') {
+  if (argv[0] === '--version') {
     io.out(`tctl ${clientVersion()}\n`);
     return 0;
   }
   try {
+    const { name, rest } = splitCommand(argv);
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.out(groupHelp('tctl', SUMMARY, commands));
+      return name === undefined ? 2 : 0;
+    }
     const cmd = findCommand(commands, name);
     if (!cmd) throw new UsageError(`unknown command "${name}" for "tctl" (see 'tctl --help')`);
     return await cmd.main(io, rest, `tctl ${cmd.name}`);

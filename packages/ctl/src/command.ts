@@ -1,13 +1,23 @@
 // The shape of a tctl command: its flags, help, and what it does. Groups (`cluster`,
 // `config`, `rollout`) dispatch to sub-commands the same way the top level does.
+import { ApiError } from '@tugboat/api';
 import { formatHelp, parseArgs, parseDuration, type FlagDefs, type Parsed } from './args.js';
 import { Context, type Io } from './context.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 
-/** Flags every command accepts, as kubectl's global flags. */
+/** Flags every command accepts, as kubectl's global flags (kubectl's names). */
 export const GLOBAL_FLAGS = {
-  server: { type: 'string', short: 's', value: 'HOST:PORT', description: 'API server address (else $TCTL_SERVER, else $TUGBOAT_HOME/config.json)' },
-  namespace: { type: 'string', short: 'n', value: 'NS', description: 'namespace (default "default")' },
+  server: { type: 'string', short: 's', value: 'HOST:PORT', description: 'API server address (else $TCTL_SERVER, the kubeconfig\'s, $TUGBOAT_HOME/config.json\'s)' },
+  kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig with the server, CA and credentials (else $TUGBOAT_KUBECONFIG, else config.json\'s, else in-cluster in a pod)' },
+  context: { type: 'string', value: 'NAME', description: 'the kubeconfig context to use (default: its current-context)' },
+  token: { type: 'string', value: 'TOKEN', description: 'bearer token; replaces the kubeconfig user\'s credentials' },
+  as: { type: 'string', value: 'USER', description: 'impersonate this user for the request' },
+  'as-group': { type: 'strings', value: 'GROUP', description: 'impersonate this group (repeatable; needs --as)' },
+  'as-uid': { type: 'string', value: 'UID', description: 'impersonate this UID (needs --as)' },
+  'certificate-authority': { type: 'string', value: 'FILE', description: 'CA certificate that signs the API server\'s' },
+  'client-certificate': { type: 'string', value: 'FILE', description: 'client certificate for TLS (with --client-key)' },
+  'client-key': { type: 'string', value: 'FILE', description: 'key of --client-certificate' },
+  namespace: { type: 'string', short: 'n', value: 'NS', description: 'namespace (default: config.json\'s, the kubeconfig\'s, else "default")' },
   'request-timeout': { type: 'string', value: 'DURATION', description: 'give up on a single request after this long (e.g. 30s); 0 waits forever', default: '60s' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies FlagDefs;
@@ -48,13 +58,27 @@ export function defineCommand<D extends FlagDefs>(spec: CommandSpec<D>): Command
         return 0;
       }
       const timeout = parsed.flags['request-timeout'];
+      const f = parsed.flags;
       const ctx = new Context(io, {
-        server: parsed.flags.server,
-        namespace: parsed.flags.namespace,
+        server: f.server,
+        namespace: f.namespace,
         requestTimeoutMs: timeout ? parseDuration(timeout) : undefined,
+        kubeconfig: f.kubeconfig,
+        context: f.context,
+        token: f.token,
+        as: f.as,
+        asGroups: f['as-group'],
+        asUid: f['as-uid'],
+        certificateAuthority: f['certificate-authority'],
+        clientCertificate: f['client-certificate'],
+        clientKey: f['client-key'],
       });
       try {
         return (await spec.run(ctx, parsed)) ?? 0;
+      } catch (e) {
+        // Worded here, where the connection (address, CA file) is known; cli.ts prints it.
+        if (e instanceof ApiError) throw new CliError(ctx.errorLine(e), 1, { cause: e });
+        throw e;
       } finally {
         ctx.close();
       }
@@ -69,7 +93,7 @@ export function defineGroup(name: string, summary: string, commands: readonly Co
     summary,
     ...(opts.hidden ? { hidden: true } : {}),
     async main(io, argv, path) {
-      const { name: sub, rest } = splitCommand(argv);
+      const { name: sub, rest } = splitCommand(argv, path);
       if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
         io.out(groupHelp(`${path}`, summary, commands));
         return sub === undefined ? 2 : 0;
@@ -91,25 +115,49 @@ export function groupHelp(path: string, summary: string, commands: readonly Comm
   return `${summary}\n\nUsage:\n  ${path} COMMAND [flags]\n\nCommands:\n${visible.map((c) => `  ${c.name.padEnd(w)}   ${c.summary}`).join('\n')}\n\nUse "${path} COMMAND --help" for more about a command.\n`;
 }
 
-const VALUE_FLAGS = new Set(['--server', '-s', '--namespace', '-n', '--request-timeout']);
+const GLOBAL_SHORT = new Map<string, string>(Object.entries(GLOBAL_FLAGS).flatMap(([name, def]) => ('short' in def ? [[def.short, name] as const] : [])));
+
+/**
+ * The global flags before the first word, and that word's index. A leading flag that is not
+ * global is an error (`strict`, as kubectl has it) or ends the scan (commands with flags of
+ * their own before a sub-command word, such as `create -f`).
+ */
+export function scanLeadingFlags(argv: readonly string[], path = 'tctl', strict = true): { leading: string[]; index: number } {
+  const leading: string[] = [];
+  let i = 0;
+  const unknown = (message: string): { leading: string[]; index: number } => {
+    if (strict) throw new UsageError(`${message} (see '${path} --help')`);
+    return { leading, index: i };
+  };
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-' || a === '--' || a === '--help' || a === '-h') break;
+    let name: string | undefined;
+    let inline: boolean;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = a.slice(2, eq < 0 ? undefined : eq);
+      inline = eq >= 0;
+      if (!(name in GLOBAL_FLAGS)) return unknown(`unknown flag: --${name}`);
+    } else {
+      name = GLOBAL_SHORT.get(a[1]!);
+      inline = a.length > 2;
+      if (!name) return unknown(`unknown shorthand flag: '${a[1]!}' in ${a}`);
+    }
+    const def = GLOBAL_FLAGS[name as keyof GlobalFlags];
+    leading.push(a);
+    i++;
+    // The value is the next word unless given inline (--flag=v, -nteam); a missing one is the parser's to report.
+    if (def.type !== 'boolean' && !inline && i < argv.length) leading.push(argv[i++]!);
+  }
+  return { leading, index: i };
+}
 
 /**
  * The command word and everything else: global flags may come before the command
  * (`tctl -n team get pods`, as kubectl allows); they are passed on after it.
  */
-export function splitCommand(argv: readonly string[]): { name: string | undefined; rest: string[] } {
-  const leading: string[] = [];
-  let i = 0;
-  while (i < argv.length) {
-    const a = argv[i]!;
-    if (!a.startsWith('-') || a === '-' || a === '--help' || a === '-h') break;
-    leading.push(a);
-    if (VALUE_FLAGS.has(a) && i + 1 < argv.length) {
-      leading.push(argv[i + 1]!);
-      i += 2;
-    } else {
-      i++;
-    }
-  }
-  return { name: argv[i], rest: [...leading, ...argv.slice(i + 1)] };
+export function splitCommand(argv: readonly string[], path = 'tctl'): { name: string | undefined; rest: string[] } {
+  const { leading, index } = scanLeadingFlags(argv, path);
+  return { name: argv[index], rest: [...leading, ...argv.slice(index + 1)] };
 }

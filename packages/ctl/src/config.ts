@@ -15,6 +15,8 @@ export interface TctlConfig {
   httpServer?: string;
   /** Default namespace for commands given no -n. */
   namespace?: string;
+  /** The kubeconfig with tctl's credentials (CA, client certificate); `cluster up` points it at the admin's. */
+  kubeconfig?: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -38,6 +40,7 @@ export function readConfig(env: Env): TctlConfig {
     if (typeof c['server'] === 'string') out.server = c['server'];
     if (typeof c['httpServer'] === 'string') out.httpServer = c['httpServer'];
     if (typeof c['namespace'] === 'string') out.namespace = c['namespace'];
+    if (typeof c['kubeconfig'] === 'string') out.kubeconfig = c['kubeconfig'];
     return out;
   } catch (e) {
     throw new CliError(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
@@ -60,7 +63,7 @@ export function resolveServer(flag: string | undefined, env: Env): { server: str
 }
 
 /** Users paste URLs; gRPC wants HOST:PORT. */
-function stripScheme(address: string): string {
+export function stripScheme(address: string): string {
   return address.replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '');
 }
 

@@ -1,8 +1,10 @@
 // What every command gets: where to write, the environment, and a lazily created API
-// client for the resolved server. Commands never touch process.* directly, so they can be
-// driven in-process by tests.
+// client for the resolved server and credentials (client-config.ts). Commands never touch
+// process.* directly, so they can be driven in-process by tests.
 import { DEFAULT_NAMESPACE, TugboatClient } from '@tugboat/api';
-import { readConfig, resolveServer, type Env } from './config.js';
+import { resolveConnection, type ConnectionFlags, type ResolvedConnection } from './client-config.js';
+import { readConfig, type Env } from './config.js';
+import { errorLine } from './errors.js';
 
 export interface Io {
   out(text: string): void;
@@ -18,15 +20,14 @@ export interface Io {
   readonly signal: AbortSignal;
 }
 
-export interface GlobalOptions {
-  server?: string | undefined;
+export interface GlobalOptions extends ConnectionFlags {
   namespace?: string | undefined;
   requestTimeoutMs?: number | undefined;
 }
 
 export class Context {
   private clientInstance: TugboatClient | undefined;
-  private resolved: string | undefined;
+  private resolved: ResolvedConnection | undefined;
   private resolvedNamespace: string | undefined;
   constructor(readonly io: Io, readonly options: GlobalOptions) {}
 
@@ -35,15 +36,20 @@ export class Context {
 
   get env(): Env { return this.io.env; }
 
-  /** The API server address: --server, then $TCTL_SERVER, then $TUGBOAT_HOME/config.json. */
-  get server(): string {
-    this.resolved ??= resolveServer(this.options.server, this.io.env).server;
+  /** The server, credentials and kubeconfig, resolved once (see client-config.ts). */
+  connection(): ResolvedConnection {
+    this.resolved ??= resolveConnection(this.options, this.io.env, { cwd: this.io.cwd });
     return this.resolved;
   }
 
-  /** -n, else the config file's namespace, else "default". */
+  /** The API server address (HOST:PORT). */
+  get server(): string {
+    return this.connection().server;
+  }
+
+  /** -n, else the config file's namespace, else the kubeconfig context's (a pod's own in-cluster), else "default". */
   get namespace(): string {
-    this.resolvedNamespace ??= this.options.namespace || readConfig(this.io.env).namespace || DEFAULT_NAMESPACE;
+    this.resolvedNamespace ??= this.options.namespace || readConfig(this.io.env).namespace || this.connection().namespace || DEFAULT_NAMESPACE;
     return this.resolvedNamespace;
   }
 
@@ -53,11 +59,27 @@ export class Context {
   }
 
   client(): TugboatClient {
-    this.clientInstance ??= new TugboatClient(this.server, {
+    const conn = this.connection();
+    this.clientInstance ??= new TugboatClient(conn.server, {
+      credentials: conn.credentials,
       onWarning: (w) => this.io.err(`Warning: ${w}\n`),
       ...(this.options.requestTimeoutMs ? { timeoutMs: this.options.requestTimeoutMs } : {}),
     });
     return this.clientInstance;
+  }
+
+  /**
+   * The one line for an error, knowing where tctl connected and which CA it trusted (TLS
+   * failures name them). Never throws: a configuration that cannot be read names nothing.
+   */
+  errorLine(err: unknown): string {
+    let conn: ResolvedConnection | undefined;
+    try {
+      conn = this.connection();
+    } catch {
+      conn = undefined;
+    }
+    return errorLine(err, conn ? { server: conn.server, ...(conn.caSource ? { caSource: conn.caSource } : {}) } : undefined);
   }
 
   close(): void {

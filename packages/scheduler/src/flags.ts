@@ -1,12 +1,14 @@
 // Command-line flags of tugboat-scheduler (contracts: `--flag value` or `--flag=value`).
 import { hostname } from 'node:os';
 
-export const USAGE = `Usage: tugboat-scheduler --server ADDR [flags]
+export const USAGE = `Usage: tugboat-scheduler --kubeconfig FILE [flags]
 
 Watches pending pods and binds each to the least-loaded node that fits.
 
 Flags:
-  --server ADDR              API server gRPC address (HOST:PORT)
+  --kubeconfig FILE          API server address, CA and this scheduler's credentials (else the
+                             in-cluster configuration when it runs in a pod)
+  --server ADDR              API server gRPC address (HOST:PORT), instead of the kubeconfig's
   --config FILE              scheduler configuration (YAML or JSON): profile, plugins, weights
   --http-listen HOST:PORT    serve /metrics and /healthz here (default 127.0.0.1:10259)
   --leader-elect true|false  campaign for the tugboat-scheduler Lease; only the leader schedules (default true)
@@ -14,12 +16,12 @@ Flags:
   --help                     show this help
 `;
 
-export interface Flags { server: string; config: string; httpListen: string; leaderElect: boolean; id: string }
+export interface Flags { server: string; kubeconfig: string; config: string; httpListen: string; leaderElect: boolean; id: string }
 
 export class UsageError extends Error {}
 
 export function parseFlags(argv: readonly string[]): Flags | 'help' {
-  const flags: Flags = { server: '', config: '', httpListen: '127.0.0.1:10259', leaderElect: true, id: `${hostname()}_${process.pid}` };
+  const flags: Flags = { server: '', kubeconfig: '', config: '', httpListen: '127.0.0.1:10259', leaderElect: true, id: `${hostname()}_${process.pid}` };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
@@ -34,6 +36,7 @@ export function parseFlags(argv: readonly string[]): Flags | 'help' {
     };
     switch (name) {
       case 'server': flags.server = takeValue(); break;
+      case 'kubeconfig': flags.kubeconfig = takeValue(); break;
       case 'config': flags.config = takeValue(); break;
       case 'http-listen': flags.httpListen = takeValue(); break;
       case 'id': flags.id = takeValue(); break;
@@ -48,7 +51,6 @@ export function parseFlags(argv: readonly string[]): Flags | 'help' {
         throw new UsageError(`unknown flag --${name}`);
     }
   }
-  if (!flags.server) throw new UsageError('--server is required');
   if (!flags.id) throw new UsageError('--id: must not be empty');
   return flags;
 }

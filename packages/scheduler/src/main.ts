@@ -1,7 +1,7 @@
 // tugboat-scheduler: places pending pods on the least-loaded node that fits.
-//   tugboat-scheduler --server ADDR [--config FILE] [--http-listen HOST:PORT]
+//   tugboat-scheduler --kubeconfig FILE [--server ADDR] [--config FILE] [--http-listen HOST:PORT]
 //                     [--leader-elect=true|false] [--id ID]
-import { TugboatClient, serveComponentHttp } from '@tugboat/api';
+import { TugboatClient, componentClientConfig, serveComponentHttp, type ClientConfig } from '@tugboat/api';
 import { DEFAULT_CONFIG, loadConfig } from './config.js';
 import { SchedulerMetrics } from './metrics.js';
 import { Scheduler } from './scheduler.js';
@@ -27,7 +27,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const client = new TugboatClient(flags.server, { timeoutMs: 30_000 });
+  let conn: ClientConfig;
+  try {
+    conn = componentClientConfig({ kubeconfig: flags.kubeconfig, server: flags.server });
+  } catch (e) {
+    process.stderr.write(`tugboat-scheduler: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const client = new TugboatClient(conn.server, { timeoutMs: 30_000, credentials: conn.credentials });
   const metrics = new SchedulerMetrics();
   let scheduler: Scheduler;
   try {
@@ -41,7 +48,7 @@ async function main(): Promise<void> {
     process.stderr.write(`tugboat-scheduler: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
-  console.error(`tugboat-scheduler: ${flags.id} serving /metrics and /healthz on ${http.address}; API server ${flags.server}`);
+  console.error(`tugboat-scheduler: ${flags.id} serving /metrics and /healthz on ${http.address}; API server ${conn.server}`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -22,12 +22,14 @@ const BIN = fileURLToPath(new URL('../bin/tugboat-scheduler.js', import.meta.url
 let etcd: EtcdHandle | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
+/** The schedulers' own identity, system:kube-scheduler, so its default RBAC role is tested. */
+let schedulerClient: TugboatClient;
 const schedulers: Scheduler[] = [];
 const logs: string[] = [];
 
 function newScheduler(identity: string): Scheduler {
   const s = new Scheduler({
-    client,
+    client: schedulerClient,
     identity,
     leaseDurationSeconds: 2,
     renewIntervalMs: 200,
@@ -71,6 +73,7 @@ test.before(async () => {
   etcd = await startEtcd();
   api = await startApiServerInProcess(etcd.endpoint);
   client = api.client();
+  schedulerClient = api.client(api.pki.credentials(await api.pki.user('system:kube-scheduler')));
   // The API server creates its built-in namespaces right after it starts serving.
   for (const ns of [NODE_LEASE_NAMESPACE, 'tugboat-system', 'default']) {
     await waitFor(`namespace ${ns}`, async () => (await client.tryGet('namespaces', '', ns)) !== undefined, 15_000);
@@ -162,7 +165,8 @@ serial('the binary: --config picks its pods by schedulerName, serves /metrics an
   const dir = mkdtempSync(join(tmpdir(), 'sched-bin-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(config, 'schedulerName: second-scheduler\nplugins:\n  score:\n    - { name: LeastAllocated, weight: 1 }\n');
-  const proc = spawn(process.execPath, [BIN, '--server', api!.address, '--config', config, '--http-listen', '127.0.0.1:0', '--leader-elect=false', '--id', 'bin-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kubeconfig = api!.pki.kubeconfig(api!.address, await api!.pki.user('system:kube-scheduler'), 'scheduler');
+  const proc = spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, '--config', config, '--http-listen', '127.0.0.1:0', '--leader-elect=false', '--id', 'bin-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   try {

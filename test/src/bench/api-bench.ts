@@ -1,9 +1,16 @@
 // API benchmark: throughput and latency of the API server's verbs, as a client sees them.
 //
 //   npm run bench:api -- [--concurrency 64] [--objects 4000] [--seconds 10] [--watchers 100]
+//                        [--identity user|token|admin]
 //
 // It starts a real etcd and the built tugboat-apiserver as a child process (so the server's
-// CPU is its own, not the benchmark's), then, with `concurrency` requests in flight:
+// CPU is its own, not the benchmark's), TLS as always. Requests are made as `identity`:
+//   user   a client certificate of a user bound to cluster-admin by a ClusterRoleBinding, so
+//          every request is authenticated and authorized through RBAC (the default: the cost
+//          every component and user pays);
+//   token  the same through a ServiceAccount token (JWT checks, then RBAC);
+//   admin  a system:masters certificate (authorization short-cut).
+// Then, with `concurrency` requests in flight:
 //   create  `objects` pods (no scheduler runs, so they stay Pending and nothing else writes);
 //   get     random pods for `seconds`;
 //   update  a label of random pods for `seconds` (each worker owns its pods: no conflicts);
@@ -12,17 +19,23 @@
 //           second and the delay from a write's answer to each watcher's receipt.
 // Each line gives the count, the rate, and p50/p99 latency. The last line sums it up.
 import os from 'node:os';
-import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import type { Credentials, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { startApiServerProcess, type ApiServerProcess } from '../harness/apiserver.js';
 import { etcdAvailable, startEtcd, type EtcdHandle } from '../harness/etcd.js';
 
-interface Args { concurrency: number; objects: number; seconds: number; watchers: number }
+type Identity = 'user' | 'token' | 'admin';
+interface Args { concurrency: number; objects: number; seconds: number; watchers: number; identity: Identity }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100 };
+  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100, identity: 'user' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
+    if (flag === '--identity') {
+      if (value !== 'user' && value !== 'token' && value !== 'admin') throw new Error(`--identity: expected user, token or admin, got ${JSON.stringify(value)}`);
+      args.identity = value;
+      continue;
+    }
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${JSON.stringify(value)}`);
     switch (flag) {
@@ -30,7 +43,7 @@ function parseArgs(argv: readonly string[]): Args {
       case '--objects': args.objects = n; break;
       case '--seconds': args.seconds = n; break;
       case '--watchers': args.watchers = n; break;
-      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N)`);
+      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N, --identity user|token|admin)`);
     }
   }
   return args;
@@ -99,14 +112,33 @@ const forSeconds = (s: number): ((done: number) => boolean) => {
   return () => Date.now() >= end;
 };
 
-async function watchPhase(client: TugboatClient, server: ApiServerProcess, args: Args, pods: PodItem[][]): Promise<string> {
+/** Credentials for `identity`, set up through the admin (RBAC binding, ServiceAccount). */
+async function credentialsFor(identity: Identity, server: ApiServerProcess): Promise<Credentials> {
+  const pki = server.pki;
+  if (identity === 'admin') return pki.credentials();
+  const admin = server.client();
+  const binding = (subject: Record<string, string>): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `bench-${identity}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [subject],
+  });
+  if (identity === 'user') {
+    await admin.create(binding({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bench-user' }));
+    return pki.credentials(await pki.user('bench-user'));
+  }
+  await admin.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'bench', namespace: 'default' } });
+  await admin.create(binding({ kind: 'ServiceAccount', name: 'bench', namespace: 'default' }));
+  const { token } = await admin.createToken('default', 'bench', { expirationSeconds: 3600 });
+  return { tls: { ca: pki.ca.certPem }, token };
+}
+
+async function watchPhase(client: TugboatClient, server: ApiServerProcess, args: Args, pods: PodItem[][], creds: Credentials): Promise<string> {
   // Each watcher records when it saw each (name, resourceVersion); writers record when the write returned.
   const written = new Map<string, number>();
   const delays: number[] = [];
   let delivered = 0;
   let lastDelivery = 0;
   const watchErrors: string[] = [];
-  const watchClients = Array.from({ length: Math.ceil(args.watchers / 50) }, () => server.client());
+  const watchClients = Array.from({ length: Math.ceil(args.watchers / 50) }, () => server.client(creds));
   const watches = Array.from({ length: args.watchers }, (_, i) => watchClients[Math.floor(i / 50)]!.watch<PodItem>('pods', { namespace: NAMESPACE, resourceVersion: pods.flat().reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0).toString() }));
   const readers = watches.map(async (w) => {
     try {
@@ -160,10 +192,11 @@ async function main(): Promise<void> {
   try {
     etcd = await startEtcd();
     server = await startApiServerProcess(etcd.endpoint);
-    process.stdout.write(`server: tugboat-apiserver pid ${server.process.pid} on ${server.address}; etcd ${etcd.endpoint}\n`);
-    const clients = Array.from({ length: Math.max(1, Math.ceil(args.concurrency / 16)) }, () => server!.client());
+    process.stdout.write(`server: tugboat-apiserver pid ${server.process.pid} on ${server.address} (TLS); etcd ${etcd.endpoint}; requests as ${args.identity}\n`);
+    const creds = await credentialsFor(args.identity, server);
+    const clients = Array.from({ length: Math.max(1, Math.ceil(args.concurrency / 16)) }, () => server!.client(creds));
     const clientFor = (w: number): TugboatClient => clients[w % clients.length]!;
-    await clientFor(0).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    await server.client().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
 
     const results: string[] = [];
     // Workers own disjoint pods: worker w creates (and later updates) pods w, w+C, w+2C, …
@@ -202,7 +235,7 @@ async function main(): Promise<void> {
     results.push(line(list, ` (${all.length} pods each, ${listWorkers} in flight)`));
     process.stdout.write(`${results.at(-1)}\n`);
 
-    results.push(await watchPhase(clientFor(0), server, args, owned.filter((o) => o.length > 0)));
+    results.push(await watchPhase(clientFor(0), server, args, owned.filter((o) => o.length > 0), creds));
     process.stdout.write(`${results.at(-1)}\n`);
 
     process.stdout.write(`api: create ${(create.count / create.seconds).toFixed(0)}/s, get ${(get.count / get.seconds).toFixed(0)}/s, update ${(update.count / update.seconds).toFixed(0)}/s, list ${(list.count / list.seconds).toFixed(1)}/s at concurrency ${args.concurrency}\n`);

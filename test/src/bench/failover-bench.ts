@@ -10,7 +10,7 @@
 // is not padded by process start-up. Between rounds node-2 is started again and the pods are
 // spread back over it with `rollout restart`. Exits 1 if a round misses the target.
 import os from 'node:os';
-import { TugboatClient, type KubeObject, type Node, type Pod } from '@tugboat/api';
+import type { KubeObject, Node, Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { deployment, eventually } from '../e2e/helpers.js';
 
@@ -62,7 +62,7 @@ interface Round { pods: number; replacedSeconds: number; unknownSeconds: number 
 
 async function runSetting(setting: Setting, args: Args): Promise<Round[]> {
   const cluster = await startLocalCluster({ nodes: 3, runtime: args.runtime, args: setting.args });
-  const client = new TugboatClient(cluster.server);
+  const client = cluster.client();
   const pods = async (): Promise<PodItem[]> => (await client.list<PodItem>('pods', { namespace: 'default', labelSelector: 'app=failover' })).items;
   const node = async (name: string): Promise<NodeItem | undefined> => client.tryGet<NodeItem>('nodes', '', name);
   const allRunning = async (avoid?: string): Promise<PodItem[] | undefined> => {

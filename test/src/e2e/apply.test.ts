@@ -138,7 +138,8 @@ test.serial('get: tables, -A, several kinds, formats, and kubectl\'s messages', 
 
   const several = await cluster.tctl(['get', 'deploy,cm', '-n', 'demo']);
   t.regex(several.stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ndeployment\.apps\/web\s/m);
-  t.regex(several.stdout, /\n\nNAME\s+DATA\s+AGE\nconfigmap\/web-config\s+2\s/);
+  // Every namespace also holds the cluster CA, as in Kubernetes (the root-ca-cert-publisher's kube-root-ca.crt).
+  t.regex(several.stdout, /\n\nNAME\s+DATA\s+AGE\nconfigmap\/kube-root-ca\.crt\s+1\s+\S+\nconfigmap\/web-config\s+2\s/);
 
   const empty = await cluster.tctl(['get', 'pods', '-n', 'kube-nothing']);
   t.is(empty.code, 0);

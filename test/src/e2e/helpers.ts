@@ -1,7 +1,7 @@
 // Small helpers for the end-to-end tests: manifests, polling, and finding a pod's processes
 // on this machine (the process runtime runs containers as host processes).
 import { readdirSync, readFileSync } from 'node:fs';
-import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
+import type { KubeObject, Pod } from '@tugboat/api';
 import type { LocalClusterHandle } from '../harness/cluster.js';
 
 export interface PodView {
@@ -57,7 +57,7 @@ export type PodItem = Pod & KubeObject;
  * change, so a test sees each state the cluster went through, not samples of it.
  */
 export async function followPods(cluster: LocalClusterHandle, selector: string, onChange: (pods: readonly PodItem[]) => void): Promise<{ stop: () => Promise<void> }> {
-  const client = new TugboatClient(cluster.server);
+  const client = cluster.client();
   const list = await client.list<PodItem>('pods', { namespace: 'default', labelSelector: selector });
   const pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
   onChange([...pods.values()]);

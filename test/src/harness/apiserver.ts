@@ -3,7 +3,8 @@
 // Build the apiserver package first (`npx tsc -b packages/apiserver`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TugboatClient } from '@tugboat/api';
+import { TugboatClient, type Credentials } from '@tugboat/api';
+import { testPki, type TestPki } from './pki.js';
 import { freePort, waitFor } from './ports.js';
 
 /** The subset of @tugboat/apiserver's ApiServerOptions tests set (the harness does not import it at compile time). */
@@ -17,6 +18,13 @@ export interface InProcessApiServerOptions {
   etcdRequestTimeoutMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
+  authorizationModes?: ('AlwaysAllow' | 'Node' | 'RBAC')[];
+  tokenAuthFile?: string;
+  auditLogPath?: string;
+  /** Mutual TLS to etcd: an EtcdHandle's `tls` (start etcd with `{ tls: true }`). */
+  etcdTls?: { caPem: string; certPem: string; keyPem: string };
+  /** A parsed EncryptionConfiguration (the apiserver's parseEncryptionConfig). */
+  encryptionConfig?: object;
 }
 
 export interface ApiServerHandle {
@@ -24,8 +32,10 @@ export interface ApiServerHandle {
   readonly address: string;
   /** HTTP HOST:PORT (/metrics, /healthz, /readyz). */
   readonly httpAddress: string;
-  /** A client for this server (closed by stop()). */
-  client(): TugboatClient;
+  /** The certificates the server was started with. */
+  readonly pki: TestPki;
+  /** A client for this server, as the admin (system:masters) unless other credentials are given (closed by stop()). */
+  client(credentials?: Credentials): TugboatClient;
   /** Fetches http://httpAddress/path. */
   http(path: string): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
@@ -37,17 +47,43 @@ interface StartedServer {
   stop(): Promise<void>;
 }
 
-interface ApiServerModule {
-  startApiServer(options: InProcessApiServerOptions & { etcdServers: string[] }): Promise<StartedServer>;
+interface SecurityOptions {
+  tls: { certPem: string; keyPem: string; clientCaPem: string };
+  serviceAccount: { signingKeyPem: string; publicKeysPem: string[] };
+  kubeletClient: { caPem: string; certPem: string; keyPem: string };
 }
 
-function handleFor(address: string, httpAddress: string, stopServer: () => Promise<void>): ApiServerHandle {
+interface ApiServerModule {
+  startApiServer(options: InProcessApiServerOptions & SecurityOptions & { etcdServers: string[] }): Promise<StartedServer>;
+}
+
+/** What `tctl cluster up` gives the API server, from the test PKI. */
+function securityOptions(pki: TestPki): SecurityOptions {
+  return {
+    tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: pki.ca.certPem },
+    serviceAccount: { signingKeyPem: pki.serviceAccountKey.privateKeyPem, publicKeysPem: [pki.serviceAccountKey.publicKeyPem] },
+    kubeletClient: { caPem: pki.ca.certPem, certPem: pki.kubeletClient.certPem, keyPem: pki.kubeletClient.keyPem },
+  };
+}
+
+/** The same as command-line flags of the built binary. */
+export function securityFlags(pki: TestPki): string[] {
+  const f = pki.files;
+  return [
+    '--tls-cert-file', f.serverCertFile, '--tls-private-key-file', f.serverKeyFile, '--client-ca-file', f.caFile,
+    '--service-account-signing-key-file', f.saKeyFile, '--service-account-key-file', f.saPubFile,
+    '--kubelet-client-certificate', f.kubeletClientCertFile, '--kubelet-client-key', f.kubeletClientKeyFile, '--kubelet-certificate-authority', f.caFile,
+  ];
+}
+
+function handleFor(address: string, httpAddress: string, pki: TestPki, stopServer: () => Promise<void>): ApiServerHandle {
   const clients: TugboatClient[] = [];
   return {
     address,
     httpAddress,
-    client() {
-      const c = new TugboatClient(address, { timeoutMs: 15_000 });
+    pki,
+    client(credentials = pki.credentials()) {
+      const c = new TugboatClient(address, { timeoutMs: 15_000, credentials });
       clients.push(c);
       return c;
     },
@@ -68,14 +104,20 @@ export async function startApiServerInProcess(etcdEndpoint: string, options: InP
   // (whose tests depend on this package).
   const specifier = '@tugboat/apiserver';
   const mod = (await import(specifier)) as ApiServerModule;
+  const pki = await testPki();
   const server = await mod.startApiServer({
     etcdServers: [etcdEndpoint],
     listen: '127.0.0.1:0',
     httpListen: '127.0.0.1:0',
     log: () => undefined,
+    ...securityOptions(pki),
     ...options,
   });
-  return { ...handleFor(server.address, server.httpAddress, () => server.stop()), server };
+  const handle = { ...handleFor(server.address, server.httpAddress, pki, () => server.stop()), server };
+  // Ready means etcd answers, the authorization caches are loaded and the default roles exist:
+  // then every identity a test uses is judged as it will be for the rest of the test.
+  await waitFor('the API server to be ready', async () => (await handle.http('/readyz')).status === 200, 20_000, 50).catch(() => undefined);
+  return handle;
 }
 
 export interface ApiServerProcessOptions {
@@ -101,7 +143,8 @@ export const APISERVER_BIN = fileURLToPath(new URL('../../../packages/apiserver/
 export async function startApiServerProcess(etcdEndpoint: string, options: ApiServerProcessOptions = {}): Promise<ApiServerProcess> {
   const listen = options.listen ?? `127.0.0.1:${await freePort()}`;
   const httpListen = options.httpListen ?? `127.0.0.1:${await freePort()}`;
-  const args = [APISERVER_BIN, '--etcd-servers', etcdEndpoint, '--listen', listen, '--http-listen', httpListen, ...(options.extraArgs ?? [])];
+  const pki = await testPki();
+  const args = [APISERVER_BIN, '--etcd-servers', etcdEndpoint, '--listen', listen, '--http-listen', httpListen, ...securityFlags(pki), ...(options.extraArgs ?? [])];
   let proc!: ChildProcess;
   let out = '';
 
@@ -126,7 +169,7 @@ export async function startApiServerProcess(etcdEndpoint: string, options: ApiSe
     return exited;
   };
 
-  const base = handleFor(listen, httpListen, async () => { await kill('SIGTERM'); });
+  const base = handleFor(listen, httpListen, pki, async () => { await kill('SIGTERM'); });
   return {
     ...base,
     get process() { return proc; },

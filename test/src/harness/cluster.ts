@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TugboatClient, loadKubeconfig, type Credentials } from '@tugboat/api';
 
 /** The repository root (test/dist/harness → ../../..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -29,11 +30,15 @@ export interface ClusterComponent {
 export interface LocalClusterHandle {
   /** The temp $TUGBOAT_HOME. */
   readonly home: string;
+  /** $TUGBOAT_HOME/pki: the cluster's certificates and kubeconfigs (written by `cluster up`). */
+  readonly pkiDir: string;
+  /** The admin's credentials (system:masters), for tests that talk to the API directly. */
+  readonly credentials: Credentials;
   /** Environment for tctl runs: TUGBOAT_HOME set, TCTL_SERVER cleared. */
   readonly env: NodeJS.ProcessEnv;
   /** The API server's gRPC address. */
   readonly server: string;
-  /** etcd's client URL. */
+  /** etcd's client URL (https). */
   readonly etcdEndpoint: string;
   /** Output of `tctl cluster up`. */
   readonly upOutput: string;
@@ -43,7 +48,10 @@ export interface LocalClusterHandle {
   spawnTctl(args: readonly string[]): TctlProcess;
   /** `tctl cluster status -o json` components. */
   components(): Promise<ClusterComponent[]>;
+  /** etcdctl with the API server's etcd client certificate (etcd takes no other). */
   etcdctl(...args: string[]): string;
+  /** A TugboatClient as the admin (closed by the caller). */
+  client(): TugboatClient;
   /** `tctl cluster down --purge` and the temp dir removed. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -149,11 +157,16 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
   const api = state.components.find((c) => c.name === 'apiserver');
   const etcd = state.components.find((c) => c.name === 'etcd');
   if (!api || !etcd) throw new Error('cluster.json lacks etcd or apiserver');
-  const etcdEndpoint = `http://${etcd.addresses['client']}`;
+  const etcdEndpoint = `https://${etcd.addresses['client']}`;
+  const pkiDir = join(home, 'pki');
+  const credentials = loadKubeconfig(join(pkiDir, 'admin.kubeconfig')).credentials;
+  const server = api.addresses['grpc']!;
   return {
     home,
+    pkiDir,
+    credentials,
     env,
-    server: api.addresses['grpc']!,
+    server,
     etcdEndpoint,
     upOutput: up.stdout,
     tctl: (args, input, timeoutMs) => runTctl(args, env, input, timeoutMs),
@@ -163,10 +176,12 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
       return (JSON.parse(res.stdout) as { components: ClusterComponent[] }).components;
     },
     etcdctl(...args: string[]) {
-      const res = spawnSync('etcdctl', ['--endpoints', etcdEndpoint, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+      const tls = ['--cacert', join(pkiDir, 'etcd', 'ca.crt'), '--cert', join(pkiDir, 'apiserver-etcd-client.crt'), '--key', join(pkiDir, 'apiserver-etcd-client.key')];
+      const res = spawnSync('etcdctl', ['--endpoints', etcdEndpoint, ...tls, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
       if (res.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${res.stderr}`);
       return res.stdout;
     },
+    client: () => new TugboatClient(server, { credentials, timeoutMs: 30_000 }),
     destroy,
   };
 }

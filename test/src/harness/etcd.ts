@@ -1,15 +1,34 @@
 // Starts a real etcd (Debian's etcd-server) on free loopback ports with a temp data dir.
-// Integration tests use it instead of any mock of etcd.
+// Integration tests use it instead of any mock of etcd. With `{ tls: true }` it serves https
+// only and demands a client certificate (as a production etcd should), from a CA made for it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
+/** An etcd's TLS material: its CA, and a client certificate (CN tugboat-apiserver) it accepts. */
+export interface EtcdTlsMaterial {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface EtcdOptions {
+  /** Serve https only, with client-certificate authentication (default: plaintext http). */
+  readonly tls?: boolean;
+}
+
 export interface EtcdHandle {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https://127.0.0.1:PORT with TLS. */
   readonly endpoint: string;
   readonly dataDir: string;
+  /** Present when started with `{ tls: true }`. */
+  readonly tls: EtcdTlsMaterial | undefined;
   readonly process: ChildProcess;
   /** Stops etcd (SIGTERM) and keeps the data dir: start it again with restart(). */
   stop(): Promise<void>;
@@ -17,7 +36,7 @@ export interface EtcdHandle {
   restart(): Promise<void>;
   /** Stops etcd and deletes the data dir. */
   destroy(): Promise<void>;
-  /** Runs etcdctl against this etcd; returns stdout. */
+  /** Runs etcdctl against this etcd (with the client certificate under TLS); returns stdout. */
   etcdctl(...args: string[]): string;
 }
 
@@ -25,11 +44,57 @@ export function etcdAvailable(): boolean {
   return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startEtcd(): Promise<EtcdHandle> {
+/** A CA for this etcd, its server certificate and a client certificate, as files 0600. */
+async function makeEtcdPki(): Promise<{ dir: string; material: EtcdTlsMaterial; serverCertFile: string; serverKeyFile: string }> {
+  // Loaded only here: tests on plaintext etcd never pay for the X.509 library.
+  const { createCa, issueCertificate, writePrivateFile } = await import('@tugboat/api/pki');
+  const dir = mkdtempSync(join(tmpdir(), 'tugboat-etcd-pki-'));
+  const ca = await createCa('tugboat-etcd-ca');
+  const server = await issueCertificate(ca, { commonName: 'etcd', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const client = await issueCertificate(ca, { commonName: 'tugboat-apiserver', usage: 'client' });
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writePrivateFile(path, text);
+    return path;
+  };
+  const material: EtcdTlsMaterial = {
+    caPem: ca.certPem,
+    certPem: client.certPem,
+    keyPem: client.keyPem,
+    caFile: file('ca.crt', ca.certPem),
+    certFile: file('client.crt', client.certPem),
+    keyFile: file('client.key', client.keyPem),
+  };
+  return { dir, material, serverCertFile: file('server.crt', server.certPem), serverKeyFile: file('server.key', server.keyPem) };
+}
+
+/** GET https://…/health with the client certificate (fetch cannot present one). */
+function healthOverTls(endpoint: string, tls: EtcdTlsMaterial): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(`${endpoint}/health`, { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const pki = options.tls ? await makeEtcdPki() : undefined;
+  const tls = pki?.material;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+  const tlsArgs = pki ? [
+    '--cert-file', pki.serverCertFile,
+    '--key-file', pki.serverKeyFile,
+    '--client-cert-auth',
+    '--trusted-ca-file', pki.material.caFile,
+  ] : [];
+  const etcdctlTlsArgs = tls ? ['--cacert', tls.caFile, '--cert', tls.certFile, '--key', tls.keyFile] : [];
   let proc: ChildProcess;
 
   const launch = async (): Promise<void> => {
@@ -42,11 +107,13 @@ export async function startEtcd(): Promise<EtcdHandle> {
       '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
       '--initial-cluster', `test=http://127.0.0.1:${peerPort}`,
       '--log-level', 'error',
+      ...tlsArgs,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     await waitFor('etcd to answer', async () => {
       if (proc.exitCode !== null) throw new Error(`etcd exited ${proc.exitCode}: ${stderr}`);
+      if (tls) return healthOverTls(endpoint, tls);
       const res = await fetch(`${endpoint}/health`).catch(() => undefined);
       return !!res && res.ok;
     }, 20_000);
@@ -63,15 +130,17 @@ export async function startEtcd(): Promise<EtcdHandle> {
   return {
     endpoint,
     dataDir,
+    tls,
     get process() { return proc; },
     stop,
     restart: launch,
     async destroy() {
       await stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (pki) rmSync(pki.dir, { recursive: true, force: true });
     },
     etcdctl(...args: string[]) {
-      const res = spawnSync('etcdctl', ['--endpoints', endpoint, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+      const res = spawnSync('etcdctl', ['--endpoints', endpoint, ...etcdctlTlsArgs, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
       if (res.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${res.stderr}`);
       return res.stdout;
     },

@@ -4,9 +4,10 @@
 // pushed to a registry with skopeo (Debian's), an independent client.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { REPO_ROOT } from './cluster.js';
 
 export const BUSYBOX_PATH = '/bin/busybox';
 
@@ -302,6 +303,88 @@ export const BUSYBOX_CONFIG = {
 
 export function busyboxImageSpec(extra: Partial<ImageSpec> = {}): ImageSpec {
   return { layers: [busyboxBaseLayer(), busyboxSecondLayer()], config: BUSYBOX_CONFIG, ...extra };
+}
+
+// ---- tctl ------------------------------------------------------------------------------
+
+/** Built by `node scripts/build-tctl-bundle.mjs` (after `npx tsc -b`). */
+export const TCTL_BUNDLE = join(REPO_ROOT, 'packages', 'ctl', 'dist-bundle', 'tctl.mjs');
+
+export interface TctlImageOptions {
+  /** The tctl bundle (default TCTL_BUNDLE). */
+  bundle?: string;
+  /** The node binary to ship (default this process's). */
+  nodeBinary?: string;
+}
+
+/** The shared libraries `ldd` lists for a binary (the loader included), as absolute paths. */
+export function sharedLibraries(binary: string): string[] {
+  const res = spawnSync('ldd', [binary], { encoding: 'utf8' });
+  if (res.status !== 0) {
+    // A static binary needs none; anything else is a real failure.
+    if (/not a dynamic executable/.test(`${res.stdout}${res.stderr}`)) return [];
+    throw new Error(`ldd ${binary} failed: ${res.stderr || res.error?.message}`);
+  }
+  const libs: string[] = [];
+  for (const line of res.stdout.split('\n')) {
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)"; the vDSO has no file.
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (m) libs.push(m[1]!);
+  }
+  return libs;
+}
+
+/** Directory entries for every parent of `paths` (relative), each once, parents first. */
+function parentDirs(paths: readonly string[]): TarEntry[] {
+  const seen = new Set<string>();
+  const out: TarEntry[] = [];
+  for (const p of paths) {
+    const parts = dirname(p).split('/').filter((x) => x && x !== '.');
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!seen.has(d)) { seen.add(d); out.push({ type: 'dir', path: d }); }
+    }
+  }
+  return out;
+}
+
+/**
+ * The layer that makes a busybox root filesystem run tctl: node at /usr/local/bin/node with
+ * the libraries it links (at the paths ldd gives, files rather than the host's symlinks),
+ * the bundle at /tctl/tctl.mjs, the protos at /proto/tugboat/v1 (where the bundle looks:
+ * ../proto from its own directory), and /usr/local/bin/tctl.
+ */
+export function tctlLayer(opts: TctlImageOptions = {}): TarEntry[] {
+  const bundle = opts.bundle ?? TCTL_BUNDLE;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npx tsc -b && node scripts/build-tctl-bundle.mjs`);
+  const node = opts.nodeBinary ?? process.execPath;
+  const protoDir = join(REPO_ROOT, 'proto', 'tugboat', 'v1');
+  const files: Array<{ path: string; content: Buffer | string; mode: number }> = [
+    { path: 'usr/local/bin/node', content: readFileSync(node), mode: 0o755 },
+    ...sharedLibraries(node).map((lib) => ({ path: lib.slice(1), content: readFileSync(lib), mode: 0o755 })),
+    { path: 'tctl/tctl.mjs', content: readFileSync(bundle), mode: 0o644 },
+    ...readdirSync(protoDir).filter((f) => f.endsWith('.proto')).map((f) => ({ path: `proto/tugboat/v1/${f}`, content: readFileSync(join(protoDir, f)), mode: 0o644 })),
+    { path: 'usr/local/bin/tctl', content: '#!/bin/sh\nexec /usr/local/bin/node /tctl/tctl.mjs "$@"\n', mode: 0o755 },
+  ];
+  return [
+    ...parentDirs(files.map((f) => f.path)),
+    ...files.map((f): TarEntry => ({ type: 'file', ...f })),
+  ];
+}
+
+export const TCTL_IMAGE_CONFIG = {
+  Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
+  Cmd: ['tctl', 'version', '--client'],
+  WorkingDir: '/',
+};
+
+/**
+ * An image with tctl (for pods that use their ServiceAccount: in-cluster configuration): the
+ * busybox base layer and the tctl layer, uncompressed (node is ~100 MB; gzip would only cost
+ * time in tests). Build the bundle first: `node scripts/build-tctl-bundle.mjs`.
+ */
+export function buildTctlImage(layoutDir: string, tag = 'tctl', opts: TctlImageOptions = {}): BuiltImage {
+  return buildOciImage(layoutDir, tag, { layers: [busyboxBaseLayer(), tctlLayer(opts)], config: TCTL_IMAGE_CONFIG, uncompressed: true });
 }
 
 // ---- pushing ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { expandVars, resolveContainerEnv, type EnvSources } from './env.js';
+import { expandVars, kubernetesServiceEnv, resolveContainerEnv, type EnvSources } from './env.js';
 import type { PodObject } from './pod-util.js';
 
 const pod = {
@@ -52,4 +52,29 @@ test('a missing ConfigMap, Secret or key is CreateContainerConfigError with kube
   t.deepEqual(key, { ok: false, reason: 'CreateContainerConfigError', message: "couldn't find key user in Secret prod/creds" });
   const opt = await resolveContainerEnv(pod, { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k', optional: true } } }] }, facts, sources);
   t.true(opt.ok && opt.env.length === 0);
+});
+
+test('KUBERNETES_SERVICE_HOST/PORT: the API server as the agent reaches it; a loopback address becomes the pod network\'s gateway for a pod with its own netns', (t) => {
+  t.deepEqual(kubernetesServiceEnv({ host: '127.0.0.1', port: 6443 }, undefined), { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '6443' });
+  t.deepEqual(kubernetesServiceEnv({ host: '127.0.0.1', port: 6443 }, '198.18.4.1'), { KUBERNETES_SERVICE_HOST: '198.18.4.1', KUBERNETES_SERVICE_PORT: '6443' });
+  t.deepEqual(kubernetesServiceEnv({ host: 'localhost', port: 7000 }, '198.18.4.1'), { KUBERNETES_SERVICE_HOST: '198.18.4.1', KUBERNETES_SERVICE_PORT: '7000' });
+  t.deepEqual(kubernetesServiceEnv({ host: '::1', port: 6443 }, '198.18.4.1').KUBERNETES_SERVICE_HOST, '198.18.4.1');
+  // A routable address works from the pod as it is.
+  t.deepEqual(kubernetesServiceEnv({ host: '10.0.0.5', port: 6443 }, '198.18.4.1'), { KUBERNETES_SERVICE_HOST: '10.0.0.5', KUBERNETES_SERVICE_PORT: '6443' });
+});
+
+test('service variables as kubelet has them: set unless the container sets them, usable in $(VAR)', async (t) => {
+  const serviceEnv = kubernetesServiceEnv({ host: '10.0.0.5', port: 6443 }, undefined);
+  const r = await resolveContainerEnv(pod, {
+    name: 'c',
+    env: [{ name: 'URL', value: 'https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)' }, { name: 'KUBERNETES_SERVICE_PORT', value: '443' }],
+    args: ['$(KUBERNETES_SERVICE_HOST)'],
+  }, { ...facts, serviceEnv }, sources);
+  if (!r.ok) { t.fail(r.message); return; }
+  t.deepEqual(r.env, [
+    { name: 'URL', value: 'https://10.0.0.5:6443' },
+    { name: 'KUBERNETES_SERVICE_PORT', value: '443' },
+    { name: 'KUBERNETES_SERVICE_HOST', value: '10.0.0.5' },
+  ]);
+  t.deepEqual(r.args, ['10.0.0.5']);
 });

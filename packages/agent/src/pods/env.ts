@@ -1,7 +1,9 @@
 // A container's environment and command line as Kubernetes builds them: envFrom first, then
 // env in order (later wins), values from ConfigMaps, Secrets and the downward API, and
-// $(VAR) references expanded in env values, command and args. A missing ConfigMap, Secret
-// or key is the pod's CreateContainerConfigError, with kubelet's message.
+// $(VAR) references expanded in env values, command and args; then the service variables
+// (KUBERNETES_SERVICE_HOST/PORT) for any name the container did not set. A missing
+// ConfigMap, Secret or key is the pod's CreateContainerConfigError, with kubelet's message.
+import { isIP } from 'node:net';
 import type { Container, EnvVar } from '@tugboat/api';
 import type { PodObject } from './pod-util.js';
 
@@ -17,6 +19,29 @@ export interface PodFacts {
   nodeName: string;
   hostIP: string;
   podIP: string;
+  /**
+   * kubelet's service environment: set unless the container sets the name itself, and
+   * usable in $(VAR) references (kubelet's MappingFuncFor(env, serviceEnv)).
+   */
+  serviceEnv?: Readonly<Record<string, string>>;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/**
+ * Where a pod finds the API server, as Kubernetes' `kubernetes` Service tells it:
+ * KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. We have no Service ClusterIP yet, so
+ * it is the address the agent itself uses — except that a loopback address inside a pod's
+ * own network namespace is the pod, not the node: such a pod gets the node's side of its
+ * network (`hostGateway`, the pod bridge's address) with the same port.
+ */
+export function kubernetesServiceEnv(apiServer: { host: string; port: number }, hostGateway: string | undefined): Record<string, string> {
+  const host = hostGateway && isLoopback(apiServer.host) ? hostGateway : apiServer.host;
+  return { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: String(apiServer.port) };
 }
 
 export type EnvResult =
@@ -115,7 +140,8 @@ export async function resolveContainerEnv(pod: PodObject, container: Container, 
       for (const [k, v] of Object.entries(data)) vars.set(prefix + k, v);
     }
   }
-  const lookup = (n: string): string | undefined => vars.get(n);
+  const serviceEnv = facts.serviceEnv ?? {};
+  const lookup = (n: string): string | undefined => vars.get(n) ?? (Object.hasOwn(serviceEnv, n) ? serviceEnv[n] : undefined);
   for (const e of container.env ?? []) {
     const v = await valueOf(e, pod, facts, sources, lookup);
     if (v === undefined) continue;
@@ -124,6 +150,7 @@ export async function resolveContainerEnv(pod: PodObject, container: Container, 
     vars.delete(e.name);
     vars.set(e.name, v);
   }
+  for (const [name, value] of Object.entries(serviceEnv)) if (!vars.has(name)) vars.set(name, value);
   return {
     ok: true,
     env: [...vars].map(([name, value]) => ({ name, value })),

@@ -11,9 +11,9 @@
 // (after an agent restart, or when a node that was declared dead comes back).
 import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { AgentMetrics, PodCounts } from '../metrics.js';
-import type { ContainerConfig, ContainerInfo, Runtime, SandboxInfo } from '../runtimes/runtime.js';
+import { VolumeError, type ContainerConfig, type ContainerInfo, type Runtime, type SandboxInfo } from '../runtimes/runtime.js';
 import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS, formatGoDuration } from './backoff.js';
-import { resolveContainerEnv, type EnvSources } from './env.js';
+import { kubernetesServiceEnv, resolveContainerEnv, type EnvSources } from './env.js';
 import { computePodActions, computeProbeKills, type Waiting } from './pod-actions.js';
 import { canonicalJson, computePodStatus } from './pod-status.js';
 import {
@@ -31,6 +31,8 @@ export interface PodManagerOptions {
   runtime: Runtime;
   /** The node's InternalIP. */
   hostIP: string;
+  /** The API server as the agent reaches it, for the pods' KUBERNETES_SERVICE_HOST/PORT. */
+  apiServer?: { host: string; port: number };
   metrics?: AgentMetrics;
   /** How often the runtime is relisted to notice containers that changed (kubelet's PLEG: 1 s). */
   relistIntervalMs?: number;
@@ -52,6 +54,8 @@ export class PodManager {
   private readonly informer: Informer<PodObject>;
   private readonly workers: PodWorkers;
   private readonly backoff: BackOff;
+  /** Retries of pods whose volumes cannot be set up yet (kubelet's volume manager: 500 ms doubling to 2m2s). */
+  private readonly mountBackoff: BackOff;
   private readonly now: () => number;
   private readonly log: (msg: string) => void;
   private readonly podsByUid = new Map<string, PodObject>();
@@ -76,6 +80,7 @@ export class PodManager {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? ((m) => console.error(m));
     this.backoff = new BackOff(options.backoffInitialMs ?? DEFAULT_BACKOFF_INITIAL_MS, options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, this.now);
+    this.mountBackoff = new BackOff(MOUNT_RETRY_INITIAL_MS, MOUNT_RETRY_MAX_MS, this.now);
     this.informer = new Informer<PodObject>(options.client, 'pods', {
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       onError: (e) => { if (!this.stopped) this.log(`pods watch: ${e.message} (retrying)`); },
@@ -229,6 +234,7 @@ export class PodManager {
   private forget(uid: string): void {
     this.prober?.removePod(uid);
     this.backoff.deletePrefix(`${uid}/`);
+    this.mountBackoff.delete(uid);
     this.reasons.delete(uid);
     this.lastWritten.delete(uid);
     this.firstSeen.delete(uid);
@@ -267,16 +273,23 @@ export class PodManager {
       await Promise.all(live.map((c) => runtime.stopContainer(c.id, gracePeriodSeconds(pod))));
       return undefined;
     }
-    const sandbox = await runtime.createSandbox({
-      pod: ref,
-      hostname: pod.spec?.hostname ?? ref.name,
-      hostNetwork: pod.spec?.hostNetwork ?? false,
-      labels: pod.metadata?.labels ?? {},
-      annotations: pod.metadata?.annotations ?? {},
-      ...(pod.spec ? { podSpec: pod.spec } : {}),
-    });
     const reasons = this.reasons.get(ref.uid) ?? new Map<string, Waiting>();
     this.reasons.set(ref.uid, reasons);
+    let sandbox: SandboxInfo;
+    try {
+      sandbox = await runtime.createSandbox({
+        pod: ref,
+        hostname: pod.spec?.hostname ?? ref.name,
+        hostNetwork: pod.spec?.hostNetwork ?? false,
+        labels: pod.metadata?.labels ?? {},
+        annotations: pod.metadata?.annotations ?? {},
+        ...(pod.spec ? { podSpec: pod.spec } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof VolumeError)) throw e;
+      return this.volumesNotReady(pod, containers, reasons, e);
+    }
+    this.mountBackoff.delete(ref.uid);
     // A failed liveness or startup probe: kill first; the exit is then handled like any
     // other (restart policy, back-off), in this same sync.
     const kills = computeProbeKills(pod, containers, this.prober);
@@ -311,12 +324,33 @@ export class PodManager {
     return requeue;
   }
 
+  /**
+   * A volume cannot be set up yet (a ConfigMap, Secret or ServiceAccount missing, a token
+   * refused): as kubelet, a Warning FailedMount event with its message, the pod stays as it
+   * is (ContainerCreating for a new one), and the sync is retried with back-off — the object
+   * may appear any time.
+   */
+  private async volumesNotReady(pod: PodObject, containers: ContainerInfo[], reasons: ReadonlyMap<string, Waiting>, e: VolumeError): Promise<number> {
+    const uid = pod.metadata?.uid ?? '';
+    const message = e.volume
+      ? `MountVolume.SetUp failed for volume "${e.volume}" : ${e.detail}`
+      : `Unable to attach or mount volumes: ${e.detail}`;
+    this.event(pod, 'Warning', 'FailedMount', message);
+    await this.writeStatus(pod, containers, reasons, undefined);
+    this.mountBackoff.next(uid, this.now());
+    return this.mountBackoff.get(uid);
+  }
+
   /** Starts one container instance; true when it could not start. */
   private async startContainer(pod: PodObject, sandbox: SandboxInfo, name: string, attempt: number, reasons: Map<string, Waiting>): Promise<boolean> {
     const spec = containerSpec(pod, name);
     if (!spec) return false;
     const ref = podRef(pod);
-    const env = await resolveContainerEnv(pod, spec, { nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip }, this.envSources);
+    const apiServer = this.options.apiServer;
+    const env = await resolveContainerEnv(pod, spec, {
+      nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip,
+      ...(apiServer ? { serviceEnv: kubernetesServiceEnv(apiServer, sandbox.hostGateway) } : {}),
+    }, this.envSources);
     if (!env.ok) {
       reasons.set(name, { reason: env.reason, message: env.message });
       this.event(pod, 'Warning', 'Failed', `Error: ${env.message}`, name);
@@ -433,6 +467,9 @@ export class PodManager {
     });
   }
 }
+
+const MOUNT_RETRY_INITIAL_MS = 500;
+const MOUNT_RETRY_MAX_MS = 122_000;
 
 function graceOf(c: ContainerInfo): number {
   const v = Number(c.annotations[GRACE_ANNOTATION]);

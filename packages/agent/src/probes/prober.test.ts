@@ -9,33 +9,7 @@ import type { PodObject } from '../pods/pod-util.js';
 import { T0, inst, pod } from '../pods/test-fixtures.js';
 import type { ContainerInfo } from '../runtimes/runtime.js';
 import { Prober } from './prober.js';
-import type { Clock } from './probe-types.js';
-
-class ManualClock implements Clock {
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  constructor(public t: number) {}
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void { this.timers.delete(h as number); }
-  /** Moves time forward, firing due timers in order and letting the probes they start finish. */
-  async advance(ms: number, prober: Prober): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await prober.idle();
-      const due = [...this.timers.entries()].filter(([, x]) => x.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-    }
-    this.t = end;
-  }
-}
+import { ManualClock } from '../testing/manual-clock.js';
 
 interface Recorded { changes: string[]; events: string[] }
 
@@ -85,9 +59,9 @@ test('readiness: not ready until the first success, then ready; failures are Unh
   const p = podWith({ readinessProbe: { tcpSocket: { port: srv.port }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 3 } });
   prober.update(p, [running], '127.0.0.1');
   t.is(prober.result(running.id, 'readiness'), 'failure');
-  await clock.advance(1_900, prober);
+  await clock.advance(1_900, () => prober.idle());
   t.deepEqual(rec.events, [], 'nothing runs before initialDelaySeconds');
-  await clock.advance(1_100, prober); // t = +2 s and +3 s
+  await clock.advance(1_100, () => prober.idle()); // t = +2 s and +3 s
   t.deepEqual(rec.events, [
     `Warning Unhealthy c: Readiness probe failed: dial tcp 127.0.0.1:${srv.port}: connect: connection refused`,
     `Warning Unhealthy c: Readiness probe failed: dial tcp 127.0.0.1:${srv.port}: connect: connection refused`,
@@ -97,16 +71,16 @@ test('readiness: not ready until the first success, then ready; failures are Unh
   t.is(status().conditions?.find((c) => c.type === 'Ready')?.status, 'False');
   t.deepEqual(rec.changes, []);
   await srv.open();
-  await clock.advance(1_000, prober);
+  await clock.advance(1_000, () => prober.idle());
   t.is(prober.result(running.id, 'readiness'), 'success');
   t.deepEqual(rec.changes, ['uid-1'], 'the change asks for a sync');
   t.true(status().containerStatuses?.[0]?.ready);
   t.is(status().conditions?.find((c) => c.type === 'ContainersReady')?.status, 'True');
   // Three failures in a row make it unready again.
   await srv.close();
-  await clock.advance(2_000, prober);
+  await clock.advance(2_000, () => prober.idle());
   t.is(prober.result(running.id, 'readiness'), 'success');
-  await clock.advance(1_000, prober);
+  await clock.advance(1_000, () => prober.idle());
   t.is(prober.result(running.id, 'readiness'), 'failure');
   t.deepEqual(rec.changes, ['uid-1', 'uid-1']);
 });
@@ -121,10 +95,10 @@ test('liveness: failureThreshold failures make the container one to kill, with k
   const p = podWith({ livenessProbe: { httpGet: { port, path: '/healthz' }, periodSeconds: 1, failureThreshold: 2, terminationGracePeriodSeconds: 7 } });
   prober.update(p, [running], '127.0.0.1');
   t.is(prober.result(running.id, 'liveness'), 'success');
-  await clock.advance(500, prober);
+  await clock.advance(500, () => prober.idle());
   t.is(prober.result(running.id, 'liveness'), 'success');
   t.deepEqual(computeProbeKills(p, [running], prober), []);
-  await clock.advance(1_000, prober);
+  await clock.advance(1_000, () => prober.idle());
   t.is(prober.result(running.id, 'liveness'), 'failure');
   t.deepEqual(rec.events, Array(2).fill('Warning Unhealthy c: Liveness probe failed: HTTP probe failed with statuscode: 500'));
   t.deepEqual(rec.changes, ['uid-1']);
@@ -132,7 +106,7 @@ test('liveness: failureThreshold failures make the container one to kill, with k
   const never = { ...p, spec: { ...p.spec!, restartPolicy: 'Never' } } as PodObject;
   t.is(computeProbeKills(never, [running], prober)[0]?.message, 'Container c failed liveness probe');
   // Held: no more runs for the failed instance.
-  await clock.advance(5_000, prober);
+  await clock.advance(5_000, () => prober.idle());
   t.is(rec.events.length, 2);
   // The instance exited and attempt 1 runs: the old worker goes, the new one starts at success.
   const exited = inst(0, 'exited', { exitCode: 143, finishedAt: new Date(clock.now()) });
@@ -154,7 +128,7 @@ test('startup gates liveness and readiness; the container is started only once i
   });
   const status = () => computePodStatus({ pod: p, containers: [running], waiting: new Map(), runtime: 'process', hostIP: '127.0.0.1', now: new Date(clock.now()), probes: prober }).containerStatuses?.[0];
   prober.update(p, [running], '127.0.0.1');
-  await clock.advance(3_000, prober);
+  await clock.advance(3_000, () => prober.idle());
   t.is(prober.result(running.id, 'startup'), 'unknown');
   t.is(prober.result(running.id, 'liveness'), undefined, 'liveness does not run (and so cannot kill) before startup passes');
   t.is(prober.result(running.id, 'readiness'), undefined);
@@ -162,7 +136,7 @@ test('startup gates liveness and readiness; the container is started only once i
   t.like(status(), { started: false, ready: false });
   t.true(rec.events.every((e) => e.includes('Startup probe failed')));
   await srv.open();
-  await clock.advance(1_000, prober);
+  await clock.advance(1_000, () => prober.idle());
   t.is(prober.result(running.id, 'startup'), 'success');
   t.deepEqual(rec.changes, ['uid-1']);
   t.like(status(), { started: true, ready: false });
@@ -170,7 +144,7 @@ test('startup gates liveness and readiness; the container is started only once i
   prober.update(p, [running], '127.0.0.1');
   t.is(prober.result(running.id, 'readiness'), 'failure');
   t.is(prober.result(running.id, 'liveness'), 'success');
-  await clock.advance(100, prober);
+  await clock.advance(100, () => prober.idle());
   t.is(prober.result(running.id, 'readiness'), 'success');
   t.like(status(), { started: true, ready: true });
 });
@@ -181,7 +155,7 @@ test('a startup probe that keeps failing kills the container', async (t) => {
   const { prober } = newProber(t, clock);
   const p = podWith({ startupProbe: { tcpSocket: { port: srv.port }, periodSeconds: 1, failureThreshold: 3 } });
   prober.update(p, [running], '127.0.0.1');
-  await clock.advance(2_500, prober);
+  await clock.advance(2_500, () => prober.idle());
   t.is(prober.result(running.id, 'startup'), 'failure');
   t.deepEqual(computeProbeKills(p, [running], prober).map((k) => k.message), ['Container c failed startup probe, will be restarted']);
 });
@@ -191,7 +165,7 @@ test('a host other than the pod\'s is never contacted: the probe errors with the
   const { prober, rec } = newProber(t, clock);
   const p = podWith({ readinessProbe: { httpGet: { port: 80, host: '192.0.2.7' }, periodSeconds: 1 } });
   prober.update(p, [running], '198.18.0.4');
-  await clock.advance(10, prober);
+  await clock.advance(10, () => prober.idle());
   t.deepEqual(rec.events, ['Warning Unhealthy c: Readiness probe errored: readinessProbe.httpGet.host "192.0.2.7" is not allowed: probes reach only the pod\'s own IP (198.18.0.4)']);
 });
 

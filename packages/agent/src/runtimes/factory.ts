@@ -16,7 +16,7 @@ export interface RuntimeSettings {
   fakeStartDelayMs: number;
   /** oci: the node's pod CIDR (default podCidrFor(nodeName)). */
   podCidr?: string;
-  /** oci: where ConfigMap and Secret volumes and imagePullSecrets are read from. */
+  /** oci: where ConfigMap, Secret and projected volumes and imagePullSecrets are read from. */
   lookup?: ObjectLookup;
   log?: (message: string) => void;
 }
@@ -47,11 +47,12 @@ export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtim
   }
 }
 
-/** ConfigMaps and Secrets from the API server, for the oci runtime's volumes and pull secrets. */
+/** ConfigMaps, Secrets and ServiceAccount tokens from the API server, for the oci runtime's volumes and pull secrets. */
 export function apiObjectLookup(client: TugboatClient): ObjectLookup {
   return {
     configMap: async (ns, name) => (await client.tryGet<KubeObject>('configmaps', ns, name)) as ConfigMap | undefined,
     secret: async (ns, name) => (await client.tryGet<KubeObject>('secrets', ns, name)) as Secret | undefined,
+    serviceAccountToken: (ns, name, request) => client.createToken(ns, name, request),
   };
 }
 

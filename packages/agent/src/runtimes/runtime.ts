@@ -48,6 +48,11 @@ export interface SandboxInfo {
   pod: PodRef;
   /** The pod's IP (the host's for runtimes without pod networking). */
   ip: string;
+  /**
+   * Where a pod with a network namespace of its own reaches the node itself (oci: the pod
+   * bridge's address); absent when the pod shares the host's network.
+   */
+  hostGateway?: string;
 }
 
 export interface ResourceSettings {
@@ -194,6 +199,23 @@ export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';
   constructor(readonly operation: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * A pod volume that cannot be set up (yet): a ConfigMap, Secret or ServiceAccount token it
+ * needs is missing or refused, or the volume is wrong. Not a failure of the pod: it waits in
+ * ContainerCreating and the worker retries with back-off, each failure a FailedMount event
+ * (`MountVolume.SetUp failed for volume "v" : configmap "x" not found`), as kubelet does.
+ */
+export class VolumeError extends Error {
+  override readonly name = 'VolumeError';
+  /**
+   * @param volume the volume's name (spec.volumes[].name), when one volume is at fault
+   * @param detail the cause in kubelet's words, without our field path
+   */
+  constructor(message: string, readonly volume?: string, readonly detail: string = message) {
+    super(message);
   }
 }
 

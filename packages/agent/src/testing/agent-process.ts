@@ -2,11 +2,14 @@
 // test can SIGKILL it and start it again), with the flags those tests share (ephemeral ports,
 // short lease, status and back-off intervals), its output collected, started once its
 // "tugboat-agent v… serving" line is out (20 s, else an error with its output), its gRPC and
-// HTTP ports read from that line. Test support only: not exported from the package's index;
-// each test keeps its own cleanup (data dir, containers) and adds its own flags through args.
+// HTTP ports read from that line. Its credentials come from the test PKI, as `tctl cluster up`
+// makes them: this node's client certificate in a kubeconfig for the API server, its serving
+// certificate, and the cluster CA as the CA of its clients. Test support only: not exported
+// from the package's index; each test keeps its own cleanup (data dir, containers) and adds
+// its own flags through args.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@tugboat/test';
+import { testPki, waitFor } from '@tugboat/test';
 
 const AGENT_BIN = fileURLToPath(new URL('../../bin/tugboat-agent.js', import.meta.url));
 
@@ -16,8 +19,25 @@ export interface AgentProcessOptions {
   nodeName: string;
   dataDir: string;
   runtime: 'process' | 'oci' | 'fake';
+  /**
+   * Whose certificate the kubeconfig holds: `node` (default) this node's (system:node:NAME);
+   * `admin` the test admin's (system:masters), which `--hollow N` needs to act for N nodes.
+   */
+  identity?: 'node' | 'admin';
   /** More flags, after the shared ones. */
   args?: string[];
+}
+
+/** The security flags of an agent for `nodeName` against the API server at `server`, from the test PKI. */
+export async function agentSecurityFlags(server: string, nodeName: string, identity: 'node' | 'admin' = 'node'): Promise<string[]> {
+  const pki = await testPki();
+  const node = await pki.node(nodeName);
+  const kubeconfig = identity === 'admin' ? pki.kubeconfig(server, pki.admin, `hollow-${nodeName}`) : node.files.kubeconfig(server);
+  return [
+    '--kubeconfig', kubeconfig,
+    '--tls-cert-file', node.files.servingCertFile, '--tls-private-key-file', node.files.servingKeyFile,
+    '--client-ca-file', pki.files.caFile,
+  ];
 }
 
 export interface AgentProcess {
@@ -37,7 +57,7 @@ export interface AgentProcess {
 
 export async function startAgentProcess(opts: AgentProcessOptions): Promise<AgentProcess> {
   const args = [
-    AGENT_BIN, '--server', opts.server, '--node-name', opts.nodeName, '--runtime', opts.runtime,
+    AGENT_BIN, ...await agentSecurityFlags(opts.server, opts.nodeName, opts.identity), '--node-name', opts.nodeName, '--runtime', opts.runtime,
     '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', opts.dataDir,
     '--lease-interval', '500ms', '--node-status-interval', '1s', '--backoff-initial', '1s', '--backoff-max', '4s',
     ...(opts.args ?? []),

@@ -1,11 +1,13 @@
 // One node for the agent's end-to-end tests with real containers: a real etcd and API
 // server, a local registry holding the busybox test image, and the built tugboat-agent with
-// `--runtime oci` on its own pod CIDR. `stop` removes everything the node made: containers,
+// `--runtime oci` on its own pod CIDR. No controllers run, so it makes what they would: the
+// `kube-root-ca.crt` ConfigMap (the cluster CA) in `default`, which every pod's projected
+// ServiceAccount volume reads. `stop` removes everything the node made: containers,
 // sandboxes, its bridge, mounts, the registry and the temp dir.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TugboatClient } from '@tugboat/api';
+import { ApiError, ROOT_CA_CONFIGMAP, type TugboatClient } from '@tugboat/api';
 import {
   buildOciImage, busyboxImageSpec, etcdAvailable, pushImage, startApiServerInProcess, startEtcd, startRegistry,
   type ApiServerHandle, type RegistryHandle,
@@ -40,6 +42,9 @@ export async function startOciNode(opts: { nodeName: string; podCIDR: string }):
   const dataDir = join(work, 'data');
   const etcd = await startEtcd();
   const api = await startApiServerInProcess(etcd.endpoint);
+  // The root CA publisher's ConfigMap, before any pod needs it.
+  await api.client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, namespace: 'default' }, data: { 'ca.crt': api.pki.ca.certPem } })
+    .catch((e: unknown) => { if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e; });
   const registry = await startRegistry();
   buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
   const image = `${registry.host}/test/busybox:1`;

@@ -61,3 +61,16 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 /** The name in the API server's certificate that in-cluster clients check. */
 export const IN_CLUSTER_SERVER_NAME = 'kubernetes.default.svc';
+
+/**
+ * The user a verified client certificate names, as Kubernetes reads it: CN is the user name,
+ * each O a group (plus system:authenticated). `subject` is node:tls' PeerCertificate.subject,
+ * whose fields are arrays when the certificate repeats them.
+ */
+export function userFromCertificateSubject(subject: object | undefined): UserInfo | undefined {
+  const fields = subject as Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  const values = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : [...v]);
+  const cn = values(fields?.['CN'])[0];
+  if (!cn) return undefined;
+  return { username: cn, groups: [...values(fields?.['O']).filter(Boolean), GROUP_AUTHENTICATED] };
+}

@@ -78,11 +78,11 @@ export class TugboatClient {
 
   constructor(readonly address: string, private readonly options: ClientOptions = {}) {
     const protos = loadProtos();
-    const creds = channelCredentials(options.credentials);
+    const creds = channelCredentials(options.credentials, address);
     // Keepalive pings find a dead server in seconds rather than at TCP's own pace.
     const channelOptions = {
       'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      ...tlsChannelOptions(options.credentials),
+      ...tlsChannelOptions(options.credentials, address),
     };
     this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
     this.server = new protos.tugboat.v1.Server(address, creds, channelOptions);

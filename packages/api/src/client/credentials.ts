@@ -3,6 +3,8 @@
 // headers. The same shape serves every component, tctl and in-cluster clients.
 import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 
 export interface TlsClientConfig {
   /** PEM of the CA(s) the server's certificate must chain to. */
@@ -30,19 +32,34 @@ export interface Credentials {
   readonly impersonate?: Impersonation;
 }
 
-export function channelCredentials(creds: Credentials | undefined): ChannelCredentials {
+/** The host of HOST:PORT or [V6]:PORT. */
+function hostOf(address: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(address) ?? /^([^:]+)(?::\d+)?$/.exec(address);
+  return m?.[1] ?? address;
+}
+
+/** The name sent in TLS (SNI) when the server is dialled by IP address, where SNI may not carry an IP. */
+const SNI_FOR_IP = 'tugboat-apiserver';
+
+export function channelCredentials(creds: Credentials | undefined, address: string): ChannelCredentials {
   const tls = creds?.tls;
   if (!tls) return grpcCredentials.createInsecure();
+  const host = hostOf(address);
+  // Dialled by IP: grpc-js would put the IP in SNI (Node warns, RFC 6066 forbids it), so SNI
+  // carries a name and the certificate is still checked against the IP that was dialled.
+  const verify = !tls.serverName && isIP(host) ? { checkServerIdentity: (_name: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(host, cert) } : {};
   return grpcCredentials.createSsl(
     Buffer.from(tls.ca),
     tls.key ? Buffer.from(tls.key) : null,
     tls.cert ? Buffer.from(tls.cert) : null,
+    verify,
   );
 }
 
-export function tlsChannelOptions(creds: Credentials | undefined): ChannelOptions {
-  const name = creds?.tls?.serverName;
-  return name ? { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name } : {};
+export function tlsChannelOptions(creds: Credentials | undefined, address: string): ChannelOptions {
+  if (!creds?.tls) return {};
+  const name = creds.tls.serverName ?? (isIP(hostOf(address)) ? SNI_FOR_IP : undefined);
+  return name ? { 'grpc.ssl_target_name_override': name, ...(creds.tls.serverName ? { 'grpc.default_authority': name } : {}) } : {};
 }
 
 /** A token file, read again when its modification time changes (kubelet rotates projected tokens). */

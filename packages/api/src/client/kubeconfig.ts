@@ -195,3 +195,14 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   };
   return toYaml(doc, { lineWidth: 0 });
 }
+
+/**
+ * A component's client configuration (scheduler, controllers, agent): --kubeconfig, else the
+ * in-cluster configuration of a pod; --server, when given, overrides the address. There is
+ * no unauthenticated fallback: the API server would refuse it.
+ */
+export function componentClientConfig(opts: { kubeconfig?: string | undefined; server?: string | undefined; env?: Record<string, string | undefined> }): ClientConfig {
+  const base = opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : inClusterConfig(opts.env ?? process.env);
+  if (!base) throw new KubeconfigError('--kubeconfig is required: the API server accepts only TLS clients that authenticate');
+  return opts.server ? { ...base, server: serverAddress(opts.server, '--server') } : base;
+}

@@ -19,8 +19,10 @@ export interface RequestAttributes {
   readonly subresource: string;
   /** "" for cluster-scoped resources and for requests across all namespaces. */
   readonly namespace: string;
-  /** "" for list, watch and create without a name. */
+  /** "" for list, watch and create (as in Kubernetes: a create is authorized before its name matters). */
   readonly name: string;
+  /** The name of the object a create makes: for the Node authorizer's checks (its own Node, its Lease) and the audit log, never RBAC. */
+  readonly objectName?: string;
   /** The non-resource path, for resourceRequest false. */
   readonly path: string;
   /** list and watch: the selectors asked for (the Node authorizer lets a node list only its own pods). */

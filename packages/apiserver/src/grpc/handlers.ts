@@ -1,24 +1,55 @@
-// The one place where handler outcomes become gRPC answers: ApiError → status code with the
-// reason in trailing metadata (toGrpcError), and every request counted and timed.
-import { status as GrpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { ApiError, resourceInfo, toGrpcError } from '@tugboat/api';
+// The one place where a gRPC call meets the server's rules, for every RPC alike:
+//
+//   authenticate ─▶ describe (RequestAttributes) ─▶ authorize ─▶ handler
+//        │                                              │            │
+//        └── Unauthorized                 Forbidden ────┘            └─▶ answer or ApiError
+//   then: apiserver_request_total / _duration_seconds, and the audit log.
+//
+// ApiError → gRPC status (toGrpcError) happens here and only here.
+import { status as GrpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { ApiError, REASON_TO_HTTP_STATUS, toGrpcError, type KubeObject, type UserInfo } from '@tugboat/api';
+import { forbiddenError, type RequestAttributes } from '../auth/authorizer.js';
+import type { Identity, Security } from '../auth/security.js';
 import type { ApiServerMetrics } from '../metrics.js';
+import { knownResource, type Attributes } from './request-attributes.js';
 
-/** Mutable per-request context: handlers fill in the resource once they know it. */
-export interface RequestContext {
-  resource: string;
+export type Log = (line: string) => void;
+
+export interface HandlerDeps {
+  readonly metrics: ApiServerMetrics;
+  readonly log: Log;
+  readonly security: Security;
+  /** Kubernetes' escalation check before an RBAC object is written (see auth/rbac/escalation.ts). */
+  readonly checkRbacWrite?: (user: UserInfo, object: KubeObject, oldObject: KubeObject | undefined, namespace: string) => Promise<ApiError | undefined>;
 }
+
+/** What a handler knows of its request beyond the message: who, and what was authorized. */
+export interface RequestContext<P> {
+  readonly user: UserInfo;
+  readonly attrs: RequestAttributes;
+  /** What describe() parsed (the object of a write), so handlers do not parse twice. */
+  readonly parsed: P;
+  /** Whether the user may also do this (a second check some requests need, e.g. Apply creating). */
+  allowed(more: Partial<Attributes>): Promise<boolean>;
+  /** Throws Forbidden unless the user may also do this. */
+  require(more: Partial<Attributes>): Promise<void>;
+}
+
+export interface Described<P> {
+  readonly attrs: Attributes;
+  readonly parsed: P;
+}
+
+export type Describe<Req, P> = (req: Req) => Described<P>;
 
 /** Bounded label values: known resources only. */
 function resourceLabel(resource: string): string {
-  return resource && resourceInfo(resource) ? resource : resource === '' ? '' : 'unknown';
+  return resource === '' ? '' : knownResource(resource) ? resource : 'unknown';
 }
 
 function codeName(code: number): string {
   return GrpcStatus[code] ?? String(code);
 }
-
-export type Log = (line: string) => void;
 
 function report(log: Log, verb: string, err: unknown): void {
   // User errors are the caller's business; anything else is ours and worth a line.
@@ -27,34 +58,88 @@ function report(log: Log, verb: string, err: unknown): void {
   }
 }
 
-export function unary<Req, Res>(
-  metrics: ApiServerMetrics,
-  log: Log,
+function httpCode(err: unknown): number {
+  return err instanceof ApiError ? REASON_TO_HTTP_STATUS[err.reason] : 500;
+}
+
+/** The part shared by unary calls and streams: everything before the handler runs. */
+async function admit<Req, P>(
+  deps: HandlerDeps,
+  call: ServerUnaryCall<Req, unknown> | ServerWritableStream<Req, unknown>,
+  describe: Describe<Req, P>,
+  state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' },
+): Promise<RequestContext<P>> {
+  let identity: Identity;
+  try {
+    identity = await deps.security.authenticate(call);
+  } catch (e) {
+    state.decided = e instanceof ApiError && e.reason === 'Forbidden' ? 'forbid' : 'unauthenticated';
+    throw e;
+  }
+  state.identity = identity;
+  const { attrs: a, parsed } = describe(call.request);
+  const attrs: RequestAttributes = { ...a, user: identity.user };
+  state.attrs = attrs;
+  const d = await deps.security.authorize(attrs);
+  state.reason = d.reason;
+  if (d.decision !== 'allow') {
+    state.decided = 'forbid';
+    throw forbiddenError(attrs, d.reason);
+  }
+  state.decided = 'allow';
+  const more = (m: Partial<Attributes>): RequestAttributes => ({ ...attrs, ...m, user: identity.user });
+  return {
+    user: identity.user,
+    attrs,
+    parsed,
+    allowed: async (m) => (await deps.security.authorize(more(m))).decision === 'allow',
+    require: async (m) => { await deps.security.require(more(m)); },
+  };
+}
+
+function audit(deps: HandlerDeps, method: string, call: { getPeer(): string }, state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' }, received: Date, code: number, message?: string): void {
+  deps.security.audit({
+    method,
+    user: state.identity?.user,
+    ...(state.identity?.impersonator ? { impersonator: state.identity.impersonator } : {}),
+    attrs: state.attrs,
+    decision: state.decided ?? 'unauthenticated',
+    reason: state.reason,
+    code,
+    ...(message !== undefined ? { message } : {}),
+    sourceIP: call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+    received,
+    completed: new Date(),
+  });
+}
+
+export function unary<Req, Res, P = undefined>(
+  deps: HandlerDeps,
+  method: string,
   verb: string,
-  initialResource: (req: Req) => string,
-  fn: (req: Req, ctx: RequestContext) => Promise<Res>,
+  describe: Describe<Req, P>,
+  fn: (req: Req, ctx: RequestContext<P>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
-    const ctx: RequestContext = { resource: '' };
+    const received = new Date();
+    const state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' } = { reason: '' };
     const done = (code: number): void => {
-      const resource = resourceLabel(ctx.resource);
-      metrics.requestTotal.inc({ verb, resource, code: codeName(code) });
-      metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      const resource = resourceLabel(state.attrs?.resource ?? '');
+      deps.metrics.requestTotal.inc({ verb, resource, code: codeName(code) });
+      deps.metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     };
-    let p: Promise<Res>;
-    try {
-      ctx.resource = initialResource(call.request);
-      p = fn(call.request, ctx);
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    p.then(
-      (res) => { done(GrpcStatus.OK); callback(null, res); },
+    admit(deps, call, describe, state).then((ctx) => fn(call.request, ctx)).then(
+      (res) => {
+        done(GrpcStatus.OK);
+        audit(deps, method, call, state, received, 200);
+        callback(null, res);
+      },
       (err: unknown) => {
-        report(log, verb, err);
+        report(deps.log, verb, err);
         const ge = toGrpcError(err);
         done(ge.code ?? GrpcStatus.UNKNOWN);
+        audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
         callback(ge);
       },
     );
@@ -63,42 +148,47 @@ export function unary<Req, Res>(
 
 /**
  * A server stream. `fn` runs the stream and resolves once it has set itself up; it ends the
- * stream through `finish` (normally or with an error). Long-lived, so counted, not timed.
+ * stream through `finish` (normally or with an error). Long-lived, so counted, not timed;
+ * audited when it ends.
  */
-export function serverStream<Req, Res>(
-  metrics: ApiServerMetrics,
-  log: Log,
+export function serverStream<Req, Res, P = undefined>(
+  deps: HandlerDeps,
+  method: string,
   verb: string,
-  initialResource: (req: Req) => string,
-  fn: (call: ServerWritableStream<Req, Res>, finish: (err?: unknown) => void, ctx: RequestContext) => Promise<void>,
+  describe: Describe<Req, P>,
+  fn: (call: ServerWritableStream<Req, Res>, finish: (err?: unknown) => void, ctx: RequestContext<P>) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const ctx: RequestContext = { resource: '' };
+    const received = new Date();
+    const state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' } = { reason: '' };
     let finished = false;
     const finish = (err?: unknown): void => {
       if (finished) return;
       finished = true;
-      const resource = resourceLabel(ctx.resource);
+      const resource = resourceLabel(state.attrs?.resource ?? '');
       if (call.cancelled) {
-        metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.CANCELLED) });
+        deps.metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.CANCELLED) });
+        audit(deps, method, call, state, received, 200);
         return;
       }
       if (err === undefined) {
-        metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.OK) });
+        deps.metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.OK) });
+        audit(deps, method, call, state, received, 200);
         call.end();
         return;
       }
-      report(log, verb, err);
+      report(deps.log, verb, err);
       const ge = toGrpcError(err);
-      metrics.requestTotal.inc({ verb, resource, code: codeName(ge.code ?? GrpcStatus.UNKNOWN) });
+      deps.metrics.requestTotal.inc({ verb, resource, code: codeName(ge.code ?? GrpcStatus.UNKNOWN) });
+      audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
       call.emit('error', ge);
     };
     call.on('cancelled', () => finish());
-    try {
-      ctx.resource = initialResource(call.request);
-      fn(call, finish, ctx).catch(finish);
-    } catch (e) {
-      finish(e);
-    }
+    admit(deps, call, describe, state).then((ctx) => fn(call, finish, ctx)).catch(finish);
   };
+}
+
+/** describe() for requests that parse nothing beyond their attributes. */
+export function attributesOnly<Req>(f: (req: Req) => Attributes): Describe<Req, undefined> {
+  return (req) => ({ attrs: f(req), parsed: undefined });
 }

@@ -1,35 +1,55 @@
-// gRPC Objects and Server services: decode the request, call the registry or the watch
-// service, encode the answer. No rules live here.
+// gRPC Objects and Server services: describe each request (for authorization), decode it,
+// call the registry or the watch service, encode the answer. No rules live here.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { kindInfo, type WatchEventType } from '@tugboat/api';
-import type { ApiServerMetrics } from '../metrics.js';
+import type { ApiError, KubeObject, WatchEventType } from '@tugboat/api';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
-import { serverStream, unary, type Log } from './handlers.js';
+import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
+import { resolveResource } from '../registry/kind-of.js';
+import { collectionRequest, namedRequest, objectRequest, pathRequest, resourceAttributes } from './request-attributes.js';
 import type { ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
-import type { ApiError } from '@tugboat/api';
 
-/** The resource of a request's JSON object, for metrics only (cheap: no full validation). */
-function resourceOfJson(text: string): string {
-  const m = /"kind"\s*:\s*"([A-Za-z]+)"/.exec(text.slice(0, 4096));
-  return (m && kindInfo(m[1]!)?.resource) || 'unknown';
+/** A write's object, parsed once: describe() reads its kind and name, the handler writes it. */
+function objectWrite<Req extends { object: string }>(verb: string, subresource = ''): Describe<Req, KubeObject> {
+  return (req) => {
+    const obj = parseObjectJson(req.object);
+    return { attrs: objectRequest(verb, obj, subresource), parsed: obj };
+  };
 }
 
-export function objectsService(registry: Registry, watches: WatchService, metrics: ApiServerMetrics, log: Log): UntypedServiceImplementation {
+const M = '/tugboat.v1.Objects/';
+
+const RBAC_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+/**
+ * Nobody grants through RBAC more than they hold (Kubernetes' escalation check), on every
+ * write of a role or binding. `old` is read only for these kinds.
+ */
+async function checkRbacWrite(deps: HandlerDeps, registry: Registry, ctx: RequestContext<KubeObject>, withOld: boolean): Promise<void> {
+  if (!deps.checkRbacWrite || !RBAC_KINDS.has(ctx.parsed.kind ?? '')) return;
+  const { attrs } = ctx;
+  const old = withOld ? await registry.get(attrs.resource, attrs.namespace, attrs.name || attrs.objectName || '').catch(() => undefined) : undefined;
+  const err = await deps.checkRbacWrite(ctx.user, ctx.parsed, old, attrs.namespace);
+  if (err) throw err;
+}
+
+export function objectsService(registry: Registry, watches: WatchService, deps: HandlerDeps): UntypedServiceImplementation {
   return {
-    Apply: unary<ObjectsRequest<'Apply'>, ObjectsResponse<'Apply'>>(metrics, log, 'apply', (r) => resourceOfJson(r.object), async (req) => {
-      const res = await registry.apply(parseObjectJson(req.object), { dryRun: req.dryRun });
+    Apply: unary<ObjectsRequest<'Apply'>, ObjectsResponse<'Apply'>, KubeObject>(deps, `${M}Apply`, 'apply', objectWrite('patch'), async (req, ctx) => {
+      await checkRbacWrite(deps, registry, ctx, true);
+      const res = await registry.apply(ctx.parsed, { dryRun: req.dryRun, beforeCreate: () => ctx.require({ verb: 'create', name: '', objectName: ctx.attrs.name }) });
       return { object: JSON.stringify(res.object), result: res.result, warnings: [...res.warnings] };
     }),
-    Create: unary<ObjectsRequest<'Create'>, ObjectsResponse<'Create'>>(metrics, log, 'create', (r) => resourceOfJson(r.object), async (req) => {
-      const res = await registry.create(parseObjectJson(req.object), { dryRun: req.dryRun });
+    Create: unary<ObjectsRequest<'Create'>, ObjectsResponse<'Create'>, KubeObject>(deps, `${M}Create`, 'create', objectWrite('create'), async (req, ctx) => {
+      await checkRbacWrite(deps, registry, ctx, false);
+      const res = await registry.create(ctx.parsed, { dryRun: req.dryRun });
       return { object: JSON.stringify(res.object), warnings: [...res.warnings] };
     }),
-    Get: unary<ObjectsRequest<'Get'>, ObjectsResponse<'Get'>>(metrics, log, 'get', (r) => r.resource, async (req) => {
+    Get: unary<ObjectsRequest<'Get'>, ObjectsResponse<'Get'>>(deps, `${M}Get`, 'get', attributesOnly((r) => namedRequest('get', r.resource, r.namespace, r.name)), async (req) => {
       const obj = await registry.get(req.resource, req.namespace, req.name);
       return { object: JSON.stringify(obj), warnings: [] };
     }),
-    List: unary<ObjectsRequest<'List'>, ObjectsResponse<'List'>>(metrics, log, 'list', (r) => r.resource, async (req) => {
+    List: unary<ObjectsRequest<'List'>, ObjectsResponse<'List'>>(deps, `${M}List`, 'list', attributesOnly((r) => collectionRequest('list', r.resource, r.namespace, r.fieldSelector, r.labelSelector)), async (req) => {
       const res = await registry.list(req.resource, {
         namespace: req.namespace,
         labelSelector: req.labelSelector,
@@ -44,15 +64,16 @@ export function objectsService(registry: Registry, watches: WatchService, metric
         remainingItemCount: res.remainingItemCount,
       };
     }),
-    Update: unary<ObjectsRequest<'Update'>, ObjectsResponse<'Update'>>(metrics, log, 'update', (r) => resourceOfJson(r.object), async (req) => {
-      const res = await registry.update(parseObjectJson(req.object), { dryRun: req.dryRun });
+    Update: unary<ObjectsRequest<'Update'>, ObjectsResponse<'Update'>, KubeObject>(deps, `${M}Update`, 'update', objectWrite('update'), async (req, ctx) => {
+      await checkRbacWrite(deps, registry, ctx, true);
+      const res = await registry.update(ctx.parsed, { dryRun: req.dryRun });
       return { object: JSON.stringify(res.object), warnings: [...res.warnings] };
     }),
-    UpdateStatus: unary<ObjectsRequest<'UpdateStatus'>, ObjectsResponse<'UpdateStatus'>>(metrics, log, 'update_status', (r) => resourceOfJson(r.object), async (req) => {
-      const res = await registry.updateStatus(parseObjectJson(req.object), { dryRun: req.dryRun });
+    UpdateStatus: unary<ObjectsRequest<'UpdateStatus'>, ObjectsResponse<'UpdateStatus'>, KubeObject>(deps, `${M}UpdateStatus`, 'update_status', objectWrite('update', 'status'), async (req, ctx) => {
+      const res = await registry.updateStatus(ctx.parsed, { dryRun: req.dryRun });
       return { object: JSON.stringify(res.object), warnings: [...res.warnings] };
     }),
-    Delete: unary<ObjectsRequest<'Delete'>, ObjectsResponse<'Delete'>>(metrics, log, 'delete', (r) => r.resource, async (req) => {
+    Delete: unary<ObjectsRequest<'Delete'>, ObjectsResponse<'Delete'>>(deps, `${M}Delete`, 'delete', attributesOnly((r) => namedRequest('delete', r.resource, r.namespace, r.name)), async (req) => {
       const obj = await registry.delete(req.resource, req.namespace, req.name, {
         ...(req.gracePeriodSeconds !== undefined && req.gracePeriodSeconds !== null ? { gracePeriodSeconds: Number(req.gracePeriodSeconds) } : {}),
         preconditionUid: req.preconditionUid,
@@ -62,11 +83,11 @@ export function objectsService(registry: Registry, watches: WatchService, metric
       });
       return { object: JSON.stringify(obj), warnings: [] };
     }),
-    Bind: unary<ObjectsRequest<'Bind'>, ObjectsResponse<'Bind'>>(metrics, log, 'bind', () => 'pods', async (req) => {
+    Bind: unary<ObjectsRequest<'Bind'>, ObjectsResponse<'Bind'>>(deps, `${M}Bind`, 'bind', attributesOnly((r) => resourceAttributes('create', resolveResource('pods'), r.namespace || 'default', r.name, 'binding')), async (req) => {
       const obj = await registry.bind(req.namespace, req.name, req.nodeName, req.uid);
       return { object: JSON.stringify(obj), warnings: [] };
     }),
-    Watch: serverStream<ObjectsRequest<'Watch'>, ObjectsResponse<'Watch'>>(metrics, log, 'watch', (r) => r.resource, async (call, finish) => {
+    Watch: serverStream<ObjectsRequest<'Watch'>, ObjectsResponse<'Watch'>>(deps, `${M}Watch`, 'watch', attributesOnly((r) => collectionRequest('watch', r.resource, r.namespace, r.fieldSelector, r.labelSelector)), async (call, finish) => {
       const req = call.request;
       const open = await watches.start(
         {
@@ -83,10 +104,10 @@ export function objectsService(registry: Registry, watches: WatchService, metric
           end: (err?: ApiError) => finish(err),
         },
       );
-      metrics.watchers.inc({ resource: open.resource });
+      deps.metrics.watchers.inc({ resource: open.resource });
       let counted = true;
       const uncount = (): void => {
-        if (counted) { counted = false; metrics.watchers.dec({ resource: open.resource }); }
+        if (counted) { counted = false; deps.metrics.watchers.dec({ resource: open.resource }); }
       };
       call.once('cancelled', () => { open.close(); uncount(); });
       call.once('finish', uncount);
@@ -96,8 +117,8 @@ export function objectsService(registry: Registry, watches: WatchService, metric
   };
 }
 
-export function serverService(version: VersionResponse, metrics: ApiServerMetrics, log: Log): UntypedServiceImplementation {
+export function serverService(version: VersionResponse, deps: HandlerDeps): UntypedServiceImplementation {
   return {
-    Version: unary<unknown, VersionResponse>(metrics, log, 'version', () => '', async () => version),
+    Version: unary<unknown, VersionResponse>(deps, '/tugboat.v1.Server/Version', 'version', attributesOnly(() => pathRequest('get', '/version')), async () => version),
   };
 }

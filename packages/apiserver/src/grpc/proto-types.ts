@@ -3,7 +3,7 @@
 import type { loadProtos } from '@tugboat/api';
 
 type Protos = ReturnType<typeof loadProtos>;
-type ServiceOf<S extends 'Objects' | 'Server' | 'Pods'> = Protos['tugboat']['v1'][S]['service'];
+type ServiceOf<S extends 'Objects' | 'Server' | 'Pods' | 'Auth'> = Protos['tugboat']['v1'][S]['service'];
 
 interface AnyMethod {
   requestDeserialize: (bytes: Buffer) => unknown;
@@ -24,3 +24,7 @@ export type LogChunk = ResponseOf<PodsService['Logs']>;
 export type ExecRequest = RequestOf<PodsService['Exec']>;
 export type ExecResponse = ResponseOf<PodsService['Exec']>;
 export type VersionResponse = ResponseOf<ServerService['Version']>;
+export type AuthService = ServiceOf<'Auth'>;
+export type ReviewRequest = RequestOf<AuthService['Review']>;
+export type ReviewResponse = ResponseOf<AuthService['Review']>;
+export type CreateTokenRequest = RequestOf<AuthService['CreateToken']>;

@@ -1,5 +1,6 @@
 // Pods.Logs and Pods.Exec through the API server to a node's agent. The agent side is a small real gRPC
-// Pods server standing in for the agent (whose package serves the same service).
+// Pods server standing in for the agent (whose package serves the same service), with TLS as an
+// agent has it: its node's serving certificate, and the API server's client certificate required.
 import anyTest, { type TestFn } from 'ava';
 import { Server, ServerCredentials, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ApiError, loadProtos, toGrpcError, type KubeObject, type TugboatClient } from '@tugboat/api';
@@ -7,6 +8,12 @@ import { freePort, startApiServerInProcess, startEtcd, waitFor, type ApiServerHa
 import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../grpc/proto-types.js';
 
 const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerHandle; client: TugboatClient; agent: Server; agentPort: number; requests: LogsRequest[]; execs: ExecRequest[] }>;
+
+/** An agent's TLS: serving as `node`, accepting only clients with a certificate from the cluster CA. */
+async function agentCredentials(server: ApiServerHandle, node: string): Promise<ServerCredentials> {
+  const { serving } = await server.pki.node(node);
+  return ServerCredentials.createSsl(Buffer.from(server.pki.ca.certPem), [{ cert_chain: Buffer.from(serving.certPem), private_key: Buffer.from(serving.keyPem) }], true);
+}
 
 test.before(async (t) => {
   const etcd = await startEtcd();
@@ -37,7 +44,8 @@ test.before(async (t) => {
       callback(null, { stdout: Buffer.concat([Buffer.from(`${(call.request.command ?? []).join(' ')}\n`), stdin]), stderr: Buffer.from([0xff, 0x00, 0x01]), exitCode: 42 });
     },
   });
-  const agentPort = await new Promise<number>((resolve, reject) => agent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const creds = await agentCredentials(server, 'node-logs');
+  const agentPort = await new Promise<number>((resolve, reject) => agent.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
   await waitFor('default namespace', async () => (await client.tryGet('namespaces', '', 'default')) !== undefined);
   t.context = { etcd, server, client, agent, agentPort, requests, execs };
 });
@@ -112,4 +120,27 @@ test.serial('clear errors: no such pod, not scheduled yet, node unreachable', as
   t.is(deadExec?.reason, 'Unavailable');
   t.regex(deadExec?.message ?? '', new RegExp(`cannot reach the agent of node "node-dead" at 127\\.0\\.0\\.1:${deadPort}`));
   t.is(GrpcStatus.UNAVAILABLE, 14);
+});
+
+test.serial('an agent whose certificate names another node is not trusted with the request', async (t) => {
+  const { client, requests } = t.context;
+  // node-other's address is the agent of node-logs: TLS succeeds, but the certificate is for the wrong node.
+  await client.create(node('node-other', t.context.agentPort));
+  await client.create(pod('impostor'));
+  await client.bind('default', 'impostor', 'node-other');
+  const before = requests.length;
+  const err = await t.throwsAsync(readAll(client, 'impostor'), { instanceOf: ApiError });
+  t.is(err?.reason, 'Unavailable');
+  t.regex(err?.message ?? '', /cannot reach the agent of node "node-other"/);
+  t.is(requests.length, before, 'the request never reached the agent');
+  // And a plaintext agent is not reached at all.
+  const plain = new Server();
+  plain.addService(loadProtos().tugboat.v1.Pods.service, { Logs: (call: ServerWritableStream<LogsRequest, LogChunk>) => { requests.push(call.request); call.end(); }, Exec: () => undefined });
+  const port = await new Promise<number>((resolve, reject) => plain.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  t.teardown(() => plain.forceShutdown());
+  await client.create(node('node-plain', port));
+  await client.create(pod('plain'));
+  await client.bind('default', 'plain', 'node-plain');
+  t.is((await t.throwsAsync(readAll(client, 'plain'), { instanceOf: ApiError }))?.reason, 'Unavailable');
+  t.is(requests.length, before);
 });

@@ -3,12 +3,18 @@
 // to the agent's own Pods service and hand its answer back (Logs: streamed chunk by chunk;
 // Exec: one reply with the command's output and exit code), so tctl only ever talks to us.
 //
-//   tctl ──Logs/Exec──▶ API server: pod → spec.nodeName → Node → InternalIP:Port ──▶ agent
-import { credentials, status as GrpcStatus, type ClientReadableStream, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ApiError, fromGrpcError, loadProtos, type KubeObject, type Node } from '@tugboat/api';
-import type { ApiServerMetrics } from '../metrics.js';
+//   tctl ──Logs/Exec──▶ API server: pod → spec.nodeName → Node → InternalIP:Port ──TLS──▶ agent
+//
+// The connection to the agent is mutual TLS: the API server presents its kubelet-client
+// certificate (which the agent requires), and accepts the agent only if its serving
+// certificate chains to the cluster CA and names that very node (CN system:node:NAME), so a
+// node cannot answer for another by claiming its address.
+import { credentials, status as GrpcStatus, type ChannelCredentials, type ClientReadableStream, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
+import { ApiError, fromGrpcError, loadProtos, nodeUsername, userFromCertificateSubject, type KubeObject, type Node } from '@tugboat/api';
 import type { Registry } from '../registry/registry.js';
-import { serverStream, unary, type Log } from '../grpc/handlers.js';
+import { attributesOnly, serverStream, unary, type HandlerDeps } from '../grpc/handlers.js';
+import { namedRequest } from '../grpc/request-attributes.js';
 import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../grpc/proto-types.js';
 
 type PodsClient = InstanceType<ReturnType<typeof loadProtos>['tugboat']['v1']['Pods']>;
@@ -21,23 +27,49 @@ export function agentAddress(node: Node): string | undefined {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** The API server's credentials towards agents (--kubelet-client-certificate/-key, --kubelet-certificate-authority). */
+export interface KubeletClientTls {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** Accepts an agent's certificate only if it is the named node's. */
+export function checkAgentIdentity(nodeName: string, cert: PeerCertificate): Error | undefined {
+  const name = userFromCertificateSubject(cert.subject)?.username;
+  const want = nodeUsername(nodeName);
+  return name === want ? undefined : new Error(`the agent's certificate is for ${JSON.stringify(name ?? '')}, not ${want}`);
+}
+
 export class LogsProxy {
   private readonly clients = new Map<string, PodsClient>();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: Registry, private readonly tls: KubeletClientTls | undefined) {}
 
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
 
-  private client(address: string): PodsClient {
-    let c = this.clients.get(address);
+  private credentialsFor(nodeName: string): ChannelCredentials {
+    if (!this.tls) throw new ApiError('Unavailable', 'this API server has no --kubelet-client-certificate and --kubelet-client-key: it cannot reach agents');
+    return credentials.createSsl(Buffer.from(this.tls.caPem), Buffer.from(this.tls.keyPem), Buffer.from(this.tls.certPem), {
+      checkServerIdentity: (_host, cert) => checkAgentIdentity(nodeName, cert),
+    });
+  }
+
+  private client(nodeName: string, address: string): PodsClient {
+    const key = `${nodeName}@${address}`;
+    let c = this.clients.get(key);
     if (!c) {
       const Pods = loadProtos().tugboat.v1.Pods;
       // Exec output comes back in one message: allow what tctl's client allows.
-      c = new Pods(address, credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-      this.clients.set(address, c);
+      c = new Pods(address, this.credentialsFor(nodeName), {
+        'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        // The agent is checked by node identity, not address; and TLS SNI may not carry an IP.
+        'grpc.ssl_target_name_override': 'tugboat-agent',
+      });
+      this.clients.set(key, c);
     }
     return c;
   }
@@ -59,14 +91,14 @@ export class LogsProxy {
     return { nodeName, address };
   }
 
-  service(metrics: ApiServerMetrics, log: Log): UntypedServiceImplementation {
+  service(deps: HandlerDeps): UntypedServiceImplementation {
     return {
-      Logs: serverStream<LogsRequest, LogChunk>(metrics, log, 'logs', () => 'pods', async (call, finish) => {
+      Logs: serverStream<LogsRequest, LogChunk>(deps, '/tugboat.v1.Pods/Logs', 'logs', attributesOnly((r) => namedRequest('get', 'pods', r.namespace, r.name, 'log')), async (call, finish) => {
         const req = call.request;
         const namespace = req.namespace || 'default';
         const { nodeName, address } = await this.resolve(namespace, req.name);
         if (call.cancelled) return;
-        const upstream: ClientReadableStream<LogChunk> = this.client(address).logs({
+        const upstream: ClientReadableStream<LogChunk> = this.client(nodeName, address).logs({
           namespace,
           name: req.name,
           container: req.container,
@@ -90,11 +122,11 @@ export class LogsProxy {
           finish(agentError(err, nodeName, address));
         });
       }),
-      Exec: unary<ExecRequest, ExecResponse>(metrics, log, 'exec', () => 'pods', async (req) => {
+      Exec: unary<ExecRequest, ExecResponse>(deps, '/tugboat.v1.Pods/Exec', 'exec', attributesOnly((r) => namedRequest('create', 'pods', r.namespace, r.name, 'exec')), async (req) => {
         const namespace = req.namespace || 'default';
         const { nodeName, address } = await this.resolve(namespace, req.name);
         return new Promise<ExecResponse>((resolve, reject) => {
-          this.client(address).exec({
+          this.client(nodeName, address).exec({
             namespace,
             name: req.name,
             container: req.container,

@@ -4,10 +4,12 @@
 // binding — and calls admission for validation and defaulting. It never talks to etcd.
 import { nanoid } from 'nanoid';
 import {
-  ApiError, BUILTIN_NAMESPACES, admitObject, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector, resourceInfo,
-  KINDS, type FieldError, type KindInfo, type KubeObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
+  ApiError, BUILTIN_NAMESPACES, admitObject, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
+  type KindInfo, type KubeObject, type Pod, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
 import { computeApply } from '../apply/apply.js';
+import { kindOfObject, resolveResource } from './kind-of.js';
+import { admitServiceAccount, podServiceAccountName } from './service-account-admission.js';
 import type { KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { planDeletion, readyToRemove } from './deletion.js';
@@ -23,6 +25,11 @@ const RETRIES = 5;
 
 export interface WriteOptions {
   readonly dryRun?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /** Runs before an apply creates the object (authorization checks `create` there). */
+  readonly beforeCreate?: () => Promise<void>;
 }
 
 export interface WriteResult {
@@ -105,21 +112,11 @@ export class Registry {
   // ---- lookups -------------------------------------------------------------------------
 
   resolve(resource: string): KindInfo {
-    const info = resourceInfo(resource);
-    if (!info) throw new ApiError('BadRequest', `the server doesn't have a resource type "${resource}"`);
-    return info;
+    return resolveResource(resource);
   }
 
-  /** The kind of a request's object; an unknown or missing kind is an Invalid error at "kind". */
   private kindOf(obj: KubeObject): KindInfo {
-    const kind = typeof obj.kind === 'string' ? obj.kind : '';
-    const info = kind ? kindInfo(kind) : undefined;
-    if (info) return info;
-    const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
-    const err: FieldError = kind
-      ? { path: 'kind', type: 'NotSupported', value: kind, detail: `supported kinds: ${KINDS.map((k) => k.kind).join(', ')}` }
-      : { path: 'kind', type: 'Required' };
-    throw ApiError.invalid(kind || 'object', name, [err]);
+    return kindOfObject(obj);
   }
 
   /** Namespace defaulting: "default" for namespaced kinds, none for cluster-scoped ones. */
@@ -184,17 +181,44 @@ export class Registry {
     const admitted = admitObject(input);
     const name = input.metadata?.name ?? '';
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
-    const obj = this.prepareForCreate(info, this.scope(info, admitted.object));
+    let obj = this.prepareForCreate(info, this.scope(info, admitted.object));
     const meta = obj.metadata!;
     checkKeySegment('name', meta.name ?? '');
     if (info.namespaced) {
       checkKeySegment('namespace', meta.namespace!);
       await this.checkNamespaceAcceptsCreates(meta.namespace!);
     }
+    if (info.kind === 'Pod') obj = await this.admitPodServiceAccount(obj, !!opts.dryRun);
     if (opts.dryRun) return { object: obj, warnings: admitted.warnings };
     const res = await this.storage.create(objectStorageKey(info, meta.namespace ?? '', meta.name!), encodeObject(obj));
     if (!res.ok) throw new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
     return { object: { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
+  }
+
+  /**
+   * ServiceAccount admission: the pod's account must exist, and its token volume is added
+   * (see service-account-admission.ts). A namespace's `default` account always exists in
+   * Kubernetes (a controller makes it); when a pod needs it before the controller has made it
+   * — or with no controller running — it is made here, so pods never wait for it.
+   */
+  private async admitPodServiceAccount(pod: KubeObject, dryRun: boolean): Promise<KubeObject> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const saName = podServiceAccountName(pod as Pod & KubeObject);
+    const saInfo = kindInfo('ServiceAccount')!;
+    let sa = (await this.read(saInfo, ns, saName))?.object;
+    if (!sa && saName === 'default' && !dryRun) {
+      try {
+        sa = (await this.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } })).object;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+        sa = (await this.read(saInfo, ns, saName))?.object;
+      }
+    }
+    if (!sa && !(saName === 'default' && dryRun)) {
+      throw new ApiError('Forbidden', `pods "${pod.metadata?.name ?? ''}" is forbidden: error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
+    }
+    const automount = (sa as { automountServiceAccountToken?: boolean } | undefined)?.automountServiceAccountToken ?? true;
+    return admitServiceAccount(pod as Pod & KubeObject, automount);
   }
 
   /** Server-set metadata and the status a new object starts with (Kubernetes' PrepareForCreate). */
@@ -496,12 +520,14 @@ export class Registry {
 
   // ---- apply ---------------------------------------------------------------------------
 
-  async apply(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult & { result: ApplyOutcome }> {
+  async apply(input: KubeObject, opts: ApplyOptions = {}): Promise<WriteResult & { result: ApplyOutcome }> {
     const { info, obj, namespace, name } = this.target(input);
     for (let attempt = 0; ; attempt++) {
       const found = await this.read(info, namespace, name);
       try {
         if (!found) {
+          // Apply is a patch; one that makes a new object needs the right to create it too.
+          await opts.beforeCreate?.();
           const created = await this.create(computeApply(obj, undefined), opts);
           return { ...created, result: 'created' };
         }

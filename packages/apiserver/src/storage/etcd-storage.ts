@@ -5,11 +5,14 @@ import { Etcd3, type IKeyValue, type IOptions, type IWatchResponse, type Watcher
 import type { Histogram } from 'prom-client';
 import type { ApiError } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
+import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
 import { prefixEnd, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type WatchHandlers, type WriteResult } from './storage.js';
 
 export interface EtcdStorageOptions {
-  /** http://host:port of each etcd member. */
+  /** http://host:port of each etcd member, or https://host:port with `tls`. */
   readonly endpoints: readonly string[];
+  /** Mutual TLS: etcd's CA, and the client certificate and key etcd checks (https:// endpoints). */
+  readonly tls?: EtcdTls;
   /** Deadline of each unary etcd call; a hung etcd must not hang API requests. */
   readonly requestTimeoutMs?: number;
   readonly requestDuration?: Histogram<'operation'>;
@@ -50,8 +53,17 @@ export class EtcdStorage implements Storage {
 
   constructor(private readonly options: EtcdStorageOptions) {
     const timeout = options.requestTimeoutMs ?? 5_000;
+    const mismatch = etcdTlsMismatch(options.endpoints, options.tls !== undefined);
+    if (mismatch) throw new Error(mismatch);
     this.client = new Etcd3({
       hosts: [...options.endpoints],
+      ...(options.tls ? {
+        credentials: {
+          rootCertificate: Buffer.from(options.tls.caPem),
+          privateKey: Buffer.from(options.tls.keyPem),
+          certChain: Buffer.from(options.tls.certPem),
+        },
+      } : {}),
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
       faultHandling: { host: () => passThrough, global: passThrough, watchBackoff: watchBackoff() },
     });

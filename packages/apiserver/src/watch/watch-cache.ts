@@ -40,6 +40,7 @@ export class WatchCache {
   private readonly windows = new Map<string, Window>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private stopped = false;
+  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly storage: Storage, private readonly options: WatchCacheOptions = {}) {
     this.capacity = Math.max(1, options.capacity ?? 1_000);
@@ -59,7 +60,17 @@ export class WatchCache {
       this.startRevision = rev;
       this.progressRevision = Math.max(this.progressRevision, rev);
       this.ready = true;
+      for (const r of this.readyWaiters.splice(0)) r();
     });
+  }
+
+  /**
+   * Resolves once the cache follows etcd, so a subscriber that lists after this can follow
+   * from the cache (and sees each change in the same order as every other subscriber).
+   */
+  whenReady(): Promise<void> {
+    if (this.ready || this.stopped) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
   }
 
   stop(): void {
@@ -67,6 +78,7 @@ export class WatchCache {
     this.watch?.close();
     this.watch = undefined;
     this.ready = false;
+    for (const r of this.readyWaiters.splice(0)) r();
   }
 
   /** The revision every delivered change is at or below (bookmarks carry it). */

@@ -26,9 +26,12 @@ export async function startTestCluster(opts: Partial<Omit<ManagerOptions, 'clien
   try {
     api = await startApiServerInProcess(etcd.endpoint);
     const client = api.client();
+    // The controllers act as the controller manager does in a cluster, system:kube-controller-
+    // manager, so its default RBAC role is tested on every run; the test itself is the admin.
+    const managerClient = api.client(api.pki.credentials(await api.pki.user('system:kube-controller-manager')));
     // TUGBOAT_TEST_LOG=1 shows what the controllers log (sync failures, evictions).
     const metrics = new ControllerMetrics();
-    const manager = new ControllerManager({ client, metrics, log: process.env['TUGBOAT_TEST_LOG'] ? consoleLogger : silentLogger, ...opts });
+    const manager = new ControllerManager({ client: managerClient, metrics, log: process.env['TUGBOAT_TEST_LOG'] ? consoleLogger : silentLogger, ...opts });
     await manager.start();
     const started = api;
     return {

@@ -2,24 +2,42 @@ import test from 'ava';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { componentArgs } from './launcher.js';
+import { ClusterPkiLayout } from './pki.js';
 import { PortAllocator, isPortFree } from './ports.js';
 import { isAddressInUse, isRunning, stopProcess } from './processes.js';
 
-const wiring = { etcdUrl: 'http://127.0.0.1:2379', apiServer: '127.0.0.1:6443', runtime: 'process' as const, extraArgs: { agent: ['--lease-interval', '1s'] } };
+const wiring = { etcdUrl: 'https://127.0.0.1:2379', apiServer: '127.0.0.1:6443', runtime: 'process' as const, extraArgs: { agent: ['--lease-interval', '1s'] }, pki: new ClusterPkiLayout('/h') };
 
-test('component command lines follow the flag contract', (t) => {
+test('component command lines follow the flag contract, TLS everywhere', (t) => {
   const api = componentArgs('apiserver', 'apiserver', { grpc: 6443, http: 6480 }, undefined, wiring);
-  t.deepEqual(api.args, ['--etcd-servers', 'http://127.0.0.1:2379', '--listen', '127.0.0.1:6443', '--http-listen', '127.0.0.1:6480']);
+  t.deepEqual(api.args, [
+    '--etcd-servers', 'https://127.0.0.1:2379', '--etcd-cafile', '/h/pki/etcd/ca.crt', '--etcd-certfile', '/h/pki/apiserver-etcd-client.crt', '--etcd-keyfile', '/h/pki/apiserver-etcd-client.key',
+    '--listen', '127.0.0.1:6443', '--http-listen', '127.0.0.1:6480',
+    '--tls-cert-file', '/h/pki/apiserver.crt', '--tls-private-key-file', '/h/pki/apiserver.key', '--client-ca-file', '/h/pki/ca.crt',
+    '--service-account-key-file', '/h/pki/sa.pub', '--service-account-signing-key-file', '/h/pki/sa.key',
+    '--kubelet-client-certificate', '/h/pki/apiserver-kubelet-client.crt', '--kubelet-client-key', '/h/pki/apiserver-kubelet-client.key',
+    '--kubelet-certificate-authority', '/h/pki/ca.crt', '--encryption-provider-config', '/h/pki/encryption-config.yaml',
+  ]);
   t.deepEqual(api.addresses, { grpc: '127.0.0.1:6443', http: '127.0.0.1:6480' });
+  // oci pods reach the API server through their bridge: it listens on every address, and clients still use loopback.
+  const ociApi = componentArgs('apiserver', 'apiserver', { grpc: 6443, http: 6480 }, undefined, { ...wiring, runtime: 'oci' });
+  t.is(ociApi.args[ociApi.args.indexOf('--listen') + 1], '0.0.0.0:6443');
+  t.deepEqual(ociApi.addresses, { grpc: '127.0.0.1:6443', http: '127.0.0.1:6480' });
   const agent = componentArgs('agent', 'node-2', { grpc: 10251, http: 10351 }, '/h/nodes/node-2', wiring);
   t.deepEqual(agent.args, [
-    '--server', '127.0.0.1:6443', '--node-name', 'node-2', '--runtime', 'process',
-    '--listen', '127.0.0.1:10251', '--http-listen', '127.0.0.1:10351', '--data-dir', '/h/nodes/node-2', '--lease-interval', '1s',
+    '--kubeconfig', '/h/pki/nodes/node-2.kubeconfig', '--node-name', 'node-2', '--runtime', 'process',
+    '--listen', '127.0.0.1:10251', '--http-listen', '127.0.0.1:10351', '--data-dir', '/h/nodes/node-2',
+    '--tls-cert-file', '/h/pki/nodes/node-2-serving.crt', '--tls-private-key-file', '/h/pki/nodes/node-2-serving.key', '--client-ca-file', '/h/pki/ca.crt',
+    '--lease-interval', '1s',
   ]);
   const etcd = componentArgs('etcd', 'etcd', { client: 2379, peer: 2380 }, '/h/etcd', wiring);
   t.deepEqual(etcd.addresses, { client: '127.0.0.1:2379', peer: '127.0.0.1:2380' });
   t.true(etcd.args.includes('--data-dir') && etcd.args.includes('/h/etcd'));
-  t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--server', '127.0.0.1:6443', '--http-listen', '127.0.0.1:10259', '--id', 'tugboat-local-scheduler']);
+  t.is(etcd.args[etcd.args.indexOf('--listen-client-urls') + 1], 'https://127.0.0.1:2379');
+  for (const f of ['--client-cert-auth', '--peer-client-cert-auth']) t.true(etcd.args.includes(f), f);
+  t.is(etcd.args[etcd.args.indexOf('--trusted-ca-file') + 1], '/h/pki/etcd/ca.crt', 'etcd trusts its own CA, not the cluster CA');
+  t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--kubeconfig', '/h/pki/scheduler.kubeconfig', '--http-listen', '127.0.0.1:10259', '--id', 'tugboat-local-scheduler']);
+  t.deepEqual(componentArgs('controllers', 'controllers', { http: 10257 }, undefined, wiring).args, ['--kubeconfig', '/h/pki/controllers.kubeconfig', '--http-listen', '127.0.0.1:10257', '--id', 'tugboat-local-controllers', '--root-ca-file', '/h/pki/ca.crt']);
 });
 
 test('ports: the default when free, another when it is taken, never the same twice', async (t) => {

@@ -3,17 +3,23 @@
 // controller manager and N agents, each a detached background process with its log in
 // $TUGBOAT_HOME/logs/<name>.log and its record in $TUGBOAT_HOME/cluster.json.
 //
-//   up:  etcd ──/health──▶ apiserver ──/readyz──▶ scheduler, controllers, node-1…N ──▶ nodes Ready
+//   up:  PKI (first start) ─▶ etcd ──/health──▶ apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler,
+//        controllers, node-1…N ──▶ nodes Ready
 //   down: in reverse; agents' containers are killed with `tugboat-agent kill-containers`.
+//
+// Secure by default: every connection is TLS with certificates from $TUGBOAT_HOME/pki (see
+// pki.ts) — etcd takes only the API server's etcd client certificate, the API server takes
+// each component's own certificate, agents take only the API server's.
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig, writeConfig, configPath, type Env } from '../config.js';
 import { CliError } from '../errors.js';
 import { findComponent, findEtcd, type ComponentBinary, type Program } from './binaries.js';
 import { isHealthy, waitForNodesReady } from './health.js';
+import { ClusterPki, ClusterPkiLayout } from './pki.js';
 import { PortAllocator } from './ports.js';
 import { isAddressInUse, isRunning, killProcess, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
-import { readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
+import { STATE_VERSION, readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
 
 export type Runtime = 'process' | 'fake' | 'oci';
 
@@ -51,11 +57,12 @@ const BINARY: Record<Exclude<Role, 'etcd'>, ComponentBinary> = {
 };
 
 /** What a component needs to know of the rest of the cluster to build its command line. */
-interface Wiring {
+export interface Wiring {
   etcdUrl: string;
   apiServer: string;
   runtime: Runtime;
   extraArgs: Partial<Record<Role, string[]>>;
+  pki: ClusterPkiLayout;
 }
 
 const addr = (port: number): string => `127.0.0.1:${port}`;
@@ -63,15 +70,19 @@ const addr = (port: number): string => `127.0.0.1:${port}`;
 /** The arguments and addresses of a component on the given ports. Pure. */
 export function componentArgs(role: Role, name: string, ports: Record<string, number>, dataDir: string | undefined, w: Wiring): { args: string[]; addresses: Record<string, string> } {
   const extra = w.extraArgs[role] ?? [];
+  const pki = w.pki;
   switch (role) {
     case 'etcd': {
-      const client = `http://${addr(ports['client']!)}`;
-      const peer = `http://${addr(ports['peer']!)}`;
+      const client = `https://${addr(ports['client']!)}`;
+      const peer = `https://${addr(ports['peer']!)}`;
       return {
         args: [
           '--name', 'tugboat', '--data-dir', dataDir!,
           '--listen-client-urls', client, '--advertise-client-urls', client,
           '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `tugboat=${peer}`,
+          // Mutual TLS on both ports, against etcd's own CA: only the API server's etcd client is let in.
+          '--cert-file', pki.etcdServer.cert, '--key-file', pki.etcdServer.key, '--client-cert-auth', '--trusted-ca-file', pki.etcdCa.cert,
+          '--peer-cert-file', pki.etcdPeer.cert, '--peer-key-file', pki.etcdPeer.key, '--peer-client-cert-auth', '--peer-trusted-ca-file', pki.etcdCa.cert,
           '--logger', 'zap', '--log-level', 'warn',
           ...extra,
         ],
@@ -80,7 +91,19 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
     }
     case 'apiserver':
       return {
-        args: ['--etcd-servers', w.etcdUrl, '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), ...extra],
+        args: [
+          '--etcd-servers', w.etcdUrl, '--etcd-cafile', pki.etcdCa.cert, '--etcd-certfile', pki.apiserverEtcdClient.cert, '--etcd-keyfile', pki.apiserverEtcdClient.key,
+          // oci pods live in their own network namespaces and reach the API server through
+          // their node's bridge, not loopback: there it listens on every address (TLS, and
+          // every request authenticated).
+          '--listen', w.runtime === 'oci' ? `0.0.0.0:${ports['grpc']!}` : addr(ports['grpc']!), '--http-listen', addr(ports['http']!),
+          '--tls-cert-file', pki.apiserver.cert, '--tls-private-key-file', pki.apiserver.key, '--client-ca-file', pki.ca.cert,
+          '--service-account-key-file', pki.saPub, '--service-account-signing-key-file', pki.saKey,
+          '--kubelet-client-certificate', pki.apiserverKubeletClient.cert, '--kubelet-client-key', pki.apiserverKubeletClient.key,
+          '--kubelet-certificate-authority', pki.ca.cert,
+          '--encryption-provider-config', pki.encryptionConfig,
+          ...extra,
+        ],
         addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
       };
     case 'scheduler':
@@ -89,17 +112,25 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
       // crashed and is started again by `up` resumes its own Lease at once instead of waiting
       // out the dead process's lease (hostname_pid would differ on every start).
       return {
-        args: ['--server', w.apiServer, '--http-listen', addr(ports['http']!), '--id', `tugboat-local-${role}`, ...extra],
+        args: [
+          '--kubeconfig', pki.kubeconfig(role), '--http-listen', addr(ports['http']!), '--id', `tugboat-local-${role}`,
+          ...(role === 'controllers' ? ['--root-ca-file', pki.ca.cert] : []),
+          ...extra,
+        ],
         addresses: { http: addr(ports['http']!) },
       };
-    case 'agent':
+    case 'agent': {
+      const node = pki.node(name);
       return {
         args: [
-          '--server', w.apiServer, '--node-name', name, '--runtime', w.runtime,
-          '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), '--data-dir', dataDir!, ...extra,
+          '--kubeconfig', node.kubeconfig, '--node-name', name, '--runtime', w.runtime,
+          '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), '--data-dir', dataDir!,
+          '--tls-cert-file', node.serving.cert, '--tls-private-key-file', node.serving.key, '--client-ca-file', pki.ca.cert,
+          ...extra,
         ],
         addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
       };
+    }
   }
 }
 
@@ -117,9 +148,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export class LocalCluster {
   readonly logsDir: string;
+  readonly pki: ClusterPki;
 
   constructor(readonly home: string, private readonly env: Env, private readonly report: Reporter) {
     this.logsDir = join(home, 'logs');
+    this.pki = new ClusterPki(home);
   }
 
   state(): ClusterState | undefined {
@@ -151,6 +184,9 @@ export class LocalCluster {
   async up(opts: UpOptions): Promise<boolean> {
     mkdirSync(this.logsDir, { recursive: true });
     const previous = this.state();
+    if (previous && previous.version !== STATE_VERSION) {
+      throw new CliError(`the cluster in ${this.home} was made by an earlier Tugboat without TLS; remove it first with: tctl cluster down --purge`);
+    }
     if (previous && previous.components.length) {
       const alive = previous.components.filter((c) => LocalCluster.running(c));
       if (alive.length === previous.components.length) return false;
@@ -169,12 +205,16 @@ export class LocalCluster {
     for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${r === 'agent' ? 'nodes' : r === 'scheduler' ? 'a scheduler' : 'the controller manager'}`);
 
     const plan = this.plan(opts, previous, new Set(missing));
+    const nodeNames = plan.filter((p) => p.role === 'agent').map((p) => p.name);
+    // Certificates for whatever is new (everything on a first start).
+    if (!this.pki.exists()) this.report.info(`making the cluster's certificates and keys in ${this.pki.layout.dir}`);
+    await this.pki.ensure(nodeNames);
     const state: ClusterState = {
-      version: 1, home: this.home, createdAt: previous?.createdAt ?? new Date().toISOString(), runtime: opts.runtime, nodes: opts.nodes, components: [],
+      version: STATE_VERSION, home: this.home, createdAt: previous?.createdAt ?? new Date().toISOString(), runtime: opts.runtime, nodes: opts.nodes, components: [],
     };
     const ports = new PortAllocator(opts.randomPorts);
     for (const p of plan) for (const port of Object.values(p.fixed)) if (port) ports.reserve(port);
-    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs };
+    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout };
 
     const save = (rec: ComponentRecord): void => {
       state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
@@ -182,10 +222,10 @@ export class LocalCluster {
     };
 
     const etcdRec = await this.startPlanned(plan.find((p) => p.role === 'etcd')!, ports, wiring, opts.timeoutMs, save);
-    wiring.etcdUrl = `http://${etcdRec.addresses['client']}`;
+    wiring.etcdUrl = `https://${etcdRec.addresses['client']}`;
     const apiRec = await this.startPlanned(plan.find((p) => p.role === 'apiserver')!, ports, wiring, opts.timeoutMs, save);
     wiring.apiServer = apiRec.addresses['grpc']!;
-    writeConfig(this.env, { ...readConfig(this.env), server: apiRec.addresses['grpc']!, httpServer: apiRec.addresses['http']! });
+    this.apiServerAt(apiRec, nodeNames);
 
     const rest = plan.filter((p) => p.role !== 'etcd' && p.role !== 'apiserver');
     const results = await Promise.allSettled(rest.map((p) => this.startPlanned(p, ports, wiring, opts.timeoutMs, save)));
@@ -194,6 +234,15 @@ export class LocalCluster {
 
     await this.waitForNodes(state, opts.timeoutMs);
     return true;
+  }
+
+  /**
+   * The API server is (again) at `api`: every kubeconfig names it, and tctl's config points at
+   * it with the admin's credentials.
+   */
+  private apiServerAt(api: ComponentRecord, nodeNames: readonly string[]): void {
+    this.pki.writeKubeconfigs(api.addresses['grpc']!, nodeNames);
+    writeConfig(this.env, { ...readConfig(this.env), server: api.addresses['grpc']!, httpServer: api.addresses['http']!, kubeconfig: this.pki.layout.kubeconfig('admin') });
   }
 
   /** Components for a fresh start; a restarted cluster keeps the ports it had. */
@@ -280,7 +329,7 @@ export class LocalCluster {
     let exited = false;
     started.child.once('exit', () => { exited = true; });
     for (;;) {
-      if (await isHealthy(rec)) return 'ready';
+      if (await isHealthy(rec, this.pki.layout)) return 'ready';
       const log = readLogSince(rec.logFile, started.logOffset);
       if (isAddressInUse(log)) return 'address in use';
       if (exited || started.child.exitCode !== null || started.child.signalCode !== null) {
@@ -299,7 +348,7 @@ export class LocalCluster {
     const api = state.components.find((c) => c.role === 'apiserver');
     const agents = state.components.filter((c) => c.role === 'agent');
     if (!api || agents.length === 0) return;
-    const notReady = await waitForNodesReady(api.addresses['grpc']!, agents.map((a) => a.name), timeoutMs);
+    const notReady = await waitForNodesReady(api.addresses['grpc']!, this.pki.layout.kubeconfig('admin'), agents.map((a) => a.name), timeoutMs);
     if (notReady.length) {
       throw new CliError(`node(s) not Ready after ${Math.round(timeoutMs / 1000)}s: ${notReady.join(', ')} (logs: ${notReady.map((n) => join(this.logsDir, `${n}.log`)).join(', ')})`);
     }
@@ -339,14 +388,16 @@ export class LocalCluster {
     const etcd = state.components.find((x) => x.role === 'etcd');
     const api = state.components.find((x) => x.role === 'apiserver');
     const wiring: Wiring = {
-      etcdUrl: `http://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
-      extraArgs: { [c.role]: extraArgsOf(c, program) },
+      etcdUrl: `https://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
+      extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout,
     };
     const planned: Planned = { name: c.name, role: c.role, preferred: Object.fromEntries(Object.keys(c.addresses).map((k) => [k, undefined])), fixed: {}, ...(c.dataDir ? { dataDir: c.dataDir } : {}) };
     const ports = new PortAllocator(true);
     for (const x of state.components) for (const a of Object.values(x.addresses)) ports.reserve(Number(a.split(':').pop()));
     const next = await this.startPlanned(planned, ports, wiring, timeoutMs, save);
-    if (c.role === 'apiserver') writeConfig(this.env, { ...readConfig(this.env), server: next.addresses['grpc']!, httpServer: next.addresses['http']! });
+    // Clients find a moved API server through their kubeconfigs: rewrite them. Components
+    // started before the move follow on their next restart.
+    if (c.role === 'apiserver') this.apiServerAt(next, state.components.filter((x) => x.role === 'agent').map((x) => x.name));
     return next;
   }
 
@@ -382,7 +433,8 @@ export class LocalCluster {
   }
 
   private purge(state: ClusterState | undefined): void {
-    for (const p of [join(this.home, 'etcd'), join(this.home, 'nodes'), this.logsDir, join(this.home, 'cluster.json')]) {
+    // The certificates go too: a new cluster gets a new CA and new keys.
+    for (const p of [join(this.home, 'etcd'), join(this.home, 'nodes'), this.logsDir, join(this.home, 'cluster.json'), this.pki.layout.dir]) {
       rmSync(p, { recursive: true, force: true });
     }
     // The config pointed at this cluster: it is gone, so is the pointer.
@@ -420,7 +472,7 @@ export class LocalCluster {
     await this.restart(state, rec, timeoutMs);
     const api = state.components.find((c) => c.role === 'apiserver');
     if (api && LocalCluster.running(api)) {
-      const notReady = await waitForNodesReady(api.addresses['grpc']!, [name], timeoutMs);
+      const notReady = await waitForNodesReady(api.addresses['grpc']!, this.pki.layout.kubeconfig('admin'), [name], timeoutMs);
       if (notReady.length) throw new CliError(`${name} started but is not Ready after ${Math.round(timeoutMs / 1000)}s (log: ${rec.logFile})`);
       this.report.info(`${name} is Ready`);
     }
@@ -433,7 +485,12 @@ function extraArgsOf(c: ComponentRecord, program: Program): string[] {
   if (c.role === 'etcd') return [];
   const own = c.args.slice(program.prefix.length);
   // Everything tctl passes is a "--flag value" pair; extras were appended after them.
-  const known = new Set(['--etcd-servers', '--listen', '--http-listen', '--server', '--node-name', '--runtime', '--data-dir']);
+  const known = new Set([
+    '--etcd-servers', '--listen', '--http-listen', '--server', '--node-name', '--runtime', '--data-dir', '--kubeconfig', '--id', '--root-ca-file',
+    '--etcd-cafile', '--etcd-certfile', '--etcd-keyfile', '--tls-cert-file', '--tls-private-key-file', '--client-ca-file',
+    '--service-account-key-file', '--service-account-signing-key-file', '--kubelet-client-certificate', '--kubelet-client-key',
+    '--kubelet-certificate-authority', '--encryption-provider-config',
+  ]);
   const out: string[] = [];
   for (let i = 0; i < own.length; i++) {
     if (known.has(own[i]!)) { i++; continue; }

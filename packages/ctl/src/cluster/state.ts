@@ -21,8 +21,11 @@ export interface ComponentRecord {
   startedAt: string;
 }
 
+/** 2: every component on TLS with $TUGBOAT_HOME/pki (1 was plaintext; such a cluster must be purged). */
+export const STATE_VERSION = 2;
+
 export interface ClusterState {
-  version: 1;
+  version: number;
   home: string;
   createdAt: string;
   runtime: string;

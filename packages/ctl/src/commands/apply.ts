@@ -4,7 +4,7 @@
 import { ApiError, LAST_APPLIED_ANNOTATION, defaultObject, kindInfo, qualifiedSingular, type ApplyResult, type KindInfo, type KubeObject } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { UsageError, errorLine } from '../errors.js';
+import { UsageError, failsEveryRequest } from '../errors.js';
 import { readManifests, type ManifestDoc } from '../manifests.js';
 import { formatObjects, parseOutput } from '../printers/output.js';
 
@@ -109,9 +109,9 @@ export const applyCommand = defineCommand({
         if (output.kind === 'table') ctx.out(`${qualifiedSingular(placed.info)}/${object.metadata?.name ?? placed.object.metadata?.name ?? ''} ${result}${suffix}\n`);
         else applied.push(object);
       } catch (e) {
-        // With the server gone there is no point trying the other documents.
-        if (e instanceof ApiError && e.reason === 'Unavailable' && e.message.startsWith('cannot reach')) throw e;
-        ctx.err(`error: ${errorLine(e, ctx.server)}\n`);
+        // With the server gone (or refusing us) there is no point trying the other documents.
+        if (failsEveryRequest(e)) throw e;
+        ctx.err(`error: ${ctx.errorLine(e)}\n`);
         failed++;
       }
     }

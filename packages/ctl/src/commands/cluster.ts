@@ -7,6 +7,7 @@ import { tugboatHome } from '../config.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { LocalCluster, formatAddresses, type Runtime } from '../cluster/launcher.js';
+import { issueUserCommand, joinConfigCommand } from './credentials.js';
 import { parseOutput, toJson } from '../printers/output.js';
 import { renderTable } from '../printers/table.js';
 import type { Role } from '../cluster/state.js';
@@ -95,13 +96,15 @@ const up = defineCommand({
       const wanted = given.has('runtime') ? runtime : state.runtime;
       ctx.out(`(It has ${state.nodes} node(s) with the ${state.runtime} runtime; to change that: tctl cluster down, then tctl cluster up --nodes ${nodes} --runtime ${wanted}.)\n\n`);
     }
+    const pki = c.pki.layout;
     ctx.out([
-      `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} (saved in ${c.home}/config.json). Try:`,
+      `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} over TLS as the cluster admin (saved in ${c.home}/config.json; credentials in ${pki.kubeconfig('admin')}). Try:`,
       '  tctl apply -f manifests/demo.yaml',
       '  tctl get pods -A',
       '  tctl cluster status',
       '  tctl cluster down            (--purge also deletes the data)',
-      `Logs: ${c.logsDir}/<name>.log    etcd: etcdctl --endpoints http://${etcd?.addresses['client'] ?? '?'} get --prefix /registry/ --keys-only`,
+      `Logs: ${c.logsDir}/<name>.log`,
+      `etcd: etcdctl --endpoints https://${etcd?.addresses['client'] ?? '?'} --cacert ${pki.etcdCa.cert} --cert ${pki.apiserverEtcdClient.cert} --key ${pki.apiserverEtcdClient.key} get --prefix /registry/ --keys-only`,
       '',
     ].join('\n'));
     return 0;
@@ -193,4 +196,4 @@ const logs = defineCommand({
   },
 });
 
-export const clusterCommand = defineGroup('cluster', 'Run a local Tugboat cluster on this machine', [up, status, down, stopNode, startNode, logs]);
+export const clusterCommand = defineGroup('cluster', 'Run a local Tugboat cluster on this machine', [up, status, down, stopNode, startNode, logs, issueUserCommand, joinConfigCommand]);

@@ -5,7 +5,7 @@ import { ApiError, kindInfo, sleep, qualifiedSingular, type KindInfo, type Propa
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { CliError, UsageError, errorLine } from '../errors.js';
+import { CliError, UsageError, failsEveryRequest } from '../errors.js';
 import { readManifests } from '../manifests.js';
 import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
 import { FILE_FLAGS, parseDryRun } from './apply.js';
@@ -122,8 +122,8 @@ export const deleteCommand = defineCommand({
           }
           continue;
         }
-        if (e instanceof ApiError && e.reason === 'Unavailable' && e.message.startsWith('cannot reach')) throw e;
-        ctx.err(`error: ${errorLine(e, ctx.server)}\n`);
+        if (failsEveryRequest(e)) throw e;
+        ctx.err(`error: ${ctx.errorLine(e)}\n`);
         failed++;
       }
     }

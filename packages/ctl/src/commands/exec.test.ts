@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../args.js';
-import { runCli } from '../cli.js';
-import type { Io } from '../context.js';
+import { runTctl, type TctlRun } from '../testing/run-tctl.js';
 import { UsageError } from '../errors.js';
 import { GLOBAL_FLAGS } from '../command.js';
 import { EXEC_FLAGS, execArgs } from './exec.js';
@@ -40,14 +39,7 @@ test('mistakes are usage errors with one clear line', (t) => {
 test('through the CLI: usage errors exit 2 before any connection; exec is listed', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'tctl-exec-'));
   t.teardown(() => rmSync(home, { recursive: true, force: true }));
-  const run = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const o = { stdout: '', stderr: '' };
-    const io: Io = {
-      out: (s) => { o.stdout += s; }, err: (s) => { o.stderr += s; }, readStdin: async () => '',
-      env: { TUGBOAT_HOME: home, TCTL_SERVER: '127.0.0.1:1' }, cwd: home, signal: new AbortController().signal,
-    };
-    return { code: await runCli(argv, io), ...o };
-  };
+  const run = (...argv: string[]): Promise<TctlRun> => runTctl(argv, { TUGBOAT_HOME: home, TCTL_SERVER: '127.0.0.1:1' });
   const noCommand = await run('exec', 'web');
   t.is(noCommand.code, 2);
   t.is(noCommand.stderr, `error: you must specify at least one command for the container (usage: tctl exec POD [-c CONTAINER] [-i] -- COMMAND [ARG...])\n`);

@@ -3,7 +3,7 @@
 import { ApiError, objectKey, type KindInfo, type KubeObject, type Pod, type WatchEventType } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { CliError, UsageError, errorLine } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { parseResourceArgs, qualifiedResource, type ResourceRequest } from '../resource-args.js';
 import { compileJsonPath } from '../printers/jsonpath.js';
 import { formatObjects, parseOutput, toJson, toYaml, objectName, type OutputFormat } from '../printers/output.js';
@@ -273,7 +273,7 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
       }
       if (ctx.signal.aborted) return 0;
       if (e instanceof CliError) throw e;
-      throw new CliError(errorLine(e, ctx.server));
+      throw new CliError(ctx.errorLine(e));
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }

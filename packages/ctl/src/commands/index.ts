@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { apiResourcesCommand } from './api-resources.js';
 import { applyCommand } from './apply.js';
+import { authCommand } from './auth.js';
 import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
 import { createCommand } from './create.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   uncordonCommandDef,
   drainCommand,
   topCommand,
+  authCommand,
   clusterCommand,
   configCommand,
   apiResourcesCommand,

@@ -6,7 +6,7 @@ import { ApiError, resourceInfo, type KubeObject, type LogsOptions, type Pod } f
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { CliError, UsageError, errorLine } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatSelector } from '../printers/format.js';
 import { kindOrThrow } from '../resource-args.js';
 
@@ -115,7 +115,7 @@ export const logsCommand = defineCommand({
           p.push(text);
         }
       } catch (e) {
-        if (!ctx.signal.aborted) failures.push(errorLine(e, ctx.server));
+        if (!ctx.signal.aborted) failures.push(ctx.errorLine(e));
       } finally {
         for (const p of prefixers.values()) p.flush();
         ctx.signal.removeEventListener('abort', onAbort);

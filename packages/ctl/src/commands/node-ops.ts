@@ -5,7 +5,7 @@ import { ApiError, resourceInfo, type KubeObject, type Node, type Pod } from '@t
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { CliError, UsageError, errorLine } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { waitForDeletion } from './delete.js';
 import { updateWithRetry } from './util.js';
 
@@ -99,7 +99,7 @@ export const drainCommand = defineCommand({
           evicted.push({ pod, uid: pod.metadata?.uid });
         } catch (e) {
           if (e instanceof ApiError && e.reason === 'NotFound') continue;
-          throw new CliError(`evicting ${ns}/${name}: ${errorLine(e, ctx.server)}`);
+          throw new CliError(`evicting ${ns}/${name}: ${ctx.errorLine(e)}`);
         }
       }
       for (const { pod, uid } of evicted) {

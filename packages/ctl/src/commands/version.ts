@@ -1,10 +1,14 @@
 // `tctl version`: the client's version and the API server's (kubectl's layout).
 import { readFileSync } from 'node:fs';
 import { defineCommand } from '../command.js';
-import { errorLine, SilentExit } from '../errors.js';
+import { SilentExit } from '../errors.js';
 import { parseOutput, toJson, toYaml } from '../printers/output.js';
 
+/** Set by scripts/build-tctl-bundle.mjs: a bundle has no package.json beside it. */
+declare const __TCTL_VERSION__: string | undefined;
+
 export function clientVersion(): string {
+  if (typeof __TCTL_VERSION__ === 'string') return __TCTL_VERSION__;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return `v${pkg.version ?? '0.0.0'}`;
@@ -31,7 +35,7 @@ export const versionCommand = defineCommand({
         const v = await ctx.client().version();
         server = { gitVersion: v.version.startsWith('v') ? v.version : `v${v.version}`, gitCommit: v.gitCommit, platform: v.platform };
       } catch (e) {
-        error = errorLine(e, ctx.server);
+        error = ctx.errorLine(e);
       }
     }
     const doc = { clientVersion: client, ...(server ? { serverVersion: server } : {}) };

@@ -1,10 +1,12 @@
 // The built tugboat-agent with `--runtime oci` against a real API server and etcd: pods whose
 // images come from a local registry run as real containers; status shows what the runtime
-// saw (pod IP, imageID, OOMKilled, ErrImagePull); a SIGKILLed agent adopts its containers.
-// Skipped only where containers cannot run (not root, no runc) or etcd is missing.
+// saw (pod IP, imageID, OOMKilled, ErrImagePull); a SIGKILLed agent adopts its containers;
+// every pod gets its ServiceAccount credentials (the projected kube-api-access volume) and
+// KUBERNETES_SERVICE_HOST/PORT. Skipped only where containers cannot run (not root, no
+// runc) or etcd is missing.
 import test from 'ava';
 import { join } from 'node:path';
-import type { KubeObject, Pod, TugboatClient } from '@tugboat/api';
+import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
 import { waitFor, type RegistryHandle } from '@tugboat/test';
 import type { AgentProcess } from '../../testing/agent-process.js';
 import { OciRuntime } from './oci-runtime.js';
@@ -49,7 +51,7 @@ async function runPod(container: Record<string, unknown>, spec: Record<string, u
   return name;
 }
 
-const { waitPod, eventsOf } = podWatch(() => client, { timeoutMs: 30_000, context: () => `agent: ${agent?.output().slice(-2000) ?? ''}` });
+const { waitPod, eventsOf, waitEvent } = podWatch(() => client, { timeoutMs: 30_000, context: () => `agent: ${agent?.output().slice(-2000) ?? ''}` });
 
 maybe('a pod from a registry image runs: Running, pod IP from the node’s CIDR, imageID, oci:// containerID', async (t) => {
   const name = await runPod({ command: ['sh', '-c', 'echo "hello from $(hostname)"; sleep 1000'] });
@@ -141,4 +143,73 @@ maybe('an init container writes to an emptyDir that the main container then read
     return logs !== '';
   }, 10_000);
   t.is(logs, 'prepared by init\n');
+});
+
+/** A pod's whole log, once it has written `until`. */
+async function logsUntil(name: string, until: string): Promise<string> {
+  let logs = '';
+  await waitFor(`the output of ${name}`, async () => {
+    logs = '';
+    for await (const c of client.logs('default', name)) logs += c.data.toString();
+    return logs.includes(until);
+  }, 15_000);
+  return logs;
+}
+
+maybe('a pod reads its ServiceAccount token, the cluster CA and its namespace where Kubernetes puts them, and finds the API server in its env', async (t) => {
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const name = await runPod({
+    command: ['sh', '-c', [
+      `cd ${dir}`,
+      'echo "token=$(cat token)"',
+      'echo "namespace=$(cat namespace)"',
+      'echo "api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"',
+      'echo "links=$(readlink token) $(readlink ..data | cut -c1-3)"',
+      '(touch x 2>/dev/null && echo writable) || echo read-only',
+      'echo "ca<<"; cat ca.crt; echo ">>ca"',
+      'sleep 1000',
+    ].join('; ')],
+  });
+  const pod = await waitPod(name, 'to run', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  // The API server's ServiceAccount admission gave it the volume; the agent filled it.
+  const volume = pod.spec?.volumes?.find((v) => v.name.startsWith('kube-api-access-'));
+  t.truthy(volume?.projected, JSON.stringify(pod.spec?.volumes));
+  t.is(pod.spec?.serviceAccountName, 'default');
+  const logs = await logsUntil(name, '>>ca');
+  const token = /^token=(.*)$/m.exec(logs)?.[1] ?? '';
+  const parts = token.split('.');
+  t.is(parts.length, 3, `a JWT: ${token}`);
+  const claims = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { sub?: string; 'kubernetes.io'?: { namespace?: string; pod?: { name?: string; uid?: string }; serviceaccount?: { name?: string } } };
+  t.is(claims.sub, 'system:serviceaccount:default:default');
+  t.is(claims['kubernetes.io']?.namespace, 'default');
+  t.deepEqual(claims['kubernetes.io']?.pod, { name, uid: pod.metadata?.uid });
+  t.is(claims['kubernetes.io']?.serviceaccount?.name, 'default');
+  t.is(/^namespace=(.*)$/m.exec(logs)?.[1], 'default');
+  t.is(/ca<<\n([\s\S]*)>>ca/.exec(logs)?.[1], node!.api.pki.ca.certPem);
+  // Loopback from inside the pod's netns would be the pod itself: the node's bridge address instead.
+  const apiPort = node!.api.address.split(':').pop();
+  t.is(/^api=(.*)$/m.exec(logs)?.[1], `198.18.${subnet}.1:${apiPort}`);
+  // kubelet's AtomicWriter layout, mounted read-only.
+  t.is(/^links=(.*)$/m.exec(logs)?.[1], '..data/token ..2');
+  t.true(logs.includes('read-only\n'));
+  // The token is a real credential of the pod's ServiceAccount, bound to the pod.
+  const asPod = new TugboatClient(node!.api.address, { credentials: { tls: { ca: node!.api.pki.ca.certPem }, token } });
+  const review = await asPod.list('pods', { namespace: 'default' }).then(() => 'allowed', (e: Error) => e.message).finally(() => asPod.close());
+  t.regex(review, /^(allowed|.*system:serviceaccount:default:default.*)$/, 'authenticated as the ServiceAccount (allowed or refused by RBAC, not unauthenticated)');
+});
+
+maybe('a missing ConfigMap of a projected volume: ContainerCreating with kubelet\'s FailedMount event, then Running once it exists', async (t) => {
+  const cm = `later-${process.pid}`;
+  const name = await runPod({
+    command: ['sh', '-c', 'cat /etc/extra/setting; sleep 1000'],
+    volumeMounts: [{ name: 'extra', mountPath: '/etc/extra' }],
+  }, { volumes: [{ name: 'extra', projected: { sources: [{ configMap: { name: cm } }] } }] });
+  const event = await waitEvent(name, 'a FailedMount event', (e) => e.reason === 'FailedMount', 20_000);
+  t.is(event.type, 'Warning');
+  t.is(event.message, `MountVolume.SetUp failed for volume "extra" : configmap "${cm}" not found`);
+  const waiting = await waitPod(name, 'to wait in ContainerCreating', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating');
+  t.is(waiting.status?.phase, 'Pending');
+  await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm, namespace: 'default' }, data: { setting: 'on' } });
+  await waitPod(name, 'to run once the ConfigMap exists', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined, 60_000);
+  t.is(await logsUntil(name, 'on'), 'on');
 });

@@ -46,22 +46,40 @@ export class CniError extends Error {
   override readonly name = 'CniError';
 }
 
-/** A bridge name for a node: ≤ 15 characters, stable, distinct per node on one machine. */
-export function bridgeName(nodeName: string): string {
-  return `tb-${createHash('sha256').update(nodeName).digest('hex').slice(0, 8)}`;
+/**
+ * A bridge name for a node's pod network: ≤ 15 characters, stable, distinct per node and pod
+ * CIDR on one machine — two local clusters both have a node-1, and must not share a bridge
+ * when their pod networks differ.
+ */
+export function bridgeName(nodeName: string, podCIDR = ''): string {
+  return `tb-${createHash('sha256').update(podCIDR ? `${nodeName}|${podCIDR}` : nodeName).digest('hex').slice(0, 8)}`;
 }
 
 export function defaultNetworkConfig(nodeName: string, podCIDR: string, ipamDataDir: string): NodeNetworkConfig {
   const iptables = findExecutable(['iptables']) !== undefined;
   return {
     podCIDR,
-    bridge: bridgeName(nodeName),
-    networkName: `tugboat-${bridgeName(nodeName).slice(3)}`,
+    bridge: bridgeName(nodeName, podCIDR),
+    networkName: `tugboat-${bridgeName(nodeName, podCIDR).slice(3)}`,
     ipamDataDir,
     pluginDirs: DEFAULT_CNI_PLUGIN_DIRS,
     ipMasq: iptables,
     portMap: iptables,
   };
+}
+
+/**
+ * The node's own address on the pod network: the first address of the pod CIDR, which the
+ * bridge plugin (isGateway) gives the bridge and host-local hands pods as their gateway.
+ */
+export function podGateway(podCIDR: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(podCIDR);
+  if (!m) throw new CniError(`pod CIDR ${JSON.stringify(podCIDR)} is not an IPv4 CIDR`);
+  const bits = Number(m[5]);
+  const ip = m.slice(1, 5).reduce((n, o) => n * 256 + Number(o), 0);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const first = ((ip & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((sh) => (first >>> sh) & 255).join('.');
 }
 
 /** The node's CNI network configuration list (what /etc/cni/net.d would hold). */

@@ -18,6 +18,7 @@ import { MASKED_PATHS } from './spec.js';
 import { unmountAll } from '../../images/mounts.js';
 import { killOciContainers } from './kill-containers.js';
 import { ImageStore } from '../../images/store.js';
+import { ManualClock } from '../../testing/manual-clock.js';
 
 interface Ctx {
   registry: RegistryHandle;
@@ -73,6 +74,8 @@ test.before(async (t) => {
     lookup: {
       configMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
       secret: async (ns, name) => secrets.get(`${ns}/${name}`),
+      // No API server here: projected volumes are tested end to end in agent-oci.test.ts.
+      serviceAccountToken: async (ns, name) => { throw new Error(`serviceaccounts "${name}" not found in ${ns}`); },
     },
   };
   const rt = await OciRuntime.create(options);
@@ -198,6 +201,10 @@ maybe('two pods reach each other over their pod IPs', async (t) => {
   const { info, out } = await runToEnd(t, sbClient, `wget -q -O - http://${sbServer.ip}:8080/index.html`);
   t.is(info.exitCode, 0, out);
   t.is(out, 'hello from busybox httpd\n');
+  // The node's side of the pod network, where a pod finds the node (KUBERNETES_SERVICE_HOST).
+  t.is(sbClient.hostGateway, `198.18.${subnet}.1`);
+  const route = await runToEnd(t, sbClient, 'ip route | grep default');
+  t.regex(route.out, new RegExp(`^default via 198\\.18\\.${subnet}\\.1 `));
   await t.context.rt.removeSandbox(server.uid);
   await t.context.rt.removeSandbox(client.uid);
 });
@@ -344,6 +351,67 @@ maybe('volumes: emptyDir (disk and Memory), hostPath, configMap and secret files
     message: 'spec.volumes[0].configMap: configmap "missing" not found',
   });
   t.false(existsSync(join(t.context.dataDir, 'oci/pods', bad.uid)), 'a failed sandbox leaves nothing behind');
+});
+
+maybe('projected volumes: token, CA and namespace on a tmpfs; the token renewed at 80% of its lifetime until the sandbox goes', async (t) => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const dataDir = join(t.context.work, 'rotation');
+  const issued: string[] = [];
+  // A runtime of its own for the clock; no pod network (the shared runtime's bridge owns this CIDR).
+  const rt = await OciRuntime.create({
+    dataDir, nodeName: `oci-rot-${randomBytes(3).toString('hex')}`, hostIP: '127.0.0.1', logRotateIntervalMs: 0, imageGcIntervalMs: 0, clock,
+    lookup: {
+      configMap: async (ns, name) => (ns === 'default' && name === 'kube-root-ca.crt' ? { data: { 'ca.crt': 'THE CA' } } : undefined),
+      secret: async () => undefined,
+      serviceAccountToken: async (_ns, sa, req) => {
+        const token = `token-${issued.length + 1}-${sa}-${req.boundObjectRef?.name}`;
+        issued.push(token);
+        return { token, expirationTimestamp: new Date(clock.now() + (req.expirationSeconds ?? 3600) * 1000).toISOString() };
+      },
+    },
+  });
+  t.teardown(() => rt.close());
+  const pod = newPod('sa');
+  const volume = 'kube-api-access-abcde';
+  const podSpec: PodSpec = {
+    serviceAccountName: 'builder',
+    containers: [],
+    volumes: [{
+      name: volume,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+      },
+    }],
+  };
+  const sb = await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: true, labels: {}, annotations: {}, podSpec });
+  t.is(sb.hostGateway, undefined, 'a hostNetwork pod reaches the node as the node does');
+  const dir = join(dataDir, 'oci/pods', pod.uid, 'volumes/projected', volume);
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  t.is(read('token'), `token-1-builder-${pod.name}`);
+  t.is(read('ca.crt'), 'THE CA');
+  t.is(read('namespace'), 'default');
+  t.is(statSync(join(dir, 'token')).mode & 0o777, 0o644);
+  t.true(readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir && l.split(' ')[2] === 'tmpfs'), 'on a tmpfs');
+  // A sync finds the sandbox again: no new token.
+  await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: true, labels: {}, annotations: {}, podSpec });
+  t.is(issued.length, 1);
+  // Just before 80% of 3607 s nothing happens; at 80% the token is renewed in place.
+  await clock.advance(Math.floor(3607_000 * 0.8) - 1_000);
+  t.is(issued.length, 1);
+  await clock.advance(1_000);
+  await waitFor('the renewed token', () => read('token') === `token-2-builder-${pod.name}`, 10_000);
+  t.is(read('ca.crt'), 'THE CA');
+  // Gone with the sandbox: no renewal after.
+  await rt.removeSandbox(pod.uid);
+  await clock.advance(48 * 3600_000);
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(issued.length, 2);
+  t.false(existsSync(dir));
 });
 
 maybe('stop: SIGTERM, the grace period, then SIGKILL; exec runs in the container', async (t) => {

@@ -29,9 +29,12 @@ import { ContainerConfigError, mergeEnv, resolveArgv, resolveUser } from './imag
 import { OciCli, conmonCreate, conmonReopenLog, detectOciTooling, runtimeVersion, type OciTooling } from './runc.js';
 import { buildSpec, cgroupResources, effectiveCapabilities, hostBoundingCapabilities, type OciMount } from './spec.js';
 import { OciPaths, readJson, writeJsonAtomic, type ContainerRecord, type ExitRecord, type SandboxRecord, type StartedRecord } from './records.js';
-import { createPodSandbox, destroyPodSandbox, netnsName } from './sandbox.js';
-import { defaultNetworkConfig, type NodeNetworkConfig } from './network.js';
-import { volumeMountsFor, type ObjectLookup } from './volumes.js';
+import { createPodSandbox, destroyPodSandbox, netnsName, projectionPod } from './sandbox.js';
+import { defaultNetworkConfig, podGateway, type NodeNetworkConfig } from './network.js';
+import { projectedVolumeDir, volumeMountsFor, type ObjectLookup } from './volumes.js';
+import { setUpProjectedVolume } from './projected-volume.js';
+import { TokenRotation, type TokenLifetime } from './token-rotation.js';
+import { systemClock, type Clock } from '../../probes/probe-types.js';
 
 export interface OciRuntimeOptions {
   /** The agent's data dir: containers under <dataDir>/oci, images under <dataDir>/images. */
@@ -48,8 +51,10 @@ export interface OciRuntimeOptions {
   /** The node's image store; opened at <dataDir>/images when not given. */
   images?: ImageStore;
   insecureRegistries?: readonly string[];
-  /** ConfigMaps and Secrets for volumes and imagePullSecrets. */
+  /** ConfigMaps, Secrets and ServiceAccount tokens for volumes and imagePullSecrets. */
   lookup?: ObjectLookup;
+  /** The clock of token rotation (tests). */
+  clock?: Clock;
   /** Rotate a container's log when it passes this size (kubelet's containerLogMaxSize, 10 MiB). */
   logMaxBytes?: number;
   /** Rotated files kept, the live one included (containerLogMaxFiles, 5). */
@@ -108,6 +113,10 @@ export class OciRuntime implements Runtime {
   private readonly gcTimer: NodeJS.Timeout | undefined;
   private readonly log: (m: string) => void;
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+  /** Projected ServiceAccount tokens of this node's pods, renewed before they expire. */
+  private readonly tokenRotation: TokenRotation;
+  /** The clock of token lifetimes and their rotation (injected by tests). */
+  private readonly now: () => number;
   /** What this agent may grant containers at all (its own bounding set). */
   private readonly hostCapabilities = hostBoundingCapabilities(readFileSync('/proc/self/status', 'utf8'));
 
@@ -127,6 +136,9 @@ export class OciRuntime implements Runtime {
     this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
     this.log = options.log ?? (() => undefined);
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
+    this.tokenRotation = new TokenRotation((uid) => this.refreshProjectedVolumes(uid), clock, this.log);
     for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam, this.paths.sockets]) mkdirSync(d, { recursive: true });
     if (this.network) writeJsonAtomic(this.paths.networkConfig, this.network);
     const interval = options.logRotateIntervalMs ?? 10_000;
@@ -245,13 +257,41 @@ export class OciRuntime implements Runtime {
         hostname: config.hostname || config.pod.name,
         hostNetwork: config.hostNetwork,
         ...(config.podSpec ? { podSpec: config.podSpec } : {}),
+        labels: config.labels,
+        annotations: config.annotations,
       });
-      return { id: rec.netnsName ?? netnsName(rec.pod.uid), pod: rec.pod, ip: rec.ip };
+      // A new sandbox, or one a restarted agent adopts: its tokens are renewed from here on
+      // (an adopted record may name tokens already renewed: then the next renewal is early).
+      if (!this.tokenRotation.has(rec.pod.uid)) this.tokenRotation.track(rec.pod.uid, rec.volumes.flatMap((v) => v.tokens ?? []));
+      return {
+        id: rec.netnsName ?? netnsName(rec.pod.uid), pod: rec.pod, ip: rec.ip,
+        ...(!rec.hostNetwork && this.network ? { hostGateway: podGateway(this.network.podCIDR) } : {}),
+      };
+    });
+  }
+
+  /**
+   * Writes the pod's projected volumes again — a fresh ServiceAccount token, and whatever
+   * their ConfigMaps and Secrets hold now — and hands back the new tokens' lifetimes. A pod
+   * whose sandbox is gone has none (its rotation ends).
+   */
+  private async refreshProjectedVolumes(podUid: string): Promise<TokenLifetime[]> {
+    return this.withPodLock(podUid, async () => {
+      const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
+      if (!rec) return [];
+      const pod = projectionPod(rec.pod, rec.podSpec, rec.labels, rec.annotations);
+      const tokens: TokenLifetime[] = [];
+      for (const [i, v] of (rec.podSpec?.volumes ?? []).entries()) {
+        if (!v.projected?.sources?.some((s) => s.serviceAccountToken)) continue;
+        tokens.push(...await setUpProjectedVolume(projectedVolumeDir(this.paths.pod(podUid), v.name), v, i, pod, this.options.lookup, this.now));
+      }
+      return tokens;
     });
   }
 
   async removeSandbox(podUid: string): Promise<void> {
     await this.ready;
+    this.tokenRotation.stop(podUid);
     await this.withPodLock(podUid, async () => {
       for (const c of await this.listContainers({ podUid })) await this.removeContainer(c.id);
       const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
@@ -293,6 +333,7 @@ export class OciRuntime implements Runtime {
       hostIP: this.options.hostIP,
       ...(this.network ? { network: this.network } : {}),
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+      now: this.now,
     };
   }
 
@@ -660,6 +701,7 @@ export class OciRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    this.tokenRotation.stopAll();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyValues, resolveCgroupPaths } from './cgroups.js';
 import { execExitCode, parseSyncMessage, runtimeMessage } from './runc.js';
-import { bridgeName, cniConfList, hostsFile, resolvConf } from './network.js';
+import { bridgeName, cniConfList, hostsFile, podGateway, resolvConf } from './network.js';
 import { projectKeys, volumeMountsFor } from './volumes.js';
 import { podPortMappings } from './sandbox.js';
 
@@ -68,6 +68,8 @@ test('the node’s CNI network: bridge + host-local on the pod CIDR, portmap whe
   t.deepEqual(noIptables.plugins.map((p) => p.type), ['bridge']);
   t.true(bridgeName('node-1').length <= 15);
   t.not(bridgeName('node-1'), bridgeName('node-2'));
+  t.not(bridgeName('node-1', '198.18.1.0/24'), bridgeName('node-1', '198.18.251.0/24'), 'two clusters\' node-1 on different pod networks');
+  t.is(bridgeName('node-1', '198.18.1.0/24'), bridgeName('node-1', '198.18.1.0/24'));
 });
 
 test('a pod’s /etc/hosts and resolv.conf', (t) => {
@@ -123,4 +125,11 @@ test('exec exit codes: 127 not found, 126 not executable, the command\'s own cod
   t.is(execExitCode(3, 'sh: /root/x: Permission denied\n'), 3);
   t.is(execExitCode(1, 'cat: x: No such file or directory\n'), 1);
   t.is(execExitCode(0, ''), 0);
+});
+
+test('the node\'s address on its pod network: the first of the pod CIDR', (t) => {
+  t.is(podGateway('198.18.4.0/24'), '198.18.4.1');
+  t.is(podGateway('10.244.0.0/16'), '10.244.0.1');
+  t.is(podGateway('198.18.4.77/24'), '198.18.4.1');
+  t.throws(() => podGateway('fd00::/64'), { message: /not an IPv4 CIDR/ });
 });

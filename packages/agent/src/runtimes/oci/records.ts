@@ -40,6 +40,9 @@ export interface SandboxRecord {
   portMappings: PortMapping[];
   volumes: PreparedVolume[];
   podSpec?: PodSpec;
+  /** The pod's labels and annotations when the sandbox was made (downward API volumes). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   createdAt: string;
 }
 

@@ -14,12 +14,25 @@ import {
 } from './network.js';
 import { OciPaths, readJson, writeJsonAtomic, type SandboxRecord } from './records.js';
 import { prepareVolumes, teardownVolumes, type ObjectLookup } from './volumes.js';
+import type { ProjectionPod } from './projected-volume.js';
 
 export interface SandboxRequest {
   pod: PodRef;
   hostname: string;
   hostNetwork: boolean;
   podSpec?: PodSpec;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** What of a pod its projected volumes read, from a sandbox's request or record. */
+export function projectionPod(pod: PodRef, podSpec: PodSpec | undefined, labels: Record<string, string> | undefined, annotations: Record<string, string> | undefined): ProjectionPod {
+  return {
+    ...pod,
+    labels: labels ?? {},
+    annotations: annotations ?? {},
+    serviceAccountName: podSpec?.serviceAccountName || podSpec?.serviceAccount || 'default',
+  };
 }
 
 export interface SandboxDeps {
@@ -27,6 +40,8 @@ export interface SandboxDeps {
   network?: NodeNetworkConfig;
   hostIP: string;
   lookup?: ObjectLookup;
+  /** The clock tokens' lifetimes are reckoned on (the runtime's). */
+  now?: () => number;
 }
 
 /**
@@ -89,9 +104,15 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
     portMappings: podPortMappings(req.podSpec),
     volumes: [],
     ...(req.podSpec ? { podSpec: req.podSpec } : {}),
+    ...(req.labels ? { labels: req.labels } : {}),
+    ...(req.annotations ? { annotations: req.annotations } : {}),
     createdAt: new Date().toISOString(),
   };
   try {
+    // Volumes first, as kubelet mounts them before it makes the sandbox: one that cannot be
+    // set up yet (a missing ConfigMap) costs no network set-up and tear-down per retry.
+    const volumes = await prepareVolumes(dir, projectionPod(req.pod, req.podSpec, req.labels, req.annotations), req.podSpec?.volumes ?? [], deps.lookup, deps.now);
+    record.volumes = [...volumes.values()];
     // The pod's IPC namespace, pinned by a bind mount of its nsfs file.
     if (!existsSync(record.ipcPath)) await writeFile(record.ipcPath, '');
     await unmount(record.ipcPath);
@@ -116,8 +137,6 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
     await writeFile(join(etcDir, 'hosts'), hostsFile(record.ip, req.hostname, req.podSpec?.hostAliases ?? []));
     await writeFile(join(etcDir, 'resolv.conf'), resolvConf(req.hostNetwork));
 
-    const volumes = await prepareVolumes(dir, req.pod.namespace, req.podSpec?.volumes ?? [], deps.lookup);
-    record.volumes = [...volumes.values()];
     writeJsonAtomic(paths.sandbox(req.pod.uid), record);
     return record;
   } catch (e) {

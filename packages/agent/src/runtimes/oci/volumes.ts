@@ -5,56 +5,39 @@
 //   hostPath   the host path itself (created for DirectoryOrCreate / FileOrCreate)
 //   configMap  <pod>/volumes/configmap/<name>   one file per key (or per item)
 //   secret     <pod>/volumes/secret/<name>      the same, on a tmpfs so it never hits disk
+//   projected  <pod>/volumes/projected/<name>   secret, configMap, downwardAPI and
+//                                               ServiceAccount token sources, on a tmpfs,
+//                                               written atomically (projected-volume.ts)
 import { chmod, mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { parseQuantity, type ConfigMap, type Secret, type Volume, type VolumeMount } from '@tugboat/api';
+import { parseQuantity, type Volume, type VolumeMount } from '@tugboat/api';
 import { mountTmpfs, unmountAll } from '../../images/mounts.js';
+import { VolumeError } from '../runtime.js';
 import type { OciMount } from './spec.js';
+import { configMapData, projectKeys, secretData, type ObjectLookup } from './volume-data.js';
+import { setUpProjectedVolume, type ProjectionPod } from './projected-volume.js';
+import type { TokenLifetime } from './token-rotation.js';
 
-export interface ObjectLookup {
-  configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
-  secret(namespace: string, name: string): Promise<Secret | undefined>;
-}
+export { VolumeError } from '../runtime.js';
+export { projectKeys, type ObjectLookup } from './volume-data.js';
 
 export interface PreparedVolume {
   name: string;
   hostPath: string;
-  /** configMap and secret volumes are always mounted read-only (as Kubernetes does). */
+  /** configMap, secret and projected volumes are always mounted read-only (as Kubernetes does). */
   forceReadOnly: boolean;
+  /** projected: the ServiceAccount tokens written into it, for their rotation. */
+  tokens?: TokenLifetime[];
 }
 
-export class VolumeError extends Error {
-  override readonly name = 'VolumeError';
+/** Where a projected volume lives on the host. */
+export function projectedVolumeDir(podDir: string, name: string): string {
+  return join(podDir, 'volumes', 'projected', name);
 }
 
-/** One clear line: `spec.volumes[2].configMap: configmap "web" not found`. */
-function fail(index: number, field: string, msg: string): never {
-  throw new VolumeError(`spec.volumes[${index}].${field}: ${msg}`);
-}
-
-/** Kubernetes' items/keys projection: which file gets which bytes, with which mode. */
-export function projectKeys(
-  data: Record<string, Buffer>,
-  items: ReadonlyArray<{ key: string; path: string; mode?: number }> | undefined,
-  defaultMode: number,
-  what: string,
-  optional: boolean,
-): Array<{ path: string; content: Buffer; mode: number }> {
-  if (!items || items.length === 0) {
-    return Object.entries(data).map(([key, content]) => ({ path: key, content, mode: defaultMode }));
-  }
-  const out: Array<{ path: string; content: Buffer; mode: number }> = [];
-  for (const item of items) {
-    const content = data[item.key];
-    if (content === undefined) {
-      if (optional) continue;
-      throw new VolumeError(`${what} has no key "${item.key}"`);
-    }
-    const clean = posix.normalize(item.path);
-    if (clean.startsWith('..') || posix.isAbsolute(clean)) throw new VolumeError(`${what}: item path "${item.path}" must be relative and may not contain '..'`);
-    out.push({ path: clean, content, mode: item.mode ?? defaultMode });
-  }
-  return out;
+/** One clear line: `spec.volumes[2].configMap: configmap "web" not found`; the volume and bare cause for FailedMount. */
+function fail(v: Volume, index: number, field: string, msg: string): never {
+  throw new VolumeError(`spec.volumes[${index}].${field}: ${msg}`, v.name, msg);
 }
 
 async function writeFiles(dir: string, files: ReadonlyArray<{ path: string; content: Buffer; mode: number }>): Promise<void> {
@@ -66,17 +49,14 @@ async function writeFiles(dir: string, files: ReadonlyArray<{ path: string; cont
   }
 }
 
-function decodeMap(data: Record<string, string> | undefined, base64: boolean): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(data ?? {})) out[k] = base64 ? Buffer.from(v, 'base64') : Buffer.from(v);
-  return out;
-}
-
 /**
  * Sets up every volume of a pod under `podDir`; returns them by name. Unsupported volume
  * types are an error naming the field, never silently empty.
  */
-export async function prepareVolumes(podDir: string, namespace: string, volumes: readonly Volume[], lookup: ObjectLookup | undefined): Promise<Map<string, PreparedVolume>> {
+export async function prepareVolumes(
+  podDir: string, pod: ProjectionPod, volumes: readonly Volume[], lookup: ObjectLookup | undefined, now: () => number = Date.now,
+): Promise<Map<string, PreparedVolume>> {
+  const namespace = pod.namespace;
   const out = new Map<string, PreparedVolume>();
   for (const [i, v] of volumes.entries()) {
     if (v.emptyDir) {
@@ -87,14 +67,14 @@ export async function prepareVolumes(podDir: string, namespace: string, volumes:
         await unmountAll(dir);
         await mountTmpfs(dir, `mode=1777${size}`);
       } else if (v.emptyDir.medium && v.emptyDir.medium !== '') {
-        fail(i, 'emptyDir.medium', `Unsupported value "${v.emptyDir.medium}": supported values: "", "Memory"`);
+        fail(v, i, 'emptyDir.medium', `Unsupported value "${v.emptyDir.medium}": supported values: "", "Memory"`);
       }
       // kubelet makes emptyDirs world-writable so any runAsUser can use them.
       await chmod(dir, 0o1777);
       out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: false });
     } else if (v.hostPath) {
       const path = v.hostPath.path;
-      if (!posix.isAbsolute(path)) fail(i, 'hostPath.path', `"${path}" is not an absolute path`);
+      if (!posix.isAbsolute(path)) fail(v, i, 'hostPath.path', `"${path}" is not an absolute path`);
       const st = await stat(path).catch(() => undefined);
       const type = v.hostPath.type ?? '';
       switch (type) {
@@ -102,66 +82,70 @@ export async function prepareVolumes(podDir: string, namespace: string, volumes:
           break;
         case 'DirectoryOrCreate':
           if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
-          else if (!st.isDirectory()) fail(i, 'hostPath', `${path} exists and is not a directory`);
+          else if (!st.isDirectory()) fail(v, i, 'hostPath', `${path} exists and is not a directory`);
           break;
         case 'Directory':
-          if (!st?.isDirectory()) fail(i, 'hostPath', `hostPath type check failed: ${path} is not a directory`);
+          if (!st?.isDirectory()) fail(v, i, 'hostPath', `hostPath type check failed: ${path} is not a directory`);
           break;
         case 'FileOrCreate':
           if (!st) {
             await mkdir(dirname(path), { recursive: true });
             await (await open(path, 'a', 0o644)).close();
-          } else if (!st.isFile()) fail(i, 'hostPath', `${path} exists and is not a file`);
+          } else if (!st.isFile()) fail(v, i, 'hostPath', `${path} exists and is not a file`);
           break;
         case 'File':
-          if (!st?.isFile()) fail(i, 'hostPath', `hostPath type check failed: ${path} is not a file`);
+          if (!st?.isFile()) fail(v, i, 'hostPath', `hostPath type check failed: ${path} is not a file`);
           break;
         case 'Socket':
-          if (!st?.isSocket()) fail(i, 'hostPath', `hostPath type check failed: ${path} is not a socket file`);
+          if (!st?.isSocket()) fail(v, i, 'hostPath', `hostPath type check failed: ${path} is not a socket file`);
           break;
         case 'CharDevice':
-          if (!st?.isCharacterDevice()) fail(i, 'hostPath', `hostPath type check failed: ${path} is not a character device`);
+          if (!st?.isCharacterDevice()) fail(v, i, 'hostPath', `hostPath type check failed: ${path} is not a character device`);
           break;
         case 'BlockDevice':
-          if (!st?.isBlockDevice()) fail(i, 'hostPath', `hostPath type check failed: ${path} is not a block device`);
+          if (!st?.isBlockDevice()) fail(v, i, 'hostPath', `hostPath type check failed: ${path} is not a block device`);
           break;
         default:
-          fail(i, 'hostPath.type', `Unsupported value "${type}"`);
+          fail(v, i, 'hostPath.type', `Unsupported value "${type}"`);
       }
       out.set(v.name, { name: v.name, hostPath: path, forceReadOnly: false });
     } else if (v.configMap) {
       const name = v.configMap.name ?? '';
       const optional = v.configMap.optional === true;
       const cm = lookup ? await lookup.configMap(namespace, name) : undefined;
-      if (!cm && !optional) fail(i, 'configMap', `configmap "${name}" not found`);
+      if (!cm && !optional) fail(v, i, 'configMap', `configmap "${name}" not found`);
       const dir = join(podDir, 'volumes', 'configmap', v.name);
       await mkdir(dir, { recursive: true });
-      const data = { ...decodeMap(cm?.data, false), ...decodeMap(cm?.binaryData, true) };
+      const data = configMapData(cm);
       try {
         await writeFiles(dir, projectKeys(data, v.configMap.items, v.configMap.defaultMode ?? 0o644, `configmap "${name}"`, optional));
       } catch (e) {
-        fail(i, 'configMap.items', (e as Error).message);
+        fail(v, i, 'configMap.items', (e as Error).message);
       }
       out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true });
     } else if (v.secret) {
       const name = v.secret.secretName ?? '';
       const optional = v.secret.optional === true;
       const secret = lookup ? await lookup.secret(namespace, name) : undefined;
-      if (!secret && !optional) fail(i, 'secret', `secret "${name}" not found`);
+      if (!secret && !optional) fail(v, i, 'secret', `secret "${name}" not found`);
       const dir = join(podDir, 'volumes', 'secret', v.name);
       await mkdir(dir, { recursive: true });
       await unmountAll(dir);
       await mountTmpfs(dir, 'mode=755');
-      const data = { ...decodeMap(secret?.data, true), ...decodeMap(secret?.stringData, false) };
+      const data = secretData(secret);
       try {
         await writeFiles(dir, projectKeys(data, v.secret.items, v.secret.defaultMode ?? 0o644, `secret "${name}"`, optional));
       } catch (e) {
-        fail(i, 'secret.items', (e as Error).message);
+        fail(v, i, 'secret.items', (e as Error).message);
       }
       out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true });
+    } else if (v.projected) {
+      const dir = projectedVolumeDir(podDir, v.name);
+      const tokens = await setUpProjectedVolume(dir, v, i, pod, lookup, now);
+      out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true, ...(tokens.length ? { tokens } : {}) });
     } else {
       const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
-      fail(i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret)`);
+      fail(v, i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret, projected)`);
     }
   }
   return out;

@@ -1,0 +1,115 @@
+// The Node authorizer's graph, as Kubernetes keeps it: for each node, the pods bound to it and
+// what those pods reference (Secrets, ConfigMaps, their ServiceAccount), with reference counts
+// so an object stays readable while any pod on the node still uses it. Fed by the pods
+// informer; answers in O(1) without asking etcd. It keeps a few strings per pod, not the
+// pods themselves, and also answers "does this pod (uid) exist" for bound tokens.
+import type { KubeObject, Pod } from '@tugboat/api';
+import { podReferences } from './pod-references.js';
+
+type PodObject = Pod & KubeObject;
+
+interface PodEntry {
+  readonly uid: string;
+  /** "" while the pod is not bound. */
+  readonly node: string;
+  readonly namespace: string;
+  readonly secrets: ReadonlySet<string>;
+  readonly configMaps: ReadonlySet<string>;
+  readonly serviceAccount: string;
+}
+
+/** Counted references from one node to objects of one kind, by "namespace/name". */
+class Counts {
+  private readonly m = new Map<string, number>();
+  add(key: string): void { this.m.set(key, (this.m.get(key) ?? 0) + 1); }
+  remove(key: string): void {
+    const n = (this.m.get(key) ?? 0) - 1;
+    if (n <= 0) this.m.delete(key);
+    else this.m.set(key, n);
+  }
+  has(key: string): boolean { return this.m.has(key); }
+}
+
+interface NodeEdges {
+  readonly pods: Set<string>;
+  readonly secrets: Counts;
+  readonly configMaps: Counts;
+  readonly serviceAccounts: Counts;
+}
+
+const k = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class NodeGraph {
+  private readonly pods = new Map<string, PodEntry>();
+  private readonly nodes = new Map<string, NodeEdges>();
+
+  private edges(node: string): NodeEdges {
+    let e = this.nodes.get(node);
+    if (!e) this.nodes.set(node, (e = { pods: new Set(), secrets: new Counts(), configMaps: new Counts(), serviceAccounts: new Counts() }));
+    return e;
+  }
+
+  upsertPod(pod: PodObject): void {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const key = k(namespace, name);
+    this.removeEntry(key);
+    const node = pod.spec?.nodeName ?? '';
+    const refs = podReferences(pod);
+    const entry: PodEntry = { uid: pod.metadata?.uid ?? '', node, namespace, ...refs };
+    this.pods.set(key, entry);
+    // An unbound pod gives no node anything.
+    if (!node) return;
+    const e = this.edges(node);
+    e.pods.add(key);
+    for (const s of refs.secrets) e.secrets.add(k(namespace, s));
+    for (const c of refs.configMaps) e.configMaps.add(k(namespace, c));
+    e.serviceAccounts.add(k(namespace, refs.serviceAccount));
+  }
+
+  deletePod(pod: PodObject): void {
+    this.removeEntry(k(pod.metadata?.namespace ?? '', pod.metadata?.name ?? ''));
+  }
+
+  replace(pods: Iterable<PodObject>): void {
+    this.pods.clear();
+    this.nodes.clear();
+    for (const p of pods) this.upsertPod(p);
+  }
+
+  private removeEntry(key: string): void {
+    const old = this.pods.get(key);
+    if (!old) return;
+    this.pods.delete(key);
+    if (!old.node) return;
+    const e = this.nodes.get(old.node);
+    if (!e) return;
+    e.pods.delete(key);
+    for (const s of old.secrets) e.secrets.remove(k(old.namespace, s));
+    for (const c of old.configMaps) e.configMaps.remove(k(old.namespace, c));
+    e.serviceAccounts.remove(k(old.namespace, old.serviceAccount));
+    if (e.pods.size === 0) this.nodes.delete(old.node);
+  }
+
+  /** The pod's uid and node ("" when unbound), if the pod exists. */
+  pod(namespace: string, name: string): { uid: string; node: string } | undefined {
+    const e = this.pods.get(k(namespace, name));
+    return e ? { uid: e.uid, node: e.node } : undefined;
+  }
+
+  hasPod(node: string, namespace: string, name: string): boolean {
+    return this.nodes.get(node)?.pods.has(k(namespace, name)) ?? false;
+  }
+
+  hasSecret(node: string, namespace: string, name: string): boolean {
+    return this.nodes.get(node)?.secrets.has(k(namespace, name)) ?? false;
+  }
+
+  hasConfigMap(node: string, namespace: string, name: string): boolean {
+    return this.nodes.get(node)?.configMaps.has(k(namespace, name)) ?? false;
+  }
+
+  hasServiceAccount(node: string, namespace: string, name: string): boolean {
+    return this.nodes.get(node)?.serviceAccounts.has(k(namespace, name)) ?? false;
+  }
+}
