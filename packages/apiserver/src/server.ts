@@ -7,6 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHostPort } from '@tugboat/api';
 import { assembleSecurity, type AuthorizationMode } from './auth/assemble.js';
+import { cachePeerCertificates } from './auth/authn/peer-certificate-cache.js';
 import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
 import { authService } from './grpc/auth-service.js';
 import type { HandlerDeps } from './grpc/handlers.js';
@@ -112,8 +113,11 @@ function versionInfo(): VersionResponse {
  */
 class ApiServerCredentials extends ServerCredentials {
   constructor(tls: ServingTls) {
+    cachePeerCertificates();
     super(
-      { requestCert: tls.clientCaPem !== undefined, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      // TLS 1.3 only: no renegotiation, so a connection's client certificate is fixed (and
+      // cached per connection, see auth/authn/peer-certificate-cache.ts).
+      { requestCert: tls.clientCaPem !== undefined, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
       { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem), ...(tls.clientCaPem ? { ca: Buffer.from(tls.clientCaPem) } : {}) },
     );
   }

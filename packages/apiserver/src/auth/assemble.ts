@@ -90,6 +90,8 @@ export function assembleSecurity(
     onReplace: (all) => graph.replace(all as (Pod & KubeObject)[]),
   });
   const serviceAccounts = informer('serviceaccounts');
+  // Pod admission reads a pod's ServiceAccount from here once the list is in.
+  registry.serviceAccountLookup = (ns, name) => (serviceAccounts.isSynced() ? serviceAccounts.store.get(ns, name) : undefined);
 
   const sources: TokenAuthenticator[] = [];
   if (config.tokenAuthFile) sources.push(StaticTokenAuthenticator.fromFile(config.tokenAuthFile));

@@ -102,8 +102,16 @@ function podConditionScheduled(now: Date): PodCondition {
   return { type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(now) };
 }
 
+/** Where admission finds a ServiceAccount without asking etcd (the API server's informer). */
+export type ServiceAccountLookup = (namespace: string, name: string) => KubeObject | undefined;
+
 export class Registry {
   private readonly now: () => Date;
+  /**
+   * Set by the server once its informers exist: a pod's account is then read from memory, and
+   * only one the cache does not have yet (made a moment ago) from etcd.
+   */
+  serviceAccountLookup: ServiceAccountLookup | undefined;
 
   constructor(readonly storage: Storage, options: RegistryOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -205,7 +213,7 @@ export class Registry {
     const ns = pod.metadata?.namespace ?? 'default';
     const saName = podServiceAccountName(pod as Pod & KubeObject);
     const saInfo = kindInfo('ServiceAccount')!;
-    let sa = (await this.read(saInfo, ns, saName))?.object;
+    let sa = this.serviceAccountLookup?.(ns, saName) ?? (await this.read(saInfo, ns, saName))?.object;
     if (!sa && saName === 'default' && !dryRun) {
       try {
         sa = (await this.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } })).object;

@@ -4,6 +4,14 @@
 import type { PeerCertificate } from 'node:tls';
 import { userFromCertificateSubject, type UserInfo } from '@tugboat/api';
 
+/** Per certificate object (kept per connection, see peer-certificate-cache.ts): parsed once. */
+const users = new WeakMap<PeerCertificate, UserInfo | null>();
+
 export function userFromCertificate(cert: PeerCertificate): UserInfo | undefined {
-  return userFromCertificateSubject(cert.subject);
+  let u = users.get(cert);
+  if (u === undefined) {
+    u = userFromCertificateSubject(cert.subject) ?? null;
+    users.set(cert, u);
+  }
+  return u ?? undefined;
 }
