@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig, writeConfig, configPath, type Env } from '../config.js';
+import { formatHostPort } from '@tugboat/api';
 import { CliError } from '../errors.js';
 import { findComponent, findEtcd, type ComponentBinary, type Program } from './binaries.js';
 import { isHealthy, waitForNodesReady } from './health.js';
@@ -29,6 +30,10 @@ export interface UpOptions {
   /** Ignore the default ports: every port from the OS (several clusters at once, in tests). */
   randomPorts: boolean;
   ports: { etcd?: number | undefined; etcdPeer?: number | undefined; api?: number | undefined; http?: number | undefined };
+  /** More names and addresses for the API server's certificate (machines that dial it by another address). */
+  tlsSans: string[];
+  /** The API server's listen address, for machines to reach it (default loopback; every address with oci). */
+  bindAddress?: string | undefined;
   /** Extra arguments per component role (hidden flags, for tests and tuning). */
   extraArgs: Partial<Record<Role, string[]>>;
   timeoutMs: number;
@@ -63,6 +68,8 @@ export interface Wiring {
   runtime: Runtime;
   extraArgs: Partial<Record<Role, string[]>>;
   pki: ClusterPkiLayout;
+  /** The API server's listen address (--bind-address); default loopback, every address for oci. */
+  bindAddress?: string | undefined;
 }
 
 const addr = (port: number): string => `127.0.0.1:${port}`;
@@ -89,14 +96,16 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
         addresses: { client: addr(ports['client']!), peer: addr(ports['peer']!) },
       };
     }
-    case 'apiserver':
+    case 'apiserver': {
+      // oci pods live in their own network namespaces and reach the API server through their
+      // node's bridge, not loopback: there it listens on every address (TLS, and every request
+      // authenticated). Local clients dial loopback unless it listens on one other address.
+      const bind = w.bindAddress ?? (w.runtime === 'oci' ? '0.0.0.0' : '127.0.0.1');
+      const dial = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
       return {
         args: [
           '--etcd-servers', w.etcdUrl, '--etcd-cafile', pki.etcdCa.cert, '--etcd-certfile', pki.apiserverEtcdClient.cert, '--etcd-keyfile', pki.apiserverEtcdClient.key,
-          // oci pods live in their own network namespaces and reach the API server through
-          // their node's bridge, not loopback: there it listens on every address (TLS, and
-          // every request authenticated).
-          '--listen', w.runtime === 'oci' ? `0.0.0.0:${ports['grpc']!}` : addr(ports['grpc']!), '--http-listen', addr(ports['http']!),
+          '--listen', formatHostPort({ host: bind, port: ports['grpc']! }), '--http-listen', addr(ports['http']!),
           '--tls-cert-file', pki.apiserver.cert, '--tls-private-key-file', pki.apiserver.key, '--client-ca-file', pki.ca.cert,
           '--service-account-key-file', pki.saPub, '--service-account-signing-key-file', pki.saKey,
           '--kubelet-client-certificate', pki.apiserverKubeletClient.cert, '--kubelet-client-key', pki.apiserverKubeletClient.key,
@@ -104,8 +113,9 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
           '--encryption-provider-config', pki.encryptionConfig,
           ...extra,
         ],
-        addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
+        addresses: { grpc: formatHostPort({ host: dial, port: ports['grpc']! }), http: addr(ports['http']!) },
       };
+    }
     case 'scheduler':
     case 'controllers':
       // A fixed leader-election identity: the launcher runs one replica of each, so one that
@@ -208,13 +218,17 @@ export class LocalCluster {
     const nodeNames = plan.filter((p) => p.role === 'agent').map((p) => p.name);
     // Certificates for whatever is new (everything on a first start).
     if (!this.pki.exists()) this.report.info(`making the cluster's certificates and keys in ${this.pki.layout.dir}`);
-    await this.pki.ensure(nodeNames);
+    // The address it listens on must be in its certificate, for whoever dials it there.
+    const sans = [...opts.tlsSans, ...(opts.bindAddress && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::' ? [opts.bindAddress] : [])];
+    const { reissued } = await this.pki.ensure(nodeNames, sans);
+    if (reissued) this.report.info(`issued the API server a certificate that also names ${sans.join(', ')}`);
     const state: ClusterState = {
       version: STATE_VERSION, home: this.home, createdAt: previous?.createdAt ?? new Date().toISOString(), runtime: opts.runtime, nodes: opts.nodes, components: [],
+      ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}),
     };
     const ports = new PortAllocator(opts.randomPorts);
     for (const p of plan) for (const port of Object.values(p.fixed)) if (port) ports.reserve(port);
-    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout };
+    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout, bindAddress: opts.bindAddress };
 
     const save = (rec: ComponentRecord): void => {
       state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
@@ -389,7 +403,7 @@ export class LocalCluster {
     const api = state.components.find((x) => x.role === 'apiserver');
     const wiring: Wiring = {
       etcdUrl: `https://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
-      extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout,
+      extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout, bindAddress: state.bindAddress,
     };
     const planned: Planned = { name: c.name, role: c.role, preferred: Object.fromEntries(Object.keys(c.addresses).map((k) => [k, undefined])), fixed: {}, ...(c.dataDir ? { dataDir: c.dataDir } : {}) };
     const ports = new PortAllocator(true);

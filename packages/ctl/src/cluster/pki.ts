@@ -17,6 +17,7 @@
 //                                   address changes)
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { SocketAddress } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -88,6 +89,18 @@ export function apiServerNames(extra: readonly string[] = []): { dnsNames: strin
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
+/** Node prints IPv6 addresses in certificates expanded (0:0:0:0:0:0:0:1): compare them as addresses. */
+function sameIp(a: string, b: string): boolean {
+  const norm = (x: string): string => {
+    try {
+      return new SocketAddress({ address: x, family: x.includes(':') ? 'ipv6' : 'ipv4' }).address;
+    } catch {
+      return x;
+    }
+  };
+  return a === b || norm(a) === norm(b);
+}
+
 /** An EncryptionConfiguration (Kubernetes' format) with one fresh aesgcm key for Secrets. */
 export function encryptionConfigYaml(keyName: string, secretBase64: string): string {
   return [
@@ -116,8 +129,13 @@ export class ClusterPki {
     return existsSync(this.layout.ca.cert) && existsSync(this.layout.ca.key);
   }
 
-  /** Makes whatever is missing (everything on a first start; a new node's certificates later). */
-  async ensure(nodes: readonly string[]): Promise<void> {
+  /**
+   * Makes whatever is missing (everything on a first start; a new node's certificates later).
+   * `apiServerSans` are more names and addresses the API server's certificate must carry (for
+   * machines that dial it by another address): a certificate that lacks one is issued again by
+   * the same CA, so no client needs anything new.
+   */
+  async ensure(nodes: readonly string[], apiServerSans: readonly string[] = []): Promise<{ reissued: boolean }> {
     const pki = await import('@tugboat/api/pki');
     const l = this.layout;
     mkdirSync(join(l.dir, 'etcd'), { recursive: true, mode: 0o700 });
@@ -139,7 +157,17 @@ export class ClusterPki {
     await ensureCert(etcdCa, l.etcdServer, { commonName: 'tugboat-etcd', usage: 'client-server', ...local });
     await ensureCert(etcdCa, l.etcdPeer, { commonName: 'tugboat-etcd-peer', usage: 'client-server', ...local });
     await ensureCert(etcdCa, l.apiserverEtcdClient, { commonName: 'kube-apiserver-etcd-client', usage: 'client' });
-    await ensureCert(ca, l.apiserver, { commonName: 'tugboat-apiserver', usage: 'server', ...apiServerNames() });
+    const names = apiServerNames(apiServerSans);
+    let reissued = false;
+    if (existsSync(l.apiserver.cert)) {
+      const have = pki.describeCertificate(readFileSync(l.apiserver.cert, 'utf8'));
+      const lacking = names.dnsNames.some((n) => !have.dnsNames.includes(n)) || names.ipAddresses.some((ip) => !have.ipAddresses.some((h) => sameIp(h, ip)));
+      if (lacking) {
+        save(l.apiserver, await pki.issueCertificate(ca, { commonName: 'tugboat-apiserver', usage: 'server', ...names }));
+        reissued = true;
+      }
+    }
+    await ensureCert(ca, l.apiserver, { commonName: 'tugboat-apiserver', usage: 'server', ...names });
     await ensureCert(ca, l.apiserverKubeletClient, { commonName: USER_APISERVER_KUBELET_CLIENT, organizations: [GROUP_MASTERS], usage: 'client' });
     await ensureCert(ca, l.scheduler, { commonName: USER_SCHEDULER, usage: 'client' });
     await ensureCert(ca, l.controllers, { commonName: USER_CONTROLLER_MANAGER, usage: 'client' });
@@ -155,6 +183,7 @@ export class ClusterPki {
       writeFileSync(l.saPub, kp.publicKeyPem);
     }
     if (!existsSync(l.encryptionConfig)) pki.writePrivateFile(l.encryptionConfig, encryptionConfigYaml('key1', randomBytes(32).toString('base64')));
+    return { reissued };
   }
 
   /** (Re)writes every component's kubeconfig for the API server at `server` (HOST:PORT). */

@@ -29,6 +29,8 @@ export interface ClusterState {
   home: string;
   createdAt: string;
   runtime: string;
+  /** The API server's --bind-address, when not the default. */
+  bindAddress?: string;
   nodes: number;
   components: ComponentRecord[];
 }

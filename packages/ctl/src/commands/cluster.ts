@@ -40,6 +40,8 @@ const up = defineCommand({
     nodes: { type: 'int', value: 'N', default: 1, description: 'number of nodes (agents node-1 … node-N)' },
     runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers (default process: host processes, no images needed; oci: real containers from registry images, as root with runc)' },
     timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for each component to be ready' },
+    'bind-address': { type: 'string', value: 'IP', description: 'where the API server listens (kube-apiserver\'s flag): 0.0.0.0 for other machines (default 127.0.0.1; 0.0.0.0 with --runtime oci); added to its certificate' },
+    'tls-san': { type: 'strings', value: 'NAME|IP', description: 'another name or address for the API server\'s certificate, for machines that reach it there (repeatable or comma-separated; as k3s\' --tls-san)' },
     'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
     'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
     'etcd-peer-port': { type: 'int', hidden: true, description: 'etcd peer port' },
@@ -79,12 +81,14 @@ const up = defineCommand({
         api: port(flags['api-port'], 'api-port'), http: port(flags['http-port'], 'http-port'),
       },
       extraArgs,
+      bindAddress: flags['bind-address'],
+      tlsSans: flags['tls-san'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
       timeoutMs: parseDuration(flags.timeout),
     });
     const state = c.state();
     const api = state?.components.find((x) => x.role === 'apiserver');
     const etcd = state?.components.find((x) => x.role === 'etcd');
-    if (!started) ctx.out(`The cluster is already up.\n`);
+    if (!started) ctx.out(`The cluster is already up.${given.has('tls-san') ? ' (--tls-san takes effect on a start: tctl cluster down, then up --tls-san ….)' : ''}\n`);
     ctx.out(`\n${statusTable(c)}\n`);
     // An existing cluster keeps what it was made with; asking for other nodes or another
     // runtime changes nothing, so say so instead of letting it pass unnoticed.
