@@ -24,3 +24,4 @@ export * from './client/credentials.js';
 export * from './auth/user.js';
 export * from './auth/rbac.js';
 export * from './client/kubeconfig.js';
+export * from './auth/service-account-volume.js';

@@ -15,6 +15,8 @@ export const GROUP_MASTERS = 'system:masters';
 export const GROUP_NODES = 'system:nodes';
 /** Added to every authenticated user. */
 export const GROUP_AUTHENTICATED = 'system:authenticated';
+/** Kubernetes' group of anonymous requests (Tugboat serves none; default roles bind it as Kubernetes does). */
+export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
 export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
 
 /** The control plane's own identities (Kubernetes' names, so its default roles apply). */

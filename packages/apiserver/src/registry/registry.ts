@@ -4,7 +4,7 @@
 // binding — and calls admission for validation and defaulting. It never talks to etcd.
 import { nanoid } from 'nanoid';
 import {
-  ApiError, BUILTIN_NAMESPACES, admitObject, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
+  ApiError, BUILTIN_NAMESPACES, admitObject, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
   type KindInfo, type KubeObject, type Pod, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
 import { computeApply } from '../apply/apply.js';
@@ -90,14 +90,6 @@ export function parseObjectJson(text: string): KubeObject {
   return parsed as KubeObject;
 }
 
-/** k8s' generateName alphabet: no vowels (no words), no 0/1/3 (look like letters). */
-const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-function randomSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_ALPHABET[Math.floor(Math.random() * NAME_ALPHABET.length)];
-  return s;
-}
-
 function podConditionScheduled(now: Date): PodCondition {
   return { type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(now) };
 }
@@ -174,7 +166,7 @@ export class Registry {
     const generateName = obj.metadata?.generateName;
     const named = !!obj.metadata?.name;
     for (let attempt = 0; ; attempt++) {
-      if (!named && generateName) obj = { ...obj, metadata: { ...obj.metadata, name: `${generateName}${randomSuffix()}` } };
+      if (!named && generateName) obj = { ...obj, metadata: { ...obj.metadata, name: makeName(generateName) } };
       try {
         return await this.createOnce(info, obj, opts);
       } catch (e) {

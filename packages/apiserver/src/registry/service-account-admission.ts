@@ -4,39 +4,13 @@
 // them: a projected volume `kube-api-access-XXXXX` (a bound token, the cluster CA from the
 // kube-root-ca.crt ConfigMap, the namespace) at /var/run/secrets/kubernetes.io/serviceaccount
 // in every container that does not mount something there already.
-import { ROOT_CA_CONFIGMAP, SERVICE_ACCOUNT_DIR, type Container, type KubeObject, type Pod, type Volume } from '@tugboat/api';
-
-export const TOKEN_VOLUME_PREFIX = 'kube-api-access-';
-/** kubelet's default: an hour, plus a few seconds so it is recognisable as the default. */
-export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3607;
+import { SERVICE_ACCOUNT_DIR, TOKEN_VOLUME_PREFIX, generateName, serviceAccountTokenVolume, type Container, type KubeObject, type Pod } from '@tugboat/api';
 
 type PodObject = Pod & KubeObject;
 
 /** The ServiceAccount a pod runs as (the deprecated spec.serviceAccount still counts). */
 export function podServiceAccountName(pod: PodObject): string {
   return pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default';
-}
-
-export function tokenVolume(name: string): Volume {
-  return {
-    name,
-    projected: {
-      defaultMode: 0o644,
-      sources: [
-        { serviceAccountToken: { expirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS, path: 'token' } },
-        { configMap: { name: ROOT_CA_CONFIGMAP, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-      ],
-    },
-  };
-}
-
-/** A random volume name suffix in Kubernetes' generateName alphabet. */
-export function randomSuffix(random: () => number = Math.random): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let s = '';
-  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(random() * alphabet.length)];
-  return s;
 }
 
 function withMount(c: Container, volume: string): Container {
@@ -57,11 +31,11 @@ export function admitServiceAccount(pod: PodObject, automountDefault: boolean, r
   if (!automount) return next;
   if ((spec.volumes ?? []).some((v) => v.name.startsWith(TOKEN_VOLUME_PREFIX) && v.projected)) return next;
   const taken = new Set((spec.volumes ?? []).map((v) => v.name));
-  let name = `${TOKEN_VOLUME_PREFIX}${randomSuffix(random)}`;
-  while (taken.has(name)) name = `${TOKEN_VOLUME_PREFIX}${randomSuffix(random)}`;
+  let name = generateName(TOKEN_VOLUME_PREFIX, random);
+  while (taken.has(name)) name = generateName(TOKEN_VOLUME_PREFIX, random);
   next.spec = {
     ...next.spec!,
-    volumes: [...(spec.volumes ?? []), tokenVolume(name)],
+    volumes: [...(spec.volumes ?? []), serviceAccountTokenVolume(name)],
     containers: spec.containers.map((c) => withMount(c, name)),
     ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => withMount(c, name)) } : {}),
   };

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigMap, PodSpec, Secret } from '@tugboat/api';
+import { serviceAccountTokenVolume, type ConfigMap, type PodSpec, type Secret } from '@tugboat/api';
 import {
   startRegistry, buildOciImage, busyboxImageSpec, pushImage, freePort, waitFor, type RegistryHandle,
 } from '@tugboat/test';
@@ -376,17 +376,7 @@ maybe('projected volumes: token, CA and namespace on a tmpfs; the token renewed 
   const podSpec: PodSpec = {
     serviceAccountName: 'builder',
     containers: [],
-    volumes: [{
-      name: volume,
-      projected: {
-        defaultMode: 420,
-        sources: [
-          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-        ],
-      },
-    }],
+    volumes: [serviceAccountTokenVolume(volume)],
   };
   const sb = await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: true, labels: {}, annotations: {}, podSpec });
   t.is(sb.hostGateway, undefined, 'a hostNetwork pod reaches the node as the node does');

@@ -1,7 +1,7 @@
 // What a projected volume holds, from its sources (lookups over in-memory objects; tokens
 // and the whole volume for real in agent-oci.test.ts), and the errors kubelet would give.
 import test from 'ava';
-import type { ConfigMap, Secret, TokenRequestSpec, Volume } from '@tugboat/api';
+import { serviceAccountTokenVolume, type ConfigMap, type Secret, type TokenRequestSpec, type Volume } from '@tugboat/api';
 import { VolumeError } from '../runtime.js';
 import { downwardApiField, formatMap, projectVolume, type ProjectionPod } from './projected-volume.js';
 import type { ObjectLookup } from './volume-data.js';
@@ -25,18 +25,8 @@ function lookup(objects: { configMaps?: Record<string, ConfigMap>; secrets?: Rec
   };
 }
 
-/** The ServiceAccount admission's volume, as Kubernetes has it. */
-const apiAccess: Volume = {
-  name: 'kube-api-access-x2b4c',
-  projected: {
-    defaultMode: 420,
-    sources: [
-      { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-    ],
-  },
-};
+/** The ServiceAccount admission's volume, as the API server adds it. */
+const apiAccess: Volume = serviceAccountTokenVolume('kube-api-access-x2b4c');
 
 const text = (files: { path: string; content: Buffer; mode: number }[]): Record<string, string> =>
   Object.fromEntries(files.map((f) => [f.path, `${f.content.toString()} (${f.mode.toString(8)})`]));

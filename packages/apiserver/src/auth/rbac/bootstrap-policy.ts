@@ -13,7 +13,7 @@
 //   + Roles for the leader-election Leases in tugboat-system, and the scheduler's read of node
 //     Leases in tugboat-node-lease (namespaced, so neither reaches other namespaces).
 import {
-  ApiError, GROUP_AUTHENTICATED, GROUP_MASTERS, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_SCHEDULER, aggregatedRules,
+  ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_SCHEDULER, aggregatedRules,
   ruleListsEqual, type KubeObject, type LabelSelector, type PolicyRule, type Subject,
 } from '@tugboat/api';
 import type { Registry } from '../../registry/registry.js';
@@ -26,9 +26,6 @@ export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdat
 export const AGGREGATE_TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin';
 export const AGGREGATE_TO_EDIT = 'rbac.authorization.k8s.io/aggregate-to-edit';
 export const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
-
-/** Kubernetes' group of anonymous requests (Tugboat has none yet; bound as Kubernetes binds it). */
-export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
 
 /** The Lease names the components elect their leader with (packages/scheduler, packages/controllers LEASE_NAME). */
 export const SCHEDULER_LEASE = 'tugboat-scheduler';
