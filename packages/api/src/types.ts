@@ -11,6 +11,8 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy } from 'kubernetes-types/apps/v1.js';
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
+import type { Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, EndpointPort as CoreEndpointPort } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice, Endpoint, EndpointPort, EndpointConditions } from 'kubernetes-types/discovery/v1.js';
 
 export type {
   ObjectMeta, OwnerReference, LabelSelector, LabelSelectorRequirement, Time,
@@ -20,6 +22,8 @@ export type {
   NodeCondition, NodeAddress, Namespace, Event, ConfigMap, Secret, Probe, Volume, VolumeMount,
   ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy,
   Lease, LeaseSpec,
+  Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, CoreEndpointPort,
+  EndpointSlice, Endpoint, EndpointPort, EndpointConditions,
 };
 
 /** Any stored object: what the API server and the informer handle generically. */

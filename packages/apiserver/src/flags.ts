@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_HTTP_LISTEN, DEFAULT_LISTEN, type ApiServerOptions, type AuthorizationMode } from './server.js';
 import { parseHostPort } from '@tugboat/api';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CLUSTER_IP_RANGE, parseCidr, parsePortRange } from './registry/service-allocation.js';
 import { parseEncryptionConfig, type EncryptionConfig } from './storage/encryption/config.js';
 import type { ReencryptCommandOptions } from './storage/encryption/reencrypt.js';
 import { etcdTlsMismatch, loadEtcdTls, type EtcdTls } from './storage/etcd-tls.js';
@@ -50,6 +51,10 @@ Security (the API server speaks TLS only, and every request must authenticate):
   --kubelet-client-key FILE              its key
   --kubelet-certificate-authority FILE   CA of the agents' serving certificates
   --audit-log-path FILE                  one JSON line per request (Kubernetes' audit Event)
+
+Services:
+  --service-cluster-ip-range CIDR        where ClusterIPs come from (default ${DEFAULT_SERVICE_CLUSTER_IP_RANGE})
+  --service-node-port-range MIN-MAX      where node ports come from (default ${DEFAULT_NODE_PORT_RANGE})
   --help                       this text
 
 reencrypt rewrites every stored object of the encryption config's resources that was not
@@ -71,6 +76,7 @@ export function parseFlags(argv: readonly string[], readFile: FlagFileReader = r
     'tls-cert-file', 'tls-private-key-file', 'client-ca-file', 'token-auth-file', 'service-account-key-file',
     'service-account-signing-key-file', 'service-account-issuer', 'api-audiences', 'authorization-mode',
     'kubelet-client-certificate', 'kubelet-client-key', 'kubelet-certificate-authority', 'audit-log-path',
+    'service-cluster-ip-range', 'service-node-port-range',
     ...ETCD_FLAGS, 'encryption-provider-config',
   ]);
   if (readFlagValues(argv, known, values) === 'help') return { help: true };
@@ -94,6 +100,10 @@ export function parseFlags(argv: readonly string[], readFile: FlagFileReader = r
       ...(etcdTls ? { etcdTls } : {}),
       ...(encryptionConfig ? { encryptionConfig } : {}),
       ...securityOptions(values, readFile),
+      serviceRanges: {
+        clusterIPs: parseCidr(values.get('service-cluster-ip-range') ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE, '--service-cluster-ip-range'),
+        nodePorts: parsePortRange(values.get('service-node-port-range') ?? DEFAULT_NODE_PORT_RANGE, '--service-node-port-range'),
+      },
     },
   };
 }

@@ -9,6 +9,7 @@ import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHost
 import { assembleSecurity, type AuthorizationMode } from './auth/assemble.js';
 import { cachePeerCertificates } from './auth/authn/peer-certificate-cache.js';
 import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
+import type { ServiceRanges } from './registry/service-allocation.js';
 import { authService } from './grpc/auth-service.js';
 import type { HandlerDeps } from './grpc/handlers.js';
 import { objectsService, serverService } from './grpc/objects-service.js';
@@ -65,6 +66,8 @@ export interface ApiServerOptions {
   readonly kubeletClient?: KubeletClientTls;
   /** JSON lines, one per request (--audit-log-path). */
   readonly auditLogPath?: string;
+  /** ClusterIP and node port ranges (--service-cluster-ip-range, --service-node-port-range). */
+  readonly serviceRanges?: ServiceRanges;
   /** gRPC HOST:PORT; port 0 picks a free one. */
   readonly listen?: string;
   /** HTTP HOST:PORT for /metrics, /healthz, /readyz; port 0 picks a free one. */
@@ -181,6 +184,23 @@ function bootstrapPolicy(registry: Registry, log: (line: string) => void): { don
   return { done: () => done, stop: async () => { stopped = true; clearTimeout(timer); await running; } };
 }
 
+/**
+ * Gives back ClusterIPs and node ports no Service holds (a crash between a Service going and
+ * its release), at start and every three minutes, as Kubernetes' repair controllers do.
+ */
+function serviceAddressRepair(registry: Registry, log: (line: string) => void): { stop(): void } {
+  const run = (): void => {
+    registry.services.repair(async () => (await registry.list('services')).items)
+      .then((n) => { if (n) log(`services: gave back ${n} address(es) no Service holds`); })
+      .catch(() => undefined); // etcd away: next time
+  };
+  const first = setTimeout(run, 5_000);
+  const timer = setInterval(run, 180_000);
+  first.unref();
+  timer.unref();
+  return { stop: () => { clearTimeout(first); clearInterval(timer); } };
+}
+
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`tugboat-apiserver: ${line}\n`));
   const listen = parseHostPort(options.listen ?? DEFAULT_LISTEN, '--listen');
@@ -202,7 +222,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       onWatchError: (err) => log(`watch: ${err.message}`),
     })
     : etcd;
-  const registry = new Registry(storage, options.now ? { now: options.now } : {});
+  const registry = new Registry(storage, { ...(options.now ? { now: options.now } : {}), ...(options.serviceRanges ? { serviceRanges: options.serviceRanges } : {}) });
   const cache = new WatchCache(storage, {
     ...(options.watchCacheSize ? { capacity: options.watchCacheSize } : {}),
     onError: (err) => log(`watch cache restarted: ${err.message}`),
@@ -247,6 +267,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   namespaces.start();
   auth.start();
   bootstrap = bootstrapPolicy(registry, log);
+  const repair = serviceAddressRepair(registry, log);
 
   const countObjects = async (): Promise<void> => {
     for (const k of KINDS) {
@@ -273,6 +294,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       });
       await new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); });
       await bootstrap?.stop();
+      repair.stop();
       await namespaces.stop();
       await auth.stop();
       cache.stop();

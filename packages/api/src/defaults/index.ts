@@ -8,6 +8,9 @@ import { defaultPod } from './pod.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
 import { defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultSubjects } from './rbac.js';
+import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service.js';
+import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 
 type Defaulter = (obj: KubeObject) => void;
 type Binding = { subjects?: Subject[] };
@@ -19,6 +22,9 @@ export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Secret: (o) => defaultSecret(o as Secret),
   Namespace: (o) => defaultNamespace(o as Namespace),
   Node: (o) => defaultNode(o as Node),
+  Service: (o) => defaultService(o as Service),
+  Endpoints: (o) => defaultEndpoints(o as Endpoints),
+  EndpointSlice: (o) => defaultEndpointSlice(o as unknown as EndpointSlice),
   RoleBinding: (o) => defaultSubjects(o as Binding),
   ClusterRoleBinding: (o) => defaultSubjects(o as Binding),
 };

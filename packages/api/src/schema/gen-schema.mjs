@@ -19,7 +19,7 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 
 const ROOTS = {
   Namespace: 'core/v1', Pod: 'core/v1', Node: 'core/v1', Event: 'core/v1', ConfigMap: 'core/v1', Secret: 'core/v1',
-  Lease: 'coordination/v1', ReplicaSet: 'apps/v1', Deployment: 'apps/v1', ServiceAccount: 'core/v1',
+  Lease: 'coordination/v1', ReplicaSet: 'apps/v1', Deployment: 'apps/v1', ServiceAccount: 'core/v1', Service: 'core/v1', Endpoints: 'core/v1', EndpointSlice: 'discovery/v1',
   Role: 'rbac/v1', ClusterRole: 'rbac/v1', RoleBinding: 'rbac/v1', ClusterRoleBinding: 'rbac/v1',
 };
 const SCALARS = { Quantity: 'quantity', Time: 'time', MicroTime: 'time', RawExtension: 'any', FieldsV1: 'any' };
@@ -43,8 +43,20 @@ function load(mod) {
 }
 
 const types = new Map(); // name → { fields }
-const owner = new Map(); // name → module, to detect clashes
+const owner = new Map(); // schema name → module
+const named = new Map(); // "module:interface" → schema name
 const queue = [];
+
+/** Two modules may define types of one name (core/v1 and discovery/v1 EndpointPort): the later one is qualified. */
+function schemaName(name, mod) {
+  const key = `${mod}:${name}`;
+  if (named.has(key)) return named.get(key);
+  const prev = owner.get(name);
+  const chosen = !prev || prev === mod ? name : `${mod.split('/').map((p) => p[0].toUpperCase() + p.slice(1)).join('')}${name}`;
+  named.set(key, chosen);
+  owner.set(chosen, mod);
+  return chosen;
+}
 
 function refName(name, mod) {
   if (SCALARS[name]) return SCALARS[name];
@@ -56,13 +68,10 @@ function refName(name, mod) {
   }
   const decl = info.interfaces.get(name);
   if (decl.members.length === 0) return 'any';
-  const prev = owner.get(name);
-  if (prev && prev !== mod) throw new Error(`type name clash: ${name} in ${prev} and ${mod}`);
-  if (!prev) {
-    owner.set(name, mod);
-    queue.push([name, mod]);
-  }
-  return name;
+  const known = named.has(`${mod}:${name}`);
+  const chosen = schemaName(name, mod);
+  if (!known) queue.push([name, mod, chosen]);
+  return chosen;
 }
 
 function typeOf(node, mod) {
@@ -96,14 +105,14 @@ function typeOf(node, mod) {
 
 for (const [name, mod] of Object.entries(ROOTS)) refName(name, mod);
 while (queue.length) {
-  const [name, mod] = queue.shift();
+  const [name, mod, chosen] = queue.shift();
   const decl = load(mod).interfaces.get(name);
   const fields = {};
   for (const m of decl.members) {
     if (!ts.isPropertySignature(m) || !m.type) continue;
     fields[m.name.getText()] = `${m.questionToken ? '' : '!'}${typeOf(m.type, mod)}`;
   }
-  types.set(name, fields);
+  types.set(chosen, fields);
 }
 
 const names = [...types.keys()].sort();

@@ -5,8 +5,11 @@ import { formatFieldError } from '../errors.js';
 import { KUBERNETES_TYPES_VERSION } from './known-fields.js';
 
 test('the schema covers the supported kinds and the Kubernetes pod surface', (t) => {
-  for (const kind of ['Namespace', 'Pod', 'Node', 'Event', 'ConfigMap', 'Secret', 'Lease', 'ReplicaSet', 'Deployment']) t.true(hasSchema(kind), kind);
-  t.false(hasSchema('Service'));
+  for (const kind of ['Namespace', 'Pod', 'Node', 'Event', 'ConfigMap', 'Secret', 'Lease', 'ReplicaSet', 'Deployment', 'Service', 'Endpoints', 'EndpointSlice', 'ServiceAccount', 'Role']) t.true(hasSchema(kind), kind);
+  t.false(hasSchema('Ingress'));
+  // Two API groups each define an EndpointPort: both are kept, the later one qualified.
+  t.true(knownFields('EndpointPort').includes('appProtocol'));
+  t.true(knownFields('CoreV1EndpointPort').includes('port'));
   const podSpec = knownFields('PodSpec');
   for (const f of ['containers', 'initContainers', 'volumes', 'affinity', 'tolerations', 'nodeSelector', 'hostNetwork', 'imagePullSecrets', 'dnsPolicy', 'serviceAccountName', 'priority', 'securityContext', 'topologySpreadConstraints']) {
     t.true(podSpec.includes(f), f);

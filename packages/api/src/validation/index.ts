@@ -7,6 +7,9 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../types.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, type NameValidator } from '../names.js';
+import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { validateEndpointSlice, validateEndpointSliceUpdate, validateEndpoints, validateService, validateServiceUpdate } from './service.js';
 import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding, validateRoleRefUpdate } from './rbac.js';
 import type { Errs } from './field-errors.js';
 import { validatePod, validatePodStatus } from './pod.js';
@@ -70,6 +73,19 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     validate: (o) => validateDeployment(o as Deployment),
     validateUpdate: (o, old) => validateSelectorUpdate((o as Deployment).spec?.selector, (old as Deployment).spec?.selector),
     validateStatus: (o) => validateDeploymentStatus(o as Deployment),
+  },
+  Service: {
+    nameFn: nameIsDNSLabel,
+    validate: (o) => validateService(o as Service),
+    validateUpdate: (o, old) => validateServiceUpdate(o as Service, old as Service),
+    // Load balancer status is written by whoever provides load balancers; Tugboat has none yet.
+    validateStatus: () => [],
+  },
+  Endpoints: { nameFn: nameIsDNSSubdomain, validate: (o) => validateEndpoints(o as Endpoints) },
+  EndpointSlice: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateEndpointSlice(o as unknown as EndpointSlice),
+    validateUpdate: (o, old) => validateEndpointSliceUpdate(o as unknown as EndpointSlice, old as unknown as EndpointSlice),
   },
   // A ServiceAccount's fields (secrets, imagePullSecrets, automount) need no more than the schema's types.
   ServiceAccount: { nameFn: nameIsDNSSubdomain, validate: () => [] },

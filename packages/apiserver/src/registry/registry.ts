@@ -10,6 +10,7 @@ import {
 import { computeApply } from '../apply/apply.js';
 import { kindOfObject, resolveResource } from './kind-of.js';
 import { admitServiceAccount, podServiceAccountName } from './service-account-admission.js';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceAllocator, parseCidr, parsePortRange, type AllocationPlan, type ServiceRanges } from './service-allocation.js';
 import type { KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { planDeletion, readyToRemove } from './deletion.js';
@@ -65,6 +66,8 @@ export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 export interface RegistryOptions {
   /** The clock; injected so tests of time-dependent rules need not sleep. */
   readonly now?: () => Date;
+  /** The service ranges (--service-cluster-ip-range, --service-node-port-range). */
+  readonly serviceRanges?: ServiceRanges;
 }
 
 /** Kubernetes' message for a stale write. */
@@ -105,8 +108,15 @@ export class Registry {
    */
   serviceAccountLookup: ServiceAccountLookup | undefined;
 
+  /** ClusterIPs and node ports of Services (see service-allocation.ts). */
+  readonly services: ServiceAllocator;
+
   constructor(readonly storage: Storage, options: RegistryOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    this.services = new ServiceAllocator(storage, options.serviceRanges ?? {
+      clusterIPs: parseCidr(DEFAULT_SERVICE_CLUSTER_IP_RANGE, '--service-cluster-ip-range'),
+      nodePorts: parsePortRange(DEFAULT_NODE_PORT_RANGE, '--service-node-port-range'),
+    });
   }
 
   // ---- lookups -------------------------------------------------------------------------
@@ -189,9 +199,24 @@ export class Registry {
       await this.checkNamespaceAcceptsCreates(meta.namespace!);
     }
     if (info.kind === 'Pod') obj = await this.admitPodServiceAccount(obj, !!opts.dryRun);
+    const key = objectStorageKey(info, meta.namespace ?? '', meta.name!);
+    const exists = (): ApiError => new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
+    if (info.kind === 'Service') {
+      // The Service and the addresses it takes, in one transaction; an address picked at
+      // random that someone took meanwhile is picked again.
+      for (let attempt = 0; ; attempt++) {
+        const plan = await this.services.plan(obj);
+        if (opts.dryRun) return { object: plan.object, warnings: admitted.warnings };
+        const res = await this.storage.commit([{ type: 'create', key, value: encodeObject(plan.object) }, ...plan.take]);
+        if (res.ok) return { object: { ...plan.object, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
+        if (res.failed.includes(key)) throw exists();
+        const asked = res.failed.find((k) => !plan.picked.has(k));
+        if (asked || attempt >= RETRIES) throw this.services.takenError(plan.object, asked ?? res.failed[0]!);
+      }
+    }
     if (opts.dryRun) return { object: obj, warnings: admitted.warnings };
-    const res = await this.storage.create(objectStorageKey(info, meta.namespace ?? '', meta.name!), encodeObject(obj));
-    if (!res.ok) throw new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
+    const res = await this.storage.create(key, encodeObject(obj));
+    if (!res.ok) throw exists();
     return { object: { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
   }
 
@@ -308,10 +333,15 @@ export class Registry {
     }
     const admitted = admitObject(candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
-    let next: KubeObject = { ...admitted.object, metadata: this.serverMetadata(admitted.object.metadata ?? {}, curMeta) };
+    // A Service keeps the addresses it has unless it lets them go, and takes new ones with the write.
+    const plan = info.kind === 'Service' ? await this.services.plan(admitted.object, cur) : undefined;
+    const admittedObject = plan?.object ?? admitted.object;
+    let next: KubeObject = { ...admittedObject, metadata: this.serverMetadata(admittedObject.metadata ?? {}, curMeta) };
     if (!jsonEqual(specPart(next), specPart(cur))) next = { ...next, metadata: { ...next.metadata, generation: (curMeta.generation ?? 1) + 1 } };
     if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings, changed: false };
-    return { ...(await this.write(info, current, next, opts)), warnings: admitted.warnings, changed: true };
+    const written = await this.write(info, current, next, opts, plan);
+    if (plan && !opts.dryRun) await this.services.release(cur, plan.release);
+    return { ...written, warnings: admitted.warnings, changed: true };
   }
 
   /** Metadata of an update: the caller's labels, annotations, finalizers, owners; the rest as stored. */
@@ -334,17 +364,29 @@ export class Registry {
   }
 
   /** The CAS write of `next` over `current` (or its removal when it is ready to go). */
-  private async write(info: KindInfo, current: { object: KubeObject; kv: KeyValue }, next: KubeObject, opts: WriteOptions): Promise<{ object: KubeObject }> {
+  private async write(info: KindInfo, current: { object: KubeObject; kv: KeyValue }, next: KubeObject, opts: WriteOptions, plan?: AllocationPlan): Promise<{ object: KubeObject }> {
     const name = current.object.metadata?.name ?? '';
     if (opts.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: current.object.metadata?.resourceVersion } } };
     if (readyToRemove(next)) {
       const res = await this.storage.delete(current.kv.key, current.kv.modRevision);
       if (!res.ok) throw conflictError(info, name);
+      await this.removed(info, current.object);
       return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
+    }
+    if (plan && plan.take.length) {
+      const res = await this.storage.commit([{ type: 'update', key: current.kv.key, value: encodeObject(next), expectedRevision: current.kv.modRevision }, ...plan.take]);
+      if (res.ok) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
+      if (res.failed.includes(current.kv.key)) throw conflictError(info, name);
+      throw this.services.takenError(next, res.failed.find((k) => !plan.picked.has(k)) ?? res.failed[0]!);
     }
     const res = await this.storage.update(current.kv.key, encodeObject(next), current.kv.modRevision);
     if (!res.ok) throw conflictError(info, name);
     return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
+  }
+
+  /** After an object is gone from etcd: what it held is given back (a Service's addresses). */
+  private async removed(info: KindInfo, obj: KubeObject): Promise<void> {
+    if (info.kind === 'Service') await this.services.release(obj, this.services.held(obj));
   }
 
   async updateStatus(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -399,6 +441,7 @@ export class Registry {
         ? await this.storage.delete(found.kv.key, found.kv.modRevision)
         : await this.storage.update(found.kv.key, encodeObject(plan.object), found.kv.modRevision);
       if (res.ok) {
+        if (plan.action === 'remove') await this.removed(info, found.object);
         const obj = plan.action === 'mark' ? plan.object : found.object;
         return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } };
       }

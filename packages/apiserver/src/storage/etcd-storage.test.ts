@@ -127,3 +127,36 @@ test.serial('healthy() follows etcd; calls fail with Unavailable while it is dow
   await waitFor('etcd healthy again', () => storage.healthy(500));
   t.pass();
 });
+
+test.serial('commit: every condition holds and every write happens, or nothing is written', async (t) => {
+  const { storage } = t.context;
+  const ok = await storage.commit([
+    { type: 'create', key: '/registry/services/default/s1', value: '{"s":1}' },
+    { type: 'create', key: '/registry/ranges/serviceips/198.19.0.10', value: 'default/s1' },
+  ]);
+  if (!ok.ok) return t.fail();
+  t.is((await storage.get('/registry/ranges/serviceips/198.19.0.10'))?.modRevision, ok.revision, 'both at one revision');
+  // A second service wanting the same address: the whole commit fails, naming the taken key.
+  const clash = await storage.commit([
+    { type: 'create', key: '/registry/services/default/s2', value: '{"s":2}' },
+    { type: 'create', key: '/registry/ranges/serviceips/198.19.0.10', value: 'default/s2' },
+  ]);
+  t.deepEqual(clash, { ok: false, failed: ['/registry/ranges/serviceips/198.19.0.10'] });
+  t.is(await storage.get('/registry/services/default/s2'), undefined, 'nothing of it was written');
+  // Many at once for one address: exactly one wins.
+  const racers = await Promise.all(Array.from({ length: 8 }, (_, i) => storage.commit([
+    { type: 'create', key: `/registry/services/default/r${i}`, value: '{}' },
+    { type: 'create', key: '/registry/ranges/serviceips/198.19.0.11', value: `default/r${i}` },
+  ])));
+  t.is(racers.filter((r) => r.ok).length, 1);
+  // Update and delete conditions too.
+  const kv = (await storage.get('/registry/services/default/s1'))!;
+  const upd = await storage.commit([
+    { type: 'update', key: kv.key, value: '{"s":"1b"}', expectedRevision: kv.modRevision },
+    { type: 'delete', key: '/registry/ranges/serviceips/198.19.0.10', expectedRevision: ok.revision },
+  ]);
+  t.true(upd.ok);
+  const stale = await storage.commit([{ type: 'update', key: kv.key, value: '{"s":"stale"}', expectedRevision: kv.modRevision }]);
+  t.deepEqual(stale, { ok: false, failed: [kv.key] });
+  t.is((await storage.get(kv.key))?.value, '{"s":"1b"}');
+});

@@ -6,7 +6,11 @@ import type { Histogram } from 'prom-client';
 import type { ApiError } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
 import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
-import { prefixEnd, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type WatchHandlers, type WriteResult } from './storage.js';
+import { prefixEnd, type CommitResult, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type TxnOp, type WatchHandlers, type WriteResult } from './storage.js';
+
+function expected(o: TxnOp): number {
+  return o.type === 'create' ? 0 : o.expectedRevision;
+}
 
 export interface EtcdStorageOptions {
   /** http://host:port of each etcd member, or https://host:port with `tls`. */
@@ -109,6 +113,25 @@ export class EtcdStorage implements Storage {
     if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
     const kv = res.responses[0]?.response_range.kvs[0];
     return { ok: false, current: kv ? toKeyValue(kv) : undefined };
+  }
+
+  async commit(ops: readonly TxnOp[]): Promise<CommitResult> {
+    if (ops.length === 0) return { ok: true, revision: await this.currentRevision() };
+    const res = await this.op('commit', async () => {
+      let txn = this.client.if(ops[0]!.key, ops[0]!.type === 'create' ? 'Create' : 'Mod', '==', ops[0]!.type === 'create' ? 0 : expected(ops[0]!));
+      for (const o of ops.slice(1)) txn = txn.and(o.key, o.type === 'create' ? 'Create' : 'Mod', '==', o.type === 'create' ? 0 : expected(o));
+      const writes = ops.map((o) => (o.type === 'delete' ? this.client.delete().key(o.key) : this.client.put(o.key).value(o.value)));
+      // On failure, read every key back to say which condition did not hold.
+      return txn.then(...writes).else(...ops.map((o) => this.client.get(o.key))).commit();
+    });
+    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
+    const failed: string[] = [];
+    ops.forEach((o, i) => {
+      const kv = res.responses[i]?.response_range.kvs[0];
+      const holds = o.type === 'create' ? !kv : !!kv && Number(kv.mod_revision) === o.expectedRevision;
+      if (!holds) failed.push(o.key);
+    });
+    return { ok: false, failed };
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {

@@ -18,6 +18,20 @@ export type WriteResult =
   | { readonly ok: true; readonly revision: number }
   | { readonly ok: false; readonly current: KeyValue | undefined };
 
+/** One part of an atomic commit: each condition holds, or nothing is written. */
+export type TxnOp =
+  /** Writes `value` only if the key does not exist. */
+  | { readonly type: 'create'; readonly key: string; readonly value: string }
+  /** Writes `value` only if the key's mod revision is still `expectedRevision`. */
+  | { readonly type: 'update'; readonly key: string; readonly value: string; readonly expectedRevision: number }
+  /** Deletes the key only if its mod revision is still `expectedRevision`. */
+  | { readonly type: 'delete'; readonly key: string; readonly expectedRevision: number };
+
+/** A commit: ok with its revision, or the keys whose condition did not hold (nothing was written). */
+export type CommitResult =
+  | { readonly ok: true; readonly revision: number }
+  | { readonly ok: false; readonly failed: readonly string[] };
+
 export interface ListOptions {
   /** First key to return (inclusive); defaults to the prefix itself. */
   readonly startKey?: string;
@@ -67,6 +81,12 @@ export interface Storage {
   update(key: string, value: string, expectedRevision: number): Promise<WriteResult>;
   /** Deletes only if the key's mod revision is still `expectedRevision`. */
   delete(key: string, expectedRevision: number): Promise<WriteResult>;
+  /**
+   * Several conditional writes as one: all conditions hold and every write happens, or none
+   * does (one etcd transaction). A Service and the ClusterIP and node ports it takes are
+   * written this way, so two Services can never hold the same address.
+   */
+  commit(ops: readonly TxnOp[]): Promise<CommitResult>;
   /** Keys with the prefix, in key order. Throws ApiError Expired when `revision` was compacted. */
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /** How many keys have the prefix now. */

@@ -13,7 +13,7 @@
 import { ApiError } from '@tugboat/api';
 import { Counter, type Registry } from 'prom-client';
 import { REGISTRY_ROOT } from '../../registry/keys.js';
-import type { KeyValue, ListOptions, ListPage, Storage, StorageEvent, StorageWatch, WatchHandlers, WriteResult } from '../storage.js';
+import type { CommitResult, KeyValue, ListOptions, ListPage, Storage, StorageEvent, StorageWatch, TxnOp, WatchHandlers, WriteResult } from '../storage.js';
 import type { EncryptionConfig } from './config.js';
 import { TransformError, ValueTransformer } from './transformer.js';
 
@@ -101,6 +101,10 @@ export class EncryptingStorage implements Storage {
 
   async update(key: string, value: string, expectedRevision: number): Promise<WriteResult> {
     return this.decryptResult(key, await this.inner.update(key, this.encrypt(key, value), expectedRevision));
+  }
+
+  commit(ops: readonly TxnOp[]): Promise<CommitResult> {
+    return this.inner.commit(ops.map((o) => (o.type === 'delete' ? o : { ...o, value: this.encrypt(o.key, o.value) })));
   }
 
   async delete(key: string, expectedRevision: number): Promise<WriteResult> {
