@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: etcd for state; runc/crun/conmon/umoci/skopeo/registry/busybox for real
-# containers and their tests; CNI plugins for pod networking; promtool to check metrics.
+# containers and their tests; CNI plugins for pod networking, nftables for Services and pod
+# routes; dig for the cluster DNS tests; promtool to check metrics; redis-server for the
+# guestbook example's image (its binary only: the daemon is disabled below).
 PACKAGES=(etcd-server etcd-client runc crun conmon umoci skopeo docker-registry busybox-static
-  containernetworking-plugins prometheus iproute2 iptables procps)
+  containernetworking-plugins prometheus iproute2 iptables nftables procps bind9-dnsutils redis-server)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -23,6 +25,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     # The prometheus package is only wanted for promtool: do not start its daemon.
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # redis-server is wanted for its binary: stop and disable the daemon the package starts,
+    # only when installed just now (a redis this machine already ran is left alone).
+    if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+      invoke-rc.d redis-server stop >/dev/null 2>&1 || true
+      if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-server >/dev/null 2>&1 || true
+      else update-rc.d redis-server disable >/dev/null 2>&1 || true; fi
+    fi
   else
     echo "setup: please install these packages first (as root): apt-get install ${missing[*]}" >&2
     exit 1

@@ -9,13 +9,14 @@
 // Every client is built from the kubeconfig's credentials (this node's certificate, or for
 // --hollow whatever the one kubeconfig holds); the gRPC server presents --tls-cert-file.
 import { mkdirSync } from 'node:fs';
-import { TugboatClient } from '@tugboat/api';
+import { Informer, TugboatClient, type KubeObject, type Service } from '@tugboat/api';
 import { AgentMetrics } from './metrics.js';
+import { startAgentProxy, type AgentProxy } from './network/proxy/agent-proxy.js';
 import { NodeAgent } from './node/node-agent.js';
 import { applyCapacityOverrides, type NodeConfig } from './node/node-object.js';
 import { machineCapacity, systemInfo } from './node/machine.js';
 import { PodManager } from './pods/pod-manager.js';
-import { apiObjectLookup, createRuntime } from './runtimes/factory.js';
+import { apiObjectLookup, createRuntime, resolveRuntimeChoice } from './runtimes/factory.js';
 import { InstrumentedRuntime } from './runtimes/instrumented.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { startAgentServer, type ListeningServer } from './server.js';
@@ -68,14 +69,27 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
   // Where pods find the API server (KUBERNETES_SERVICE_HOST/PORT): the address we use.
   const apiServerAddress = parseHostPort(apiServer, '--kubeconfig');
+  // Every Service, for the pods' service variables (kubelet's service informer), read with
+  // the node's own identity: the Node authorizer lets nodes list and watch Services.
+  const services = new Informer<Service & KubeObject>(clientFor(0), 'services', {
+    onError: (e) => log(`services watch: ${e.message} (retrying)`),
+  });
+  const clusterDNS = { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain };
   const nodeAgents: NodeAgent[] = [];
   const runtimes: Runtime[] = [];
   mkdirSync(opts.dataDir, { recursive: true });
   const capacity = applyCapacityOverrides(machineCapacity(opts.dataDir), opts.capacity);
+  // With the service proxy's identity, an oci node also keeps the routes between nodes' pod
+  // networks and masquerades its pods' traffic to the outside itself (routes/): the CNI
+  // bridge's own ipMasq would also rewrite pod-to-pod traffic bound for another host.
+  const podNetwork = opts.hollow === 0 && opts.security.proxyClient !== undefined && opts.proxyMode !== 'off'
+    && resolveRuntimeChoice(opts.runtime).choice === 'oci';
   for (const [i, nodeName] of names.entries()) {
     const inner = createRuntime(opts.runtime, {
       dataDir: opts.dataDir, nodeName, hostIP: internalIP, version: AGENT_VERSION, fakeStartDelayMs: opts.fakeStartDelayMs,
       ...(opts.podCidr ? { podCidr: opts.podCidr } : {}), lookup: apiObjectLookup(clientFor(i)), log,
+      insecureRegistries: opts.insecureRegistries,
+      ...(podNetwork ? { network: { ipMasq: false } } : {}),
     });
     const runtime = new InstrumentedRuntime(inner, metrics);
     runtimes.push(runtime);
@@ -90,6 +104,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       internalIP,
       port: server.grpcPort,
       nodeInfo: systemInfo(runtime.version, AGENT_VERSION),
+      ...(opts.podCidr ? { podCIDR: opts.podCidr } : {}),
     };
     nodeAgents.push(new NodeAgent({
       client, config, runtime,
@@ -99,15 +114,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log: nodeLog,
     }));
     managers.push(new PodManager({
-      client, nodeName, runtime, hostIP: internalIP, metrics, apiServer: apiServerAddress,
+      client, nodeName, runtime, hostIP: internalIP, metrics, apiServer: apiServerAddress, services, dns: clusterDNS,
       backoffInitialMs: opts.backoffInitialMs,
       backoffMaxMs: opts.backoffMaxMs,
       ...(opts.relistIntervalMs !== undefined ? { relistIntervalMs: opts.relistIntervalMs } : {}),
       log: nodeLog,
     }));
   }
+  let proxy: AgentProxy | undefined;
   const stop = async (): Promise<void> => {
+    await proxy?.stop();
     for (const n of nodeAgents) n.stop();
+    services.stop();
     // A pod being terminated may wait out its grace period: do not hold the exit for it.
     await Promise.race([Promise.all(managers.map((m) => m.stop())), new Promise((r) => setTimeout(r, 2_000))]);
     await server.close();
@@ -115,12 +133,30 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     for (const c of clients) c?.close();
   };
   try {
+    // One service proxy per agent process, for its node (none for hollow nodes); it says why when off.
+    proxy = startAgentProxy({
+      hollow: opts.hollow, nodeName: opts.nodeName, dataDir: opts.dataDir, proxyMode: opts.proxyMode, internalIP, metrics: metrics.proxy, log, podNetwork,
+      ...(opts.nodePortAddresses ? { nodePortAddresses: opts.nodePortAddresses } : {}),
+      ...(opts.security.proxyClient ? { proxyClient: opts.security.proxyClient } : {}),
+    });
+    const servicesRead = services.start();
     // Register first, so the Node exists (and is Ready) before pods are taken on.
     await Promise.all(nodeAgents.map((n) => n.start()));
+    // Containers wait for the Services to be read once (kubelet's rule: their variables
+    // would be missing); pods are taken on after at most 10 s regardless, and a container
+    // meanwhile is CreateContainerConfigError until the cache is filled.
+    await waitAtMost(servicesRead, 10_000);
     await Promise.all(managers.map((m) => m.start()));
   } catch (e) {
     await stop();
     throw e;
   }
   return { grpcPort: server.grpcPort, httpPort: server.httpPort, nodeNames: names, runtimeName: opts.runtime, managers, stop };
+}
+
+/** Resolves when `p` does or after `ms`, whichever is first. */
+async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }

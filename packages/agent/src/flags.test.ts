@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseCommand, parseDuration, parseTaints, podCidrFor } from './flags.js';
+import { parseCommand, parseDuration, parseTaints } from './flags.js';
 
 /** The flags every run needs: secure by default. */
 const TLS = ['--kubeconfig', '/k', '--tls-cert-file', '/c', '--tls-private-key-file', '/p', '--client-ca-file', '/ca'];
@@ -77,11 +77,38 @@ test('durations and taints', (t) => {
   t.deepEqual(parseTaints('dedicated=gpu:NoSchedule'), [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
 });
 
-test('--pod-cidr, and the default pod CIDR of a node', (t) => {
-  const r = parseCommand([...TLS, '--runtime', 'oci', '--pod-cidr', '10.9.8.0/24', '--node-name', 'n'], {});
-  t.like(r.command === 'run' ? r.flags : {}, { runtime: 'oci', podCidr: '10.9.8.0/24' });
-  t.throws(() => parseCommand(['--pod-cidr', '10.9.8.0'], {}), { message: /--pod-cidr: expected an IPv4 CIDR/ });
-  t.is(podCidrFor('node-1'), '198.18.1.0/24');
-  t.is(podCidrFor('node-12'), '198.18.12.0/24');
-  t.regex(podCidrFor('worker'), /^198\.18\.\d+\.0\/24$/);
+test('--pod-cidr; without it, none (the Node gets one from the node IPAM controller)', (t) => {
+  const r = parseCommand([...TLS, '--runtime', 'oci', '--pod-cidr', '198.18.8.0/24', '--node-name', 'n'], {});
+  t.like(r.command === 'run' ? r.flags : {}, { runtime: 'oci', podCidr: '198.18.8.0/24' });
+  const none = parseCommand([...TLS, '--runtime', 'oci', '--node-name', 'n'], {});
+  t.is(none.command === 'run' ? none.flags.podCidr : 'x', undefined);
+  t.throws(() => parseCommand(['--pod-cidr', '198.18.8.0'], {}), { message: /--pod-cidr: expected an IPv4 CIDR/ });
+});
+
+test('--cluster-dns and --cluster-domain (kubelet\'s): none and cluster.local by default', (t) => {
+  const d = parseCommand([...TLS, '--node-name', 'n'], {});
+  t.like(d.command === 'run' ? d.flags : {}, { clusterDNS: [], clusterDomain: 'cluster.local', insecureRegistries: [] });
+  const r = parseCommand([...TLS, '--node-name', 'n', '--cluster-dns', '198.19.0.10,198.19.0.11', '--cluster-domain=Example.Internal.'], {});
+  t.like(r.command === 'run' ? r.flags : {}, { clusterDNS: ['198.19.0.10', '198.19.0.11'], clusterDomain: 'example.internal' });
+  t.throws(() => parseCommand([...TLS, '--cluster-dns', 'kube-dns'], {}), { message: '--cluster-dns: "kube-dns" is not an IP address' });
+  t.throws(() => parseCommand([...TLS, '--cluster-domain', 'bad_domain'], {}), { message: '--cluster-domain: "bad_domain" is not a DNS domain like cluster.local' });
+});
+
+test('--insecure-registry: HOST[:PORT] or an IPv4 CIDR, comma-separated (Docker\'s insecure-registries)', (t) => {
+  const r = parseCommand([...TLS, '--node-name', 'n', '--insecure-registry', 'Registry.lan:5000,198.19.240.1/32'], {});
+  t.deepEqual(r.command === 'run' ? r.flags.insecureRegistries : [], ['registry.lan:5000', '198.19.240.1/32']);
+  t.throws(() => parseCommand([...TLS, '--insecure-registry', '198.19.240.0/40'], {}), { message: '--insecure-registry: "198.19.240.0/40" is neither HOST[:PORT] nor an IPv4 CIDR' });
+  t.throws(() => parseCommand([...TLS, '--insecure-registry', 'http://x'], {}), { message: /--insecure-registry: "http:\/\/x"/ });
+});
+
+test('service proxy flags: --proxy-kubeconfig, --proxy-mode (default auto), --nodeport-addresses', (t) => {
+  const r = parseCommand([...TLS, '--node-name', 'n'], {});
+  if (r.command !== 'run') { t.fail(); return; }
+  t.is(r.flags.proxyKubeconfig, undefined, 'no proxy identity: no proxy');
+  t.is(r.flags.proxyMode, 'auto');
+  t.is(r.flags.nodePortAddresses, undefined);
+  const p = parseCommand([...TLS, '--node-name', 'n', '--proxy-kubeconfig', '/kp', '--proxy-mode', 'nftables', '--nodeport-addresses', '198.19.255.0/24,primary'], {});
+  t.like(p.command === 'run' ? p.flags : {}, { proxyKubeconfig: '/kp', proxyMode: 'nftables', nodePortAddresses: ['198.19.255.0/24', 'primary'] });
+  t.throws(() => parseCommand([...TLS, '--proxy-mode', 'iptables'], {}), { message: '--proxy-mode: expected nftables or off, got "iptables"' });
+  t.throws(() => parseCommand([...TLS, '--nodeport-addresses', 'eth0'], {}), { message: '--nodeport-addresses: "eth0" is not an IPv4 CIDR or "primary"' });
 });

@@ -1,8 +1,10 @@
 // Command-line flags of tugboat-agent (`--flag value` or `--flag=value`). Pure: argv and the
 // environment in, options or a one-line Error out.
+import { isIP } from 'node:net';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { isQuantity, type Taint } from '@tugboat/api';
+import { parseNodePortAddresses, type ProxyModeChoice } from './network/proxy/node-facts.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:10250';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10350';
@@ -22,7 +24,7 @@ export interface AgentFlags {
   clientCaFile: string;
   nodeName: string;
   runtime: RuntimeChoice;
-  /** oci runtime: the node's pod CIDR (default derived from the node name, see podCidrFor). */
+  /** oci runtime: the node's pod CIDR, also set on its Node (default: the one the Node gets from the node IPAM controller). */
   podCidr?: string;
   labels: Record<string, string>;
   taints: Taint[];
@@ -36,6 +38,18 @@ export interface AgentFlags {
   nodeStatusIntervalMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /** oci: Docker's insecure-registries: HOST:PORT or IPv4 CIDRs whose registries may speak plain http. */
+  insecureRegistries: string[];
+  /** kubelet's --cluster-dns: the nameservers of ClusterFirst pods (none: they fall back to the host's). */
+  clusterDNS: string[];
+  /** kubelet's --cluster-domain: the search domains' root. */
+  clusterDomain: string;
+  /** The service proxy's credentials (user system:kube-proxy); without them no proxy runs. */
+  proxyKubeconfig?: string;
+  /** `auto`: nftables where nft is installed and the agent is root, else off. */
+  proxyMode: ProxyModeChoice;
+  /** CIDRs and/or `primary`: the addresses NodePorts are served on (default every local address but loopback). */
+  nodePortAddresses?: string[];
 }
 
 export type ParsedCommand =
@@ -69,8 +83,16 @@ Security (all four are required: the agent speaks only TLS, both ways):
                              process: each container's command as a host process (the
                              default elsewhere); fake: start nothing, containers Running
                              after --fake-start-delay
-  --pod-cidr CIDR            oci: the node's pod network (default 198.18.N.0/24, N from the
-                             node name's number, e.g. node-3 → 198.18.3.0/24)
+  --pod-cidr CIDR            oci: the node's pod network, also written to its Node (default:
+                             the Node's spec.podCIDR, given by the node IPAM controller)
+  --cluster-dns IP[,IP]      nameserver(s) of pods with dnsPolicy ClusterFirst (the cluster
+                             DNS Service's ClusterIP; default none: those pods get the
+                             host's resolv.conf, with a MissingClusterDNS warning)
+  --cluster-domain NAME      the cluster's DNS domain, root of pods' search paths (default
+                             cluster.local)
+  --insecure-registry LIST   oci: registries that may be reached over plain http, HOST:PORT or
+                             a CIDR of their addresses (Docker's insecure-registries; loopback
+                             ones always may)
   --labels k=v,...           extra Node labels
   --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
   --capacity cpu=..,memory=..,pods=..
@@ -89,6 +111,16 @@ Security (all four are required: the agent speaks only TLS, both ways):
   --node-status-interval D   how often node status and usage are reported (default 10s)
   --backoff-initial D        first crash-loop back-off (default 10s, as Kubernetes)
   --backoff-max D            longest crash-loop back-off (default 5m, as Kubernetes)
+
+Service proxy (kube-proxy's job, one nftables table per agent; not for --hollow):
+  --proxy-kubeconfig FILE    the proxy's credentials (user system:kube-proxy, bound to
+                             ClusterRole system:node-proxier); without it no proxy runs
+  --proxy-mode nftables|off  default nftables where nft is installed and the agent is root,
+                             else off
+  --nodeport-addresses CIDR,...|primary
+                             addresses NodePorts are served on: local addresses inside the
+                             CIDRs, and/or the node's own address (default: every local
+                             address except loopback, as kube-proxy without the flag)
   --help                     this text
 
 kill-containers SIGKILLs every container (and its monitor) recorded under DIR, as a machine
@@ -170,12 +202,47 @@ export function parseCapacity(text: string): Record<string, string> {
   return out;
 }
 
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** "198.19.0.10" or "198.19.0.10,198.19.0.11" (kubelet's --cluster-dns, a list of IPs). */
+export function parseClusterDNS(text: string): string[] {
+  const out: string[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (isIP(item) === 0) throw new Error(`--cluster-dns: ${JSON.stringify(item)} is not an IP address`);
+    out.push(item);
+  }
+  return out;
+}
+
+/** "HOST:PORT" or "198.19.240.0/24", comma-separated. */
+export function parseInsecureRegistries(text: string): string[] {
+  const out: string[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(item);
+    if (cidr ? isIP(cidr[1]!) !== 4 || Number(cidr[2]) > 32 : !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(item)) {
+      throw new Error(`--insecure-registry: ${JSON.stringify(item)} is neither HOST[:PORT] nor an IPv4 CIDR`);
+    }
+    out.push(item.toLowerCase());
+  }
+  return out;
+}
+
+/** A DNS subdomain (the search paths are built on it); a trailing dot is dropped. */
+export function parseClusterDomain(text: string): string {
+  const d = text.trim().replace(/\.$/, '').toLowerCase();
+  if (d.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(d)) {
+    throw new Error(`--cluster-domain: ${JSON.stringify(text)} is not a DNS domain like cluster.local`);
+  }
+  return d;
+}
+
 /** Secure by default: the agent does not run without these (kubelet's names). */
 const REQUIRED_FLAGS = ['kubeconfig', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const;
 
 const RUN_FLAGS = new Set([
   ...REQUIRED_FLAGS, 'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
-  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr',
+  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr', 'cluster-dns', 'cluster-domain', 'insecure-registry',
+  'proxy-kubeconfig', 'proxy-mode', 'nodeport-addresses',
 ]);
 
 function readFlags(argv: readonly string[], known: ReadonlySet<string>): Map<string, string> | 'help' {
@@ -215,6 +282,12 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     throw new Error(`--runtime: expected oci, process or fake, got ${JSON.stringify(runtimeText)}`);
   }
   const podCidr = v.get('pod-cidr');
+  const clusterDNS = parseClusterDNS(v.get('cluster-dns') ?? '');
+  const clusterDomain = parseClusterDomain(v.get('cluster-domain') ?? DEFAULT_CLUSTER_DOMAIN);
+  const proxyMode = v.get('proxy-mode') ?? 'auto';
+  if (proxyMode !== 'nftables' && proxyMode !== 'off' && proxyMode !== 'auto') throw new Error(`--proxy-mode: expected nftables or off, got ${JSON.stringify(proxyMode)}`);
+  const proxyKubeconfig = v.get('proxy-kubeconfig');
+  const nodePortText = v.get('nodeport-addresses');
   if (podCidr !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(podCidr)) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 198.18.1.0/24, got ${JSON.stringify(podCidr)}`);
   if (hollow > 0 && runtimeText !== 'fake') throw new Error('--hollow runs hollow nodes: it needs --runtime fake');
   const nodeName = v.get('node-name') ?? (hollow > 0 ? 'hollow-node' : hostname().toLowerCase());
@@ -234,6 +307,9 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     nodeName,
     runtime: runtimeText,
     ...(podCidr !== undefined ? { podCidr } : {}),
+    ...(proxyKubeconfig ? { proxyKubeconfig } : {}),
+    proxyMode,
+    ...(nodePortText !== undefined ? { nodePortAddresses: parseNodePortAddresses(nodePortText) } : {}),
     labels: parseLabels(v.get('labels') ?? ''),
     taints: parseTaints(v.get('taints') ?? ''),
     capacity: parseCapacity(v.get('capacity') ?? ''),
@@ -246,6 +322,9 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     nodeStatusIntervalMs: parseDuration(v.get('node-status-interval') ?? '10s', '--node-status-interval'),
     backoffInitialMs: parseDuration(v.get('backoff-initial') ?? '10s', '--backoff-initial'),
     backoffMaxMs: parseDuration(v.get('backoff-max') ?? '5m', '--backoff-max'),
+    clusterDNS,
+    clusterDomain,
+    insecureRegistries: parseInsecureRegistries(v.get('insecure-registry') ?? ''),
   };
   if (flags.leaseIntervalMs <= 0) throw new Error('--lease-interval must be more than 0');
   if (flags.nodeStatusIntervalMs <= 0) throw new Error('--node-status-interval must be more than 0');
@@ -259,18 +338,3 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   return { command: 'run', flags };
 }
 
-/**
- * A node's default pod CIDR when --pod-cidr is not given: 198.18.N.0/24 with N the number
- * the node name ends with (node-1, node-2 … of a local cluster get distinct networks),
- * else one derived from the name.
- */
-export function podCidrFor(nodeName: string): string {
-  const m = /(\d+)$/.exec(nodeName);
-  let n = m ? Number(m[1]) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 254) {
-    n = 0;
-    for (const ch of nodeName) n = (n * 31 + ch.charCodeAt(0)) % 254;
-    n += 1;
-  }
-  return `198.18.${n}.0/24`;
-}

@@ -15,6 +15,8 @@ export class AgentMetrics {
   readonly runtimeOperations: Counter<'operation'>;
   readonly runtimeOperationErrors: Counter<'operation'>;
   readonly probes: Counter<'probe_type' | 'result'>;
+  /** The service proxy's syncs (kube-proxy's names: network/proxy/proxier.ts). */
+  readonly proxy: { syncDuration: Histogram; lastSyncTimestamp: Gauge; endpointChanges: Counter; serviceChanges: Counter };
   private readonly sources = new Set<() => PodCounts>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -61,6 +63,30 @@ export class AgentMetrics {
       labelNames: ['probe_type', 'result'],
       registers: [this.registry],
     });
+    this.proxy = {
+      syncDuration: new Histogram({
+        name: 'kubeproxy_sync_proxy_rules_duration_seconds',
+        help: 'SyncProxyRules latency in seconds',
+        // kube-proxy's: 1 ms doubling to 16 s.
+        buckets: Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i),
+        registers: [this.registry],
+      }),
+      lastSyncTimestamp: new Gauge({
+        name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
+        help: 'The last time proxy rules were successfully synced',
+        registers: [this.registry],
+      }),
+      endpointChanges: new Counter({
+        name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total',
+        help: 'Cumulative proxy rules Endpoint changes',
+        registers: [this.registry],
+      }),
+      serviceChanges: new Counter({
+        name: 'kubeproxy_sync_proxy_rules_service_changes_total',
+        help: 'Cumulative proxy rules Service changes',
+        registers: [this.registry],
+      }),
+    };
   }
 
   /** Counts one probe run with kubelet's label values. */

@@ -38,3 +38,18 @@ test('unusable files are one line naming the flag', async (t) => {
   t.throws(() => loadAgentSecurity({ ...flags, tlsPrivateKeyFile: node.files.servingCertFile }, {}), { message: `--tls-private-key-file: ${node.files.servingCertFile} holds no PEM private key` });
   t.throws(() => loadAgentSecurity({ ...flags, tlsPrivateKeyFile: node.files.keyFile }, {}), { message: `--tls-private-key-file: ${node.files.keyFile} is not the key of the certificate in --tls-cert-file` });
 });
+
+test('--proxy-kubeconfig: the service proxy\'s own identity, at the same API server (--server too); unusable is one line naming it', async (t) => {
+  const pki = await testPki();
+  const node = await pki.node('sec-1');
+  const proxyUser = await pki.user('system:kube-proxy');
+  const flags = {
+    kubeconfig: node.files.kubeconfig('127.0.0.1:6443'), tlsCertFile: node.files.servingCertFile, tlsPrivateKeyFile: node.files.servingKeyFile,
+    clientCaFile: pki.files.caFile, nodeName: 'sec-1', hollow: 0,
+  };
+  t.is(loadAgentSecurity(flags, {}).proxyClient, undefined);
+  const s = loadAgentSecurity({ ...flags, proxyKubeconfig: pki.kubeconfig('127.0.0.1:6443', proxyUser, 'kube-proxy') }, {});
+  t.is(s.proxyClient?.credentials.tls?.cert, proxyUser.certPem);
+  t.is(loadAgentSecurity({ ...flags, server: 'https://10.1.2.3:7443', proxyKubeconfig: pki.kubeconfig('127.0.0.1:6443', proxyUser, 'kube-proxy') }, {}).proxyClient?.server, '10.1.2.3:7443');
+  t.throws(() => loadAgentSecurity({ ...flags, proxyKubeconfig: '/nonexistent/kp' }, {}), { message: /^--proxy-kubeconfig: cannot read kubeconfig \/nonexistent\/kp: ENOENT$/ });
+});

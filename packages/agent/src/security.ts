@@ -18,6 +18,8 @@ export interface ServingTls {
 export interface AgentSecurity {
   /** The API server's address and this node's credentials towards it. */
   client: ClientConfig;
+  /** The service proxy's credentials (--proxy-kubeconfig, user system:kube-proxy), when given. */
+  proxyClient?: ClientConfig;
   serving: ServingTls;
   /** Things that will not stop the agent but will stop the API server from trusting it. */
   warnings: string[];
@@ -47,7 +49,7 @@ function commonName(cert: X509Certificate): string | undefined {
 }
 
 export function loadAgentSecurity(
-  flags: Pick<AgentFlags, 'kubeconfig' | 'server' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'nodeName' | 'hollow'>,
+  flags: Pick<AgentFlags, 'kubeconfig' | 'server' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'nodeName' | 'hollow' | 'proxyKubeconfig'>,
   env: Record<string, string | undefined> = process.env,
 ): AgentSecurity {
   let client: ClientConfig;
@@ -60,6 +62,19 @@ export function loadAgentSecurity(
   }
   if (!client.credentials.tls?.cert && !client.credentials.token && !client.credentials.tokenFile) {
     throw new SecurityConfigError(`--kubeconfig: ${client.source} has no client certificate or token for the agent to authenticate with`);
+  }
+  let proxyClient: ClientConfig | undefined;
+  if (flags.proxyKubeconfig) {
+    try {
+      // --server names the API server for both identities.
+      proxyClient = componentClientConfig({ kubeconfig: flags.proxyKubeconfig, server: flags.server, env });
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new SecurityConfigError(message.startsWith('--server') ? message : `--proxy-kubeconfig: ${message}`);
+    }
+    if (!proxyClient.credentials.tls?.cert && !proxyClient.credentials.token && !proxyClient.credentials.tokenFile) {
+      throw new SecurityConfigError(`--proxy-kubeconfig: ${proxyClient.source} has no client certificate or token for the service proxy to authenticate with`);
+    }
   }
   const certPem = readPem('--tls-cert-file', flags.tlsCertFile, CERT, 'certificate');
   const keyPem = readPem('--tls-private-key-file', flags.tlsPrivateKeyFile, KEY, 'private key');
@@ -83,5 +98,5 @@ export function loadAgentSecurity(
   if (flags.hollow === 0 && cn !== nodeUsername(flags.nodeName)) {
     warnings.push(`--tls-cert-file: the serving certificate is for ${JSON.stringify(cn ?? '')}, but the API server accepts only ${nodeUsername(flags.nodeName)} for this node: logs and exec will fail`);
   }
-  return { client, serving: { certPem, keyPem, clientCaPem }, warnings };
+  return { client, ...(proxyClient ? { proxyClient } : {}), serving: { certPem, keyPem, clientCaPem }, warnings };
 }

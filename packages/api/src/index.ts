@@ -13,6 +13,7 @@ export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
 export { sleep } from './sleep.js';
+export * from './ipv4.js';
 export {
   podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,
   type QOSClass,

@@ -69,3 +69,6 @@ export const DEFAULT_NAMESPACE = 'default';
 export const SYSTEM_NAMESPACE = 'tugboat-system';
 export const NODE_LEASE_NAMESPACE = 'tugboat-node-lease';
 export const BUILTIN_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE];
+
+/** The label an EndpointSlice names its Service with (discovery.k8s.io/v1 LabelServiceName). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

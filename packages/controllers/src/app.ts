@@ -53,6 +53,9 @@ export async function startControllersApp(flags: ControllersFlags, log: Logger =
         deploymentWorkers: flags.deploymentWorkers,
         gcWorkers: flags.gcWorkers,
         ...(flags.rootCaFile ? { rootCaFile: flags.rootCaFile } : {}),
+        allocateNodeCidrs: flags.allocateNodeCidrs,
+        ...(flags.clusterCidr ? { clusterCidr: flags.clusterCidr } : {}),
+        nodeCidrMaskSize: flags.nodeCidrMaskSize,
       });
       await manager.start();
     }).catch((e: unknown) => log.error(`tugboat-controllers: could not start controllers: ${describe(e)}`));

@@ -42,7 +42,17 @@ async function workerLoop(queue: WorkQueue, sync: SyncFn, log: Logger): Promise<
   }
 }
 
+/**
+ * Thrown by a sync that finds its informer cache older than its own last write (Kubernetes'
+ * StaleInformerCache): acting on it would undo or repeat that write, so the key is retried
+ * with back-off until the cache has caught up.
+ */
+export class StaleCacheError extends Error {
+  override readonly name = 'StaleCacheError';
+}
+
 export function isExpectedRace(e: unknown): boolean {
+  if (e instanceof StaleCacheError) return true;
   return e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'NotFound' || e.reason === 'AlreadyExists');
 }
 

@@ -1,5 +1,7 @@
 // Command-line flags of tugboat-controllers (`--flag value` or `--flag=value`). Pure.
 import { hostname } from 'node:os';
+import { formatIPv4Cidr, parseIPv4Cidr } from '@tugboat/api';
+import { MAX_PREFIX_DIFFERENCE } from './cidr-set.js';
 import { CONTROLLER_NAMES, parseControllerList, type ControllerName } from './manager.js';
 
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
@@ -7,8 +9,9 @@ export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
 export const USAGE = `Usage: tugboat-controllers --kubeconfig FILE [flags]
 
 The Tugboat controller manager: ReplicaSets, Deployments, garbage collection, node
-lifecycle (taints and evictions of unreachable nodes) and pod GC. Several replicas may run;
-the one holding the Lease tugboat-system/tugboat-controllers acts.
+lifecycle (taints and evictions of unreachable nodes), pod GC, Services' Endpoints and
+EndpointSlices, and Node pod CIDRs. Several replicas may run; the one holding the Lease
+tugboat-system/tugboat-controllers acts.
 
   --kubeconfig FILE                   API server address, CA and this component's credentials
                                       (else the in-cluster configuration when it runs in a pod)
@@ -23,6 +26,9 @@ the one holding the Lease tugboat-system/tugboat-controllers acts.
   --terminated-pod-gc-threshold N     finished pods kept before the oldest are deleted (default 12500; 0 keeps all)
   --root-ca-file FILE                 the cluster CA bundle, published as ConfigMap kube-root-ca.crt in every
                                       namespace (root-ca-cert-publisher; it does not run without this flag)
+  --allocate-node-cidrs true|false    give each Node a pod CIDR from --cluster-cidr (nodeipam; default false)
+  --cluster-cidr CIDR                 the pods' address range, e.g. 198.18.0.0/16 (required with --allocate-node-cidrs)
+  --node-cidr-mask-size N             prefix length of each Node's pod CIDR (default 24)
   --controllers LIST                  which run: * or names, -name to drop (default *: ${CONTROLLER_NAMES.join(', ')})
   --concurrent-replicaset-syncs N     workers (default 5)
   --concurrent-deployment-syncs N     workers (default 5)
@@ -50,6 +56,10 @@ export interface ControllersFlags {
   gcWorkers: number;
   /** "" : none (root-ca-cert-publisher off). */
   rootCaFile: string;
+  allocateNodeCidrs: boolean;
+  /** "" : none. Normalised (host bits cleared). */
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
 }
 
 export type ParsedFlags = { help: true } | { help: false; flags: ControllersFlags };
@@ -87,9 +97,9 @@ function hostPort(text: string, flag: string): string {
 const VALUE_FLAGS = new Set([
   'server', 'kubeconfig', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
   'unhealthy-zone-threshold', 'terminated-pod-gc-threshold', 'controllers', 'concurrent-replicaset-syncs',
-  'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'root-ca-file',
+  'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'root-ca-file', 'cluster-cidr', 'node-cidr-mask-size',
 ]);
-const BOOL_FLAGS = new Set(['leader-elect']);
+const BOOL_FLAGS = new Set(['leader-elect', 'allocate-node-cidrs']);
 
 /** Throws an Error with a one-line message for a bad flag. */
 export function parseFlags(argv: readonly string[]): ParsedFlags {
@@ -116,6 +126,9 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   }
   const leader = values.get('leader-elect') ?? 'true';
   if (leader !== 'true' && leader !== 'false') throw new Error(`--leader-elect: expected true or false, got ${JSON.stringify(leader)}`);
+  const allocate = values.get('allocate-node-cidrs') ?? 'false';
+  if (allocate !== 'true' && allocate !== 'false') throw new Error(`--allocate-node-cidrs: expected true or false, got ${JSON.stringify(allocate)}`);
+  const { clusterCidr, nodeCidrMaskSize } = nodeCidrFlags(values.get('cluster-cidr'), values.get('node-cidr-mask-size'), allocate === 'true');
   const threshold = Number(values.get('unhealthy-zone-threshold') ?? '0.55');
   if (!(threshold > 0 && threshold <= 1)) throw new Error(`--unhealthy-zone-threshold: expected a fraction in (0, 1], got ${JSON.stringify(values.get('unhealthy-zone-threshold'))}`);
   const grace = parseDuration(values.get('node-monitor-grace-period') ?? '10s', '--node-monitor-grace-period');
@@ -146,6 +159,31 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       deploymentWorkers: positiveNumber(values.get('concurrent-deployment-syncs') ?? '5', '--concurrent-deployment-syncs', true),
       gcWorkers: positiveNumber(values.get('concurrent-gc-syncs') ?? '20', '--concurrent-gc-syncs', true),
       rootCaFile: values.get('root-ca-file') ?? '',
+      allocateNodeCidrs: allocate === 'true',
+      clusterCidr,
+      nodeCidrMaskSize,
     },
   };
 }
+
+/** --cluster-cidr and --node-cidr-mask-size, checked against each other as kube-controller-manager does. */
+function nodeCidrFlags(cidrText: string | undefined, maskText: string | undefined, allocate: boolean): { clusterCidr: string; nodeCidrMaskSize: number } {
+  const nodeCidrMaskSize = maskText === undefined ? 24 : Number(maskText);
+  if (!Number.isInteger(nodeCidrMaskSize) || nodeCidrMaskSize < 1 || nodeCidrMaskSize > 32) {
+    throw new Error(`--node-cidr-mask-size: expected a prefix length from 1 to 32, got ${JSON.stringify(maskText)}`);
+  }
+  if (cidrText === undefined || cidrText === '') {
+    if (allocate) throw new Error('--cluster-cidr: required with --allocate-node-cidrs');
+    return { clusterCidr: '', nodeCidrMaskSize };
+  }
+  const cidr = parseIPv4Cidr(cidrText);
+  if (!cidr) throw new Error(`--cluster-cidr: expected an IPv4 CIDR such as 198.18.0.0/16, got ${JSON.stringify(cidrText)}`);
+  if (nodeCidrMaskSize < cidr.prefix) {
+    throw new Error(`--node-cidr-mask-size: /${nodeCidrMaskSize} is larger than --cluster-cidr ${cidrText} itself (the mask size must be at least ${cidr.prefix})`);
+  }
+  if (nodeCidrMaskSize - cidr.prefix > MAX_PREFIX_DIFFERENCE) {
+    throw new Error(`--node-cidr-mask-size: /${nodeCidrMaskSize} would cut --cluster-cidr ${cidrText} into more than 2^${MAX_PREFIX_DIFFERENCE} blocks`);
+  }
+  return { clusterCidr: formatIPv4Cidr(cidr), nodeCidrMaskSize };
+}
+

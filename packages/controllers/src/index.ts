@@ -25,3 +25,8 @@ export * from './taints.js';
 export * from './owner-refs.js';
 export * from './pod-util.js';
 export * from './slow-start.js';
+export * from './endpoint-util.js';
+export * from './endpoints.js';
+export * from './endpointslice.js';
+export * from './cidr-set.js';
+export * from './nodeipam.js';

@@ -2,13 +2,16 @@
 // however many controllers read it (as client-go's SharedInformerFactory). Controllers ask
 // for the informers they need before start(); handlers they register only enqueue keys.
 import { Informer, type ApiError, type KubeObject, type TugboatClient } from '@tugboat/api';
-import type { Deployment, Lease, Node, Pod, ReplicaSet } from '@tugboat/api';
+import type { Deployment, EndpointSlice, Endpoints, Lease, Node, Pod, ReplicaSet, Service } from '@tugboat/api';
 
 export type PodObject = Pod & KubeObject;
 export type NodeObject = Node & KubeObject;
 export type LeaseObject = Lease & KubeObject;
 export type ReplicaSetObject = ReplicaSet & KubeObject;
 export type DeploymentObject = Deployment & KubeObject;
+export type ServiceObject = Service & KubeObject;
+export type EndpointsObject = Endpoints & KubeObject;
+export type EndpointSliceObject = EndpointSlice & KubeObject;
 
 export class SharedInformers {
   private readonly informers = new Map<string, Informer<KubeObject>>();
@@ -33,6 +36,9 @@ export class SharedInformers {
   leases(): Informer<LeaseObject> { return this.forResource<LeaseObject>('leases'); }
   replicaSets(): Informer<ReplicaSetObject> { return this.forResource<ReplicaSetObject>('replicasets'); }
   deployments(): Informer<DeploymentObject> { return this.forResource<DeploymentObject>('deployments'); }
+  services(): Informer<ServiceObject> { return this.forResource<ServiceObject>('services'); }
+  endpoints(): Informer<EndpointsObject> { return this.forResource<EndpointsObject>('endpoints'); }
+  endpointSlices(): Informer<EndpointSliceObject> { return this.forResource<EndpointSliceObject>('endpointslices'); }
 
   resources(): string[] { return [...this.informers.keys()]; }
 

@@ -6,10 +6,13 @@ import { realClock, type Clock } from './clock.js';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { consoleLogger, describe, type Logger } from './controller.js';
 import { DeploymentController, DEPLOYMENT_CONTROLLER } from './deployment.js';
+import { ENDPOINT_CONTROLLER, EndpointsController } from './endpoints.js';
+import { ENDPOINTSLICE_CONTROLLER, EndpointSliceController } from './endpointslice.js';
 import { apiEventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
+import { CIDR_ALLOCATOR, NodeIpamController } from './nodeipam.js';
 import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './nodelifecycle.js';
 import { PodGarbageCollector } from './podgc.js';
 import { REPLICASET_CONTROLLER, ReplicaSetController } from './replicaset.js';
@@ -18,8 +21,11 @@ import { ServiceAccountsController } from './serviceaccounts.js';
 
 export const CONTROLLER_NAMES = [
   'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
+  'endpoint', 'endpointslice', 'nodeipam',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+/** Other names --controllers accepts for a controller (`endpoints`: the resource's name). */
+const CONTROLLER_ALIASES: Readonly<Record<string, ControllerName>> = { endpoints: 'endpoint' };
 
 export interface ManagerOptions {
   client: TugboatClient;
@@ -40,6 +46,12 @@ export interface ManagerOptions {
   /** The cluster CA bundle to publish in every namespace (--root-ca-file); without it root-ca-cert-publisher does not run. */
   rootCaFile?: string;
   rootCaRecheckMs?: number;
+  /** --allocate-node-cidrs: nodeipam gives Nodes pod CIDRs from clusterCidr (default false, as Kubernetes). */
+  allocateNodeCidrs?: boolean;
+  /** --cluster-cidr, e.g. 198.18.0.0/16; required with allocateNodeCidrs. */
+  clusterCidr?: string;
+  /** --node-cidr-mask-size (default 24). */
+  nodeCidrMaskSize?: number;
 }
 
 interface Runnable {
@@ -57,6 +69,9 @@ export class ControllerManager {
   readonly clusterRoleAggregation: ClusterRoleAggregationController | undefined;
   readonly serviceAccounts: ServiceAccountsController | undefined;
   readonly rootCaPublisher: RootCaPublisher | undefined;
+  readonly endpoints: EndpointsController | undefined;
+  readonly endpointSlices: EndpointSliceController | undefined;
+  readonly nodeIpam: NodeIpamController | undefined;
   private readonly runnables: Runnable[] = [];
   private readonly log: Logger;
   private running: Promise<void> | undefined;
@@ -116,9 +131,23 @@ export class ControllerManager {
         ...(opts.rootCaRecheckMs !== undefined ? { recheckMs: opts.rootCaRecheckMs } : {}),
       })
       : undefined;
+    this.endpoints = enabled.has('endpoint') ? new EndpointsController({ ...common, recorder: apiEventRecorder(client, ENDPOINT_CONTROLLER, clock) }) : undefined;
+    this.endpointSlices = enabled.has('endpointslice')
+      ? new EndpointSliceController({ ...common, recorder: apiEventRecorder(client, ENDPOINTSLICE_CONTROLLER, clock) })
+      : undefined;
+    // As Kubernetes: node IPAM runs only when asked to allocate (--allocate-node-cidrs).
+    if (opts.allocateNodeCidrs && !opts.clusterCidr) throw new Error('--cluster-cidr: required with --allocate-node-cidrs');
+    this.nodeIpam = enabled.has('nodeipam') && opts.allocateNodeCidrs && opts.clusterCidr
+      ? new NodeIpamController({
+        ...common,
+        recorder: apiEventRecorder(client, CIDR_ALLOCATOR, clock),
+        clusterCidr: opts.clusterCidr,
+        ...(opts.nodeCidrMaskSize !== undefined ? { nodeCidrMaskSize: opts.nodeCidrMaskSize } : {}),
+      })
+      : undefined;
     for (const r of [
       this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
-      this.rootCaPublisher,
+      this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam,
     ]) if (r) this.runnables.push(r);
   }
 
@@ -140,6 +169,7 @@ export class ControllerManager {
       this.replicaSets && 'replicaset', this.deployments && 'deployment', this.gc && 'garbagecollector',
       this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc', this.clusterRoleAggregation && 'clusterrole-aggregation',
       this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
+      this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam',
     ].filter((n): n is string => !!n);
   }
 
@@ -160,7 +190,8 @@ export function parseControllerList(text: string): ControllerName[] {
   for (const n of names) {
     if (n === '*') { selected = new Set(CONTROLLER_NAMES); continue; }
     const negate = n.startsWith('-');
-    const name = negate ? n.slice(1) : n;
+    const given = negate ? n.slice(1) : n;
+    const name = CONTROLLER_ALIASES[given] ?? given;
     if (!all.has(name)) throw new Error(`unknown controller "${name}" (known: ${CONTROLLER_NAMES.join(', ')})`);
     if (negate) selected.delete(name as ControllerName);
     else selected.add(name as ControllerName);

@@ -22,6 +22,7 @@ import {
   unknownConditions, type DisruptionMode, type NodeHealthResult,
 } from './node-health.js';
 import { updateWithRetry } from './owner-refs.js';
+import { isPodReady } from './pod-util.js';
 import { noExecuteTaints } from './taints.js';
 import { TokenBucket } from './token-bucket.js';
 import { WorkQueue } from './workqueue.js';
@@ -157,8 +158,13 @@ export class NodeLifecycleController {
       this.podsByNode.set(node, set);
     }
     set.add(objectKey(p));
+    const n = this.nodes.get(node);
     // A pod landing on (or changing tolerations on) a tainted node is judged at once.
-    if (noExecuteTaints(this.nodes.get(node)?.spec?.taints).length) this.taintQueue.add(node);
+    if (noExecuteTaints(n?.spec?.taints).length) this.taintQueue.add(node);
+    // A pod seen ready on a node that is not (a mark that lost a race, a controller restart) is
+    // marked not ready too (Kubernetes' processPod).
+    const nodeReady = n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    if (nodeReady !== undefined && nodeReady !== 'True' && isPodReady(p)) this.nodeQueue.add(node);
   }
 
   private unindexPod(p: PodObject): void {
@@ -237,17 +243,18 @@ export class NodeLifecycleController {
     const now = this.clock.now();
     const { health } = this.healthOf(cached, now);
 
+    let nodeReady = cached.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     if (health === 'Unreachable') {
       const conditions = unknownConditions(cached.status?.conditions, now);
       if (conditions) {
-        const wasReady = cached.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
         await this.client.updateStatus<NodeObject>({ ...cached, status: { ...cached.status, conditions } });
-        if (wasReady) {
-          this.recorder.event(cached, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
-          await this.markPodsNotReady(name);
-        }
+        if (nodeReady === 'True') this.recorder.event(cached, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+        nodeReady = conditions.find((c) => c.type === 'Ready')?.status;
       }
     }
+    // Right away, not at eviction: Services stop sending traffic to the pods of a node that
+    // stopped answering (their endpoints become not ready) within one monitor period.
+    if (nodeReady !== undefined && nodeReady !== 'True') await this.markPodsNotReady(name);
 
     let tainted: Taint[] | undefined;
     await updateWithRetry<NodeObject>(this.client, 'nodes', '', name, cached.metadata?.uid, (n) => {
@@ -265,20 +272,26 @@ export class NodeLifecycleController {
     }
   }
 
-  /** Pods of a silent node are not ready either (Kubernetes' MarkPodsNotReady). */
+  /** Pods of a node that is not ready are not ready either (Kubernetes' MarkPodsNotReady). */
   private async markPodsNotReady(node: string): Promise<void> {
     const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    for (const key of this.podsByNode.get(node) ?? []) {
-      const pod = this.pods.get(key);
-      if (!pod || pod.spec?.nodeName !== node) continue;
-      const conditions = pod.status?.conditions ?? [];
-      const ready = conditions.find((c) => c.type === 'Ready');
-      if (ready?.status !== 'True') continue;
-      const next = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: now } : c));
-      try {
-        await this.client.updateStatus<PodObject>({ ...pod, status: { ...pod.status, conditions: next } });
-      } catch (e) {
-        if (!isApiError(e, 'Conflict', 'NotFound')) this.log.error(`node lifecycle: could not mark pod ${key} not ready: ${describe(e)}`);
+    for (const key of [...(this.podsByNode.get(node) ?? [])]) {
+      let pod = this.pods.get(key);
+      // A conflict (the agent or another writer was first) is retried on a fresh read.
+      for (let attempt = 0; pod && attempt < 3; attempt++) {
+        if (pod.spec?.nodeName !== node || !isPodReady(pod)) break;
+        const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: now } : c));
+        try {
+          await this.client.updateStatus<PodObject>({ ...pod, status: { ...pod.status, conditions } });
+          break;
+        } catch (e) {
+          if (isApiError(e, 'NotFound')) break;
+          if (!isApiError(e, 'Conflict')) {
+            this.log.error(`node lifecycle: could not mark pod ${key} not ready: ${describe(e)}`);
+            break;
+          }
+          pod = await this.client.tryGet<PodObject>('pods', pod.metadata?.namespace ?? '', pod.metadata?.name ?? '').catch(() => undefined);
+        }
       }
     }
   }

@@ -335,7 +335,7 @@ export function sharedLibraries(binary: string): string[] {
 }
 
 /** Directory entries for every parent of `paths` (relative), each once, parents first. */
-function parentDirs(paths: readonly string[]): TarEntry[] {
+export function parentDirs(paths: readonly string[]): TarEntry[] {
   const seen = new Set<string>();
   const out: TarEntry[] = [];
   for (const p of paths) {

@@ -31,12 +31,13 @@ export function registryAvailable(): boolean {
   return spawnSync('which', [REGISTRY_BINARY], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startRegistry(): Promise<RegistryHandle> {
+/** @param listenHost where it listens (default loopback; a bridge address for --hosts clusters, whose servers have their own loopback). */
+export async function startRegistry(listenHost = '127.0.0.1'): Promise<RegistryHandle> {
   const root = mkdtempSync(join(tmpdir(), 'tugboat-registry-'));
   const storageDir = join(root, 'storage');
   const logFile = join(root, 'registry.log');
   const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = `${listenHost}:${port}`;
   const config = join(root, 'config.yml');
   writeFileSync(config, [
     'version: 0.1',

@@ -185,4 +185,10 @@ test('only loopback registries and listed ones may use plain http', (t) => {
   t.true(client.isInsecure('registry.lan:5000'));
   t.false(client.isInsecure('registry.lan'));
   t.false(client.isInsecure('docker.io'));
+  // A CIDR entry (Docker's form): any port of any address inside it, nothing outside.
+  const cidr = new RegistryClient({ insecureRegistries: ['198.19.240.0/24'] });
+  t.true(cidr.isInsecure('198.19.240.1:5000'));
+  t.true(cidr.isInsecure('198.19.240.77'));
+  t.false(cidr.isInsecure('198.19.241.1:5000'));
+  t.false(cidr.isInsecure('registry.lan:5000'));
 });

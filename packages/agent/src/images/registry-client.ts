@@ -13,6 +13,7 @@ import {
   SHA256_DIGEST_RE, type Descriptor, type ImageManifest, type ImageIndex, type Platform,
 } from './manifest.js';
 import { findCredential, type KeychainEntry, type RegistryCredential } from './credentials.js';
+import { ipv4InCidr } from '@tugboat/api';
 import { formatReference, isLoopbackDomain, manifestReference, registryApiHost, type RegistryReference } from './reference.js';
 
 export type RegistryErrorCode =
@@ -169,7 +170,11 @@ export class RegistryClient {
 
   /** Whether plain http may be used for `domain` (Docker's insecure-registries rule). */
   isInsecure(domain: string): boolean {
-    return isLoopbackDomain(domain) || this.insecure.has(domain.toLowerCase());
+    const d = domain.toLowerCase();
+    if (isLoopbackDomain(d) || this.insecure.has(d)) return true;
+    // A CIDR entry covers every registry whose host is an address inside it, on any port.
+    const host = d.replace(/:\d+$/, '');
+    return [...this.insecure].some((entry) => entry.includes('/') && ipv4InCidr(host, entry));
   }
 
   // One request, with the cached authorization for this repository; on 401 it answers the

@@ -43,6 +43,8 @@ export class NodeAgent {
   private readonly usage: UsageCollector;
   private leaseBusy = false;
   private statusBusy = false;
+  private podCIDRTaken = false;
+  private podCIDRTimer: NodeJS.Timeout | undefined;
   /** The last failure said, per loop: repeats are not logged again until it recovers. */
   private readonly failing = new Map<string, string>();
 
@@ -76,6 +78,7 @@ export class NodeAgent {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.podCIDRTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
   }
@@ -99,6 +102,30 @@ export class NodeAgent {
     this.node = node;
     this.event('Normal', 'Starting', `Starting ${AGENT_COMPONENT}.`);
     await this.writeStatus();
+    this.podNetwork();
+  }
+
+  /**
+   * Hands the Node's pod CIDR to the runtime. The node IPAM controller sets it right after
+   * registration: until the runtime has one, the Node is read again every 250 ms, so the
+   * first pods wait a moment, not a status interval.
+   */
+  private podNetwork(): void {
+    const runtime = this.options.runtime;
+    if (!runtime.setPodCIDR || this.podCIDRTaken) return;
+    const cidr = this.node?.spec?.podCIDR;
+    if (cidr) {
+      this.podCIDRTaken = runtime.setPodCIDR(cidr);
+      if (this.podCIDRTaken) return;
+    }
+    if (this.podCIDRTimer || this.stopped) return;
+    this.podCIDRTimer = setTimeout(() => {
+      this.podCIDRTimer = undefined;
+      void this.options.client.tryGet<NodeObject>('nodes', '', this.options.config.nodeName)
+        .then((n) => { if (n) this.node = n; })
+        .catch(() => undefined)
+        .finally(() => this.podNetwork());
+    }, 250);
   }
 
   /** Status with a fresh heartbeat; re-reads the Node on conflicts; re-registers if it was deleted. */
@@ -111,6 +138,7 @@ export class NodeAgent {
       try {
         this.node = await client.updateStatus<NodeObject>({ ...node, status: nodeStatus(config, node.status, new Date(this.now())) });
         if (!wasReady) this.event('Normal', 'NodeReady', `Node ${config.nodeName} status is now: NodeReady`);
+        this.podNetwork();
         return;
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;

@@ -31,6 +31,8 @@ export interface NodeConfig {
   /** The agent's gRPC port: where the API server sends Pods.Logs. */
   port: number;
   nodeInfo: NodeSystemInfo;
+  /** --pod-cidr: written to spec.podCIDR at registration (else the node IPAM controller gives one). */
+  podCIDR?: string;
 }
 
 /** Node.js's os.arch() → Kubernetes' (Go's) GOARCH. */
@@ -60,7 +62,10 @@ export function newNode(cfg: NodeConfig): NodeObject {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: cfg.nodeName, labels: nodeLabels(cfg) },
-    spec: cfg.taints.length ? { taints: cfg.taints } : {},
+    spec: {
+      ...(cfg.taints.length ? { taints: cfg.taints } : {}),
+      ...(cfg.podCIDR ? { podCIDR: cfg.podCIDR, podCIDRs: [cfg.podCIDR] } : {}),
+    },
   };
 }
 
@@ -84,11 +89,14 @@ export function reconcileNode(existing: NodeObject, cfg: NodeConfig): NodeObject
   for (const t of cfg.taints) {
     if (!taints.some((x) => sameTaint(x, t))) { taints.push(t); changed = true; }
   }
+  // A Node without a pod CIDR takes the agent's --pod-cidr (once set, spec.podCIDR is immutable).
+  const podCIDR = !existing.spec?.podCIDR && cfg.podCIDR ? cfg.podCIDR : undefined;
+  if (podCIDR) changed = true;
   if (!changed) return undefined;
   return {
     ...existing,
     metadata: { ...existing.metadata, labels },
-    spec: { ...existing.spec, ...(taints.length ? { taints } : {}) },
+    spec: { ...existing.spec, ...(taints.length ? { taints } : {}), ...(podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {}) },
   };
 }
 

@@ -9,9 +9,10 @@
 // should run (the init containers one by one first), wait out back-offs, stop everything of a pod being deleted and then delete it
 // with grace 0, and stop and remove containers whose pod is gone or no longer bound here
 // (after an agent restart, or when a node that was declared dead comes back).
-import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { ApiError, Informer, parseQuantity, recordEvent, type EventType, type KubeObject, type Service, type TugboatClient } from '@tugboat/api';
 import type { AgentMetrics, PodCounts } from '../metrics.js';
-import { VolumeError, type ContainerConfig, type ContainerInfo, type Runtime, type SandboxInfo } from '../runtimes/runtime.js';
+import { podDNSConfig, readHostDNS, type ClusterDNSSettings, type DNSConfig } from '../network/pod-dns.js';
+import { VolumeError, type ContainerConfig, type ContainerInfo, type Runtime, type RuntimeName, type SandboxInfo } from '../runtimes/runtime.js';
 import { BackOff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS, formatGoDuration } from './backoff.js';
 import { kubernetesServiceEnv, resolveContainerEnv, type EnvSources } from './env.js';
 import { computePodActions, computeProbeKills, type Waiting } from './pod-actions.js';
@@ -21,6 +22,7 @@ import {
   podRef, type PodObject,
 } from './pod-util.js';
 import { PodWorkers } from './pod-workers.js';
+import { podServiceEnv } from './service-env.js';
 import { Prober } from '../probes/prober.js';
 import type { Clock } from '../probes/probe-types.js';
 import { AGENT_COMPONENT } from '../version.js';
@@ -31,8 +33,14 @@ export interface PodManagerOptions {
   runtime: Runtime;
   /** The node's InternalIP. */
   hostIP: string;
-  /** The API server as the agent reaches it, for the pods' KUBERNETES_SERVICE_HOST/PORT. */
+  /** The API server as the agent reaches it, for the pods' KUBERNETES_SERVICE_HOST/PORT when there is no `kubernetes` Service. */
   apiServer?: { host: string; port: number };
+  /** Every Service (an informer's cache), for the containers' service variables. */
+  services?: ServiceLister;
+  /** --cluster-dns / --cluster-domain, for the pods' resolv.conf (default: none, cluster.local). */
+  dns?: ClusterDNSSettings;
+  /** The host's DNS settings a pod starts from (tests; default the host's resolv.conf). */
+  hostDNS?: (hostNetwork: boolean) => DNSConfig;
   metrics?: AgentMetrics;
   /** How often the runtime is relisted to notice containers that changed (kubelet's PLEG: 1 s). */
   relistIntervalMs?: number;
@@ -49,6 +57,24 @@ export interface PodManagerOptions {
 }
 
 interface WrittenStatus { computed: string; stored: string }
+
+/** What the pod manager reads Services from (an Informer on services). */
+export interface ServiceLister {
+  list(): Service[];
+  hasSynced(): boolean;
+}
+
+/**
+ * Whether the runtime gives each pod a resolv.conf of its own. The process runtime's pods
+ * are host processes reading the host's, the fake runtime's run nothing: for them no DNS
+ * settings are formed (nor warned about).
+ */
+function writesPodDNS(runtime: RuntimeName): boolean {
+  switch (runtime) {
+    case 'oci': return true;
+    case 'process': case 'fake': return false;
+  }
+}
 
 export class PodManager {
   private readonly informer: Informer<PodObject>;
@@ -75,6 +101,8 @@ export class PodManager {
   private removeMetricsSource?: () => void;
   private readonly envSources: EnvSources;
   private readonly prober?: Prober;
+  /** Each pod's DNS settings, formed once per pod (kubelet forms them with the sandbox). */
+  private readonly podDNS = new Map<string, DNSConfig>();
 
   constructor(private readonly options: PodManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -236,6 +264,7 @@ export class PodManager {
     this.backoff.deletePrefix(`${uid}/`);
     this.mountBackoff.delete(uid);
     this.reasons.delete(uid);
+    this.podDNS.delete(uid);
     this.lastWritten.delete(uid);
     this.firstSeen.delete(uid);
     this.startObserved.delete(uid);
@@ -284,6 +313,7 @@ export class PodManager {
         labels: pod.metadata?.labels ?? {},
         annotations: pod.metadata?.annotations ?? {},
         ...(pod.spec ? { podSpec: pod.spec } : {}),
+        ...(writesPodDNS(runtime.name) ? { dns: this.dnsFor(pod) } : {}),
       });
     } catch (e) {
       if (!(e instanceof VolumeError)) throw e;
@@ -346,11 +376,10 @@ export class PodManager {
     const spec = containerSpec(pod, name);
     if (!spec) return false;
     const ref = podRef(pod);
-    const apiServer = this.options.apiServer;
-    const env = await resolveContainerEnv(pod, spec, {
-      nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip,
-      ...(apiServer ? { serviceEnv: kubernetesServiceEnv(apiServer, sandbox.hostGateway) } : {}),
-    }, this.envSources);
+    const serviceEnv = this.serviceEnv(pod, sandbox);
+    const env = typeof serviceEnv === 'string'
+      ? { ok: false as const, reason: 'CreateContainerConfigError' as const, message: serviceEnv }
+      : await resolveContainerEnv(pod, spec, { nodeName: this.options.nodeName, hostIP: this.options.hostIP, podIP: sandbox.ip, serviceEnv }, this.envSources);
     if (!env.ok) {
       reasons.set(name, { reason: env.reason, message: env.message });
       this.event(pod, 'Warning', 'Failed', `Error: ${env.message}`, name);
@@ -403,6 +432,41 @@ export class PodManager {
     this.event(pod, 'Normal', 'Created', `Created container ${name}`, name);
     this.event(pod, 'Normal', 'Started', `Started container ${name}`, name);
     return false;
+  }
+
+  /**
+   * kubelet's service environment of a container, from the Services the cache holds now;
+   * a message (the container's CreateContainerConfigError) while the cache has not been
+   * filled yet, as kubelet refuses to guess.
+   */
+  private serviceEnv(pod: PodObject, sandbox: SandboxInfo): Record<string, string> | string {
+    const apiServer = this.options.apiServer;
+    const fallback = apiServer ? kubernetesServiceEnv(apiServer, sandbox.hostGateway) : undefined;
+    const lister = this.options.services;
+    if (!lister) return fallback ?? {};
+    if (!lister.hasSynced()) return 'services have not yet been read at least once, cannot construct envvars';
+    return podServiceEnv(lister.list(), pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? true, fallback);
+  }
+
+  /** The pod's DNS settings, formed (and their warnings recorded) once per pod. */
+  private dnsFor(pod: PodObject): DNSConfig {
+    const uid = pod.metadata?.uid ?? '';
+    const known = this.podDNS.get(uid);
+    if (known) return known;
+    const hostNetwork = pod.spec?.hostNetwork ?? false;
+    const host = (this.options.hostDNS ?? readHostDNS)(hostNetwork);
+    const { config, warnings } = podDNSConfig(
+      { namespace: pod.metadata?.namespace ?? 'default', display: formatPod(pod), spec: pod.spec },
+      this.options.dns ?? { clusterDNS: [], clusterDomain: 'cluster.local' },
+      host,
+    );
+    for (const w of warnings) {
+      if (w.on === 'pod') this.event(pod, 'Warning', w.reason, w.message);
+      else this.nodeEvent('Warning', w.reason, w.message);
+    }
+    if (warnings.some((w) => w.reason === 'MissingClusterDNS')) this.log(`pod ${formatPod(pod)}: no --cluster-dns, so dnsPolicy ClusterFirst falls back to Default (the host's resolv.conf)`);
+    this.podDNS.set(uid, config);
+    return config;
   }
 
   /** Keeps the newest two instances of each container (the current one and the previous, for `logs --previous`). */
@@ -458,6 +522,12 @@ export class PodManager {
         current = fresh && fresh.metadata?.uid === ref.uid ? fresh : undefined;
       }
     }
+  }
+
+  /** An Event about this node (by kind and name: the agent need not know its Node's uid). */
+  private nodeEvent(type: EventType, reason: string, message: string): void {
+    const name = this.options.nodeName;
+    void recordEvent(this.options.client, { apiVersion: 'v1', kind: 'Node', metadata: { name } }, type, reason, message, AGENT_COMPONENT, { host: name });
   }
 
   private event(pod: PodObject, type: EventType, reason: string, message: string, container?: string): void {

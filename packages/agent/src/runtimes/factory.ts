@@ -1,9 +1,10 @@
 // Which Runtime a --runtime value means. One place to add a runtime.
 import type { KubeObject, ConfigMap, Secret, TugboatClient } from '@tugboat/api';
-import { podCidrFor, type RuntimeChoice } from '../flags.js';
+import type { RuntimeChoice } from '../flags.js';
 import { FakeRuntime } from './fake/fake-runtime.js';
 import { OciRuntime } from './oci/oci-runtime.js';
 import { detectOciTooling } from './oci/runc.js';
+import type { NodeNetworkConfig } from './oci/network.js';
 import type { ObjectLookup } from './oci/volumes.js';
 import { ProcessRuntime } from './process/process-runtime.js';
 import type { Runtime } from './runtime.js';
@@ -14,11 +15,15 @@ export interface RuntimeSettings {
   hostIP: string;
   version: string;
   fakeStartDelayMs: number;
-  /** oci: the node's pod CIDR (default podCidrFor(nodeName)). */
+  /** oci: the node's pod CIDR (default: the Node's, set later with setPodCIDR). */
   podCidr?: string;
+  /** oci: --insecure-registry entries. */
+  insecureRegistries?: readonly string[];
   /** oci: where ConfigMap, Secret and projected volumes and imagePullSecrets are read from. */
   lookup?: ObjectLookup;
   log?: (message: string) => void;
+  /** oci: overrides of the node's CNI network settings (e.g. ipMasq off where routes/ masquerades). */
+  network?: Partial<NodeNetworkConfig>;
 }
 
 /**
@@ -40,9 +45,11 @@ export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtim
       dataDir: s.dataDir,
       nodeName: s.nodeName,
       hostIP: s.hostIP,
-      podCIDR: s.podCidr ?? podCidrFor(s.nodeName),
+      ...(s.podCidr ? { podCIDR: s.podCidr } : {}),
+      ...(s.insecureRegistries?.length ? { insecureRegistries: s.insecureRegistries } : {}),
       ...(s.lookup ? { lookup: s.lookup } : {}),
       ...(s.log ? { log: s.log } : {}),
+      ...(s.network ? { network: s.network } : {}),
     });
   }
 }

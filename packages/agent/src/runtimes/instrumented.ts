@@ -31,6 +31,7 @@ export class InstrumentedRuntime implements Runtime {
 
   prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod, opts)); }
   createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
+  setPodCIDR(cidr: string): boolean { return this.inner.setPodCIDR?.(cidr) ?? false; }
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {
     const inner = this.inner;

@@ -10,6 +10,7 @@
 // restarted agent calls listContainers and adopts what is running instead of starting it
 // again; restartCount is the attempt number of the newest instance.
 import type { PodSpec } from '@tugboat/api';
+import type { DNSConfig } from '../network/pod-dns.js';
 
 /** Which pod a sandbox or container belongs to. */
 export interface PodRef {
@@ -41,6 +42,11 @@ export interface SandboxConfig {
    * securityContext, hostPorts, hostAliases, imagePullSecrets and pull policies).
    */
   podSpec?: PodSpec;
+  /**
+   * The pod's resolv.conf as the agent formed it (CRI's dns_config): written by runtimes
+   * that give a pod files of its own (oci); without it the host's is used.
+   */
+  dns?: DNSConfig;
 }
 
 export interface SandboxInfo {
@@ -166,6 +172,12 @@ export interface Runtime {
   prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string>;
   /** Pod-level setup; idempotent (an existing sandbox of that pod is returned). */
   createSandbox(config: SandboxConfig): Promise<SandboxInfo>;
+  /**
+   * The node's pod network, once its Node has one (spec.podCIDR, from the node IPAM
+   * controller or --pod-cidr). Runtimes without pod networks ignore it. Returns whether it
+   * was taken: a node keeps the network it has while pods use it.
+   */
+  setPodCIDR?(cidr: string): boolean;
   /** Removes the pod's sandbox and every container left in it. */
   removeSandbox(podUid: string): Promise<void>;
   /** Every sandbox on the node (a restarted agent removes those of pods that are gone). Optional: without it only sandboxes that still hold containers are found. */

@@ -37,7 +37,7 @@ export interface OciNode {
   stop(log: (msg: string) => void): Promise<void>;
 }
 
-export async function startOciNode(opts: { nodeName: string; podCIDR: string }): Promise<OciNode> {
+export async function startOciNode(opts: { nodeName: string; podCIDR: string; args?: string[] }): Promise<OciNode> {
   const work = mkdtempSync(join(tmpdir(), 'agent-oci-'));
   const dataDir = join(work, 'data');
   const etcd = await startEtcd();
@@ -49,7 +49,7 @@ export async function startOciNode(opts: { nodeName: string; podCIDR: string }):
   buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
   const image = `${registry.host}/test/busybox:1`;
   pushImage(join(work, 'layout'), '1', image);
-  const agent = await startAgentProcess({ server: api.address, nodeName: opts.nodeName, dataDir, runtime: 'oci', args: ['--pod-cidr', opts.podCIDR] });
+  const agent = await startAgentProcess({ server: api.address, nodeName: opts.nodeName, dataDir, runtime: 'oci', args: ['--pod-cidr', opts.podCIDR, ...(opts.args ?? [])] });
   const stop = async (log: (msg: string) => void): Promise<void> => {
     await agent.kill('SIGTERM');
     // Whatever pods are left: their containers, sandboxes and the node's bridge go.

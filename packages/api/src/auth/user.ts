@@ -22,6 +22,10 @@ export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
 /** The control plane's own identities (Kubernetes' names, so its default roles apply). */
 export const USER_SCHEDULER = 'system:kube-scheduler';
 export const USER_CONTROLLER_MANAGER = 'system:kube-controller-manager';
+/** The cluster DNS server (packages/dns, tugboat-dns). */
+export const USER_KUBE_DNS = 'system:kube-dns';
+/** The agents' service proxy (Kubernetes' kube-proxy identity). */
+export const USER_KUBE_PROXY = 'system:kube-proxy';
 /** The API server's identity towards the agents (logs, exec). */
 export const USER_APISERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
 

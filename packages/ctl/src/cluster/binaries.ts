@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Env } from '../config.js';
 import { CliError } from '../errors.js';
 
-export type ComponentBinary = 'tugboat-apiserver' | 'tugboat-scheduler' | 'tugboat-controllers' | 'tugboat-agent';
+export type ComponentBinary = 'tugboat-apiserver' | 'tugboat-scheduler' | 'tugboat-controllers' | 'tugboat-dns' | 'tugboat-agent';
 
 /** How to run a program: the executable and the arguments that come before its own. */
 export interface Program {

@@ -54,7 +54,8 @@ function etcdHttpsOk(address: string, pki: ClusterPkiLayout): Promise<boolean> {
 export function isHealthy(c: ComponentRecord, pki: ClusterPkiLayout): Promise<boolean> {
   switch (c.role) {
     case 'etcd': return etcdHttpsOk(c.addresses['client']!, pki);
-    case 'apiserver': return httpOk(`http://${c.addresses['http']}/readyz`);
+    case 'apiserver':
+    case 'dns': return httpOk(`http://${c.addresses['http']}/readyz`);
     case 'scheduler':
     case 'controllers':
     case 'agent': return httpOk(`http://${c.addresses['http']}/healthz`);

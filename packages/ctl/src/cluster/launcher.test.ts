@@ -2,6 +2,7 @@ import test from 'ava';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { componentArgs } from './launcher.js';
+import { NETWORK_SLOTS, clusterNetwork, hostOf, inNetns } from './network.js';
 import { ClusterPkiLayout } from './pki.js';
 import { PortAllocator, isPortFree } from './ports.js';
 import { isAddressInUse, isRunning, stopProcess } from './processes.js';
@@ -28,6 +29,7 @@ test('component command lines follow the flag contract, TLS everywhere', (t) => 
     '--kubeconfig', '/h/pki/nodes/node-2.kubeconfig', '--node-name', 'node-2', '--runtime', 'process',
     '--listen', '127.0.0.1:10251', '--http-listen', '127.0.0.1:10351', '--data-dir', '/h/nodes/node-2',
     '--tls-cert-file', '/h/pki/nodes/node-2-serving.crt', '--tls-private-key-file', '/h/pki/nodes/node-2-serving.key', '--client-ca-file', '/h/pki/ca.crt',
+    '--proxy-kubeconfig', '/h/pki/kube-proxy.kubeconfig',
     '--lease-interval', '1s',
   ]);
   const etcd = componentArgs('etcd', 'etcd', { client: 2379, peer: 2380 }, '/h/etcd', wiring);
@@ -38,6 +40,40 @@ test('component command lines follow the flag contract, TLS everywhere', (t) => 
   t.is(etcd.args[etcd.args.indexOf('--trusted-ca-file') + 1], '/h/pki/etcd/ca.crt', 'etcd trusts its own CA, not the cluster CA');
   t.deepEqual(componentArgs('scheduler', 'scheduler', { http: 10259 }, undefined, wiring).args, ['--kubeconfig', '/h/pki/scheduler.kubeconfig', '--http-listen', '127.0.0.1:10259', '--id', 'tugboat-local-scheduler']);
   t.deepEqual(componentArgs('controllers', 'controllers', { http: 10257 }, undefined, wiring).args, ['--kubeconfig', '/h/pki/controllers.kubeconfig', '--http-listen', '127.0.0.1:10257', '--id', 'tugboat-local-controllers', '--root-ca-file', '/h/pki/ca.crt']);
+  const dns = componentArgs('dns', 'dns', { dns: 10053, http: 9153 }, undefined, wiring);
+  t.deepEqual(dns.args, ['--kubeconfig', '/h/pki/kube-dns.kubeconfig', '--listen', '127.0.0.1:10053', '--http-listen', '127.0.0.1:9153', '--advertise-address', '127.0.0.1']);
+});
+
+test('an oci cluster\'s network slot: its own pod, service and host ranges, passed to the components; --hosts agents at their servers\' addresses', (t) => {
+  const net = clusterNetwork(2);
+  t.like(net, { clusterCIDR: '198.18.32.0/20', serviceRange: '198.19.32.0/20', dnsIP: '198.19.32.10', bridge: 'tbhost2', bridgeAddress: '198.19.242.1' });
+  t.deepEqual(hostOf(net, 'node-3'), { netns: 'tugboat-2-node-3', address: '198.19.242.13', veth: 'tbh2n3' });
+  t.throws(() => hostOf(net, 'worker'), { message: /node-1 … node-200/ });
+  t.throws(() => clusterNetwork(NETWORK_SLOTS));
+  // Every slot inside 198.18.0.0/15 and apart from the others and from the tests' own ranges.
+  const all = Array.from({ length: NETWORK_SLOTS }, (_, i) => clusterNetwork(i));
+  t.is(new Set(all.map((n) => n.clusterCIDR)).size, NETWORK_SLOTS);
+  for (const n of all) {
+    t.regex(n.clusterCIDR, /^198\.18\.(\d+)\.0\/20$/);
+    t.true(Number(n.clusterCIDR.split('.')[2]) + 16 <= 100, `${n.clusterCIDR} stays below 198.18.100.0, the oci unit tests' pod CIDRs`);
+    t.regex(n.serviceRange, /^198\.19\.\d+\.0\/20$/);
+  }
+  const oci = { ...wiring, runtime: 'oci' as const, network: net, hosts: true, extraArgs: {} };
+  const api = componentArgs('apiserver', 'apiserver', { grpc: 6443, http: 6480 }, undefined, oci).args;
+  t.is(api[api.indexOf('--service-cluster-ip-range') + 1], '198.19.32.0/20');
+  const cm = componentArgs('controllers', 'controllers', { http: 10257 }, undefined, oci).args;
+  t.deepEqual(cm.slice(cm.indexOf('--allocate-node-cidrs')), ['--allocate-node-cidrs', '--cluster-cidr', '198.18.32.0/20', '--node-cidr-mask-size', '24']);
+  const dns = componentArgs('dns', 'dns', { dns: 10053, http: 9153 }, undefined, oci);
+  t.deepEqual(dns.addresses, { dns: '198.19.242.1:10053', http: '198.19.242.1:9153' });
+  t.is(dns.args[dns.args.indexOf('--service-ip') + 1], '198.19.32.10');
+  const agent = componentArgs('agent', 'node-3', { grpc: 10250, http: 10350 }, '/h/nodes/node-3', oci);
+  t.deepEqual(agent.addresses, { grpc: '198.19.242.13:10250', http: '198.19.242.13:10350' });
+  const flag = (f: string): string | undefined => agent.args[agent.args.indexOf(f) + 1];
+  t.is(flag('--server'), '198.19.242.1:6443', 'across the bridge to the API server');
+  t.is(flag('--cluster-dns'), '198.19.32.10');
+  t.is(flag('--insecure-registry'), '198.19.242.1/32');
+  t.deepEqual(inNetns('tugboat-2-node-3', '/usr/bin/node', ['a.js', '--x']), { command: 'nsenter', args: ['--net=/run/netns/tugboat-2-node-3', '--', '/usr/bin/node', 'a.js', '--x'] });
+  t.deepEqual(inNetns(undefined, '/usr/bin/node', ['a.js']), { command: '/usr/bin/node', args: ['a.js'] });
 });
 
 test('ports: the default when free, another when it is taken, never the same twice', async (t) => {

@@ -3,8 +3,8 @@
 // controller manager and N agents, each a detached background process with its log in
 // $TUGBOAT_HOME/logs/<name>.log and its record in $TUGBOAT_HOME/cluster.json.
 //
-//   up:  PKI (first start) ─▶ etcd ──/health──▶ apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler,
-//        controllers, node-1…N ──▶ nodes Ready
+//   up:  PKI (first start) ─▶ [oci: network slot, bridge, --hosts namespaces] ─▶ etcd ──/health──▶
+//        apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler, controllers, dns, node-1…N ──▶ nodes Ready
 //   down: in reverse; agents' containers are killed with `tugboat-agent kill-containers`.
 //
 // Secure by default: every connection is TLS with certificates from $TUGBOAT_HOME/pki (see
@@ -18,6 +18,7 @@ import { CliError } from '../errors.js';
 import { findComponent, findEtcd, type ComponentBinary, type Program } from './binaries.js';
 import { isHealthy, waitForNodesReady } from './health.js';
 import { ClusterPki, ClusterPkiLayout } from './pki.js';
+import { claimNetworkSlot, clusterNetwork, ensureBridge, ensureHost, hostOf, inNetns, releaseNetworkSlot, removeBridge, removeHost, type ClusterNetwork } from './network.js';
 import { PortAllocator } from './ports.js';
 import { isAddressInUse, isRunning, killProcess, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
 import { STATE_VERSION, readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
@@ -34,6 +35,8 @@ export interface UpOptions {
   tlsSans: string[];
   /** The API server's listen address, for machines to reach it (default loopback; every address with oci). */
   bindAddress?: string | undefined;
+  /** Every node in a network namespace of its own, a simulated server on the cluster's bridge (oci). */
+  hosts: boolean;
   /** Extra arguments per component role (hidden flags, for tests and tuning). */
   extraArgs: Partial<Record<Role, string[]>>;
   timeoutMs: number;
@@ -51,14 +54,16 @@ export interface ComponentStatus {
   state: 'running' | 'stopped';
   addresses: Record<string, string>;
   logFile: string;
+  /** --hosts: the network namespace it runs in. */
+  netns?: string;
 }
 
 const DEFAULT_PORTS = {
-  etcdClient: 2379, etcdPeer: 2380, apiGrpc: 6443, apiHttp: 6480, scheduler: 10259, controllers: 10257, agentGrpc: 10250, agentHttp: 10350,
+  etcdClient: 2379, etcdPeer: 2380, apiGrpc: 6443, apiHttp: 6480, scheduler: 10259, controllers: 10257, dns: 10053, dnsHttp: 9153, agentGrpc: 10250, agentHttp: 10350,
 } as const;
 
 const BINARY: Record<Exclude<Role, 'etcd'>, ComponentBinary> = {
-  apiserver: 'tugboat-apiserver', scheduler: 'tugboat-scheduler', controllers: 'tugboat-controllers', agent: 'tugboat-agent',
+  apiserver: 'tugboat-apiserver', scheduler: 'tugboat-scheduler', controllers: 'tugboat-controllers', dns: 'tugboat-dns', agent: 'tugboat-agent',
 };
 
 /** What a component needs to know of the rest of the cluster to build its command line. */
@@ -70,6 +75,10 @@ export interface Wiring {
   pki: ClusterPkiLayout;
   /** The API server's listen address (--bind-address); default loopback, every address for oci. */
   bindAddress?: string | undefined;
+  /** oci clusters: the slot's pod, service and bridge addresses (network.ts). */
+  network?: ClusterNetwork | undefined;
+  /** --hosts: agents run in their own network namespaces at their hosts' addresses. */
+  hosts?: boolean | undefined;
 }
 
 const addr = (port: number): string => `127.0.0.1:${port}`;
@@ -111,6 +120,9 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
           '--kubelet-client-certificate', pki.apiserverKubeletClient.cert, '--kubelet-client-key', pki.apiserverKubeletClient.key,
           '--kubelet-certificate-authority', pki.ca.cert,
           '--encryption-provider-config', pki.encryptionConfig,
+          // Each oci cluster its own ClusterIPs: every node's service proxy hooks them in this
+          // machine's network, where another cluster's would answer for the same address.
+          ...(w.network ? ['--service-cluster-ip-range', w.network.serviceRange] : []),
           ...extra,
         ],
         addresses: { grpc: formatHostPort({ host: dial, port: ports['grpc']! }), http: addr(ports['http']!) },
@@ -125,20 +137,46 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
         args: [
           '--kubeconfig', pki.kubeconfig(role), '--http-listen', addr(ports['http']!), '--id', `tugboat-local-${role}`,
           ...(role === 'controllers' ? ['--root-ca-file', pki.ca.cert] : []),
+          // Pod CIDRs from the node IPAM controller, out of this cluster's own range.
+          ...(role === 'controllers' && w.network ? ['--allocate-node-cidrs', '--cluster-cidr', w.network.clusterCIDR, '--node-cidr-mask-size', '24'] : []),
           ...extra,
         ],
         addresses: { http: addr(ports['http']!) },
       };
+    case 'dns': {
+      // oci pods reach it through the service proxy at the kube-dns ClusterIP, which leads to
+      // the cluster's bridge address here; process pods are host processes with the host's
+      // resolver, so loopback serves tctl and the tests.
+      const host = w.network?.bridgeAddress ?? '127.0.0.1';
+      return {
+        args: [
+          // Its metrics too: the kube-dns Service offers them to pods (port 9153).
+          '--kubeconfig', pki.kubeconfig('kube-dns'), '--listen', `${host}:${ports['dns']!}`, '--http-listen', `${host}:${ports['http']!}`,
+          '--advertise-address', host, ...(w.network ? ['--service-ip', w.network.dnsIP] : []),
+          ...extra,
+        ],
+        addresses: { dns: `${host}:${ports['dns']!}`, http: `${host}:${ports['http']!}` },
+      };
+    }
     case 'agent': {
       const node = pki.node(name);
+      // --hosts: the agent lives at its server's address and reaches the API server across the bridge.
+      const host = w.hosts && w.network ? hostOf(w.network, name).address : '127.0.0.1';
+      const apiPort = w.apiServer.slice(w.apiServer.lastIndexOf(':') + 1);
       return {
         args: [
           '--kubeconfig', node.kubeconfig, '--node-name', name, '--runtime', w.runtime,
-          '--listen', addr(ports['grpc']!), '--http-listen', addr(ports['http']!), '--data-dir', dataDir!,
+          '--listen', `${host}:${ports['grpc']!}`, '--http-listen', `${host}:${ports['http']!}`, '--data-dir', dataDir!,
           '--tls-cert-file', node.serving.cert, '--tls-private-key-file', node.serving.key, '--client-ca-file', pki.ca.cert,
+          '--proxy-kubeconfig', pki.kubeconfig('kube-proxy'),
+          ...(w.hosts && w.network ? ['--server', `${w.network.bridgeAddress}:${apiPort}`] : []),
+          ...(w.network ? ['--cluster-dns', w.network.dnsIP] : []),
+          // A server on the bridge reaches this machine's registries at the bridge address
+          // (loopback is its own): plain http there, as on loopback.
+          ...(w.hosts && w.network ? ['--insecure-registry', `${w.network.bridgeAddress}/32`] : []),
           ...extra,
         ],
-        addresses: { grpc: addr(ports['grpc']!), http: addr(ports['http']!) },
+        addresses: { grpc: `${host}:${ports['grpc']!}`, http: `${host}:${ports['http']!}` },
       };
     }
   }
@@ -152,6 +190,8 @@ interface Planned {
   /** Ports the user fixed with a flag: used as they are, never replaced. */
   fixed: Record<string, number | undefined>;
   dataDir?: string;
+  /** --hosts: the node's network namespace. */
+  netns?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -178,6 +218,7 @@ export class LocalCluster {
     if (!s) return [];
     return sortByRole(s.components).map((c) => ({
       name: c.name, role: c.role, pid: c.pid, state: LocalCluster.running(c) ? 'running' : 'stopped', addresses: c.addresses, logFile: c.logFile,
+      ...(c.netns ? { netns: c.netns } : {}),
     }));
   }
 
@@ -210,25 +251,37 @@ export class LocalCluster {
     findEtcd(this.env);
     const apiserver = this.program('apiserver');
     if (!apiserver) throw new CliError('tugboat-apiserver is not built: run `npm run build` in the Tugboat checkout first');
-    const optional: Role[] = ['scheduler', 'controllers', 'agent'];
+    const optional: Role[] = ['scheduler', 'controllers', 'dns', 'agent'];
     const missing = optional.filter((r) => !this.program(r));
-    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${r === 'agent' ? 'nodes' : r === 'scheduler' ? 'a scheduler' : 'the controller manager'}`);
+    const without: Record<string, string> = { agent: 'nodes', scheduler: 'a scheduler', controllers: 'the controller manager', dns: 'cluster DNS' };
+    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${without[r] ?? r}`);
 
+    if (opts.hosts && opts.runtime !== 'oci') throw new CliError('--hosts needs --runtime oci (process pods share the host\'s network)');
+    if (opts.hosts && process.getuid?.() !== 0) throw new CliError('--hosts makes network namespaces: run it as root');
+    const network = this.network(opts.runtime, previous);
+    const hosts = opts.hosts || previous?.hosts === true;
     const plan = this.plan(opts, previous, new Set(missing));
     const nodeNames = plan.filter((p) => p.role === 'agent').map((p) => p.name);
+    if (network) {
+      ensureBridge(network);
+      if (hosts) for (const p of plan) if (p.role === 'agent') p.netns = ensureHost(network, p.name).netns;
+    }
     // Certificates for whatever is new (everything on a first start).
     if (!this.pki.exists()) this.report.info(`making the cluster's certificates and keys in ${this.pki.layout.dir}`);
     // The address it listens on must be in its certificate, for whoever dials it there.
-    const sans = [...opts.tlsSans, ...(opts.bindAddress && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::' ? [opts.bindAddress] : [])];
+    const sans = [...opts.tlsSans, ...(opts.bindAddress && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::' ? [opts.bindAddress] : []),
+      ...(network ? [network.bridgeAddress] : [])];
     const { reissued } = await this.pki.ensure(nodeNames, sans);
     if (reissued) this.report.info(`issued the API server a certificate that also names ${sans.join(', ')}`);
     const state: ClusterState = {
       version: STATE_VERSION, home: this.home, createdAt: previous?.createdAt ?? new Date().toISOString(), runtime: opts.runtime, nodes: opts.nodes, components: [],
       ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}),
+      ...(network ? { networkSlot: network.slot } : {}),
+      ...(hosts ? { hosts: true } : {}),
     };
     const ports = new PortAllocator(opts.randomPorts);
     for (const p of plan) for (const port of Object.values(p.fixed)) if (port) ports.reserve(port);
-    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout, bindAddress: opts.bindAddress };
+    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout, bindAddress: opts.bindAddress, network, hosts };
 
     const save = (rec: ComponentRecord): void => {
       state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
@@ -259,6 +312,20 @@ export class LocalCluster {
     writeConfig(this.env, { ...readConfig(this.env), server: api.addresses['grpc']!, httpServer: api.addresses['http']!, kubeconfig: this.pki.layout.kubeconfig('admin') });
   }
 
+  /** An oci cluster's network slot (the one it had, or a free one) and its addresses. */
+  private network(runtime: Runtime, previous: ClusterState | undefined): ClusterNetwork | undefined {
+    if (runtime !== 'oci' || process.getuid?.() !== 0) return undefined;
+    return clusterNetwork(claimNetworkSlot(this.home, previous?.networkSlot));
+  }
+
+  /** The bridge and --hosts namespaces again (after `down`, or a reboot). */
+  private ensureNetwork(state: ClusterState): void {
+    if (state.networkSlot === undefined) return;
+    const net = clusterNetwork(state.networkSlot);
+    ensureBridge(net);
+    if (state.hosts) for (const c of state.components) if (c.role === 'agent') ensureHost(net, c.name);
+  }
+
   /** Components for a fresh start; a restarted cluster keeps the ports it had. */
   private plan(opts: UpOptions, previous: ClusterState | undefined, skip: ReadonlySet<Role>): Planned[] {
     const before = (name: string, port: string): number | undefined => {
@@ -280,6 +347,7 @@ export class LocalCluster {
     ];
     if (!skip.has('scheduler')) plan.push({ name: 'scheduler', role: 'scheduler', preferred: { http: pick('scheduler', 'http', DEFAULT_PORTS.scheduler) }, fixed: {} });
     if (!skip.has('controllers')) plan.push({ name: 'controllers', role: 'controllers', preferred: { http: pick('controllers', 'http', DEFAULT_PORTS.controllers) }, fixed: {} });
+    if (!skip.has('dns')) plan.push({ name: 'dns', role: 'dns', preferred: { dns: pick('dns', 'dns', DEFAULT_PORTS.dns), http: pick('dns', 'http', DEFAULT_PORTS.dnsHttp) }, fixed: {} });
     if (!skip.has('agent')) {
       for (let i = 1; i <= opts.nodes; i++) {
         const name = `node-${i}`;
@@ -308,7 +376,7 @@ export class LocalCluster {
         chosen[portName] = p.fixed[portName] ?? (await ports.pick(attempt === 1 ? preferred : undefined));
       }
       const { args, addresses } = componentArgs(p.role, p.name, chosen, p.dataDir, wiring);
-      const rec = this.launch(p.name, p.role, program, args, addresses, p.dataDir);
+      const rec = this.launch(p.name, p.role, program, args, addresses, p.dataDir, p.netns);
       save(rec.record);
       const outcome = await this.waitHealthy(rec.record, rec.started, timeoutMs);
       if (outcome === 'ready') {
@@ -325,14 +393,16 @@ export class LocalCluster {
     throw new CliError(`${lastError}; gave up after 4 tries`);
   }
 
-  private launch(name: string, role: Role, program: Program, args: string[], addresses: Record<string, string>, dataDir: string | undefined): { record: ComponentRecord; started: Started } {
+  private launch(name: string, role: Role, program: Program, args: string[], addresses: Record<string, string>, dataDir: string | undefined, netns: string | undefined): { record: ComponentRecord; started: Started } {
     const logFile = join(this.logsDir, `${name}.log`);
     mkdirSync(this.logsDir, { recursive: true });
     const fullArgs = [...program.prefix, ...args];
-    const started = spawnDetached(program.command, fullArgs, logFile, this.processEnv(), this.home);
+    // nsenter execs the program: the pid and command line recorded are the component's own.
+    const run = inNetns(netns, program.command, fullArgs);
+    const started = spawnDetached(run.command, run.args, logFile, this.processEnv(), this.home);
     const record: ComponentRecord = {
       name, role, pid: started.pid, addresses, command: program.command, args: fullArgs, logFile,
-      ...(dataDir ? { dataDir } : {}), startedAt: new Date().toISOString(),
+      ...(dataDir ? { dataDir } : {}), ...(netns ? { netns } : {}), startedAt: new Date().toISOString(),
     };
     return { record, started };
   }
@@ -371,6 +441,7 @@ export class LocalCluster {
 
   /** Starts again, with the arguments they had, the components of a partly running cluster. */
   private async restartDead(state: ClusterState, opts: UpOptions): Promise<void> {
+    this.ensureNetwork(state);
     for (const c of sortByRole(state.components)) {
       if (LocalCluster.running(c)) continue;
       await this.restart(state, c, opts.timeoutMs);
@@ -386,7 +457,8 @@ export class LocalCluster {
     };
     if (c.dataDir) mkdirSync(c.dataDir, { recursive: true });
     mkdirSync(this.logsDir, { recursive: true });
-    const started = spawnDetached(c.command, c.args, c.logFile, this.processEnv(), this.home);
+    const run = inNetns(c.netns, c.command, c.args);
+    const started = spawnDetached(run.command, run.args, c.logFile, this.processEnv(), this.home);
     const rec: ComponentRecord = { ...c, pid: started.pid, startedAt: new Date().toISOString() };
     save(rec);
     const outcome = await this.waitHealthy(rec, started, timeoutMs);
@@ -404,8 +476,12 @@ export class LocalCluster {
     const wiring: Wiring = {
       etcdUrl: `https://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
       extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout, bindAddress: state.bindAddress,
+      network: state.networkSlot === undefined ? undefined : clusterNetwork(state.networkSlot), hosts: state.hosts,
     };
-    const planned: Planned = { name: c.name, role: c.role, preferred: Object.fromEntries(Object.keys(c.addresses).map((k) => [k, undefined])), fixed: {}, ...(c.dataDir ? { dataDir: c.dataDir } : {}) };
+    const planned: Planned = {
+      name: c.name, role: c.role, preferred: Object.fromEntries(Object.keys(c.addresses).map((k) => [k, undefined])), fixed: {},
+      ...(c.dataDir ? { dataDir: c.dataDir } : {}), ...(c.netns ? { netns: c.netns } : {}),
+    };
     const ports = new PortAllocator(true);
     for (const x of state.components) for (const a of Object.values(x.addresses)) ports.reserve(Number(a.split(':').pop()));
     const next = await this.startPlanned(planned, ports, wiring, timeoutMs, save);
@@ -432,6 +508,13 @@ export class LocalCluster {
         if (how !== 'not running') stoppedAny = true;
         this.report.info(`${how === 'not running' ? 'was not running' : how.padEnd(15)} ${c.name}`);
       }
+      // Nothing runs on the cluster's network now: its bridge and servers go (`up` makes them again).
+      if (state.networkSlot !== undefined) {
+        const net = clusterNetwork(state.networkSlot);
+        if (state.hosts) for (const c of agents) removeHost(net, c.name);
+        removeBridge(net);
+        if (purge) releaseNetworkSlot(this.home, state.networkSlot);
+      }
     }
     if (purge) this.purge(state);
     return stoppedAny;
@@ -442,7 +525,9 @@ export class LocalCluster {
     if (!c.dataDir || !existsSync(c.dataDir)) return;
     const agent = findComponent('tugboat-agent', this.env);
     if (!agent) return;
-    const res = runToCompletion(agent.command, [...agent.prefix, 'kill-containers', '--data-dir', c.dataDir], this.processEnv());
+    // In the node's own network namespace: its pods' links are there.
+    const run = inNetns(c.netns, agent.command, [...agent.prefix, 'kill-containers', '--data-dir', c.dataDir]);
+    const res = runToCompletion(run.command, run.args, this.processEnv());
     if (!res.ok) this.report.warn(`${c.name}: kill-containers failed: ${res.output.split('\n').pop() ?? ''}`);
   }
 
@@ -503,10 +588,14 @@ function extraArgsOf(c: ComponentRecord, program: Program): string[] {
     '--etcd-servers', '--listen', '--http-listen', '--server', '--node-name', '--runtime', '--data-dir', '--kubeconfig', '--id', '--root-ca-file',
     '--etcd-cafile', '--etcd-certfile', '--etcd-keyfile', '--tls-cert-file', '--tls-private-key-file', '--client-ca-file',
     '--service-account-key-file', '--service-account-signing-key-file', '--kubelet-client-certificate', '--kubelet-client-key',
-    '--kubelet-certificate-authority', '--encryption-provider-config',
+    '--kubelet-certificate-authority', '--encryption-provider-config', '--service-cluster-ip-range', '--cluster-cidr', '--node-cidr-mask-size',
+    '--proxy-kubeconfig', '--cluster-dns', '--insecure-registry', '--service-ip', '--advertise-address',
   ]);
+  // …and the ones that take no value.
+  const switches = new Set(['--allocate-node-cidrs']);
   const out: string[] = [];
   for (let i = 0; i < own.length; i++) {
+    if (switches.has(own[i]!)) continue;
     if (known.has(own[i]!)) { i++; continue; }
     out.push(own[i]!);
   }

@@ -10,6 +10,8 @@
 //   apiserver-etcd-client           the API server towards etcd
 //   scheduler, controllers, admin   clients: system:kube-scheduler, system:kube-controller-manager,
 //                                   tugboat-admin in system:masters
+//   kube-proxy, kube-dns            the agents' service proxy (system:kube-proxy, one for all
+//                                   nodes, as kubeadm does) and the cluster DNS (system:kube-dns)
 //   nodes/NAME, nodes/NAME-serving  an agent's client (system:node:NAME) and serving certificates
 //   sa.key / sa.pub                 ServiceAccount token signing key
 //   encryption-config.yaml          Secrets encrypted at rest (aesgcm, a fresh 32-byte key)
@@ -21,7 +23,7 @@ import { SocketAddress } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  GROUP_MASTERS, GROUP_NODES, IN_CLUSTER_SERVER_NAME, USER_APISERVER_KUBELET_CLIENT, USER_CONTROLLER_MANAGER, USER_SCHEDULER,
+  GROUP_MASTERS, GROUP_NODES, IN_CLUSTER_SERVER_NAME, USER_APISERVER_KUBELET_CLIENT, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER,
   nodeUsername, renderKubeconfig,
 } from '@tugboat/api';
 import type { CertAndKey, CertRequest } from '@tugboat/api/pki';
@@ -61,11 +63,13 @@ export class ClusterPkiLayout {
   get scheduler(): CertPaths { return this.pair('scheduler'); }
   get controllers(): CertPaths { return this.pair('controllers'); }
   get admin(): CertPaths { return this.pair('admin'); }
+  get kubeProxy(): CertPaths { return this.pair('kube-proxy'); }
+  get kubeDns(): CertPaths { return this.pair('kube-dns'); }
   get saKey(): string { return join(this.dir, 'sa.key'); }
   get saPub(): string { return join(this.dir, 'sa.pub'); }
   get encryptionConfig(): string { return join(this.dir, 'encryption-config.yaml'); }
 
-  kubeconfig(name: 'admin' | 'scheduler' | 'controllers'): string {
+  kubeconfig(name: 'admin' | 'scheduler' | 'controllers' | 'kube-proxy' | 'kube-dns'): string {
     return join(this.dir, `${name}.kubeconfig`);
   }
 
@@ -172,6 +176,8 @@ export class ClusterPki {
     await ensureCert(ca, l.scheduler, { commonName: USER_SCHEDULER, usage: 'client' });
     await ensureCert(ca, l.controllers, { commonName: USER_CONTROLLER_MANAGER, usage: 'client' });
     await ensureCert(ca, l.admin, { commonName: ADMIN_USER, organizations: [GROUP_MASTERS], usage: 'client' });
+    await ensureCert(ca, l.kubeProxy, { commonName: USER_KUBE_PROXY, usage: 'client' });
+    await ensureCert(ca, l.kubeDns, { commonName: USER_KUBE_DNS, usage: 'client' });
     for (const n of nodes) {
       const np = l.node(n);
       await ensureCert(ca, np.client, { commonName: nodeUsername(n), organizations: [GROUP_NODES], usage: 'client' });
@@ -200,6 +206,8 @@ export class ClusterPki {
     write(l.kubeconfig('admin'), ADMIN_USER, l.admin);
     write(l.kubeconfig('scheduler'), USER_SCHEDULER, l.scheduler);
     write(l.kubeconfig('controllers'), USER_CONTROLLER_MANAGER, l.controllers);
+    write(l.kubeconfig('kube-proxy'), USER_KUBE_PROXY, l.kubeProxy);
+    write(l.kubeconfig('kube-dns'), USER_KUBE_DNS, l.kubeDns);
     for (const n of nodes) write(l.node(n).kubeconfig, nodeUsername(n), l.node(n).client);
   }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../config.js';
 
-export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'agent';
+export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'dns' | 'agent';
 
 export interface ComponentRecord {
   name: string;
@@ -18,6 +18,8 @@ export interface ComponentRecord {
   args: string[];
   logFile: string;
   dataDir?: string;
+  /** The network namespace it runs in (a --hosts node's simulated server); absent: this one. */
+  netns?: string;
   startedAt: string;
 }
 
@@ -32,6 +34,10 @@ export interface ClusterState {
   /** The API server's --bind-address, when not the default. */
   bindAddress?: string;
   nodes: number;
+  /** oci clusters: the claimed network slot (network.ts), kept until `down --purge`. */
+  networkSlot?: number;
+  /** --hosts: every node in a network namespace of its own. */
+  hosts?: boolean;
   components: ComponentRecord[];
 }
 
@@ -56,7 +62,7 @@ export function writeState(state: ClusterState): void {
 }
 
 /** Start order; stop in reverse. Agents go last so the API is there when they register. */
-export const ROLE_ORDER: readonly Role[] = ['etcd', 'apiserver', 'scheduler', 'controllers', 'agent'];
+export const ROLE_ORDER: readonly Role[] = ['etcd', 'apiserver', 'scheduler', 'controllers', 'dns', 'agent'];
 
 export function sortByRole(components: readonly ComponentRecord[]): ComponentRecord[] {
   const nodeNumber = (c: ComponentRecord): number => Number(/(\d+)$/.exec(c.name)?.[1] ?? 0);

@@ -41,6 +41,7 @@ const up = defineCommand({
     runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers (default process: host processes, no images needed; oci: real containers from registry images, as root with runc)' },
     timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for each component to be ready' },
     'bind-address': { type: 'string', value: 'IP', description: 'where the API server listens (kube-apiserver\'s flag): 0.0.0.0 for other machines (default 127.0.0.1; 0.0.0.0 with --runtime oci); added to its certificate' },
+    hosts: { type: 'boolean', description: 'with --runtime oci: every node in a network namespace of its own, a simulated server on a shared bridge (198.19.240–245.0/24); pods on different nodes reach each other only through the routes the agents keep' },
     'tls-san': { type: 'strings', value: 'NAME|IP', description: 'another name or address for the API server\'s certificate, for machines that reach it there (repeatable or comma-separated; as k3s\' --tls-san)' },
     'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
     'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
@@ -66,6 +67,9 @@ const up = defineCommand({
       // Heartbeats must come several times per grace period (Kubernetes: 10 s renewals for
       // 40 s), or healthy nodes look dead between two renewals.
       if (!agentArgs.some((a) => a.startsWith('--lease-interval'))) agentArgs.push('--lease-interval', `${Math.max(250, Math.floor(parseDuration(grace) / 4))}ms`);
+      // …and checked often enough that a dead node is noticed soon after its grace period,
+      // not up to a whole (default 1 s) period later.
+      if (!controllersArgs.some((a) => a.startsWith('--node-monitor-period'))) controllersArgs.push('--node-monitor-period', `${Math.min(1000, Math.max(100, Math.floor(parseDuration(grace) / 8)))}ms`);
     }
     const c = cluster(ctx);
     ctx.out(`Starting a local Tugboat cluster in ${c.home}\n`);
@@ -82,6 +86,7 @@ const up = defineCommand({
       },
       extraArgs,
       bindAddress: flags['bind-address'],
+      hosts: flags.hosts,
       tlsSans: flags['tls-san'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
       timeoutMs: parseDuration(flags.timeout),
     });
@@ -125,7 +130,7 @@ const status = defineCommand({
     const c = cluster(ctx);
     const components = c.status();
     if (output.kind === 'json') {
-      ctx.out(toJson({ home: c.home, components: components.map((s) => ({ name: s.name, role: s.role, pid: s.pid, state: s.state, addresses: s.addresses, logFile: s.logFile })) }));
+      ctx.out(toJson({ home: c.home, components: components.map((s) => ({ name: s.name, role: s.role, pid: s.pid, state: s.state, addresses: s.addresses, logFile: s.logFile, ...(s.netns ? { netns: s.netns } : {}) })) }));
       return 0;
     }
     if (components.length === 0) {

@@ -1,6 +1,6 @@
 // `tctl describe KIND [NAME…]`: a readable summary of each object with what relates to it
 // (its events; a node's pods and lease; a deployment's replica sets; a replica set's pods).
-import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
+import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL, type EndpointSlice, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
@@ -32,6 +32,10 @@ export async function relatedTo(ctx: Context, obj: KubeObject, eventCache: Map<s
       break;
     case 'ReplicaSet':
       rel.pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: ns })).items.filter(ownedBy(obj));
+      break;
+    case 'Service':
+      // The endpoints kubectl shows come from the Service's EndpointSlices (as since 1.29).
+      rel.endpointSlices = (await client.listAll<EndpointSlice & KubeObject>('endpointslices', { namespace: ns, labelSelector: `${SERVICE_NAME_LABEL}=${name}` })).items;
       break;
     default:
       break;

@@ -9,6 +9,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
+import { exposeCommand } from './expose.js';
 import { getCommand } from './get.js';
 import { annotateCommand, labelCommand } from './label.js';
 import { logsCommand } from './logs.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   describeCommand,
   deleteCommand,
   createCommand,
+  exposeCommand,
   labelCommand,
   annotateCommand,
   logsCommand,

@@ -1,11 +1,14 @@
 // The table columns `tctl get` prints for each kind, as kubectl prints them. Each kind
 // gives its headers and one row per object; NAMESPACE (with -A) and label columns are
 // added around them by the caller.
-import type { ConfigMap, Deployment, Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, PodTemplateSpec } from '@tugboat/api';
+import type {
+  ConfigMap, Deployment, EndpointSlice, Endpoints, Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, PodTemplateSpec, Service,
+} from '@tugboat/api';
 import { age } from './age.js';
-import { formatSelector, orNone } from './format.js';
+import { formatLabels, formatSelector, orNone } from './format.js';
 import { podSummary } from './pod-status.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, podAmounts } from './resources.js';
+import { formatEndpoints, formatSliceEndpoints, formatSlicePorts, serviceClusterIP, serviceExternalIP, servicePorts } from './services.js';
 
 export interface RowContext {
   now: number;
@@ -162,12 +165,37 @@ const leases: KindColumns = {
   row: (o, ctx) => [ctx.name, (o as Lease).spec?.holderIdentity ?? '', created(o, ctx.now)],
 };
 
+const services: KindColumns = {
+  headers: (wide) => ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', ...(wide ? ['SELECTOR'] : [])],
+  row(o, ctx) {
+    const svc = o as Service;
+    const row = [ctx.name, svc.spec?.type ?? 'ClusterIP', serviceClusterIP(svc), serviceExternalIP(svc, ctx.wide), servicePorts(svc.spec?.ports), created(o, ctx.now)];
+    if (ctx.wide) row.push(formatLabels(svc.spec?.selector));
+    return row;
+  },
+};
+
+const endpoints: KindColumns = {
+  headers: () => ['NAME', 'ENDPOINTS', 'AGE'],
+  row: (o, ctx) => [ctx.name, formatEndpoints(o as Endpoints), created(o, ctx.now)],
+};
+
+const endpointslices: KindColumns = {
+  headers: () => ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+  row(o, ctx) {
+    const slice = o as unknown as EndpointSlice;
+    return [ctx.name, slice.addressType ?? '', formatSlicePorts(slice), formatSliceEndpoints(slice), created(o, ctx.now)];
+  },
+};
+
 const generic: KindColumns = {
   headers: () => ['NAME', 'AGE'],
   row: (o, ctx) => [ctx.name, created(o, ctx.now)],
 };
 
-const BY_RESOURCE: Readonly<Record<string, KindColumns>> = { pods, deployments, replicasets, nodes, namespaces, events, configmaps, secrets, leases };
+const BY_RESOURCE: Readonly<Record<string, KindColumns>> = {
+  pods, deployments, replicasets, nodes, namespaces, events, configmaps, secrets, leases, services, endpoints, endpointslices,
+};
 
 export function columnsFor(resource: string): KindColumns {
   return BY_RESOURCE[resource] ?? generic;

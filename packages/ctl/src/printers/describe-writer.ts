@@ -14,6 +14,12 @@ export class DescribeWriter {
     return this;
   }
 
+  /** `Label:` and the value as it is: empty stays empty, where kubectl prints nothing. */
+  text(level: number, label: string, value: string): this {
+    this.lines.push({ kind: 'field', level, label: `${label}:`, value });
+    return this;
+  }
+
   /** `Label:` with nothing after it (a section heading). */
   section(level: number, label: string): this {
     this.lines.push({ kind: 'raw', level, text: `${label}:` });

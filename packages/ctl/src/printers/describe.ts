@@ -3,13 +3,14 @@
 // Pure: the command fetches what is related (events, pods on a node, a deployment's
 // replica sets) and passes it in.
 import {
-  LAST_APPLIED_ANNOTATION, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type Event,
-  type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret,
+  LAST_APPLIED_ANNOTATION, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
+  type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret, type Service,
 } from '@tugboat/api';
 import { age } from './age.js';
 import { eventTime, nodeRoles } from './columns.js';
 import { DescribeWriter } from './describe-writer.js';
-import { formatSelector } from './format.js';
+import { formatLabels, formatSelector } from './format.js';
+import { formatServiceEndpoints } from './services.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
 import { toYaml } from './output.js';
 
@@ -21,6 +22,8 @@ export interface Related {
   replicaSets?: readonly ReplicaSet[];
   /** The node's heartbeat lease. */
   lease?: Lease | undefined;
+  /** The Service's EndpointSlices (label kubernetes.io/service-name). */
+  endpointSlices?: readonly EndpointSlice[];
 }
 
 function header(w: DescribeWriter, obj: { metadata?: ObjectMeta | undefined }, now: number, namespaced: boolean): void {
@@ -325,6 +328,47 @@ function describeLease(l: Lease, rel: Related, now: number): string {
   return w.toString();
 }
 
+/** kubectl's service describer (≥ 1.29: endpoints from the EndpointSlices). */
+function describeService(svc: Service, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  const m = svc.metadata ?? {};
+  const spec = svc.spec ?? {};
+  w.field(0, 'Name', m.name);
+  w.field(0, 'Namespace', m.namespace);
+  w.map(0, 'Labels', m.labels);
+  const annotations = { ...(m.annotations ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  w.map(0, 'Annotations', annotations, ': ');
+  w.field(0, 'Selector', formatLabels(spec.selector));
+  w.field(0, 'Type', spec.type);
+  if (spec.ipFamilyPolicy) w.field(0, 'IP Family Policy', spec.ipFamilyPolicy);
+  w.field(0, 'IP Families', spec.ipFamilies?.length ? spec.ipFamilies.join(',') : '<none>');
+  w.text(0, 'IP', spec.clusterIP ?? '');
+  w.field(0, 'IPs', spec.clusterIPs?.length ? spec.clusterIPs.join(',') : '<none>');
+  if (spec.externalIPs?.length) w.field(0, 'External IPs', spec.externalIPs.join(','));
+  if (spec.loadBalancerIP) w.field(0, 'Desired LoadBalancer IP', spec.loadBalancerIP);
+  if (spec.externalName) w.field(0, 'External Name', spec.externalName);
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  if (ingress.length) w.field(0, 'LoadBalancer Ingress', ingress.map((i) => (i.ip ? `${i.ip}${i.ipMode ? ` (${i.ipMode})` : ''}` : i.hostname ?? '')).join(', '));
+  for (const p of spec.ports ?? []) {
+    const name = p.name || '<unset>';
+    const protocol = p.protocol ?? 'TCP';
+    w.field(0, 'Port', `${name}  ${p.port}/${protocol}`);
+    w.field(0, 'TargetPort', `${p.targetPort ?? p.port}/${protocol}`);
+    if (p.appProtocol) w.field(0, 'AppProtocol', p.appProtocol);
+    if (p.nodePort) w.field(0, 'NodePort', `${name}  ${p.nodePort}/${protocol}`);
+    w.text(0, 'Endpoints', formatServiceEndpoints(rel.endpointSlices ?? [], p.name ?? ''));
+  }
+  w.field(0, 'Session Affinity', spec.sessionAffinity);
+  if (spec.externalTrafficPolicy) w.field(0, 'External Traffic Policy', spec.externalTrafficPolicy);
+  if (spec.internalTrafficPolicy) w.field(0, 'Internal Traffic Policy', spec.internalTrafficPolicy);
+  if (spec.healthCheckNodePort) w.field(0, 'HealthCheck NodePort', spec.healthCheckNodePort);
+  if (spec.loadBalancerSourceRanges?.length) w.field(0, 'LoadBalancer Source Ranges', spec.loadBalancerSourceRanges.join(','));
+  if (spec.trafficDistribution) w.field(0, 'Traffic Distribution', spec.trafficDistribution);
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 function describeEvent(e: Event, now: number): string {
   const w = new DescribeWriter();
   header(w, e, now, true);
@@ -361,6 +405,7 @@ export function describeObject(obj: KubeObject, rel: Related, now: number, names
     case 'ConfigMap': return describeConfigMap(obj as ConfigMap, rel, now);
     case 'Secret': return describeSecret(obj as Secret, rel, now);
     case 'Lease': return describeLease(obj as Lease, rel, now);
+    case 'Service': return describeService(obj as Service, rel, now);
     case 'Event': return describeEvent(obj as unknown as Event, now);
     default: return describeGeneric(obj, rel, now, namespaced);
   }

@@ -10,6 +10,7 @@ import { TugboatClient, type KubeObject, type Pod } from '@tugboat/api';
 import { waitFor, type RegistryHandle } from '@tugboat/test';
 import type { AgentProcess } from '../../testing/agent-process.js';
 import { OciRuntime } from './oci-runtime.js';
+import { formatResolvConf, readHostDNS } from '../../network/pod-dns.js';
 import { ociSkipReason, startOciNode, type OciNode } from '../../testing/oci-node.js';
 import { podWatch } from '../../testing/pod-watch.js';
 
@@ -22,6 +23,8 @@ const maybe = skipReason ? test.skip : test.serial;
 const subnet = 100 + ((process.pid + 75) % 150);
 const POD_CIDR = `198.18.${subnet}.0/24`;
 const NODE = `oci-node-${process.pid}`;
+/** The cluster DNS Service's conventional address (nothing needs to answer there for these tests). */
+const CLUSTER_DNS = '198.19.0.10';
 
 let node: OciNode | undefined;
 let client: TugboatClient;
@@ -32,7 +35,7 @@ let agent: AgentProcess | undefined;
 
 test.before(async () => {
   if (skipReason) return;
-  node = await startOciNode({ nodeName: NODE, podCIDR: POD_CIDR });
+  node = await startOciNode({ nodeName: NODE, podCIDR: POD_CIDR, args: ['--cluster-dns', CLUSTER_DNS, '--cluster-domain', 'cluster.local'] });
   ({ client, registry, work, image, agent } = node);
 });
 
@@ -212,4 +215,22 @@ maybe('a missing ConfigMap of a projected volume: ContainerCreating with kubelet
   await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm, namespace: 'default' }, data: { setting: 'on' } });
   await waitPod(name, 'to run once the ConfigMap exists', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined, 60_000);
   t.is(await logsUntil(name, 'on'), 'on');
+});
+
+maybe('each pod\'s /etc/resolv.conf as kubelet forms it: ClusterFirst (the cluster DNS, the namespace\'s search paths, ndots:5), Default (the host\'s), None (its dnsConfig)', async (t) => {
+  const resolv = async (spec: Record<string, unknown>): Promise<string> => {
+    const name = await runPod({ command: ['sh', '-c', 'cat /etc/resolv.conf; echo "<<end"; sleep 1000'] }, spec);
+    return (await logsUntil(name, '<<end')).replace(/<<end\n?$/, '');
+  };
+  const host = readHostDNS(false);
+  const clusterFirst = await resolv({});
+  t.is(clusterFirst, [
+    `search ${['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', ...host.searches.filter((s) => !['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'].includes(s))].join(' ')}`,
+    `nameserver ${CLUSTER_DNS}`,
+    'options ndots:5',
+    '',
+  ].join('\n'));
+  t.is(await resolv({ dnsPolicy: 'Default' }), formatResolvConf(host));
+  t.is(await resolv({ dnsPolicy: 'None', dnsConfig: { nameservers: ['198.18.0.53'], searches: ['corp.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } }),
+    'search corp.example\nnameserver 198.18.0.53\noptions ndots:2 edns0\n');
 });

@@ -3,7 +3,7 @@
 // loopback, bridge + host-local IPAM on the node's pod CIDR, portmap for hostPorts — run
 // with the CNI protocol (CNI_* environment, JSON config on stdin, result on stdout).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { run } from '../../images/mounts.js';
 import { findExecutable } from './runc.js';
@@ -261,24 +261,4 @@ export function hostsFile(podIP: string, hostname: string, hostAliases: Readonly
   ];
   for (const a of hostAliases) if (a.ip && a.hostnames?.length) lines.push(`${a.ip}\t${a.hostnames.join('\t')}`);
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * The pod's resolv.conf from the host's: nameservers on loopback (systemd-resolved's
- * 127.0.0.53, a local dnsmasq) are unreachable from a pod's network namespace, so they are
- * replaced by the ones systemd-resolved forwards to when it has a list; hostNetwork pods
- * get the host's file as is.
- */
-export function resolvConf(hostNetwork: boolean, hostFile = '/etc/resolv.conf'): string {
-  const read = (p: string): string => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
-  const text = read(hostFile);
-  if (hostNetwork) return text;
-  const isLoopback = (l: string): boolean => /^\s*nameserver\s+(127\.|::1\b)/.test(l);
-  let lines = text.split('\n');
-  if (lines.some(isLoopback)) {
-    const upstream = read('/run/systemd/resolve/resolv.conf');
-    if (upstream.split('\n').some((l) => /^\s*nameserver\s+/.test(l) && !isLoopback(l))) lines = upstream.split('\n');
-    lines = lines.filter((l) => !isLoopback(l));
-  }
-  return `${lines.join('\n').trim()}\n`;
 }

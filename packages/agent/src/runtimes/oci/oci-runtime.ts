@@ -105,7 +105,7 @@ export class OciRuntime implements Runtime {
   readonly paths: OciPaths;
   private readonly cli: OciCli;
   private readonly tooling: OciTooling;
-  private readonly network: NodeNetworkConfig | undefined;
+  private network: NodeNetworkConfig | undefined;
   private readonly exited = new Map<string, ContainerInfo>();
   private readonly logMaxBytes: number;
   private readonly logMaxFiles: number;
@@ -130,9 +130,11 @@ export class OciRuntime implements Runtime {
     this.cli = new OciCli(tooling.runtime, this.paths.runcRoot);
     const binary = tooling.runtime.split('/').pop() ?? 'runc';
     this.version = `oci://${binary}-${runtimeVersion(tooling.runtime)}`;
+    // Without --pod-cidr the network comes from the Node (setPodCIDR); a restarted agent
+    // starts with the one it had, so adopted pods can be torn down before the Node is read.
     this.network = options.podCIDR
       ? { ...defaultNetworkConfig(options.nodeName, options.podCIDR, this.paths.cniIpam), ...options.network }
-      : undefined;
+      : readJson<NodeNetworkConfig>(this.paths.networkConfig);
     this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
     this.log = options.log ?? (() => undefined);
@@ -257,6 +259,7 @@ export class OciRuntime implements Runtime {
         hostname: config.hostname || config.pod.name,
         hostNetwork: config.hostNetwork,
         ...(config.podSpec ? { podSpec: config.podSpec } : {}),
+        ...(config.dns ? { dns: config.dns } : {}),
         labels: config.labels,
         annotations: config.annotations,
       });
@@ -287,6 +290,30 @@ export class OciRuntime implements Runtime {
       }
       return tokens;
     });
+  }
+
+  setPodCIDR(cidr: string): boolean {
+    if (this.network?.podCIDR === cidr) return true;
+    // Pods already on the old network keep it; a different CIDR only for a node with none.
+    if (this.network && this.hasPodNetworkSandboxes()) {
+      this.log(`the Node's pod CIDR is ${cidr}, but pods run on ${this.network.podCIDR}: keeping it until they are gone`);
+      return false;
+    }
+    this.network = { ...defaultNetworkConfig(this.options.nodeName, cidr, this.paths.cniIpam), ...this.options.network };
+    writeJsonAtomic(this.paths.networkConfig, this.network);
+    this.log(`pod network ${cidr} on bridge ${this.network.bridge}`);
+    return true;
+  }
+
+  private hasPodNetworkSandboxes(): boolean {
+    try {
+      return readdirSync(this.paths.pods).some((uid) => {
+        const rec = readJson<SandboxRecord>(this.paths.sandbox(uid));
+        return !!rec && !rec.hostNetwork;
+      });
+    } catch {
+      return false;
+    }
   }
 
   async removeSandbox(podUid: string): Promise<void> {

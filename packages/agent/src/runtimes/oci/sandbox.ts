@@ -10,8 +10,9 @@ import type { PodSpec } from '@tugboat/api';
 import { isMountPoint, mountTmpfs, run, unmount, unmountAll } from '../../images/mounts.js';
 import type { PodRef } from '../runtime.js';
 import {
-  cniAdd, cniDel, hostsFile, netnsCreate, netnsDelete, netnsPath, resolvConf, type NodeNetworkConfig, type PortMapping,
+  cniAdd, cniDel, hostsFile, netnsCreate, netnsDelete, netnsPath, type NodeNetworkConfig, type PortMapping,
 } from './network.js';
+import { formatResolvConf, readHostDNS, type DNSConfig } from '../../network/pod-dns.js';
 import { OciPaths, readJson, writeJsonAtomic, type SandboxRecord } from './records.js';
 import { prepareVolumes, teardownVolumes, type ObjectLookup } from './volumes.js';
 import type { ProjectionPod } from './projected-volume.js';
@@ -21,6 +22,8 @@ export interface SandboxRequest {
   hostname: string;
   hostNetwork: boolean;
   podSpec?: PodSpec;
+  /** The pod's DNS settings (the agent's, per dnsPolicy); absent: the host's. */
+  dns?: DNSConfig;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
@@ -123,7 +126,7 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
     await mountTmpfs(shmDir, 'mode=1777,size=65536k,nosuid,nodev,noexec');
 
     if (!req.hostNetwork) {
-      if (!deps.network) throw new Error('this node has no pod network (no pod CIDR configured): only hostNetwork pods can run');
+      if (!deps.network) throw new Error('this node has no pod network yet: its Node has no spec.podCIDR (given by the node IPAM controller, or --pod-cidr); only hostNetwork pods can run until then');
       const name = netnsName(req.pod.uid);
       record.netnsName = name;
       record.netnsPath = await netnsCreate(name);
@@ -135,7 +138,7 @@ export async function createPodSandbox(deps: SandboxDeps, req: SandboxRequest): 
     const hostname = req.hostNetwork ? (await run('hostname', [])).stdout.trim() || req.hostname : req.hostname;
     await writeFile(join(etcDir, 'hostname'), `${hostname}\n`);
     await writeFile(join(etcDir, 'hosts'), hostsFile(record.ip, req.hostname, req.podSpec?.hostAliases ?? []));
-    await writeFile(join(etcDir, 'resolv.conf'), resolvConf(req.hostNetwork));
+    await writeFile(join(etcDir, 'resolv.conf'), formatResolvConf(req.dns ?? readHostDNS(req.hostNetwork)));
 
     writeJsonAtomic(paths.sandbox(req.pod.uid), record);
     return record;

@@ -1,8 +1,9 @@
 // Kubernetes' Node authorizer (with its NodeRestriction rules folded in): an agent, user
 // `system:node:NAME` in group `system:nodes`, may
 //   read   its own Node (get; list/watch only with fieldSelector metadata.name=NAME), the pods
-//          bound to it (get; list/watch only with fieldSelector spec.nodeName=NAME), and the
-//          Secrets, ConfigMaps and ServiceAccounts those pods use;
+//          bound to it (get; list/watch only with fieldSelector spec.nodeName=NAME), the
+//          Secrets, ConfigMaps and ServiceAccounts those pods use, and Services (for the
+//          pods' env vars, as Kubernetes' node rules allow);
 //   write  its own Node and its status, its Lease in tugboat-node-lease, the status of its
 //          pods, deletion of its pods (the last step of graceful deletion), events, and
 //          tokens for its pods' ServiceAccounts.
@@ -84,6 +85,9 @@ export class NodeAuthorizer implements Authorizer {
       case 'leases.coordination.k8s.io':
         if (a.namespace !== NODE_LEASE_NAMESPACE || (a.name || a.objectName) !== node) return noOpinion(`node '${node}' can only access its own Lease in namespace ${NODE_LEASE_NAMESPACE}`);
         return ['get', 'create', 'update', 'patch', 'delete'].includes(a.verb) ? allow() : noOpinion();
+      case 'services':
+        // Kubernetes' node rules: kubelet reads Services for the pods' env vars (enableServiceLinks).
+        return ['get', 'list', 'watch'].includes(a.verb) && a.subresource === '' ? allow() : noOpinion();
       case 'events':
         // The agent's event recorder reads an event back to count repeats, as client-go does.
         return ['create', 'update', 'patch', 'get'].includes(a.verb) ? allow() : noOpinion();

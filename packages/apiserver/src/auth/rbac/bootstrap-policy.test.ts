@@ -2,7 +2,7 @@
 // than asked), and its reconciliation against a real etcd through the Registry.
 import anyTest, { type TestFn } from 'ava';
 import {
-  USER_CONTROLLER_MANAGER, USER_SCHEDULER, aggregatedRules, type KubeObject, type PolicyRule, type UserInfo,
+  USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER, aggregatedRules, type KubeObject, type PolicyRule, type UserInfo,
 } from '@tugboat/api';
 import { startEtcd, type EtcdHandle } from '@tugboat/test';
 import { MemoryStore } from '../../cache/object-store.js';
@@ -46,7 +46,7 @@ function defaultPolicy(): RbacAuthorizer {
   });
 }
 
-const GROUPS: Record<string, string> = { leases: 'coordination.k8s.io', replicasets: 'apps', deployments: 'apps', clusterroles: 'rbac.authorization.k8s.io' };
+const GROUPS: Record<string, string> = { leases: 'coordination.k8s.io', replicasets: 'apps', deployments: 'apps', clusterroles: 'rbac.authorization.k8s.io', endpointslices: 'discovery.k8s.io' };
 
 /** "verb resource[/sub] [namespace] [name]" → the request. */
 function call(user: UserInfo, text: string): RequestAttributes {
@@ -85,7 +85,7 @@ test('the controller manager may make every call its controllers make', (t) => {
     'list deployments', 'watch deployments', 'get deployments default d', 'update deployments default d', 'update deployments/status default d',
     'create replicasets default rs', 'update replicasets default rs', 'delete replicasets default rs',
     // garbage collector: its resources, and owners of any kind
-    ...['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'leases'].flatMap((r) => [`list ${r}`, `watch ${r}`, `get ${r} ns x`, `update ${r} ns x`, `delete ${r} ns x`]),
+    ...['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'leases', 'services', 'endpointslices'].flatMap((r) => [`list ${r}`, `watch ${r}`, `get ${r} ns x`, `update ${r} ns x`, `delete ${r} ns x`]),
     'list nodes', 'watch nodes', 'get nodes - n1', 'update nodes - n1', 'delete nodes - n1', 'get namespaces - ns', 'get serviceaccounts ns sa',
     // node lifecycle, pod gc
     'update nodes/status - n1', 'update pods/status default p', 'list leases', 'watch leases',
@@ -93,6 +93,10 @@ test('the controller manager may make every call its controllers make', (t) => {
     'list clusterroles', 'watch clusterroles', 'update clusterroles - admin', 'escalate clusterroles - admin',
     'list namespaces', 'watch namespaces', 'list serviceaccounts', 'watch serviceaccounts', 'create serviceaccounts ns default',
     'create configmaps ns kube-root-ca.crt', 'update configmaps ns kube-root-ca.crt',
+    // endpoint, endpointslice, nodeipam
+    'list services', 'watch services', 'list endpoints', 'watch endpoints', 'create endpoints ns web', 'update endpoints ns web',
+    'delete endpoints ns web', 'list endpointslices', 'watch endpointslices', 'create endpointslices ns web-x', 'update endpointslices ns web-x',
+    'delete endpointslices ns web-x', 'get nodes - n1', 'update nodes - n1',
     // events, leader election
     'create events ns e', 'get events ns e', 'update events ns e',
     'get leases tugboat-system tugboat-controllers', 'create leases tugboat-system tugboat-controllers', 'update leases tugboat-system tugboat-controllers',
@@ -101,7 +105,37 @@ test('the controller manager may make every call its controllers make', (t) => {
   for (const c of [
     'create secrets ns s', 'create namespaces - ns', 'delete namespaces - ns', 'update clusterrolebindings - x', 'create clusterroles - x',
     'create pods/binding default p', 'create leases default x', 'delete serviceaccounts ns default', 'bind clusterroles - cluster-admin',
+    'create services ns web', 'update services/status ns web',
   ]) t.false(allowed(c), c);
+});
+
+test('the cluster DNS may read what it answers from and publish kube-dns in tugboat-system, and no more', (t) => {
+  const rbac = defaultPolicy();
+  const dns: UserInfo = { username: USER_KUBE_DNS, groups: ['system:authenticated'] };
+  const allowed = (text: string): boolean => rbac.authorize(call(dns, text)).decision === 'allow';
+  for (const c of [
+    'list services', 'watch services', 'list endpointslices', 'watch endpointslices', 'list pods', 'watch pods', 'list namespaces', 'watch namespaces',
+    'get services tugboat-system kube-dns', 'create services tugboat-system kube-dns', 'update services tugboat-system kube-dns', 'delete services tugboat-system kube-dns',
+    'get endpointslices tugboat-system kube-dns-198-19-255-1', 'create endpointslices tugboat-system kube-dns-198-19-255-1', 'update endpointslices tugboat-system kube-dns-198-19-255-1',
+  ]) t.true(allowed(c), c);
+  for (const c of [
+    'get services default web', 'update services tugboat-system other', 'delete services tugboat-system other', 'create services default web',
+    'update endpointslices default web-x', 'delete endpointslices tugboat-system kube-dns-198-19-255-1', 'get secrets tugboat-system s', 'get pods default p',
+    'list endpoints', 'create events default e',
+  ]) t.false(allowed(c), c);
+});
+
+test('the agents\' service proxy (system:kube-proxy) has Kubernetes\' system:node-proxier: it reads, and writes only events', (t) => {
+  const rbac = defaultPolicy();
+  const proxy: UserInfo = { username: USER_KUBE_PROXY, groups: ['system:authenticated'] };
+  const allowed = (text: string): boolean => rbac.authorize(call(proxy, text)).decision === 'allow';
+  for (const c of [
+    'list services', 'watch services', 'list endpointslices', 'watch endpointslices', 'list endpoints', 'watch endpoints',
+    'get nodes - n1', 'list nodes', 'watch nodes', 'create events default e', 'update events default e', 'patch events default e',
+  ]) t.true(allowed(c), c);
+  for (const c of ['get services default web', 'update services default web', 'create endpointslices default x', 'update nodes - n1', 'list pods', 'get secrets default s']) {
+    t.false(allowed(c), c);
+  }
 });
 
 test('admin, edit and view gather Kubernetes\' aggregate-to-* rules: view ⊂ edit ⊂ admin', (t) => {
@@ -144,6 +178,7 @@ test('every default carries Kubernetes\' bootstrapping label and autoupdate anno
   t.deepEqual(bootstrapClusterRoles().map((r) => r.metadata?.name), [
     'cluster-admin', 'admin', 'edit', 'view', 'system:aggregate-to-admin', 'system:aggregate-to-edit', 'system:aggregate-to-view',
     'system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:kube-scheduler', 'system:kube-controller-manager',
+    'system:node-proxier', 'system:kube-dns',
   ]);
 });
 
@@ -189,9 +224,10 @@ test.serial('on an empty cluster everything is created and the aggregated roles 
   const { registry } = t.context;
   const lines: string[] = [];
   await reconcileBootstrapPolicy(registry, (l) => lines.push(l));
-  t.deepEqual(lines, ['rbac bootstrap: created 24 default roles and bindings']);
+  const defaults = bootstrapClusterRoles().length + bootstrapClusterRoleBindings().length + bootstrapRoles().length + bootstrapRoleBindings().length;
+  t.deepEqual(lines, [`rbac bootstrap: created ${defaults} default roles and bindings`]);
   const roles = (await registry.list('clusterroles')).items as ClusterRoleObject[];
-  t.is(roles.length, 12);
+  t.is(roles.length, bootstrapClusterRoles().length);
   const view = roles.find((r) => r.metadata?.name === 'view')!;
   const aggregateToView = roles.find((r) => r.metadata?.name === 'system:aggregate-to-view')!;
   t.deepEqual(view.rules, aggregateToView.rules);

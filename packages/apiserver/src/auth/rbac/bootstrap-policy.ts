@@ -10,10 +10,12 @@
 //   system:public-info-viewer   health and version paths            system:authenticated, system:unauthenticated
 //   system:kube-scheduler       what packages/scheduler calls        User system:kube-scheduler
 //   system:kube-controller-manager  what packages/controllers calls  User system:kube-controller-manager
+//   system:kube-dns             what packages/dns reads              User system:kube-dns (+ a Role in tugboat-system to publish kube-dns)
+//   system:node-proxier         Kubernetes' role for kube-proxy      User system:kube-proxy (the agents' service proxy)
 //   + Roles for the leader-election Leases in tugboat-system, and the scheduler's read of node
 //     Leases in tugboat-node-lease (namespaced, so neither reaches other namespaces).
 import {
-  ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_SCHEDULER, aggregatedRules,
+  ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER, aggregatedRules,
   ruleListsEqual, type KubeObject, type LabelSelector, type PolicyRule, type Subject,
 } from '@tugboat/api';
 import type { Registry } from '../../registry/registry.js';
@@ -141,13 +143,16 @@ const SCHEDULER_RULES: PolicyRule[] = [
  * packages/controllers, controller by controller:
  *   replicaset        pods: list watch create delete, get+update (adopt/release); replicasets: list watch get, status
  *   deployment        deployments: list watch get update, status; replicasets: create get update delete
- *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases (its GC_RESOURCES):
- *                     list watch get update (owner references, finalizers) delete; owners of any kind: get
+ *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices
+ *                     (its GC_RESOURCES): list watch get update (owner references, finalizers) delete; owners of any kind: get
  *   nodelifecycle     nodes: list watch get update (taints), status; pods: list watch delete, status; leases: list watch
  *   podgc             pods: list watch delete; nodes: list watch get
  *   clusterrole-aggregation  clusterroles: list watch update, and escalate (it writes rules it need not hold)
  *   serviceaccount    namespaces: list watch; serviceaccounts: list watch create
  *   root-ca-cert-publisher   namespaces: list watch; configmaps: list watch create update
+ *   endpoint          services, pods: list watch; endpoints: list watch create update delete
+ *   endpointslice     services, pods, nodes: list watch; endpointslices: list watch create update delete
+ *   nodeipam          nodes: list watch get update (spec.podCIDR)
  * and events for all of them. Kubernetes gives its garbage collector get/list/watch/patch/update/delete
  * on every resource; ours watches a fixed list, so it gets that list, plus `get` on anything an
  * owner reference can name.
@@ -163,12 +168,43 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule([''], ['secrets'], ['list', 'watch', 'update', 'delete']),
   rule([''], ['namespaces'], ['list', 'watch']),
   rule([''], ['serviceaccounts'], ['list', 'watch', 'create']),
+  rule([''], ['services'], ['list', 'watch', 'update', 'delete']),
+  rule([''], ['endpoints'], ['list', 'watch', 'create', 'update', 'delete']),
+  rule(['discovery.k8s.io'], ['endpointslices'], ['list', 'watch', 'create', 'update', 'delete']),
   rule(['apps'], ['replicasets'], ['list', 'watch', 'create', 'update', 'delete']),
   rule(['apps'], ['replicasets/status'], ['update']),
   rule(['apps'], ['deployments'], ['list', 'watch', 'update', 'delete']),
   rule(['apps'], ['deployments/status'], ['update']),
   rule(['coordination.k8s.io'], ['leases'], ['list', 'watch', 'update', 'delete']),
   rule([RBAC_GROUP], ['clusterroles'], ['list', 'watch', 'update', 'escalate']),
+];
+
+/**
+ * Kubernetes' system:node-proxier, for the agents' service proxy (packages/agent
+ * network/proxy: informers on Services and EndpointSlices) and host-gw routes (Nodes).
+ */
+const NODE_PROXIER_RULES: PolicyRule[] = [
+  rule([''], ['endpoints', 'services'], ['list', 'watch']),
+  rule([''], ['nodes'], ['get', 'list', 'watch']),
+  rule(['', 'events.k8s.io'], ['events'], ['create', 'patch', 'update']),
+  rule(['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']),
+];
+
+/** packages/dns (tugboat-dns): informers on Services, EndpointSlices, Pods (pod records) and Namespaces, cluster-wide. */
+const KUBE_DNS_RULES: PolicyRule[] = [
+  rule([''], ['services', 'pods', 'namespaces'], ['list', 'watch']),
+  rule(['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']),
+];
+
+/**
+ * tugboat-dns publishing itself in tugboat-system: the Service kube-dns (read, created, its
+ * ports updated, recreated when its ClusterIP differs from --service-ip) and its own
+ * EndpointSlice (named after its address, so not listed by name).
+ */
+const KUBE_DNS_PUBLISH_RULES: PolicyRule[] = [
+  rule([''], ['services'], ['create']),
+  rule([''], ['services'], ['get', 'update', 'delete'], ['kube-dns']),
+  rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'create', 'update']),
 ];
 
 /** Leader election (LeaderElector in @tugboat/api): get, create, update of one Lease in tugboat-system. */
@@ -198,6 +234,8 @@ export function bootstrapClusterRoles(): ClusterRoleObject[] {
     clusterRole('system:public-info-viewer', [paths(['/healthz', '/livez', '/readyz', '/version', '/version/'], ['get'])]),
     clusterRole('system:kube-scheduler', SCHEDULER_RULES),
     clusterRole('system:kube-controller-manager', CONTROLLER_MANAGER_RULES),
+    clusterRole('system:node-proxier', NODE_PROXIER_RULES),
+    clusterRole('system:kube-dns', KUBE_DNS_RULES),
   ];
 }
 
@@ -209,6 +247,8 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBindingObject[] {
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)]),
     clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [user(USER_SCHEDULER)]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user(USER_CONTROLLER_MANAGER)]),
+    clusterRoleBinding('system:node-proxier', 'system:node-proxier', [user(USER_KUBE_PROXY)]),
+    clusterRoleBinding('system:kube-dns', 'system:kube-dns', [user(USER_KUBE_DNS)]),
   ];
 }
 
@@ -218,6 +258,7 @@ export function bootstrapRoles(): RoleObject[] {
     role(SYSTEM_NAMESPACE, 'system::leader-locking-kube-controller-manager', leaderLockingRules(CONTROLLER_MANAGER_LEASE)),
     // The scheduler reads node heartbeats (packages/scheduler: leases informer in tugboat-node-lease).
     role(NODE_LEASE_NAMESPACE, 'system:kube-scheduler', [rule(['coordination.k8s.io'], ['leases'], ['list', 'watch'])]),
+    role(SYSTEM_NAMESPACE, 'system:kube-dns', KUBE_DNS_PUBLISH_RULES),
   ];
 }
 
@@ -226,6 +267,7 @@ export function bootstrapRoleBindings(): RoleBindingObject[] {
     roleBinding(SYSTEM_NAMESPACE, 'system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [user(USER_SCHEDULER)]),
     roleBinding(SYSTEM_NAMESPACE, 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [user(USER_CONTROLLER_MANAGER)]),
     roleBinding(NODE_LEASE_NAMESPACE, 'system:kube-scheduler', 'system:kube-scheduler', [user(USER_SCHEDULER)]),
+    roleBinding(SYSTEM_NAMESPACE, 'system:kube-dns', 'system:kube-dns', [user(USER_KUBE_DNS)]),
   ];
 }
 
