@@ -16,12 +16,13 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Informer, type EndpointSlice, type KubeObject, type Pod } from '@tugboat/api';
-import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
+import { REPO_ROOT, startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
+import { pushGuestbookImages, redisAvailable } from '../harness/guestbook-images.js';
 import { startRegistry, type RegistryHandle } from '../harness/registry.js';
 import { buildOciImage, busyboxImageSpec, pushImage } from '../harness/images.js';
 import { eventually } from './helpers.js';
@@ -260,6 +261,45 @@ serial('NodePort: from the root namespace (the outside), node-2\'s address and t
   t.true(names.size >= 2, `NodePort traffic is spread too: ${[...names].join(', ')}`);
 });
 
+serial('the guestbook (manifests/examples/guestbook, images built here) serves a page that talks to redis', async (t) => {
+  if (!redisAvailable()) {
+    // setup.sh installs redis-server; without it the redis image cannot be built.
+    t.log('guestbook skipped: redis-server (Debian package redis-server) is not installed');
+    if (process.env['CI']) t.fail('redis-server must be installed on CI (scripts/setup.sh)');
+    return;
+  }
+  const images = pushGuestbookImages(registry.host, 'guestbook');
+  const dir = join(REPO_ROOT, 'manifests', 'examples', 'guestbook');
+  const manifests = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8')
+      .replaceAll('127.0.0.1:5000/guestbook/guestbook-frontend:1', images.frontend)
+      .replaceAll('127.0.0.1:5000/guestbook/guestbook-redis:1', images.redis));
+  t.is(manifests.length, 4);
+  await ok(['apply', '-f', '-'], manifests.join('\n---\n'));
+  await eventually('the guestbook\'s pods Ready', async () => {
+    const ps = [...(await pods('app=guestbook')), ...(await pods('app=redis'))];
+    return ps.length === 4 && ps.every((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) || undefined;
+  }, 120_000, 500);
+  // As a visitor from outside: the frontend's NodePort on host 1.
+  const svc = JSON.parse(await ok(['get', 'svc', 'frontend', '-o', 'json'])) as { spec: { ports: { nodePort: number }[] } };
+  const node1 = ((await cluster.components()) as unknown as ComponentJson[]).find((c) => c.name === 'node-1')!;
+  const base = `http://${testNetIp(node1.addresses['grpc']!.split(':')[0])}:${svc.spec.ports[0]!.nodePort}`;
+  t.regex(await httpText(`${base}/`), /Guestbook/i);
+  const message = `hello from run ${process.pid}`;
+  t.regex(await httpText(`${base}/guestbook.php?cmd=set&key=messages&value=${encodeURIComponent(`,${message}`)}`), /Updated/);
+  // Any frontend replica reads it back from redis.
+  for (let i = 0; i < 5; i++) {
+    const got = JSON.parse(await httpText(`${base}/guestbook.php?cmd=get&key=messages`)) as { data: string };
+    t.true(got.data.includes(message), got.data);
+  }
+  const stored = await ok(['exec', 'deploy/redis-leader', '--', 'redis-cli', 'get', 'messages']).catch(async () => {
+    const [redis] = await pods('app=redis');
+    return ok(['exec', redis!.metadata.name, '--', 'redis-cli', 'get', 'messages']);
+  });
+  t.true(stored.includes(message), `redis holds: ${stored}`);
+  await ok(['delete', '-f', '-'], manifests.join('\n---\n'));
+});
+
 serial('a pod made unready leaves the Service\'s endpoints within 1 s of its readiness failing', async (t) => {
   const victim = webPods.find((p) => p.spec.nodeName === 'node-2')!;
   const ip = victim.status.podIP!;
@@ -298,7 +338,9 @@ serial('a pod made unready leaves the Service\'s endpoints within 1 s of its rea
   // (Each watch delivers on its own schedule, so the pod's event may even come second.)
   const fromRemoval = sliceUnreadyAt - removedAt;
   t.log(`readiness file removed → out of the ready endpoints: ${fromRemoval} ms (probe period 1 s); pod seen not Ready → out: ${sliceUnreadyAt - podUnreadyAt} ms`);
-  t.true(fromRemoval <= 2000, `${fromRemoval} ms from the readiness file's removal, probe period 1 s`);
+  // A sanity bound on the whole path (probe period, the agent's status write, the controller):
+  // the 1 s goal is the last step, measured just below.
+  t.true(fromRemoval <= 3000, `${fromRemoval} ms from the readiness file's removal, probe period 1 s`);
   t.true(sliceUnreadyAt - podUnreadyAt <= 1000, `${sliceUnreadyAt - podUnreadyAt} ms`);
   // Nor does the client reach it any more.
   await eventually('requests to skip the unready pod', async () => !(await namesFrom('client', 'http://web/', 10)).includes(victim.metadata.name) || undefined, 10_000, 300);
