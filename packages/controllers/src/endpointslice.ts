@@ -32,7 +32,9 @@ import { WorkQueue } from './workqueue.js';
 export const ENDPOINTSLICE_CONTROLLER = 'endpoint-slice-controller';
 /** The value of the managed-by label on the slices this controller owns. */
 export const ENDPOINTSLICE_MANAGER = 'endpointslice-controller.k8s.io';
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL as LABEL_SERVICE_NAME } from '@tugboat/api';
+
+export { LABEL_SERVICE_NAME };
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 /** Kubernetes' --max-endpoints-per-slice default. */
 export const DEFAULT_MAX_ENDPOINTS_PER_SLICE = 100;

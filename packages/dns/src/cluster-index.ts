@@ -44,7 +44,9 @@ export interface PodView {
   readonly ips: readonly string[];
 }
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL } from '@tugboat/api';
+
+export { SERVICE_NAME_LABEL };
 
 // ── Views of API objects ──────────────────────────────────────────────────────────────────
 

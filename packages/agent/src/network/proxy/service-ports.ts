@@ -34,7 +34,9 @@ export interface ProxyService {
   readonly ports: readonly ProxyServicePort[];
 }
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL } from '@tugboat/api';
+
+export { SERVICE_NAME_LABEL };
 
 export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
