@@ -26,7 +26,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import {
-  ApiError, Informer, USER_CONTROLLER_MANAGER, USER_KUBE_PROXY,
+  ApiError, Informer, SERVICE_NAME_LABEL, USER_CONTROLLER_MANAGER, USER_KUBE_PROXY,
   type EndpointSlice, type KubeObject, type Node, type Pod, type Service, type TugboatClient,
 } from '@tugboat/api';
 import {
@@ -344,7 +344,7 @@ async function main(): Promise<number> {
   const readyInSlices = (): Set<string> => {
     const out = new Set<string>();
     for (const s of slices.list()) {
-      if (s.metadata?.labels?.['kubernetes.io/service-name'] !== SERVICE) continue;
+      if (s.metadata?.labels?.[SERVICE_NAME_LABEL] !== SERVICE) continue;
       for (const e of s.endpoints ?? []) if (e.conditions?.ready !== false && e.addresses[0]) out.add(e.addresses[0]);
     }
     return out;
