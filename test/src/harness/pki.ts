@@ -2,7 +2,7 @@
 // serving certificate, an admin (system:masters), the API server's client certificate towards
 // agents, a ServiceAccount signing key, and per-node / per-user certificates on demand. Every
 // test then talks TLS with real certificates, as the product does.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GROUP_MASTERS, GROUP_NODES, IN_CLUSTER_SERVER_NAME, USER_APISERVER_KUBELET_CLIENT, nodeUsername, renderKubeconfig, type Credentials } from '@tugboat/api';
@@ -46,6 +46,8 @@ export function testPki(): Promise<TestPki> {
 
 async function makePki(): Promise<TestPki> {
   const dir = mkdtempSync(join(tmpdir(), 'tugboat-pki-'));
+  // One per test process, shared by its tests: it goes when the process does.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const ca = await createCa('tugboat-test-ca');
   const server = await issueCertificate(ca, {
     commonName: 'tugboat-apiserver',
