@@ -340,7 +340,7 @@ serial('a pod made unready leaves the Service\'s endpoints within 1 s of its rea
   t.log(`readiness file removed → out of the ready endpoints: ${fromRemoval} ms (probe period 1 s); pod seen not Ready → out: ${sliceUnreadyAt - podUnreadyAt} ms`);
   // A sanity bound on the whole path (probe period, the agent's status write, the controller):
   // the 1 s goal is the last step, measured just below.
-  t.true(fromRemoval <= 3000, `${fromRemoval} ms from the readiness file's removal, probe period 1 s`);
+  t.true(fromRemoval <= 5000, `${fromRemoval} ms from the readiness file's removal, probe period 1 s`);
   t.true(sliceUnreadyAt - podUnreadyAt <= 1000, `${sliceUnreadyAt - podUnreadyAt} ms`);
   // Nor does the client reach it any more.
   await eventually('requests to skip the unready pod', async () => !(await namesFrom('client', 'http://web/', 10)).includes(victim.metadata.name) || undefined, 10_000, 300);
