@@ -1,5 +1,5 @@
 // One change from storage, decoded at most once however many watchers receive it.
-import type { KubeObject } from '@tugboat/api';
+import { objectFields, type KubeObject } from '@tugboat/api';
 import type { ParsedKey } from '../registry/keys.js';
 import { decodeObject } from '../registry/object-meta.js';
 import type { StorageEvent } from '../storage/storage.js';
@@ -57,4 +57,15 @@ function safeDecode(value: string, revision: number): KubeObject | undefined {
     // A value written behind the API server's back that is not JSON: not an object.
     return undefined;
   }
+}
+
+// A change's objects are shared by every watcher it goes to: their field-selector fields are
+// computed once per object, not once per watcher (1,000 agents each watching pods on their
+// node would otherwise compute them 1,000 times per pod event).
+const fieldsCache = new WeakMap<KubeObject, Record<string, string>>();
+
+export function fieldsOf(obj: KubeObject): Record<string, string> {
+  let f = fieldsCache.get(obj);
+  if (!f) fieldsCache.set(obj, (f = objectFields(obj)));
+  return f;
 }

@@ -7,10 +7,16 @@
 import type { ApiError } from '@tugboat/api';
 import { parseStorageKey, REGISTRY_ROOT } from '../registry/keys.js';
 import type { Storage, StorageEvent, StorageWatch } from '../storage/storage.js';
-import { Change } from './change.js';
+import { Change, fieldsOf } from './change.js';
 
 export interface Subscriber {
   readonly resource: string;
+  /**
+   * The watcher's selector requires field = value: it is only handed changes whose object
+   * (before or after) has that value — kube-apiserver's watch cache indexes pod watchers by
+   * spec.nodeName the same way, so a pod event costs one agent, not all of them.
+   */
+  readonly index?: { readonly field: string; readonly value: string };
   /** Receives changes with revision > the one it subscribed after, in revision order. */
   deliver(change: Change): void;
   /** Every change up to `revision` has been delivered. */
@@ -38,7 +44,7 @@ export class WatchCache {
   private startRevision = 0;
   private progressRevision = 0;
   private readonly windows = new Map<string, Window>();
-  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly subscribers = new Map<string, Subscribers>();
   private stopped = false;
   private readyWaiters: (() => void)[] = [];
 
@@ -99,10 +105,11 @@ export class WatchCache {
     if (win) {
       for (const c of win.changes) if (c.revision > afterRevision) sub.deliver(c);
     }
-    let set = this.subscribers.get(sub.resource);
-    if (!set) this.subscribers.set(sub.resource, (set = new Set()));
+    let subs = this.subscribers.get(sub.resource);
+    if (!subs) this.subscribers.set(sub.resource, (subs = new Subscribers()));
     // Changes at or before afterRevision that are still to come must not reach it.
     const gated: Subscriber = afterRevision > this.progressRevision ? gate(sub, afterRevision) : sub;
+    const set = subs;
     set.add(gated);
     return () => { set.delete(gated); };
   }
@@ -122,22 +129,21 @@ export class WatchCache {
         const dropped = win.changes.splice(0, Math.min(drop, win.changes.length - 1));
         win.start = dropped[dropped.length - 1]!.revision;
       }
-      const subs = this.subscribers.get(resource);
-      if (subs) for (const s of subs) s.deliver(change);
+      this.subscribers.get(resource)?.deliver(change);
     }
   }
 
   private onProgress(revision: number): void {
     if (revision <= this.progressRevision) return;
     this.progressRevision = revision;
-    for (const subs of this.subscribers.values()) for (const s of subs) s.progress(revision);
+    for (const subs of this.subscribers.values()) for (const s of subs.all()) s.progress(revision);
   }
 
   private onWatchError(err: ApiError): void {
     // The cache's own watch only fails when etcd compacted past it while it was away: every
     // subscriber may have missed changes, so each must relist; then start over from now.
     this.options.onError?.(err);
-    const subs = [...this.subscribers.values()].flatMap((s) => [...s]);
+    const subs = [...this.subscribers.values()].flatMap((s) => [...s.all()]);
     this.subscribers.clear();
     this.windows.clear();
     this.watch = undefined;
@@ -147,10 +153,65 @@ export class WatchCache {
   }
 }
 
+/** One resource's subscribers: those that take every change, and those indexed by a field's value. */
+export class Subscribers {
+  private readonly plain = new Set<Subscriber>();
+  /** field → value → subscribers. */
+  private readonly indexed = new Map<string, Map<string, Set<Subscriber>>>();
+
+  add(s: Subscriber): void {
+    if (!s.index) {
+      this.plain.add(s);
+      return;
+    }
+    let byValue = this.indexed.get(s.index.field);
+    if (!byValue) this.indexed.set(s.index.field, (byValue = new Map()));
+    let set = byValue.get(s.index.value);
+    if (!set) byValue.set(s.index.value, (set = new Set()));
+    set.add(s);
+  }
+
+  delete(s: Subscriber): void {
+    if (!s.index) {
+      this.plain.delete(s);
+      return;
+    }
+    const byValue = this.indexed.get(s.index.field);
+    const set = byValue?.get(s.index.value);
+    set?.delete(s);
+    if (set && set.size === 0) byValue!.delete(s.index.value);
+  }
+
+  *all(): Iterable<Subscriber> {
+    yield* this.plain;
+    for (const byValue of this.indexed.values()) for (const set of byValue.values()) yield* set;
+  }
+
+  deliver(change: Change): void {
+    for (const s of this.plain) s.deliver(change);
+    if (this.indexed.size === 0) return;
+    const now = change.object();
+    const before = change.previous();
+    for (const [field, byValue] of this.indexed) {
+      // A delete whose last state etcd no longer had: no value to look up, so everyone
+      // indexed on this field hears of it (an extra DELETED is harmless, a missed one is not).
+      if (change.event.type === 'delete' && !before) {
+        for (const set of byValue.values()) for (const s of set) s.deliver(change);
+        continue;
+      }
+      const a = now ? fieldsOf(now)[field] ?? '' : undefined;
+      const b = before ? fieldsOf(before)[field] ?? '' : undefined;
+      if (a !== undefined) for (const s of byValue.get(a) ?? []) s.deliver(change);
+      if (b !== undefined && b !== a) for (const s of byValue.get(b) ?? []) s.deliver(change);
+    }
+  }
+}
+
 /** A subscriber that ignores changes at or before `after` (it subscribed ahead of the cache). */
 function gate(sub: Subscriber, after: number): Subscriber {
   return {
     resource: sub.resource,
+    ...(sub.index ? { index: sub.index } : {}),
     deliver: (c) => { if (c.revision > after) sub.deliver(c); },
     progress: (rev) => { if (rev > after) sub.progress(rev); },
     expire: (err) => sub.expire(err),

@@ -2,11 +2,11 @@
 // after it that concerns the watcher's namespace and selectors, as ADDED / MODIFIED /
 // DELETED, with periodic BOOKMARKs. Changes come from the shared watch cache, or from a
 // watch of its own on etcd when the watcher resumes from further back than the cache holds.
-import { ApiError, objectFields, parseFieldSelector, parseLabelSelector, type KubeObject, type WatchEventType } from '@tugboat/api';
+import { ApiError, parseFieldSelector, parseLabelSelector, type KubeObject, type WatchEventType } from '@tugboat/api';
 import { parseStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
-import { Change } from './change.js';
+import { Change, fieldsOf } from './change.js';
 import type { Subscriber, WatchCache } from './watch-cache.js';
 import { decideWatchEvent } from './watch-filter.js';
 
@@ -74,7 +74,10 @@ export class WatchService {
     const namespace = info.namespaced ? req.namespace ?? '' : '';
     const labels = parseLabelSelector(req.labelSelector ?? '');
     const fields = parseFieldSelector(req.fieldSelector ?? '', info.kind);
-    const matches = (obj: KubeObject): boolean => labels.matches(obj.metadata?.labels) && fields.matches(objectFields(obj));
+    const matches = (obj: KubeObject): boolean => labels.matches(obj.metadata?.labels) && (fields.isEmpty() || fields.matches(fieldsOf(obj)));
+    // An exact field requirement (a node's `spec.nodeName=NAME`) lets the cache hand this
+    // watcher only the changes whose object had or has that value.
+    const exact = fields.requirements.find((r) => r.operator === '=');
 
     let after: number;
     const rv = req.resourceVersion ?? '';
@@ -109,6 +112,7 @@ export class WatchService {
 
     const sub: Subscriber = {
       resource: info.resource,
+      ...(exact ? { index: { field: exact.field, value: exact.value } } : {}),
       deliver: (change: Change) => {
         if (closed) return;
         if (change.revision > progress) progress = change.revision;
