@@ -1,11 +1,11 @@
 import test from 'ava';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
-import { componentArgs } from './launcher.js';
+import { componentArgs, ownsPorts } from './launcher.js';
 import { NETWORK_SLOTS, clusterNetwork, hostOf, inNetns } from './network.js';
 import { ClusterPkiLayout } from './pki.js';
 import { PortAllocator, isPortFree } from './ports.js';
-import { isAddressInUse, isRunning, stopProcess } from './processes.js';
+import { isAddressInUse, isRunning, listeningPorts, stopProcess } from './processes.js';
 
 const wiring = { etcdUrl: 'https://127.0.0.1:2379', apiServer: '127.0.0.1:6443', runtime: 'process' as const, extraArgs: { agent: ['--lease-interval', '1s'] }, pki: new ClusterPkiLayout('/h') };
 
@@ -111,4 +111,15 @@ test('a process is running only with the exact arguments it was started with; st
   const how = stopProcess(child.pid!, process.execPath, args, 2000);
   await exited;
   t.is(await how, 'stopped');
+});
+
+test('a port counts as a component\'s only when that very process listens on it (another cluster\'s answer does not)', async (t) => {
+  const child = spawn(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>console.log(s.address().port));setTimeout(()=>{},60000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const theirs = listeningPorts(child.pid!);
+  t.true(theirs?.has(port), `child ${child.pid} listens on ${port}: ${[...(theirs ?? [])].join(',')}`);
+  t.false(listeningPorts(process.pid)?.has(port), 'this process does not');
+  t.true(ownsPorts({ name: 'x', role: 'scheduler', pid: child.pid!, addresses: { http: `127.0.0.1:${port}` }, command: '', args: [], logFile: '', startedAt: '' }));
+  t.false(ownsPorts({ name: 'x', role: 'scheduler', pid: process.pid, addresses: { http: `127.0.0.1:${port}` }, command: '', args: [], logFile: '', startedAt: '' }));
 });

@@ -20,7 +20,7 @@ import { isHealthy, waitForNodesReady } from './health.js';
 import { ClusterPki, ClusterPkiLayout } from './pki.js';
 import { claimNetworkSlot, clusterNetwork, ensureBridge, ensureHost, hostOf, inNetns, releaseNetworkSlot, removeBridge, removeHost, type ClusterNetwork } from './network.js';
 import { PortAllocator } from './ports.js';
-import { isAddressInUse, isRunning, killProcess, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
+import { isAddressInUse, isRunning, killProcess, listeningPorts, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
 import { STATE_VERSION, readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
 
 export type Runtime = 'process' | 'fake' | 'oci';
@@ -413,7 +413,10 @@ export class LocalCluster {
     let exited = false;
     started.child.once('exit', () => { exited = true; });
     for (;;) {
-      if (await isHealthy(rec, this.pki.layout)) return 'ready';
+      // Healthy, and from this very process: every port it was given is one it listens on.
+      // Another cluster's component on the same port answers too; then ours is still starting,
+      // or about to fail to bind (seen in its log below) and be tried on other ports.
+      if (await isHealthy(rec, this.pki.layout) && ownsPorts(rec)) return 'ready';
       const log = readLogSince(rec.logFile, started.logOffset);
       if (isAddressInUse(log)) return 'address in use';
       if (exited || started.child.exitCode !== null || started.child.signalCode !== null) {
@@ -577,6 +580,13 @@ export class LocalCluster {
     }
     return true;
   }
+}
+
+/** Whether the component's process listens on every TCP port of its addresses (true where /proc cannot tell). */
+export function ownsPorts(rec: ComponentRecord): boolean {
+  const mine = listeningPorts(rec.pid);
+  if (!mine) return true;
+  return Object.values(rec.addresses).every((a) => mine.has(Number(a.slice(a.lastIndexOf(':') + 1))));
 }
 
 /** The extra arguments a component was started with, after the ones tctl always passes. */

@@ -2,7 +2,7 @@
 // own process group, output to a log file) so they outlive tctl; liveness is checked with
 // the pid and the process's command line, so a recycled pid is not taken for ours.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 
 export interface Started {
@@ -112,4 +112,38 @@ export function logTail(logFile: string, offset: number, lines = 3): string {
 /** Bind failures look like this in Node, etcd (Go) and gRPC logs. */
 export function isAddressInUse(log: string): boolean {
   return /EADDRINUSE|address already in use|No address added out of total/i.test(log);
+}
+
+/**
+ * The TCP ports `pid` itself has listening sockets on, read from /proc (its own network
+ * namespace's table, so a --hosts agent is seen in its namespace). A health answer on a port
+ * counts as this process's only when the port is here: another cluster's component on the
+ * same port answers just as well (issue 12). Undefined where /proc cannot tell (not Linux).
+ */
+export function listeningPorts(pid: number): Set<number> | undefined {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return m ? [m[1]!] : [];
+      } catch {
+        return [];
+      }
+    }));
+  } catch {
+    return existsSync('/proc/self/fd') ? new Set() : undefined;
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A') continue; // 0A: LISTEN
+      if (inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
 }
