@@ -17,6 +17,8 @@ export class InstrumentedRuntime implements Runtime {
   constructor(private readonly inner: Runtime, private readonly metrics: AgentMetrics) {
     this.name = inner.name;
     this.version = inner.version;
+    const set = inner.setPodCIDR?.bind(inner);
+    this.setPodCIDR = set;
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
@@ -31,7 +33,8 @@ export class InstrumentedRuntime implements Runtime {
 
   prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod, opts)); }
   createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
-  setPodCIDR(cidr: string): boolean { return this.inner.setPodCIDR?.(cidr) ?? false; }
+  /** Only where the inner runtime has a pod network (oci): the node agent waits for a CIDR only then. */
+  readonly setPodCIDR: ((cidr: string) => boolean) | undefined;
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {
     const inner = this.inner;

@@ -1,0 +1,617 @@
+// Density benchmark, shaped like ClusterLoader2's density test: how fast the whole control
+// plane turns Deployments into Running pods on many (hollow) nodes.
+//
+//   npm run bench:density -- --nodes N --pods P [--deployments D] [--nodes-per-agent K]
+//                            [--request cpu=1m,memory=1Mi] [--timeout 600]
+//                            [--lease-interval 10s] [--node-status-interval 60s]
+//                            [--node-monitor-grace-period 40s]
+//
+// It brings up the real local control plane as a user does (`tctl cluster up --nodes 0
+// --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
+// hollow nodes in ceil(N/K) processes of `tugboat-agent --hollow K` (fake runtime; the admin
+// kubeconfig, since one credential acts for all of a process's nodes), and waits for every
+// Node to be Ready. Heartbeats are at Kubernetes' pace by default (Lease every 10 s, node
+// status every 60 s, a node unreachable after 40 s of silence). Then it applies D Deployments of P pods in all, with requests so
+// small that capacity never binds, and a pod informer timestamps each pod when it is first
+// seen (created), bound (spec.nodeName) and Running. Halfway it times `tctl get pods -A` and
+// `tctl get nodes`. It reports:
+//   pods/s from the first apply until all P pods are Running;
+//   startup latency (created → Running, both as the watch sees them) p50/p90/p99, and its halves;
+//   API request latency p50/p99 per verb, from the API server's own histogram (the run's delta);
+//   peak RSS (VmHWM) and CPU seconds of every component, etcd and the hollow agents;
+//   etcd writes per pod (etcd revisions during the run / P; heartbeats included, and their
+//   idle rate shown);
+// and last: `density: P pods Running on N hollow nodes in T s: R pods/s; startup p99 X s;
+// control plane RSS M MB` (control plane: API server + scheduler + controllers).
+// Exits 1 when a node holds more than its allocatable (requests or pod count) or the pods are
+// not all Running within --timeout seconds (it then reports what it got), 2 on an error.
+// Everything is torn down on the way out (also on an error and on Ctrl-C).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Informer, parseQuantity, type Container, type KubeObject, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+
+interface Args {
+  nodes: number;
+  pods: number;
+  deployments: number;
+  nodesPerAgent: number;
+  request: { cpu: string; memory: string };
+  timeoutSeconds: number;
+  leaseInterval: string;
+  nodeStatusInterval: string;
+  nodeMonitorGracePeriod: string;
+}
+
+const USAGE = 'flags: --nodes N, --pods P, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
+
+function parseArgs(argv: readonly string[]): Args {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? '';
+    const value = argv[++i];
+    if (!flag.startsWith('--') || value === undefined) throw new Error(`expected --flag value, got ${JSON.stringify(flag)} (${USAGE})`);
+    given.set(flag.slice(2), value);
+  }
+  const positive = (name: string, fallback: number): number => {
+    const text = given.get(name);
+    given.delete(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const nodes = positive('nodes', 100);
+  const pods = positive('pods', 1000);
+  const deployments = positive('deployments', Math.ceil(pods / 1000));
+  const nodesPerAgent = positive('nodes-per-agent', 500);
+  const timeoutSeconds = positive('timeout', 600);
+  const request = { cpu: '1m', memory: '1Mi' };
+  const requestText = given.get('request');
+  given.delete('request');
+  for (const item of (requestText ?? '').split(',').filter(Boolean)) {
+    const [name, value] = item.split('=');
+    if ((name !== 'cpu' && name !== 'memory') || !value) throw new Error(`--request: expected cpu=Q,memory=Q, got ${JSON.stringify(item)}`);
+    parseQuantity(value);
+    request[name] = value;
+  }
+  const leaseInterval = given.get('lease-interval') ?? '10s';
+  const nodeStatusInterval = given.get('node-status-interval') ?? '60s';
+  const nodeMonitorGracePeriod = given.get('node-monitor-grace-period') ?? '40s';
+  given.delete('lease-interval');
+  given.delete('node-status-interval');
+  given.delete('node-monitor-grace-period');
+  const unknown = [...given.keys()];
+  if (unknown.length) throw new Error(`unknown flag --${unknown[0]} (${USAGE})`);
+  if (deployments > pods) throw new Error(`--deployments ${deployments} is more than --pods ${pods}`);
+  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod };
+}
+
+type PodItem = Pod & KubeObject;
+type NodeItem = Node & KubeObject;
+
+const NAMESPACE = 'density';
+/** Every hollow node's capacity: fixed, so runs compare across machines. */
+const NODE_CAPACITY = 'cpu=4,memory=16Gi,pods=110';
+const AGENT_BIN = join(REPO_ROOT, 'packages', 'agent', 'bin', 'tugboat-agent.js');
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+const say = (line: string): void => { process.stdout.write(`${line}\n`); };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
+
+function deployment(name: string, replicas: number, request: Args['request']): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NAMESPACE, labels: { app: 'density' } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'density', deployment: name } },
+      template: {
+        metadata: { labels: { app: 'density', deployment: name } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: request.cpu, memory: request.memory } } }],
+        },
+      },
+    },
+  };
+}
+
+// ---- processes: CPU and memory from /proc -------------------------------------------------
+
+interface Proc { name: string; pid: number }
+interface ProcSample { cpuSeconds: number; hwmMB: number }
+
+function readProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": field 3 (state) is index 0, utime (14) index 11, stime (15) index 12.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwmKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+    return { cpuSeconds, hwmMB: hwmKb / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+function sampleAll(procs: readonly Proc[]): Map<string, ProcSample> {
+  const out = new Map<string, ProcSample>();
+  for (const p of procs) {
+    const s = readProc(p.pid);
+    if (s) out.set(p.name, s);
+  }
+  return out;
+}
+
+/** "apiserver 97%, etcd 12%, …": each process's share of one core between two samples. */
+function cpuShares(procs: readonly Proc[], before: Map<string, ProcSample>, after: Map<string, ProcSample>, seconds: number): string {
+  const agentsCpu = (m: Map<string, ProcSample>): number => procs.filter((p) => p.name.startsWith('hollow-')).reduce((s, p) => s + (m.get(p.name)?.cpuSeconds ?? 0), 0);
+  const parts = procs.filter((p) => !p.name.startsWith('hollow-')).map((p) => {
+    const d = (after.get(p.name)?.cpuSeconds ?? 0) - (before.get(p.name)?.cpuSeconds ?? 0);
+    return `${p.name} ${(100 * d / seconds).toFixed(0)}%`;
+  });
+  parts.push(`hollow agents ${(100 * (agentsCpu(after) - agentsCpu(before)) / seconds).toFixed(0)}%`);
+  return parts.join(', ');
+}
+
+// ---- the API server's histograms ----------------------------------------------------------
+
+/** label value (verb, operation) → cumulative count per upper bound, summed over other labels. */
+type Histogram = Map<string, Map<number, number>>;
+
+function parseHistogram(text: string, metric: string, by: readonly string[]): Histogram {
+  const out: Histogram = new Map();
+  const line = new RegExp(`^${metric}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm');
+  for (const m of text.matchAll(line)) {
+    const labels = new Map([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const parts = by.map((l) => labels.get(l));
+    const le = labels.get('le');
+    if (parts.some((p) => p === undefined) || le === undefined) continue;
+    const key = parts.join(' ');
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    const buckets = out.get(key) ?? new Map<number, number>();
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(m[2]));
+    out.set(key, buckets);
+  }
+  return out;
+}
+
+/** Prometheus' histogram_quantile over after − before: linear within the bucket. */
+function bucketQuantile(buckets: readonly (readonly [number, number])[], q: number): number {
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      if (bound === Infinity) return prevBound; // beyond the last finite bucket: its bound is a floor
+      return prevBound + ((bound - prevBound) * (rank - prevCount)) / Math.max(count - prevCount, 1e-9);
+    }
+    prevBound = bound;
+    prevCount = count;
+  }
+  return prevBound;
+}
+
+/** One line per key (sorted by name, or the `top` busiest), with its count, rate, p50 and p99. */
+function histogramLines(before: Histogram, after: Histogram, seconds: number, top?: number): string[] {
+  const lines: [number, string][] = [];
+  for (const [key, buckets] of [...after].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const prior = before.get(key);
+    const delta = [...buckets].map(([bound, count]) => [bound, count - (prior?.get(bound) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+    const total = delta.at(-1)?.[1] ?? 0;
+    if (total === 0) continue;
+    const lastFinite = delta.filter(([b]) => b !== Infinity).at(-1)?.[0] ?? 0;
+    const ms = (q: number): string => {
+      const v = bucketQuantile(delta, q);
+      return v >= lastFinite ? `> ${(lastFinite * 1000).toFixed(0)} ms` : `${(v * 1000).toFixed(1)} ms`;
+    };
+    lines.push([total, `  ${key.padEnd(top ? 30 : 14)} ${String(total).padStart(8)} (${(total / seconds).toFixed(0).padStart(5)}/s)  p50 ${ms(0.5)}, p99 ${ms(0.99)}`]);
+  }
+  return top ? lines.sort((a, b) => b[0] - a[0]).slice(0, top).map((l) => l[1]) : lines.map((l) => l[1]);
+}
+
+async function scrape(httpAddress: string): Promise<string> {
+  const res = await fetch(`http://${httpAddress}/metrics`);
+  if (!res.ok) throw new Error(`GET http://${httpAddress}/metrics: ${res.status}`);
+  return res.text();
+}
+
+// ---- etcd ---------------------------------------------------------------------------------
+
+function etcdStatus(cluster: LocalClusterHandle): { revision: number; dbSizeMB: number } {
+  const out = JSON.parse(cluster.etcdctl('endpoint', 'status', '-w', 'json')) as { Status: { header: { revision: number }; dbSize: number } }[];
+  const s = out[0]?.Status;
+  if (!s) throw new Error('etcdctl endpoint status: no status');
+  return { revision: s.header.revision, dbSizeMB: s.dbSize / 2 ** 20 };
+}
+
+// ---- pods: what the watch saw -------------------------------------------------------------
+
+interface PodTimes { created: number; scheduled?: number; running?: number }
+
+class PodTracker {
+  readonly times = new Map<string, PodTimes>();
+  running = 0;
+  scheduled = 0;
+  lastCreated = 0;
+  lastScheduled = 0;
+  lastRunning = 0;
+
+  observe(pod: PodItem): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || pod.metadata?.namespace !== NAMESPACE || pod.metadata.deletionTimestamp) return;
+    const now = performance.now();
+    let t = this.times.get(uid);
+    if (!t) {
+      t = { created: now };
+      this.times.set(uid, t);
+      this.lastCreated = now;
+    }
+    if (t.scheduled === undefined && pod.spec?.nodeName) {
+      t.scheduled = now;
+      this.scheduled++;
+      this.lastScheduled = now;
+    }
+    if (t.running === undefined && pod.status?.phase === 'Running') {
+      t.running = now;
+      this.running++;
+      this.lastRunning = now;
+    }
+  }
+}
+
+/** Seconds at the quantile of unsorted millisecond samples. */
+function quantileSeconds(samples: number[], q: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1000;
+}
+
+function latencyLine(label: string, samples: number[]): string {
+  const f = (q: number): string => quantileSeconds(samples, q).toFixed(2);
+  return `  ${label.padEnd(22)} p50 ${f(0.5)} s, p90 ${f(0.9)} s, p99 ${f(0.99)} s, max ${f(1)} s (${samples.length} pods)`;
+}
+
+// ---- capacity: no node holds more than it has --------------------------------------------
+
+function quantityOf(list: Record<string, unknown> | undefined, name: string, milli: boolean): number {
+  const raw = list?.[name];
+  if (raw === undefined || raw === null) return 0;
+  const q = parseQuantity(raw as string | number);
+  return milli ? q.milliValue() : q.value();
+}
+
+/** Kubernetes' rule: the containers' sum, at least the largest init container, plus overhead. */
+function podRequest(pod: PodItem, name: 'cpu' | 'memory'): number {
+  const milli = name === 'cpu';
+  const of = (c: Container): number => quantityOf(c.resources?.requests as Record<string, unknown> | undefined, name, milli);
+  const containers = (pod.spec?.containers ?? []).reduce((s, c) => s + of(c), 0);
+  const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map(of));
+  return Math.max(containers, init) + quantityOf(pod.spec?.overhead as Record<string, unknown> | undefined, name, milli);
+}
+
+/** From the informers' caches: a list of every pod may time out on a loaded API server. */
+function capacityViolations(nodes: readonly NodeItem[], pods: readonly PodItem[]): string[] {
+  const used = new Map<string, { cpu: number; memory: number; pods: number }>();
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    if (!node || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    const u = used.get(node) ?? { cpu: 0, memory: 0, pods: 0 };
+    u.cpu += podRequest(p, 'cpu');
+    u.memory += podRequest(p, 'memory');
+    u.pods++;
+    used.set(node, u);
+  }
+  const out: string[] = [];
+  const known = new Set<string>();
+  for (const n of nodes) {
+    const name = n.metadata?.name ?? '';
+    known.add(name);
+    const u = used.get(name);
+    if (!u) continue;
+    const alloc = (n.status?.allocatable ?? n.status?.capacity) as Record<string, unknown> | undefined;
+    const cpu = quantityOf(alloc, 'cpu', true);
+    const memory = quantityOf(alloc, 'memory', false);
+    const podsMax = quantityOf(alloc, 'pods', false);
+    if (u.cpu > cpu) out.push(`${name}: cpu requests ${u.cpu}m > allocatable ${cpu}m`);
+    if (u.memory > memory) out.push(`${name}: memory requests ${u.memory} > allocatable ${memory}`);
+    if (u.pods > podsMax) out.push(`${name}: ${u.pods} pods > allocatable ${podsMax}`);
+  }
+  for (const name of used.keys()) if (!known.has(name)) out.push(`${name}: pods bound to a node that does not exist`);
+  return out;
+}
+
+// ---- the run ------------------------------------------------------------------------------
+
+interface Run {
+  cluster?: LocalClusterHandle;
+  starting?: Promise<LocalClusterHandle>;
+  agents: ChildProcess[];
+  agentLogs: string[];
+  informers: Informer<KubeObject>[];
+  client?: TugboatClient;
+  watchClient?: TugboatClient;
+}
+
+const run: Run = { agents: [], agentLogs: [], informers: [] };
+
+/** An Error naming a hollow agent that exited, with the end of its log; undefined while all run. */
+function deadAgent(): Error | undefined {
+  const i = run.agents.findIndex((a) => a.exitCode !== null || a.signalCode !== null);
+  if (i < 0) return undefined;
+  const a = run.agents[i]!;
+  let tail = '';
+  try { tail = readFileSync(run.agentLogs[i]!, 'utf8').trim().split('\n').slice(-5).join('\n'); } catch { /* no log */ }
+  return new Error(`hollow agent pid ${a.pid} exited (${a.exitCode ?? a.signalCode})${tail ? `; the end of its log:\n${tail}` : ''}`);
+}
+let cleaning: Promise<void> | undefined;
+
+/** Hollow agents first (so they do not spin against a vanishing API server), then the cluster. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const i of run.informers) i.stop();
+    run.client?.close();
+    run.watchClient?.close();
+    await Promise.all(run.agents.map((a) => new Promise<void>((resolve) => {
+      if (a.exitCode !== null || a.signalCode !== null) { resolve(); return; }
+      const t = setTimeout(() => a.kill('SIGKILL'), 3000);
+      a.once('exit', () => { clearTimeout(t); resolve(); });
+      a.kill('SIGTERM');
+    })));
+    const cluster = run.cluster ?? await run.starting?.catch(() => undefined);
+    await cluster?.destroy();
+  })();
+  return cleaning;
+}
+
+function startAgents(cluster: LocalClusterHandle, args: Args): Proc[] {
+  const pki = cluster.pkiDir;
+  const procs: Proc[] = [];
+  const count = Math.ceil(args.nodes / args.nodesPerAgent);
+  mkdirSync(join(cluster.home, 'logs'), { recursive: true });
+  for (let a = 1; a <= count; a++) {
+    const hollow = Math.min(args.nodesPerAgent, args.nodes - (a - 1) * args.nodesPerAgent);
+    const name = `hollow-${a}`;
+    const logFile = join(cluster.home, 'logs', `${name}.log`);
+    const log = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [
+      AGENT_BIN, '--hollow', String(hollow), '--node-name', name,
+      // One credential acts for every node of the process: the admin's (system:masters).
+      '--kubeconfig', join(pki, 'admin.kubeconfig'),
+      // Hollow nodes serve no logs or exec; any certificate of the cluster CA does.
+      '--tls-cert-file', join(pki, 'apiserver.crt'), '--tls-private-key-file', join(pki, 'apiserver.key'), '--client-ca-file', join(pki, 'ca.crt'),
+      '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(cluster.home, 'hollow', name),
+      '--capacity', NODE_CAPACITY, '--lease-interval', args.leaseInterval, '--node-status-interval', args.nodeStatusInterval,
+    ], { env: cluster.env, stdio: ['ignore', log, log] });
+    closeSync(log);
+    run.agents.push(child);
+    run.agentLogs.push(logFile);
+    if (child.pid === undefined) throw new Error(`${name}: tugboat-agent did not start`);
+    procs.push({ name, pid: child.pid });
+  }
+  return procs;
+}
+
+const isReady = (n: NodeItem): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+async function waitForNodes(nodes: Informer<NodeItem>, args: Args): Promise<number> {
+  const t0 = performance.now();
+  const deadline = t0 + args.timeoutSeconds * 1000;
+  let lastSaid = t0;
+  for (;;) {
+    const dead = deadAgent();
+    if (dead) throw dead;
+    const ready = nodes.list().filter(isReady).length;
+    if (ready >= args.nodes) return secondsSince(t0);
+    if (performance.now() > deadline) throw new Error(`only ${ready} of ${args.nodes} hollow nodes Ready after ${args.timeoutSeconds} s`);
+    if (performance.now() - lastSaid > 10_000) {
+      say(`  ${ready} of ${args.nodes} nodes Ready after ${secondsSince(t0).toFixed(0)} s`);
+      lastSaid = performance.now();
+    }
+    await sleep(1000);
+  }
+}
+
+async function timeTctl(cluster: LocalClusterHandle, args: string[]): Promise<string> {
+  const t0 = performance.now();
+  const res = await cluster.tctl(args, undefined, 120_000).catch((e: unknown) => ({ code: -1, stdout: '', stderr: e instanceof Error ? e.message : String(e) }));
+  const s = secondsSince(t0);
+  const rows = res.stdout.split('\n').filter(Boolean).length - 1;
+  return res.code === 0 ? `tctl ${args.join(' ')}: ${s.toFixed(2)} s (${rows} rows)` : `tctl ${args.join(' ')}: FAILED after ${s.toFixed(2)} s: ${res.stderr.trim().split('\n')[0] ?? ''}`;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const cpus = os.cpus();
+  say(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+  const agentCount = Math.ceil(args.nodes / args.nodesPerAgent);
+  say(`settings: ${args.nodes} hollow nodes in ${agentCount} tugboat-agent --hollow process(es) (capacity ${NODE_CAPACITY}; --lease-interval ${args.leaseInterval} --node-status-interval ${args.nodeStatusInterval}; admin kubeconfig); ` +
+    `controllers --node-monitor-grace-period ${args.nodeMonitorGracePeriod}; ` +
+    `${args.pods} pods as ${args.deployments} Deployment(s), requests cpu ${args.request.cpu} memory ${args.request.memory}; timeout ${args.timeoutSeconds} s`);
+
+  const upStart = performance.now();
+  // Kubernetes' pairing: a Lease renewed every 10 s, a node unreachable after 40 s of silence
+  // (Tugboat's default grace of 10 s suits its own 2 s renewals, and would flap hollow nodes).
+  run.starting = startLocalCluster({ nodes: 0, args: ['--node-monitor-grace-period', args.nodeMonitorGracePeriod] });
+  const cluster = await run.starting;
+  run.cluster = cluster;
+  const client = cluster.client();
+  run.client = client;
+  const components = await cluster.components();
+  const api = components.find((c) => c.role === 'apiserver');
+  if (!api?.addresses['http']) throw new Error('tctl cluster status: no API server HTTP address');
+  const apiHttp = api.addresses['http'];
+  say(`cluster: tctl cluster up --nodes 0 --random-ports --node-monitor-grace-period ${args.nodeMonitorGracePeriod} in ${secondsSince(upStart).toFixed(1)} s: ${components.map((c) => `${c.name} (pid ${c.pid})`).join(', ')}`);
+
+  // The bench reads the cluster through watches (a list of everything may time out under load):
+  // Nodes for readiness and allocatable, every pod for the capacity check, the density pods' times.
+  run.watchClient = cluster.client();
+  const nodeInformer = new Informer<NodeItem>(run.watchClient, 'nodes', { onError: (e) => say(`  node watch: ${e.message} (relisting)`) });
+  run.informers.push(nodeInformer);
+  await nodeInformer.start();
+  const tracker = new PodTracker();
+  const podInformer = new Informer<PodItem>(run.watchClient, 'pods', { onError: (e) => say(`  pod watch: ${e.message} (relisting)`) });
+  run.informers.push(podInformer);
+  podInformer.onAdd((p) => tracker.observe(p)).onUpdate((_, p) => tracker.observe(p));
+  await podInformer.start();
+
+  const procs: Proc[] = components.filter((c) => c.state === 'running').map((c) => ({ name: c.name, pid: c.pid }));
+  procs.push(...startAgents(cluster, args));
+  // Its own share of the machine too (the pod informer, the polling).
+  procs.push({ name: 'bench', pid: process.pid });
+  const nodesSeconds = await waitForNodes(nodeInformer, args);
+  say(`nodes: ${args.nodes} hollow nodes Ready ${nodesSeconds.toFixed(1)} s after the agents started`);
+
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+
+  // Heartbeats alone, before any pod: the etcd writes per second an idle cluster of this size makes.
+  const idleSeconds = 10;
+  const idle0 = etcdStatus(cluster);
+  const idleProc0 = sampleAll(procs);
+  await sleep(idleSeconds * 1000);
+  const idle1 = etcdStatus(cluster);
+  const idleWritesPerSecond = (idle1.revision - idle0.revision) / idleSeconds;
+  say(`idle: ${idleWritesPerSecond.toFixed(0)} etcd writes/s from heartbeats (${idleSeconds} s before the first apply); cpu ${cpuShares(procs, idleProc0, sampleAll(procs), idleSeconds)}`);
+  const floor = await timeTctl(cluster, ['get', 'namespaces']);
+  say(`idle: ${floor} (a tctl process's own start-up, for reference)`);
+
+  // ---- the measured run
+  const metricsBefore = await scrape(apiHttp);
+  const etcdBefore = etcdStatus(cluster);
+  const procBefore = sampleAll(procs);
+  const t0 = performance.now();
+  const sizes = Array.from({ length: args.deployments }, (_, i) => Math.floor(args.pods / args.deployments) + (i < args.pods % args.deployments ? 1 : 0));
+  await Promise.all(sizes.map((n, i) => client.apply(deployment(`density-${i + 1}`, n, args.request), { fieldManager: 'density-bench' })));
+  say(`applied ${args.deployments} Deployment(s) in ${secondsSince(t0).toFixed(2)} s`);
+
+  const deadline = t0 + args.timeoutSeconds * 1000;
+  let midway: Promise<string[]> | undefined;
+  // Once, halfway (by pods Running, or by the clock when the run is slow): is the API still responsive?
+  const startMidway = (): void => {
+    midway ??= (async () => {
+      const at = `t=${secondsSince(t0).toFixed(0)} s, ${tracker.running} Running`;
+      const lines = [await timeTctl(cluster, ['get', 'pods', '-A']), await timeTctl(cluster, ['get', 'nodes'])];
+      return lines.map((l) => `  ${l} (started at ${at})`);
+    })();
+  };
+  let lastTick = performance.now();
+  let lastSample = procBefore;
+  while (tracker.running < args.pods && performance.now() < deadline) {
+    await sleep(200);
+    if (tracker.running >= args.pods / 2 || performance.now() > t0 + (deadline - t0) / 2) startMidway();
+    const dead = deadAgent();
+    if (dead) throw dead;
+    if (performance.now() - lastTick >= 10_000) {
+      const sample = sampleAll(procs);
+      const s = (performance.now() - lastTick) / 1000;
+      say(`  t=${secondsSince(t0).toFixed(0)} s: ${tracker.times.size} created, ${tracker.scheduled} scheduled, ${tracker.running} Running; cpu ${cpuShares(procs, lastSample, sample, s)}`);
+      lastSample = sample;
+      lastTick = performance.now();
+    }
+  }
+  const done = tracker.running >= args.pods;
+  const runSeconds = secondsSince(t0);
+  const elapsed = done ? (tracker.lastRunning - t0) / 1000 : runSeconds;
+  const procAfter = sampleAll(procs);
+  const etcdAfter = etcdStatus(cluster);
+  const metricsAfter = await scrape(apiHttp);
+  startMidway();
+  const midwayLines = await midway!;
+
+  // ---- report
+  say('');
+  say(done
+    ? `result: all ${args.pods} pods Running ${elapsed.toFixed(1)} s after the first apply: ${(args.pods / elapsed).toFixed(1)} pods/s`
+    : `result: TIMED OUT after ${args.timeoutSeconds} s: ${tracker.times.size} created, ${tracker.scheduled} scheduled, ${tracker.running} of ${args.pods} Running`);
+  const phase = (label: string, count: number, last: number): string => count === 0
+    ? `  ${label.padEnd(10)} none`
+    : `  ${label.padEnd(10)} ${String(count).padStart(6)}, the last ${((last - t0) / 1000).toFixed(1)} s after the apply (${(count / ((last - t0) / 1000)).toFixed(1)}/s)`;
+  say('pods as the watch saw them:');
+  say(phase('created', tracker.times.size, tracker.lastCreated));
+  say(phase('scheduled', tracker.scheduled, tracker.lastScheduled));
+  say(phase('Running', tracker.running, tracker.lastRunning));
+  const times = [...tracker.times.values()];
+  say('pod startup latency (as the watch saw it):');
+  say(latencyLine('created → Running', times.flatMap((t) => (t.running !== undefined ? [t.running - t.created] : []))));
+  say(latencyLine('created → scheduled', times.flatMap((t) => (t.scheduled !== undefined ? [t.scheduled - t.created] : []))));
+  say(latencyLine('scheduled → Running', times.flatMap((t) => (t.running !== undefined && t.scheduled !== undefined ? [t.running - t.scheduled] : []))));
+  const startupP99 = quantileSeconds(times.flatMap((t) => (t.running !== undefined ? [t.running - t.created] : [])), 0.99);
+
+  say(`API requests during the run, by verb (the API server's apiserver_request_duration_seconds; unary calls only):`);
+  const requests = (by: string[], top?: number): string[] => histogramLines(
+    parseHistogram(metricsBefore, 'apiserver_request_duration_seconds', by), parseHistogram(metricsAfter, 'apiserver_request_duration_seconds', by), runSeconds, top);
+  for (const l of requests(['verb'])) say(l);
+  say('  the busiest verb and resource:');
+  for (const l of requests(['verb', 'resource'], 8)) say(`  ${l}`);
+  say(`etcd requests from the API server, by operation (etcd_request_duration_seconds):`);
+  for (const l of histogramLines(parseHistogram(metricsBefore, 'etcd_request_duration_seconds', ['operation']), parseHistogram(metricsAfter, 'etcd_request_duration_seconds', ['operation']), runSeconds)) say(l);
+
+  const writes = etcdAfter.revision - etcdBefore.revision;
+  const heartbeatWrites = idleWritesPerSecond * runSeconds;
+  const podsForWrites = Math.max(tracker.running, 1);
+  say(`etcd: ${writes} writes during the run (revision ${etcdBefore.revision} → ${etcdAfter.revision}): ${(writes / podsForWrites).toFixed(2)} per Running pod; ` +
+    `less the idle heartbeat rate (${idleWritesPerSecond.toFixed(0)}/s × ${runSeconds.toFixed(0)} s): ${((writes - heartbeatWrites) / podsForWrites).toFixed(2)} per pod; db ${etcdAfter.dbSizeMB.toFixed(0)} MB`);
+
+  say(`processes: peak RSS (VmHWM), CPU seconds during the run (share of one core) and since start:`);
+  const row = (name: string, hwm: number, during: number, total: number): string =>
+    `  ${name.padEnd(14)} ${hwm.toFixed(0).padStart(6)} MB  ${during.toFixed(1).padStart(7)} s (${(100 * during / runSeconds).toFixed(0).padStart(3)}%)  ${total.toFixed(1).padStart(7)} s`;
+  let controlPlaneMB = 0;
+  const agentsTotal = { hwm: 0, during: 0, total: 0 };
+  for (const p of procs) {
+    const a = procAfter.get(p.name);
+    const b = procBefore.get(p.name);
+    if (!a) { say(`  ${p.name.padEnd(14)} (gone)`); continue; }
+    const during = a.cpuSeconds - (b?.cpuSeconds ?? 0);
+    if (p.name.startsWith('hollow-')) {
+      agentsTotal.hwm += a.hwmMB;
+      agentsTotal.during += during;
+      agentsTotal.total += a.cpuSeconds;
+    }
+    if (p.name === 'apiserver' || p.name === 'scheduler' || p.name === 'controllers') controlPlaneMB += a.hwmMB;
+    say(row(p.name, a.hwmMB, during, a.cpuSeconds));
+  }
+  say(row('hollow (all)', agentsTotal.hwm, agentsTotal.during, agentsTotal.total));
+  say(`  control plane (apiserver + scheduler + controllers): ${controlPlaneMB.toFixed(0)} MB peak RSS`);
+
+  say('tctl midway through the run (each a new tctl process):');
+  for (const l of midwayLines) say(l);
+
+  const violations = capacityViolations(nodeInformer.list(), podInformer.list());
+  say(violations.length === 0
+    ? `capacity: every node within its allocatable (cpu, memory, pods)`
+    : `capacity: BROKEN on ${violations.length} node(s): ${violations.slice(0, 10).join('; ')}${violations.length > 10 ? '; …' : ''}`);
+
+  say(done
+    ? `density: ${args.pods} pods Running on ${args.nodes} hollow nodes in ${elapsed.toFixed(1)} s: ${(args.pods / elapsed).toFixed(1)} pods/s; startup p99 ${startupP99.toFixed(2)} s; control plane RSS ${controlPlaneMB.toFixed(0)} MB`
+    : `density: ${tracker.running} of ${args.pods} pods Running on ${args.nodes} hollow nodes after ${elapsed.toFixed(1)} s (timed out): ${(tracker.running / elapsed).toFixed(1)} pods/s; startup p99 ${Number.isNaN(startupP99) ? '-' : startupP99.toFixed(2)} s; control plane RSS ${controlPlaneMB.toFixed(0)} MB`);
+  return done && violations.length === 0 ? 0 : 1;
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`bench:density: ${signal}: tearing down the cluster and the hollow agents\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main().then(async (code) => {
+  if (interrupted) return;
+  await cleanup();
+  process.exit(code);
+}, async (e: unknown) => {
+  if (interrupted) return;
+  process.stderr.write(`bench:density: ${e instanceof Error ? e.message : String(e)}\n`);
+  await cleanup().catch(() => undefined);
+  process.exit(2);
+});
