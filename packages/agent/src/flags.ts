@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { isQuantity, type Taint } from '@tugboat/api';
+import { isQuantity, parseIPv4Cidr, type Taint } from '@tugboat/api';
 import { parseNodePortAddresses, type ProxyModeChoice } from './network/proxy/node-facts.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:10250';
@@ -218,8 +218,7 @@ export function parseClusterDNS(text: string): string[] {
 export function parseInsecureRegistries(text: string): string[] {
   const out: string[] = [];
   for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(item);
-    if (cidr ? isIP(cidr[1]!) !== 4 || Number(cidr[2]) > 32 : !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(item)) {
+    if (item.includes('/') ? parseIPv4Cidr(item) === undefined : !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(item)) {
       throw new Error(`--insecure-registry: ${JSON.stringify(item)} is neither HOST[:PORT] nor an IPv4 CIDR`);
     }
     out.push(item.toLowerCase());
@@ -288,7 +287,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   if (proxyMode !== 'nftables' && proxyMode !== 'off' && proxyMode !== 'auto') throw new Error(`--proxy-mode: expected nftables or off, got ${JSON.stringify(proxyMode)}`);
   const proxyKubeconfig = v.get('proxy-kubeconfig');
   const nodePortText = v.get('nodeport-addresses');
-  if (podCidr !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(podCidr)) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 198.18.1.0/24, got ${JSON.stringify(podCidr)}`);
+  if (podCidr !== undefined && parseIPv4Cidr(podCidr) === undefined) throw new Error(`--pod-cidr: expected an IPv4 CIDR like 198.18.1.0/24, got ${JSON.stringify(podCidr)}`);
   if (hollow > 0 && runtimeText !== 'fake') throw new Error('--hollow runs hollow nodes: it needs --runtime fake');
   const nodeName = v.get('node-name') ?? (hollow > 0 ? 'hollow-node' : hostname().toLowerCase());
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {

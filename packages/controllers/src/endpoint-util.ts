@@ -114,7 +114,8 @@ function servicesMatching(services: Iterable<ServiceObject>, namespace: string |
  * The keys of the Services to sync after a pod event (Kubernetes' GetServicesToUpdateOnPodChange):
  * an added or deleted pod's Services; for an update, none when nothing that matters changed,
  * else the Services of its new labels — and, when the labels changed, those it left (and, if
- * the pod itself changed too, all of both).
+ * the pod itself changed too, all of both). `services` may be scanned twice: an array or
+ * Informer.items(), not a one-shot iterator.
  */
 export function servicesForPodEvent(services: Iterable<ServiceObject>, old: PodObject | undefined, cur: PodObject | undefined): Set<string> {
   if (!old && !cur) return new Set();
@@ -125,10 +126,9 @@ export function servicesForPodEvent(services: Iterable<ServiceObject>, old: PodO
   if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return new Set();
   const { podChanged, labelsChanged } = podEndpointsChanged(old, cur);
   if (!podChanged && !labelsChanged) return new Set();
-  const list = [...services];
-  const now = servicesMatching(list, cur.metadata?.namespace, cur.metadata?.labels);
+  const now = servicesMatching(services, cur.metadata?.namespace, cur.metadata?.labels);
   if (!labelsChanged) return now;
-  const before = servicesMatching(list, old.metadata?.namespace, old.metadata?.labels);
+  const before = servicesMatching(services, old.metadata?.namespace, old.metadata?.labels);
   const out = new Set<string>();
   for (const k of now) if (podChanged || !before.has(k)) out.add(k);
   for (const k of before) if (podChanged || !now.has(k)) out.add(k);

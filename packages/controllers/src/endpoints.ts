@@ -310,7 +310,7 @@ export class EndpointsController {
   }
 
   private enqueueFor(old: PodObject | undefined, cur: PodObject | undefined): void {
-    for (const key of servicesForPodEvent(this.services.list(), old, cur)) this.queue.add(key);
+    for (const key of servicesForPodEvent(this.services.items(), old, cur)) this.queue.add(key);
   }
 
   async sync(key: string): Promise<void> {
@@ -333,7 +333,7 @@ export class EndpointsController {
     if (written !== undefined && (!current || revision(current) < written)) {
       throw new StaleCacheError(`endpoints informer cache is behind our last write of ${key}`);
     }
-    const next = desiredEndpoints(svc, selectedPods(svc, this.pods.list()), current);
+    const next = desiredEndpoints(svc, selectedPods(svc, this.pods.items()), current);
     if (!next) return;
     try {
       const saved = current

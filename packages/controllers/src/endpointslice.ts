@@ -476,7 +476,7 @@ export class EndpointSliceController {
   }
 
   private enqueueFor(old: PodObject | undefined, cur: PodObject | undefined): void {
-    for (const key of servicesForPodEvent(this.services.list(), old, cur)) this.queue.add(key);
+    for (const key of servicesForPodEvent(this.services.items(), old, cur)) this.queue.add(key);
   }
 
   private enqueueSlice(s: EndpointSliceObject): void {
@@ -500,7 +500,7 @@ export class EndpointSliceController {
 
     const plan = reconcileSlices({
       service: svc,
-      pods: selectedPods(svc, this.pods.list()),
+      pods: selectedPods(svc, this.pods.items()),
       existing,
       node: (n) => this.nodes.get(n),
       maxEndpointsPerSlice: this.maxEndpointsPerSlice,

@@ -45,6 +45,7 @@ export class NodeAgent {
   private statusBusy = false;
   private podCIDRTaken = false;
   private podCIDRTimer: NodeJS.Timeout | undefined;
+  private podCIDRDelayMs = 250;
   /** The last failure said, per loop: repeats are not logged again until it recovers. */
   private readonly failing = new Map<string, string>();
 
@@ -106,9 +107,11 @@ export class NodeAgent {
   }
 
   /**
-   * Hands the Node's pod CIDR to the runtime. The node IPAM controller sets it right after
-   * registration: until the runtime has one, the Node is read again every 250 ms, so the
-   * first pods wait a moment, not a status interval.
+   * Hands the Node's pod CIDR to the runtime (only one with a pod network asks). Every status
+   * write returns the Node, so a CIDR set later is seen within a status interval; the node
+   * IPAM controller sets it right after registration, so until then the Node is also read
+   * again after 250 ms, 500 ms, … — the first pods wait a moment, not a status interval, and a
+   * node whose cluster hands out no CIDRs stops asking once the delay reaches that interval.
    */
   private podNetwork(): void {
     const runtime = this.options.runtime;
@@ -118,14 +121,15 @@ export class NodeAgent {
       this.podCIDRTaken = runtime.setPodCIDR(cidr);
       if (this.podCIDRTaken) return;
     }
-    if (this.podCIDRTimer || this.stopped) return;
+    if (this.podCIDRTimer || this.stopped || this.podCIDRDelayMs >= (this.options.statusIntervalMs ?? 10_000)) return;
     this.podCIDRTimer = setTimeout(() => {
       this.podCIDRTimer = undefined;
       void this.options.client.tryGet<NodeObject>('nodes', '', this.options.config.nodeName)
         .then((n) => { if (n) this.node = n; })
         .catch(() => undefined)
         .finally(() => this.podNetwork());
-    }, 250);
+    }, this.podCIDRDelayMs);
+    this.podCIDRDelayMs *= 2;
   }
 
   /** Status with a fresh heartbeat; re-reads the Node on conflicts; re-registers if it was deleted. */

@@ -17,8 +17,7 @@ export class InstrumentedRuntime implements Runtime {
   constructor(private readonly inner: Runtime, private readonly metrics: AgentMetrics) {
     this.name = inner.name;
     this.version = inner.version;
-    const set = inner.setPodCIDR?.bind(inner);
-    this.setPodCIDR = set;
+    this.setPodCIDR = inner.setPodCIDR?.bind(inner);
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {

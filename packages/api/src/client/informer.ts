@@ -62,6 +62,8 @@ export class Informer<T extends KubeObject> {
   }
 
   list(): T[] { return [...this.store.values()]; }
+  /** The cached objects without copying them (hot paths that only scan); iterable again each time. */
+  items(): Iterable<T> { return { [Symbol.iterator]: () => this.store.values() }; }
   get(key: string): T | undefined { return this.store.get(key); }
   /** The revision the cache reflects. */
   resourceVersion(): string { return this.lastResourceVersion; }

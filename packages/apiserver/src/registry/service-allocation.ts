@@ -8,7 +8,7 @@
 // address cannot both win, and a failed create leaves nothing behind. Releases happen after a
 // Service lets go (deleted, node ports removed); `repair` gives back any a crash left taken, as
 // Kubernetes' repair controllers do.
-import { ApiError, type FieldError, type KubeObject, type Service, type ServicePort } from '@tugboat/api';
+import { ApiError, cidrSize, formatIPv4, formatIPv4Cidr, parseIPv4, parseIPv4Cidr, type FieldError, type KubeObject, type Service, type ServicePort } from '@tugboat/api';
 import type { Storage, TxnOp } from '../storage/storage.js';
 
 export const IP_PREFIX = '/registry/ranges/serviceips/';
@@ -25,14 +25,9 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string, flag: string): Cidr {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const bits = m ? Number(m[5]) : NaN;
-  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`${flag}: expected an IPv4 CIDR from /8 to /30, got ${JSON.stringify(text)}`);
-  const ip = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const size = 2 ** (32 - bits);
-  const base = ip - (ip % size);
-  return { text: `${ipText(base)}/${bits}`, base, size };
+  const c = parseIPv4Cidr(text);
+  if (!c || c.prefix < 8 || c.prefix > 30) throw new Error(`${flag}: expected an IPv4 CIDR from /8 to /30, got ${JSON.stringify(text)}`);
+  return { text: formatIPv4Cidr(c), base: c.base, size: cidrSize(c.prefix) };
 }
 
 export function parsePortRange(text: string, flag: string): { min: number; max: number } {
@@ -41,18 +36,6 @@ export function parsePortRange(text: string, flag: string): { min: number; max: 
   const max = m ? Number(m[2]) : NaN;
   if (!m || min < 1 || max > 65535 || min > max) throw new Error(`${flag}: expected a port range like 30000-32767, got ${JSON.stringify(text)}`);
   return { min, max };
-}
-
-export function ipText(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-}
-
-export function ipNumber(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const o = m.slice(1).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
 }
 
 export interface ServiceRanges {
@@ -83,7 +66,7 @@ export class ServiceAllocator {
   constructor(private readonly storage: Storage, readonly ranges: ServiceRanges, private readonly random: () => number = Math.random) {}
 
   private inRange(ip: string): boolean {
-    const n = ipNumber(ip);
+    const n = parseIPv4(ip);
     return n !== undefined && n > this.ranges.clusterIPs.base && n < this.ranges.clusterIPs.base + this.ranges.clusterIPs.size - 1;
   }
 
@@ -98,10 +81,10 @@ export class ServiceAllocator {
     const { base, size } = this.ranges.clusterIPs;
     const usable = size - 3;
     for (let tries = 0; tries < 64; tries++) {
-      const ip = ipText(base + 2 + Math.floor(this.random() * usable));
+      const ip = formatIPv4(base + 2 + Math.floor(this.random() * usable));
       if (!taken.has(ip) && !avoid.has(ip)) return ip;
     }
-    for (let n = base + 2; n < base + size - 1; n++) if (!taken.has(ipText(n)) && !avoid.has(ipText(n))) return ipText(n);
+    for (let n = base + 2; n < base + size - 1; n++) if (!taken.has(formatIPv4(n)) && !avoid.has(formatIPv4(n))) return formatIPv4(n);
     throw new ApiError('Internal', `no ClusterIP is free in ${this.ranges.clusterIPs.text}`);
   }
 

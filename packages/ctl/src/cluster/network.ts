@@ -13,8 +13,8 @@
 //
 // All of it inside 198.18.0.0/15 (benchmarking addresses, never routed on the internet), and
 // apart from what the tests use on their own (198.18.100–249.0/24, 198.19.254–255.0/24).
-// Claims are files named by slot holding the home that owns them; a claim whose home no
-// longer has a cluster (or names another slot) is free again.
+// Claims are files named by slot holding the home that owns them; a claim whose home is gone
+// (or names another slot) is free again.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,10 +63,15 @@ function claimsDir(): string {
   return process.getuid?.() === 0 ? '/run/tugboat/networks' : join(tmpdir(), `tugboat-${process.getuid?.() ?? 'user'}-networks`);
 }
 
-/** Whether a claim of `slot` by `home` still stands: that home's cluster exists and has this slot. */
+/**
+ * Whether a claim of `slot` by `home` still stands: the home is still there (a cluster being
+ * started has no cluster.json yet) and its cluster, if any, names no other slot. `down --purge`
+ * releases its claim; one is left behind only when a home is removed by hand.
+ */
 function claimStands(home: string, slot: number): boolean {
+  if (!existsSync(home)) return false;
   const s = readState(home);
-  return !!s && (s.networkSlot === undefined || s.networkSlot === slot);
+  return !s || s.networkSlot === undefined || s.networkSlot === slot;
 }
 
 /**

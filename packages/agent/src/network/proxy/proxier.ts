@@ -10,7 +10,7 @@
 //
 // Level-triggered like everything else: a sync computes what the table must hold from the
 // caches and writes the difference; a failed write makes the next sync a full one.
-import { networkInterfaces } from 'node:os';
+import { localIPv4Addresses } from '../local-addresses.js';
 import type { EndpointSlice, KubeObject, Service, TugboatClient } from '@tugboat/api';
 import { Informer, objectKey } from '@tugboat/api';
 import { Nft } from './nft.js';
@@ -198,7 +198,7 @@ export class ServiceProxy {
   private nodeFacts(): NodeFacts {
     const spec = this.options.nodePortAddresses;
     if (!spec) return {};
-    const local = this.options.localAddresses?.() ?? localAddresses();
+    const local = this.options.localAddresses?.() ?? localIPv4Addresses();
     return { nodePortIPs: resolveNodePortIPs(spec, this.options.nodeIP, local) };
   }
 
@@ -303,11 +303,4 @@ export class ServiceProxy {
     }
     if (this.stale.size) this.scheduleStaleDeletion();
   }
-}
-
-/** This host's IPv4 addresses. */
-function localAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push(a.address);
-  return out;
 }

@@ -11,7 +11,6 @@
 //   Node informer ──▶ desiredRoutes (pure) ──▶ ip route replace/del … proto 84
 //                └──▶ pod CIDRs ──▶ nft: table ip tugboat-net-<node> { postrouting masquerade }
 import { createHash } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import type { Node } from '@tugboat/api';
 
 export const ROUTE_PROTO = 84;
@@ -70,11 +69,4 @@ export function masqueradeRuleset(table: string, ownPodCIDR: string | undefined,
     '}',
   );
   return `${lines.join('\n')}\n`;
-}
-
-/** This host's IPv4 addresses (a node whose InternalIP is one of them shares our network). */
-export function localAddresses(): Set<string> {
-  const out = new Set<string>(['127.0.0.1']);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
-  return out;
 }

@@ -5,7 +5,8 @@
 import { Informer, type KubeObject, type Node, type TugboatClient } from '@tugboat/api';
 import { run } from '../../images/mounts.js';
 import { Nft } from '../proxy/nft.js';
-import { ROUTE_PROTO, desiredRoutes, localAddresses, masqueradeRuleset, routeChanges, tableName } from './host-gw.js';
+import { localIPv4Addresses } from '../local-addresses.js';
+import { ROUTE_PROTO, desiredRoutes, masqueradeRuleset, routeChanges, tableName } from './host-gw.js';
 
 type NodeObject = Node & KubeObject;
 
@@ -85,7 +86,8 @@ export class HostGwRouter {
   /** One pass: routes to peers' pod CIDRs, then the masquerade table. */
   async sync(): Promise<void> {
     const nodes = this.nodes.list();
-    const local = this.options.localAddresses?.() ?? localAddresses();
+    // A node whose InternalIP is one of ours shares this network: no route to it.
+    const local = this.options.localAddresses?.() ?? new Set(localIPv4Addresses());
     const desired = desiredRoutes(nodes, this.options.nodeName, local);
     const { replace, remove } = routeChanges(await currentRoutes(this.ip), desired);
     for (const r of replace) {
