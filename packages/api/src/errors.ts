@@ -14,6 +14,9 @@ export type ApiErrorReason =
   | 'Unauthorized'     // no credentials, or credentials the server does not accept
   | 'Forbidden'        // authenticated but not allowed; or writing into a namespace that is terminating
   | 'RequestEntityTooLarge'
+  | 'NotAcceptable'        // HTTP: no media type in Accept that the server can produce
+  | 'UnsupportedMediaType' // HTTP: a request body (Content-Type) the server cannot read
+  | 'MethodNotAllowed'     // HTTP: a method the path does not serve
   | 'Unavailable'      // etcd or a node cannot be reached
   | 'Timeout'
   | 'Internal';
@@ -75,6 +78,9 @@ const REASON_TO_CODE: Record<ApiErrorReason, GrpcStatus> = {
   Unauthorized: GrpcStatus.UNAUTHENTICATED,
   Forbidden: GrpcStatus.PERMISSION_DENIED,
   RequestEntityTooLarge: GrpcStatus.RESOURCE_EXHAUSTED,
+  NotAcceptable: GrpcStatus.INVALID_ARGUMENT,
+  UnsupportedMediaType: GrpcStatus.INVALID_ARGUMENT,
+  MethodNotAllowed: GrpcStatus.UNIMPLEMENTED,
   Unavailable: GrpcStatus.UNAVAILABLE,
   Timeout: GrpcStatus.DEADLINE_EXCEEDED,
   Internal: GrpcStatus.INTERNAL,
@@ -91,6 +97,9 @@ export const REASON_TO_HTTP_STATUS: Record<ApiErrorReason, number> = {
   Unauthorized: 401,
   Forbidden: 403,
   RequestEntityTooLarge: 413,
+  NotAcceptable: 406,
+  UnsupportedMediaType: 415,
+  MethodNotAllowed: 405,
   Unavailable: 503,
   Timeout: 504,
   Internal: 500,

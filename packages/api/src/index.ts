@@ -26,3 +26,6 @@ export * from './auth/user.js';
 export * from './auth/rbac.js';
 export * from './client/kubeconfig.js';
 export * from './auth/service-account-volume.js';
+export { KNOWN_FIELDS, ROOT_TYPES, KUBERNETES_TYPES_VERSION } from './schema/known-fields.js';
+export * from './printing/index.js';
+export { TYPE_ORIGINS } from './schema/type-origins.js';

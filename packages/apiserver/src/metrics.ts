@@ -7,7 +7,7 @@ export class ApiServerMetrics {
 
   readonly requestTotal = new Counter({
     name: 'apiserver_request_total',
-    help: 'Requests served, by verb (the RPC), resource and gRPC status code.',
+    help: 'Requests served, by verb (the RPC; for the REST API, Kubernetes\' verb), resource and code (gRPC status name; for REST, the HTTP code).',
     labelNames: ['verb', 'resource', 'code'] as const,
     registers: [this.registry],
   });

@@ -1,9 +1,11 @@
 // Assembles the API server: storage on etcd, registry, watch cache, namespace controller,
-// the gRPC services and the HTTP endpoint. `startApiServer` is what main.ts runs and what
+// the gRPC services and Kubernetes' REST API on one TLS port (tls-mux.ts), and the plain
+// HTTP endpoint. `startApiServer` is what main.ts runs and what
 // in-process tests use.
-import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { Server as GrpcServer } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHostPort } from '@tugboat/api';
 import { assembleSecurity, type AuthorizationMode } from './auth/assemble.js';
@@ -16,6 +18,8 @@ import { objectsService, serverService } from './grpc/objects-service.js';
 import type { VersionResponse } from './grpc/proto-types.js';
 import { LogsProxy, type KubeletClientTls } from './logs/logs-proxy.js';
 import { ApiServerMetrics } from './metrics.js';
+import { restHandler } from './rest/rest-server.js';
+import { createTlsMux } from './tls-mux.js';
 import { NamespaceController } from './namespaces/namespace-controller.js';
 import { resourcePrefix } from './registry/keys.js';
 import { Registry } from './registry/registry.js';
@@ -109,38 +113,19 @@ function versionInfo(): VersionResponse {
   return { version, gitCommit: process.env.TUGBOAT_GIT_COMMIT ?? '', platform: `${process.platform}/${process.arch}` };
 }
 
-/**
- * TLS with an optional client certificate: one verified against the client CA names the user;
- * a client without one (a bearer token) still connects. grpc-js's createSsl can only require
- * a certificate or not ask for one, hence this subclass of its public ServerCredentials.
- */
-class ApiServerCredentials extends ServerCredentials {
-  constructor(tls: ServingTls) {
-    cachePeerCertificates();
-    super(
-      // TLS 1.3 only: no renegotiation, so a connection's client certificate is fixed (and
-      // cached per connection, see auth/authn/peer-certificate-cache.ts).
-      { requestCert: tls.clientCaPem !== undefined, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
-      { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem), ...(tls.clientCaPem ? { ca: Buffer.from(tls.clientCaPem) } : {}) },
-    );
-  }
-
-  override _equals(other: ServerCredentials): boolean {
-    return other === this;
-  }
-}
-
-function bindGrpc(server: GrpcServer, address: string, creds: ServerCredentials): Promise<number> {
+function listenTls(server: TlsServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, creds, (err, port) => {
-      if (err) {
-        const why = /EADDRINUSE/.test(err.message) ? 'address already in use'
-          : /EADDRNOTAVAIL/.test(err.message) ? 'address not available on this machine'
-          : /EACCES/.test(err.message) ? 'permission denied'
-          : err.message.replace(/^No address added out of total \d+ resolved\s*/, '') || 'address unavailable';
-        reject(new ListenError(`cannot listen on ${address} (gRPC): ${why}`));
-      }
-      else resolve(port);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const why = err.code === 'EADDRINUSE' ? 'address already in use'
+        : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
+        : err.code === 'EACCES' ? 'permission denied'
+        : err.message;
+      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (gRPC): ${why}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
     });
   });
 }
@@ -234,6 +219,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const deps: HandlerDeps = { metrics, log, security: auth.security, checkRbacWrite: auth.checkRbacWrite };
   let bootstrap: ReturnType<typeof bootstrapPolicy> | undefined;
+  const ready = async (): Promise<boolean> => auth.synced() && !!bootstrap?.done() && storage.healthy(1_000);
   const protos = loadProtos();
   const grpc = new GrpcServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
@@ -245,17 +231,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // Ready once etcd answers, the authorizers hold their caches and the default roles exist
     // (components' requests would be refused before), as Kubernetes' readyz waits for its
     // rbac/bootstrap-roles hook.
-    ready: async () => auth.synced() && !!bootstrap?.done() && storage.healthy(1_000),
+    ready: () => ready(),
     notReadyMessage: 'etcd is not answering, or the authorization caches and default roles are not loaded yet',
   });
+
+  const rest = createHttpServer(restHandler({ registry, watches, logs, deps, version: versionInfo(), ready, now: options.now ?? (() => new Date()) }));
+  // Kubernetes' clients keep connections open between requests; watches keep them for long.
+  rest.keepAliveTimeout = 65_000;
+  cachePeerCertificates();
+  const mux = createTlsMux(options.tls, grpc, rest);
 
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await bindGrpc(grpc, formatHostPort(listen), new ApiServerCredentials(options.tls));
+    grpcPort = await listenTls(mux.server, listen.host, listen.port);
     httpPort = await listenHttp(http, httpListen.host, httpListen.port);
   } catch (e) {
     grpc.forceShutdown();
+    await mux.close();
     http.close();
     await storage.close();
     throw e;
@@ -292,6 +285,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         const force = setTimeout(() => { grpc.forceShutdown(); resolve(); }, 2_000);
         grpc.tryShutdown(() => { clearTimeout(force); resolve(); });
       });
+      await mux.close();
       await new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); });
       await bootstrap?.stop();
       repair.stop();

@@ -3,5 +3,5 @@
 export { runCli } from './cli.js';
 export type { Io } from './context.js';
 export { readManifests, parseManifestText, type ManifestDoc } from './manifests.js';
-export { humanDuration, age } from './printers/age.js';
+export { humanDuration, age } from '@tugboat/api';
 export { renderTable } from './printers/table.js';

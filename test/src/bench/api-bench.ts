@@ -1,7 +1,7 @@
 // API benchmark: throughput and latency of the API server's verbs, as a client sees them.
 //
 //   npm run bench:api -- [--concurrency 64] [--objects 4000] [--seconds 10] [--watchers 100]
-//                        [--identity user|token|admin]
+//                        [--identity user|token|admin] [--wire grpc,rest]
 //
 // It starts a real etcd and the built tugboat-apiserver as a child process (so the server's
 // CPU is its own, not the benchmark's), TLS as always. Requests are made as `identity`:
@@ -18,19 +18,31 @@
 //   watch   `watchers` watches on the namespace while updates run: events delivered per
 //           second and the delay from a write's answer to each watcher's receipt.
 // Each line gives the count, the rate, and p50/p99 latency. The last line sums it up.
+// `--wire` runs the phases once per wire format, on the same server (its own namespace each):
+//   grpc  tctl's and the components' client (@tugboat/api's TugboatClient, HTTP/2);
+//   rest  Kubernetes' REST API as kubectl and client libraries use it (HTTPS/1.1 keep-alive,
+//         JSON; see rest-client.ts).
 import os from 'node:os';
 import type { Credentials, KubeObject, Pod, TugboatClient } from '@tugboat/api';
 import { startApiServerProcess, type ApiServerProcess } from '../harness/apiserver.js';
 import { etcdAvailable, startEtcd, type EtcdHandle } from '../harness/etcd.js';
+import { RestClient } from './rest-client.js';
 
 type Identity = 'user' | 'token' | 'admin';
-interface Args { concurrency: number; objects: number; seconds: number; watchers: number; identity: Identity }
+type Wire = 'grpc' | 'rest';
+interface Args { concurrency: number; objects: number; seconds: number; watchers: number; identity: Identity; wires: Wire[] }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100, identity: 'user' };
+  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100, identity: 'user', wires: ['grpc', 'rest'] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
+    if (flag === '--wire') {
+      const wires = (value ?? '').split(',');
+      if (!wires.length || wires.some((w) => w !== 'grpc' && w !== 'rest')) throw new Error(`--wire: expected grpc, rest or grpc,rest, got ${JSON.stringify(value)}`);
+      args.wires = wires as Wire[];
+      continue;
+    }
     if (flag === '--identity') {
       if (value !== 'user' && value !== 'token' && value !== 'admin') throw new Error(`--identity: expected user, token or admin, got ${JSON.stringify(value)}`);
       args.identity = value;
@@ -43,22 +55,21 @@ function parseArgs(argv: readonly string[]): Args {
       case '--objects': args.objects = n; break;
       case '--seconds': args.seconds = n; break;
       case '--watchers': args.watchers = n; break;
-      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N, --identity user|token|admin)`);
+      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N, --identity user|token|admin, --wire grpc,rest)`);
     }
   }
   return args;
 }
 
 type PodItem = Pod & KubeObject;
-const NAMESPACE = 'bench';
 /** Every update writes a value never written before, so none is a no-op (which would not bump the resourceVersion). */
 let seq = 0;
 
-function pod(i: number): PodItem {
+function pod(i: number, namespace: string): PodItem {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `bench-${i}`, namespace: NAMESPACE, labels: { app: 'bench', shard: String(i % 16) } },
+    metadata: { name: `bench-${i}`, namespace, labels: { app: 'bench', shard: String(i % 16) } },
     spec: {
       // The same object as before the API server added ServiceAccount token volumes to pods,
       // so figures compare across versions (the volume doubles a pod's size).
@@ -115,6 +126,45 @@ const forSeconds = (s: number): ((done: number) => boolean) => {
   return () => Date.now() >= end;
 };
 
+/** The pods of one namespace through one wire format: what the phases measure. */
+interface PodApi {
+  readonly namespace: string;
+  create(p: PodItem): Promise<PodItem>;
+  get(name: string): Promise<unknown>;
+  update(p: PodItem): Promise<PodItem>;
+  /** Every pod, in pages of 500. */
+  listAll(): Promise<number>;
+  watch(resourceVersion: string): AsyncIterable<{ type: string; object: PodItem }> & { close(): void };
+  close(): void;
+}
+
+function grpcPods(clients: readonly TugboatClient[], w: number, namespace: string): PodApi {
+  const c = clients[w % clients.length]!;
+  return {
+    namespace,
+    create: (p) => c.create(p),
+    get: (name) => c.get('pods', namespace, name),
+    update: (p) => c.update<PodItem>(p),
+    listAll: async () => (await c.listAll('pods', { namespace })).items.length,
+    watch: (rv) => c.watch<PodItem>('pods', { namespace, resourceVersion: rv }),
+    close: () => undefined,
+  };
+}
+
+function restPods(clients: readonly RestClient[], w: number, namespace: string): PodApi {
+  const c = clients[w % clients.length]!;
+  const base = `/api/v1/namespaces/${namespace}/pods`;
+  return {
+    namespace,
+    create: (p) => c.call<PodItem>('POST', base, p),
+    get: (name) => c.call('GET', `${base}/${name}`),
+    update: (p) => c.call<PodItem>('PUT', `${base}/${p.metadata!.name!}`, p),
+    listAll: async () => (await c.listAll<PodItem>(base)).items.length,
+    watch: (rv) => c.watch<PodItem>(base, rv),
+    close: () => undefined,
+  };
+}
+
 /** Credentials for `identity`, set up through the admin (RBAC binding, ServiceAccount). */
 async function credentialsFor(identity: Identity, server: ApiServerProcess): Promise<Credentials> {
   const pki = server.pki;
@@ -134,15 +184,15 @@ async function credentialsFor(identity: Identity, server: ApiServerProcess): Pro
   return { tls: { ca: pki.ca.certPem }, token };
 }
 
-async function watchPhase(client: TugboatClient, server: ApiServerProcess, args: Args, pods: PodItem[][], creds: Credentials): Promise<string> {
+async function watchPhase(api: (w: number) => PodApi, args: Args, pods: PodItem[][]): Promise<string> {
   // Each watcher records when it saw each (name, resourceVersion); writers record when the write returned.
   const written = new Map<string, number>();
   const delays: number[] = [];
   let delivered = 0;
   let lastDelivery = 0;
   const watchErrors: string[] = [];
-  const watchClients = Array.from({ length: Math.ceil(args.watchers / 50) }, () => server.client(creds));
-  const watches = Array.from({ length: args.watchers }, (_, i) => watchClients[Math.floor(i / 50)]!.watch<PodItem>('pods', { namespace: NAMESPACE, resourceVersion: pods.flat().reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0).toString() }));
+  const from = pods.flat().reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0).toString();
+  const watches = Array.from({ length: args.watchers }, (_, i) => api(i).watch(from));
   const readers = watches.map(async (w) => {
     try {
       for await (const ev of w) {
@@ -163,7 +213,7 @@ async function watchPhase(client: TugboatClient, server: ApiServerProcess, args:
   const f = await drive('update', writers, forSeconds(args.seconds), async (w, n) => {
     const mine = pods[w % pods.length]!;
     const i = n % mine.length;
-    const updated = await client.update<PodItem>({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
+    const updated = await api(w).update({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
     written.set(`${updated.metadata?.name}@${updated.metadata?.resourceVersion}`, performance.now());
     mine[i] = updated;
   });
@@ -181,7 +231,46 @@ async function watchPhase(client: TugboatClient, server: ApiServerProcess, args:
   // A watch may be cut off (it would then have said so above); it must never skip events silently.
   if (delivered < expected && watchErrors.length === 0) throw new Error(`watch: ${expected - delivered} of ${expected} events never arrived, and no watch ended with an error`);
   const spanSeconds = (lastDelivery - writeStart) / 1000;
-  return `watch   ${args.watchers} watchers, ${f.count} writes (${(f.count / f.seconds).toFixed(0)}/s from ${writers} writers): ${delivered} of ${expected} events delivered, ${(delivered / spanSeconds).toFixed(0)} events/s; write → receipt p50 ${quantile(delays, 0.5).toFixed(1)} ms, p99 ${quantile(delays, 0.99).toFixed(1)} ms`;
+  return `watch   ${String(args.watchers).padStart(7)} watchers, ${f.count} writes (${(f.count / f.seconds).toFixed(0)}/s from ${writers} writers): ${delivered} of ${expected} events delivered, ${(delivered / spanSeconds).toFixed(0)} events/s; write → receipt p50 ${quantile(delays, 0.5).toFixed(1)} ms, p99 ${quantile(delays, 0.99).toFixed(1)} ms`;
+}
+
+/** create, get, update, list and watch through one wire format; the rates for the summary. */
+async function runPhases(api: (w: number) => PodApi, args: Args, namespace: string): Promise<{ create: string; get: string; update: string; list: string }> {
+  // Workers own disjoint pods: worker w creates (and later updates) pods w, w+C, w+2C, …
+  const owned: PodItem[][] = Array.from({ length: args.concurrency }, () => []);
+  let next = 0;
+  const create = await drive('create', args.concurrency, () => next >= args.objects, async (w) => {
+    const i = next++;
+    if (i >= args.objects) return;
+    owned[w]!.push(await api(w).create(pod(i, namespace)));
+  });
+  process.stdout.write(`${line(create)}\n`);
+
+  const all = owned.flat();
+  const get = await drive('get', args.concurrency, forSeconds(args.seconds), async (w) => {
+    const p = all[Math.floor(Math.random() * all.length)]!;
+    await api(w).get(p.metadata!.name!);
+  });
+  process.stdout.write(`${line(get)}\n`);
+
+  const update = await drive('update', args.concurrency, forSeconds(args.seconds), async (w, n) => {
+    const mine = owned[w]!;
+    if (mine.length === 0) return;
+    const i = n % mine.length;
+    mine[i] = await api(w).update({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
+  });
+  process.stdout.write(`${line(update)}\n`);
+
+  const listWorkers = Math.max(1, Math.min(8, args.concurrency));
+  const list = await drive('list', listWorkers, forSeconds(args.seconds), async (w) => {
+    const count = await api(w).listAll();
+    if (count !== all.length) throw new Error(`list returned ${count} pods, expected ${all.length}`);
+  });
+  process.stdout.write(`${line(list, ` (${all.length} pods each, ${listWorkers} in flight)`)}\n`);
+
+  process.stdout.write(`${await watchPhase(api, args, owned.filter((o) => o.length > 0))}\n`);
+  const rate = (f: Figures, digits = 0): string => (f.count / f.seconds).toFixed(digits);
+  return { create: rate(create), get: rate(get), update: rate(update), list: rate(list, 1) };
 }
 
 async function main(): Promise<void> {
@@ -197,51 +286,22 @@ async function main(): Promise<void> {
     server = await startApiServerProcess(etcd.endpoint);
     process.stdout.write(`server: tugboat-apiserver pid ${server.process.pid} on ${server.address} (TLS); etcd ${etcd.endpoint}; requests as ${args.identity}\n`);
     const creds = await credentialsFor(args.identity, server);
-    const clients = Array.from({ length: Math.max(1, Math.ceil(args.concurrency / 16)) }, () => server!.client(creds));
-    const clientFor = (w: number): TugboatClient => clients[w % clients.length]!;
-    await server.client().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-
-    const results: string[] = [];
-    // Workers own disjoint pods: worker w creates (and later updates) pods w, w+C, w+2C, …
-    const owned: PodItem[][] = Array.from({ length: args.concurrency }, () => []);
-    let next = 0;
-    const create = await drive('create', args.concurrency, () => next >= args.objects, async (w) => {
-      const i = next++;
-      if (i >= args.objects) return;
-      owned[w]!.push(await clientFor(w).create(pod(i)));
-    });
-    results.push(line(create));
-    process.stdout.write(`${results.at(-1)}\n`);
-
-    const all = owned.flat();
-    const get = await drive('get', args.concurrency, forSeconds(args.seconds), async (w) => {
-      const p = all[Math.floor(Math.random() * all.length)]!;
-      await clientFor(w).get('pods', NAMESPACE, p.metadata!.name!);
-    });
-    results.push(line(get));
-    process.stdout.write(`${results.at(-1)}\n`);
-
-    const update = await drive('update', args.concurrency, forSeconds(args.seconds), async (w, n) => {
-      const mine = owned[w]!;
-      if (mine.length === 0) return;
-      const i = n % mine.length;
-      mine[i] = await clientFor(w).update<PodItem>({ ...mine[i]!, metadata: { ...mine[i]!.metadata, labels: { ...mine[i]!.metadata?.labels, round: String(seq++) } } });
-    });
-    results.push(line(update));
-    process.stdout.write(`${results.at(-1)}\n`);
-
-    const listWorkers = Math.max(1, Math.min(8, args.concurrency));
-    const list = await drive('list', listWorkers, forSeconds(args.seconds), async (w) => {
-      const res = await clientFor(w).listAll('pods', { namespace: NAMESPACE });
-      if (res.items.length !== all.length) throw new Error(`list returned ${res.items.length} pods, expected ${all.length}`);
-    });
-    results.push(line(list, ` (${all.length} pods each, ${listWorkers} in flight)`));
-    process.stdout.write(`${results.at(-1)}\n`);
-
-    results.push(await watchPhase(clientFor(0), server, args, owned.filter((o) => o.length > 0), creds));
-    process.stdout.write(`${results.at(-1)}\n`);
-
-    process.stdout.write(`api: create ${(create.count / create.seconds).toFixed(0)}/s, get ${(get.count / get.seconds).toFixed(0)}/s, update ${(update.count / update.seconds).toFixed(0)}/s, list ${(list.count / list.seconds).toFixed(1)}/s at concurrency ${args.concurrency}\n`);
+    const admin = server.client();
+    const summary: string[] = [];
+    for (const wire of args.wires) {
+      const namespace = `bench-${wire}`;
+      await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      // One connection per 16 workers, as a fleet of clients would open them.
+      const n = Math.max(1, Math.ceil(Math.max(args.concurrency, args.watchers) / 16));
+      const grpcClients = wire === 'grpc' ? Array.from({ length: n }, () => server!.client(creds)) : [];
+      const restClients = wire === 'rest' ? Array.from({ length: n }, () => new RestClient(server!.address, creds, 16)) : [];
+      const api = (w: number): PodApi => (wire === 'grpc' ? grpcPods(grpcClients, w, namespace) : restPods(restClients, w, namespace));
+      process.stdout.write(`--- ${wire}\n`);
+      const figures = await runPhases(api, args, namespace);
+      summary.push(`${wire} create ${figures.create}/s, get ${figures.get}/s, update ${figures.update}/s, list ${figures.list}/s`);
+      for (const c of restClients) c.close();
+    }
+    process.stdout.write(`api: ${summary.join('; ')} at concurrency ${args.concurrency}\n`);
   } finally {
     await server?.stop().catch(() => undefined);
     await etcd?.destroy().catch(() => undefined);

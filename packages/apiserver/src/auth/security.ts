@@ -14,12 +14,44 @@ import { forbiddenError, type Authorizer, type Decision, type RequestAttributes 
 import { impersonate, impersonationOf } from './authn/impersonation.js';
 import type { RequestAuthenticator } from './authn/request-authenticator.js';
 
-/** What the gate reads of a call. */
-export interface CallCredentials {
+/**
+ * What the gate reads of a request, whatever its wire format: the verified client certificate,
+ * header values by (lower-case) name, and the peer's address. gRPC metadata
+ * (`grpcCredentials`) and HTTP headers (rest/http-credentials.ts) both adapt to it, so a
+ * certificate, a bearer token or an impersonation header means the same on either.
+ */
+export interface RequestCredentials {
+  /** Only a certificate TLS verified against the client CA. */
+  readonly peerCertificate?: PeerCertificate;
+  /** Every value of a header (gRPC metadata key), by lower-case name. */
+  header(name: string): readonly string[];
+  /** Lower-case names of every header present (for Impersonate-Extra-*). */
+  headerNames(): readonly string[];
+  /** The client's address, without the port. */
+  readonly peerAddress: string;
+}
+
+/** What the gate reads of a gRPC call. */
+export interface GrpcCall {
   /** grpc-js fills sslPeerCertificate only for a certificate TLS verified. */
   getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
   readonly metadata: Metadata;
   getPeer(): string;
+}
+
+/** The client's address from "host:port" or "[v6]:port". */
+export function peerHost(peer: string): string {
+  return peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+
+export function grpcCredentials(call: GrpcCall): RequestCredentials {
+  const cert = call.getAuthContext()?.sslPeerCertificate;
+  return {
+    ...(cert ? { peerCertificate: cert } : {}),
+    header: (name) => call.metadata.get(name).map((v) => (typeof v === 'string' ? v : v.toString('utf8'))),
+    headerNames: () => Object.keys(call.metadata.getMap()),
+    get peerAddress() { return peerHost(call.getPeer()); },
+  };
 }
 
 export interface Identity {
@@ -35,21 +67,16 @@ export interface SecurityOptions {
   readonly audit?: AuditLog;
 }
 
-function metadataValues(md: Metadata, key: string): string[] {
-  return md.get(key).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
-}
-
 export class Security {
   constructor(private readonly options: SecurityOptions) {}
 
-  async authenticate(call: CallCredentials): Promise<Identity> {
-    const cert = call.getAuthContext()?.sslPeerCertificate;
-    const authorization = metadataValues(call.metadata, 'authorization')[0];
+  async authenticate(creds: RequestCredentials): Promise<Identity> {
+    const authorization = creds.header('authorization')[0];
     const user = await this.options.authenticator.authenticate({
-      ...(cert ? { peerCertificate: cert } : {}),
+      ...(creds.peerCertificate ? { peerCertificate: creds.peerCertificate } : {}),
       ...(authorization !== undefined ? { authorization } : {}),
     });
-    const imp = impersonationOf((k) => metadataValues(call.metadata, k));
+    const imp = impersonationOf((k) => creds.header(k), creds.headerNames());
     if (!imp) return { user };
     const as = await impersonate(user, imp, (a) => this.authorize(a));
     return { user: as, impersonator: user };

@@ -9,7 +9,7 @@
 import { status as GrpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ApiError, REASON_TO_HTTP_STATUS, toGrpcError, type KubeObject, type UserInfo } from '@tugboat/api';
 import { forbiddenError, type RequestAttributes } from '../auth/authorizer.js';
-import type { Identity, Security } from '../auth/security.js';
+import { grpcCredentials, peerHost, type Identity, type RequestCredentials, type Security } from '../auth/security.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import { knownResource, type Attributes } from './request-attributes.js';
 
@@ -43,7 +43,7 @@ export interface Described<P> {
 export type Describe<Req, P> = (req: Req) => Described<P>;
 
 /** Bounded label values: known resources only. */
-function resourceLabel(resource: string): string {
+export function resourceLabel(resource: string): string {
   return resource === '' ? '' : knownResource(resource) ? resource : 'unknown';
 }
 
@@ -51,33 +51,44 @@ function codeName(code: number): string {
   return GrpcStatus[code] ?? String(code);
 }
 
-function report(log: Log, verb: string, err: unknown): void {
+export function report(log: Log, verb: string, err: unknown): void {
   // User errors are the caller's business; anything else is ours and worth a line.
   if (!(err instanceof ApiError) || err.reason === 'Internal') {
     log(`${verb}: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   }
 }
 
-function httpCode(err: unknown): number {
+export function httpCode(err: unknown): number {
   return err instanceof ApiError ? REASON_TO_HTTP_STATUS[err.reason] : 500;
 }
 
-/** The part shared by unary calls and streams: everything before the handler runs. */
-async function admit<Req, P>(
+/** What the gate learnt of a request so far, for metrics and the audit record. */
+export interface GateState {
+  identity?: Identity;
+  attrs?: RequestAttributes;
+  reason: string;
+  decided?: 'allow' | 'forbid' | 'unauthenticated';
+}
+
+/**
+ * Everything before a handler runs, for either wire format: authenticate, describe, authorize.
+ * The REST API (rest/gate.ts) calls this too, so no rule lives in only one front door.
+ */
+export async function admitRequest<P>(
   deps: HandlerDeps,
-  call: ServerUnaryCall<Req, unknown> | ServerWritableStream<Req, unknown>,
-  describe: Describe<Req, P>,
-  state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' },
+  creds: RequestCredentials,
+  describe: () => Described<P>,
+  state: GateState,
 ): Promise<RequestContext<P>> {
   let identity: Identity;
   try {
-    identity = await deps.security.authenticate(call);
+    identity = await deps.security.authenticate(creds);
   } catch (e) {
     state.decided = e instanceof ApiError && e.reason === 'Forbidden' ? 'forbid' : 'unauthenticated';
     throw e;
   }
   state.identity = identity;
-  const { attrs: a, parsed } = describe(call.request);
+  const { attrs: a, parsed } = describe();
   const attrs: RequestAttributes = { ...a, user: identity.user };
   state.attrs = attrs;
   const d = await deps.security.authorize(attrs);
@@ -97,7 +108,17 @@ async function admit<Req, P>(
   };
 }
 
-function audit(deps: HandlerDeps, method: string, call: { getPeer(): string }, state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' }, received: Date, code: number, message?: string): void {
+function admit<Req, P>(
+  deps: HandlerDeps,
+  call: ServerUnaryCall<Req, unknown> | ServerWritableStream<Req, unknown>,
+  describe: Describe<Req, P>,
+  state: GateState,
+): Promise<RequestContext<P>> {
+  return admitRequest(deps, grpcCredentials(call), () => describe(call.request), state);
+}
+
+/** One audit record for a finished request (`method` is the RPC, or the HTTP method and URI). */
+export function auditRequest(deps: HandlerDeps, method: string, peerAddress: string, state: GateState, received: Date, code: number, message?: string): void {
   deps.security.audit({
     method,
     user: state.identity?.user,
@@ -107,10 +128,14 @@ function audit(deps: HandlerDeps, method: string, call: { getPeer(): string }, s
     reason: state.reason,
     code,
     ...(message !== undefined ? { message } : {}),
-    sourceIP: call.getPeer().replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+    sourceIP: peerAddress,
     received,
     completed: new Date(),
   });
+}
+
+function audit(deps: HandlerDeps, method: string, call: { getPeer(): string }, state: GateState, received: Date, code: number, message?: string): void {
+  auditRequest(deps, method, peerHost(call.getPeer()), state, received, code, message);
 }
 
 export function unary<Req, Res, P = undefined>(
@@ -123,7 +148,7 @@ export function unary<Req, Res, P = undefined>(
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const received = new Date();
-    const state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' } = { reason: '' };
+    const state: GateState = { reason: '' };
     const done = (code: number): void => {
       const resource = resourceLabel(state.attrs?.resource ?? '');
       deps.metrics.requestTotal.inc({ verb, resource, code: codeName(code) });
@@ -160,7 +185,7 @@ export function serverStream<Req, Res, P = undefined>(
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const received = new Date();
-    const state: { identity?: Identity; attrs?: RequestAttributes; reason: string; decided?: 'allow' | 'forbid' | 'unauthenticated' } = { reason: '' };
+    const state: GateState = { reason: '' };
     let finished = false;
     const finish = (err?: unknown): void => {
       if (finished) return;

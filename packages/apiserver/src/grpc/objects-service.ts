@@ -25,7 +25,7 @@ const RBAC_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBin
  * Nobody grants through RBAC more than they hold (Kubernetes' escalation check), on every
  * write of a role or binding. `old` is read only for these kinds.
  */
-async function checkRbacWrite(deps: HandlerDeps, registry: Registry, ctx: RequestContext<KubeObject>, withOld: boolean): Promise<void> {
+export async function checkRbacWrite(deps: HandlerDeps, registry: Registry, ctx: RequestContext<KubeObject>, withOld: boolean): Promise<void> {
   if (!deps.checkRbacWrite || !RBAC_KINDS.has(ctx.parsed.kind ?? '')) return;
   const { attrs } = ctx;
   const old = withOld ? await registry.get(attrs.resource, attrs.namespace, attrs.name || attrs.objectName || '').catch(() => undefined) : undefined;

@@ -91,35 +91,43 @@ export class LogsProxy {
     return { nodeName, address };
   }
 
+  /**
+   * A pod's log stream from its node's agent (both wire formats read it here). `error` words
+   * the stream's failure: the agent's own errors as they are, failing to reach it plainly.
+   */
+  async openLogs(req: LogsRequest): Promise<{ stream: ClientReadableStream<LogChunk>; error(err: ServiceError): ApiError }> {
+    const namespace = req.namespace || 'default';
+    const { nodeName, address } = await this.resolve(namespace, req.name);
+    const stream: ClientReadableStream<LogChunk> = this.client(nodeName, address).logs({
+      namespace,
+      name: req.name,
+      container: req.container,
+      follow: req.follow,
+      previous: req.previous,
+      timestamps: req.timestamps,
+      ...(req.tailLines !== undefined && req.tailLines !== null ? { tailLines: req.tailLines } : {}),
+      ...(req.sinceSeconds !== undefined && req.sinceSeconds !== null ? { sinceSeconds: req.sinceSeconds } : {}),
+    });
+    return { stream, error: (err) => agentError(err, nodeName, address) };
+  }
+
   service(deps: HandlerDeps): UntypedServiceImplementation {
     return {
       Logs: serverStream<LogsRequest, LogChunk>(deps, '/tugboat.v1.Pods/Logs', 'logs', attributesOnly((r) => namedRequest('get', 'pods', r.namespace, r.name, 'log')), async (call, finish) => {
-        const req = call.request;
-        const namespace = req.namespace || 'default';
-        const { nodeName, address } = await this.resolve(namespace, req.name);
-        if (call.cancelled) return;
-        const upstream: ClientReadableStream<LogChunk> = this.client(nodeName, address).logs({
-          namespace,
-          name: req.name,
-          container: req.container,
-          follow: req.follow,
-          previous: req.previous,
-          timestamps: req.timestamps,
-          ...(req.tailLines !== undefined && req.tailLines !== null ? { tailLines: req.tailLines } : {}),
-          ...(req.sinceSeconds !== undefined && req.sinceSeconds !== null ? { sinceSeconds: req.sinceSeconds } : {}),
-        });
-        call.on('cancelled', () => upstream.cancel());
-        upstream.on('data', (chunk: LogChunk) => {
+        const upstream = await this.openLogs(call.request);
+        if (call.cancelled) { upstream.stream.cancel(); return; }
+        call.on('cancelled', () => upstream.stream.cancel());
+        upstream.stream.on('data', (chunk: LogChunk) => {
           // Backpressure: a slow reader slows the agent instead of filling our memory.
           if (!call.write(chunk)) {
-            upstream.pause();
-            call.once('drain', () => upstream.resume());
+            upstream.stream.pause();
+            call.once('drain', () => upstream.stream.resume());
           }
         });
-        upstream.on('end', () => finish());
-        upstream.on('error', (err: ServiceError) => {
+        upstream.stream.on('end', () => finish());
+        upstream.stream.on('error', (err: ServiceError) => {
           if (call.cancelled) return;
-          finish(agentError(err, nodeName, address));
+          finish(upstream.error(err));
         });
       }),
       Exec: unary<ExecRequest, ExecResponse>(deps, '/tugboat.v1.Pods/Exec', 'exec', attributesOnly((r) => namedRequest('create', 'pods', r.namespace, r.name, 'exec')), async (req) => {

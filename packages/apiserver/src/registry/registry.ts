@@ -26,6 +26,37 @@ const RETRIES = 5;
 
 export interface WriteOptions {
   readonly dryRun?: boolean;
+  /**
+   * Unknown fields (Kubernetes' fieldValidation): Warn (the default) drops them with a warning
+   * each; Strict refuses the write (BadRequest, Kubernetes' strict decoding message); Ignore
+   * drops them silently.
+   */
+  readonly fieldValidation?: FieldValidation;
+}
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+const UNKNOWN_FIELD = /^unknown field "/;
+
+/**
+ * The warnings a write answers with, under its fieldValidation; throws for Strict when the
+ * object had fields Kubernetes does not define, before anything is written.
+ */
+export function applyFieldValidation(info: KindInfo, warnings: readonly string[], mode: FieldValidation | undefined): string[] {
+  switch (mode ?? 'Warn') {
+    case 'Warn':
+      return [...warnings];
+    case 'Ignore':
+      return warnings.filter((w) => !UNKNOWN_FIELD.test(w));
+    case 'Strict': {
+      const unknown = warnings.filter((w) => UNKNOWN_FIELD.test(w));
+      if (unknown.length) {
+        const version = info.apiVersion.slice(info.apiVersion.indexOf('/') + 1);
+        throw new ApiError('BadRequest', `${info.kind} in version "${version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.join(', ')}`);
+      }
+      return [...warnings];
+    }
+  }
 }
 
 export interface ApplyOptions extends WriteOptions {
@@ -44,6 +75,8 @@ export interface ListRequest {
   readonly fieldSelector?: string;
   readonly limit?: number;
   readonly continue?: string;
+  /** Read as of this revision (Kubernetes' resourceVersionMatch=Exact); Expired once compacted. */
+  readonly revision?: number;
 }
 
 export interface ListResult {
@@ -191,6 +224,7 @@ export class Registry {
     const admitted = admitObject(input);
     const name = input.metadata?.name ?? '';
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
     let obj = this.prepareForCreate(info, this.scope(info, admitted.object));
     const meta = obj.metadata!;
     checkKeySegment('name', meta.name ?? '');
@@ -333,6 +367,7 @@ export class Registry {
     }
     const admitted = admitObject(candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
     // A Service keeps the addresses it has unless it lets them go, and takes new ones with the write.
     const plan = info.kind === 'Service' ? await this.services.plan(admitted.object, cur) : undefined;
     const admittedObject = plan?.object ?? admitted.object;
@@ -404,6 +439,7 @@ export class Registry {
     else candidate.status = obj.status;
     const admitted = admitStatus(candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
+    admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
     const next: KubeObject = { ...cur, metadata: cur.metadata };
     if (admitted.object.status === undefined) delete next.status;
     else next.status = admitted.object.status;
@@ -476,7 +512,7 @@ export class Registry {
     const filtered = !labels.isEmpty() || !fields.isEmpty();
     const prefix = resourcePrefix(info, req.namespace);
     const limit = req.limit && req.limit > 0 ? req.limit : 0;
-    let revision: number | undefined;
+    let revision: number | undefined = req.revision;
     let startKey = prefix;
     if (req.continue) {
       const token = decodeContinue(req.continue, prefix);

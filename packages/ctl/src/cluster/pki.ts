@@ -17,6 +17,8 @@
 //   encryption-config.yaml          Secrets encrypted at rest (aesgcm, a fresh 32-byte key)
 //   *.kubeconfig                    ready-made client configs (rewritten when the API server's
 //                                   address changes)
+// and $TUGBOAT_HOME/kubeconfig: the admin's, self-contained, for kubectl and other Kubernetes
+// clients (the API server's one port speaks both gRPC and Kubernetes' REST API).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SocketAddress } from 'node:net';
@@ -45,8 +47,11 @@ export interface NodePaths {
 /** Where everything lives; pure. */
 export class ClusterPkiLayout {
   readonly dir: string;
+  /** $TUGBOAT_HOME/kubeconfig: the admin's credentials, for kubectl (KUBECONFIG=…). */
+  readonly userKubeconfig: string;
   constructor(home: string) {
     this.dir = join(home, 'pki');
+    this.userKubeconfig = join(home, 'kubeconfig');
   }
 
   private pair(name: string): CertPaths {
@@ -204,6 +209,7 @@ export class ClusterPki {
       renameSync(tmp, path);
     };
     write(l.kubeconfig('admin'), ADMIN_USER, l.admin);
+    write(l.userKubeconfig, ADMIN_USER, l.admin);
     write(l.kubeconfig('scheduler'), USER_SCHEDULER, l.scheduler);
     write(l.kubeconfig('controllers'), USER_CONTROLLER_MANAGER, l.controllers);
     write(l.kubeconfig('kube-proxy'), USER_KUBE_PROXY, l.kubeProxy);

@@ -22,8 +22,14 @@ function cluster(ctx: Context): LocalCluster {
 const RUNTIMES: readonly Runtime[] = ['process', 'fake', 'oci'];
 
 function statusTable(c: LocalCluster): string {
-  const rows = c.status().map((s) => [s.name, s.state, s.state === 'running' ? String(s.pid) : '-', formatAddresses(s.addresses)]);
-  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n`;
+  const status = c.status();
+  const rows = status.map((s) => [s.name, s.state, s.state === 'running' ? String(s.pid) : '-', formatAddresses(s.addresses)]);
+  const api = status.find((s) => s.role === 'apiserver' && s.state === 'running')?.addresses['grpc'];
+  // The API server's one TLS port speaks gRPC (tctl, components) and Kubernetes' REST API.
+  const rest = api && existsSync(c.pki.layout.userKubeconfig)
+    ? `\nKubernetes API: https://${api} (KUBECONFIG=${c.pki.layout.userKubeconfig} kubectl get nodes)\n`
+    : '';
+  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n${rest}`;
 }
 
 const port = (v: number | undefined, flag: string): number | undefined => {
@@ -110,6 +116,7 @@ const up = defineCommand({
       `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} over TLS as the cluster admin (saved in ${c.home}/config.json; credentials in ${pki.kubeconfig('admin')}). Try:`,
       '  tctl apply -f manifests/demo.yaml',
       '  tctl get pods -A',
+      `  KUBECONFIG=${pki.userKubeconfig} kubectl get pods -A     (any Kubernetes client: the same port serves Kubernetes' REST API)`,
       '  tctl cluster status',
       '  tctl cluster down            (--purge also deletes the data)',
       `Logs: ${c.logsDir}/<name>.log`,
@@ -130,7 +137,7 @@ const status = defineCommand({
     const c = cluster(ctx);
     const components = c.status();
     if (output.kind === 'json') {
-      ctx.out(toJson({ home: c.home, components: components.map((s) => ({ name: s.name, role: s.role, pid: s.pid, state: s.state, addresses: s.addresses, logFile: s.logFile, ...(s.netns ? { netns: s.netns } : {}) })) }));
+      ctx.out(toJson({ home: c.home, ...(existsSync(c.pki.layout.userKubeconfig) ? { kubeconfig: c.pki.layout.userKubeconfig } : {}), components: components.map((s) => ({ name: s.name, role: s.role, pid: s.pid, state: s.state, addresses: s.addresses, logFile: s.logFile, ...(s.netns ? { netns: s.netns } : {}) })) }));
       return 0;
     }
     if (components.length === 0) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderKubeconfig } from '@tugboat/api';
@@ -36,4 +36,10 @@ test('config view: the server, the kubeconfig and where each came from, and who 
   });
   t.like(await view('--token', 'opaque-static-token', '--as', 'bob', '--as-group', 'dev'), { user: 'token', authentication: 'token', impersonate: { user: 'bob', groups: ['dev'] } });
   t.like(await view('--kubeconfig', '/nonexistent.kubeconfig'), { kubeconfig: '/nonexistent.kubeconfig', error: 'cannot read kubeconfig /nonexistent.kubeconfig: ENOENT' });
+
+  // --raw: the kubeconfig itself, byte for byte, for kubectl.
+  let raw = '';
+  const io: Io = { out: (s) => { raw += s; }, err: () => undefined, readStdin: async () => '', env: { TUGBOAT_HOME: home }, cwd: home, signal: new AbortController().signal };
+  t.is(await runCli(['config', 'view', '--raw'], io), 0);
+  t.is(raw, readFileSync(kubeconfig, 'utf8'));
 });

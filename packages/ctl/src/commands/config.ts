@@ -47,9 +47,19 @@ async function userOf(conn: ResolvedConnection): Promise<Record<string, unknown>
 const view = defineCommand({
   name: 'view',
   summary: 'Show the configuration tctl uses',
-  usage: 'tctl config view [-o yaml|json]',
-  flags: { output: { type: 'string', short: 'o', value: 'FORMAT', description: 'yaml (default)|json' } },
+  usage: 'tctl config view [-o yaml|json] [--raw]',
+  details: 'With --raw (kubectl\'s flag): prints the kubeconfig tctl uses, credentials included, ready for kubectl and other Kubernetes clients:\n  tctl config view --raw > ~/.kube/config\nA local cluster\'s is also at $TUGBOAT_HOME/kubeconfig.',
+  flags: {
+    output: { type: 'string', short: 'o', value: 'FORMAT', description: 'yaml (default)|json' },
+    raw: { type: 'boolean', description: 'print the kubeconfig itself (credentials included), as kubectl config view --raw' },
+  },
   async run(ctx, { flags }) {
+    if (flags.raw) {
+      const conn = ctx.connection();
+      if (!conn.kubeconfig) throw new UsageError('tctl uses no kubeconfig file here (in-cluster, or --server with --token): nothing to print');
+      ctx.out(readFileSync(conn.kubeconfig.path, 'utf8'));
+      return 0;
+    }
     const output = parseOutput(flags.output ?? 'yaml', ['yaml', 'json']);
     const file = readConfig(ctx.env);
     let conn: ResolvedConnection | undefined;
@@ -76,6 +86,7 @@ const view = defineCommand({
       ...(problem ? { error: problem } : {}),
     };
     ctx.out(output.kind === 'json' ? toJson(doc) : toYaml(doc));
+    return 0;
   },
 });
 

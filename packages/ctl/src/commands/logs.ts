@@ -2,12 +2,11 @@
 // `tctl logs -l SELECTOR`: a pod's output, streamed from its node's agent through the API
 // server (tctl never talks to nodes). Several pods stream side by side; --prefix says whose
 // each line is.
-import { ApiError, resourceInfo, type KubeObject, type LogsOptions, type Pod } from '@tugboat/api';
+import { ApiError, formatSelector, resourceInfo, type KubeObject, type LogsOptions, type Pod } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatSelector } from '../printers/format.js';
 import { kindOrThrow } from '../resource-args.js';
 
 type PodObject = Pod & KubeObject;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Event, KubeObject } from '@tugboat/api';
+import type { EndpointSlice, Event, KubeObject } from '@tugboat/api';
 import { describeObject, eventsFor } from './describe.js';
 
 const now = Date.parse('2024-05-01T12:00:00Z');
@@ -71,4 +71,47 @@ test('a node: taints, conditions, addresses, non-terminated pods with their shar
   t.regex(text, /^ {2}default\s+web\s+100m \(5%\)\s+0 \(0%\)/m);
   t.regex(text, /^ {2}cpu\s+100m \(5%\)\s+0 \(0%\)$/m);
   t.regex(text, /^Events:\s+<none>$/m);
+});
+
+const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointSlice['ports']): EndpointSlice & KubeObject =>
+  ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', creationTimestamp: ago(30), labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints, ports });
+
+test('describe svc as kubectl prints it', (t) => {
+  const svc = {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'web', namespace: 'default', uid: 's1', labels: { app: 'web' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'shop' }, creationTimestamp: ago(60) },
+    spec: {
+      type: 'NodePort', selector: { app: 'web' }, clusterIP: '198.19.0.5', clusterIPs: ['198.19.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
+      ports: [{ port: 80, targetPort: 8080, nodePort: 30080, protocol: 'TCP' }, { name: 'admin', port: 9000, targetPort: 'admin-port', protocol: 'TCP' }],
+      sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster',
+    },
+  } as KubeObject;
+  const slices = [slice('web-1', [{ addresses: ['198.18.1.2'] }], [{ name: '', port: 8080 }, { name: 'admin', port: 9001 }])];
+  const text = describeObject(svc, { events: [], endpointSlices: slices }, now, true);
+  t.is(text, [
+    'Name:                     web',
+    'Namespace:                default',
+    'Labels:                   app=web',
+    'Annotations:              team: shop',
+    'Selector:                 app=web',
+    'Type:                     NodePort',
+    'IP Family Policy:         SingleStack',
+    'IP Families:              IPv4',
+    'IP:                       198.19.0.5',
+    'IPs:                      198.19.0.5',
+    'Port:                     <unset>  80/TCP',
+    'TargetPort:               8080/TCP',
+    'NodePort:                 <unset>  30080/TCP',
+    'Endpoints:                198.18.1.2:8080',
+    'Port:                     admin  9000/TCP',
+    'TargetPort:               admin-port/TCP',
+    'Endpoints:                198.18.1.2:9001',
+    'Session Affinity:         None',
+    'External Traffic Policy:  Cluster',
+    'Internal Traffic Policy:  Cluster',
+    'Events:                   <none>',
+    '',
+  ].join('\n'));
+  const noSlices = describeObject(svc, { events: [] }, now, true);
+  t.regex(noSlices, /^Endpoints: +<none>$/m);
 });

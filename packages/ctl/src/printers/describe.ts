@@ -3,14 +3,10 @@
 // Pure: the command fetches what is related (events, pods on a node, a deployment's
 // replica sets) and passes it in.
 import {
-  LAST_APPLIED_ANNOTATION, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
+  LAST_APPLIED_ANNOTATION, age, eventTime, formatSelector, formatServiceEndpoints, labelsOrNone, nodeRoles, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
   type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret, type Service,
 } from '@tugboat/api';
-import { age } from './age.js';
-import { eventTime, nodeRoles } from './columns.js';
 import { DescribeWriter } from './describe-writer.js';
-import { formatLabels, formatSelector } from './format.js';
-import { formatServiceEndpoints } from './services.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
 import { toYaml } from './output.js';
 
@@ -339,7 +335,7 @@ function describeService(svc: Service, rel: Related, now: number): string {
   const annotations = { ...(m.annotations ?? {}) };
   delete annotations[LAST_APPLIED_ANNOTATION];
   w.map(0, 'Annotations', annotations, ': ');
-  w.field(0, 'Selector', formatLabels(spec.selector));
+  w.field(0, 'Selector', labelsOrNone(spec.selector));
   w.field(0, 'Type', spec.type);
   if (spec.ipFamilyPolicy) w.field(0, 'IP Family Policy', spec.ipFamilyPolicy);
   w.field(0, 'IP Families', spec.ipFamilies?.length ? spec.ipFamilies.join(',') : '<none>');

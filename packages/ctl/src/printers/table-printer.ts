@@ -1,9 +1,8 @@
 // Turns objects of one kind into table rows with the columns `get` adds around a kind's
 // own: NAMESPACE first with -A, "kind/" before names when several kinds are shown, label
 // columns (-L KEY, --show-labels) last.
-import { qualifiedSingular, type KindInfo, type KubeObject, type Pod } from '@tugboat/api';
+import { labelsOrNone, qualifiedSingular, type KindInfo, type KubeObject, type Pod } from '@tugboat/api';
 import { byNamespaceAndName, columnsFor, type KindColumns } from './columns.js';
-import { formatLabels } from './format.js';
 
 export interface TableSpec {
   info: KindInfo;
@@ -37,7 +36,7 @@ export class TablePrinter {
     if (this.spec.allNamespaces && this.spec.info.namespaced) r.unshift(obj.metadata?.namespace ?? '');
     const labels = obj.metadata?.labels ?? {};
     for (const key of this.spec.labelColumns) r.push(labels[key] ?? '');
-    if (this.spec.showLabels) r.push(formatLabels(labels));
+    if (this.spec.showLabels) r.push(labelsOrNone(labels));
     return r;
   }
 

@@ -1,8 +1,8 @@
-// Small formatting helpers shared by tables and describe.
-import type { LabelSelector } from '@tugboat/api';
+// Small formatting helpers shared by tables (tctl's and the API server's) and describe.
+import type { LabelSelector } from '../types.js';
 
-/** "a=b,c=d", or "<none>". */
-export function formatLabels(labels: Record<string, string> | undefined): string {
+/** "a=b,c=d" sorted by key, or "<none>" (kubectl's labels.FormatLabels). */
+export function labelsOrNone(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
 }

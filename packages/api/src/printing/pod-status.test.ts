@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { ContainerStatus, Pod } from '@tugboat/api';
+import type { ContainerStatus, Pod } from '../types.js';
 import { podSummary } from './pod-status.js';
 
 const now = Date.parse('2024-05-01T12:00:00Z');

@@ -1,7 +1,7 @@
 // How kubectl shows Services, Endpoints and EndpointSlices in tables and in describe:
 // ports as `80/TCP` or `80:30080/TCP`, endpoint lists cut after three with
 // "+ N more...". Pure.
-import type { EndpointSlice, Endpoints, Service, ServicePort } from '@tugboat/api';
+import type { EndpointSlice, Endpoints, Service, ServicePort } from '../types.js';
 
 const MAX_LISTED = 3;
 /** LoadBalancer addresses are cut to this many characters outside `-o wide`. */

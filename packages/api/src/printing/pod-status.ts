@@ -1,7 +1,7 @@
 // A pod's READY, STATUS and RESTARTS columns, computed as kubectl's printPod does: the
 // status is the most telling reason among phase, init containers and containers
 // (CrashLoopBackOff, Completed, ExitCode:1, Terminating, …).
-import type { Pod, ContainerStatus } from '@tugboat/api';
+import type { Pod, ContainerStatus } from '../types.js';
 import { age } from './age.js';
 
 export interface PodSummary {
