@@ -291,8 +291,8 @@ async function main(): Promise<void> {
     for (const wire of args.wires) {
       const namespace = `bench-${wire}`;
       await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-      // One connection per 16 workers, as a fleet of clients would open them.
-      const n = Math.max(1, Math.ceil(Math.max(args.concurrency, args.watchers) / 16));
+      // One connection per 16 workers, as a fleet of clients would open them (watchers share them).
+      const n = Math.max(1, Math.ceil(args.concurrency / 16));
       const grpcClients = wire === 'grpc' ? Array.from({ length: n }, () => server!.client(creds)) : [];
       const restClients = wire === 'rest' ? Array.from({ length: n }, () => new RestClient(server!.address, creds, 16)) : [];
       const api = (w: number): PodApi => (wire === 'grpc' ? grpcPods(grpcClients, w, namespace) : restPods(restClients, w, namespace));
