@@ -89,15 +89,24 @@ test.serial('controller manager and scheduler SIGKILLed during a rollout and a s
 });
 
 test.serial('a restarted scheduler or controller manager resumes its Lease at once (the local cluster gives each a fixed identity)', async (t) => {
+  const leaseSpec = async (): Promise<{ holderIdentity?: string; acquireTime?: string; leaseTransitions?: number }> => {
+    const res = await cluster.tctl(['get', 'lease', 'tugboat-scheduler', '-n', 'tugboat-system', '-o', 'jsonpath={.spec}']);
+    t.is(res.code, 0, res.stderr);
+    return JSON.parse(res.stdout) as { holderIdentity?: string; acquireTime?: string; leaseTransitions?: number };
+  };
+  const before = await leaseSpec();
   const started = Date.now();
   await crashAndRestart('scheduler');
   t.is((await cluster.tctl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: after-crash\nspec:\n  containers:\n  - name: c\n    image: busybox\n    command: ["sleep", "3600"]\n')).code, 0);
   const wait = await cluster.tctl(['wait', '--for=condition=Ready', 'pod/after-crash', '--timeout', '60s'], undefined, 90_000);
   t.is(wait.code, 0, wait.stderr);
-  const seconds = (Date.now() - started) / 1000;
-  t.log(`scheduler SIGKILLed, started again, and a new pod Ready in ${seconds.toFixed(1)} s`);
-  // A Lease left by a dead holder under another identity would keep it waiting 15 s.
-  t.true(seconds < 12, `took ${seconds.toFixed(1)} s`);
-  const lease = await cluster.tctl(['get', 'lease', 'tugboat-scheduler', '-n', 'tugboat-system', '-o', 'jsonpath={.spec.holderIdentity}']);
-  t.is(lease.stdout, 'tugboat-local-scheduler', lease.stderr);
+  t.log(`scheduler SIGKILLed, started again, and a new pod Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // Resumed, not taken over: a restart under another identity would have waited out the dead
+  // holder's 15 s and then taken the Lease, which sets a new acquireTime and counts a
+  // transition. The same identity renews the Lease it holds. (Checked on the Lease itself, not
+  // on a wall-clock bound that a loaded machine can miss.)
+  const after = await leaseSpec();
+  t.is(after.holderIdentity, 'tugboat-local-scheduler');
+  t.is(after.acquireTime, before.acquireTime);
+  t.is(after.leaseTransitions ?? 0, before.leaseTransitions ?? 0);
 });
