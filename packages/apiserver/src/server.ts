@@ -113,28 +113,15 @@ function versionInfo(): VersionResponse {
   return { version, gitCommit: process.env.TUGBOAT_GIT_COMMIT ?? '', platform: `${process.platform}/${process.arch}` };
 }
 
-function listenTls(server: TlsServer, host: string, port: number): Promise<number> {
+/** Binds `server` (the TLS port, or the plain HTTP one); a port taken or not ours is one ListenError line. */
+function listenOn(server: TlsServer | HttpServer, host: string, port: number, what: 'gRPC' | 'HTTP'): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use'
         : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
         : err.code === 'EACCES' ? 'permission denied'
         : err.message;
-      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (gRPC): ${why}`));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : err.message;
-      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (HTTP): ${why}`));
+      reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (${what}): ${why}`));
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -244,8 +231,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await listenTls(mux.server, listen.host, listen.port);
-    httpPort = await listenHttp(http, httpListen.host, httpListen.port);
+    grpcPort = await listenOn(mux.server, listen.host, listen.port, 'gRPC');
+    httpPort = await listenOn(http, httpListen.host, httpListen.port, 'HTTP');
   } catch (e) {
     grpc.forceShutdown();
     await mux.close();

@@ -1,7 +1,7 @@
 // gRPC Objects and Server services: describe each request (for authorization), decode it,
 // call the registry or the watch service, encode the answer. No rules live here.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { ApiError, KubeObject, WatchEventType } from '@tugboat/api';
+import type { ApiError, KubeObject, UserInfo, WatchEventType } from '@tugboat/api';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
@@ -23,14 +23,20 @@ const RBAC_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBin
 
 /**
  * Nobody grants through RBAC more than they hold (Kubernetes' escalation check), on every
- * write of a role or binding. `old` is read only for these kinds.
+ * write of a role or binding: `obj` as it will be stored, `old` the one it replaces.
  */
+export async function checkRbacObject(deps: HandlerDeps, user: UserInfo, obj: KubeObject, old: KubeObject | undefined, namespace: string): Promise<void> {
+  if (!deps.checkRbacWrite || !RBAC_KINDS.has(obj.kind ?? '')) return;
+  const err = await deps.checkRbacWrite(user, obj, old, namespace);
+  if (err) throw err;
+}
+
+/** checkRbacObject for a write whose object is the request's; `old` is read only for RBAC kinds. */
 export async function checkRbacWrite(deps: HandlerDeps, registry: Registry, ctx: RequestContext<KubeObject>, withOld: boolean): Promise<void> {
   if (!deps.checkRbacWrite || !RBAC_KINDS.has(ctx.parsed.kind ?? '')) return;
   const { attrs } = ctx;
   const old = withOld ? await registry.get(attrs.resource, attrs.namespace, attrs.name || attrs.objectName || '').catch(() => undefined) : undefined;
-  const err = await deps.checkRbacWrite(ctx.user, ctx.parsed, old, attrs.namespace);
-  if (err) throw err;
+  await checkRbacObject(deps, ctx.user, ctx.parsed, old, attrs.namespace);
 }
 
 export function objectsService(registry: Registry, watches: WatchService, deps: HandlerDeps): UntypedServiceImplementation {

@@ -6,17 +6,14 @@
 // application/strategic-merge-patch+json (kubectl apply's patcher.go).
 import { ROOT_TYPES, type KindInfo } from '@tugboat/api';
 import { DELETE_OPTIONS, PATCH, SCALE, STATUS } from './meta-schemas.js';
+import { SUBRESOURCES } from '../rest/router.js';
 import { definitionName, gvkOf } from './schemas.js';
 import { ref, type Action, type GroupVersionKind, type Operation, type Parameter, type PathItem, type Schema } from './types.js';
 
-/** Subresources with a document of their own: status (the kind itself) and scale (autoscaling/v1 Scale). */
-const SUBRESOURCES: Readonly<Record<string, readonly ('status' | 'scale')[]>> = {
-  pods: ['status'],
-  nodes: ['status'],
-  namespaces: ['status'],
-  deployments: ['status', 'scale'],
-  replicasets: ['status', 'scale'],
-};
+/** Subresources with a document of their own: status (the kind itself) and scale (autoscaling/v1 Scale); binding, eviction and log have none yet. */
+function documentedSubresources(resource: string): ('status' | 'scale')[] {
+  return (SUBRESOURCES[resource] ?? []).filter((s): s is 'status' | 'scale' => s === 'status' || s === 'scale');
+}
 
 const str: Schema = { type: 'string', uniqueItems: true };
 const query = (name: string, description: string, schema: Schema = str): Parameter => ({ name, in: 'query', description, schema });
@@ -147,7 +144,7 @@ export function resourcePaths(info: KindInfo): Record<string, PathItem> {
       get: op(t, 'list', 'listForAllNamespaces', `list or watch objects of kind ${info.kind}`, { parameters: LIST_PARAMS, responses: ok(list, '200') }),
     };
   }
-  for (const sub of SUBRESOURCES[info.resource] ?? []) {
+  for (const sub of documentedSubresources(info.resource)) {
     switch (sub) {
       case 'status':
         paths[`${scoped}/{name}/status`] = { parameters: [nameParam(info.kind), ...pathParams], ...readWriteOps(t, 'status', 'Status') };

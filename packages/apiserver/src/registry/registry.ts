@@ -18,7 +18,7 @@ import { checkKeySegment, objectStorageKey, qualifiedResource, resourcePrefix } 
 import { decodeObject, encodeObject, isPlainObject, jsonEqual, rfc3339, sameStoredObject, specPart } from './object-meta.js';
 
 /** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
-const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment']);
 
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 /** How often a write that lost a race against an unrelated change is retried. */
@@ -106,6 +106,24 @@ export interface RegistryOptions {
 /** Kubernetes' message for a stale write. */
 export function conflictError(info: KindInfo, name: string): ApiError {
   return new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(info)} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+}
+
+/** A write's own idea of the object, computed from the stored one (see Registry.modify). */
+export type Mutation = (current: KubeObject) => KubeObject | Promise<KubeObject>;
+
+/** An update names the version it replaces (Kubernetes requires it of Update). */
+export function requireResourceVersion(info: KindInfo, name: string, obj: KubeObject): void {
+  if (!obj.metadata?.resourceVersion) throw ApiError.invalid(info.kind, name, [{ path: 'metadata.resourceVersion', type: 'Required', detail: 'must be specified for an update' }]);
+}
+
+/** The preconditions a written object carries: its resourceVersion and uid, when set, must be the stored ones. */
+function checkPreconditions(info: KindInfo, name: string, obj: KubeObject, stored: KubeObject): void {
+  const rv = obj.metadata?.resourceVersion;
+  if (rv && rv !== stored.metadata?.resourceVersion) throw conflictError(info, name);
+  const uid = obj.metadata?.uid;
+  if (uid && uid !== stored.metadata?.uid) {
+    throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${stored.metadata?.uid ?? ''}`);
+  }
 }
 
 function notFound(info: KindInfo, name: string): ApiError {
@@ -327,17 +345,38 @@ export class Registry {
 
   async update(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     const { info, obj, namespace, name } = this.target(input);
-    const rv = obj.metadata?.resourceVersion;
-    if (!rv) throw ApiError.invalid(info.kind, name, [{ path: 'metadata.resourceVersion', type: 'Required', detail: 'must be specified for an update' }]);
+    requireResourceVersion(info, name, obj);
     const found = await this.read(info, namespace, name);
     if (!found) throw notFound(info, name);
-    if (found.object.metadata?.resourceVersion !== rv) throw conflictError(info, name);
-    const uid = obj.metadata?.uid;
-    if (uid && uid !== found.object.metadata?.uid) {
-      throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${found.object.metadata?.uid ?? ''}`);
-    }
+    checkPreconditions(info, name, obj, found.object);
     const res = await this.updateFrom(info, found, obj, opts);
     return { object: res.object, warnings: res.warnings };
+  }
+
+  /**
+   * Read-modify-write, with one read per attempt: `mutate` makes the new object (or, with
+   * `status`, its new status) from the stored one, which is then written with a compare-and-swap
+   * on what was read — PATCH, server-side apply, scale, and updates that record managed fields.
+   * A resourceVersion the mutation sets other than the stored one is a precondition (Conflict,
+   * the caller's); without one, losing a race to another writer is redone on a fresh read, as
+   * Kubernetes' patcher does.
+   */
+  async modify(resource: string, namespaceIn: string, name: string, mutate: Mutation, opts: WriteOptions & { readonly status?: boolean } = {}): Promise<WriteResult> {
+    const info = this.resolve(resource);
+    const namespace = this.namespaceOf(info, namespaceIn);
+    if (opts.status && !STATUS_KINDS.has(info.kind)) throw new ApiError('BadRequest', `${qualifiedResource(info)} have no status to update`);
+    for (let attempt = 0; ; attempt++) {
+      const found = await this.read(info, namespace, name);
+      if (!found) throw notFound(info, name);
+      const next = await mutate(found.object);
+      checkPreconditions(info, name, next, found.object);
+      try {
+        return opts.status ? await this.updateStatusFrom(info, found, next, opts) : await this.updateFrom(info, found, next, opts);
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === 'Conflict' && attempt < RETRIES) continue;
+        throw e;
+      }
+    }
   }
 
   /**
@@ -427,16 +466,20 @@ export class Registry {
   async updateStatus(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     const { info, obj, namespace, name } = this.target(input);
     if (!STATUS_KINDS.has(info.kind)) throw new ApiError('BadRequest', `${qualifiedResource(info)} have no status to update`);
-    const rv = obj.metadata?.resourceVersion;
-    if (!rv) throw ApiError.invalid(info.kind, name, [{ path: 'metadata.resourceVersion', type: 'Required', detail: 'must be specified for an update' }]);
+    requireResourceVersion(info, name, obj);
     const found = await this.read(info, namespace, name);
     if (!found) throw notFound(info, name);
-    if (found.object.metadata?.resourceVersion !== rv) throw conflictError(info, name);
+    if (found.object.metadata?.resourceVersion !== obj.metadata?.resourceVersion) throw conflictError(info, name);
+    return this.updateStatusFrom(info, found, obj, opts);
+  }
+
+  /** Writes `input`'s status over the stored object; metadata and spec stay as stored. */
+  private async updateStatusFrom(info: KindInfo, found: { object: KubeObject; kv: KeyValue }, input: KubeObject, opts: WriteOptions): Promise<WriteResult> {
     const cur = found.object;
-    // Only status changes; metadata and spec stay as stored.
+    const name = cur.metadata?.name ?? '';
     const candidate: KubeObject = { ...cur };
-    if (obj.status === undefined) delete candidate.status;
-    else candidate.status = obj.status;
+    if (input.status === undefined) delete candidate.status;
+    else candidate.status = input.status;
     const admitted = admitStatus(candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
     admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);

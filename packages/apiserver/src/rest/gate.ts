@@ -2,6 +2,7 @@
 // request, authorize what the router made of it, then — when the answer is complete — count
 // it (apiserver_request_total with Kubernetes' verb and the HTTP code), time it, and audit it.
 import type { IncomingMessage } from 'node:http';
+import type { RequestCredentials } from '../auth/security.js';
 import type { Attributes } from '../grpc/request-attributes.js';
 import { admitRequest, auditRequest, report, resourceLabel, type GateState, type HandlerDeps, type RequestContext } from '../grpc/handlers.js';
 import { httpCredentials } from './http-credentials.js';
@@ -35,10 +36,14 @@ export class RestRequest {
   /** Set once routed: what the metrics label and the audit record name. */
   route: Route | undefined;
 
-  constructor(private readonly deps: HandlerDeps, readonly req: IncomingMessage) {}
+  private readonly credentials: RequestCredentials;
+
+  constructor(private readonly deps: HandlerDeps, readonly req: IncomingMessage) {
+    this.credentials = httpCredentials(req);
+  }
 
   admit<P = undefined>(attrs: Attributes, parsed?: P): Promise<RequestContext<P>> {
-    return admitRequest(this.deps, httpCredentials(this.req), () => ({ attrs, parsed: parsed as P }), this.state);
+    return admitRequest(this.deps, this.credentials, () => ({ attrs, parsed: parsed as P }), this.state);
   }
 
   /**
@@ -54,6 +59,6 @@ export class RestRequest {
     if (!longRunning) this.deps.metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - this.started) / 1e9);
     if (err !== undefined) report(this.deps.log, verb, err);
     const message = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
-    auditRequest(this.deps, `${this.req.method ?? 'GET'} ${this.req.url ?? '/'}`, httpCredentials(this.req).peerAddress, this.state, this.received, code, message);
+    auditRequest(this.deps, `${this.req.method ?? 'GET'} ${this.req.url ?? '/'}`, this.credentials.peerAddress, this.state, this.received, code, message);
   }
 }

@@ -189,3 +189,23 @@ test('logs go through the node\'s agent', async (t) => {
   t.like(t.context.logs.at(-1), { name: 'logged', namespace: 'default', tailLines: '5', timestamps: true, follow: false });
   t.is((await kubectl(t, 'logs', 'nope')).stderr.trim(), 'error: error from server (NotFound): pods "nope" not found in namespace "default"');
 });
+
+test('a PATCH that would grant more than its author holds is refused, as on a create or an update', async (t) => {
+  const { client, server } = t.context;
+  // patcher may edit ClusterRoles, and holds nothing else.
+  await client.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'role-editor' }, rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['get', 'patch', 'update'] }] } as KubeObject);
+  await client.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'patcher-edits-roles' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'role-editor' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'patcher' }] } as KubeObject);
+  await client.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'target' }, rules: [] } as KubeObject);
+  const patcher = { context: { kubeconfig: server.pki.kubeconfig(server.address, await server.pki.user('patcher'), 'patcher') } };
+  const grantAll = '{"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}';
+  for (const type of ['merge', 'strategic']) {
+    const r = await kubectl(patcher, 'patch', 'clusterrole', 'target', '--type', type, '-p', grantAll);
+    t.is(r.code, 1, `${type}: ${r.stdout}`);
+    t.regex(r.stderr, /clusterroles\.rbac\.authorization\.k8s\.io "target" is forbidden: user "patcher" .*attempting to grant RBAC permissions not currently held/);
+  }
+  const stored = await client.get<KubeObject & { rules?: unknown[] }>('clusterroles', '', 'target');
+  t.deepEqual(stored.rules ?? [], []);
+  // A change within what patcher holds goes through.
+  const ok = await kubectl(patcher, 'patch', 'clusterrole', 'target', '--type', 'merge', '-p', '{"metadata":{"labels":{"edited":"yes"}}}');
+  t.is(ok.code, 0, ok.stderr);
+});

@@ -6,14 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, type KindInfo, type KubeObject } from '@tugboat/api';
 import type { HandlerDeps, RequestContext } from '../grpc/handlers.js';
-import { checkRbacWrite } from '../grpc/objects-service.js';
+import { checkRbacObject, checkRbacWrite } from '../grpc/objects-service.js';
 import type { LogsProxy } from '../logs/logs-proxy.js';
 import { isPlainObject } from '../registry/object-meta.js';
-import { parseObjectJson, type Registry, type WriteResult } from '../registry/registry.js';
+import { parseObjectJson, requireResourceVersion, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import type { RestRequest } from './gate.js';
 import { patchType, requireJsonBody, type Representation } from './negotiate.js';
-import type { MergePatchType, Patching } from './patching.js';
+import { applyPatch, recordUpdate, serverSideApply } from '../patch/index.js';
 import { parseDeleteOptions, parseIncludeObject, parseListQuery, parseWriteQuery, type WriteQuery } from './query.js';
 import { routeAttributes, type ResourceRoute } from './router.js';
 import { successStatus } from './status.js';
@@ -27,8 +27,6 @@ export interface RestServices {
   readonly logs: LogsProxy;
   readonly deps: HandlerDeps;
   readonly now: () => Date;
-  /** The patch module (PATCH answers 415 without it, e.g. in a server built without it). */
-  readonly patching: Patching | undefined;
 }
 
 /** One request on a resource, as the handlers see it. */
@@ -52,7 +50,7 @@ export interface Answer {
 
 export type Outcome = Answer | 'streamed';
 
-/** How often a write that lost a race it did not ask to lose is redone (Kubernetes' patcher retries too). */
+/** How often a server-side apply that raced a create (AlreadyExists) is redone. */
 const RETRIES = 5;
 
 export function withKind(info: KindInfo, obj: KubeObject): KubeObject {
@@ -199,7 +197,7 @@ export async function watchObjects(s: RestServices, call: ResourceCall): Promise
   await rr.admit(routeAttributes(route, call.query));
   // A watch on a named path is a watch of that one object.
   const fieldSelector = route.name ? [`metadata.name=${route.name}`, q.fieldSelector].filter(Boolean).join(',') : q.fieldSelector;
-  await serveWatch(s.watches, call.req, call.res, {
+  await serveWatch(s.watches, call.res, {
     info: route.info,
     namespace: route.namespace,
     query: { ...q, fieldSelector, timeoutSeconds: q.timeoutSeconds || undefined },
@@ -213,11 +211,10 @@ export async function watchObjects(s: RestServices, call: ResourceCall): Promise
 
 // ---- writes --------------------------------------------------------------------------------
 
-/** managedFields for a non-apply write, when the patch module is there to compute them. */
+/** managedFields for a non-apply write: the manager takes the fields it changed. */
 function recordManager(s: RestServices, call: ResourceCall, wq: WriteQuery, live: KubeObject | undefined, next: KubeObject, subresource?: string): KubeObject {
-  if (!s.patching) return next;
   const manager = managerOf(wq.fieldManager, call.req.headers['user-agent']);
-  return s.patching.recordUpdate({ kind: call.route.info.kind, apiVersion: call.route.info.apiVersion, live, next, manager, now: s.now(), ...(subresource ? { subresource } : {}) });
+  return recordUpdate({ kind: call.route.info.kind, apiVersion: call.route.info.apiVersion, live, next, manager, now: s.now(), ...(subresource ? { subresource } : {}) });
 }
 
 export async function createObject(s: RestServices, call: ResourceCall): Promise<Answer> {
@@ -237,9 +234,13 @@ export async function updateObject(s: RestServices, call: ResourceCall): Promise
   const wq = parseWriteQuery(call.query);
   const obj = objectForPath(route, parseObjectJson(call.body));
   const ctx = await call.rr.admit(routeAttributes(route, call.query), obj);
-  await checkRbacWrite(s.deps, s.registry, ctx, true);
-  const live = s.patching ? await s.registry.get(route.info.resource, route.namespace, route.name).catch(() => undefined) : undefined;
-  const res = await s.registry.update(recordManager(s, call, wq, live, obj), { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation });
+  requireResourceVersion(route.info, route.name, obj);
+  // One read: the stored object the update replaces is also what managed fields and the RBAC
+  // escalation check compare against; obj's resourceVersion makes the write a compare-and-swap.
+  const res = await s.registry.modify(route.info.resource, route.namespace, route.name, async (live) => {
+    await checkRbacObject(s.deps, ctx.user, obj, live, route.namespace);
+    return recordManager(s, call, wq, live, obj);
+  }, { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation });
   return json(200, withKind(route.info, res.object), res.warnings);
 }
 
@@ -285,68 +286,35 @@ export async function deleteCollection(s: RestServices, call: ResourceCall): Pro
 
 // ---- patch ---------------------------------------------------------------------------------
 
-function isConflict(e: unknown): boolean {
-  return e instanceof ApiError && e.reason === 'Conflict';
-}
-
-/**
- * Writes a patched object over the one it was computed from; a Conflict is retried with a
- * fresh read unless the patch itself asked for a resourceVersion (then it is the caller's).
- */
-export async function patchLoop(
-  route: ResourceRoute,
-  read: () => Promise<KubeObject>,
-  patch: (current: KubeObject) => KubeObject,
-  write: (next: KubeObject) => Promise<WriteResult>,
-): Promise<WriteResult> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await read();
-    const rv = current.metadata?.resourceVersion;
-    const patched = patch(current);
-    const pm = patched.metadata ?? {};
-    if ((pm.name ?? '') !== (current.metadata?.name ?? '')) {
-      throw new ApiError('BadRequest', `the name of the object (${pm.name ?? ''}) does not match the name on the URL (${route.name})`);
-    }
-    const askedRv = pm.resourceVersion !== undefined && pm.resourceVersion !== rv;
-    const next: KubeObject = { ...patched, metadata: { ...pm, namespace: current.metadata?.namespace, resourceVersion: askedRv ? pm.resourceVersion : rv } };
-    if (!current.metadata?.namespace) delete next.metadata!.namespace;
-    try {
-      return await write(next);
-    } catch (e) {
-      if (isConflict(e) && !askedRv && attempt < RETRIES) continue;
-      throw e;
-    }
+/** A patch may not rename its object (Kubernetes' check on the patched result). */
+export function checkPatchedName(route: ResourceRoute, current: KubeObject, patched: KubeObject): KubeObject {
+  const name = patched.metadata?.name ?? '';
+  if (name !== (current.metadata?.name ?? '')) {
+    throw new ApiError('BadRequest', `the name of the object (${name}) does not match the name on the URL (${route.name})`);
   }
-}
-
-function requirePatching(s: RestServices): Patching {
-  if (!s.patching) throw new ApiError('UnsupportedMediaType', 'PATCH is not available on this server yet');
-  return s.patching;
+  return patched;
 }
 
 export async function patchObject(s: RestServices, call: ResourceCall): Promise<Answer> {
   const { route } = call;
   const type = patchType(call.req.headers['content-type']);
   const wq = parseWriteQuery(call.query);
-  const patching = requirePatching(s);
   const { info } = route;
-  const status = route.subresource === 'status';
-  const opts = { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation };
-  const write = (next: KubeObject): Promise<WriteResult> => (status ? s.registry.updateStatus(next, opts) : s.registry.update(next, opts));
-  const read = (): Promise<KubeObject> => s.registry.get(info.resource, route.namespace, route.name).then((o) => withKind(info, o));
+  const opts = { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation, status: route.subresource === 'status' };
   if (type === 'application/apply-patch+yaml') {
     if (!wq.fieldManager) throw new ApiError('BadRequest', 'fieldManager is required for apply requests');
     const applied = objectForPath(route, parseBodyObject(call.body, true));
     const ctx = await call.rr.admit(routeAttributes(route, call.query), applied);
-    return applyObject(s, call, ctx, patching, applied, wq, write, read);
+    return applyObject(s, call, ctx, applied, wq, opts);
   }
   if (wq.force) throw ApiError.invalid('PatchOptions', '', [{ path: 'force', type: 'Invalid', value: true, detail: 'may not be specified for non-apply patch' }]);
-  await call.rr.admit(routeAttributes(route, call.query));
-  const manager = managerOf(wq.fieldManager, call.req.headers['user-agent']);
-  const res = await patchLoop(route, read, (current) => {
-    const patched = patching.applyPatch(info.kind, current, type, call.body);
-    return patching.recordUpdate({ kind: info.kind, apiVersion: info.apiVersion, live: current, next: patched, manager, now: s.now(), ...(route.subresource ? { subresource: route.subresource } : {}) });
-  }, write);
+  const ctx = await call.rr.admit(routeAttributes(route, call.query));
+  const res = await s.registry.modify(info.resource, route.namespace, route.name, async (stored) => {
+    const current = withKind(info, stored);
+    const patched = checkPatchedName(route, current, applyPatch(info.kind, current, type, call.body));
+    await checkRbacObject(s.deps, ctx.user, patched, current, route.namespace);
+    return recordManager(s, call, wq, current, patched, route.subresource || undefined);
+  }, opts);
   return json(200, withKind(info, res.object), res.warnings);
 }
 
@@ -355,42 +323,40 @@ async function applyObject(
   s: RestServices,
   call: ResourceCall,
   ctx: RequestContext<KubeObject>,
-  patching: Patching,
   applied: KubeObject,
   wq: WriteQuery,
-  write: (next: KubeObject) => Promise<WriteResult>,
-  read: () => Promise<KubeObject>,
+  opts: { dryRun: boolean; fieldValidation: WriteQuery['fieldValidation']; status: boolean },
 ): Promise<Answer> {
   const { route } = call;
   const { info } = route;
-  const ssa = (live: KubeObject | undefined): KubeObject => patching.serverSideApply({
+  const ssa = (live: KubeObject | undefined): KubeObject => serverSideApply({
     kind: info.kind, apiVersion: info.apiVersion, live, applied, manager: wq.fieldManager, force: wq.force, now: s.now(),
     ...(route.subresource ? { subresource: route.subresource } : {}),
   });
   for (let attempt = 0; ; attempt++) {
-    // A subresource is only ever applied to an object that exists.
-    const live = route.subresource ? await read() : await read().catch((e: unknown) => {
-      if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
-      throw e;
-    });
     try {
-      if (!live) {
-        await ctx.require({ verb: 'create', name: '', objectName: route.name });
-        await checkRbacWrite(s.deps, s.registry, ctx, false);
-        const res = await s.registry.create(ssa(undefined), { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation });
-        return json(201, withKind(info, res.object), res.warnings);
-      }
-      await checkRbacWrite(s.deps, s.registry, ctx, true);
-      const next = ssa(live);
-      const res = await write({ ...next, metadata: { ...next.metadata, resourceVersion: live.metadata?.resourceVersion } });
+      const res = await s.registry.modify(info.resource, route.namespace, route.name, async (stored) => {
+        const live = withKind(info, stored);
+        const next = ssa(live);
+        await checkRbacObject(s.deps, ctx.user, next, live, route.namespace);
+        return { ...next, metadata: { ...next.metadata, resourceVersion: live.metadata?.resourceVersion } };
+      }, opts);
       return json(200, withKind(info, res.object), res.warnings);
     } catch (e) {
-      // Apply is declarative: a race with another writer is redone, not reported.
-      const raced = (live && isConflict(e)) || (!live && e instanceof ApiError && e.reason === 'AlreadyExists');
-      if (raced && attempt < RETRIES) continue;
+      // Absent: apply creates it (a subresource is only ever applied to an object that exists).
+      if (!(e instanceof ApiError && e.reason === 'NotFound') || route.subresource) throw e;
+    }
+    try {
+      await ctx.require({ verb: 'create', name: '', objectName: route.name });
+      const created = ssa(undefined);
+      await checkRbacObject(s.deps, ctx.user, created, undefined, route.namespace);
+      const res = await s.registry.create(created, { dryRun: wq.dryRun, fieldValidation: wq.fieldValidation });
+      return json(201, withKind(info, res.object), res.warnings);
+    } catch (e) {
+      // Apply is declarative: a create that raced another is redone as an update.
+      if (e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < RETRIES) continue;
       throw e;
     }
   }
 }
 
-export type { MergePatchType };

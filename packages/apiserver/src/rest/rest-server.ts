@@ -14,7 +14,6 @@ import { RestRequest } from './gate.js';
 import { readBody, sendError, sendJson, sendText } from './http-io.js';
 import { contentTypeOf, negotiate } from './negotiate.js';
 import { openApi } from './openapi-routes.js';
-import { PATCHING } from './patching.js';
 import {
   createObject, deleteCollection, deleteObject, getObject, listObjects, patchObject, updateObject, watchObjects,
   type Outcome, type ResourceCall, type RestServices,
@@ -69,7 +68,7 @@ export function handlerFor(r: ResourceRoute): Handler | undefined {
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function restHandler(opts: RestServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const services: RestServices = { registry: opts.registry, watches: opts.watches, logs: opts.logs, deps: opts.deps, now: opts.now, patching: PATCHING };
+  const services: RestServices = { registry: opts.registry, watches: opts.watches, logs: opts.logs, deps: opts.deps, now: opts.now };
   const version = versionInfo(opts.version.version ?? '0.0.0', opts.version.gitCommit ?? '', opts.version.platform ?? '');
 
   const nonResource = async (rr: RestRequest, req: IncomingMessage, res: ServerResponse, r: Exclude<Route, ResourceRoute>, path: string): Promise<void> => {

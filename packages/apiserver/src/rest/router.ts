@@ -13,6 +13,7 @@
 // not serve is NotFound, worded as Kubernetes words it.
 import { ApiError, KINDS, type KindInfo } from '@tugboat/api';
 import { resourceAttributes, type Attributes } from '../grpc/request-attributes.js';
+import { STATUS_KINDS } from '../registry/registry.js';
 
 export type RestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -69,14 +70,18 @@ function kindFor(group: string, version: string, resource: string): KindInfo | u
   return KINDS.find((k) => k.resource === resource && k.apiVersion === apiVersion);
 }
 
-/** Subresources served over REST, by resource (advertised in discovery, see discovery.ts). */
-export const SUBRESOURCES: Readonly<Record<string, readonly string[]>> = {
-  pods: ['status', 'binding', 'eviction', 'log'],
-  nodes: ['status'],
-  namespaces: ['status'],
-  deployments: ['status', 'scale'],
-  replicasets: ['status', 'scale'],
+/** Subresources beyond status (which every kind whose status the registry keeps apart has). */
+const OTHER_SUBRESOURCES: Readonly<Record<string, readonly string[]>> = {
+  pods: ['binding', 'eviction', 'log'],
+  deployments: ['scale'],
+  replicasets: ['scale'],
 };
+
+/** Subresources served over REST, by resource (advertised in discovery, see discovery.ts; documented in openapi/). */
+export const SUBRESOURCES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(KINDS.flatMap((k) => {
+  const subs = [...(STATUS_KINDS.has(k.kind) ? ['status'] : []), ...(OTHER_SUBRESOURCES[k.resource] ?? [])];
+  return subs.length ? [[k.resource, subs]] : [];
+}));
 
 /**
  * Subresources Kubernetes has that Tugboat does not serve over REST, with why: a clear

@@ -3,12 +3,13 @@
 // (Registry.bind), eviction (a delete) and log (the LogsProxy, streamed as text/plain).
 import { ApiError, selectorFromLabelSelector, type KubeObject, type LabelSelector } from '@tugboat/api';
 import type { ServiceError } from '@grpc/grpc-js';
-import { parseObjectJson, type WriteResult } from '../registry/registry.js';
+import { applyPatch } from '../patch/index.js';
+import { parseObjectJson } from '../registry/registry.js';
 import { isPlainObject } from '../registry/object-meta.js';
 import type { LogChunk } from '../grpc/proto-types.js';
 import { patchType, requireJsonBody } from './negotiate.js';
 import { parseDeleteOptions, parseLogQuery, parseWriteQuery } from './query.js';
-import { patchLoop, withKind, objectForPath, type Answer, type Outcome, type ResourceCall, type RestServices } from './resource-handlers.js';
+import { withKind, objectForPath, type Answer, type Outcome, type ResourceCall, type RestServices } from './resource-handlers.js';
 import { routeAttributes } from './router.js';
 import { successStatus } from './status.js';
 
@@ -76,19 +77,12 @@ export async function getScale(s: RestServices, call: ResourceCall): Promise<Ans
 async function writeScale(s: RestServices, call: ResourceCall, next: (current: KubeObject) => KubeObject): Promise<Answer> {
   const { route } = call;
   const wq = parseWriteQuery(call.query);
-  const read = (): Promise<KubeObject> => s.registry.get(route.info.resource, route.namespace, route.name);
-  let result: KubeObject | undefined;
-  await patchLoop(route, read, (obj) => {
+  const res = await s.registry.modify(route.info.resource, route.namespace, route.name, (obj) => {
     const want = next(scaleOf(obj));
-    const wantRv = want.metadata?.resourceVersion;
     // A Scale that names a resourceVersion is a precondition on the object's.
-    return scaled(obj, replicasOf(want, route.name), wantRv || obj.metadata?.resourceVersion);
-  }, async (obj): Promise<WriteResult> => {
-    const res = await s.registry.update(obj, { dryRun: wq.dryRun });
-    result = res.object;
-    return res;
-  });
-  return { code: 200, body: scaleOf(result!), contentType: 'application/json' };
+    return scaled(obj, replicasOf(want, route.name), want.metadata?.resourceVersion || obj.metadata?.resourceVersion);
+  }, { dryRun: wq.dryRun });
+  return { code: 200, body: scaleOf(res.object), contentType: 'application/json' };
 }
 
 export async function updateScale(s: RestServices, call: ResourceCall): Promise<Answer> {
@@ -104,10 +98,8 @@ export async function updateScale(s: RestServices, call: ResourceCall): Promise<
 export async function patchScale(s: RestServices, call: ResourceCall): Promise<Answer> {
   const type = patchType(call.req.headers['content-type']);
   if (type === 'application/apply-patch+yaml') throw new ApiError('UnsupportedMediaType', 'server-side apply of the scale subresource is not supported; apply the object itself');
-  if (!s.patching) throw new ApiError('UnsupportedMediaType', 'PATCH is not available on this server yet');
-  const patching = s.patching;
   await call.rr.admit(routeAttributes(call.route, call.query));
-  return writeScale(s, call, (current) => patching.applyPatch('Scale', current, type, call.body));
+  return writeScale(s, call, (current) => applyPatch('Scale', current, type, call.body));
 }
 
 // ---- binding, eviction ---------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // compacted away: the client lists again). Events come from the same WatchService the gRPC
 // Watch reads; for `kubectl get -w` (Accept …as=Table) each event's object is a one-row Table,
 // the column definitions only on the first.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { ApiError, type KindInfo, type KubeObject, type WatchEventType } from '@tugboat/api';
 import type { WatchService } from '../watch/watch-service.js';
 import type { ListQuery } from './query.js';
@@ -44,7 +44,6 @@ export function eventLine(type: WatchEventType | 'ERROR', objectJson: string): s
  */
 export async function serveWatch(
   watches: WatchService,
-  req: IncomingMessage,
   res: ServerResponse,
   opts: WatchStreamOptions,
   ended: (code: number, err?: unknown) => void,
@@ -64,12 +63,11 @@ export async function serveWatch(
     res.writeHead(200, { 'Content-Type': contentTypeOf(representation), 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
   };
+  // Events written since the socket's buffer filled: the WatchService cuts off a watcher that
+  // falls too far behind. One 'drain' listener at a time, however many events wait.
   const write = (line: string): void => {
     writeHeaders();
-    if (!res.write(line)) {
-      pending++;
-      res.once('drain', () => { pending = 0; });
-    }
+    if (!res.write(line) && pending++ === 0) res.once('drain', () => { pending = 0; });
   };
   const objectJson = (type: WatchEventType, json: string): string => {
     switch (representation.type) {
@@ -118,24 +116,22 @@ export async function serveWatch(
     ended(200);
   });
 
-  const fieldSelector = [query.fieldSelector].filter(Boolean).join(',');
   open = await watches.start(
     {
       resource: info.resource,
       namespace: opts.namespace,
       labelSelector: query.labelSelector,
-      fieldSelector,
+      fieldSelector: query.fieldSelector,
       resourceVersion: query.resourceVersion,
       allowBookmarks: query.allowWatchBookmarks,
     },
     {
       send: (type, json) => { if (!finished) write(eventLine(type, objectJson(type, json))); },
-      backlog: () => (res.writableNeedDrain ? pending + 1 : 0),
+      backlog: () => pending,
       end: (err) => finish(err),
     },
   );
   if (finished) { open.close(); return; }
-  void req;
   writeHeaders();
   const timeoutS = query.timeoutSeconds ?? MIN_TIMEOUT_S * (1 + Math.random());
   timer = setTimeout(() => finish(), timeoutS * 1000);
