@@ -32,8 +32,34 @@ export interface FieldError {
   detail?: string;
 }
 
+/** Longest value an error message quotes in full: a 300 KB value made a message gRPC could not send. */
+const MAX_QUOTED_VALUE = 256;
+
+/** The first `max` UTF-16 units of `s`, one fewer where the cut would split a surrogate pair (an emoji). */
+export function truncateText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const last = s.charCodeAt(max - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `s` as well-formed Unicode: a lone surrogate (JSON may carry one, "\ud83d") becomes U+FFFD.
+ * grpc-js percent-encodes the grpc-message trailer with encodeURI, which throws on one, and
+ * that throw took the API server down.
+ */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+function quoteValue(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length <= MAX_QUOTED_VALUE ? json : `${truncateText(json, MAX_QUOTED_VALUE)}… (${json.length} characters)`;
+}
+
 export function formatFieldError(e: FieldError): string {
-  const v = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`;
+  const v = e.value === undefined ? '' : `: ${quoteValue(e.value)}`;
   const d = e.detail ? `: ${e.detail}` : '';
   switch (e.type) {
     case 'Required': return `${e.path}: Required value${d}`;
@@ -59,12 +85,13 @@ export class ApiError extends Error {
 
   /** `Pod "web" is invalid: spec.containers[0].image: Required value; metadata.name: …` */
   static invalid(kind: string, name: string, errors: readonly FieldError[]): ApiError {
-    const what = name ? `${kind} "${name}"` : kind;
+    // Quoted as JSON: a name with a line break or a megabyte in it still makes one short line.
+    const what = name ? `${kind} ${quoteValue(name)}` : kind;
     return new ApiError('Invalid', `${what} is invalid: ${errors.map(formatFieldError).join('; ')}`, errors);
   }
 
   static notFound(resource: string, name: string): ApiError {
-    return new ApiError('NotFound', `${resource} "${name}" not found`);
+    return new ApiError('NotFound', `${resource} ${quoteValue(name)} not found`);
   }
 }
 
@@ -108,13 +135,35 @@ export const REASON_TO_HTTP_STATUS: Record<ApiErrorReason, number> = {
 const REASON_KEY = 'tugboat-reason';
 const FIELD_ERRORS_KEY = 'tugboat-field-errors';
 
+/** Metadata values travel in HTTP/2 headers, and grpc-js refuses one much over a few KiB. */
+const MAX_FIELD_ERRORS_HEADER = 4096;
+const MAX_MESSAGE = 4096;
+
+/**
+ * The field errors as a metadata value: printable ASCII only (grpc-js throws on anything
+ * else, which took the server down), so the rest is \u-escaped, JSON.parse undoes that. Too
+ * big with the values, the values go; too big even then, the header goes (the message keeps
+ * the text).
+ */
+export function fieldErrorsHeader(errors: readonly FieldError[]): string | undefined {
+  if (!errors.length) return undefined;
+  const ascii = (v: unknown): string => JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const full = ascii(errors);
+  if (full.length <= MAX_FIELD_ERRORS_HEADER) return full;
+  const bare = ascii(errors.map(({ value: _value, ...rest }) => rest));
+  return bare.length <= MAX_FIELD_ERRORS_HEADER ? bare : undefined;
+}
+
 /** Server side: any thrown value → a gRPC error carrying the reason in trailing metadata. */
 export function toGrpcError(err: unknown): Partial<ServiceError> {
   const e = err instanceof ApiError ? err : new ApiError('Internal', err instanceof Error ? err.message : String(err), [], { cause: err });
   const metadata = new Metadata();
   metadata.set(REASON_KEY, e.reason);
-  if (e.fieldErrors.length) metadata.set(FIELD_ERRORS_KEY, JSON.stringify(e.fieldErrors));
-  return { code: REASON_TO_CODE[e.reason], details: e.message, message: e.message, metadata };
+  const fieldErrors = fieldErrorsHeader(e.fieldErrors);
+  if (fieldErrors) metadata.set(FIELD_ERRORS_KEY, fieldErrors);
+  // The message travels as the grpc-message trailer; one far over the peer's header limit never arrives and the call hangs.
+  const message = wellFormed(e.message.length <= MAX_MESSAGE ? e.message : `${truncateText(e.message, MAX_MESSAGE)}… (truncated)`);
+  return { code: REASON_TO_CODE[e.reason], details: message, message, metadata };
 }
 
 function isServiceError(err: unknown): err is ServiceError {

@@ -6,7 +6,7 @@ import { Server as GrpcServer } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { KINDS, createComponentHttpServer, formatHostPort, loadProtos, parseHostPort } from '@tugboat/api';
 import { assembleSecurity, type AuthorizationMode } from './auth/assemble.js';
 import { cachePeerCertificates } from './auth/authn/peer-certificate-cache.js';
@@ -123,9 +123,11 @@ function listenOn(server: TlsServer | HttpServer, host: string, port: number, wh
         : err.message;
       reject(new ListenError(`cannot listen on ${formatHostPort({ host, port })} (${what}): ${why}`));
     };
-    server.once('error', onError);
+    // Both are net.Servers; their typings' overloads don't unify on `off`, so name the common base.
+    const events: NetServer = server;
+    events.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', onError);
+      events.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
   });

@@ -64,16 +64,25 @@ export function managerOf(fieldManager: string, userAgent: string | undefined): 
   return (product || 'unknown').slice(0, 128);
 }
 
-function parseBodyObject(body: string, yaml: boolean): KubeObject {
+export function parseBodyObject(body: string, yaml: boolean): KubeObject {
   if (!yaml) return parseObjectJson(body);
   let parsed: unknown;
   try {
     parsed = parseYaml(body);
   } catch (e) {
-    throw new ApiError('BadRequest', `the apply body is not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}`);
+    // The library's message goes on with an excerpt of the source; its first line says what and where.
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replace(/:\s*$/, '').trim() || 'invalid YAML';
+    throw new ApiError('BadRequest', `the apply body is not valid YAML or JSON: ${message}`);
   }
   if (!isPlainObject(parsed)) throw new ApiError('BadRequest', 'the object must be a JSON or YAML object');
-  return parseObjectJson(JSON.stringify(parsed));
+  let json: string;
+  try {
+    json = JSON.stringify(parsed);
+  } catch {
+    // YAML lets an alias name a node that contains it (`metadata: &m {x: *m}`): a cycle no object can hold.
+    throw new ApiError('BadRequest', 'the apply body is not valid YAML or JSON: an alias refers to a node that contains it');
+  }
+  return parseObjectJson(json);
 }
 
 /**
