@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: etcd for state; runc/crun/conmon/umoci/skopeo/registry/busybox for real
 # containers and their tests; CNI plugins for pod networking, nftables for Services and pod
-# routes; dig for the cluster DNS tests; promtool to check metrics; redis-server for the
-# guestbook example's image (its binary only: the daemon is disabled below).
+# routes; dig for the cluster DNS tests; prometheus (and its promtool) for `tctl cluster up
+# --monitoring` and the metrics and rule checks; redis-server for the guestbook example's
+# image. Of prometheus and redis-server only the programs are wanted: the daemons the
+# packages start are stopped and disabled below.
 PACKAGES=(etcd-server etcd-client runc crun conmon umoci skopeo docker-registry busybox-static
   containernetworking-plugins prometheus iproute2 iptables nftables procps bind9-dnsutils redis-server)
 
@@ -23,15 +25,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # The prometheus package is only wanted for promtool: do not start its daemon.
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # redis-server is wanted for its binary: stop and disable the daemon the package starts,
-    # only when installed just now (a redis this machine already ran is left alone).
-    if [[ " ${missing[*]} " == *" redis-server "* ]]; then
-      invoke-rc.d redis-server stop >/dev/null 2>&1 || true
-      if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-server >/dev/null 2>&1 || true
-      else update-rc.d redis-server disable >/dev/null 2>&1 || true; fi
-    fi
+    # Stop and disable the daemons these packages start, only when installed just now (a
+    # redis or Prometheus this machine already ran is left alone): tctl runs its own.
+    for daemon in redis-server prometheus; do
+      [[ " ${missing[*]} " == *" $daemon "* ]] || continue
+      invoke-rc.d "$daemon" stop >/dev/null 2>&1 || true
+      if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$daemon" >/dev/null 2>&1 || true
+      else update-rc.d "$daemon" disable >/dev/null 2>&1 || true; fi
+    done
   else
     echo "setup: please install these packages first (as root): apt-get install ${missing[*]}" >&2
     exit 1

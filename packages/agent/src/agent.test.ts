@@ -100,9 +100,15 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
     return !!usage && /"cpu":"\d+m?"/.test(usage) && /"memory":"\d+(Ki|Mi|Gi)?"/.test(usage);
   }, 5_000);
   const metrics = await (await fetch(`http://127.0.0.1:${agent.httpPort()}/metrics`)).text();
-  for (const m of ['agent_running_pods', 'agent_running_containers', 'agent_pod_start_duration_seconds', 'agent_runtime_operations_total', 'process_cpu_seconds_total']) {
-    t.true(metrics.includes(m), m);
-  }
+  // kubelet's names (no pods here yet: the counts are 0), the PLEG's relists every second.
+  t.regex(metrics, /^kubelet_running_pods 0$/m);
+  t.regex(metrics, /^kubelet_running_containers\{container_state="running"\} 0$/m);
+  t.regex(metrics, /^kubelet_pod_start_duration_seconds_count 0$/m);
+  t.regex(metrics, /^kubelet_pleg_relist_duration_seconds_count [1-9]/m);
+  t.regex(metrics, /^kubelet_pleg_relist_interval_seconds_count [1-9]/m);
+  t.regex(metrics, /^kubelet_runtime_operations_total\{operation_type="list_containers"\} [1-9]/m);
+  t.regex(metrics, /^prober_probe_total|^# TYPE prober_probe_total counter$/m);
+  t.regex(metrics, /^process_cpu_seconds_total /m);
   t.is(await (await fetch(`http://127.0.0.1:${agent.httpPort()}/healthz`)).text(), 'ok\n');
   // A restarted agent updates the Node rather than recreating it, and leaves cordon alone.
   // The agent writes its Node every second: read afresh on a conflict.

@@ -90,6 +90,18 @@ function mergeErrors(pruned: PruneResult, validation: FieldError[]): FieldError[
   return [...out.filter((e) => under(e.path, 'metadata')), ...out.filter((e) => !under(e.path, 'metadata'))];
 }
 
+/** The value at a field path ("spec.rules[0].onPodConditions[1].status"), if any. */
+function valueAt(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const m of path.matchAll(/([^.[\]]+)|\[([^\]]*)\]/g)) {
+    const k = m[1] ?? m[2] ?? '';
+    if (Array.isArray(cur)) cur = /^\d+$/.test(k) ? cur[Number(k)] : undefined;
+    else if (isPlainObject(cur)) cur = cur[k];
+    else return undefined;
+  }
+  return cur === '' ? undefined : cur;
+}
+
 function hasStatusSubresource(kind: string): boolean {
   return KIND_RULES[kind]?.validateStatus !== undefined;
 }
@@ -102,10 +114,17 @@ function initialStatus(obj: KubeObject): void {
       break;
     case 'Deployment':
     case 'ReplicaSet':
+    case 'DaemonSet':
+    case 'ReplicationController':
+    case 'Job':
       obj['status'] = {};
       break;
     case 'Namespace':
       obj['status'] = { phase: 'Active' };
+      break;
+    case 'PodDisruptionBudget':
+      // The disruption controller fills it in; until then the budget allows nothing.
+      obj['status'] = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
       break;
     default:
       // Nodes register themselves with their status; other kinds have none.
@@ -168,7 +187,10 @@ export function admitObject(input: unknown, old?: KubeObject, options: AdmitOpti
     errors.push(...validateObjectMetaUpdate(obj.metadata, old.metadata, 'metadata'));
     errors.push(...(rules?.validateUpdate?.(obj, old) ?? []));
   }
-  const all = mergeErrors(result, errors);
+  // Kubernetes defaults before it validates: a required field that defaulting filled in
+  // (a podFailurePolicy pattern's status) is not missing.
+  const filled = { ...result, errors: result.errors.filter((e) => e.type !== 'Required' || valueAt(obj, e.path) === undefined) };
+  const all = mergeErrors(filled, errors);
   if (all.length) return fail(all, result.warnings);
   return { ok: true, object: obj, warnings: result.warnings };
 }

@@ -47,3 +47,8 @@ test('a cut never splits an emoji, and a lone surrogate reaches gRPC as U+FFFD (
   t.is(lone.details, 'pods "a\ufffdb" not found');
   t.notThrows(() => encodeURI(lone.details ?? ''));
 });
+
+test('a map key with a line break in a field path is escaped: one line', (t) => {
+  const err = ApiError.invalid('Service', 'web', [{ path: 'spec.selector[\n]', type: 'Invalid', value: -1, detail: 'must be a string' }]);
+  t.is(err.message, 'Service "web" is invalid: spec.selector[\\n]: Invalid value: -1: must be a string');
+});

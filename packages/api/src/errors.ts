@@ -19,6 +19,7 @@ export type ApiErrorReason =
   | 'MethodNotAllowed'     // HTTP: a method the path does not serve
   | 'Unavailable'      // etcd or a node cannot be reached
   | 'Timeout'
+  | 'TooManyRequests'  // a limit says not now (an eviction a disruption budget refuses): retry later
   | 'Internal';
 
 export type FieldErrorType = 'Required' | 'Invalid' | 'Duplicate' | 'NotSupported' | 'Forbidden' | 'TooLong' | 'TooMany';
@@ -61,26 +62,36 @@ function quoteValue(value: unknown): string {
 export function formatFieldError(e: FieldError): string {
   const v = e.value === undefined ? '' : `: ${quoteValue(e.value)}`;
   const d = e.detail ? `: ${e.detail}` : '';
+  // A map key in the path may hold a line break (`spec.selector[\n]`): escaped, the error stays one line.
+  const path = e.path.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
   switch (e.type) {
-    case 'Required': return `${e.path}: Required value${d}`;
-    case 'Invalid': return `${e.path}: Invalid value${v}${d}`;
-    case 'Duplicate': return `${e.path}: Duplicate value${v}${d}`;
-    case 'NotSupported': return `${e.path}: Unsupported value${v}${d}`;
-    case 'Forbidden': return `${e.path}: Forbidden${d}`;
-    case 'TooLong': return `${e.path}: Too long${d}`;
-    case 'TooMany': return `${e.path}: Too many${d}`;
+    case 'Required': return `${path}: Required value${d}`;
+    case 'Invalid': return `${path}: Invalid value${v}${d}`;
+    case 'Duplicate': return `${path}: Duplicate value${v}${d}`;
+    case 'NotSupported': return `${path}: Unsupported value${v}${d}`;
+    case 'Forbidden': return `${path}: Forbidden${d}`;
+    case 'TooLong': return `${path}: Too long${d}`;
+    case 'TooMany': return `${path}: Too many${d}`;
   }
+}
+
+/** A cause that is not a field (Kubernetes' StatusCause with a type of its own, e.g. DisruptionBudget). */
+export interface ErrorCause {
+  readonly reason: string;
+  readonly message: string;
 }
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
+  readonly causes: readonly ErrorCause[];
   constructor(
     readonly reason: ApiErrorReason,
     message: string,
     readonly fieldErrors: readonly FieldError[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; causes?: readonly ErrorCause[] },
   ) {
     super(message, options);
+    this.causes = options?.causes ?? [];
   }
 
   /** `Pod "web" is invalid: spec.containers[0].image: Required value; metadata.name: …` */
@@ -110,6 +121,7 @@ const REASON_TO_CODE: Record<ApiErrorReason, GrpcStatus> = {
   MethodNotAllowed: GrpcStatus.UNIMPLEMENTED,
   Unavailable: GrpcStatus.UNAVAILABLE,
   Timeout: GrpcStatus.DEADLINE_EXCEEDED,
+  TooManyRequests: GrpcStatus.RESOURCE_EXHAUSTED,
   Internal: GrpcStatus.INTERNAL,
 };
 
@@ -129,11 +141,13 @@ export const REASON_TO_HTTP_STATUS: Record<ApiErrorReason, number> = {
   MethodNotAllowed: 405,
   Unavailable: 503,
   Timeout: 504,
+  TooManyRequests: 429,
   Internal: 500,
 };
 
 const REASON_KEY = 'tugboat-reason';
 const FIELD_ERRORS_KEY = 'tugboat-field-errors';
+const CAUSES_KEY = 'tugboat-causes';
 
 /** Metadata values travel in HTTP/2 headers, and grpc-js refuses one much over a few KiB. */
 const MAX_FIELD_ERRORS_HEADER = 4096;
@@ -161,6 +175,10 @@ export function toGrpcError(err: unknown): Partial<ServiceError> {
   metadata.set(REASON_KEY, e.reason);
   const fieldErrors = fieldErrorsHeader(e.fieldErrors);
   if (fieldErrors) metadata.set(FIELD_ERRORS_KEY, fieldErrors);
+  if (e.causes.length) {
+    const causes = JSON.stringify(e.causes).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    if (causes.length <= MAX_FIELD_ERRORS_HEADER) metadata.set(CAUSES_KEY, causes);
+  }
   // The message travels as the grpc-message trailer; one far over the peer's header limit never arrives and the call hangs.
   const message = wellFormed(e.message.length <= MAX_MESSAGE ? e.message : `${truncateText(e.message, MAX_MESSAGE)}… (truncated)`);
   return { code: REASON_TO_CODE[e.reason], details: message, message, metadata };
@@ -198,9 +216,14 @@ export function fromGrpcError(err: unknown, address?: string): ApiError {
   if (typeof fe === 'string') {
     try { fieldErrors = JSON.parse(fe) as FieldError[]; } catch { /* keep the message */ }
   }
+  let causes: ErrorCause[] = [];
+  const ca = md?.get(CAUSES_KEY)[0];
+  if (typeof ca === 'string') {
+    try { causes = JSON.parse(ca) as ErrorCause[]; } catch { /* keep the message */ }
+  }
   // A server that never answered gives UNAVAILABLE with no reason metadata.
   if (err.code === GrpcStatus.UNAVAILABLE && reasonValue === undefined) {
     return new ApiError('Unavailable', `cannot reach the API server${address ? ` at ${address}` : ''}: ${err.details}`, [], { cause: err });
   }
-  return new ApiError(reason, err.details || err.message, fieldErrors, { cause: err });
+  return new ApiError(reason, err.details || err.message, fieldErrors, { cause: err, causes });
 }

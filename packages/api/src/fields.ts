@@ -70,6 +70,9 @@ export const FIELD_LABELS: Readonly<Record<string, Readonly<Record<string, Field
   ReplicaSet: {
     'status.replicas': (o) => String(typeof at(o, 'status', 'replicas') === 'number' ? at(o, 'status', 'replicas') : 0),
   },
+  ReplicationController: {
+    'status.replicas': (o) => String(typeof at(o, 'status', 'replicas') === 'number' ? at(o, 'status', 'replicas') : 0),
+  },
   Namespace: {
     'status.phase': (o) => str(at(o, 'status', 'phase')),
   },

@@ -16,6 +16,7 @@ export { sleep } from './sleep.js';
 export * from './ipv4.js';
 export {
   podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,
+  JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL, DEFAULT_JOB_BACKOFF_LIMIT,
   type QOSClass,
 } from './defaults/index.js';
 export { validateLabelSelector, validatePodSpec, TOTAL_ANNOTATION_SIZE_LIMIT, MAX_DATA_SIZE } from './validation/index.js';
@@ -28,4 +29,7 @@ export * from './client/kubeconfig.js';
 export * from './auth/service-account-volume.js';
 export { KNOWN_FIELDS, ROOT_TYPES, KUBERNETES_TYPES_VERSION } from './schema/known-fields.js';
 export * from './printing/index.js';
+export * from './priority.js';
+export * from './disruption-budget.js';
 export { TYPE_ORIGINS } from './schema/type-origins.js';
+export * from './scheduling/index.js';

@@ -11,8 +11,13 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy } from 'kubernetes-types/apps/v1.js';
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
+import type { DaemonSet, DaemonSetSpec, DaemonSetStatus, DaemonSetUpdateStrategy, ControllerRevision } from 'kubernetes-types/apps/v1.js';
+import type { ReplicationController, ReplicationControllerSpec, ReplicationControllerStatus } from 'kubernetes-types/core/v1.js';
+import type { Job, JobSpec, JobStatus, JobCondition, PodFailurePolicy, PodFailurePolicyRule, UncountedTerminatedPods } from 'kubernetes-types/batch/v1.js';
 import type { Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, EndpointPort as CoreEndpointPort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice, Endpoint, EndpointPort, EndpointConditions } from 'kubernetes-types/discovery/v1.js';
+import type { PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus, Eviction } from 'kubernetes-types/policy/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 
 export type {
   ObjectMeta, OwnerReference, LabelSelector, LabelSelectorRequirement, Time,
@@ -22,8 +27,12 @@ export type {
   NodeCondition, NodeAddress, Namespace, Event, ConfigMap, Secret, Probe, Volume, VolumeMount,
   ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy,
   Lease, LeaseSpec,
+  DaemonSet, DaemonSetSpec, DaemonSetStatus, DaemonSetUpdateStrategy, ControllerRevision,
+  ReplicationController, ReplicationControllerSpec, ReplicationControllerStatus,
+  Job, JobSpec, JobStatus, JobCondition, PodFailurePolicy, PodFailurePolicyRule, UncountedTerminatedPods,
   Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, CoreEndpointPort,
   EndpointSlice, Endpoint, EndpointPort, EndpointConditions,
+  PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus, Eviction, PriorityClass,
 };
 
 /** Any stored object: what the API server and the informer handle generically. */

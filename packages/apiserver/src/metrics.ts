@@ -1,6 +1,7 @@
 // The API server's Prometheus metrics, named as kube-apiserver names them. One registry per
 // server instance, so two servers in one process (tests) do not share counters.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@tugboat/api/metrics';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class ApiServerMetrics {
   readonly registry = new Registry();
@@ -43,6 +44,6 @@ export class ApiServerMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
   }
 }

@@ -7,6 +7,7 @@ import type { ControllersFlags } from './flags.js';
 import { ControllerManager } from './manager.js';
 import { readRootCa } from './root-ca-publisher.js';
 import { ControllerMetrics } from './metrics.js';
+import { registerObjectStateMetrics } from './kube-state-metrics.js';
 
 export const LEASE_NAME = 'tugboat-controllers';
 
@@ -30,6 +31,8 @@ export async function startControllersApp(flags: ControllersFlags, log: Logger =
   const client = new TugboatClient(conn.server, { timeoutMs: 15_000, credentials: conn.credentials });
 
   let manager: ControllerManager | undefined;
+  // kube_* object-state metrics, from the running manager's caches (only while leading).
+  registerObjectStateMetrics(metrics.registry, () => manager?.objectState);
   let leading = false;
   // Start and stop run one after the other, never interleaved.
   let transition: Promise<void> = Promise.resolve();
@@ -52,6 +55,8 @@ export async function startControllersApp(flags: ControllersFlags, log: Logger =
         replicaSetWorkers: flags.replicaSetWorkers,
         deploymentWorkers: flags.deploymentWorkers,
         gcWorkers: flags.gcWorkers,
+        jobWorkers: flags.jobWorkers,
+        jobBackoffBaseMs: flags.jobBackoffBaseMs,
         ...(flags.rootCaFile ? { rootCaFile: flags.rootCaFile } : {}),
         allocateNodeCidrs: flags.allocateNodeCidrs,
         ...(flags.clusterCidr ? { clusterCidr: flags.clusterCidr } : {}),

@@ -16,7 +16,7 @@ test('defaults', (t) => {
   t.like(p.flags, { server: '', kubeconfig: '', httpListen: '127.0.0.1:10257', leaderElect: true, nodeMonitorGracePeriodMs: 10_000, nodeMonitorPeriodMs: 1000, nodeEvictionRate: 10, unhealthyZoneThreshold: 0.55, terminatedPodGcThreshold: 12_500 });
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
-    'endpoint', 'endpointslice', 'nodeipam',
+    'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption',
   ]);
   t.is(p.flags.rootCaFile, '');
   t.like(p.flags, { allocateNodeCidrs: false, clusterCidr: '', nodeCidrMaskSize: 24 });
@@ -26,7 +26,7 @@ test('--root-ca-file, and controllers with Kubernetes\' dashed names', (t) => {
   const p = parseFlags(['--root-ca-file', '/pki/ca.crt', '--controllers', '*,-root-ca-cert-publisher,-clusterrole-aggregation']);
   if (p.help) return t.fail();
   t.is(p.flags.rootCaFile, '/pki/ca.crt');
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam']);
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption']);
 });
 
 test('--flag value, --flag=value, booleans, controller lists', (t) => {
@@ -34,7 +34,7 @@ test('--flag value, --flag=value, booleans, controller lists', (t) => {
   if (p.help) return t.fail();
   t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
   t.deepEqual(p.flags.controllers, [
-    'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam',
+    'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption',
   ]);
   const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
   if (q.help) return t.fail();
@@ -76,4 +76,16 @@ test('bad flags are one clear line', (t) => {
   t.throws(() => parseFlags(['--controllers', 'replicaset,bogus']), { message: /--controllers: unknown controller "bogus"/ });
   t.throws(() => parseFlags(['--unhealthy-zone-threshold', '2']), { message: /--unhealthy-zone-threshold/ });
   t.throws(() => parseFlags(['--leader-elect=maybe']), { message: /--leader-elect: expected true or false/ });
+});
+
+test('Jobs: --job-backoff-base and --concurrent-job-syncs', (t) => {
+  const d = parseFlags([]);
+  if (d.help) return t.fail();
+  t.is(d.flags.jobBackoffBaseMs, 10_000);
+  t.is(d.flags.jobWorkers, 5);
+  const p = parseFlags(['--job-backoff-base=1s', '--concurrent-job-syncs', '2']);
+  if (p.help) return t.fail();
+  t.is(p.flags.jobBackoffBaseMs, 1000);
+  t.is(p.flags.jobWorkers, 2);
+  t.throws(() => parseFlags(['--job-backoff-base', '0s']), { message: '--job-backoff-base: must be greater than 0' });
 });

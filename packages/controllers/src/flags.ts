@@ -33,6 +33,8 @@ tugboat-system/tugboat-controllers acts.
   --concurrent-replicaset-syncs N     workers (default 5)
   --concurrent-deployment-syncs N     workers (default 5)
   --concurrent-gc-syncs N             workers (default 20)
+  --concurrent-job-syncs N            workers (default 5)
+  --job-backoff-base D                back-off after a Job's first failed pod, doubled per failure up to 6m (default 10s)
   --help                              this text
 
 Durations: 500ms, 2s, 1m30s.
@@ -54,6 +56,8 @@ export interface ControllersFlags {
   replicaSetWorkers: number;
   deploymentWorkers: number;
   gcWorkers: number;
+  jobWorkers: number;
+  jobBackoffBaseMs: number;
   /** "" : none (root-ca-cert-publisher off). */
   rootCaFile: string;
   allocateNodeCidrs: boolean;
@@ -97,7 +101,7 @@ function hostPort(text: string, flag: string): string {
 const VALUE_FLAGS = new Set([
   'server', 'kubeconfig', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
   'unhealthy-zone-threshold', 'terminated-pod-gc-threshold', 'controllers', 'concurrent-replicaset-syncs',
-  'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'root-ca-file', 'cluster-cidr', 'node-cidr-mask-size',
+  'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'concurrent-job-syncs', 'job-backoff-base', 'root-ca-file', 'cluster-cidr', 'node-cidr-mask-size',
 ]);
 const BOOL_FLAGS = new Set(['leader-elect', 'allocate-node-cidrs']);
 
@@ -133,6 +137,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   if (!(threshold > 0 && threshold <= 1)) throw new Error(`--unhealthy-zone-threshold: expected a fraction in (0, 1], got ${JSON.stringify(values.get('unhealthy-zone-threshold'))}`);
   const grace = parseDuration(values.get('node-monitor-grace-period') ?? '10s', '--node-monitor-grace-period');
   if (grace <= 0) throw new Error('--node-monitor-grace-period: must be greater than 0');
+  const jobBackoff = parseDuration(values.get('job-backoff-base') ?? '10s', '--job-backoff-base');
+  if (jobBackoff <= 0) throw new Error('--job-backoff-base: must be greater than 0');
   const period = parseDuration(values.get('node-monitor-period') ?? '1s', '--node-monitor-period');
   if (period <= 0) throw new Error('--node-monitor-period: must be greater than 0');
   let controllers: ControllerName[];
@@ -158,6 +164,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       replicaSetWorkers: positiveNumber(values.get('concurrent-replicaset-syncs') ?? '5', '--concurrent-replicaset-syncs', true),
       deploymentWorkers: positiveNumber(values.get('concurrent-deployment-syncs') ?? '5', '--concurrent-deployment-syncs', true),
       gcWorkers: positiveNumber(values.get('concurrent-gc-syncs') ?? '20', '--concurrent-gc-syncs', true),
+      jobWorkers: positiveNumber(values.get('concurrent-job-syncs') ?? '5', '--concurrent-job-syncs', true),
+      jobBackoffBaseMs: jobBackoff,
       rootCaFile: values.get('root-ca-file') ?? '',
       allocateNodeCidrs: allocate === 'true',
       clusterCidr,

@@ -3,6 +3,7 @@
 // for the informers they need before start(); handlers they register only enqueue keys.
 import { Informer, type ApiError, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { Deployment, EndpointSlice, Endpoints, Lease, Node, Pod, ReplicaSet, Service } from '@tugboat/api';
+import type { ControllerRevision, DaemonSet } from '@tugboat/api';
 
 export type PodObject = Pod & KubeObject;
 export type NodeObject = Node & KubeObject;
@@ -12,6 +13,8 @@ export type DeploymentObject = Deployment & KubeObject;
 export type ServiceObject = Service & KubeObject;
 export type EndpointsObject = Endpoints & KubeObject;
 export type EndpointSliceObject = EndpointSlice & KubeObject;
+export type DaemonSetObject = DaemonSet & KubeObject;
+export type ControllerRevisionObject = ControllerRevision & KubeObject;
 
 export class SharedInformers {
   private readonly informers = new Map<string, Informer<KubeObject>>();
@@ -39,6 +42,8 @@ export class SharedInformers {
   services(): Informer<ServiceObject> { return this.forResource<ServiceObject>('services'); }
   endpoints(): Informer<EndpointsObject> { return this.forResource<EndpointsObject>('endpoints'); }
   endpointSlices(): Informer<EndpointSliceObject> { return this.forResource<EndpointSliceObject>('endpointslices'); }
+  daemonSets(): Informer<DaemonSetObject> { return this.forResource<DaemonSetObject>('daemonsets'); }
+  controllerRevisions(): Informer<ControllerRevisionObject> { return this.forResource<ControllerRevisionObject>('controllerrevisions'); }
 
   resources(): string[] { return [...this.informers.keys()]; }
 

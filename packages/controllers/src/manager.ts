@@ -10,18 +10,22 @@ import { ENDPOINT_CONTROLLER, EndpointsController } from './endpoints.js';
 import { ENDPOINTSLICE_CONTROLLER, EndpointSliceController } from './endpointslice.js';
 import { apiEventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
+import { DisruptionController } from './disruption.js';
+import { JOB_CONTROLLER, JobController } from './job.js';
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
+import type { ObjectStateSource } from './kube-state-metrics.js';
 import { CIDR_ALLOCATOR, NodeIpamController } from './nodeipam.js';
 import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './nodelifecycle.js';
 import { PodGarbageCollector } from './podgc.js';
-import { REPLICASET_CONTROLLER, ReplicaSetController } from './replicaset.js';
+import { REPLICASET_CONTROLLER, REPLICATION_CONTROLLER, REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replicaset.js';
+import { DAEMONSET_CONTROLLER, DaemonSetController } from './daemonset.js';
 import { RootCaPublisher, readRootCa } from './root-ca-publisher.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
 
 export const CONTROLLER_NAMES = [
   'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
-  'endpoint', 'endpointslice', 'nodeipam',
+  'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 /** Other names --controllers accepts for a controller (`endpoints`: the resource's name). */
@@ -52,6 +56,10 @@ export interface ManagerOptions {
   clusterCidr?: string;
   /** --node-cidr-mask-size (default 24). */
   nodeCidrMaskSize?: number;
+  /** --concurrent-job-syncs (default 5). */
+  jobWorkers?: number;
+  /** --job-backoff-base: the first back-off after a Job's pod fails (default 10 s), doubled per further failure. */
+  jobBackoffBaseMs?: number;
 }
 
 interface Runnable {
@@ -72,6 +80,13 @@ export class ControllerManager {
   readonly endpoints: EndpointsController | undefined;
   readonly endpointSlices: EndpointSliceController | undefined;
   readonly nodeIpam: NodeIpamController | undefined;
+  readonly disruption: DisruptionController | undefined;
+  readonly jobs: JobController | undefined;
+  readonly daemonSets: DaemonSetController | undefined;
+  /** ReplicationControllers: the ReplicaSet controller on the v1 kind. */
+  readonly replicationControllers: ReplicaSetController | undefined;
+  /** The caches kube_* metrics are computed from when scraped. */
+  readonly objectState: ObjectStateSource;
   private readonly runnables: Runnable[] = [];
   private readonly log: Logger;
   private running: Promise<void> | undefined;
@@ -93,6 +108,11 @@ export class ControllerManager {
       lastInformerError = line;
     });
     const common = { client, informers: this.informers, clock, log, ...(metrics ? { metrics } : {}) };
+    // The object-state metrics (kube-state-metrics.ts) read these caches, whichever controllers run.
+    const pods = this.informers.pods();
+    const nodes = this.informers.nodes();
+    const deployments = this.informers.deployments();
+    this.objectState = { pods: () => pods.items(), nodes: () => nodes.items(), deployments: () => deployments.items() };
 
     this.replicaSets = enabled.has('replicaset')
       ? new ReplicaSetController({ ...common, recorder: apiEventRecorder(client, REPLICASET_CONTROLLER, clock), ...(opts.replicaSetWorkers ? { workers: opts.replicaSetWorkers } : {}) })
@@ -145,9 +165,25 @@ export class ControllerManager {
         ...(opts.nodeCidrMaskSize !== undefined ? { nodeCidrMaskSize: opts.nodeCidrMaskSize } : {}),
       })
       : undefined;
+    this.disruption = enabled.has('disruption') ? new DisruptionController(common) : undefined;
+    this.jobs = enabled.has('job')
+      ? new JobController({
+        ...common,
+        recorder: apiEventRecorder(client, JOB_CONTROLLER, clock),
+        ...(opts.jobWorkers ? { workers: opts.jobWorkers } : {}),
+        ...(opts.jobBackoffBaseMs !== undefined ? { backoffBaseMs: opts.jobBackoffBaseMs } : {}),
+      })
+      : undefined;
+    this.daemonSets = enabled.has('daemonset')
+      ? new DaemonSetController({ ...common, recorder: apiEventRecorder(client, DAEMONSET_CONTROLLER, clock) })
+      : undefined;
+    this.replicationControllers = enabled.has('replicationcontroller')
+      ? new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER_KIND, recorder: apiEventRecorder(client, REPLICATION_CONTROLLER, clock) })
+      : undefined;
     for (const r of [
       this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
-      this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam,
+      this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam, this.jobs, this.daemonSets, this.replicationControllers,
+      this.disruption,
     ]) if (r) this.runnables.push(r);
   }
 
@@ -169,7 +205,8 @@ export class ControllerManager {
       this.replicaSets && 'replicaset', this.deployments && 'deployment', this.gc && 'garbagecollector',
       this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc', this.clusterRoleAggregation && 'clusterrole-aggregation',
       this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
-      this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam',
+      this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam', this.jobs && 'job',
+      this.daemonSets && 'daemonset', this.replicationControllers && 'replicationcontroller', this.disruption && 'disruption',
     ].filter((n): n is string => !!n);
   }
 

@@ -1,7 +1,8 @@
 // Prometheus metrics of the controller manager, with Kubernetes' names (client-go workqueue,
 // node lifecycle controller, leader election). One registry per manager, so tests can run
 // several managers in one process without clashing registrations.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectProcessMetrics } from '@tugboat/api/metrics';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What a work queue reports; `name` is the queue's name (bounded: one per controller). */
 export interface WorkQueueMetrics {
@@ -26,7 +27,7 @@ export class ControllerMetrics implements WorkQueueMetrics {
 
   constructor(options: { registry?: Registry; defaults?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
-    if (options.defaults) collectDefaultMetrics({ register: this.registry });
+    if (options.defaults) collectProcessMetrics(this.registry);
     const registers = [this.registry];
     // client-go's buckets: 10 ns to 10 s, ×10.
     const buckets = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];

@@ -1,7 +1,7 @@
 // Small pure predicates over pods, shared by the ReplicaSet, Deployment and node lifecycle
 // controllers (Kubernetes' podutil).
 import { randomInt } from 'node:crypto';
-import type { Pod, PodCondition } from '@tugboat/api';
+import { isPodReady, type Pod, type PodCondition } from '@tugboat/api';
 
 /** Running or about to run: not finished and not being deleted. Owners count only these. */
 export function isPodActive(pod: Pod): boolean {
@@ -18,9 +18,8 @@ export function podCondition(pod: Pod, type: string): PodCondition | undefined {
   return pod.status?.conditions?.find((c) => c.type === type);
 }
 
-export function isPodReady(pod: Pod): boolean {
-  return podCondition(pod, 'Ready')?.status === 'True';
-}
+// One definition of readiness for every component (the eviction subresource counts it too).
+export { isPodReady };
 
 /** When the pod last became Ready (ms since epoch), if it is ready. */
 export function podReadySince(pod: Pod): number | undefined {

@@ -7,7 +7,16 @@
 // Pods being deleted (deletionTimestamp set) and finished pods do not count, so when a node
 // dies and its pods are evicted the replacements are created at once, even though the old
 // pods stay Terminating until their agent confirms.
-import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type Pod, type PodTemplateSpec, type ReplicaSetStatus, type TugboatClient } from '@tugboat/api';
+//
+// The same controller keeps v1 ReplicationControllers (Kubernetes' replication manager is
+// its ReplicaSet controller behind a conversion adapter): a `ReplicatedKind` says which
+// resource it reads and names in owner references, and how that kind's object reads as a
+// ReplicaSet (an RC's equality selector is a LabelSelector's matchLabels). Writes go to the
+// object as stored, so an RC stays an RC.
+import {
+  objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec,
+  type ReplicaSetStatus, type ReplicationController, type TugboatClient,
+} from '@tugboat/api';
 import { realClock, type Clock } from './clock.js';
 import { runWorkers, consoleLogger, describe, isApiError, type Logger } from './controller.js';
 import { deepEqual } from './canonical.js';
@@ -21,6 +30,34 @@ import { slowStartBatch } from './slow-start.js';
 import { WorkQueue } from './workqueue.js';
 
 export const REPLICASET_CONTROLLER = 'replicaset-controller';
+export const REPLICATION_CONTROLLER = 'replication-controller';
+
+/** A kind kept by this controller, and how its objects read as ReplicaSets. */
+export interface ReplicatedKind {
+  readonly kind: 'ReplicaSet' | 'ReplicationController';
+  readonly apiVersion: 'apps/v1' | 'v1';
+  readonly resource: 'replicasets' | 'replicationcontrollers';
+  /** The work queue's name (Kubernetes': replicaset, replicationmanager). */
+  readonly queueName: string;
+  /** The stored object as a ReplicaSet (a view: never written back). */
+  asReplicaSet(obj: KubeObject): ReplicaSetObject;
+}
+
+export const REPLICA_SET_KIND: ReplicatedKind = {
+  kind: 'ReplicaSet', apiVersion: 'apps/v1', resource: 'replicasets', queueName: 'replicaset',
+  asReplicaSet: (obj) => obj as ReplicaSetObject,
+};
+
+export const REPLICATION_CONTROLLER_KIND: ReplicatedKind = {
+  kind: 'ReplicationController', apiVersion: 'v1', resource: 'replicationcontrollers', queueName: 'replicationmanager',
+  asReplicaSet: (obj) => {
+    const rc = obj as ReplicationController & KubeObject;
+    const selector: LabelSelector = rc.spec?.selector ? { matchLabels: { ...rc.spec.selector } } : {};
+    const { selector: _sel, ...spec } = rc.spec ?? {};
+    void _sel;
+    return { ...rc, apiVersion: 'apps/v1', kind: 'ReplicaSet', spec: { ...spec, selector } } as ReplicaSetObject;
+  },
+};
 /** At most this many creates or deletes per sync (Kubernetes' BurstReplicas). */
 export const BURST_REPLICAS = 500;
 /** Lower deletion cost → deleted first (Kubernetes' annotation). */
@@ -134,9 +171,12 @@ export function replicaSetStatus(
   };
 }
 
-/** A pod for `rs` from its template: a generated name, the template's labels, and `rs` as controller. */
-export function podFromTemplate(rs: ReplicaSetObject, template: PodTemplateSpec, suffix = randomSuffix()): PodObject {
-  const prefix = `${rs.metadata?.name ?? 'pod'}-`;
+/** A pod for `owner` from its template: a generated name, the template's labels, and `owner` as controller. */
+export function podFromTemplate(
+  owner: KubeObject, template: PodTemplateSpec, suffix = randomSuffix(),
+  ref: { apiVersion: string; kind: string } = REPLICA_SET_KIND,
+): PodObject {
+  const prefix = `${owner.metadata?.name ?? 'pod'}-`;
   const meta = template.metadata ?? {};
   return {
     apiVersion: 'v1',
@@ -146,11 +186,11 @@ export function podFromTemplate(rs: ReplicaSetObject, template: PodTemplateSpec,
       // cannot make two pods.
       name: `${prefix}${suffix}`,
       generateName: prefix,
-      namespace: rs.metadata?.namespace ?? 'default',
+      namespace: owner.metadata?.namespace ?? 'default',
       ...(meta.labels ? { labels: { ...meta.labels } } : {}),
       ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
       ...(meta.finalizers ? { finalizers: [...meta.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, 'apps/v1', 'ReplicaSet')],
+      ownerReferences: [newControllerRef(owner, ref.apiVersion, ref.kind)],
     },
     spec: structuredClone(template.spec ?? { containers: [] }),
   };
@@ -167,6 +207,8 @@ export interface ReplicaSetControllerOptions {
   log?: Logger;
   workers?: number;
   burstReplicas?: number;
+  /** The kind kept (default: ReplicaSets). */
+  kind?: ReplicatedKind;
 }
 
 export class ReplicaSetController {
@@ -174,7 +216,8 @@ export class ReplicaSetController {
   readonly expectations: ControllerExpectations;
   private readonly client: TugboatClient;
   private readonly pods: Informer<PodObject>;
-  private readonly replicaSets: Informer<ReplicaSetObject>;
+  private readonly stored: Informer<KubeObject>;
+  private readonly kind: ReplicatedKind;
   private readonly recorder: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -188,12 +231,13 @@ export class ReplicaSetController {
     this.log = opts.log ?? consoleLogger;
     this.workers = opts.workers ?? 5;
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
-    this.queue = new WorkQueue({ name: 'replicaset', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    this.kind = opts.kind ?? REPLICA_SET_KIND;
+    this.queue = new WorkQueue({ name: this.kind.queueName, clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.expectations = new ControllerExpectations(this.clock);
     this.pods = opts.informers.pods();
-    this.replicaSets = opts.informers.replicaSets();
+    this.stored = opts.informers.forResource<KubeObject>(this.kind.resource);
 
-    this.replicaSets
+    this.stored
       .onAdd((rs) => this.enqueue(rs))
       .onUpdate((_old, rs) => this.enqueue(rs))
       .onDelete((rs) => {
@@ -218,18 +262,28 @@ export class ReplicaSetController {
     this.queue.add(objectKey(rs));
   }
 
+  /** Every cached object of the kind, read as a ReplicaSet. */
+  private replicaSets(): ReplicaSetObject[] {
+    return this.stored.list().map((o) => this.kind.asReplicaSet(o));
+  }
+
+  private replicaSet(key: string): ReplicaSetObject | undefined {
+    const obj = this.stored.get(key);
+    return obj && this.kind.asReplicaSet(obj);
+  }
+
   /** The ReplicaSet a controller reference points to, if it is in the cache with that uid. */
   private resolveControllerRef(namespace: string, pod: KubeObject): ReplicaSetObject | undefined {
     const ref = controllerRef(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.replicaSets.get(`${namespace}/${ref.name}`);
+    if (!ref || ref.kind !== this.kind.kind) return undefined;
+    const rs = this.replicaSet(`${namespace}/${ref.name}`);
     return rs && rs.metadata?.uid === ref.uid ? rs : undefined;
   }
 
   /** ReplicaSets in the pod's namespace whose selector matches it (candidates to adopt it). */
   private matchingReplicaSets(pod: PodObject): ReplicaSetObject[] {
     const ns = pod.metadata?.namespace;
-    return this.replicaSets.list().filter((rs) => {
+    return this.replicaSets().filter((rs) => {
       if (rs.metadata?.namespace !== ns) return false;
       const sel = selectorFromLabelSelector(rs.spec?.selector);
       return !sel.isEmpty() && sel.matches(pod.metadata?.labels);
@@ -291,7 +345,7 @@ export class ReplicaSetController {
   }
 
   async sync(key: string): Promise<void> {
-    const rs = this.replicaSets.get(key);
+    const rs = this.replicaSet(key);
     if (!rs) {
       this.expectations.delete(key);
       return;
@@ -305,11 +359,11 @@ export class ReplicaSetController {
       client: this.client,
       resource: 'pods',
       owner: rs,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'ReplicaSet',
+      ownerApiVersion: this.kind.apiVersion,
+      ownerKind: this.kind.kind,
       selector,
       objects: active,
-      canAdopt: ownerStillValid(this.client, 'replicasets', rs),
+      canAdopt: ownerStillValid(this.client, this.kind.resource, rs),
     });
     if (errors.length) throw errors[0];
 
@@ -345,10 +399,10 @@ export class ReplicaSetController {
       const template = rs.spec?.template ?? {};
       const { successes, error } = await slowStartBatch(count, 1, async () => {
         try {
-          const pod = await this.client.create<PodObject>(podFromTemplate(rs, template));
-          this.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
+          const pod = await this.client.create<PodObject>(podFromTemplate(rs, template, randomSuffix(), this.kind));
+          this.recorder.event(this.original(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name ?? ''}`);
         } catch (e) {
-          this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${describe(e)}`);
+          this.recorder.event(this.original(rs), 'Warning', 'FailedCreate', `Error creating: ${describe(e)}`);
           throw e;
         }
       });
@@ -366,11 +420,11 @@ export class ReplicaSetController {
         const name = pod.metadata?.name ?? '';
         try {
           await this.client.delete('pods', pod.metadata?.namespace ?? '', name, { ...(pod.metadata?.uid ? { preconditionUid: pod.metadata.uid } : {}) });
-          this.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+          this.recorder.event(this.original(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
         } catch (e) {
           this.expectations.deletionObserved(key, objectKey(pod));
           if (isApiError(e, 'NotFound')) return;
-          this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${describe(e)}`);
+          this.recorder.event(this.original(rs), 'Warning', 'FailedDelete', `Error deleting: ${describe(e)}`);
           failures.push(e);
         }
       }));
@@ -383,22 +437,27 @@ export class ReplicaSetController {
     const owner = controllerRef(rs);
     if (!owner) return own;
     const ns = rs.metadata?.namespace;
-    const siblings = new Set(this.replicaSets.list()
+    const siblings = new Set(this.replicaSets()
       .filter((r) => r.metadata?.namespace === ns && controllerRef(r)?.uid === owner.uid)
       .map((r) => r.metadata?.uid ?? ''));
     return this.pods.list().filter((p) => p.metadata?.namespace === ns && isPodActive(p) && siblings.has(controllerRef(p)?.uid ?? '-'));
   }
 
+  /** The object as stored (an RC stays an RC), for writes and events. */
+  private original(rs: ReplicaSetObject): KubeObject {
+    return this.stored.get(objectKey(rs)) ?? rs;
+  }
+
   private async writeStatus(rs: ReplicaSetObject, status: ReplicaSetStatus): Promise<void> {
     if (deepEqual(rs.status ?? {}, status)) return;
     try {
-      await this.client.updateStatus<ReplicaSetObject>({ ...rs, status });
+      await this.client.updateStatus<KubeObject>({ ...this.original(rs), status });
     } catch (e) {
       if (!isApiError(e, 'Conflict')) throw e;
       // Our cache was behind: write onto the stored object once; a second conflict requeues.
-      const fresh = await this.client.tryGet<ReplicaSetObject>('replicasets', rs.metadata?.namespace ?? '', rs.metadata?.name ?? '');
+      const fresh = await this.client.tryGet<KubeObject>(this.kind.resource, rs.metadata?.namespace ?? '', rs.metadata?.name ?? '');
       if (!fresh || fresh.metadata?.uid !== rs.metadata?.uid) return;
-      await this.client.updateStatus<ReplicaSetObject>({ ...fresh, status: { ...status, ...(fresh.metadata?.generation !== undefined && status.observedGeneration !== undefined ? { observedGeneration: Math.min(status.observedGeneration, fresh.metadata.generation) } : {}) } });
+      await this.client.updateStatus<KubeObject>({ ...fresh, status: { ...status, ...(fresh.metadata?.generation !== undefined && status.observedGeneration !== undefined ? { observedGeneration: Math.min(status.observedGeneration, fresh.metadata.generation) } : {}) } });
     }
   }
 }

@@ -1,19 +1,8 @@
-// Taints and tolerations, as Kubernetes matches them (v1helper.TolerationsTolerateTaint).
-import type { Taint, Toleration } from '@tugboat/api';
+// Taints and tolerations, as Kubernetes matches them (v1helper.TolerationsTolerateTaint, in
+// @tugboat/api so the scheduler and the controllers agree).
+import { tolerates, type Taint, type Toleration } from '@tugboat/api';
 
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-    case '':
-      return (t.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
+export { tolerates };
 
 /** The tolerations of `tolerations` that tolerate `taint`. */
 export function tolerationsFor(tolerations: readonly Toleration[] | undefined, taint: Taint): Toleration[] {

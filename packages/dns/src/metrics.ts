@@ -7,7 +7,8 @@
 // Counting is on the hot path, so a request bumps plain numbers in its Series (one per label
 // combination, held by the cached response it was answered from: a counter and a duration
 // bucket); the counters and the histogram take the sums when scraped.
-import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { collectProcessMetrics } from '@tugboat/api/metrics';
+import { Counter, Registry, type Metric } from 'prom-client';
 
 /** CoreDNS's plugin.TimeBuckets: 0.25 ms … 8 s, doubling. */
 const TIME_BUCKETS = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
@@ -117,7 +118,7 @@ export class DnsMetrics {
   private readonly series = new Map<string, Series>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics ?? true) collectProcessMetrics(this.registry);
     const all = (): Iterable<Series> => this.series.values();
     new Counter({
       name: 'coredns_dns_requests_total',

@@ -7,9 +7,13 @@
 //   bind failed    → forgetPod: the resources are free again.
 // Pods bound to nodes the cache does not know yet are kept on a node entry without a Node
 // object, which is not offered to cycles.
-import type { Lease, Node, Pod } from '@tugboat/api';
+import { LabelSelectorRequirements, NOTHING, type Lease, type Node, type Pod, type Selector } from '@tugboat/api';
 import { NodeInfo, type NodeLeaseInfo } from './framework/node-info.js';
 import { newPodInfo, podKey, withPod, type PodInfo } from './framework/pod-info.js';
+import type { AffinityTerm } from './framework/affinity-terms.js';
+import type { ClusterSnapshot, TermGroup, TermKind } from './framework/snapshot.js';
+import type { TopologyCounts } from './framework/topology-counts.js';
+import { MatchCounts, TermGroups } from './term-groups.js';
 
 export const DEFAULT_ASSUMED_POD_TTL_MS = 30_000;
 
@@ -39,13 +43,81 @@ export function leaseInfo(lease: Lease): NodeLeaseInfo | undefined {
   return { renewTimeMs, durationMs: (lease.spec?.leaseDurationSeconds ?? 40) * 1000 };
 }
 
-export class SchedulerCache {
+interface Placed { readonly info: PodInfo; readonly node: NodeInfo }
+
+// The placed pods of one namespace, by label: spreading and affinity count the pods a selector
+// matches, and with `key=value` in the selector only the pods carrying that label are looked at.
+class NamespaceIndex {
+  readonly all = new Map<string, Placed>();
+  readonly byLabel = new Map<string, Map<string, Map<string, Placed>>>();
+
+  add(p: Placed): void {
+    this.all.set(p.info.key, p);
+    for (const [k, v] of Object.entries(p.info.pod.metadata?.labels ?? {})) {
+      let values = this.byLabel.get(k);
+      if (!values) this.byLabel.set(k, values = new Map());
+      let pods = values.get(v);
+      if (!pods) values.set(v, pods = new Map());
+      pods.set(p.info.key, p);
+    }
+  }
+
+  remove(info: PodInfo): void {
+    this.all.delete(info.key);
+    for (const [k, v] of Object.entries(info.pod.metadata?.labels ?? {})) {
+      const values = this.byLabel.get(k);
+      const pods = values?.get(v);
+      if (!pods) continue;
+      pods.delete(info.key);
+      if (pods.size === 0) values!.delete(v);
+      if (values!.size === 0) this.byLabel.delete(k);
+    }
+  }
+
+  /** The smallest set of candidates the selector allows: the pods with one of the values of its
+   *  narrowest `=` / `in` requirement, or every pod. */
+  candidates(selector: Selector): Iterable<Placed>[] {
+    let best: Iterable<Placed>[] | undefined;
+    let bestSize = this.all.size;
+    if (selector instanceof LabelSelectorRequirements) {
+      for (const r of selector.requirements) {
+        if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue;
+        const values = this.byLabel.get(r.key);
+        const sets = r.values.map((v) => values?.get(v)).filter((m): m is Map<string, Placed> => m !== undefined);
+        const size = sets.reduce((n, m) => n + m.size, 0);
+        if (size <= bestSize) {
+          bestSize = size;
+          best = sets.map((m) => m.values());
+        }
+      }
+    }
+    return best ?? [this.all.values()];
+  }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+export class SchedulerCache implements ClusterSnapshot {
   private readonly infos = new Map<string, NodeInfo>();
   // Nodes with a Node object, in a stable order that cycles walk round-robin.
   private readonly list: NodeInfo[] = [];
   private readonly index = new Map<string, number>();
   private readonly pods = new Map<string, PodState>();
   private readonly leases = new Map<string, NodeLeaseInfo>();
+  // Nodes whose pods have inter-pod affinity terms: InterPodAffinity's PreFilter looks at these
+  // instead of at every pod in the cluster.
+  private readonly affinityNodes = new Set<NodeInfo>();
+  private readonly antiAffinityNodes = new Set<NodeInfo>();
+  private readonly namespaces = new Map<string, NamespaceIndex>();
+  // InterPodAffinity's indexes (term-groups.ts): placed pods' terms by distinct term, and live
+  // counts of the pods pending pods' terms select.
+  private readonly termGroups = new TermGroups();
+  private readonly matchCounts = new MatchCounts();
   private readonly now: () => number;
   private readonly ttl: number;
 
@@ -56,6 +128,28 @@ export class SchedulerCache {
 
   /** The schedulable node list; live, do not modify. */
   nodes(): readonly NodeInfo[] { return this.list; }
+  nodesWithAffinityPods(): Iterable<NodeInfo> { return this.affinityNodes; }
+  nodesWithRequiredAntiAffinityPods(): Iterable<NodeInfo> { return this.antiAffinityNodes; }
+  groupedTerms(kind: TermKind): Iterable<TermGroup> { return this.termGroups.groups(kind); }
+
+  countsOfPodsMatchingAll(terms: readonly AffinityTerm[]): TopologyCounts {
+    return this.matchCounts.get(terms, (add) => {
+      const first = terms[0]!;
+      // A namespace selector left on a term is {} (every namespace); others were resolved.
+      const namespaces = first.namespaceSelector.isEmpty() ? [...this.namespaces.keys()] : first.namespaces;
+      for (const ns of namespaces) this.forEachPodMatching(ns, first.selector, (p, node) => { if (node.node) add(p.pod, node); });
+    });
+  }
+
+  forEachPodMatching(namespace: string, selector: Selector, fn: (pod: PodInfo, node: NodeInfo) => void): void {
+    const index = this.namespaces.get(namespace);
+    if (!index || selector === NOTHING) return;
+    for (const list of index.candidates(selector)) {
+      for (const p of list) if (selector.matches(p.info.pod.metadata?.labels ?? {})) fn(p.info, p.node);
+    }
+  }
+
+  namespacesWithPods(): Iterable<string> { return this.namespaces.keys(); }
   nodeCount(): number { return this.list.length; }
   getNode(name: string): NodeInfo | undefined { return this.infos.get(name); }
   podCount(): number { return this.pods.size; }
@@ -73,7 +167,13 @@ export class SchedulerCache {
       info = new NodeInfo(name);
       this.infos.set(name, info);
     }
+    // A node's pods count for InterPodAffinity under its labels, and only while it has a Node
+    // object: recount them when it gets one or its labels change (not on status heartbeats).
+    const counted = info.node !== undefined;
+    const relabelled = !counted || !sameLabels(info.labels, node.metadata?.labels ?? {});
+    if (relabelled && counted) this.accountNodeTerms(info, -1);
     info.setNode(node);
+    if (relabelled) this.accountNodeTerms(info, 1);
     if (!info.lease && this.leases.has(name)) info.setLease(this.leases.get(name));
     if (!this.index.has(name)) {
       this.index.set(name, this.list.length);
@@ -97,6 +197,7 @@ export class SchedulerCache {
       }
       this.index.delete(name);
     }
+    if (info.node) this.accountNodeTerms(info, -1);
     info.node = undefined;
     if (info.pods.size === 0) this.infos.delete(name);
   }
@@ -181,12 +282,45 @@ export class SchedulerCache {
       this.infos.set(nodeName, info);
     }
     info.addPod(pod);
+    if (pod.affinity) this.trackAffinity(info);
+    if (info.node) {
+      if (pod.affinity) this.termGroups.account(pod.affinity, info.labels, 1);
+      this.matchCounts.place(pod.pod, info, 1);
+    }
+    const ns = pod.pod.metadata?.namespace ?? '';
+    let index = this.namespaces.get(ns);
+    if (!index) this.namespaces.set(ns, index = new NamespaceIndex());
+    index.add({ info: pod, node: info });
+  }
+
+  private accountNodeTerms(info: NodeInfo, sign: number): void {
+    if (info.pods.size === 0) return;
+    for (const p of info.pods.values()) if (p.affinity) this.termGroups.account(p.affinity, info.labels, sign);
+    this.matchCounts.clear();
+  }
+
+  private trackAffinity(info: NodeInfo): void {
+    if (info.podsWithAffinity.size > 0) this.affinityNodes.add(info);
+    else this.affinityNodes.delete(info);
+    if (info.podsWithRequiredAntiAffinity.size > 0) this.antiAffinityNodes.add(info);
+    else this.antiAffinityNodes.delete(info);
   }
 
   private unplace(key: string, nodeName: string): void {
     const info = this.infos.get(nodeName);
     if (!info) return;
-    info.removePod(key);
+    const removed = info.removePod(key);
+    if (removed) {
+      if (removed.affinity) this.trackAffinity(info);
+      if (info.node) {
+        if (removed.affinity) this.termGroups.account(removed.affinity, info.labels, -1);
+        this.matchCounts.place(removed.pod, info, -1);
+      }
+      const ns = removed.pod.metadata?.namespace ?? '';
+      const index = this.namespaces.get(ns);
+      index?.remove(removed);
+      if (index?.all.size === 0) this.namespaces.delete(ns);
+    }
     if (!info.node && info.pods.size === 0) this.infos.delete(nodeName);
   }
 }

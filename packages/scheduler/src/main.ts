@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const client = new TugboatClient(conn.server, { timeoutMs: 30_000, credentials: conn.credentials });
-  const metrics = new SchedulerMetrics();
+  const metrics = new SchedulerMetrics({ profile: config.profile.schedulerName });
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({ client, config, metrics, leaderElect: flags.leaderElect, identity: flags.id });

@@ -1,6 +1,9 @@
-// The scheduler's Prometheus metrics, on a registry of its own (plus prom-client's process
-// and Node.js defaults). Names and labels are kube-scheduler's.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The scheduler's Prometheus metrics, on a registry of its own (plus the process and Node.js
+// metrics). Names and labels are kube-scheduler's: attempts by result and profile (the
+// profile's schedulerName), pending pods by queue (active, backoff, unschedulable, gated).
+import { collectProcessMetrics } from '@tugboat/api/metrics';
+import { DEFAULT_SCHEDULER_NAME } from '@tugboat/api';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PendingCounts } from './queue.js';
 import type { AttemptResult, CycleMetrics } from './schedule-one.js';
 
@@ -9,25 +12,28 @@ const DURATION_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
 export class SchedulerMetrics implements CycleMetrics {
   readonly registry = new Registry();
-  private readonly attempts: Counter<'result'>;
-  private readonly attemptDuration: Histogram<'result'>;
+  private readonly attempts: Counter<'result' | 'profile'>;
+  private readonly attemptDuration: Histogram<'result' | 'profile'>;
+  private readonly profile: string;
   private readonly bindingDuration: Histogram;
   private readonly leader: Gauge<'name'>;
-  private pendingSource: () => PendingCounts = () => ({ active: 0, backoff: 0, unschedulable: 0 });
+  private pendingSource: () => PendingCounts = () => ({ active: 0, backoff: 0, unschedulable: 0, gated: 0 });
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  /** @param opts.profile the profile's schedulerName (default default-scheduler). */
+  constructor(opts: { defaultMetrics?: boolean; profile?: string } = {}) {
+    this.profile = opts.profile ?? DEFAULT_SCHEDULER_NAME;
+    if (opts.defaultMetrics ?? true) collectProcessMetrics(this.registry);
     this.attempts = new Counter({
       name: 'scheduler_schedule_attempts_total',
       help: 'Number of attempts to schedule pods, by the result: scheduled, unschedulable (fits no node), or error.',
-      labelNames: ['result'],
+      labelNames: ['result', 'profile'],
       registers: [this.registry],
     });
-    for (const r of ['scheduled', 'unschedulable', 'error'] as const) this.attempts.inc({ result: r }, 0);
+    for (const r of ['scheduled', 'unschedulable', 'error'] as const) this.attempts.inc({ result: r, profile: this.profile }, 0);
     this.attemptDuration = new Histogram({
       name: 'scheduler_scheduling_attempt_duration_seconds',
       help: 'Scheduling attempt latency in seconds (filter, score, pick and reserve; not the binding).',
-      labelNames: ['result'],
+      labelNames: ['result', 'profile'],
       buckets: DURATION_BUCKETS,
       registers: [this.registry],
     });
@@ -40,7 +46,7 @@ export class SchedulerMetrics implements CycleMetrics {
     const source = (): PendingCounts => this.pendingSource();
     new Gauge({
       name: 'scheduler_pending_pods',
-      help: 'Number of pending pods, by the queue part: active, backoff or unschedulable.',
+      help: 'Number of pending pods, by the queue part: active, backoff, unschedulable or gated (spec.schedulingGates).',
       labelNames: ['queue'],
       registers: [this.registry],
       collect() {
@@ -48,6 +54,7 @@ export class SchedulerMetrics implements CycleMetrics {
         this.set({ queue: 'active' }, c.active);
         this.set({ queue: 'backoff' }, c.backoff);
         this.set({ queue: 'unschedulable' }, c.unschedulable);
+        this.set({ queue: 'gated' }, c.gated);
       },
     });
     this.leader = new Gauge({
@@ -64,8 +71,8 @@ export class SchedulerMetrics implements CycleMetrics {
   }
 
   attempt(result: AttemptResult, seconds: number): void {
-    this.attempts.inc({ result });
-    this.attemptDuration.observe({ result }, seconds);
+    this.attempts.inc({ result, profile: this.profile });
+    this.attemptDuration.observe({ result, profile: this.profile }, seconds);
   }
 
   binding(seconds: number): void {

@@ -32,14 +32,14 @@ test('an unschedulable pod is parked until an event moves it, then waits out its
   q.add(makePod('a'));
   const qp = q.pop()!;
   q.addUnschedulable(qp, q.currentCycle());
-  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 1 });
+  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 1, gated: 0 });
   q.flush();
   t.is(q.counts().unschedulable, 1, 'no event, no time: stays parked');
 
   // A node is added 500 ms later: still within the 1 s back-off of its first attempt.
   clock.advance(500);
   q.moveAllToActiveOrBackoff();
-  t.deepEqual(q.counts(), { active: 0, backoff: 1, unschedulable: 0 });
+  t.deepEqual(q.counts(), { active: 0, backoff: 1, unschedulable: 0, gated: 0 });
   clock.advance(499);
   q.flush();
   t.is(q.pop(), undefined);
@@ -54,7 +54,7 @@ test('an event after the back-off is over moves the pod straight to active', (t)
   q.addUnschedulable(q.pop()!, q.currentCycle());
   clock.advance(5_000);
   q.moveAllToActiveOrBackoff();
-  t.deepEqual(q.counts(), { active: 1, backoff: 0, unschedulable: 0 });
+  t.deepEqual(q.counts(), { active: 1, backoff: 0, unschedulable: 0, gated: 0 });
 });
 
 test('back-off doubles per attempt from 1 s up to 10 s', (t) => {
@@ -96,7 +96,7 @@ test('an event during the cycle sends the failed pod to back-off, not to be park
   const cycle = q.currentCycle();
   q.moveAllToActiveOrBackoff(); // a node was added while we were filtering
   q.addUnschedulable(qp, cycle);
-  t.deepEqual(q.counts(), { active: 0, backoff: 1, unschedulable: 0 });
+  t.deepEqual(q.counts(), { active: 0, backoff: 1, unschedulable: 0, gated: 0 });
 });
 
 test('updating a parked pod retries it', (t) => {
@@ -115,7 +115,7 @@ test('a pod deleted while being scheduled is not re-queued', (t) => {
   const qp = q.pop()!;
   q.delete('default/a');
   q.addUnschedulable(qp, q.currentCycle());
-  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 0 });
+  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 0, gated: 0 });
   t.false(q.has('default/a'));
 });
 
@@ -126,7 +126,7 @@ test('delete removes a pod from whichever part holds it', (t) => {
   q.addUnschedulable(q.pop()!, q.currentCycle());
   q.delete('default/a');
   q.delete('default/b');
-  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 0 });
+  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 0, gated: 0 });
 });
 
 test('waitForActive resolves when a pod is added, and on close', async (t) => {
@@ -139,4 +139,23 @@ test('waitForActive resolves when a pod is added, and on close', async (t) => {
   q.close();
   await closed;
   t.pass();
+});
+
+test('a pod with scheduling gates waits in gated, untried, until an update removes the last gate', (t) => {
+  const { q } = setup();
+  const base = makePod('g');
+  const gated = { ...base, spec: { ...base.spec!, schedulingGates: [{ name: 'example.com/a' }, { name: 'example.com/b' }] } };
+  q.add(gated);
+  t.deepEqual(q.counts(), { active: 0, backoff: 0, unschedulable: 0, gated: 1 });
+  q.moveAllToActiveOrBackoff();
+  q.flush();
+  t.is(q.pop(), undefined, 'never tried while gated');
+  q.update({ ...gated, spec: { ...gated.spec, schedulingGates: [{ name: 'example.com/b' }] } });
+  t.is(q.counts().gated, 1, 'one gate left');
+  q.update(base);
+  t.deepEqual(q.counts(), { active: 1, backoff: 0, unschedulable: 0, gated: 0 });
+  t.is(q.pop()?.podInfo.key, 'default/g');
+  q.add(gated);
+  q.delete('default/g');
+  t.is(q.counts().gated, 0, 'a deleted gated pod leaves');
 });

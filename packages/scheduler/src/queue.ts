@@ -8,6 +8,9 @@
 //              │ cluster event (node added/changed, pod deleted) or 60 s passed
 //           unschedulable (set) ◀── "fits nowhere"
 //
+// A pod with spec.schedulingGates waits in a fourth part, gated, and is never tried until an
+// update removes its last gate (Kubernetes' SchedulingGates PreEnqueue check); then it is active.
+//
 // Back-off grows with each failed attempt: 1 s, 2 s, 4 s … at most 10 s. A pod that fits
 // nowhere waits in unschedulable until something happens that could make it fit; if that
 // something happened *while* it was being scheduled, it goes to backoff instead, so the event
@@ -41,6 +44,12 @@ export interface PendingCounts {
   active: number;
   backoff: number;
   unschedulable: number;
+  gated: number;
+}
+
+/** Whether a pod still waits for its scheduling gates to be removed. */
+export function isGated(pod: Pod): boolean {
+  return (pod.spec?.schedulingGates?.length ?? 0) > 0;
 }
 
 export const QUEUE_DEFAULTS = { initialBackoffMs: 1_000, maxBackoffMs: 10_000, maxUnschedulableMs: 60_000 } as const;
@@ -56,6 +65,7 @@ export class SchedulingQueue {
     a.podInfo.priority !== b.podInfo.priority ? a.podInfo.priority > b.podInfo.priority : a.timestamp < b.timestamp);
   private readonly backoff = new KeyedHeap<QueuedPodInfo>(keyOf, (a, b) => this.backoffExpiry(a) < this.backoffExpiry(b));
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
+  private readonly gated = new Map<string, QueuedPodInfo>();
   // Popped and being scheduled; a delete or update meanwhile is remembered here.
   private readonly inFlight = new Map<string, { qp: QueuedPodInfo; deleted: boolean; updated: boolean }>();
   private schedulingCycle = 0;
@@ -74,7 +84,9 @@ export class SchedulingQueue {
   add(pod: Pod | PodInfo): void {
     const info = 'key' in pod ? pod : newPodInfo(pod);
     if (this.has(info.key)) { this.update(info); return; }
-    this.pushActive({ podInfo: info, timestamp: this.now(), attempts: 0, initialAttemptTimestamp: undefined, unschedulableSince: undefined });
+    const qp: QueuedPodInfo = { podInfo: info, timestamp: this.now(), attempts: 0, initialAttemptTimestamp: undefined, unschedulableSince: undefined };
+    if (isGated(info.pod)) this.gated.set(info.key, qp);
+    else this.pushActive(qp);
   }
 
   /** A queued pod changed: it may fit now, so an unschedulable one is retried. */
@@ -90,6 +102,16 @@ export class SchedulingQueue {
     if (inActive) { inActive.podInfo = info; this.active.push(inActive); return; }
     const inBackoff = this.backoff.get(info.key);
     if (inBackoff) { inBackoff.podInfo = info; this.backoff.push(inBackoff); return; }
+    const waiting = this.gated.get(info.key);
+    if (waiting) {
+      waiting.podInfo = info;
+      if (isGated(info.pod)) return;
+      // Its last gate is gone: from now on it is a pending pod like any other.
+      this.gated.delete(info.key);
+      waiting.timestamp = this.now();
+      this.pushActive(waiting);
+      return;
+    }
     const parked = this.unschedulable.get(info.key);
     if (parked) {
       parked.podInfo = info;
@@ -105,12 +127,13 @@ export class SchedulingQueue {
     this.active.delete(key);
     this.backoff.delete(key);
     this.unschedulable.delete(key);
+    this.gated.delete(key);
     const flight = this.inFlight.get(key);
     if (flight) flight.deleted = true;
   }
 
   has(key: string): boolean {
-    return this.active.has(key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key);
+    return this.active.has(key) || this.backoff.has(key) || this.unschedulable.has(key) || this.gated.has(key) || this.inFlight.has(key);
   }
 
   /** The next pod to schedule, or undefined when none is active. Starts a scheduling cycle. */
@@ -201,7 +224,7 @@ export class SchedulingQueue {
   }
 
   counts(): PendingCounts {
-    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size };
+    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
   }
 
   close(): void {

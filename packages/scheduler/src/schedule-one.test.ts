@@ -4,6 +4,7 @@ import test from 'ava';
 import type { Node, Pod } from '@tugboat/api';
 import { SchedulerCache } from './cache.js';
 import { CycleState } from './framework/cycle-state.js';
+import { NO_OBJECTS, type ObjectListers } from './framework/snapshot.js';
 import { Framework } from './framework/framework.js';
 import type { PodInfo } from './framework/pod-info.js';
 import { DEFAULT_PROFILE, type Profile } from './framework/profile.js';
@@ -11,7 +12,7 @@ import { unschedulable } from './framework/status.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
 import { ScheduleOne, fitErrorMessage, numFeasibleNodesToFind, selectHost, type Binder, type BindFailure } from './schedule-one.js';
-import { FakeClock, NOW, makeNode, makePod } from './test-util.js';
+import { FakeClock, NOW, makeListers, makeNode, makePod, makeReplicaSet } from './test-util.js';
 
 interface Cluster {
   cache: SchedulerCache;
@@ -25,7 +26,7 @@ interface Cluster {
   perNode(): Record<string, number>;
 }
 
-function cluster(nodes: Node[], opts: { binder?: Binder; profile?: Profile; classify?: (e: unknown) => BindFailure } = {}): Cluster {
+function cluster(nodes: Node[], opts: { binder?: Binder; profile?: Profile; classify?: (e: unknown) => BindFailure; listers?: ObjectListers } = {}): Cluster {
   const clock = new FakeClock();
   const cache = new SchedulerCache({ now: clock.now });
   for (const n of nodes) {
@@ -41,7 +42,7 @@ function cluster(nodes: Node[], opts: { binder?: Binder; profile?: Profile; clas
       cache.addPod({ ...pod.pod, spec: { ...pod.pod.spec!, nodeName } } as Pod);
     },
   };
-  const framework = new Framework(opts.profile ?? DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: clock.now });
+  const framework = new Framework(opts.profile ?? DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: clock.now, snapshot: cache, listers: opts.listers ?? NO_OBJECTS });
   const cycle = new ScheduleOne({
     framework, cache, queue, binder, now: clock.now,
     reporter: {
@@ -83,7 +84,7 @@ test('a pod that fits nowhere gets Kubernetes\' message, counted by reason', asy
   c.queue.add(makePod('big', { cpu: '2' }));
   await c.runAll();
   t.is(c.unschedulable.get('default/big'), '0/3 nodes are available: 2 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}.');
-  t.deepEqual(c.queue.counts(), { active: 0, backoff: 0, unschedulable: 1 });
+  t.deepEqual(c.queue.counts(), { active: 0, backoff: 0, unschedulable: 1, gated: 0 });
   t.is(c.placed.size, 0);
 });
 
@@ -150,7 +151,7 @@ test('a failed bind forgets the assumed pod and retries it after back-off', asyn
   await c.runAll();
   t.is(c.cache.getNode('node-1')!.requestedCpuMilli, 0);
   t.false(c.cache.isAssumed('default/a'));
-  t.deepEqual(c.queue.counts(), { active: 0, backoff: 1, unschedulable: 0 });
+  t.deepEqual(c.queue.counts(), { active: 0, backoff: 1, unschedulable: 0, gated: 0 });
   t.regex(c.failures[0]!, /binding pod default\/a to node node-1 failed: connection refused/);
   fail = false;
   c.clock.advance(1_000);
@@ -230,10 +231,11 @@ test('fitErrorMessage counts each reason of each node, most frequent first', (t)
   t.is(fitErrorMessage(2, [cordon, unschedulable('Insufficient cpu')]), '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) were unschedulable.');
 });
 
-test('pods of one owner are spread across nodes', async (t) => {
+test('pods of one ReplicaSet are spread across nodes (the default topology spread constraints)', async (t) => {
   // Spreading outweighs the small load difference a 10m pod makes.
-  const c = cluster([makeNode('node-1', { cpu: '64', memory: '256Gi' }), makeNode('node-2', { cpu: '64', memory: '256Gi' }), makeNode('node-3', { cpu: '64', memory: '256Gi' })]);
-  for (let i = 1; i <= 6; i++) c.queue.add(makePod(`web-${i}`, { cpu: '10m', memory: '10Mi', owner: 'web' }));
+  const big = { cpu: '64', memory: '256Gi' };
+  const c = cluster([makeNode('node-1', big), makeNode('node-2', big), makeNode('node-3', big)], { listers: makeListers({ replicaSets: [makeReplicaSet('web')] }) });
+  for (let i = 1; i <= 6; i++) c.queue.add(makePod(`web-${i}`, { cpu: '10m', memory: '10Mi', owner: 'web', labels: { app: 'web' } }));
   await c.runAll();
   t.deepEqual(c.perNode(), { 'node-1': 2, 'node-2': 2, 'node-3': 2 });
 });

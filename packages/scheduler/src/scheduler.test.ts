@@ -180,7 +180,7 @@ serial('the binary: --config picks its pods by schedulerName, serves /metrics an
     t.truthy(await boundTo('second'));
     t.is((await fetch(`http://${http}/healthz`)).status, 200);
     const metrics = await (await fetch(`http://${http}/metrics`)).text();
-    t.regex(metrics, /scheduler_schedule_attempts_total\{result="scheduled"\} [1-9]/);
+    t.regex(metrics, /scheduler_schedule_attempts_total\{result="scheduled",profile="second-scheduler"\} [1-9]/, "the profile label is the profile's schedulerName");
     t.regex(metrics, /leader_election_master_status\{name="tugboat-scheduler"\} 1/);
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     proc.kill('SIGTERM');

@@ -17,6 +17,7 @@ import { Framework } from './framework/framework.js';
 import { podKey, type PodInfo } from './framework/pod-info.js';
 import type { Registry } from './framework/interfaces.js';
 import type { SchedulerMetrics } from './metrics.js';
+import { InformerListers } from './listers.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
 import { ScheduleOne, type Binder, type BindFailure, type Reporter } from './schedule-one.js';
@@ -84,6 +85,7 @@ export class Scheduler {
   private readonly pods: Informer<PodObject>;
   private readonly nodes: Informer<NodeObject>;
   private readonly leases: Informer<LeaseObject>;
+  private readonly listers: InformerListers;
   private readonly elector: LeaderElector | undefined;
   private leading = false;
   private stopped = false;
@@ -99,7 +101,9 @@ export class Scheduler {
     this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
     this.cache = new SchedulerCache({ now: this.now });
     this.queue = new SchedulingQueue({ now: this.now, initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs });
-    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now });
+    const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
+    this.listers = new InformerListers(this.client, onError);
+    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now, snapshot: this.cache, listers: this.listers });
     this.cycle = new ScheduleOne({
       framework: this.framework,
       cache: this.cache,
@@ -111,7 +115,6 @@ export class Scheduler {
       ...(this.metrics ? { metrics: this.metrics } : {}),
     });
     this.metrics?.setPendingSource(() => this.queue.counts());
-    const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
     this.pods = new Informer<PodObject>(this.client, 'pods', { onError: onError('pods') });
     this.nodes = new Informer<NodeObject>(this.client, 'nodes', { onError: onError('nodes') });
     this.leases = new Informer<LeaseObject>(this.client, 'leases', { namespace: NODE_LEASE_NAMESPACE, onError: onError('leases') });
@@ -137,7 +140,7 @@ export class Scheduler {
 
   /** Fills the caches (resolves once every informer has listed), then campaigns or schedules. */
   async start(): Promise<void> {
-    await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start()]);
+    await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start(), this.listers.start()]);
     // Back-off ends, parked pods time out, lost bindings expire: checked every second.
     this.ticker = setInterval(() => this.tick(), 1_000);
     this.ticker.unref();
@@ -158,6 +161,7 @@ export class Scheduler {
     this.pods.stop();
     this.nodes.stop();
     this.leases.stop();
+    this.listers.stop();
   }
 
   private setLeading(leading: boolean): void {
@@ -202,14 +206,22 @@ export class Scheduler {
     const ours = (pod: Pod): boolean => isPendingForUs(pod, this.config.profile.schedulerName);
     this.pods
       .onAdd((pod) => {
-        if (isAssigned(pod)) this.cache.addPod(pod);
-        else if (ours(pod)) this.queue.add(pod);
+        if (isAssigned(pod)) {
+          this.cache.addPod(pod);
+          // A pod placed somewhere may satisfy a parked pod's affinity (Kubernetes' AssignedPodAdd).
+          this.queue.moveAllToActiveOrBackoff();
+        } else if (ours(pod)) {
+          this.queue.add(pod);
+        }
       })
       .onUpdate((old, pod) => {
         const key = podKey(pod);
         if (isAssigned(pod)) {
-          if (!isAssigned(old)) this.queue.delete(key);
           this.cache.updatePod(pod);
+          if (!isAssigned(old)) {
+            this.queue.delete(key);
+            this.queue.moveAllToActiveOrBackoff();
+          }
           // A pod that finished frees its node's resources.
           if (podIsTerminal(pod) && !podIsTerminal(old)) this.queue.moveAllToActiveOrBackoff();
         } else if (this.cache.isAssumed(key)) {

@@ -1,8 +1,10 @@
 // Builders for the scheduler's tests: small Nodes and Pods with just the fields that matter.
-import type { Affinity, Node, Pod, Taint, Toleration } from '@tugboat/api';
+import type { Affinity, Labels, Node, Pod, ReplicaSet, ReplicationController, Selector, Service, Taint, Toleration } from '@tugboat/api';
 import { CycleState } from './framework/cycle-state.js';
 import { NodeInfo } from './framework/node-info.js';
 import { newPodInfo, type PodInfo } from './framework/pod-info.js';
+import type { ObjectListers } from './framework/snapshot.js';
+import type { TopologySpreadConstraint } from './plugins/pod-topology-spread/common.js';
 
 export const NOW = Date.parse('2024-05-01T10:00:00Z');
 
@@ -40,6 +42,9 @@ export interface PodSpecLite {
   tolerations?: Toleration[];
   affinity?: Affinity;
   owner?: string;
+  labels?: Record<string, string>;
+  topologySpreadConstraints?: TopologySpreadConstraint[];
+  deleting?: boolean;
   priority?: number;
   schedulerName?: string;
 }
@@ -55,6 +60,8 @@ export function makePod(name: string, o: PodSpecLite = {}): Pod {
       name,
       namespace: o.namespace ?? 'default',
       uid: `uid-${name}`,
+      ...(o.labels ? { labels: o.labels } : {}),
+      ...(o.deleting ? { deletionTimestamp: new Date(NOW).toISOString() } : {}),
       ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: `uid-${o.owner}`, controller: true }] } : {}),
     },
     spec: {
@@ -63,6 +70,7 @@ export function makePod(name: string, o: PodSpecLite = {}): Pod {
       ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
       ...(o.tolerations ? { tolerations: o.tolerations } : {}),
       ...(o.affinity ? { affinity: o.affinity } : {}),
+      ...(o.topologySpreadConstraints ? { topologySpreadConstraints: o.topologySpreadConstraints } : {}),
       ...(o.priority !== undefined ? { priority: o.priority } : {}),
       ...(o.schedulerName ? { schedulerName: o.schedulerName } : {}),
     },
@@ -92,4 +100,26 @@ export class FakeClock {
   constructor(public t = NOW) {}
   now = (): number => this.t;
   advance(ms: number): void { this.t += ms; }
+}
+
+/** In-memory listers for plugins' tests: namespaces (name → labels), Services, ReplicaSets. */
+export function makeListers(o: { namespaces?: Record<string, Labels>; services?: Service[]; replicaSets?: ReplicaSet[]; replicationControllers?: ReplicationController[] } = {}): ObjectListers {
+  const byName = <T extends { metadata?: { namespace?: string; name?: string } }>(list: T[] | undefined, ns: string, name: string): T | undefined =>
+    (list ?? []).find((x) => x.metadata?.namespace === ns && x.metadata?.name === name);
+  return {
+    namespaceLabels: (name) => o.namespaces?.[name],
+    namespacesMatching: (s: Selector) => Object.entries(o.namespaces ?? {}).filter(([, l]) => s.matches(l)).map(([n]) => n),
+    services: (ns) => (o.services ?? []).filter((s) => s.metadata?.namespace === ns),
+    replicaSet: (ns, name) => byName(o.replicaSets, ns, name),
+    replicationController: (ns, name) => byName(o.replicationControllers, ns, name),
+  };
+}
+
+/** A ReplicaSet `name` in `default` selecting `app: name` (what makePod's owner points at). */
+export function makeReplicaSet(name: string, namespace = 'default'): ReplicaSet {
+  return {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace },
+    // replicas 0: no controller should make pods of it in a test that runs one.
+    spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } },
+  };
 }

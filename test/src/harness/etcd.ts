@@ -146,3 +146,86 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdHandle> 
     },
   };
 }
+
+/** One member of an etcd cluster started by startEtcdCluster. */
+export interface EtcdMember {
+  readonly name: string;
+  /** http://127.0.0.1:PORT (client). */
+  readonly endpoint: string;
+  readonly process: ChildProcess;
+  /** Sends the signal (SIGKILL: a crash) and waits for the process to exit; the data dir stays. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the member again on its ports and data dir; resolves once it answers /health. */
+  restart(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: readonly EtcdMember[];
+  readonly endpoints: readonly string[];
+  /** Kills every member and deletes their data dirs. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * An etcd cluster of `size` members on free loopback ports (plaintext), each with its own data
+ * dir, started together (a member answers /health only once a leader is elected). Election
+ * timings are etcd's defaults (heartbeat 100 ms, election 1 s), as a real deployment's.
+ */
+export async function startEtcdCluster(size: number): Promise<EtcdCluster> {
+  const specs = await Promise.all(Array.from({ length: size }, async (_v, i) => ({
+    name: `m${i}`,
+    dataDir: mkdtempSync(join(tmpdir(), `tugboat-etcd-m${i}-`)),
+    client: `http://127.0.0.1:${await freePort()}`,
+    peer: `http://127.0.0.1:${await freePort()}`,
+  })));
+  const initialCluster = specs.map((s) => `${s.name}=${s.peer}`).join(',');
+  const members = specs.map((s) => {
+    let proc!: ChildProcess;
+    let stderr = '';
+    const spawnIt = (): void => {
+      stderr = '';
+      proc = spawn('etcd', [
+        '--name', s.name, '--data-dir', s.dataDir,
+        '--listen-client-urls', s.client, '--advertise-client-urls', s.client,
+        '--listen-peer-urls', s.peer, '--initial-advertise-peer-urls', s.peer,
+        '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'tugboat-test',
+        '--log-level', 'error',
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    };
+    const healthy = async (): Promise<boolean> => {
+      if (proc.exitCode !== null) throw new Error(`etcd member ${s.name} exited ${proc.exitCode}: ${stderr}`);
+      const res = await fetch(`${s.client}/health`).catch(() => undefined);
+      return !!res && res.ok;
+    };
+    const member: EtcdMember & { spawnIt(): void; healthy(): Promise<boolean>; dataDir: string } = {
+      name: s.name,
+      endpoint: s.client,
+      dataDir: s.dataDir,
+      get process() { return proc; },
+      spawnIt,
+      healthy,
+      async kill(signal: NodeJS.Signals = 'SIGKILL') {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill(signal);
+        await exited;
+      },
+      async restart() {
+        spawnIt();
+        await waitFor(`etcd member ${s.name} to answer`, healthy, 20_000);
+      },
+    };
+    return member;
+  });
+  for (const m of members) m.spawnIt();
+  await Promise.all(members.map((m) => waitFor(`etcd member ${m.name} to answer`, () => m.healthy(), 30_000)));
+  return {
+    members,
+    endpoints: members.map((m) => m.endpoint),
+    async destroy() {
+      await Promise.all(members.map((m) => m.kill('SIGKILL')));
+      for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -93,7 +93,9 @@ export class PodManager {
   /** uid/container → attempt for which a BackOff event was recorded (one per crash, not per sync). */
   private readonly backOffEvents = new Map<string, number>();
   private snapshot = new Map<string, string>();
-  private counts: PodCounts = { runningPods: 0, runningContainers: 0 };
+  private counts: PodCounts = { runningPods: 0, containers: { created: 0, running: 0, exited: 0, unknown: 0 } };
+  /** When the last relist started (performance.now()), for kubelet_pleg_relist_interval_seconds. */
+  private lastRelistStart: number | undefined;
   private relistTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private relisting = false;
@@ -205,22 +207,26 @@ export class PodManager {
   private async relist(): Promise<void> {
     if (this.relisting || this.stopped) return;
     this.relisting = true;
+    const started = performance.now();
+    if (this.lastRelistStart !== undefined) this.options.metrics?.relistInterval.observe((started - this.lastRelistStart) / 1000);
+    this.lastRelistStart = started;
     try {
       const all = await this.options.runtime.listContainers();
       const next = new Map<string, string>();
       const changed = new Set<string>();
       const running = new Set<string>();
-      let runningContainers = 0;
+      const containers = { created: 0, running: 0, exited: 0, unknown: 0 };
       for (const c of all) {
         const key = `${c.pod.uid}\u0000${c.id}`;
         next.set(key, c.state);
         if (this.snapshot.get(key) !== c.state) changed.add(c.pod.uid);
         if (!this.podsByUid.has(c.pod.uid) && c.state !== 'exited') changed.add(c.pod.uid);
-        if (c.state === 'running') { runningContainers++; running.add(c.pod.uid); }
+        containers[c.state]++;
+        if (c.state === 'running') running.add(c.pod.uid);
       }
       for (const key of this.snapshot.keys()) if (!next.has(key)) changed.add(key.split('\u0000')[0] ?? '');
       this.snapshot = next;
-      this.counts = { runningPods: running.size, runningContainers };
+      this.counts = { runningPods: running.size, containers };
       // Leftovers of pods that are gone: containers, and sandboxes that hold none.
       const uids = new Set(all.map((c) => c.pod.uid));
       if (this.options.runtime.listSandboxes) for (const sb of await this.options.runtime.listSandboxes()) uids.add(sb.pod.uid);
@@ -230,6 +236,7 @@ export class PodManager {
       this.log(`relist of the runtime failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       this.relisting = false;
+      this.options.metrics?.relistDuration.observe((performance.now() - started) / 1000);
     }
   }
 

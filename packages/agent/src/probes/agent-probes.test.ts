@@ -92,7 +92,7 @@ maybe('a failing liveness probe restarts the container: Unhealthy, then Killing,
   t.true((killing.count ?? 0) >= 2, 'one Killing per restart');
   // Each run is counted on the agent's /metrics, with kubelet's label values.
   const metrics = await (await fetch(`http://127.0.0.1:${node().agent.httpPort()}/metrics`)).text();
-  const failed = Number(/^agent_prober_probe_total\{probe_type="Liveness",result="failed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  const failed = Number(/^prober_probe_total\{probe_type="Liveness",result="failed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
   t.true(failed >= 4, `two restarts need at least 4 failed liveness probes; /metrics says ${failed}`);
   await node().client.delete('pods', 'default', name, { gracePeriodSeconds: 0 });
 });

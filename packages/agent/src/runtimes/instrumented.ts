@@ -1,5 +1,5 @@
-// Counts every runtime call (agent_runtime_operations_total{operation}) and every failure
-// (agent_runtime_operation_errors_total{operation}) around any Runtime.
+// Counts every runtime call (kubelet_runtime_operations_total{operation_type}) and every
+// failure (kubelet_runtime_operations_errors_total{operation_type}) around any Runtime.
 import type { AgentMetrics } from '../metrics.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
@@ -21,11 +21,11 @@ export class InstrumentedRuntime implements Runtime {
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
-    this.metrics.runtimeOperations.inc({ operation });
+    this.metrics.runtimeOperations.inc({ operation_type: operation });
     try {
       return await fn();
     } catch (e) {
-      this.metrics.runtimeOperationErrors.inc({ operation });
+      this.metrics.runtimeOperationErrors.inc({ operation_type: operation });
       throw e;
     }
   }
@@ -42,7 +42,7 @@ export class InstrumentedRuntime implements Runtime {
   async startContainer(sandbox: SandboxInfo, config: ContainerConfig): Promise<ContainerInfo> {
     const info = await this.op('start_container', () => this.inner.startContainer(sandbox, config));
     // A container that could not start is a failed start, though not an exception.
-    if (info.reason === 'StartError') this.metrics.runtimeOperationErrors.inc({ operation: 'start_container' });
+    if (info.reason === 'StartError') this.metrics.runtimeOperationErrors.inc({ operation_type: 'start_container' });
     return info;
   }
   stopContainer(id: string, graceSeconds: number): Promise<void> { return this.op('stop_container', () => this.inner.stopContainer(id, graceSeconds)); }
@@ -50,7 +50,7 @@ export class InstrumentedRuntime implements Runtime {
   listContainers(filter?: ContainerFilter): Promise<ContainerInfo[]> { return this.op('list_containers', () => this.inner.listContainers(filter)); }
   containerStatus(id: string): Promise<ContainerInfo | undefined> { return this.op('container_status', () => this.inner.containerStatus(id)); }
   logs(id: string, opts?: LogOptions): AsyncIterable<Buffer> {
-    this.metrics.runtimeOperations.inc({ operation: 'logs' });
+    this.metrics.runtimeOperations.inc({ operation_type: 'logs' });
     return this.inner.logs(id, opts);
   }
   exec(id: string, command: string[], opts?: ExecOptions): Promise<ExecResult> { return this.op('exec', () => this.inner.exec(id, command, opts)); }

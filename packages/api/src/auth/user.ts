@@ -18,6 +18,8 @@ export const GROUP_AUTHENTICATED = 'system:authenticated';
 /** Kubernetes' group of anonymous requests (Tugboat serves none; default roles bind it as Kubernetes does). */
 export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
 export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
+/** Kubernetes' group for metrics scrapers: its ClusterRole reads /metrics and the health paths. */
+export const GROUP_MONITORING = 'system:monitoring';
 
 /** The control plane's own identities (Kubernetes' names, so its default roles apply). */
 export const USER_SCHEDULER = 'system:kube-scheduler';

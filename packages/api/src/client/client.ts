@@ -200,6 +200,22 @@ export class TugboatClient {
     return parse<T>(res.object);
   }
 
+  /**
+   * The pods/eviction subresource: deletes the pod with `opts` unless a PodDisruptionBudget
+   * forbids it now (ApiError reason TooManyRequests: try again later, as kubectl drain does).
+   */
+  async evict<T extends KubeObject = KubeObject>(namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
+    const deleteOptions = {
+      ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+      ...(opts.preconditionUid || opts.preconditionResourceVersion ? {
+        preconditions: { ...(opts.preconditionUid ? { uid: opts.preconditionUid } : {}), ...(opts.preconditionResourceVersion ? { resourceVersion: opts.preconditionResourceVersion } : {}) },
+      } : {}),
+      ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
+    };
+    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.evict({ namespace, name, deleteOptions: JSON.stringify(deleteOptions), dryRun: !!opts.dryRun }, m, o, cb));
+    return parse<T>(res.object);
+  }
+
   async bind(namespace: string, name: string, nodeName: string, uid = ''): Promise<KubeObject> {
     const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.bind({ namespace, name, nodeName, uid }, m, o, cb));
     return parse<KubeObject>(res.object);

@@ -6,9 +6,16 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Subject } from 'kubernetes-types/rbac/v1.js';
 import { defaultPod } from './pod.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import { defaultDaemonSet, defaultReplicationController } from './daemonset.js';
+import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
+import { defaultJob } from './batch.js';
+import type { Job } from 'kubernetes-types/batch/v1.js';
 import { defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultSubjects } from './rbac.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service.js';
+import { defaultPriorityClass } from './scheduling.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 
@@ -19,12 +26,16 @@ export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Pod: (o) => defaultPod(o as Pod),
   Deployment: (o) => defaultDeployment(o as Deployment),
   ReplicaSet: (o) => defaultReplicaSet(o as ReplicaSet),
+  DaemonSet: (o) => defaultDaemonSet(o as DaemonSet),
+  ReplicationController: (o) => defaultReplicationController(o as ReplicationController),
+  Job: (o) => defaultJob(o as Job),
   Secret: (o) => defaultSecret(o as Secret),
   Namespace: (o) => defaultNamespace(o as Namespace),
   Node: (o) => defaultNode(o as Node),
   Service: (o) => defaultService(o as Service),
   Endpoints: (o) => defaultEndpoints(o as Endpoints),
   EndpointSlice: (o) => defaultEndpointSlice(o as unknown as EndpointSlice),
+  PriorityClass: (o) => defaultPriorityClass(o as unknown as PriorityClass),
   RoleBinding: (o) => defaultSubjects(o as Binding),
   ClusterRoleBinding: (o) => defaultSubjects(o as Binding),
 };
@@ -37,3 +48,4 @@ export function applyDefaults(obj: KubeObject): void {
 export { defaultImagePullPolicy, defaultPodSpec, podQOSClass, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from './pod.js';
 export type { QOSClass } from './pod.js';
 export { NAMESPACE_NAME_LABEL } from './core.js';
+export { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL, DEFAULT_JOB_BACKOFF_LIMIT } from './batch.js';

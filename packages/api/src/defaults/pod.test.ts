@@ -38,19 +38,15 @@ test('pod spec defaults', (t) => {
   t.is(spec.enableServiceLinks, undefined, 'pod-only defaults are not template defaults');
 });
 
-test('pod defaults: requests from limits, priority', (t) => {
+test('pod defaults: requests from limits; priority is left to admission', (t) => {
   const pod: Pod = { spec: { containers: [{ name: 'c', resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } } }], restartPolicy: 'Never' } };
   defaultPod(pod);
   t.deepEqual(pod.spec?.containers[0]?.resources?.requests, { cpu: '500m', memory: '1Gi' });
   t.is(pod.spec?.restartPolicy, 'Never');
-  t.is(pod.spec?.priority, 0);
   t.is(pod.spec?.enableServiceLinks, true);
-  const crit: Pod = { spec: { containers: [], priorityClassName: 'system-cluster-critical' } };
-  defaultPod(crit);
-  t.is(crit.spec?.priority, 2_000_000_000);
-  const custom: Pod = { spec: { containers: [], priorityClassName: 'high' } };
-  defaultPod(custom);
-  t.is(custom.spec?.priority, undefined, 'unknown classes are left to whoever resolves them');
+  // Kubernetes sets these in Priority admission, from the PriorityClass, never as defaults.
+  t.is(pod.spec?.priority, undefined);
+  t.is(pod.spec?.preemptionPolicy, undefined);
 });
 
 test('QoS classes', (t) => {

@@ -79,12 +79,6 @@ function defaultHostNetworkPorts(containers: Container[] | undefined): void {
   }
 }
 
-/** Priorities of the built-in priority classes (there are no PriorityClass objects yet). */
-const BUILTIN_PRIORITY_CLASSES: Readonly<Record<string, number>> = {
-  'system-cluster-critical': 2_000_000_000,
-  'system-node-critical': 2_000_001_000,
-};
-
 /** Defaults of a PodSpec, shared by pods and pod templates. */
 export function defaultPodSpec(spec: PodSpec): void {
   spec.restartPolicy ??= 'Always';
@@ -119,11 +113,8 @@ export function defaultPod(pod: Pod): void {
   defaultPodSpec(spec);
   spec.enableServiceLinks ??= true;
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultRequestsFromLimits(c);
-  if (spec.priority === undefined) {
-    const builtin = spec.priorityClassName ? BUILTIN_PRIORITY_CLASSES[spec.priorityClassName] : 0;
-    if (builtin !== undefined) spec.priority = builtin;
-  }
-  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  // spec.priority and spec.preemptionPolicy are not defaults: the API server's Priority
+  // admission resolves them from the pod's PriorityClass (registry/priority-admission.ts).
 }
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';

@@ -9,7 +9,10 @@ import { events, leases, namespaces, nodes } from './cluster.js';
 import { configmaps, secrets, serviceaccounts } from './config.js';
 import { endpoints, endpointslices, services } from './network.js';
 import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.js';
+import { poddisruptionbudgets, priorityclasses } from './policy.js';
 import { deployments, pods, replicasets } from './workloads.js';
+import { controllerrevisions, daemonsets, replicationcontrollers } from './daemonsets.js';
+import { jobs } from './batch.js';
 
 /** Kinds Kubernetes has no columns for get NAME and AGE (its printObjectMeta). */
 const generic: KindPrinter = {
@@ -18,10 +21,12 @@ const generic: KindPrinter = {
 };
 
 const BY_KIND: Readonly<Record<string, KindPrinter>> = {
-  Pod: pods, Deployment: deployments, ReplicaSet: replicasets,
+  Pod: pods, Deployment: deployments, ReplicaSet: replicasets, Job: jobs,
+  DaemonSet: daemonsets, ReplicationController: replicationcontrollers, ControllerRevision: controllerrevisions,
   Node: nodes, Namespace: namespaces, Event: events, Lease: leases,
   ConfigMap: configmaps, Secret: secrets, ServiceAccount: serviceaccounts,
   Service: services, Endpoints: endpoints, EndpointSlice: endpointslices,
+  PodDisruptionBudget: poddisruptionbudgets, PriorityClass: priorityclasses,
   Role: roles, ClusterRole: clusterroles, RoleBinding: rolebindings, ClusterRoleBinding: clusterrolebindings,
 };
 
@@ -40,3 +45,4 @@ export {
   servicePorts, serviceClusterIP, serviceExternalIP, formatEndpoints, formatSlicePorts, formatSliceEndpoints, formatServiceEndpoints,
 } from './services.js';
 export { nodeStatus, nodeRoles, internalIP, eventTime, eventObject } from './cluster.js';
+export { jobStatus, jobCompletions, jobDuration } from './batch.js';

@@ -5,13 +5,13 @@ import { AGE_COLUMN, NAME_COLUMN, column, created, wide, type KindPrinter, type 
 import { formatSelector, orNone } from './format.js';
 import { podSummary } from './pod-status.js';
 
-const TEMPLATE_COLUMNS = [
+export const TEMPLATE_COLUMNS = [
   wide(column('Containers', 'string', 'Names of each container in the template.')),
   wide(column('Images', 'string', 'Images referenced by each container in the template.')),
   wide(column('Selector', 'string', 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.')),
 ];
 
-function templateCells(t: PodTemplateSpec | undefined): [string, string] {
+export function templateCells(t: PodTemplateSpec | undefined): [string, string] {
   const containers = t?.spec?.containers ?? [];
   return [orNone(containers.map((c) => c.name).join(',')), orNone(containers.map((c) => c.image ?? '').join(','))];
 }

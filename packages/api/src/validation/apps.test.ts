@@ -22,7 +22,7 @@ test('valid deployments', (t) => {
 
 test('selector rules', (t) => {
   t.deepEqual(v(dep({ selector: {} })), ['spec.selector: Invalid value: {}: empty selector is invalid for deployment']);
-  t.deepEqual(v(dep({ selector: { matchLabels: { app: 'api' } } })), ['spec.template.metadata.labels: Invalid value: {"app":"web","tier":"front"}: selector does not match template labels']);
+  t.deepEqual(v(dep({ selector: { matchLabels: { app: 'api' } } })), ['spec.template.metadata.labels: Invalid value: {"app":"web","tier":"front"}: `selector` does not match template `labels`']);
   t.deepEqual(v(dep({ selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } })), [
     "spec.selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
   ]);

@@ -12,8 +12,12 @@ function isEmptySelector(sel: LabelSelector): boolean {
   return Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0;
 }
 
-/** The selector and template of a Deployment or ReplicaSet: the selector must pick the template's pods. */
-function validateSelectorAndTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kind: string, path: string): Errs {
+/**
+ * The selector and template of a workload (Deployment, ReplicaSet, DaemonSet): the selector
+ * must pick the template's pods. `workload` names the kind in Kubernetes' activeDeadlineSeconds
+ * message (Deployments share ReplicaSet's).
+ */
+export function validateSelectorAndTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kind: string, path: string, workload = 'ReplicaSet'): Errs {
   const errs: Errs = [];
   const selPath = child(path, 'selector');
   const tPath = child(path, 'template');
@@ -33,7 +37,7 @@ function validateSelectorAndTemplate(selector: LabelSelector | undefined, templa
   const labelsPath = child(child(tPath, 'metadata'), 'labels');
   errs.push(...validateTemplateMeta(template.metadata, child(tPath, 'metadata')));
   if (selectorOk && selector && !selectorFromLabelSelector(selector).matches(template.metadata?.labels ?? {})) {
-    errs.push(invalid(labelsPath, template.metadata?.labels ?? {}, 'selector does not match template labels'));
+    errs.push(invalid(labelsPath, template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
   }
   const specPath = child(tPath, 'spec');
   errs.push(...validatePodSpec(template.spec, specPath));
@@ -41,14 +45,14 @@ function validateSelectorAndTemplate(selector: LabelSelector | undefined, templa
   const rp = template.spec?.restartPolicy;
   if (rp !== undefined && rp !== 'Always') errs.push(notSupported(child(specPath, 'restartPolicy'), rp, ['Always']));
   if (template.spec?.activeDeadlineSeconds !== undefined) {
-    errs.push(forbidden(child(specPath, 'activeDeadlineSeconds'), 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    errs.push(forbidden(child(specPath, 'activeDeadlineSeconds'), `activeDeadlineSeconds in ${workload} is not Supported`));
   }
   return errs;
 }
 
 const PERCENT = /^[0-9]+%$/;
 
-function validateIntOrPercent(v: number | string | undefined, path: string): Errs {
+export function validateIntOrPercent(v: number | string | undefined, path: string): Errs {
   if (v === undefined) return [];
   if (typeof v === 'number') return nonNegative(path, v);
   if (!PERCENT.test(v)) {
@@ -57,7 +61,7 @@ function validateIntOrPercent(v: number | string | undefined, path: string): Err
   return [];
 }
 
-function isZero(v: number | string | undefined): boolean {
+export function isZero(v: number | string | undefined): boolean {
   return v === 0 || (typeof v === 'string' && PERCENT.test(v) && Number(v.slice(0, -1)) === 0);
 }
 

@@ -4,16 +4,27 @@
 import type { ConfigMap, Event, Namespace, Node, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Job } from 'kubernetes-types/batch/v1.js';
+import { validateJob, validateJobStatus, validateJobUpdate } from './batch.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../types.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, type NameValidator } from '../names.js';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate, validateEndpoints, validateService, validateServiceUpdate } from './service.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import { validatePodDisruptionBudget, validatePodDisruptionBudgetStatus } from './policy.js';
+import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.js';
 import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding, validateRoleRefUpdate } from './rbac.js';
 import type { Errs } from './field-errors.js';
 import { validatePod, validatePodStatus } from './pod.js';
 import { validatePodUpdate } from './pod-update.js';
+import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
+import {
+  validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetStatus, validateReplicationController,
+} from './daemonset.js';
 import {
   validateDeployment, validateDeploymentStatus, validateReplicaSet, validateReplicaSetStatus, validateSelectorUpdate,
 } from './apps.js';
@@ -74,6 +85,29 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     validateUpdate: (o, old) => validateSelectorUpdate((o as Deployment).spec?.selector, (old as Deployment).spec?.selector),
     validateStatus: (o) => validateDeploymentStatus(o as Deployment),
   },
+  Job: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateJob(o as Job),
+    validateUpdate: (o, old) => validateJobUpdate(o as Job, old as Job),
+    validateStatus: (o) => validateJobStatus(o as Job),
+  },
+  DaemonSet: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateDaemonSet(o as DaemonSet),
+    validateUpdate: (o, old) => validateSelectorUpdate((o as DaemonSet).spec?.selector, (old as DaemonSet).spec?.selector),
+    validateStatus: (o) => validateDaemonSetStatus(o as DaemonSet),
+  },
+  ControllerRevision: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateControllerRevision(o as unknown as ControllerRevision),
+    validateUpdate: (o, old) => validateControllerRevisionUpdate(o as unknown as ControllerRevision, old as unknown as ControllerRevision),
+  },
+  ReplicationController: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateReplicationController(o as ReplicationController),
+    // The RC's status has the ReplicaSet's fields and rules.
+    validateStatus: (o) => validateReplicaSetStatus(o as ReplicaSet),
+  },
   Service: {
     nameFn: nameIsDNSLabel,
     validate: (o) => validateService(o as Service),
@@ -86,6 +120,16 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     nameFn: nameIsDNSSubdomain,
     validate: (o) => validateEndpointSlice(o as unknown as EndpointSlice),
     validateUpdate: (o, old) => validateEndpointSliceUpdate(o as unknown as EndpointSlice, old as unknown as EndpointSlice),
+  },
+  PodDisruptionBudget: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validatePodDisruptionBudget(o as unknown as PodDisruptionBudget),
+    validateStatus: (o) => validatePodDisruptionBudgetStatus(o as unknown as PodDisruptionBudget),
+  },
+  PriorityClass: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validatePriorityClass(o as unknown as PriorityClass),
+    validateUpdate: (o, old) => validatePriorityClassUpdate(o as unknown as PriorityClass, old as unknown as PriorityClass),
   },
   // A ServiceAccount's fields (secrets, imagePullSecrets, automount) need no more than the schema's types.
   ServiceAccount: { nameFn: nameIsDNSSubdomain, validate: () => [] },

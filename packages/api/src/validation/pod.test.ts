@@ -104,11 +104,42 @@ test('affinity and topology spread', (t) => {
     'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[2].operator: Invalid value: "Near": not a valid selector operator',
   ]);
   t.deepEqual(check({ affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: {} }] } } }), ['spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100']);
-  t.deepEqual(check({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: '' }] } } }), ['spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: Required value: can not be empty']);
+  // Kubernetes reports an empty topologyKey as required and, through ValidateLabelName, as an invalid name.
+  const anti = 'spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]';
+  t.deepEqual(check({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: '' }] } } }).slice(0, 2), [
+    `${anti}.topologyKey: Required value: can not be empty`,
+    `${anti}.topologyKey: Invalid value: "": name part must be non-empty`,
+  ]);
+  t.deepEqual(check({ affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 101, podAffinityTerm: { topologyKey: 'zone', namespaces: ['Bad_NS'], matchLabelKeys: ['rev'] } }] } } }), [
+    'spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 101: must be in the range 1-100',
+    'spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.namespace: Invalid value: "Bad_NS": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character (e.g. \'my-name\',  or \'123-abc\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?\')',
+    'spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.matchLabelKeys: Forbidden: must not be specified when labelSelector is not set',
+  ]);
+  t.deepEqual(check({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: {}, matchLabelKeys: ['rev'], mismatchLabelKeys: ['rev'] }] } } }), [
+    'spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[0]: Invalid value: "rev": exists in both matchLabelKeys and mismatchLabelKeys',
+  ]);
   t.deepEqual(check({ topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'Whatever' }] }), [
     'spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero',
     'spec.topologySpreadConstraints[0].whenUnsatisfiable: Unsupported value: "Whatever": supported values: "DoNotSchedule", "ScheduleAnyway"',
   ]);
+  type Constraint = NonNullable<PodSpec['topologySpreadConstraints']>[number];
+  const zone = (o: Partial<Constraint>): Constraint => ({ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', ...o });
+  t.deepEqual(check({ topologySpreadConstraints: [zone({}), zone({ topologyKey: '' }), zone({ whenUnsatisfiable: 'ScheduleAnyway' }), zone({})] }), [
+    'spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}: Duplicate value: "{zone, DoNotSchedule}"',
+    'spec.topologySpreadConstraints[1].topologyKey: Required value: can not be empty',
+  ]);
+  t.deepEqual(check({ topologySpreadConstraints: [zone({ whenUnsatisfiable: 'ScheduleAnyway', minDomains: 0, nodeTaintsPolicy: 'Always' })] }), [
+    'spec.topologySpreadConstraints[0].minDomains: Invalid value: 0: must be greater than zero',
+    'spec.topologySpreadConstraints[0].minDomains: Invalid value: 0: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway',
+    'spec.topologySpreadConstraints[0].nodeTaintsPolicy: Unsupported value: "Always": supported values: "Honor", "Ignore"',
+  ]);
+  t.deepEqual(check({ topologySpreadConstraints: [zone({ labelSelector: { matchLabels: { app: 'web' } }, matchLabelKeys: ['app'] })] }), [
+    'spec.topologySpreadConstraints[0].matchLabelKeys[0]: Invalid value: "app": exists in both matchLabelKeys and labelSelector',
+  ]);
+  t.deepEqual(check({ topologySpreadConstraints: [{ topologyKey: 'zone' } as Constraint] }), [
+    'spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero',
+    'spec.topologySpreadConstraints[0].whenUnsatisfiable: Unsupported value: "": supported values: "DoNotSchedule", "ScheduleAnyway"',
+  ], 'both are required');
 });
 
 test('pod status', (t) => {

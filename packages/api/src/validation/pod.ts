@@ -474,13 +474,30 @@ function validateWeight(weight: number, path: string): Errs {
   return weight < 1 || weight > 100 ? [invalid(path, weight, 'must be in the range 1-100')] : [];
 }
 
+// Kubernetes' validateLabelKeys: matchLabelKeys / mismatchLabelKeys need a labelSelector and
+// must be label names.
+function validateLabelKeys(keys: readonly string[] | undefined, selector: unknown, path: string): Errs {
+  if (!keys || keys.length === 0) return [];
+  if (!selector) return [forbidden(path, 'must not be specified when labelSelector is not set')];
+  return keys.flatMap((k, i) => each(index(path, i), k, isQualifiedName(k)));
+}
+
+// After Kubernetes' validatePodAffinityTerm, in its order and with its paths (the namespaces
+// errors are reported on "namespace", as Kubernetes does).
 function validatePodAffinityTerm(t: PodAffinityTerm, path: string): Errs {
   const errs: Errs = [];
-  if (!t.topologyKey) errs.push(required(child(path, 'topologyKey'), 'can not be empty'));
-  else errs.push(...each(child(path, 'topologyKey'), t.topologyKey, isQualifiedName(t.topologyKey)));
   errs.push(...validateLabelSelector(t.labelSelector, child(path, 'labelSelector')));
   errs.push(...validateLabelSelector(t.namespaceSelector, child(path, 'namespaceSelector')));
-  (t.namespaces ?? []).forEach((ns, i) => errs.push(...each(index(child(path, 'namespaces'), i), ns, isDNS1123Label(ns))));
+  (t.namespaces ?? []).forEach((ns) => errs.push(...each(child(path, 'namespace'), ns, isDNS1123Label(ns))));
+  errs.push(...validateLabelKeys(t.matchLabelKeys, t.labelSelector, child(path, 'matchLabelKeys')));
+  errs.push(...validateLabelKeys(t.mismatchLabelKeys, t.labelSelector, child(path, 'mismatchLabelKeys')));
+  const mismatch = new Set(t.mismatchLabelKeys ?? []);
+  (t.matchLabelKeys ?? []).forEach((k, i) => {
+    if (mismatch.has(k)) errs.push(invalid(index(child(path, 'matchLabelKeys'), i), k, 'exists in both matchLabelKeys and mismatchLabelKeys'));
+  });
+  const topologyKey = t.topologyKey ?? '';
+  if (!topologyKey) errs.push(required(child(path, 'topologyKey'), 'can not be empty'));
+  errs.push(...each(child(path, 'topologyKey'), topologyKey, isQualifiedName(topologyKey)));
   return errs;
 }
 
@@ -518,24 +535,35 @@ function validateAffinity(a: Affinity | undefined, path: string): Errs {
   return errs;
 }
 
+// After Kubernetes' validateTopologySpreadConstraints, in its order. A repeated
+// {topologyKey, whenUnsatisfiable} pair is reported on the first of the two.
 function validateTopologySpread(constraints: TopologySpreadConstraint[] | undefined, path: string): Errs {
   const errs: Errs = [];
-  const seen = new Set<string>();
-  (constraints ?? []).forEach((c, i) => {
+  const list = constraints ?? [];
+  list.forEach((c, i) => {
     const p = index(path, i);
-    if (c.maxSkew <= 0) errs.push(invalid(child(p, 'maxSkew'), c.maxSkew, 'must be greater than zero'));
+    const maxSkew = c.maxSkew ?? 0;
+    if (maxSkew <= 0) errs.push(invalid(child(p, 'maxSkew'), maxSkew, 'must be greater than zero'));
     if (!c.topologyKey) errs.push(required(child(p, 'topologyKey'), 'can not be empty'));
-    errs.push(...oneOf(child(p, 'whenUnsatisfiable'), c.whenUnsatisfiable, ['DoNotSchedule', 'ScheduleAnyway']));
-    if (c.minDomains !== undefined) {
-      if (c.minDomains <= 0) errs.push(invalid(child(p, 'minDomains'), c.minDomains, 'must be greater than 0'));
-      else if (c.whenUnsatisfiable !== 'DoNotSchedule') errs.push(invalid(child(p, 'minDomains'), c.minDomains, 'can only use minDomains if whenUnsatisfiable=DoNotSchedule'));
+    const when = c.whenUnsatisfiable ?? '';
+    errs.push(...oneOf(child(p, 'whenUnsatisfiable'), when, ['DoNotSchedule', 'ScheduleAnyway']));
+    if (list.slice(i + 1).some((o) => o.topologyKey === c.topologyKey && o.whenUnsatisfiable === c.whenUnsatisfiable)) {
+      errs.push(duplicate(child(p, '{topologyKey, whenUnsatisfiable}'), `{${c.topologyKey}, ${when}}`));
+    }
+    if (c.minDomains !== undefined && c.minDomains !== null) {
+      if (c.minDomains <= 0) errs.push(invalid(child(p, 'minDomains'), c.minDomains, 'must be greater than zero'));
+      if (when !== 'DoNotSchedule') errs.push(invalid(child(p, 'minDomains'), c.minDomains, `can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ${when}`));
     }
     errs.push(...oneOf(child(p, 'nodeAffinityPolicy'), c.nodeAffinityPolicy, ['Honor', 'Ignore']));
     errs.push(...oneOf(child(p, 'nodeTaintsPolicy'), c.nodeTaintsPolicy, ['Honor', 'Ignore']));
+    const keysPath = child(p, 'matchLabelKeys');
+    const selectorKeys = new Set([...Object.keys(c.labelSelector?.matchLabels ?? {}), ...(c.labelSelector?.matchExpressions ?? []).map((e) => e.key)]);
+    if ((c.matchLabelKeys ?? []).length > 0 && !c.labelSelector) errs.push(forbidden(keysPath, 'must not be specified when labelSelector is not set'));
+    (c.matchLabelKeys ?? []).forEach((k, j) => {
+      errs.push(...each(index(keysPath, j), k, isQualifiedName(k)));
+      if (selectorKeys.has(k)) errs.push(invalid(index(keysPath, j), k, 'exists in both matchLabelKeys and labelSelector'));
+    });
     errs.push(...validateLabelSelector(c.labelSelector, child(p, 'labelSelector')));
-    const k = `${c.topologyKey}/${c.whenUnsatisfiable}`;
-    if (seen.has(k)) errs.push(duplicate(p, `{${c.topologyKey}, ${c.whenUnsatisfiable}}`));
-    seen.add(k);
   });
   return errs;
 }

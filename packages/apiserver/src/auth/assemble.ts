@@ -4,7 +4,7 @@
 //
 //   authenticator: client certificate │ static tokens │ ServiceAccount JWTs   (cached)
 //   authorizer:    system:masters ─▶ Node (graph of pods) ─▶ RBAC (roles, bindings)
-import type { ApiError, KubeObject, Pod, UserInfo } from '@tugboat/api';
+import type { ApiError, KubeObject, Pod, PriorityClassObject, UserInfo } from '@tugboat/api';
 import { ServerInformer } from '../cache/server-informer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
@@ -92,6 +92,10 @@ export function assembleSecurity(
   const serviceAccounts = informer('serviceaccounts');
   // Pod admission reads a pod's ServiceAccount from here once the list is in.
   registry.serviceAccountLookup = (ns, name) => (serviceAccounts.isSynced() ? serviceAccounts.store.get(ns, name) : undefined);
+  // Priority admission reads PriorityClasses from here on every pod create, once the list is in.
+  const priorityClasses = informer('priorityclasses') as ServerInformer<PriorityClassObject>;
+  const classCache = { get: (name: string) => priorityClasses.store.get('', name), all: () => priorityClasses.store.list() };
+  void priorityClasses.hasSynced.then(() => { registry.priorityClassCache = classCache; });
 
   const sources: TokenAuthenticator[] = [];
   if (config.tokenAuthFile) sources.push(StaticTokenAuthenticator.fromFile(config.tokenAuthFile));

@@ -3,10 +3,11 @@
 //   authenticate ─▶ describe (RequestAttributes) ─▶ authorize ─▶ handler
 //        │                                              │            │
 //        └── Unauthorized                 Forbidden ────┘            └─▶ answer or ApiError
-//   then: apiserver_request_total / _duration_seconds, and the audit log.
+//   then: apiserver_request_total / _duration_seconds (Kubernetes' verbs and HTTP codes), and
+//   the audit log.
 //
 // ApiError → gRPC status (toGrpcError) happens here and only here.
-import { status as GrpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ApiError, REASON_TO_HTTP_STATUS, toGrpcError, type KubeObject, type UserInfo } from '@tugboat/api';
 import { forbiddenError, type RequestAttributes } from '../auth/authorizer.js';
 import { grpcCredentials, peerHost, type Identity, type RequestCredentials, type Security } from '../auth/security.js';
@@ -47,8 +48,23 @@ export function resourceLabel(resource: string): string {
   return resource === '' ? '' : knownResource(resource) ? resource : 'unknown';
 }
 
-function codeName(code: number): string {
-  return GrpcStatus[code] ?? String(code);
+/**
+ * Kubernetes' metric verb for an RPC (rest/gate.ts metricVerb does it for the REST API), so
+ * apiserver_request_total and _duration_seconds have one set of verbs whichever front door
+ * a request came through, and Kubernetes' dashboards and SLO rules (verb=~"LIST|GET") work.
+ */
+const RPC_METRIC_VERB: Readonly<Record<string, string>> = {
+  apply: 'APPLY', create: 'POST', get: 'GET', list: 'LIST', update: 'PUT', update_status: 'PUT', delete: 'DELETE', bind: 'POST', evict: 'POST',
+  watch: 'WATCH', version: 'GET', review: 'POST', create_token: 'POST', logs: 'GET', exec: 'CONNECT',
+};
+
+export function rpcMetricVerb(rpcVerb: string): string {
+  return RPC_METRIC_VERB[rpcVerb] ?? rpcVerb.toUpperCase();
+}
+
+/** The HTTP code the REST API answers a successful request of this metric verb with: 201 for a POST (create). */
+export function successCode(metricVerb: string): number {
+  return metricVerb === 'POST' ? 201 : 200;
 }
 
 export function report(log: Log, verb: string, err: unknown): void {
@@ -149,21 +165,23 @@ export function unary<Req, Res, P = undefined>(
     const started = process.hrtime.bigint();
     const received = new Date();
     const state: GateState = { reason: '' };
+    const metricVerb = rpcMetricVerb(verb);
+    // Counted with the HTTP code the REST API would have answered (Kubernetes' label values).
     const done = (code: number): void => {
       const resource = resourceLabel(state.attrs?.resource ?? '');
-      deps.metrics.requestTotal.inc({ verb, resource, code: codeName(code) });
-      deps.metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: String(code) });
+      deps.metrics.requestDuration.observe({ verb: metricVerb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     };
     admit(deps, call, describe, state).then((ctx) => fn(call.request, ctx)).then(
       (res) => {
-        done(GrpcStatus.OK);
+        done(successCode(metricVerb));
         audit(deps, method, call, state, received, 200);
         callback(null, res);
       },
       (err: unknown) => {
         report(deps.log, verb, err);
         const ge = toGrpcError(err);
-        done(ge.code ?? GrpcStatus.UNKNOWN);
+        done(httpCode(err));
         audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
         callback(ge);
       },
@@ -191,20 +209,22 @@ export function serverStream<Req, Res, P = undefined>(
       if (finished) return;
       finished = true;
       const resource = resourceLabel(state.attrs?.resource ?? '');
+      const metricVerb = rpcMetricVerb(verb);
+      // A stream the client closed was served (Kubernetes counts such a watch as 200).
       if (call.cancelled) {
-        deps.metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.CANCELLED) });
+        deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: '200' });
         audit(deps, method, call, state, received, 200);
         return;
       }
       if (err === undefined) {
-        deps.metrics.requestTotal.inc({ verb, resource, code: codeName(GrpcStatus.OK) });
+        deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: '200' });
         audit(deps, method, call, state, received, 200);
         call.end();
         return;
       }
       report(deps.log, verb, err);
       const ge = toGrpcError(err);
-      deps.metrics.requestTotal.inc({ verb, resource, code: codeName(ge.code ?? GrpcStatus.UNKNOWN) });
+      deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: String(httpCode(err)) });
       audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
       call.emit('error', ge);
     };

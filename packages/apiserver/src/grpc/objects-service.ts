@@ -8,6 +8,7 @@ import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, t
 import { resolveResource } from '../registry/kind-of.js';
 import { collectionRequest, namedRequest, objectRequest, pathRequest, resourceAttributes } from './request-attributes.js';
 import type { ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
+import { parseDeleteOptions } from '../rest/query.js';
 
 /** A write's object, parsed once: describe() reads its kind and name, the handler writes it. */
 function objectWrite<Req extends { object: string }>(verb: string, subresource = ''): Describe<Req, KubeObject> {
@@ -91,6 +92,11 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
     }),
     Bind: unary<ObjectsRequest<'Bind'>, ObjectsResponse<'Bind'>>(deps, `${M}Bind`, 'bind', attributesOnly((r) => resourceAttributes('create', resolveResource('pods'), r.namespace || 'default', r.name, 'binding')), async (req) => {
       const obj = await registry.bind(req.namespace, req.name, req.nodeName, req.uid);
+      return { object: JSON.stringify(obj), warnings: [] };
+    }),
+    Evict: unary<ObjectsRequest<'Evict'>, ObjectsResponse<'Evict'>>(deps, `${M}Evict`, 'evict', attributesOnly((r) => resourceAttributes('create', resolveResource('pods'), r.namespace || 'default', r.name, 'eviction')), async (req) => {
+      const opts = parseDeleteOptions(new URLSearchParams(req.dryRun ? 'dryRun=All' : ''), req.deleteOptions);
+      const obj = await registry.evictions.evict(req.namespace || 'default', req.name, opts);
       return { object: JSON.stringify(obj), warnings: [] };
     }),
     Watch: serverStream<ObjectsRequest<'Watch'>, ObjectsResponse<'Watch'>>(deps, `${M}Watch`, 'watch', attributesOnly((r) => collectionRequest('watch', r.resource, r.namespace, r.fieldSelector, r.labelSelector)), async (call, finish) => {

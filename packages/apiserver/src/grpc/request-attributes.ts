@@ -7,6 +7,7 @@
 //   UpdateStatus            update <resource>/status
 //   Apply                   patch (and create, when the object is new: see objects-service)
 //   Bind                    create pods/binding
+//   Evict                   create pods/eviction
 //   Pods.Logs / Pods.Exec   get pods/log / create pods/exec
 //   Auth.CreateToken        create serviceaccounts/token
 //   Auth.Review             create selfsubjectaccessreviews.authorization.k8s.io, …

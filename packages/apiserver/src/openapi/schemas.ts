@@ -11,8 +11,11 @@ import { ref, type GroupVersionKind, type Schema } from './types.js';
 const MODULE_PACKAGES: Readonly<Record<string, string>> = {
   'core/v1': 'io.k8s.api.core.v1',
   'apps/v1': 'io.k8s.api.apps.v1',
+  'batch/v1': 'io.k8s.api.batch.v1',
   'coordination/v1': 'io.k8s.api.coordination.v1',
   'discovery/v1': 'io.k8s.api.discovery.v1',
+  'policy/v1': 'io.k8s.api.policy.v1',
+  'scheduling/v1': 'io.k8s.api.scheduling.v1',
   'rbac/v1': 'io.k8s.api.rbac.v1',
   'meta/v1': META,
 };

@@ -2,14 +2,16 @@
 // generic registry owns — server-set metadata (uid, creationTimestamp, generation,
 // resourceVersion), optimistic concurrency, namespaces, graceful deletion and finalizers,
 // binding — and calls admission for validation and defaulting. It never talks to etcd.
-import { nanoid } from 'nanoid';
+import { randomUUID } from 'node:crypto';
 import {
   ApiError, BUILTIN_NAMESPACES, admitObject, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
-  type KindInfo, type KubeObject, type Pod, type ObjectMeta, type PodCondition, type PropagationPolicy,
+  type KindInfo, type KubeObject, type Pod, type PriorityClassObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
 import { computeApply } from '../apply/apply.js';
 import { kindOfObject, resolveResource } from './kind-of.js';
 import { admitServiceAccount, podServiceAccountName } from './service-account-admission.js';
+import { Evictions } from './eviction.js';
+import { PriorityAdmission, keepPodPriority, type PriorityClassReader } from './priority-admission.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceAllocator, parseCidr, parsePortRange, type AllocationPlan, type ServiceRanges } from './service-allocation.js';
 import type { KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
@@ -18,7 +20,7 @@ import { checkKeySegment, objectStorageKey, qualifiedResource, resourcePrefix } 
 import { decodeObject, encodeObject, isPlainObject, jsonEqual, rfc3339, sameStoredObject, specPart } from './object-meta.js';
 
 /** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
-export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment', 'PodDisruptionBudget', 'Job', 'DaemonSet', 'ReplicationController']);
 
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 /** How often a write that lost a race against an unrelated change is retried. */
@@ -162,11 +164,28 @@ export class Registry {
   /** ClusterIPs and node ports of Services (see service-allocation.ts). */
   readonly services: ServiceAllocator;
 
+  /**
+   * Set by the server once its informers exist: Priority admission then reads PriorityClasses
+   * from memory (pods are created on hot paths), etcd only for a class the cache lacks.
+   */
+  priorityClassCache: ReturnType<PriorityClassReader['cached']>;
+  /** Kubernetes' Priority admission (see priority-admission.ts). */
+  readonly priority: PriorityAdmission;
+  /** The pods/eviction subresource, for REST and gRPC alike (see eviction.ts). */
+  readonly evictions: Evictions;
+
   constructor(readonly storage: Storage, options: RegistryOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.services = new ServiceAllocator(storage, options.serviceRanges ?? {
       clusterIPs: parseCidr(DEFAULT_SERVICE_CLUSTER_IP_RANGE, '--service-cluster-ip-range'),
       nodePorts: parsePortRange(DEFAULT_NODE_PORT_RANGE, '--service-node-port-range'),
+    });
+    this.evictions = new Evictions(this, this.now);
+    const pcInfo = kindInfo('PriorityClass')!;
+    this.priority = new PriorityAdmission({
+      cached: () => this.priorityClassCache,
+      read: async (name) => (await this.read(pcInfo, '', name))?.object as PriorityClassObject | undefined,
+      list: async () => (await this.list(pcInfo.resource)).items as PriorityClassObject[],
     });
   }
 
@@ -239,18 +258,22 @@ export class Registry {
   }
 
   private async createOnce(info: KindInfo, input: KubeObject, opts: WriteOptions): Promise<WriteResult> {
-    const admitted = admitObject(input);
+    // The uid is drawn before admission: defaulting may name it (a Job's generated selector,
+    // a label value: hence a UUID, as Kubernetes', never a nanoid that may end in "_" or "-").
+    const uid = randomUUID();
+    const admitted = admitObject({ ...input, metadata: { ...input.metadata, uid } });
     const name = input.metadata?.name ?? '';
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
     admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
-    let obj = this.prepareForCreate(info, this.scope(info, admitted.object));
+    let obj = this.prepareForCreate(info, this.scope(info, admitted.object), uid);
     const meta = obj.metadata!;
     checkKeySegment('name', meta.name ?? '');
     if (info.namespaced) {
       checkKeySegment('namespace', meta.namespace!);
       await this.checkNamespaceAcceptsCreates(meta.namespace!);
     }
-    if (info.kind === 'Pod') obj = await this.admitPodServiceAccount(obj, !!opts.dryRun);
+    if (info.kind === 'Pod') obj = await this.priority.admitPod(await this.admitPodServiceAccount(obj, !!opts.dryRun));
+    if (info.kind === 'PriorityClass') await this.priority.checkClass(obj, true);
     const key = objectStorageKey(info, meta.namespace ?? '', meta.name!);
     const exists = (): ApiError => new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
     if (info.kind === 'Service') {
@@ -299,7 +322,7 @@ export class Registry {
   }
 
   /** Server-set metadata and the status a new object starts with (Kubernetes' PrepareForCreate). */
-  private prepareForCreate(info: KindInfo, obj: KubeObject): KubeObject {
+  private prepareForCreate(info: KindInfo, obj: KubeObject, uid: string): KubeObject {
     const {
       resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, uid: _uid,
       creationTimestamp: _ct, generation: _g, ...metadata
@@ -307,7 +330,7 @@ export class Registry {
     void _rv; void _dt; void _dg; void _uid; void _ct; void _g;
     const out: KubeObject = {
       ...obj,
-      metadata: { ...metadata, uid: nanoid(), creationTimestamp: rfc3339(this.now()), generation: 1 },
+      metadata: { ...metadata, uid, creationTimestamp: rfc3339(this.now()), generation: 1 },
     };
     switch (info.kind) {
       case 'Pod': {
@@ -320,6 +343,9 @@ export class Registry {
         break;
       case 'ReplicaSet':
       case 'Deployment':
+      case 'DaemonSet':
+      case 'ReplicationController':
+      case 'Job':
         out.status = {};
         break;
       default:
@@ -404,9 +430,10 @@ export class Registry {
         throw ApiError.invalid(info.kind, name, [{ path: 'metadata.finalizers', type: 'Forbidden', detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
       }
     }
-    const admitted = admitObject(candidate, cur);
+    const admitted = admitObject(info.kind === 'Pod' ? keepPodPriority(candidate, cur) : candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
     admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
+    if (info.kind === 'PriorityClass') await this.priority.checkClass(admitted.object, false);
     // A Service keeps the addresses it has unless it lets them go, and takes new ones with the write.
     const plan = info.kind === 'Service' ? await this.services.plan(admitted.object, cur) : undefined;
     const admittedObject = plan?.object ?? admitted.object;

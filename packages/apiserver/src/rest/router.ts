@@ -75,6 +75,7 @@ const OTHER_SUBRESOURCES: Readonly<Record<string, readonly string[]>> = {
   pods: ['binding', 'eviction', 'log'],
   deployments: ['scale'],
   replicasets: ['scale'],
+  replicationcontrollers: ['scale'],
 };
 
 /** Subresources served over REST, by resource (advertised in discovery, see discovery.ts; documented in openapi/). */

@@ -54,6 +54,7 @@ function statusReason(reason: ApiErrorReason): string {
     case 'UnsupportedMediaType':
     case 'MethodNotAllowed':
     case 'Timeout':
+    case 'TooManyRequests':
       return reason;
     case 'Unavailable':
       return 'ServiceUnavailable';
@@ -92,6 +93,8 @@ export function detailsOf(err: ApiError): StatusDetails | undefined {
   // Server-side apply's conflicts: one cause per field, as Kubernetes lists them.
   const conflicts = err.reason === 'Conflict' ? conflictCauses(err) : undefined;
   if (conflicts) return { causes: conflicts.map((c) => ({ reason: c.reason, message: c.message, field: c.field })) };
+  // An eviction a disruption budget refused: kubectl drain tells it by reason 429 and retries.
+  if (err.causes.length) return { causes: err.causes.map((c) => ({ reason: c.reason, message: c.message })) };
   const named = /^([a-z][a-z0-9.-]*(?:\/[a-z]+)?) "([^"]*)" (?:not found|already exists|is forbidden)/.exec(err.message)
     ?? /^Operation cannot be fulfilled on ([a-z][a-z0-9./-]*) "([^"]*)"/.exec(err.message);
   if (named) {

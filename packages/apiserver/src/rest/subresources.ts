@@ -33,9 +33,16 @@ export async function updateStatus(s: RestServices, call: ResourceCall): Promise
 
 // ---- scale ---------------------------------------------------------------------------------
 
-interface Replicated { spec?: { replicas?: number; selector?: LabelSelector }; status?: { replicas?: number } }
+interface Replicated { spec?: { replicas?: number; selector?: LabelSelector | Record<string, string> }; status?: { replicas?: number } }
 
-/** autoscaling/v1 Scale of a Deployment or ReplicaSet (status.selector as a string, as Kubernetes gives it). */
+/** A ReplicationController's selector is an equality map; the apps/v1 kinds' a LabelSelector. */
+function scaleSelector(kind: string | undefined, selector: LabelSelector | Record<string, string> | undefined): string {
+  if (!selector) return '';
+  if (kind === 'ReplicationController') return selectorFromLabelSelector({ matchLabels: selector as Record<string, string> }).toString();
+  return selectorFromLabelSelector(selector as LabelSelector).toString();
+}
+
+/** autoscaling/v1 Scale of a Deployment, ReplicaSet or ReplicationController (status.selector as a string, as Kubernetes gives it). */
 export function scaleOf(obj: KubeObject): KubeObject {
   const o = obj as KubeObject & Replicated;
   const m = obj.metadata ?? {};
@@ -46,7 +53,7 @@ export function scaleOf(obj: KubeObject): KubeObject {
       name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp,
     },
     spec: { replicas: o.spec?.replicas ?? 0 },
-    status: { replicas: o.status?.replicas ?? 0, selector: o.spec?.selector ? selectorFromLabelSelector(o.spec.selector).toString() : '' },
+    status: { replicas: o.status?.replicas ?? 0, selector: scaleSelector(obj.kind, o.spec?.selector) },
   };
 }
 
@@ -125,16 +132,15 @@ export async function createBinding(s: RestServices, call: ResourceCall): Promis
 }
 
 /**
- * An eviction is a delete with the eviction's DeleteOptions. There are no
- * PodDisruptionBudgets in Tugboat yet, so nothing can refuse it (Kubernetes would answer 429
- * when a budget forbids the disruption).
+ * An eviction is a delete with the eviction's DeleteOptions that a PodDisruptionBudget may
+ * refuse (429 TooManyRequests, cause DisruptionBudget): see registry/eviction.ts.
  */
 export async function createEviction(s: RestServices, call: ResourceCall): Promise<Answer> {
   const { route } = call;
   const eviction = bodyObject(call, 'Eviction');
   await call.rr.admit(routeAttributes(route, call.query));
   const opts = parseDeleteOptions(call.query, JSON.stringify(isPlainObject(eviction['deleteOptions']) ? eviction['deleteOptions'] : {}));
-  await s.registry.delete('pods', route.namespace, route.name, opts);
+  await s.registry.evictions.evict(route.namespace, route.name, opts);
   return { code: 201, body: { ...successStatus({}), code: 201 }, contentType: 'application/json' };
 }
 

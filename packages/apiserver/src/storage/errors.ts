@@ -32,7 +32,7 @@ export function toStorageError(err: unknown, operation: string): ApiError {
     return new ApiError('RequestEntityTooLarge', `etcd refused the ${operation} request: ${msg}`, [], { cause: err });
   }
   if (
-    name === 'GRPCUnavailableError' || name === 'ClientClosedError' || name === 'BrokenCircuitError' ||
+    name === 'GRPCUnavailableError' || name === 'MemberDownError' || name === 'AttemptAbandonedError' || name === 'ClientClosedError' || name === 'BrokenCircuitError' ||
     name === 'GRPCCancelledError' || name === 'EtcdWatchStreamEnded' ||
     /unavailable|ECONNREFUSED|No connection established|connection|closed|broken circuit/i.test(msg)
   ) {

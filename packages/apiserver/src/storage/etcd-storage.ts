@@ -3,8 +3,9 @@
 // so two writers that read the same revision cannot both win.
 import { Etcd3, type IKeyValue, type IOptions, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Histogram } from 'prom-client';
-import type { ApiError } from '@tugboat/api';
+import { ApiError } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
+import { AttemptAbandonedError, alreadyApplied, isUnavailable, memberBreaker, retryWithin, RETRY_WINDOW_MS, type Intended } from './etcd-failover.js';
 import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
 import { prefixEnd, type CommitResult, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type TxnOp, type WatchHandlers, type WriteResult } from './storage.js';
 
@@ -20,6 +21,8 @@ export interface EtcdStorageOptions {
   /** Deadline of each unary etcd call; a hung etcd must not hang API requests. */
   readonly requestTimeoutMs?: number;
   readonly requestDuration?: Histogram<'operation'>;
+  /** How long a call keeps trying other members while etcd answers Unavailable (default 2 s). */
+  readonly retryWindowMs?: number;
 }
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
@@ -51,12 +54,21 @@ function toKeyValue(kv: IKeyValue): KeyValue {
   };
 }
 
+/** After a member went down, calls get this deadline for a while: a hung attempt is retried instead. */
+const FAILOVER_DEADLINE_MS = 750;
+const FAILOVER_PERIOD_MS = 10_000;
+
 export class EtcdStorage implements Storage {
   readonly client: Etcd3;
   private readonly watches = new Set<EtcdPrefixWatch>();
+  /** Until then, a member went down recently: short deadlines, and a timeout is retried. */
+  private failoverUntil = 0;
+  /** Attempts in flight, each abandoned (and retried) when a member goes down. */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
   constructor(private readonly options: EtcdStorageOptions) {
     const timeout = options.requestTimeoutMs ?? 5_000;
+    const deadline = (): number => (Date.now() < this.failoverUntil ? Math.min(timeout, FAILOVER_DEADLINE_MS) : timeout);
     const mismatch = etcdTlsMismatch(options.endpoints, options.tls !== undefined);
     if (mismatch) throw new Error(mismatch);
     this.client = new Etcd3({
@@ -68,21 +80,91 @@ export class EtcdStorage implements Storage {
           certChain: Buffer.from(options.tls.certPem),
         },
       } : {}),
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-      faultHandling: { host: () => passThrough, global: passThrough, watchBackoff: watchBackoff() },
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadline() }),
+      // With several members, one that failed a call is skipped for a second (etcd-failover.ts);
+      // with one there is nowhere else to go, and /readyz must see it come back at once.
+      faultHandling: {
+        host: (host) => (options.endpoints.length > 1 ? memberBreaker(host, () => this.memberDown(host)) : passThrough),
+        global: passThrough,
+        watchBackoff: watchBackoff(),
+      },
     });
   }
 
-  /** Runs one etcd call, timing it and mapping its failure to an ApiError. */
-  private async op<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one etcd call, timing it and mapping its failure to an ApiError. An Unavailable
+   * answer (a member gone, a leader election) is tried again on another member for up to the
+   * retry window; `fn` learns whether an earlier try may have reached etcd.
+   */
+  private async op<T>(operation: string, fn: (retried: boolean) => Promise<T>): Promise<T> {
     const end = this.options.requestDuration?.startTimer({ operation });
+    // While failing over, an attempt that ran out of its short deadline is tried again too.
+    const retryable = (e: unknown): boolean => isUnavailable(e) || (Date.now() < this.failoverUntil && /deadline exceeded/i.test(e instanceof Error ? e.message : ''));
     try {
-      return await fn();
+      return await retryWithin((retried) => this.abandonable(fn(retried)), this.options.retryWindowMs ?? RETRY_WINDOW_MS, undefined, retryable);
     } catch (e) {
-      throw toStorageError(e, operation);
+      const err = toStorageError(e, operation);
+      const members = this.options.endpoints.length;
+      if (members > 1 && (err.reason === 'Unavailable' || err.reason === 'Timeout')) {
+        throw new ApiError(err.reason, `${err.message} (etcd answers only while a majority of its ${members} members is up)`, [], { cause: e });
+      }
+      throw err;
     } finally {
       end?.();
     }
+  }
+
+  /** A member went down: failover deadlines for a while, and attempts in flight are retried. */
+  private memberDown(member: string): void {
+    this.failoverUntil = Date.now() + FAILOVER_PERIOD_MS;
+    const waiting = [...this.inFlight];
+    this.inFlight.clear();
+    for (const abandon of waiting) abandon(new AttemptAbandonedError(member));
+  }
+
+  /** `p`, or AttemptAbandonedError as soon as a member goes down (its answer is then ignored). */
+  private abandonable<T>(p: Promise<T>): Promise<T> {
+    if (this.options.endpoints.length < 2) return p;
+    return new Promise<T>((resolve, reject) => {
+      this.inFlight.add(reject);
+      p.then(
+        (v) => { this.inFlight.delete(reject); resolve(v); },
+        (e: unknown) => { this.inFlight.delete(reject); reject(e); },
+      );
+    });
+  }
+
+  /**
+   * One conditional transaction: every condition holds and every write is made, or nothing is
+   * written and each key is read back. A retry after a try that may have applied (its answer
+   * was lost with the member) counts as success when the keys hold exactly what it wrote.
+   */
+  private async txn(operation: string, ops: readonly TxnOp[]): Promise<{ ok: boolean; revision: number; current: (KeyValue | undefined)[] }> {
+    const intended: Intended[] = ops.map((o) => (o.type === 'delete' ? { key: o.key, deleted: true } : { key: o.key, value: o.value }));
+    return this.op(operation, async (retried) => {
+      const first = ops[0]!;
+      let t = this.client.if(first.key, first.type === 'create' ? 'Create' : 'Mod', '==', expected(first));
+      for (const o of ops.slice(1)) t = t.and(o.key, o.type === 'create' ? 'Create' : 'Mod', '==', expected(o));
+      const writes = ops.map((o) => (o.type === 'delete' ? this.client.delete().key(o.key) : this.client.put(o.key).value(o.value)));
+      const res = await t.then(...writes).else(...ops.map((o) => this.client.get(o.key))).commit();
+      const revision = Number(res.header.revision);
+      if (res.succeeded) return { ok: true, revision, current: [] };
+      const current = ops.map((_o, i) => {
+        const kv = res.responses[i]?.response_range.kvs[0];
+        return kv ? toKeyValue(kv) : undefined;
+      });
+      if (retried && alreadyApplied(intended, current.map((c) => c?.value))) {
+        // The writes' own revision where a key still carries it; a delete leaves none to read.
+        const own = current.find((c) => c !== undefined)?.modRevision;
+        return { ok: true, revision: own ?? revision, current: [] };
+      }
+      return { ok: false, revision, current };
+    });
+  }
+
+  private async write(operation: string, op: TxnOp): Promise<WriteResult> {
+    const res = await this.txn(operation, [op]);
+    return res.ok ? { ok: true, revision: res.revision } : { ok: false, current: res.current[0] };
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -91,46 +173,27 @@ export class EtcdStorage implements Storage {
     return kv ? toKeyValue(kv) : undefined;
   }
 
-  async create(key: string, value: string): Promise<WriteResult> {
-    const res = await this.op('create', () =>
-      this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value)).else(this.client.get(key)).commit());
-    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
-    const kv = res.responses[0]?.response_range.kvs[0];
-    return { ok: false, current: kv ? toKeyValue(kv) : undefined };
+  create(key: string, value: string): Promise<WriteResult> {
+    return this.write('create', { type: 'create', key, value });
   }
 
-  async update(key: string, value: string, expectedRevision: number): Promise<WriteResult> {
-    const res = await this.op('update', () =>
-      this.client.if(key, 'Mod', '==', expectedRevision).then(this.client.put(key).value(value)).else(this.client.get(key)).commit());
-    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
-    const kv = res.responses[0]?.response_range.kvs[0];
-    return { ok: false, current: kv ? toKeyValue(kv) : undefined };
+  update(key: string, value: string, expectedRevision: number): Promise<WriteResult> {
+    return this.write('update', { type: 'update', key, value, expectedRevision });
   }
 
-  async delete(key: string, expectedRevision: number): Promise<WriteResult> {
-    const res = await this.op('delete', () =>
-      this.client.if(key, 'Mod', '==', expectedRevision).then(this.client.delete().key(key)).else(this.client.get(key)).commit());
-    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
-    const kv = res.responses[0]?.response_range.kvs[0];
-    return { ok: false, current: kv ? toKeyValue(kv) : undefined };
+  delete(key: string, expectedRevision: number): Promise<WriteResult> {
+    return this.write('delete', { type: 'delete', key, expectedRevision });
   }
 
   async commit(ops: readonly TxnOp[]): Promise<CommitResult> {
     if (ops.length === 0) return { ok: true, revision: await this.currentRevision() };
-    const res = await this.op('commit', async () => {
-      let txn = this.client.if(ops[0]!.key, ops[0]!.type === 'create' ? 'Create' : 'Mod', '==', ops[0]!.type === 'create' ? 0 : expected(ops[0]!));
-      for (const o of ops.slice(1)) txn = txn.and(o.key, o.type === 'create' ? 'Create' : 'Mod', '==', o.type === 'create' ? 0 : expected(o));
-      const writes = ops.map((o) => (o.type === 'delete' ? this.client.delete().key(o.key) : this.client.put(o.key).value(o.value)));
-      // On failure, read every key back to say which condition did not hold.
-      return txn.then(...writes).else(...ops.map((o) => this.client.get(o.key))).commit();
-    });
-    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
-    const failed: string[] = [];
-    ops.forEach((o, i) => {
-      const kv = res.responses[i]?.response_range.kvs[0];
-      const holds = o.type === 'create' ? !kv : !!kv && Number(kv.mod_revision) === o.expectedRevision;
-      if (!holds) failed.push(o.key);
-    });
+    const res = await this.txn('commit', ops);
+    if (res.ok) return { ok: true, revision: res.revision };
+    // Which conditions did not hold, from the keys read back.
+    const failed = ops.filter((o, i) => {
+      const kv = res.current[i];
+      return o.type === 'create' ? kv !== undefined : kv === undefined || kv.modRevision !== o.expectedRevision;
+    }).map((o) => o.key);
     return { ok: false, failed };
   }
 

@@ -1,4 +1,5 @@
-// Finding the programs the local cluster runs: etcd from the system (Debian's etcd-server),
+// Finding the programs the local cluster runs: etcd and Prometheus from the system (Debian's
+// etcd-server and prometheus),
 // Tugboat's own components from the workspace — node_modules/.bin/<name> in this directory
 // or any parent, or packages/*/bin/<name>.js — or $TUGBOAT_BIN_DIR when set.
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from 'node:fs';
@@ -65,19 +66,31 @@ export function findComponent(name: ComponentBinary, env: Env, from = dirname(fi
   }
 }
 
-/** etcd from $TUGBOAT_ETCD, else PATH, else /usr/bin. */
-export function findEtcd(env: Env, fallbackDirs: readonly string[] = ['/usr/bin', '/usr/local/bin']): string {
-  const explicit = env['TUGBOAT_ETCD'];
+/** A system program from $<variable>, else PATH, else /usr/bin. */
+function findSystemProgram(name: string, variable: string, debianPackage: string, env: Env, fallbackDirs: readonly string[]): string {
+  const explicit = env[variable];
   if (explicit) {
     if (executable(explicit)) return explicit;
-    throw new CliError(`etcd not found at $TUGBOAT_ETCD (${explicit})`);
+    throw new CliError(`${name} not found at $${variable} (${explicit})`);
   }
   // Also where Debian puts it, for a PATH trimmed by sudo or cron.
   const dirs = [...(env['PATH'] ?? '').split(delimiter), ...fallbackDirs];
   for (const d of dirs) {
     if (!d) continue;
-    const p = join(d, 'etcd');
+    const p = join(d, name);
     if (executable(p)) return p;
   }
-  throw new CliError("etcd is not installed: install Debian's etcd-server package (as root: apt-get install etcd-server)");
+  throw new CliError(`${name} is not installed: install Debian's ${debianPackage} package (as root: apt-get install ${debianPackage})`);
+}
+
+const SYSTEM_DIRS = ['/usr/bin', '/usr/local/bin'];
+
+/** etcd from $TUGBOAT_ETCD, else PATH, else /usr/bin. */
+export function findEtcd(env: Env, fallbackDirs: readonly string[] = SYSTEM_DIRS): string {
+  return findSystemProgram('etcd', 'TUGBOAT_ETCD', 'etcd-server', env, fallbackDirs);
+}
+
+/** prometheus from $TUGBOAT_PROMETHEUS, else PATH, else /usr/bin. */
+export function findPrometheus(env: Env, fallbackDirs: readonly string[] = SYSTEM_DIRS): string {
+  return findSystemProgram('prometheus', 'TUGBOAT_PROMETHEUS', 'prometheus', env, fallbackDirs);
 }

@@ -59,6 +59,7 @@ export function isHealthy(c: ComponentRecord, pki: ClusterPkiLayout): Promise<bo
     case 'scheduler':
     case 'controllers':
     case 'agent': return httpOk(`http://${c.addresses['http']}/healthz`);
+    case 'prometheus': return httpOk(`http://${c.addresses['http']}/-/ready`);
   }
 }
 

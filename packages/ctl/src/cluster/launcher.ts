@@ -4,21 +4,27 @@
 // $TUGBOAT_HOME/logs/<name>.log and its record in $TUGBOAT_HOME/cluster.json.
 //
 //   up:  PKI (first start) ─▶ [oci: network slot, bridge, --hosts namespaces] ─▶ etcd ──/health──▶
-//        apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler, controllers, dns, node-1…N ──▶ nodes Ready
+//        apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler, controllers, dns, node-1…N,
+//        [--monitoring: prometheus ──/-/ready] ──▶ nodes Ready
 //   down: in reverse; agents' containers are killed with `tugboat-agent kill-containers`.
+//
+// --monitoring (monitoring.ts): every time a component is recorded in cluster.json, its
+// Prometheus targets (file_sd) are rewritten too, so a component on new ports is followed.
 //
 // Secure by default: every connection is TLS with certificates from $TUGBOAT_HOME/pki (see
 // pki.ts) — etcd takes only the API server's etcd client certificate, the API server takes
 // each component's own certificate, agents take only the API server's.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readConfig, writeConfig, configPath, type Env } from '../config.js';
 import { formatHostPort } from '@tugboat/api';
 import { CliError } from '../errors.js';
-import { findComponent, findEtcd, type ComponentBinary, type Program } from './binaries.js';
+import { findComponent, findEtcd, findPrometheus, type ComponentBinary, type Program } from './binaries.js';
 import { isHealthy, waitForNodesReady } from './health.js';
 import { ClusterPki, ClusterPkiLayout } from './pki.js';
 import { claimNetworkSlot, clusterNetwork, ensureBridge, ensureHost, hostOf, inNetns, releaseNetworkSlot, removeBridge, removeHost, type ClusterNetwork } from './network.js';
+import { MonitoringLayout, findMonitoringDir, prepareMonitoring, writeScrapeTargets } from './monitoring.js';
 import { PortAllocator } from './ports.js';
 import { isAddressInUse, isRunning, killProcess, listeningPorts, logTail, readLogSince, runToCompletion, spawnDetached, stopProcess, type Started } from './processes.js';
 import { STATE_VERSION, readState, sortByRole, writeState, type ClusterState, type ComponentRecord, type Role } from './state.js';
@@ -37,6 +43,10 @@ export interface UpOptions {
   bindAddress?: string | undefined;
   /** Every node in a network namespace of its own, a simulated server on the cluster's bridge (oci). */
   hosts: boolean;
+  /** Prometheus too, scraping every component (manifests/monitoring). */
+  monitoring?: boolean;
+  /** etcd members (1, 3, 5 or 7): more than one ride out the death of a minority. */
+  etcdMembers?: number;
   /** Extra arguments per component role (hidden flags, for tests and tuning). */
   extraArgs: Partial<Record<Role, string[]>>;
   timeoutMs: number;
@@ -59,16 +69,22 @@ export interface ComponentStatus {
 }
 
 const DEFAULT_PORTS = {
-  etcdClient: 2379, etcdPeer: 2380, apiGrpc: 6443, apiHttp: 6480, scheduler: 10259, controllers: 10257, dns: 10053, dnsHttp: 9153, agentGrpc: 10250, agentHttp: 10350,
+  etcdClient: 2379, etcdPeer: 2380, etcdMetrics: 2381, apiGrpc: 6443, apiHttp: 6480, scheduler: 10259, controllers: 10257, dns: 10053, dnsHttp: 9153,
+  agentGrpc: 10250, agentHttp: 10350, prometheus: 9090,
 } as const;
 
-const BINARY: Record<Exclude<Role, 'etcd'>, ComponentBinary> = {
+const BINARY: Record<Exclude<Role, 'etcd' | 'prometheus'>, ComponentBinary> = {
   apiserver: 'tugboat-apiserver', scheduler: 'tugboat-scheduler', controllers: 'tugboat-controllers', dns: 'tugboat-dns', agent: 'tugboat-agent',
 };
 
 /** What a component needs to know of the rest of the cluster to build its command line. */
 export interface Wiring {
+  /** Every etcd member's client URL, comma-separated (the API server's --etcd-servers). */
   etcdUrl: string;
+  /** A multi-member etcd: every member's name=peer URL (--initial-cluster); absent for one member. */
+  etcdCluster?: string | undefined;
+  /** Tells two clusters' members apart should they ever dial each other (--initial-cluster-token). */
+  etcdClusterToken?: string | undefined;
   apiServer: string;
   runtime: Runtime;
   extraArgs: Partial<Record<Role, string[]>>;
@@ -83,6 +99,11 @@ export interface Wiring {
 
 const addr = (port: number): string => `127.0.0.1:${port}`;
 
+/** The API server's --etcd-servers: every member's client URL. */
+function etcdUrls(members: readonly ComponentRecord[]): string {
+  return members.map((m) => `https://${m.addresses['client'] ?? ''}`).join(',');
+}
+
 /** The arguments and addresses of a component on the given ports. Pure. */
 export function componentArgs(role: Role, name: string, ports: Record<string, number>, dataDir: string | undefined, w: Wiring): { args: string[]; addresses: Record<string, string> } {
   const extra = w.extraArgs[role] ?? [];
@@ -91,18 +112,37 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
     case 'etcd': {
       const client = `https://${addr(ports['client']!)}`;
       const peer = `https://${addr(ports['peer']!)}`;
+      // One member keeps the name it always had ('tugboat'); members of a cluster go by their component names.
+      const member = w.etcdCluster ? name : 'tugboat';
       return {
         args: [
-          '--name', 'tugboat', '--data-dir', dataDir!,
+          '--name', member, '--data-dir', dataDir!,
           '--listen-client-urls', client, '--advertise-client-urls', client,
-          '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `tugboat=${peer}`,
+          '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', w.etcdCluster ?? `tugboat=${peer}`,
+          ...(w.etcdCluster ? ['--initial-cluster-state', 'new', '--initial-cluster-token', w.etcdClusterToken ?? 'tugboat'] : []),
           // Mutual TLS on both ports, against etcd's own CA: only the API server's etcd client is let in.
           '--cert-file', pki.etcdServer.cert, '--key-file', pki.etcdServer.key, '--client-cert-auth', '--trusted-ca-file', pki.etcdCa.cert,
           '--peer-cert-file', pki.etcdPeer.cert, '--peer-key-file', pki.etcdPeer.key, '--peer-client-cert-auth', '--peer-trusted-ca-file', pki.etcdCa.cert,
           '--logger', 'zap', '--log-level', 'warn',
+          // /metrics and /health in plain HTTP on loopback (kubeadm's 2381), for Prometheus:
+          // the client port takes only the API server's certificate.
+          ...(ports['metrics'] ? ['--listen-metrics-urls', `http://${addr(ports['metrics'])}`] : []),
           ...extra,
         ],
-        addresses: { client: addr(ports['client']!), peer: addr(ports['peer']!) },
+        addresses: { client: addr(ports['client']!), peer: addr(ports['peer']!), ...(ports['metrics'] ? { metrics: addr(ports['metrics']) } : {}) },
+      };
+    }
+    case 'prometheus': {
+      // Its configuration and rules sit beside its data dir ($TUGBOAT_HOME/monitoring, see
+      // monitoring.ts). Two days of samples are plenty for a local cluster.
+      const dir = dirname(dataDir!);
+      return {
+        args: [
+          '--config.file', join(dir, 'prometheus.yml'), '--storage.tsdb.path', dataDir!, '--storage.tsdb.retention.time', '2d',
+          '--web.listen-address', addr(ports['http']!),
+          ...extra,
+        ],
+        addresses: { http: addr(ports['http']!) },
       };
     }
     case 'apiserver': {
@@ -224,6 +264,7 @@ export class LocalCluster {
 
   private program(role: Role): Program | undefined {
     if (role === 'etcd') return { command: findEtcd(this.env), prefix: [] };
+    if (role === 'prometheus') return { command: findPrometheus(this.env), prefix: [] };
     return findComponent(BINARY[role], this.env);
   }
 
@@ -240,6 +281,11 @@ export class LocalCluster {
     }
     if (previous && previous.components.length) {
       const alive = previous.components.filter((c) => LocalCluster.running(c));
+      // A running cluster asked for monitoring it does not have yet: Prometheus joins it.
+      if (opts.monitoring && !previous.components.some((c) => c.role === 'prometheus') && alive.length > 0) {
+        await this.addMonitoring(previous, opts);
+        if (alive.length === previous.components.length) return true;
+      }
       if (alive.length === previous.components.length) return false;
       if (alive.length > 0) {
         await this.restartDead(previous, opts);
@@ -249,12 +295,14 @@ export class LocalCluster {
 
     // Check every program first, so a missing one fails before anything starts.
     findEtcd(this.env);
+    const monitoring = opts.monitoring === true || previous?.monitoring === true;
+    if (monitoring) findPrometheus(this.env);
     const apiserver = this.program('apiserver');
     if (!apiserver) throw new CliError('tugboat-apiserver is not built: run `npm run build` in the Tugboat checkout first');
-    const optional: Role[] = ['scheduler', 'controllers', 'dns', 'agent'];
+    const optional: Exclude<Role, 'etcd' | 'prometheus'>[] = ['scheduler', 'controllers', 'dns', 'agent'];
     const missing = optional.filter((r) => !this.program(r));
     const without: Record<string, string> = { agent: 'nodes', scheduler: 'a scheduler', controllers: 'the controller manager', dns: 'cluster DNS' };
-    for (const r of missing) this.report.warn(`${BINARY[r as Exclude<Role, 'etcd'>]} is not built yet: the cluster runs without ${without[r] ?? r}`);
+    for (const r of missing) this.report.warn(`${BINARY[r]} is not built yet: the cluster runs without ${without[r] ?? r}`);
 
     if (opts.hosts && opts.runtime !== 'oci') throw new CliError('--hosts needs --runtime oci (process pods share the host\'s network)');
     if (opts.hosts && process.getuid?.() !== 0) throw new CliError('--hosts makes network namespaces: run it as root');
@@ -278,29 +326,70 @@ export class LocalCluster {
       ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}),
       ...(network ? { networkSlot: network.slot } : {}),
       ...(hosts ? { hosts: true } : {}),
+      ...(monitoring ? { monitoring: true } : {}),
     };
+    if (monitoring) this.prepareMonitoring();
     const ports = new PortAllocator(opts.randomPorts);
     for (const p of plan) for (const port of Object.values(p.fixed)) if (port) ports.reserve(port);
     const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: opts.runtime, extraArgs: opts.extraArgs, pki: this.pki.layout, bindAddress: opts.bindAddress, network, hosts };
 
     const save = (rec: ComponentRecord): void => {
       state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
-      writeState(state);
+      this.record(state);
     };
 
-    const etcdRec = await this.startPlanned(plan.find((p) => p.role === 'etcd')!, ports, wiring, opts.timeoutMs, save);
-    wiring.etcdUrl = `https://${etcdRec.addresses['client']}`;
+    const members = plan.filter((p) => p.role === 'etcd');
+    const etcdRecs = members.length === 1
+      ? [await this.startPlanned(members[0]!, ports, wiring, opts.timeoutMs, save)]
+      : await this.startEtcdCluster(members, ports, wiring, opts.timeoutMs, save);
+    wiring.etcdUrl = etcdUrls(etcdRecs);
     const apiRec = await this.startPlanned(plan.find((p) => p.role === 'apiserver')!, ports, wiring, opts.timeoutMs, save);
     wiring.apiServer = apiRec.addresses['grpc']!;
     this.apiServerAt(apiRec, nodeNames);
 
-    const rest = plan.filter((p) => p.role !== 'etcd' && p.role !== 'apiserver');
+    const rest = plan.filter((p) => p.role !== 'etcd' && p.role !== 'apiserver' && p.role !== 'prometheus');
     const results = await Promise.allSettled(rest.map((p) => this.startPlanned(p, ports, wiring, opts.timeoutMs, save)));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
     if (failures.length) throw new CliError(failures.join('; '));
+    const prometheus = plan.find((p) => p.role === 'prometheus');
+    if (prometheus) await this.startPlanned(prometheus, ports, wiring, opts.timeoutMs, save);
 
     await this.waitForNodes(state, opts.timeoutMs);
     return true;
+  }
+
+  /** cluster.json, and (--monitoring) Prometheus' targets from it: every record goes through here. */
+  private record(state: ClusterState): void {
+    writeState(state);
+    if (state.monitoring) writeScrapeTargets(new MonitoringLayout(this.home), state.components);
+  }
+
+  /** prometheus.yml and the rules, from manifests/monitoring, into $TUGBOAT_HOME/monitoring. */
+  private prepareMonitoring(): void {
+    prepareMonitoring(new MonitoringLayout(this.home), findMonitoringDir(this.env), { home: this.home, pki: this.pki.layout.dir });
+  }
+
+  /** `up --monitoring` on a cluster that runs without it: Prometheus alone, on a free port. */
+  private async addMonitoring(state: ClusterState, opts: UpOptions): Promise<void> {
+    findPrometheus(this.env);
+    state.monitoring = true;
+    this.prepareMonitoring();
+    const ports = new PortAllocator(opts.randomPorts);
+    for (const x of state.components) for (const a of Object.values(x.addresses)) ports.reserve(Number(a.split(':').pop()));
+    const save = (rec: ComponentRecord): void => {
+      state.components = [...state.components.filter((c) => c.name !== rec.name), rec];
+      this.record(state);
+    };
+    const wiring: Wiring = { etcdUrl: '', apiServer: '', runtime: state.runtime as Runtime, extraArgs: opts.extraArgs, pki: this.pki.layout };
+    await this.startPlanned(this.prometheusPlan(undefined), ports, wiring, opts.timeoutMs, save);
+  }
+
+  private prometheusPlan(previous: ClusterState | undefined): Planned {
+    const before = previous?.components.find((c) => c.role === 'prometheus')?.addresses['http'];
+    return {
+      name: 'prometheus', role: 'prometheus', dataDir: new MonitoringLayout(this.home).data,
+      preferred: { http: before ? Number(before.split(':').pop()) : DEFAULT_PORTS.prometheus }, fixed: {},
+    };
   }
 
   /**
@@ -333,18 +422,29 @@ export class LocalCluster {
       return a ? Number(a.split(':').pop()) : undefined;
     };
     const pick = (name: string, port: string, def: number): number | undefined => before(name, port) ?? def;
-    const plan: Planned[] = [
-      {
-        name: 'etcd', role: 'etcd', dataDir: join(this.home, 'etcd'),
-        preferred: { client: pick('etcd', 'client', DEFAULT_PORTS.etcdClient), peer: pick('etcd', 'peer', DEFAULT_PORTS.etcdPeer) },
-        fixed: { client: opts.ports.etcd, peer: opts.ports.etcdPeer },
-      },
+    // A cluster keeps the members it was made with; more or fewer would need etcd's member add/remove.
+    const memberCount = previous?.components.filter((c) => c.role === 'etcd').length || opts.etcdMembers || 1;
+    const plan: Planned[] = Array.from({ length: memberCount }, (_v, i): Planned => {
+      // etcd, etcd-2, etcd-3: the first is where a one-member cluster's data always was.
+      const name = i === 0 ? 'etcd' : `etcd-${i + 1}`;
+      // Members after the first take the defaults plus 10, 20 …, free ones or the OS's.
+      const step = 10 * i;
+      return {
+        name, role: 'etcd', dataDir: join(this.home, i === 0 ? 'etcd' : name),
+        preferred: {
+          client: pick(name, 'client', DEFAULT_PORTS.etcdClient + step), peer: pick(name, 'peer', DEFAULT_PORTS.etcdPeer + step),
+          metrics: pick(name, 'metrics', DEFAULT_PORTS.etcdMetrics + step),
+        },
+        fixed: i === 0 ? { client: opts.ports.etcd, peer: opts.ports.etcdPeer } : {},
+      };
+    });
+    plan.push(
       {
         name: 'apiserver', role: 'apiserver',
         preferred: { grpc: pick('apiserver', 'grpc', DEFAULT_PORTS.apiGrpc), http: pick('apiserver', 'http', DEFAULT_PORTS.apiHttp) },
         fixed: { grpc: opts.ports.api, http: opts.ports.http },
       },
-    ];
+    );
     if (!skip.has('scheduler')) plan.push({ name: 'scheduler', role: 'scheduler', preferred: { http: pick('scheduler', 'http', DEFAULT_PORTS.scheduler) }, fixed: {} });
     if (!skip.has('controllers')) plan.push({ name: 'controllers', role: 'controllers', preferred: { http: pick('controllers', 'http', DEFAULT_PORTS.controllers) }, fixed: {} });
     if (!skip.has('dns')) plan.push({ name: 'dns', role: 'dns', preferred: { dns: pick('dns', 'dns', DEFAULT_PORTS.dns), http: pick('dns', 'http', DEFAULT_PORTS.dnsHttp) }, fixed: {} });
@@ -358,6 +458,7 @@ export class LocalCluster {
         });
       }
     }
+    if (opts.monitoring || previous?.monitoring) plan.push(this.prometheusPlan(previous));
     return plan;
   }
 
@@ -391,6 +492,54 @@ export class LocalCluster {
       throw new CliError(`${p.name} did not start: ${outcome} (log: ${rec.record.logFile})`);
     }
     throw new CliError(`${lastError}; gave up after 4 tries`);
+  }
+
+  /**
+   * The members of a new etcd cluster, started together: each must name every peer's URL
+   * before it starts, and none answers /health before a majority has elected a leader. When
+   * a new one cannot bind its port, all stop, their data dirs (empty but for that try) go,
+   * and all try fresh ports. Members with data (a cluster started before) keep their ports:
+   * their peers know them by those.
+   */
+  private async startEtcdCluster(members: readonly Planned[], ports: PortAllocator, wiring: Wiring, timeoutMs: number, save: (r: ComponentRecord) => void): Promise<ComponentRecord[]> {
+    const program = this.program('etcd')!;
+    const existing = members.some((m) => m.dataDir !== undefined && existsSync(join(m.dataDir, 'member')));
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const chosen = new Map<string, Record<string, number>>();
+      for (const m of members) {
+        const c: Record<string, number> = {};
+        for (const [portName, preferred] of Object.entries(m.preferred)) {
+          const keep = m.fixed[portName] ?? (existing ? preferred : undefined);
+          if (keep !== undefined) ports.reserve(keep);
+          c[portName] = keep ?? (await ports.pick(attempt === 1 ? preferred : undefined));
+        }
+        chosen.set(m.name, c);
+      }
+      const memberWiring: Wiring = {
+        ...wiring,
+        etcdCluster: members.map((m) => `${m.name}=https://127.0.0.1:${chosen.get(m.name)!['peer']}`).join(','),
+        etcdClusterToken: `tugboat-${createHash('sha256').update(this.home).digest('hex').slice(0, 12)}`,
+      };
+      const launched = members.map((m) => {
+        if (m.dataDir && !existing) { rmSync(m.dataDir, { recursive: true, force: true }); mkdirSync(m.dataDir, { recursive: true }); }
+        const { args, addresses } = componentArgs('etcd', m.name, chosen.get(m.name)!, m.dataDir, memberWiring);
+        const rec = this.launch(m.name, 'etcd', program, args, addresses, m.dataDir, undefined);
+        save(rec.record);
+        return rec;
+      });
+      const outcomes = await Promise.all(launched.map((l) => this.waitHealthy(l.record, l.started, timeoutMs)));
+      if (outcomes.every((o) => o === 'ready')) {
+        for (const l of launched) this.report.info(`started ${l.record.name.padEnd(11)} pid ${String(l.record.pid).padEnd(7)} ${formatAddresses(l.record.addresses)}`);
+        return launched.map((l) => l.record);
+      }
+      await Promise.all(launched.map((l) => killProcess(l.record.pid, l.record.command, l.record.args)));
+      const failed = outcomes.map((o, i) => [members[i]!.name, o] as const).filter(([, o]) => o !== 'ready');
+      const clash = failed.some(([, o]) => o === 'address in use');
+      if (!clash || existing || members.some((m) => Object.values(m.fixed).some((v) => v !== undefined))) {
+        throw new CliError(failed.map(([n, o]) => `${n} did not start: ${o} (log: ${join(this.logsDir, `${n}.log`)})`).join('; '));
+      }
+    }
+    throw new CliError('etcd: address in use; gave up after 4 tries');
   }
 
   private launch(name: string, role: Role, program: Program, args: string[], addresses: Record<string, string>, dataDir: string | undefined, netns: string | undefined): { record: ComponentRecord; started: Started } {
@@ -456,7 +605,7 @@ export class LocalCluster {
   private async restart(state: ClusterState, c: ComponentRecord, timeoutMs: number): Promise<ComponentRecord> {
     const save = (rec: ComponentRecord): void => {
       state.components = state.components.map((x) => (x.name === rec.name ? rec : x));
-      writeState(state);
+      this.record(state);
     };
     if (c.dataDir) mkdirSync(c.dataDir, { recursive: true });
     mkdirSync(this.logsDir, { recursive: true });
@@ -474,10 +623,13 @@ export class LocalCluster {
     // Someone took its port meanwhile: rebuild its command line on fresh ports.
     const program = this.program(c.role);
     if (!program) throw new CliError(`${c.name}: program not found`);
-    const etcd = state.components.find((x) => x.role === 'etcd');
+    if (c.role === 'etcd' && state.components.filter((x) => x.role === 'etcd').length > 1) {
+      // Its peers know it by its peer URL: a member cannot move.
+      throw new CliError(`${c.name} did not start: its port is taken by another program, and a member of an etcd cluster cannot move to another (log: ${c.logFile})`);
+    }
     const api = state.components.find((x) => x.role === 'apiserver');
     const wiring: Wiring = {
-      etcdUrl: `https://${etcd?.addresses['client'] ?? ''}`, apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
+      etcdUrl: etcdUrls(state.components.filter((x) => x.role === 'etcd')), apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
       extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout, bindAddress: state.bindAddress,
       network: state.networkSlot === undefined ? undefined : clusterNetwork(state.networkSlot), hosts: state.hosts,
     };
@@ -536,7 +688,8 @@ export class LocalCluster {
 
   private purge(state: ClusterState | undefined): void {
     // The certificates go too: a new cluster gets a new CA and new keys.
-    for (const p of [join(this.home, 'etcd'), join(this.home, 'nodes'), this.logsDir, join(this.home, 'cluster.json'), this.pki.layout.dir]) {
+    const members = (state?.components ?? []).filter((c) => c.role === 'etcd' && c.dataDir).map((c) => c.dataDir!);
+    for (const p of [join(this.home, 'etcd'), ...members, join(this.home, 'nodes'), this.logsDir, join(this.home, 'cluster.json'), this.pki.layout.dir, new MonitoringLayout(this.home).dir]) {
       rmSync(p, { recursive: true, force: true });
     }
     // The config pointed at this cluster: it is gone, so is the pointer.
@@ -600,6 +753,8 @@ function extraArgsOf(c: ComponentRecord, program: Program): string[] {
     '--service-account-key-file', '--service-account-signing-key-file', '--kubelet-client-certificate', '--kubelet-client-key',
     '--kubelet-certificate-authority', '--encryption-provider-config', '--service-cluster-ip-range', '--cluster-cidr', '--node-cidr-mask-size',
     '--proxy-kubeconfig', '--cluster-dns', '--insecure-registry', '--service-ip', '--advertise-address',
+    // Prometheus'.
+    '--config.file', '--storage.tsdb.path', '--storage.tsdb.retention.time', '--web.listen-address',
   ]);
   // …and the ones that take no value.
   const switches = new Set(['--allocate-node-cidrs']);

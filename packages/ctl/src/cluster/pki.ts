@@ -12,6 +12,8 @@
 //                                   tugboat-admin in system:masters
 //   kube-proxy, kube-dns            the agents' service proxy (system:kube-proxy, one for all
 //                                   nodes, as kubeadm does) and the cluster DNS (system:kube-dns)
+//   prometheus                      `cluster up --monitoring`'s scraper: tugboat-prometheus in
+//                                   group system:monitoring (may read /metrics, nothing else)
 //   nodes/NAME, nodes/NAME-serving  an agent's client (system:node:NAME) and serving certificates
 //   sa.key / sa.pub                 ServiceAccount token signing key
 //   encryption-config.yaml          Secrets encrypted at rest (aesgcm, a fresh 32-byte key)
@@ -25,13 +27,15 @@ import { SocketAddress } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  GROUP_MASTERS, GROUP_NODES, IN_CLUSTER_SERVER_NAME, USER_APISERVER_KUBELET_CLIENT, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER,
+  GROUP_MASTERS, GROUP_MONITORING, GROUP_NODES, IN_CLUSTER_SERVER_NAME, USER_APISERVER_KUBELET_CLIENT, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER,
   nodeUsername, renderKubeconfig,
 } from '@tugboat/api';
 import type { CertAndKey, CertRequest } from '@tugboat/api/pki';
 
 /** The admin user `tctl cluster up` configures tctl with. */
 export const ADMIN_USER = 'tugboat-admin';
+/** Prometheus' identity (`cluster up --monitoring`), in group system:monitoring. */
+export const PROMETHEUS_USER = 'tugboat-prometheus';
 
 export interface CertPaths {
   readonly cert: string;
@@ -70,6 +74,7 @@ export class ClusterPkiLayout {
   get admin(): CertPaths { return this.pair('admin'); }
   get kubeProxy(): CertPaths { return this.pair('kube-proxy'); }
   get kubeDns(): CertPaths { return this.pair('kube-dns'); }
+  get prometheus(): CertPaths { return this.pair('prometheus'); }
   get saKey(): string { return join(this.dir, 'sa.key'); }
   get saPub(): string { return join(this.dir, 'sa.pub'); }
   get encryptionConfig(): string { return join(this.dir, 'encryption-config.yaml'); }
@@ -183,6 +188,7 @@ export class ClusterPki {
     await ensureCert(ca, l.admin, { commonName: ADMIN_USER, organizations: [GROUP_MASTERS], usage: 'client' });
     await ensureCert(ca, l.kubeProxy, { commonName: USER_KUBE_PROXY, usage: 'client' });
     await ensureCert(ca, l.kubeDns, { commonName: USER_KUBE_DNS, usage: 'client' });
+    await ensureCert(ca, l.prometheus, { commonName: PROMETHEUS_USER, organizations: [GROUP_MONITORING], usage: 'client' });
     for (const n of nodes) {
       const np = l.node(n);
       await ensureCert(ca, np.client, { commonName: nodeUsername(n), organizations: [GROUP_NODES], usage: 'client' });

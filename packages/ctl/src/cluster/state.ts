@@ -5,13 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../config.js';
 
-export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'dns' | 'agent';
+export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'dns' | 'agent' | 'prometheus';
 
 export interface ComponentRecord {
   name: string;
   role: Role;
   pid: number;
-  /** Named listen addresses: etcd {client, peer}, apiserver {grpc, http}, agents {grpc, http}, … */
+  /** Named listen addresses: etcd {client, peer, metrics}, apiserver {grpc, http}, agents {grpc, http}, prometheus {http}, … */
   addresses: Record<string, string>;
   /** The executable and its arguments, exactly as started. */
   command: string;
@@ -38,6 +38,8 @@ export interface ClusterState {
   networkSlot?: number;
   /** --hosts: every node in a network namespace of its own. */
   hosts?: boolean;
+  /** --monitoring: Prometheus runs too, and its file_sd targets follow the components. */
+  monitoring?: boolean;
   components: ComponentRecord[];
 }
 
@@ -61,8 +63,11 @@ export function writeState(state: ClusterState): void {
   writeJsonAtomic(statePath(state.home), state);
 }
 
-/** Start order; stop in reverse. Agents go last so the API is there when they register. */
-export const ROLE_ORDER: readonly Role[] = ['etcd', 'apiserver', 'scheduler', 'controllers', 'dns', 'agent'];
+/**
+ * Start order; stop in reverse. Agents go after the control plane so the API is there when
+ * they register; Prometheus last, so its first scrapes find everyone up.
+ */
+export const ROLE_ORDER: readonly Role[] = ['etcd', 'apiserver', 'scheduler', 'controllers', 'dns', 'agent', 'prometheus'];
 
 export function sortByRole(components: readonly ComponentRecord[]): ComponentRecord[] {
   const nodeNumber = (c: ComponentRecord): number => Number(/(\d+)$/.exec(c.name)?.[1] ?? 0);

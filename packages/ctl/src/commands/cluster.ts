@@ -29,7 +29,11 @@ function statusTable(c: LocalCluster): string {
   const rest = api && existsSync(c.pki.layout.userKubeconfig)
     ? `\nKubernetes API: https://${api} (KUBECONFIG=${c.pki.layout.userKubeconfig} kubectl get nodes)\n`
     : '';
-  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n${rest}`;
+  const prometheus = status.find((s) => s.role === 'prometheus' && s.state === 'running')?.addresses['http'];
+  const monitoring = prometheus
+    ? `Prometheus: http://${prometheus} (alerts: http://${prometheus}/alerts; Grafana dashboard: manifests/monitoring/dashboards/tugboat-cluster.json)\n`
+    : '';
+  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n${rest}${monitoring}`;
 }
 
 const port = (v: number | undefined, flag: string): number | undefined => {
@@ -40,14 +44,16 @@ const port = (v: number | undefined, flag: string): number | undefined => {
 const up = defineCommand({
   name: 'up',
   summary: 'Start a local cluster: etcd, the API server, scheduler, controllers and N nodes',
-  usage: 'tctl cluster up [--nodes N] [--runtime process|fake|oci]',
+  usage: 'tctl cluster up [--nodes N] [--runtime process|fake|oci] [--monitoring]',
   details: 'Components run in the background; their state and logs are in $TUGBOAT_HOME (default ~/.tugboat).\nDefault ports: etcd 2379, API server 6443 (gRPC) and 6480 (HTTP); a free port is used when one is taken.',
   flags: {
     nodes: { type: 'int', value: 'N', default: 1, description: 'number of nodes (agents node-1 … node-N)' },
     runtime: { type: 'string', value: 'process|fake|oci', default: 'process', description: 'how agents run containers (default process: host processes, no images needed; oci: real containers from registry images, as root with runc)' },
     timeout: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for each component to be ready' },
     'bind-address': { type: 'string', value: 'IP', description: 'where the API server listens (kube-apiserver\'s flag): 0.0.0.0 for other machines (default 127.0.0.1; 0.0.0.0 with --runtime oci); added to its certificate' },
+    monitoring: { type: 'boolean', description: 'also run Prometheus (Debian\'s prometheus package) scraping every component, with the alert rules of manifests/monitoring; on a running cluster, starts it alone' },
     hosts: { type: 'boolean', description: 'with --runtime oci: every node in a network namespace of its own, a simulated server on a shared bridge (198.19.240–245.0/24); pods on different nodes reach each other only through the routes the agents keep' },
+    'etcd-members': { type: 'int', value: 'N', default: 1, description: 'etcd members on this machine (1, 3, 5 or 7): with 3, the cluster rides out the death of any one; the API server uses every member and fails over' },
     'tls-san': { type: 'strings', value: 'NAME|IP', description: 'another name or address for the API server\'s certificate, for machines that reach it there (repeatable or comma-separated; as k3s\' --tls-san)' },
     'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
     'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
@@ -63,6 +69,8 @@ const up = defineCommand({
   async run(ctx, { flags, positionals, given }) {
     if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
     if (flags.nodes < 0) throw new UsageError('--nodes must be 0 or more');
+    // An even count tolerates no more failures than the odd one below it, and splits votes.
+    if (![1, 3, 5, 7].includes(flags['etcd-members'])) throw new UsageError('--etcd-members must be 1, 3, 5 or 7 (a majority must stay up: 3 members ride out 1 failure, 5 ride out 2)');
     const runtime = flags.runtime as Runtime;
     if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
     const controllersArgs = [...flags['controllers-arg']];
@@ -93,12 +101,14 @@ const up = defineCommand({
       extraArgs,
       bindAddress: flags['bind-address'],
       hosts: flags.hosts,
+      monitoring: flags.monitoring,
+      etcdMembers: flags['etcd-members'],
       tlsSans: flags['tls-san'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
       timeoutMs: parseDuration(flags.timeout),
     });
     const state = c.state();
     const api = state?.components.find((x) => x.role === 'apiserver');
-    const etcd = state?.components.find((x) => x.role === 'etcd');
+    const etcdEndpoints = state?.components.filter((x) => x.role === 'etcd').map((x) => `https://${x.addresses['client'] ?? '?'}`).join(',') || '?';
     if (!started) ctx.out(`The cluster is already up.${given.has('tls-san') ? ' (--tls-san takes effect on a start: tctl cluster down, then up --tls-san ….)' : ''}\n`);
     ctx.out(`\n${statusTable(c)}\n`);
     // An existing cluster keeps what it was made with; asking for other nodes or another
@@ -120,7 +130,7 @@ const up = defineCommand({
       '  tctl cluster status',
       '  tctl cluster down            (--purge also deletes the data)',
       `Logs: ${c.logsDir}/<name>.log`,
-      `etcd: etcdctl --endpoints https://${etcd?.addresses['client'] ?? '?'} --cacert ${pki.etcdCa.cert} --cert ${pki.apiserverEtcdClient.cert} --key ${pki.apiserverEtcdClient.key} get --prefix /registry/ --keys-only`,
+      `etcd: etcdctl --endpoints ${etcdEndpoints} --cacert ${pki.etcdCa.cert} --cert ${pki.apiserverEtcdClient.cert} --key ${pki.apiserverEtcdClient.key} get --prefix /registry/ --keys-only`,
       '',
     ].join('\n'));
     return 0;

@@ -31,6 +31,8 @@ export async function relatedTo(ctx: Context, obj: KubeObject, eventCache: Map<s
       rel.replicaSets = (await client.listAll<ReplicaSet & KubeObject>('replicasets', { namespace: ns })).items.filter(ownedBy(obj));
       break;
     case 'ReplicaSet':
+    case 'ReplicationController':
+    case 'DaemonSet':
       rel.pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: ns })).items.filter(ownedBy(obj));
       break;
     case 'Service':

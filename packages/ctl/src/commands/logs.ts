@@ -45,7 +45,7 @@ async function podsFor(ctx: Context, arg: string | undefined, selector: string |
       throw e;
     }
   }
-  if (info.resource !== 'deployments' && info.resource !== 'replicasets') throw new CliError(`cannot get logs of ${info.resource}; use a pod, deployment or replicaset`);
+  if (info.resource !== 'deployments' && info.resource !== 'replicasets' && info.resource !== 'jobs') throw new CliError(`cannot get logs of ${info.resource}; use a pod, deployment, replicaset or job`);
   const owner = await client.get<KubeObject & { spec?: { selector?: Parameters<typeof formatSelector>[0] } }>(info.resource, ctx.namespace, name);
   const sel = formatSelector(owner.spec?.selector);
   const pods = (await client.listAll<PodObject>('pods', { namespace: ctx.namespace, labelSelector: sel === '<none>' ? '' : sel })).items
@@ -60,7 +60,7 @@ async function podsFor(ctx: Context, arg: string | undefined, selector: string |
 export const logsCommand = defineCommand({
   name: 'logs',
   summary: 'Print (or follow) the output of a pod\'s containers',
-  usage: 'tctl logs POD|deployment/NAME [-c CONTAINER] [-f] [--tail N] [--since 5m] [-p] | tctl logs -l SELECTOR [-f] [--prefix]',
+  usage: 'tctl logs POD|deployment/NAME|job/NAME [-c CONTAINER] [-f] [--tail N] [--since 5m] [-p] | tctl logs -l SELECTOR [-f] [--prefix]',
   flags: {
     container: { type: 'string', short: 'c', value: 'NAME', description: 'the container (default: the only one)' },
     follow: { type: 'boolean', short: 'f', description: 'keep streaming as the container writes' },

@@ -1,7 +1,7 @@
 // `tctl rollout status|history|undo|restart|pause|resume deployment/NAME`, as kubectl's:
 // status follows the rollout until it completes (or the timeout passes), undo puts an earlier
 // revision's pod template back into the deployment.
-import { qualifiedSingular, sleep, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet } from '@tugboat/api';
+import { qualifiedSingular, sleep, type DaemonSet, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand, defineGroup } from '../command.js';
 import type { Context } from '../context.js';
@@ -34,6 +34,20 @@ export function deploymentRolloutStatus(d: Deployment): { message: string; done:
   return { message: `deployment "${name}" successfully rolled out`, done: true };
 }
 
+/** kubectl's DaemonSetStatusViewer: rollout status of a DaemonSet, and whether it is done. Pure. */
+export function daemonSetRolloutStatus(ds: DaemonSet): { message: string; done: boolean; error?: string } {
+  const name = ds.metadata?.name ?? '';
+  if (ds.spec?.updateStrategy?.type !== 'RollingUpdate') return { message: '', done: false, error: 'rollout status is only available for RollingUpdate strategy type' };
+  const st = ds.status;
+  if ((ds.metadata?.generation ?? 0) > (st?.observedGeneration ?? 0)) return { message: 'Waiting for daemon set spec update to be observed...', done: false };
+  const desired = st?.desiredNumberScheduled ?? 0;
+  const updated = st?.updatedNumberScheduled ?? 0;
+  if (updated < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`, done: false };
+  const available = st?.numberAvailable ?? 0;
+  if (available < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`, done: false };
+  return { message: `daemon set "${name}" successfully rolled out`, done: true };
+}
+
 const revisionOf = (o: KubeObject): number => Number(o.metadata?.annotations?.[REVISION] ?? 0) || 0;
 
 async function history(ctx: Context, d: DeploymentObject): Promise<ReplicaSetObject[]> {
@@ -59,18 +73,20 @@ function stable(v: unknown): string {
 const status = defineCommand({
   name: 'status',
   summary: 'Follow a rollout until it completes',
-  usage: 'tctl rollout status deployment/NAME [--timeout DURATION] [--watch=false]',
+  usage: 'tctl rollout status deployment/NAME|daemonset/NAME [--timeout DURATION] [--watch=false]',
   flags: {
     timeout: { type: 'string', value: 'DURATION', description: 'give up (exit 1) after this long; default: wait forever' },
     watch: { type: 'boolean', short: 'w', default: true, description: 'keep watching until done (default true)' },
   },
   async run(ctx, { flags, positionals }) {
-    const { info, name } = singleTarget(positionals, 'rollout status', ['deployments']);
+    const { info, name } = singleTarget(positionals, 'rollout status', ['deployments', 'daemonsets']);
+    const viewer = info.resource === 'daemonsets'
+      ? (o: KubeObject) => daemonSetRolloutStatus(o as DaemonSet)
+      : (o: KubeObject) => deploymentRolloutStatus(o as Deployment);
     const deadline = flags.timeout ? Date.now() + parseDuration(flags.timeout) : Infinity;
     let last = '';
     for (;;) {
-      const d = await ctx.client().get<DeploymentObject>(info.resource, ctx.namespace, name);
-      const s = deploymentRolloutStatus(d);
+      const s = viewer(await ctx.client().get<KubeObject>(info.resource, ctx.namespace, name));
       if (s.error) throw new CliError(s.error);
       if (s.message !== last) {
         ctx.out(`${s.message}\n`);

@@ -5,6 +5,7 @@
 import {
   LAST_APPLIED_ANNOTATION, age, eventTime, formatSelector, formatServiceEndpoints, labelsOrNone, nodeRoles, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
   type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret, type Service,
+  type DaemonSet, type ReplicationController, type Job, jobDuration,
 } from '@tugboat/api';
 import { DescribeWriter } from './describe-writer.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
@@ -12,7 +13,7 @@ import { toYaml } from './output.js';
 
 export interface Related {
   events: readonly Event[];
-  /** Pods on the node (node), or owned by the replica set (replicaset). */
+  /** Pods on the node (node), or owned by the replica set, replication controller or daemon set. */
   pods?: readonly Pod[];
   /** The deployment's replica sets. */
   replicaSets?: readonly ReplicaSet[];
@@ -257,15 +258,48 @@ function describeDeployment(d: Deployment, rel: Related, now: number): string {
   return w.toString();
 }
 
+/** "3 Running / 0 Waiting / 0 Succeeded / 0 Failed" over a controller's pods. */
+function podsStatus(pods: readonly Pod[] = []): string {
+  const count = (phase: string): number => pods.filter((p) => (p.status?.phase ?? 'Pending') === phase).length;
+  return `${count('Running')} Running / ${count('Pending')} Waiting / ${count('Succeeded')} Succeeded / ${count('Failed')} Failed`;
+}
+
 function describeReplicaSet(rs: ReplicaSet, rel: Related, now: number): string {
   const w = new DescribeWriter();
   header(w, rs, now, true);
   w.field(0, 'Selector', formatSelector(rs.spec?.selector));
   w.field(0, 'Replicas', `${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired`);
-  const pods = rel.pods ?? [];
-  const count = (phase: string): number => pods.filter((p) => (p.status?.phase ?? 'Pending') === phase).length;
-  w.field(0, 'Pods Status', `${count('Running')} Running / ${count('Pending')} Waiting / ${count('Succeeded')} Succeeded / ${count('Failed')} Failed`);
+  w.field(0, 'Pods Status', podsStatus(rel.pods));
   podTemplate(w, rs.spec?.template);
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
+function describeReplicationController(rc: ReplicationController, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, rc, now, true);
+  w.field(0, 'Selector', labelsOrNone(rc.spec?.selector));
+  w.field(0, 'Replicas', `${rc.status?.replicas ?? 0} current / ${rc.spec?.replicas ?? 1} desired`);
+  w.field(0, 'Pods Status', podsStatus(rel.pods));
+  podTemplate(w, rc.spec?.template);
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
+function describeDaemonSet(ds: DaemonSet, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, ds, now, true);
+  const st = ds.status;
+  w.field(0, 'Selector', formatSelector(ds.spec?.selector));
+  w.field(0, 'Node-Selector', labelsOrNone(ds.spec?.template?.spec?.nodeSelector));
+  w.field(0, 'Update Strategy', ds.spec?.updateStrategy?.type ?? 'RollingUpdate');
+  w.field(0, 'Desired Number of Nodes Scheduled', String(st?.desiredNumberScheduled ?? 0));
+  w.field(0, 'Current Number of Nodes Scheduled', String(st?.currentNumberScheduled ?? 0));
+  w.field(0, 'Number of Nodes Scheduled with Up-to-date Pods', String(st?.updatedNumberScheduled ?? 0));
+  w.field(0, 'Number of Nodes Scheduled with Available Pods', String(st?.numberAvailable ?? 0));
+  w.field(0, 'Number of Nodes Misscheduled', String(st?.numberMisscheduled ?? 0));
+  w.field(0, 'Pods Status', podsStatus(rel.pods));
+  podTemplate(w, ds.spec?.template);
   describeEvents(w, rel.events, now);
   return w.toString();
 }
@@ -391,12 +425,44 @@ function describeGeneric(obj: KubeObject, rel: Related, now: number, namespaced:
   return w.toString();
 }
 
+/** kubectl's describe job: spec, times, pod counts, completed indexes, template, conditions-as-events. */
+function describeJob(job: Job, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, job, now, true);
+  const spec = job.spec;
+  const st = job.status ?? {};
+  w.field(0, 'Selector', formatSelector(spec?.selector));
+  w.field(0, 'Parallelism', spec?.parallelism ?? 1);
+  w.field(0, 'Completions', spec?.completions ?? '<unset>');
+  w.field(0, 'Completion Mode', spec?.completionMode ?? 'NonIndexed');
+  w.field(0, 'Suspend', String(spec?.suspend ?? false));
+  w.field(0, 'Backoff Limit', spec?.backoffLimit ?? 6);
+  if (spec?.ttlSecondsAfterFinished !== undefined) w.field(0, 'TTL Seconds After Finished', spec.ttlSecondsAfterFinished);
+  if (st.startTime) w.field(0, 'Start Time', st.startTime);
+  if (st.completionTime) w.field(0, 'Completed At', st.completionTime);
+  if (st.startTime) w.field(0, 'Duration', jobDuration(job, now));
+  if (spec?.activeDeadlineSeconds !== undefined) w.field(0, 'Active Deadline Seconds', `${spec.activeDeadlineSeconds}s`);
+  w.field(0, 'Pods Statuses', `${st.active ?? 0} Active (${st.ready ?? 0} Ready) / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`);
+  if (spec?.completionMode === 'Indexed') w.field(0, 'Completed Indexes', st.completedIndexes || '<none>');
+  podTemplate(w, spec?.template);
+  const conds = st.conditions ?? [];
+  if (conds.length) {
+    w.section(0, 'Conditions');
+    w.table(1, ['Type', 'Status', 'Reason'], conds.map((c) => [c.type, c.status, c.reason ?? '']));
+  }
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 export function describeObject(obj: KubeObject, rel: Related, now: number, namespaced: boolean): string {
   switch (obj.kind) {
     case 'Pod': return describePod(obj as Pod, rel, now);
     case 'Node': return describeNode(obj as Node, rel, now);
     case 'Deployment': return describeDeployment(obj as Deployment, rel, now);
     case 'ReplicaSet': return describeReplicaSet(obj as ReplicaSet, rel, now);
+    case 'ReplicationController': return describeReplicationController(obj as ReplicationController, rel, now);
+    case 'DaemonSet': return describeDaemonSet(obj as DaemonSet, rel, now);
+    case 'Job': return describeJob(obj as Job, rel, now);
     case 'Namespace': return describeNamespace(obj as Namespace, rel, now);
     case 'ConfigMap': return describeConfigMap(obj as ConfigMap, rel, now);
     case 'Secret': return describeSecret(obj as Secret, rel, now);

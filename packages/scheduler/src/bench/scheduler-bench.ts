@@ -4,12 +4,19 @@
 // the bound pod. It checks every placement (no node over-committed, node selectors and
 // taints honoured) and exits non-zero if one is wrong.
 //
-//   npm run bench:scheduler -- --nodes 5000 --pods 10000 [--seed 1] [--percentage 0] [--config FILE]
+//   npm run bench:scheduler -- [--scenario all|basic|NAME] --nodes 5000 --pods 10000 [--seed 1] [--percentage 0] [--config FILE]
+//
+// `basic` is the mixed workload below; the other scenarios (perf-scenarios.ts) are Kubernetes'
+// scheduler_perf workloads for inter-pod affinity and topology spreading, printed beside
+// Kubernetes' thresholds. `all` (the default) runs basic, then each of them.
 import os from 'node:os';
-import type { Node, Pod, Taint } from '@tugboat/api';
+import type { Node, Pod, ReplicaSet, Taint } from '@tugboat/api';
 import { SchedulerCache } from '../cache.js';
 import { loadConfig } from '../config.js';
 import { Framework } from '../framework/framework.js';
+import { NO_OBJECTS, type ObjectListers } from '../framework/snapshot.js';
+import type { Profile } from '../framework/profile.js';
+import { PERF_SCENARIOS, perfNodes, perfPods, type PerfScenario } from './perf-scenarios.js';
 import type { PodInfo } from '../framework/pod-info.js';
 import { DEFAULT_PROFILE } from '../framework/profile.js';
 import { IN_TREE_REGISTRY } from '../plugins/registry.js';
@@ -17,12 +24,12 @@ import { toleratedBy } from '../plugins/taint-toleration/tolerations.js';
 import { SchedulingQueue } from '../queue.js';
 import { ScheduleOne, type Binder, type Reporter } from '../schedule-one.js';
 
-interface Args { nodes: number; pods: number; seed: number; percentage: number | undefined; config: string }
+interface Args { nodes: number; pods: number; seed: number; percentage: number | undefined; config: string; scenario: string }
 
-const USAGE = 'usage: --nodes N --pods N [--seed N] [--percentage P] [--config FILE]';
+const USAGE = `usage: [--scenario all|basic|${PERF_SCENARIOS.map((s) => s.name).join('|')}] --nodes N --pods N [--seed N] [--percentage P] [--config FILE]`;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { nodes: 5000, pods: 10000, seed: 1, percentage: undefined, config: '' };
+  const args: Args = { nodes: 5000, pods: 10000, seed: 1, percentage: undefined, config: '', scenario: 'all' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = inline ?? argv[++i];
@@ -33,6 +40,10 @@ function parseArgs(argv: string[]): Args {
     if (value === undefined) bad();
     switch (flag) {
       case '--config': args.config = value!; break;
+      case '--scenario':
+        if (value !== 'all' && value !== 'basic' && !PERF_SCENARIOS.some((s) => s.name === value)) bad();
+        args.scenario = value!;
+        break;
       case '--nodes':
       case '--pods':
       case '--seed':
@@ -128,15 +139,16 @@ function generatePods(n: number, rand: () => number): GeneratedPod[] {
         preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'disktype', operator: 'Exists' }] } }],
       } };
     }
-    // Half the pods belong to "ReplicaSets" of 20, which spreading scores.
-    const owner = i % 2 === 0 ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `rs-${Math.floor(i / 40)}`, uid: `uid-rs-${Math.floor(i / 40)}`, controller: true }] : undefined;
+    // Half the pods belong to ReplicaSets of 20, which the default topology spread constraints spread.
+    const rs = `rs-${Math.floor(i / 40)}`;
+    const owner = i % 2 === 0 ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: `uid-${rs}`, controller: true }] : undefined;
     out.push({
       cpuMilli: noRequests ? 0 : cpuMilli,
       memory: noRequests ? 0 : memBytes,
       pod: {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: `pod-${i + 1}`, namespace: 'default', uid: `uid-pod-${i + 1}`, ...(owner ? { ownerReferences: owner } : {}) },
+        metadata: { name: `pod-${i + 1}`, namespace: 'default', uid: `uid-pod-${i + 1}`, ...(owner ? { ownerReferences: owner, labels: { rs } } : {}) },
         spec,
       },
     });
@@ -171,23 +183,23 @@ function verify(nodes: GeneratedNode[], pods: GeneratedPod[], placement: Map<str
   return problems;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const rand = prng(args.seed);
-  const nodes = generateNodes(args.nodes, rand);
-  const pods = generatePods(args.pods, rand);
-  const now = Date.now();
+/** ReplicaSets named by the generated pods' owners, each selecting `rs: <name>`. */
+function replicaSetListers(): ObjectListers {
+  return {
+    ...NO_OBJECTS,
+    replicaSet: (namespace: string, name: string): ReplicaSet => ({
+      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace },
+      spec: { selector: { matchLabels: { rs: name } }, template: {} },
+    }),
+  };
+}
 
-  const cache = new SchedulerCache();
-  for (const n of nodes) {
-    cache.addNode(n.node);
-    cache.setNodeLease(n.node.metadata!.name!, { renewTimeMs: now, durationMs: 3_600_000 });
-  }
+interface Run { placement: Map<string, string>; seconds: number; cpuSeconds: number; cycles: number; unschedulable: number; failed: number; left: string }
+
+/** The real cycle over `pods` against the cache, binding straight into the cache. */
+async function schedule(cache: SchedulerCache, profile: Profile, listers: ObjectListers, pods: readonly Pod[], rand: () => number): Promise<Run> {
   const queue = new SchedulingQueue();
-  const base = args.config ? loadConfig(args.config).profile : DEFAULT_PROFILE;
-  const profile = args.percentage === undefined ? base : { ...base, percentageOfNodesToScore: args.percentage };
-  const framework = new Framework(profile, IN_TREE_REGISTRY, { now: Date.now });
-
+  const framework = new Framework(profile, IN_TREE_REGISTRY, { now: Date.now, snapshot: cache, listers });
   const placement = new Map<string, string>();
   // In place of the API server's Bind and the informer event that follows it: confirm the
   // assumed pod in the cache as bound.
@@ -206,16 +218,9 @@ async function main(): Promise<void> {
     failed: (_p, message) => { failed++; if (failed <= 5) console.error(message); },
   };
   const cycle = new ScheduleOne({ framework, cache, queue, binder, reporter, random: rand });
-
-  const profileLine = [...profile.filter].join(', ') + ' | ' + profile.score.map((s) => `${s.name}×${s.weight}`).join(', ');
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
-  console.log(`cluster: ${args.nodes} nodes (4–32 cpu, 5% tainted dedicated=gpu:NoSchedule, 3% spot:PreferNoSchedule, 30% disktype=ssd), ${args.pods} pods (100m–2 cpu, 128Mi–2Gi; 5% gpu selector+toleration, 10% ssd selector, 5% zone affinity; half in owners of 20)`);
-  console.log(`profile: ${profileLine}; feasible nodes sought per cycle: ${profile.percentageOfNodesToScore === 0 ? 'adaptive (Kubernetes\' percentageOfNodesToScore rule)' : `${profile.percentageOfNodesToScore}%`}`);
-  console.log('binding: in-memory assume/confirm in the cache (no API server involved)');
-
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  for (const p of pods) queue.add(p.pod);
+  for (const p of pods) queue.add(p);
   let cycles = 0;
   while (cycle.scheduleOne()) {
     // Let the bindings' promise callbacks run now and then, as the event loop would.
@@ -224,21 +229,75 @@ async function main(): Promise<void> {
   await cycle.waitForBindings();
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-
-  const problems = verify(nodes, pods, placement);
   const counts = queue.counts();
+  const left = `active ${counts.active}, backoff ${counts.backoff}, unschedulable ${counts.unschedulable}`;
+  return { placement, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, cycles, unschedulable, failed, left };
+}
+
+function newCache(nodes: readonly Node[]): SchedulerCache {
+  const cache = new SchedulerCache();
+  const now = Date.now();
+  for (const n of nodes) {
+    cache.addNode(n);
+    cache.setNodeLease(n.metadata!.name!, { renewTimeMs: now, durationMs: 3_600_000 });
+  }
+  return cache;
+}
+
+async function runBasic(args: Args, profile: Profile): Promise<boolean> {
+  const rand = prng(args.seed);
+  const nodes = generateNodes(args.nodes, rand);
+  const pods = generatePods(args.pods, rand);
+  const cache = newCache(nodes.map((n) => n.node));
+  const profileLine = [...profile.filter].join(', ') + ' | ' + profile.score.map((s) => `${s.name}×${s.weight}`).join(', ');
+  console.log(`== basic`);
+  console.log(`cluster: ${args.nodes} nodes (4–32 cpu, 5% tainted dedicated=gpu:NoSchedule, 3% spot:PreferNoSchedule, 30% disktype=ssd), ${args.pods} pods (100m–2 cpu, 128Mi–2Gi; 5% gpu selector+toleration, 10% ssd selector, 5% zone affinity; half in ReplicaSets of 20, spread by the default constraints)`);
+  console.log(`profile: ${profileLine}; feasible nodes sought per cycle: ${profile.percentageOfNodesToScore === 0 ? 'adaptive (Kubernetes\' percentageOfNodesToScore rule)' : `${profile.percentageOfNodesToScore}%`}`);
+  console.log('binding: in-memory assume/confirm in the cache (no API server involved)');
+  const run = await schedule(cache, profile, replicaSetListers(), pods.map((p) => p.pod), rand);
+  const problems = verify(nodes, pods, run.placement);
   // CPU time next to wall time shows whether other processes competed for the cores.
-  console.log(`cpu time: ${cpuSeconds.toFixed(2)} s (${Math.round(placement.size / cpuSeconds)} pods per cpu-second)`);
-  console.log(`cycles: ${cycles}, unschedulable: ${unschedulable}, errors: ${failed}, left in queue: active ${counts.active}, backoff ${counts.backoff}, unschedulable ${counts.unschedulable}`);
+  console.log(`cpu time: ${run.cpuSeconds.toFixed(2)} s (${Math.round(run.placement.size / run.cpuSeconds)} pods per cpu-second)`);
+  console.log(`cycles: ${run.cycles}, unschedulable: ${run.unschedulable}, errors: ${run.failed}, left in queue: ${run.left}`);
   if (problems.length > 0) {
     for (const p of problems.slice(0, 20)) console.error(`FAIL: ${p}`);
     console.error(`FAIL: ${problems.length} placement problem(s)`);
-    process.exitCode = 1;
-  } else {
-    console.log('check: no node over-committed; every nodeSelector and NoSchedule taint honoured');
+    return false;
   }
-  console.log(`scheduled ${placement.size} pods on ${args.nodes} nodes in ${seconds.toFixed(2)} s: ${Math.round(placement.size / seconds)} pods/s`);
+  console.log('check: no node over-committed; every nodeSelector and NoSchedule taint honoured');
+  console.log(`scheduled ${run.placement.size} pods on ${args.nodes} nodes in ${run.seconds.toFixed(2)} s: ${Math.round(run.placement.size / run.seconds)} pods/s`);
+  return true;
+}
+
+async function runPerf(s: PerfScenario, profile: Profile, seed: number): Promise<boolean> {
+  const rand = prng(seed);
+  const nodes = perfNodes(s);
+  const zoneOf = new Map(nodes.map((n) => [n.metadata!.name!, n.metadata!.labels!['topology.kubernetes.io/zone']!]));
+  const cache = newCache(nodes);
+  const init = await schedule(cache, profile, NO_OBJECTS, perfPods(s.init, s.initPods, 'init-'), rand);
+  const run = await schedule(cache, profile, NO_OBJECTS, perfPods(s.measure, s.measurePods, ''), rand);
+  const placed = new Map([...init.placement, ...run.placement]);
+  const problems = [...s.check(placed, zoneOf)];
+  if (init.placement.size !== s.initPods) problems.push(`${s.initPods - init.placement.size} init pods not placed`);
+  if (run.placement.size !== s.measurePods) problems.push(`${s.measurePods - run.placement.size} measured pods not placed (${run.left})`);
+  const rate = run.placement.size / run.seconds;
+  console.log(`== ${s.name} (${s.upstream}): ${s.nodes} nodes, ${s.initPods} init + ${s.measurePods} measured pods`);
+  console.log(`${Math.round(rate)} pods/s (cpu ${Math.round(run.placement.size / run.cpuSeconds)} pods per cpu-second); kube-scheduler threshold ${s.threshold} pods/s, goal 10× = ${s.threshold * 10}: ${(rate / s.threshold).toFixed(1)}× ${rate >= s.threshold * 10 ? 'met' : 'NOT met'}`);
+  for (const p of problems.slice(0, 10)) console.error(`FAIL: ${p}`);
+  return problems.length === 0;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const base = args.config ? loadConfig(args.config).profile : DEFAULT_PROFILE;
+  const profile = args.percentage === undefined ? base : { ...base, percentageOfNodesToScore: args.percentage };
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+  let ok = true;
+  if (args.scenario === 'all' || args.scenario === 'basic') ok = (await runBasic(args, profile)) && ok;
+  for (const s of PERF_SCENARIOS) {
+    if (args.scenario === 'all' || args.scenario === s.name) ok = (await runPerf(s, profile, args.seed)) && ok;
+  }
+  if (!ok) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {

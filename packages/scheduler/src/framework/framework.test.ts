@@ -5,8 +5,10 @@ import { DEFAULT_PROFILE, type Profile } from './profile.js';
 import { SUCCESS, unschedulable, type Status } from './status.js';
 import { IN_TREE_REGISTRY } from '../plugins/registry.js';
 import { cycleState, makeNodeInfo, podInfo } from '../test-util.js';
+import { SchedulerCache } from '../cache.js';
+import { NO_OBJECTS } from './snapshot.js';
 
-const handle: FrameworkHandle = { now: () => 0 };
+const handle: FrameworkHandle = { now: () => 0, snapshot: new SchedulerCache(), listers: NO_OBJECTS };
 
 test('the default profile builds from the in-tree registry', (t) => {
   t.notThrows(() => new Framework(DEFAULT_PROFILE, IN_TREE_REGISTRY, handle));
@@ -59,4 +61,20 @@ test('a failing reserve unreserves every reserve plugin, in reverse order', (t) 
   t.is(s.code, 'unschedulable');
   t.is(s.plugin, 'B');
   t.deepEqual(calls, ['reserve A', 'reserve B', 'unreserve B', 'unreserve A']);
+});
+
+test('runPreFilterAddPod / RemovePod run the extensions of the plugins whose PreFilter did not skip', (t) => {
+  const cache = new SchedulerCache();
+  const fw = new Framework(DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: () => 0, snapshot: cache, listers: NO_OBJECTS });
+  const node = makeNodeInfo('n');
+  const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  const pod = podInfo('p', { affinity: anti });
+  const state = cycleState();
+  const { filters } = fw.runPreFilter(state, pod);
+  t.is(fw.runFilter(state, pod, node, filters).code, 'success');
+  const other = podInfo('web', { labels: { app: 'web' } });
+  t.is(fw.runPreFilterAddPod(state, pod, other, node).code, 'success');
+  t.is(fw.runFilter(state, pod, node, filters).plugin, 'InterPodAffinity', 'as if web ran on n');
+  t.is(fw.runPreFilterRemovePod(state, pod, other, node).code, 'success');
+  t.is(fw.runFilter(state, pod, node, filters).code, 'success');
 });

@@ -2,14 +2,17 @@
 // point over them. It knows nothing about queues, caches or the API; schedule-one.ts drives it.
 import type { CycleState } from './cycle-state.js';
 import {
-  isFilter, isPreFilter, isPreScore, isReserve, isScore,
-  type FilterPlugin, type FrameworkHandle, type Plugin, type PreFilterPlugin, type PreScorePlugin,
+  hasPreFilterExtensions, isFilter, isPreFilter, isPreScore, isReserve, isScore,
+  type FilterPlugin, type FrameworkHandle, type Plugin, type PreFilterExtensions, type PreFilterPlugin, type PreScorePlugin,
   type Registry, type ReservePlugin, type ScorePlugin,
 } from './interfaces.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 import type { Profile } from './profile.js';
 import { SUCCESS, errorStatus, withPlugin, type Status } from './status.js';
+
+// The PreFilter plugins that returned skip in this cycle (their extensions do not run either).
+const SKIPPED_FILTERS_KEY = 'framework/skipped-filters';
 
 export interface WeightedScorePlugin {
   readonly plugin: ScorePlugin & Partial<PreScorePlugin>;
@@ -77,7 +80,28 @@ export class Framework {
       }
     }
     const filters = skipped ? this.filterPlugins.filter((p) => !skipped.has(p.name)) : this.filterPlugins;
+    if (skipped) state.write(SKIPPED_FILTERS_KEY, skipped);
     return { status: SUCCESS, filters };
+  }
+
+  /** PreFilter state as if `other` ran on `node` too (for preemption's what-if checks). */
+  runPreFilterAddPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status {
+    return this.runPreFilterExtension(state, (p) => p.addPod(state, pod, other, node));
+  }
+
+  /** PreFilter state as if `other` were gone from `node`. */
+  runPreFilterRemovePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status {
+    return this.runPreFilterExtension(state, (p) => p.removePod(state, pod, other, node));
+  }
+
+  private runPreFilterExtension(state: CycleState, run: (p: PreFilterExtensions) => Status): Status {
+    const skipped = state.read<Set<string>>(SKIPPED_FILTERS_KEY);
+    for (const p of this.preFilterPlugins) {
+      if (!hasPreFilterExtensions(p) || skipped?.has(p.name)) continue;
+      const s = run(p);
+      if (s.code !== 'success') return withPlugin(s, p.name);
+    }
+    return SUCCESS;
   }
 
   /** Runs the filters on one node, stopping at the first that rejects it. Hot. */

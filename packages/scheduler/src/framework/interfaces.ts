@@ -7,7 +7,8 @@
 import type { CycleState } from './cycle-state.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
-import type { Status } from './status.js';
+import { SUCCESS, errorStatus, type Status } from './status.js';
+import type { ClusterSnapshot, ObjectListers } from './snapshot.js';
 
 /** Scores are on 0..MAX_NODE_SCORE after normalizing. */
 export const MAX_NODE_SCORE = 100;
@@ -20,6 +21,16 @@ export interface PreFilterPlugin extends Plugin {
   /** Once per cycle. `skip`: this plugin's Filter is not needed for this pod. Anything else
    *  but success rejects the pod on every node. */
   preFilter(state: CycleState, pod: PodInfo): Status;
+}
+
+/**
+ * Kubernetes' PreFilterExtensions: update what PreFilter computed as if `other` were added to
+ * (or removed from) `node`, without a new PreFilter. Preemption uses them to ask "would the pod
+ * fit if these victims were gone?"; the framework runs them with runPreFilterAddPod/RemovePod.
+ */
+export interface PreFilterExtensions {
+  addPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status;
+  removePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status;
 }
 
 export interface FilterPlugin extends Plugin {
@@ -49,6 +60,24 @@ export interface ReservePlugin extends Plugin {
 }
 
 export function isPreFilter(p: Plugin): p is PreFilterPlugin { return typeof (p as PreFilterPlugin).preFilter === 'function'; }
+/**
+ * A PreFilter extension (addPod or removePod) that updates the state the plugin's PreFilter
+ * wrote under `key`; an error when there is none (PreFilter skipped or never ran).
+ */
+export function updatingPreFilterState<S>(
+  plugin: string, key: string, update: (s: S, pod: PodInfo, other: PodInfo, node: NodeInfo) => void,
+): PreFilterExtensions['addPod'] {
+  return (state, pod, other, node) => {
+    const s = state.read<S>(key);
+    if (!s) return errorStatus(`${plugin}: no pre-filter state for pod ${pod.key}`, plugin);
+    update(s, pod, other, node);
+    return SUCCESS;
+  };
+}
+
+export function hasPreFilterExtensions(p: Plugin): p is PreFilterPlugin & PreFilterExtensions {
+  return isPreFilter(p) && typeof (p as Partial<PreFilterExtensions>).addPod === 'function' && typeof (p as Partial<PreFilterExtensions>).removePod === 'function';
+}
 export function isFilter(p: Plugin): p is FilterPlugin { return typeof (p as FilterPlugin).filter === 'function'; }
 export function isPreScore(p: Plugin): p is PreScorePlugin { return typeof (p as PreScorePlugin).preScore === 'function'; }
 export function isScore(p: Plugin): p is ScorePlugin { return typeof (p as ScorePlugin).score === 'function'; }
@@ -58,6 +87,10 @@ export function isReserve(p: Plugin): p is ReservePlugin { return typeof (p as R
 export interface FrameworkHandle {
   /** The scheduler's clock, ms since the epoch. */
   now(): number;
+  /** The nodes and the pods placed on them (the scheduler's cache). */
+  readonly snapshot: ClusterSnapshot;
+  /** Namespaces, Services, ReplicaSets (informer caches). */
+  readonly listers: ObjectListers;
 }
 
 export type PluginFactory = (handle: FrameworkHandle) => Plugin;

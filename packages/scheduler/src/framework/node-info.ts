@@ -29,8 +29,11 @@ export class NodeInfo {
   /** When the heartbeat Lease runs out (renewTime + duration), ms; -Infinity without one. */
   leaseExpiresAtMs = Number.NEGATIVE_INFINITY;
   readonly pods = new Map<string, PodInfo>();
-  /** How many of this node's pods each owner (by uid) has, for spreading. */
-  readonly ownerCounts = new Map<string, number>();
+  /** The pods with terms that score other pods: required affinity or preferred terms
+   *  (InterPodAffinity's PreScore; pods with only required anti-affinity cannot add to a score). */
+  readonly podsWithAffinity = new Map<string, PodInfo>();
+  /** The pods with required anti-affinity terms (they may keep a new pod off the node). */
+  readonly podsWithRequiredAntiAffinity = new Map<string, PodInfo>();
   labels: Readonly<Record<string, string>> = {};
   unschedulable = false;
   /** The Ready condition is True. */
@@ -81,7 +84,11 @@ export class NodeInfo {
     this.requestedMemory += p.requests.memory;
     this.nonZeroCpuMilli += p.nonZero.cpuMilli;
     this.nonZeroMemory += p.nonZero.memory;
-    if (p.ownerUid) this.ownerCounts.set(p.ownerUid, (this.ownerCounts.get(p.ownerUid) ?? 0) + 1);
+    const a = p.affinity;
+    if (a) {
+      if (a.requiredAffinity.length + a.preferredAffinity.length + a.preferredAntiAffinity.length > 0) this.podsWithAffinity.set(p.key, p);
+      if (a.requiredAntiAffinity.length > 0) this.podsWithRequiredAntiAffinity.set(p.key, p);
+    }
     this.generation++;
   }
 
@@ -94,10 +101,9 @@ export class NodeInfo {
     this.requestedMemory -= p.requests.memory;
     this.nonZeroCpuMilli -= p.nonZero.cpuMilli;
     this.nonZeroMemory -= p.nonZero.memory;
-    if (p.ownerUid) {
-      const n = (this.ownerCounts.get(p.ownerUid) ?? 1) - 1;
-      if (n > 0) this.ownerCounts.set(p.ownerUid, n);
-      else this.ownerCounts.delete(p.ownerUid);
+    if (p.affinity) {
+      this.podsWithAffinity.delete(key);
+      this.podsWithRequiredAntiAffinity.delete(key);
     }
     this.generation++;
     return p;

@@ -37,13 +37,17 @@ export const DEFAULT_PROFILE: Profile = Object.freeze({
     N.TaintToleration,
     N.NodeAffinity,
     N.NodeResourcesFit,
+    // The costliest last, as in Kubernetes: they look at other pods.
+    N.PodTopologySpread,
+    N.InterPodAffinity,
   ]),
-  // Kubernetes' default weights: TaintToleration 3, NodeAffinity 2, spreading 2, the
-  // resource scores 1.
+  // Kubernetes' default weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
+  // InterPodAffinity 2, the resource scores 1.
   score: Object.freeze([
     { name: N.LeastAllocated, weight: 1 },
     { name: N.BalancedAllocation, weight: 1 },
-    { name: N.PodTopologySpreadByOwner, weight: 2 },
+    { name: N.PodTopologySpread, weight: 2 },
+    { name: N.InterPodAffinity, weight: 2 },
     { name: N.NodeAffinity, weight: 2 },
     { name: N.TaintToleration, weight: 3 },
   ]),

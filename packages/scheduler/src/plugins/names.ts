@@ -8,7 +8,8 @@ export const PluginNames = {
   TaintToleration: 'TaintToleration',
   LeastAllocated: 'LeastAllocated',
   BalancedAllocation: 'BalancedAllocation',
-  PodTopologySpreadByOwner: 'PodTopologySpreadByOwner',
+  PodTopologySpread: 'PodTopologySpread',
+  InterPodAffinity: 'InterPodAffinity',
 } as const;
 
 export type PluginName = (typeof PluginNames)[keyof typeof PluginNames];

@@ -8,7 +8,8 @@ import { factory as nodeName } from './node-name/index.js';
 import { factory as nodeReady } from './node-ready/index.js';
 import { factory as nodeResourcesFit } from './node-resources-fit/index.js';
 import { factory as nodeUnschedulable } from './node-unschedulable/index.js';
-import { factory as podTopologySpreadByOwner } from './pod-topology-spread-by-owner/index.js';
+import { factory as interPodAffinity } from './inter-pod-affinity/index.js';
+import { factory as podTopologySpread } from './pod-topology-spread/index.js';
 import { factory as taintToleration } from './taint-toleration/index.js';
 
 const factories: Record<PluginName, PluginFactory> = {
@@ -20,7 +21,8 @@ const factories: Record<PluginName, PluginFactory> = {
   [N.TaintToleration]: taintToleration,
   [N.LeastAllocated]: leastAllocated,
   [N.BalancedAllocation]: balancedAllocation,
-  [N.PodTopologySpreadByOwner]: podTopologySpreadByOwner,
+  [N.PodTopologySpread]: podTopologySpread,
+  [N.InterPodAffinity]: interPodAffinity,
 };
 
 export const IN_TREE_REGISTRY: Registry = new Map(Object.entries(factories));

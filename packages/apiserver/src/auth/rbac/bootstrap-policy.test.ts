@@ -46,7 +46,7 @@ function defaultPolicy(): RbacAuthorizer {
   });
 }
 
-const GROUPS: Record<string, string> = { leases: 'coordination.k8s.io', replicasets: 'apps', deployments: 'apps', clusterroles: 'rbac.authorization.k8s.io', endpointslices: 'discovery.k8s.io' };
+const GROUPS: Record<string, string> = { leases: 'coordination.k8s.io', replicasets: 'apps', deployments: 'apps', clusterroles: 'rbac.authorization.k8s.io', endpointslices: 'discovery.k8s.io', priorityclasses: 'scheduling.k8s.io', poddisruptionbudgets: 'policy' };
 
 /** "verb resource[/sub] [namespace] [name]" → the request. */
 function call(user: UserInfo, text: string): RequestAttributes {
@@ -67,10 +67,12 @@ test('the scheduler may make every call it makes, and little else', (t) => {
     'create pods/binding default web', 'update pods/status default web',
     'create events default web.1', 'get events default web.1', 'update events default web.1',
     'get leases tugboat-system tugboat-scheduler', 'create leases tugboat-system tugboat-scheduler', 'update leases tugboat-system tugboat-scheduler',
+    'get priorityclasses - high', 'list priorityclasses', 'watch priorityclasses',
   ]) t.true(allowed(c), c);
   for (const c of [
     'delete pods default web', 'update pods default web', 'create pods default web', 'update nodes - n1', 'get secrets default s',
     'list leases default', 'update leases tugboat-system tugboat-controllers', 'create leases default x', 'list configmaps',
+    'create priorityclasses - high', 'update priorityclasses - high',
   ]) t.false(allowed(c), c);
 });
 
@@ -97,6 +99,8 @@ test('the controller manager may make every call its controllers make', (t) => {
     'list services', 'watch services', 'list endpoints', 'watch endpoints', 'create endpoints ns web', 'update endpoints ns web',
     'delete endpoints ns web', 'list endpointslices', 'watch endpointslices', 'create endpointslices ns web-x', 'update endpointslices ns web-x',
     'delete endpointslices ns web-x', 'get nodes - n1', 'update nodes - n1',
+    // disruption
+    'list poddisruptionbudgets', 'watch poddisruptionbudgets', 'update poddisruptionbudgets/status ns budget',
     // events, leader election
     'create events ns e', 'get events ns e', 'update events ns e',
     'get leases tugboat-system tugboat-controllers', 'create leases tugboat-system tugboat-controllers', 'update leases tugboat-system tugboat-controllers',
@@ -105,7 +109,7 @@ test('the controller manager may make every call its controllers make', (t) => {
   for (const c of [
     'create secrets ns s', 'create namespaces - ns', 'delete namespaces - ns', 'update clusterrolebindings - x', 'create clusterroles - x',
     'create pods/binding default p', 'create leases default x', 'delete serviceaccounts ns default', 'bind clusterroles - cluster-admin',
-    'create services ns web', 'update services/status ns web',
+    'create services ns web', 'update services/status ns web', 'update poddisruptionbudgets ns budget', 'create poddisruptionbudgets ns budget',
   ]) t.false(allowed(c), c);
 });
 
@@ -169,6 +173,16 @@ test('every authenticated user may review itself and read health and version; no
     /ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group "system:masters"/);
 });
 
+test('group system:monitoring (Prometheus) reads /metrics and the health paths, and nothing else', (t) => {
+  const rbac = defaultPolicy();
+  const scraper: UserInfo = { username: 'tugboat-prometheus', groups: ['system:monitoring', 'system:authenticated'] };
+  const get = (path: string): string => rbac.authorize({ ...call(scraper, 'get'), resourceRequest: false, path }).decision;
+  for (const p of ['/metrics', '/metrics/slis', '/healthz', '/readyz/etcd', '/livez']) t.is(get(p), 'allow', p);
+  t.regex(rbac.authorize({ ...call(scraper, 'get'), resourceRequest: false, path: '/metrics' }).reason, /ClusterRole "system:monitoring" to Group "system:monitoring"/);
+  t.is(rbac.authorize(call(scraper, 'list pods default')).decision, 'noOpinion');
+  t.is(rbac.authorize(call(scraper, 'list nodes')).decision, 'noOpinion');
+});
+
 test('every default carries Kubernetes\' bootstrapping label and autoupdate annotation', (t) => {
   const all: KubeObject[] = [...bootstrapClusterRoles(), ...bootstrapClusterRoleBindings(), ...bootstrapRoles(), ...bootstrapRoleBindings()];
   for (const o of all) {
@@ -177,7 +191,7 @@ test('every default carries Kubernetes\' bootstrapping label and autoupdate anno
   }
   t.deepEqual(bootstrapClusterRoles().map((r) => r.metadata?.name), [
     'cluster-admin', 'admin', 'edit', 'view', 'system:aggregate-to-admin', 'system:aggregate-to-edit', 'system:aggregate-to-view',
-    'system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:kube-scheduler', 'system:kube-controller-manager',
+    'system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:monitoring', 'system:kube-scheduler', 'system:kube-controller-manager',
     'system:node-proxier', 'system:kube-dns',
   ]);
 });

@@ -8,6 +8,7 @@
 //   system:basic-user           self reviews                        Group system:authenticated
 //   system:discovery            discovery, health, version paths    Group system:authenticated
 //   system:public-info-viewer   health and version paths            system:authenticated, system:unauthenticated
+//   system:monitoring           /metrics and health paths           Group system:monitoring (Prometheus)
 //   system:kube-scheduler       what packages/scheduler calls        User system:kube-scheduler
 //   system:kube-controller-manager  what packages/controllers calls  User system:kube-controller-manager
 //   system:kube-dns             what packages/dns reads              User system:kube-dns (+ a Role in tugboat-system to publish kube-dns)
@@ -15,7 +16,7 @@
 //   + Roles for the leader-election Leases in tugboat-system, and the scheduler's read of node
 //     Leases in tugboat-node-lease (namespaced, so neither reaches other namespaces).
 import {
-  ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER, aggregatedRules,
+  ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, GROUP_MONITORING, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER, aggregatedRules,
   ruleListsEqual, type KubeObject, type LabelSelector, type PolicyRule, type Subject,
 } from '@tugboat/api';
 import type { Registry } from '../../registry/registry.js';
@@ -137,13 +138,19 @@ const SCHEDULER_RULES: PolicyRule[] = [
   rule([''], ['pods'], ['get', 'list', 'watch']),
   rule([''], ['pods/binding'], ['create']),
   rule([''], ['pods/status'], ['update']),
+  // Pod priorities are resolved at admission; the scheduler reads the classes (as Kubernetes' does).
+  rule(['scheduling.k8s.io'], ['priorityclasses'], ['get', 'list', 'watch']),
+  // InterPodAffinity's namespaceSelector; PodTopologySpread's default selector.
+  rule([''], ['namespaces', 'services', 'replicationcontrollers'], ['list', 'watch']),
+  rule(['apps'], ['replicasets'], ['list', 'watch']),
 ];
 
 /**
  * packages/controllers, controller by controller:
  *   replicaset        pods: list watch create delete, get+update (adopt/release); replicasets: list watch get, status
  *   deployment        deployments: list watch get update, status; replicasets: create get update delete
- *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices
+ *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices, jobs,
+ *                     daemonsets, controllerrevisions, replicationcontrollers
  *                     (its GC_RESOURCES): list watch get update (owner references, finalizers) delete; owners of any kind: get
  *   nodelifecycle     nodes: list watch get update (taints), status; pods: list watch delete, status; leases: list watch
  *   podgc             pods: list watch delete; nodes: list watch get
@@ -153,6 +160,12 @@ const SCHEDULER_RULES: PolicyRule[] = [
  *   endpoint          services, pods: list watch; endpoints: list watch create update delete
  *   endpointslice     services, pods, nodes: list watch; endpointslices: list watch create update delete
  *   nodeipam          nodes: list watch get update (spec.podCIDR)
+ *   daemonset         daemonsets: list watch get, status; nodes: list watch; pods: list watch create delete, get+update
+ *                     (adopt/release); controllerrevisions: list watch create get update delete
+ *   replicaset        also replicationcontrollers (the same controller): list watch get, status
+ *   job               jobs: list watch get delete (ttlSecondsAfterFinished), status; pods: list watch create delete,
+ *                     get+update (adopt/release, the batch.kubernetes.io/job-tracking finalizer)
+ *   disruption        poddisruptionbudgets: list watch, status; pods, replicasets, deployments: list watch
  * and events for all of them. Kubernetes gives its garbage collector get/list/watch/patch/update/delete
  * on every resource; ours watches a fixed list, so it gets that list, plus `get` on anything an
  * owner reference can name.
@@ -175,7 +188,16 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['apps'], ['replicasets/status'], ['update']),
   rule(['apps'], ['deployments'], ['list', 'watch', 'update', 'delete']),
   rule(['apps'], ['deployments/status'], ['update']),
+  rule(['batch'], ['jobs'], ['list', 'watch', 'update', 'delete']),
+  rule(['apps'], ['daemonsets', 'controllerrevisions'], ['list', 'watch', 'update', 'delete']),
+  rule(['apps'], ['controllerrevisions'], ['create']),
+  rule(['apps'], ['daemonsets/status'], ['update']),
+  rule([''], ['replicationcontrollers'], ['list', 'watch', 'update', 'delete']),
+  rule([''], ['replicationcontrollers/status'], ['update']),
+  rule(['batch'], ['jobs/status'], ['update']),
   rule(['coordination.k8s.io'], ['leases'], ['list', 'watch', 'update', 'delete']),
+  rule(['policy'], ['poddisruptionbudgets'], ['list', 'watch']),
+  rule(['policy'], ['poddisruptionbudgets/status'], ['update']),
   rule([RBAC_GROUP], ['clusterroles'], ['list', 'watch', 'update', 'escalate']),
 ];
 
@@ -232,6 +254,7 @@ export function bootstrapClusterRoles(): ClusterRoleObject[] {
       paths(['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'], ['get']),
     ]),
     clusterRole('system:public-info-viewer', [paths(['/healthz', '/livez', '/readyz', '/version', '/version/'], ['get'])]),
+    clusterRole('system:monitoring', [paths(['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'], ['get'])]),
     clusterRole('system:kube-scheduler', SCHEDULER_RULES),
     clusterRole('system:kube-controller-manager', CONTROLLER_MANAGER_RULES),
     clusterRole('system:node-proxier', NODE_PROXIER_RULES),
@@ -245,6 +268,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBindingObject[] {
     clusterRoleBinding('system:basic-user', 'system:basic-user', [group(GROUP_AUTHENTICATED)]),
     clusterRoleBinding('system:discovery', 'system:discovery', [group(GROUP_AUTHENTICATED)]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)]),
+    clusterRoleBinding('system:monitoring', 'system:monitoring', [group(GROUP_MONITORING)]),
     clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [user(USER_SCHEDULER)]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user(USER_CONTROLLER_MANAGER)]),
     clusterRoleBinding('system:node-proxier', 'system:node-proxier', [user(USER_KUBE_PROXY)]),

@@ -9,7 +9,7 @@ import type { NodeInfo } from '../../framework/node-info.js';
 import type { PodInfo } from '../../framework/pod-info.js';
 import { SKIP, SUCCESS, unresolvable, type Status } from '../../framework/status.js';
 import { PluginNames } from '../names.js';
-import { compileLabelMap, compileNodeSelector, compileTerm, type NodeMatcher } from './node-selector.js';
+import { compileTerm, requiredNodeMatcher, type NodeMatcher } from './node-selector.js';
 
 export const REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
 const REJECTED = unresolvable(REASON_AFFINITY, PluginNames.NodeAffinity);
@@ -20,14 +20,7 @@ interface WeightedMatcher { weight: number; matches: NodeMatcher }
 
 /** The pod's nodeSelector and required affinity as one predicate; undefined when it has neither. */
 export function requiredMatcher(pod: PodInfo): NodeMatcher | undefined {
-  const spec = pod.pod.spec;
-  const parts: NodeMatcher[] = [];
-  if (spec?.nodeSelector && Object.keys(spec.nodeSelector).length > 0) parts.push(compileLabelMap(spec.nodeSelector));
-  const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required) parts.push(compileNodeSelector(required));
-  if (parts.length === 0) return undefined;
-  if (parts.length === 1) return parts[0];
-  return (labels, name) => parts.every((p) => p(labels, name));
+  return requiredNodeMatcher(pod.pod.spec);
 }
 
 function preferredMatchers(terms: readonly PreferredSchedulingTerm[] | undefined): WeightedMatcher[] {

@@ -1,0 +1,59 @@
+// Jobs, with the columns of Kubernetes' printJob (pkg/printers/internalversion).
+import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
+import { humanDuration } from './age.js';
+import { AGE_COLUMN, NAME_COLUMN, column, created, wide, type KindPrinter } from './columns.js';
+import { formatSelector } from './format.js';
+import { templateCells } from './workloads.js';
+
+function hasCondition(conditions: readonly JobCondition[] | undefined, type: string): boolean {
+  return (conditions ?? []).some((c) => c.type === type && c.status === 'True');
+}
+
+/** The STATUS cell: a finished Job's outcome first, then what it is doing. */
+export function jobStatus(job: Job): string {
+  const conditions = job.status?.conditions;
+  if (hasCondition(conditions, 'Complete')) return 'Complete';
+  if (hasCondition(conditions, 'Failed')) return 'Failed';
+  if (job.metadata?.deletionTimestamp) return 'Terminating';
+  if (hasCondition(conditions, 'Suspended')) return 'Suspended';
+  if (hasCondition(conditions, 'FailureTarget')) return 'FailureTarget';
+  if (hasCondition(conditions, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
+/** "3/5"; a work-queue Job (no completions) reads "0/1", or "0/1 of 4" with parallelism 4. */
+export function jobCompletions(job: Job): string {
+  const succeeded = job.status?.succeeded ?? 0;
+  const completions = job.spec?.completions;
+  if (completions !== undefined && completions !== null) return `${succeeded}/${completions}`;
+  const parallelism = job.spec?.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** From start to completion, or to now while it runs; empty before it starts. */
+export function jobDuration(job: Job, now: number): string {
+  const start = job.status?.startTime ? Date.parse(job.status.startTime) : NaN;
+  if (Number.isNaN(start)) return '';
+  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  return humanDuration(Math.max(0, end - start));
+}
+
+export const jobs: KindPrinter = {
+  columns: [
+    NAME_COLUMN,
+    column('Status', 'string', 'Status of the job.'),
+    column('Completions', 'string', 'The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. However, it may decrease in reaction to scale down of elastic indexed jobs.'),
+    column('Duration', 'string', 'Time required to complete the job.'),
+    AGE_COLUMN,
+    wide(column('Containers', 'string', 'Names of each container in the template.')),
+    wide(column('Images', 'string', 'Images referenced by each container in the template.')),
+    wide(column('Selector', 'string', 'A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors')),
+  ],
+  row(o, { now }) {
+    const job = o as Job;
+    return [
+      job.metadata?.name ?? '', jobStatus(job), jobCompletions(job), jobDuration(job, now), created(o, now),
+      ...templateCells(job.spec?.template), formatSelector(job.spec?.selector),
+    ];
+  },
+};
