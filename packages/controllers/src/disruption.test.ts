@@ -99,6 +99,8 @@ test.serial('a budget over a Deployment: counts, percentages against its scale, 
   await c.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api-max', namespace: 'default' }, spec: { maxUnavailable: '50%', selector: { matchLabels: { app: 'api' } } } });
   await waitFor('api-max counted', async () => (await budgetStatusOf(c, 'api-max'))?.currentHealthy === 3, 20_000);
   t.like(await budgetStatusOf(c, 'api-max'), { expectedPods: 3, desiredHealthy: 1, disruptionsAllowed: 2 });
+  // Its status may come after api-max's: wait for the controller to have seen it.
+  await waitFor('other counted', async () => (await budgetStatusOf(c, 'other'))?.observedGeneration === 1, 20_000);
   t.like(await budgetStatusOf(c, 'other'), { expectedPods: 0, disruptionsAllowed: 0 }, 'a budget over no pods allows nothing');
 
   // An eviction spends the one disruption; the replacement, once Ready, gives it back.
@@ -115,6 +117,10 @@ test.serial('a budget over a Deployment: counts, percentages against its scale, 
   // Scaling the Deployment down changes what the budget expects.
   const d = await c.get<Record<string, unknown> & { spec: { replicas: number } }>('deployments', 'default', 'api');
   await c.update({ ...d, spec: { ...d.spec, replicas: 1 } });
-  await waitFor('api-max follows the scale', async () => (await budgetStatusOf(c, 'api-max'))?.expectedPods === 1, 20_000);
+  // The budget may see the new scale before the ReplicaSet has removed the extra pods.
+  await waitFor('api-max follows the scale', async () => {
+    const st = await budgetStatusOf(c, 'api-max');
+    return st?.expectedPods === 1 && st.currentHealthy === 1;
+  }, 20_000);
   t.like(await budgetStatusOf(c, 'api-max'), { expectedPods: 1, desiredHealthy: 0, currentHealthy: 1, disruptionsAllowed: 1 });
 });
