@@ -153,6 +153,11 @@ const CAUSES_KEY = 'tugboat-causes';
 const MAX_FIELD_ERRORS_HEADER = 4096;
 const MAX_MESSAGE = 4096;
 
+/** JSON in printable ASCII (the rest \\u-escaped, which JSON.parse undoes): grpc-js throws on any other byte in a metadata value. */
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * The field errors as a metadata value: printable ASCII only (grpc-js throws on anything
  * else, which took the server down), so the rest is \u-escaped, JSON.parse undoes that. Too
@@ -161,10 +166,9 @@ const MAX_MESSAGE = 4096;
  */
 export function fieldErrorsHeader(errors: readonly FieldError[]): string | undefined {
   if (!errors.length) return undefined;
-  const ascii = (v: unknown): string => JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const full = ascii(errors);
+  const full = asciiJson(errors);
   if (full.length <= MAX_FIELD_ERRORS_HEADER) return full;
-  const bare = ascii(errors.map(({ value: _value, ...rest }) => rest));
+  const bare = asciiJson(errors.map(({ value: _value, ...rest }) => rest));
   return bare.length <= MAX_FIELD_ERRORS_HEADER ? bare : undefined;
 }
 
@@ -176,7 +180,7 @@ export function toGrpcError(err: unknown): Partial<ServiceError> {
   const fieldErrors = fieldErrorsHeader(e.fieldErrors);
   if (fieldErrors) metadata.set(FIELD_ERRORS_KEY, fieldErrors);
   if (e.causes.length) {
-    const causes = JSON.stringify(e.causes).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const causes = asciiJson(e.causes);
     if (causes.length <= MAX_FIELD_ERRORS_HEADER) metadata.set(CAUSES_KEY, causes);
   }
   // The message travels as the grpc-message trailer; one far over the peer's header limit never arrives and the call hangs.

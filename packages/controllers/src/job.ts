@@ -13,7 +13,7 @@
 // Pods that lost their Job keep the finalizer until this controller removes it ("pod:" keys).
 import {
   objectKey, selectorFromLabelSelector, splitKey,
-  type EnvVar, type Informer, type Job, type JobStatus, type KubeObject, type PodTemplateSpec, type TugboatClient,
+  type EnvVar, type Informer, type Job, type JobStatus, type KubeObject, type TugboatClient,
 } from '@tugboat/api';
 import { realClock, type Clock } from './clock.js';
 import { runWorkers, consoleLogger, describe, isApiError, StaleCacheError, type Logger } from './controller.js';
@@ -33,9 +33,9 @@ import {
   planTracking, recordedFinish, succeededIndexes, type JobFinish,
 } from './job-tracking.js';
 import type { ControllerMetrics } from './metrics.js';
-import { claimObjects, controllerRef, newControllerRef, ownerStillValid, updateWithRetry } from './owner-refs.js';
+import { claimObjects, controllerRef, ownerStillValid, updateWithRetry } from './owner-refs.js';
 import { isPodActive, isPodReady, isPodTerminal, randomSuffix } from './pod-util.js';
-import { podsToDelete } from './replicaset.js';
+import { podFromTemplate, podsToDelete } from './replicaset.js';
 import { slowStartBatch } from './slow-start.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -75,16 +75,14 @@ export function deadlineAt(job: Job): number | undefined {
 
 /** A pod for `job` from its template: finalizer, labels, owner; for Indexed Jobs the index everywhere Kubernetes puts it. */
 export function jobPodFromTemplate(job: JobObject, index: number | undefined, suffix = randomSuffix()): PodObject {
-  const template: PodTemplateSpec = job.spec?.template ?? {};
   const name = job.metadata?.name ?? 'job';
   const prefix = index === undefined ? `${name}-` : `${name}-${index}-`;
-  const meta = template.metadata ?? {};
-  const spec = structuredClone(template.spec ?? { containers: [] });
-  const labels = { ...(meta.labels ?? {}) };
-  const annotations = { ...(meta.annotations ?? {}) };
+  const pod = podFromTemplate(job, job.spec?.template ?? {}, suffix, { apiVersion: 'batch/v1', kind: 'Job' }, prefix);
+  const meta = pod.metadata!;
+  const spec = pod.spec!;
   if (index !== undefined) {
-    annotations[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
-    labels[JOB_COMPLETION_INDEX_LABEL] = String(index);
+    meta.annotations = { ...meta.annotations, [JOB_COMPLETION_INDEX_ANNOTATION]: String(index) };
+    meta.labels = { ...meta.labels, [JOB_COMPLETION_INDEX_LABEL]: String(index) };
     // A stable hostname per index, so pods of the same index find each other by name.
     spec.hostname ??= `${name}-${index}`;
     const env: EnvVar = { name: JOB_COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JOB_COMPLETION_INDEX_ANNOTATION}']` } } };
@@ -92,21 +90,8 @@ export function jobPodFromTemplate(job: JobObject, index: number | undefined, su
       if (!(c.env ?? []).some((e) => e.name === JOB_COMPLETION_INDEX_ENV)) c.env = [...(c.env ?? []), env];
     }
   }
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      // Named here as well as by generateName, so a create that times out and is retried cannot make two pods.
-      name: `${prefix}${suffix}`,
-      generateName: prefix,
-      namespace: job.metadata?.namespace ?? 'default',
-      ...(Object.keys(labels).length ? { labels } : {}),
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-      finalizers: [...(meta.finalizers ?? []), JOB_TRACKING_FINALIZER],
-      ownerReferences: [newControllerRef(job, 'batch/v1', 'Job')],
-    },
-    spec,
-  };
+  meta.finalizers = [...(meta.finalizers ?? []), JOB_TRACKING_FINALIZER];
+  return pod;
 }
 
 /** Finalizer removals in flight per Job (Kubernetes' uidTrackingExpectations): those pods are counted already. */

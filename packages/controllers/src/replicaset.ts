@@ -175,8 +175,8 @@ export function replicaSetStatus(
 export function podFromTemplate(
   owner: KubeObject, template: PodTemplateSpec, suffix = randomSuffix(),
   ref: { apiVersion: string; kind: string } = REPLICA_SET_KIND,
+  prefix = `${owner.metadata?.name ?? 'pod'}-`,
 ): PodObject {
-  const prefix = `${owner.metadata?.name ?? 'pod'}-`;
   const meta = template.metadata ?? {};
   return {
     apiVersion: 'v1',

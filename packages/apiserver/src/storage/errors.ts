@@ -1,6 +1,7 @@
 // The one place where failures of etcd become API errors (kine keeps this in one place too),
 // so callers switch on ApiError.reason and never see an etcd client type.
 import { ApiError } from '@tugboat/api';
+import { isUnavailable } from './etcd-failover.js';
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -32,7 +33,7 @@ export function toStorageError(err: unknown, operation: string): ApiError {
     return new ApiError('RequestEntityTooLarge', `etcd refused the ${operation} request: ${msg}`, [], { cause: err });
   }
   if (
-    name === 'GRPCUnavailableError' || name === 'MemberDownError' || name === 'AttemptAbandonedError' || name === 'ClientClosedError' || name === 'BrokenCircuitError' ||
+    isUnavailable(err) || name === 'ClientClosedError' || name === 'BrokenCircuitError' ||
     name === 'GRPCCancelledError' || name === 'EtcdWatchStreamEnded' ||
     /unavailable|ECONNREFUSED|No connection established|connection|closed|broken circuit/i.test(msg)
   ) {
