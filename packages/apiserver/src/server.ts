@@ -28,6 +28,7 @@ import type { EncryptionConfig } from './storage/encryption/config.js';
 import { EncryptingStorage, transformationOperationsCounter } from './storage/encryption/encrypting-storage.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
 import type { EtcdTls } from './storage/etcd-tls.js';
+import { registryCache } from './cache/registry-cache.js';
 import { WatchCache } from './watch/watch-cache.js';
 import { WatchService } from './watch/watch-service.js';
 
@@ -207,6 +208,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logs = new LogsProxy(registry, options.kubeletClient);
   const namespaces = new NamespaceController(registry, { log, ...(options.namespaceSyncIntervalMs ? { intervalMs: options.namespaceSyncIntervalMs } : {}) });
   const auth = assembleSecurity(options, registry, cache, storage, log);
+  const registryObjects = registryCache(registry, cache, storage, log);
 
   const deps: HandlerDeps = { metrics, log, security: auth.security, checkRbacWrite: auth.checkRbacWrite };
   let bootstrap: ReturnType<typeof bootstrapPolicy> | undefined;
@@ -250,6 +252,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   cache.start();
   namespaces.start();
   auth.start();
+  registryObjects.start();
   bootstrap = bootstrapPolicy(registry, log);
   const repair = serviceAddressRepair(registry, log);
 
@@ -282,6 +285,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       repair.stop();
       await namespaces.stop();
       await auth.stop();
+      registryObjects.stop();
       cache.stop();
       logs.close();
       await storage.close();

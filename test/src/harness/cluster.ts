@@ -2,9 +2,9 @@
 // `tctl cluster up` — in a temp $TUGBOAT_HOME on ports the OS picks, so test files can run
 // clusters side by side. Tests then drive `tctl` as a user would and read its output.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TugboatClient, loadKubeconfig, type Credentials } from '@tugboat/api';
 
@@ -146,6 +146,9 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
     if (destroyed) return;
     destroyed = true;
     await runTctl(['cluster', 'down', '--purge'], env, undefined, 120_000).catch(() => undefined);
+    // TUGBOAT_KEEP_LOGS=DIR keeps the components' logs of a run (benchmarks, debugging).
+    const keep = process.env['TUGBOAT_KEEP_LOGS'];
+    if (keep && existsSync(join(home, 'logs'))) cpSync(join(home, 'logs'), join(keep, basename(home)), { recursive: true });
     rmSync(home, { recursive: true, force: true });
   };
   if (up.code !== 0) {

@@ -56,7 +56,13 @@ export interface PodManagerOptions {
   probeClock?: Clock;
 }
 
-interface WrittenStatus { computed: string; stored: string }
+interface WrittenStatus { computed: string; stored: string; object: PodObject }
+
+/** The later of two copies of one pod, by resourceVersion (an etcd revision here). */
+function newerPod(a: PodObject, b: PodObject | undefined): PodObject {
+  if (!b || b.metadata?.uid !== a.metadata?.uid) return a;
+  return Number(b.metadata?.resourceVersion ?? 0) > Number(a.metadata?.resourceVersion ?? 0) ? b : a;
+}
 
 /** What the pod manager reads Services from (an Informer on services). */
 export interface ServiceLister {
@@ -501,7 +507,9 @@ export class PodManager {
   /** Writes the computed status when it differs from the stored one, re-reading on conflicts. */
   private async writeStatus(pod: PodObject, containers: ContainerInfo[], reasons: ReadonlyMap<string, Waiting>, sandbox: SandboxInfo | undefined): Promise<void> {
     const ref = podRef(pod);
-    let current: PodObject | undefined = pod;
+    // The informer may not have delivered our own last write yet: start from whichever copy
+    // is newer, or the write is a certain Conflict and a GET (two requests wasted per pod).
+    let current: PodObject | undefined = newerPod(pod, this.lastWritten.get(ref.uid)?.object);
     for (let attempt = 0; attempt < 5 && current; attempt++) {
       const status = computePodStatus({
         pod: current,
@@ -519,7 +527,7 @@ export class PodManager {
       if (computed === stored || (last && last.computed === computed && last.stored === stored)) return;
       try {
         const updated = await this.options.client.updateStatus<PodObject>({ ...current, status });
-        this.lastWritten.set(ref.uid, { computed, stored: canonicalJson(updated.status ?? {}) });
+        this.lastWritten.set(ref.uid, { computed, stored: canonicalJson(updated.status ?? {}), object: updated });
         return;
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { aggregationKey, involvedReference, newEvent } from './events.js';
+import { AGGREGATE_MAX_EVENTS, EVENT_AGGREGATION_WINDOW_MS, SPAM_BURST, SPAM_REFILL_MS, aggregate, aggregationKey, involvedReference, newEvent, spamCheck } from './events.js';
 
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'prod', uid: 'u-1', resourceVersion: '7' } };
 const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', uid: 'n-1' } };
@@ -42,4 +42,43 @@ test('repeats share an aggregation key; any difference separates them', (t) => {
 
 test('involvedReference leaves out what the object does not have', (t) => {
   t.deepEqual(involvedReference({ kind: 'Node', metadata: { name: 'n' } }), { kind: 'Node', name: 'n' });
+});
+
+test('similar events with different messages are combined from the tenth on, within the window', (t) => {
+  let record: ReturnType<typeof aggregate>['record'] | undefined;
+  const combined: boolean[] = [];
+  for (let i = 0; i < 12; i++) {
+    const r = aggregate(record, `Created pod: web-${i}`, 1_000 + i);
+    record = r.record;
+    combined.push(r.combined);
+  }
+  t.deepEqual(combined, [...Array(AGGREGATE_MAX_EVENTS - 1).fill(false), true, true, true]);
+  // The same message again is not a new one; the set never grows past the threshold.
+  t.true(record!.messages.size < AGGREGATE_MAX_EVENTS);
+  // After a quiet window the count starts again.
+  t.false(aggregate(record, 'Created pod: web-99', 1_000 + EVENT_AGGREGATION_WINDOW_MS + 20).combined);
+});
+
+test('a repeated message is never combined', (t) => {
+  let record: ReturnType<typeof aggregate>['record'] | undefined;
+  for (let i = 0; i < 50; i++) {
+    const r = aggregate(record, 'Back-off restarting failed container', i);
+    t.false(r.combined);
+    record = r.record;
+  }
+});
+
+test('the spam filter lets 25 events through, then one per 5 minutes', (t) => {
+  let bucket: ReturnType<typeof spamCheck>['bucket'] | undefined;
+  let allowed = 0;
+  for (let i = 0; i < 40; i++) {
+    const r = spamCheck(bucket, 0);
+    bucket = r.bucket;
+    if (r.allowed) allowed++;
+  }
+  t.is(allowed, SPAM_BURST);
+  t.false(spamCheck(bucket, SPAM_REFILL_MS - 1).allowed);
+  const later = spamCheck(bucket, SPAM_REFILL_MS);
+  t.true(later.allowed);
+  t.false(spamCheck(later.bucket, SPAM_REFILL_MS + 1).allowed);
 });

@@ -153,6 +153,14 @@ function podConditionScheduled(now: Date): PodCondition {
 /** Where admission finds a ServiceAccount without asking etcd (the API server's informer). */
 export type ServiceAccountLookup = (namespace: string, name: string) => KubeObject | undefined;
 
+/**
+ * Objects the server keeps current in memory (informers on its watch cache), by resource;
+ * undefined when the resource is not kept or the object is not (yet) there.
+ */
+export type ObjectCache = (resource: string, namespace: string, name: string) => KubeObject | undefined;
+
+type Found = { object: KubeObject; kv: KeyValue };
+
 export class Registry {
   private readonly now: () => Date;
   /**
@@ -160,6 +168,13 @@ export class Registry {
    * only one the cache does not have yet (made a moment ago) from etcd.
    */
   serviceAccountLookup: ServiceAccountLookup | undefined;
+
+  /**
+   * Set by the server once its informers exist: namespaces (checked on every create), leases
+   * and nodes (renewed by every agent) are then read from memory where that is safe (see
+   * readAt and checkNamespaceAcceptsCreates), which spares etcd a read on the hottest writes.
+   */
+  objectCache: ObjectCache | undefined;
 
   /** ClusterIPs and node ports of Services (see service-allocation.ts). */
   readonly services: ServiceAllocator;
@@ -214,10 +229,30 @@ export class Registry {
     return ns;
   }
 
-  private async read(info: KindInfo, namespace: string, name: string): Promise<{ object: KubeObject; kv: KeyValue } | undefined> {
+  private async read(info: KindInfo, namespace: string, name: string): Promise<Found | undefined> {
     checkKeySegment('name', name);
     const kv = await this.storage.get(objectStorageKey(info, namespace, name));
     return kv ? { object: decodeObject(kv.value, kv.modRevision), kv } : undefined;
+  }
+
+  /**
+   * The stored object for a write that names `resourceVersion`: from the server's memory when
+   * it holds exactly that version, else from etcd. Kubernetes' GuaranteedUpdate starts from its
+   * watch cache the same way. It is safe because the write that follows is a compare-and-swap
+   * on that revision: if etcd has moved on, the write fails with the Conflict the caller would
+   * have got from a fresh read. A copy is returned, as admission may change what it is given.
+   */
+  private async readAt(info: KindInfo, namespace: string, name: string, resourceVersion: string | undefined): Promise<Found | undefined> {
+    checkKeySegment('name', name);
+    const cached = resourceVersion ? this.objectCache?.(info.resource, namespace, name) : undefined;
+    const revision = Number(resourceVersion);
+    if (cached && cached.metadata?.resourceVersion === resourceVersion && Number.isSafeInteger(revision) && revision > 0) {
+      const key = objectStorageKey(info, namespace, name);
+      const value = encodeObject(cached);
+      // createRevision is not kept in memory; nothing on the write path reads it.
+      return { object: decodeObject(value, revision), kv: { key, value, modRevision: revision, createRevision: 0 } };
+    }
+    return this.read(info, namespace, name);
   }
 
   async get(resource: string, namespace: string, name: string): Promise<KubeObject> {
@@ -229,11 +264,16 @@ export class Registry {
 
   /** Throws unless the namespace exists and is not being deleted (the rule for creates). */
   private async checkNamespaceAcceptsCreates(namespace: string): Promise<void> {
-    const nsInfo = kindInfo('Namespace')!;
-    const found = await this.read(nsInfo, '', namespace);
+    const terminating = (ns: KubeObject): boolean =>
+      !!ns.metadata?.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';
+    // Kubernetes' NamespaceLifecycle admission answers from its informer too. Only a yes is
+    // taken from memory: a namespace the cache lacks (made a moment ago) or sees terminating
+    // (perhaps deleted and made again since) is read from etcd.
+    const cached = this.objectCache?.('namespaces', '', namespace);
+    if (cached && !terminating(cached)) return;
+    const found = await this.read(kindInfo('Namespace')!, '', namespace);
     if (!found) throw ApiError.notFound('namespaces', namespace);
-    const phase = (found.object.status as { phase?: string } | undefined)?.phase;
-    if (found.object.metadata?.deletionTimestamp || phase === 'Terminating') {
+    if (terminating(found.object)) {
       throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
@@ -344,8 +384,10 @@ export class Registry {
       case 'ReplicaSet':
       case 'Deployment':
       case 'DaemonSet':
+      case 'StatefulSet':
       case 'ReplicationController':
       case 'Job':
+      case 'CronJob':
         out.status = {};
         break;
       default:
@@ -372,7 +414,7 @@ export class Registry {
   async update(input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     const { info, obj, namespace, name } = this.target(input);
     requireResourceVersion(info, name, obj);
-    const found = await this.read(info, namespace, name);
+    const found = await this.readAt(info, namespace, name, obj.metadata?.resourceVersion);
     if (!found) throw notFound(info, name);
     checkPreconditions(info, name, obj, found.object);
     const res = await this.updateFrom(info, found, obj, opts);
@@ -494,7 +536,7 @@ export class Registry {
     const { info, obj, namespace, name } = this.target(input);
     if (!STATUS_KINDS.has(info.kind)) throw new ApiError('BadRequest', `${qualifiedResource(info)} have no status to update`);
     requireResourceVersion(info, name, obj);
-    const found = await this.read(info, namespace, name);
+    const found = await this.readAt(info, namespace, name, obj.metadata?.resourceVersion);
     if (!found) throw notFound(info, name);
     if (found.object.metadata?.resourceVersion !== obj.metadata?.resourceVersion) throw conflictError(info, name);
     return this.updateStatusFrom(info, found, obj, opts);

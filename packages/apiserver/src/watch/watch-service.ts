@@ -125,9 +125,6 @@ export class WatchService {
           handle.close(new ApiError('Unavailable', `watch of ${info.resource} closed: the client fell ${this.maxBacklog} events behind; watch again`));
         }
       },
-      progress: (revision: number) => {
-        if (revision > progress) progress = revision;
-      },
       expire: (err: ApiError) => handle.close(err),
     };
 
@@ -145,7 +142,7 @@ export class WatchService {
             if (target && target.info === info) sub.deliver(new Change(ev, target));
           }
         },
-        onProgress: (revision) => sub.progress(revision),
+        onProgress: (revision) => { if (revision > progress) progress = revision; },
         onError: (err) => sub.expire(err),
       });
       unsubscribe = () => w.close();
@@ -153,6 +150,8 @@ export class WatchService {
 
     if (req.allowBookmarks) {
       timer = setInterval(() => {
+        // Served by the cache: it has delivered everything up to its progress revision.
+        if (fromCache && this.cache.progress() > progress) progress = this.cache.progress();
         if (closed || progress <= lastSent || sink.backlog() > 0) return;
         lastSent = progress;
         sink.send('BOOKMARK', JSON.stringify({ apiVersion: info.apiVersion, kind: info.kind, metadata: { resourceVersion: String(progress) } }));
