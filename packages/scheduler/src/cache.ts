@@ -2,8 +2,10 @@
 // scheduler has chosen a node for is *assumed* there at once, before the API server has
 // confirmed the binding, so the next cycle (milliseconds later) already sees the node's
 // resources as taken. Then:
-//   bind succeeded → finishBinding: the assumption expires after a TTL unless the informer
-//                    shows the bound pod first (addPod confirms it);
+//   bind succeeded → finishBinding: the assumption stands until the informer shows the bound
+//                    pod (addPod confirms it), however late: the API server said the pod is
+//                    bound, so forgetting it would only invite a second bind (a TTL is
+//                    available for tests, as Kubernetes' durationToExpireAssumedPod, 0 there);
 //   bind failed    → forgetPod: the resources are free again.
 // Pods bound to nodes the cache does not know yet are kept on a node entry without a Node
 // object, which is not offered to cycles.
@@ -15,7 +17,12 @@ import type { ClusterSnapshot, TermGroup, TermKind } from './framework/snapshot.
 import type { TopologyCounts } from './framework/topology-counts.js';
 import { MatchCounts, TermGroups } from './term-groups.js';
 
-export const DEFAULT_ASSUMED_POD_TTL_MS = 30_000;
+/**
+ * 0: an assumed pod whose binding succeeded never expires (Kubernetes' default since 1.23). A
+ * 30 s TTL made every pod the informer was slower than that to confirm, under load, be bound
+ * a second time and refused.
+ */
+export const DEFAULT_ASSUMED_POD_TTL_MS = 0;
 
 interface PodState {
   info: PodInfo;
@@ -221,7 +228,7 @@ export class SchedulerCache implements ClusterSnapshot {
   /** The binding call returned: start the clock on the assumption. */
   finishBinding(key: string): void {
     const s = this.pods.get(key);
-    if (s?.assumed) s.deadline = this.now() + this.ttl;
+    if (s?.assumed && this.ttl > 0) s.deadline = this.now() + this.ttl;
   }
 
   /** The binding failed: the assumed pod is gone from its node. */

@@ -145,10 +145,11 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
   const destroy = async (): Promise<void> => {
     if (destroyed) return;
     destroyed = true;
-    await runTctl(['cluster', 'down', '--purge'], env, undefined, 120_000).catch(() => undefined);
-    // TUGBOAT_KEEP_LOGS=DIR keeps the components' logs of a run (benchmarks, debugging).
+    // TUGBOAT_KEEP_LOGS=DIR keeps the components' logs of a run (benchmarks, debugging);
+    // taken before `down --purge` removes them.
     const keep = process.env['TUGBOAT_KEEP_LOGS'];
     if (keep && existsSync(join(home, 'logs'))) cpSync(join(home, 'logs'), join(keep, basename(home)), { recursive: true });
+    await runTctl(['cluster', 'down', '--purge'], env, undefined, 120_000).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   };
   if (up.code !== 0) {

@@ -79,9 +79,14 @@ export class TugboatClient {
   constructor(readonly address: string, private readonly options: ClientOptions = {}) {
     const protos = loadProtos();
     const creds = channelCredentials(options.credentials, address);
-    // Keepalive pings find a dead server in seconds rather than at TCP's own pace.
+    // Keepalive pings find a dead server in seconds rather than at TCP's own pace. The HTTP/2
+    // flow-control window is HTTP/2's default 64 KiB unless raised, shared by every watch of a
+    // client: at fleet scale it capped what a component could receive to a window per round
+    // trip, its informers fell tens of seconds behind, and the node lifecycle controller took
+    // live nodes for dead ones (Go's gRPC grows its window to 16 MiB by itself).
     const channelOptions = {
       'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
       ...tlsChannelOptions(options.credentials, address),
     };
     this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
