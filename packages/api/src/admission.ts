@@ -115,8 +115,10 @@ function initialStatus(obj: KubeObject): void {
     case 'Deployment':
     case 'ReplicaSet':
     case 'DaemonSet':
+    case 'StatefulSet':
     case 'ReplicationController':
     case 'Job':
+    case 'CronJob':
       obj['status'] = {};
       break;
     case 'Namespace':

@@ -31,5 +31,9 @@ export { KNOWN_FIELDS, ROOT_TYPES, KUBERNETES_TYPES_VERSION } from './schema/kno
 export * from './printing/index.js';
 export * from './priority.js';
 export * from './disruption-budget.js';
+export * from './storage.js';
 export { TYPE_ORIGINS } from './schema/type-origins.js';
 export * from './scheduling/index.js';
+export { jobFromCronJobTemplate } from './cron/job-template.js';
+export { parseCronSchedule, type CronSchedule, type ParsedSchedule } from './cron/schedule.js';
+export { isKnownTimeZone, wallClock, zonedInstant, zoneOffsetMs, type WallClock } from './cron/zone.js';

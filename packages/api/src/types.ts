@@ -12,12 +12,16 @@ import type {
 import type { ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy } from 'kubernetes-types/apps/v1.js';
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import type { DaemonSet, DaemonSetSpec, DaemonSetStatus, DaemonSetUpdateStrategy, ControllerRevision } from 'kubernetes-types/apps/v1.js';
+import type { StatefulSet, StatefulSetSpec, StatefulSetStatus, StatefulSetUpdateStrategy, StatefulSetPersistentVolumeClaimRetentionPolicy } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController, ReplicationControllerSpec, ReplicationControllerStatus } from 'kubernetes-types/core/v1.js';
 import type { Job, JobSpec, JobStatus, JobCondition, PodFailurePolicy, PodFailurePolicyRule, UncountedTerminatedPods } from 'kubernetes-types/batch/v1.js';
+import type { CronJob, CronJobSpec, CronJobStatus, JobTemplateSpec } from 'kubernetes-types/batch/v1.js';
 import type { Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, EndpointPort as CoreEndpointPort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice, Endpoint, EndpointPort, EndpointConditions } from 'kubernetes-types/discovery/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus, Eviction } from 'kubernetes-types/policy/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { PersistentVolume, PersistentVolumeSpec, PersistentVolumeStatus, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimStatus } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 
 export type {
   ObjectMeta, OwnerReference, LabelSelector, LabelSelectorRequirement, Time,
@@ -28,11 +32,14 @@ export type {
   ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy,
   Lease, LeaseSpec,
   DaemonSet, DaemonSetSpec, DaemonSetStatus, DaemonSetUpdateStrategy, ControllerRevision,
+  StatefulSet, StatefulSetSpec, StatefulSetStatus, StatefulSetUpdateStrategy, StatefulSetPersistentVolumeClaimRetentionPolicy,
   ReplicationController, ReplicationControllerSpec, ReplicationControllerStatus,
   Job, JobSpec, JobStatus, JobCondition, PodFailurePolicy, PodFailurePolicyRule, UncountedTerminatedPods,
+  CronJob, CronJobSpec, CronJobStatus, JobTemplateSpec,
   Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset, EndpointAddress, CoreEndpointPort,
   EndpointSlice, Endpoint, EndpointPort, EndpointConditions,
   PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus, Eviction, PriorityClass,
+  PersistentVolume, PersistentVolumeSpec, PersistentVolumeStatus, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimStatus, StorageClass,
 };
 
 /** Any stored object: what the API server and the informer handle generically. */

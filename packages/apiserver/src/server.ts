@@ -23,7 +23,7 @@ import { createTlsMux } from './tls-mux.js';
 import { NamespaceController } from './namespaces/namespace-controller.js';
 import { resourcePrefix } from './registry/keys.js';
 import { Registry } from './registry/registry.js';
-import { ensureSystemPriorityClasses } from './registry/system-priority-classes.js';
+import { ensureDefaultStorageClass, ensureSystemPriorityClasses } from './registry/system-priority-classes.js';
 import type { EncryptionConfig } from './storage/encryption/config.js';
 import { EncryptingStorage, transformationOperationsCounter } from './storage/encryption/encrypting-storage.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
@@ -137,7 +137,7 @@ function listenOn(server: TlsServer | HttpServer, host: string, port: number, wh
 
 /**
  * The default RBAC roles and bindings (Kubernetes' bootstrap policy) and the system
- * PriorityClasses, made or brought up to date once etcd answers; tried again every second
+ * PriorityClasses and the default StorageClass (local-path), made or brought up to date once etcd answers; tried again every second
  * until it succeeds.
  */
 function bootstrapPolicy(registry: Registry, log: (line: string) => void): { done(): boolean; stop(): Promise<void> } {
@@ -147,7 +147,7 @@ function bootstrapPolicy(registry: Registry, log: (line: string) => void): { don
   let running: Promise<void> = Promise.resolve();
   let lastError = '';
   const attempt = (): void => {
-    running = reconcileBootstrapPolicy(registry, log).then(() => ensureSystemPriorityClasses(registry)).then(
+    running = reconcileBootstrapPolicy(registry, log).then(() => ensureSystemPriorityClasses(registry)).then(() => ensureDefaultStorageClass(registry)).then(
       () => { done = true; },
       (e: unknown) => {
         const msg = e instanceof Error ? e.message : String(e);

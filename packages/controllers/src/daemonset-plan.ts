@@ -8,13 +8,14 @@
 //     ──▶ daemonSetStatus
 import type { ControllerRevision, DaemonSet, DaemonSetStatus, Node, Pod, PodSpec } from '@tugboat/api';
 import { canonicalJson } from './canonical.js';
+import { CONTROLLER_REVISION_HASH_LABEL, revisionsToDelete, templateRevisionData } from './controller-history.js';
 import { nodeShouldRunDaemonPod, targetNodeName, type NodePlacement } from './daemonset-nodes.js';
 import { computeHash } from './pod-template-hash.js';
 import { creationTime, isPodAvailable, isPodReady } from './pod-util.js';
 import { scaledValue } from './rollout.js';
 
-/** The label naming the ControllerRevision a daemon pod was made from (apps/v1 DefaultDaemonSetUniqueLabelKey). */
-export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
+// The revision history is shared with StatefulSets (controller-history.ts).
+export { CONTROLLER_REVISION_HASH_LABEL, revisionsToDelete };
 
 // ── History ───────────────────────────────────────────────────────────────────────────────
 
@@ -23,34 +24,14 @@ export function daemonSetHash(ds: DaemonSet): string {
   return computeHash(ds.spec?.template, ds.status?.collisionCount);
 }
 
-/**
- * What a revision records (Kubernetes' getPatch): a patch that puts this template back,
- * `{"spec":{"template":{…,"$patch":"replace"}}}` (kubectl rollout undo applies it).
- */
+/** What a revision of the DaemonSet records (see templateRevisionData). */
 export function revisionData(ds: DaemonSet): Record<string, unknown> {
-  return { spec: { template: { ...(ds.spec?.template ?? {}), $patch: 'replace' } } };
+  return templateRevisionData(ds.spec?.template);
 }
 
 /** Whether `cr` records the DaemonSet's current template. */
 export function revisionMatches(ds: DaemonSet, cr: ControllerRevision): boolean {
   return canonicalJson(cr.data) === canonicalJson(revisionData(ds));
-}
-
-/**
- * Old revisions to delete beyond revisionHistoryLimit, oldest first; a revision some live
- * pod was made from is kept (Kubernetes' cleanupHistory).
- */
-export function revisionsToDelete<R extends ControllerRevision>(old: readonly R[], limit: number, liveHashes: ReadonlySet<string>): R[] {
-  let toKill = old.length - limit;
-  if (toKill <= 0) return [];
-  const out: R[] = [];
-  for (const cr of [...old].sort((a, b) => a.revision - b.revision)) {
-    if (toKill <= 0) break;
-    if (liveHashes.has(cr.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? '')) continue;
-    out.push(cr);
-    toKill--;
-  }
-  return out;
 }
 
 // ── Pods per node ─────────────────────────────────────────────────────────────────────────

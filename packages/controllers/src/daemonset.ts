@@ -12,20 +12,21 @@
 // node by required node affinity (matchFields metadata.name In [node]), with the DaemonSet
 // default tolerations. A pod counts for its node from creation (by that affinity), and a
 // deleted pod until it is gone, so a rolling update replaces one node's pod at a time.
-import { ApiError, objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
+import { ControllerHistory } from './controller-history.js';
 import { realClock, type Clock } from './clock.js';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import { daemonPodSpec, daemonPodTolerations, pinToNode } from './daemonset-nodes.js';
 import {
   CONTROLLER_REVISION_HASH_LABEL, daemonSetHash, daemonSetStatus, placementFor, planNodes, planRollingUpdate, podsByNode,
-  revisionData, revisionMatches, revisionsToDelete, rollingUpdateLimits,
+  revisionsToDelete, rollingUpdateLimits,
 } from './daemonset-plan.js';
 import type { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import type { ControllerRevisionObject, DaemonSetObject, NodeObject, PodObject, SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
-import { claimObjects, controllerRef, newControllerRef, ownerStillValid } from './owner-refs.js';
+import { claimForWorkload, controllerRef } from './owner-refs.js';
 import { podFromTemplate } from './replicaset.js';
 import { isPodReady } from './pod-util.js';
 import { slowStartBatch } from './slow-start.js';
@@ -57,6 +58,7 @@ export class DaemonSetController {
   private readonly nodes: Informer<NodeObject>;
   private readonly pods: Informer<PodObject>;
   private readonly revisions: Informer<ControllerRevisionObject>;
+  private readonly revisionHistory: ControllerHistory;
   private readonly recorder: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -76,6 +78,7 @@ export class DaemonSetController {
     this.nodes = opts.informers.nodes();
     this.pods = opts.informers.pods();
     this.revisions = opts.informers.controllerRevisions();
+    this.revisionHistory = new ControllerHistory(this.client, DAEMONSET_REF);
 
     this.daemonSets
       .onAdd((ds) => this.enqueue(ds))
@@ -204,7 +207,7 @@ export class DaemonSetController {
       }
     }
     const live = new Set(pods.map((p) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? '').filter(Boolean));
-    await this.deleteRevisions(revisionsToDelete(old, ds.spec?.revisionHistoryLimit ?? 10, live));
+    await this.revisionHistory.delete(revisionsToDelete(old, ds.spec?.revisionHistoryLimit ?? 10, live));
     await this.writeStatus(ds, daemonSetStatus(ds, nodes, placement, byNode, hash, now));
     if (thrown) throw thrown;
     // Ready pods become available minReadySeconds later: look again then.
@@ -294,84 +297,21 @@ export class DaemonSetController {
   }
 
   /** The DaemonSet's objects of `resource` in its namespace: adopted when they match, released when they stop. */
-  private async claim<T extends KubeObject>(ds: DaemonSetObject, resource: string, from: Informer<T>): Promise<T[]> {
-    const ns = ds.metadata?.namespace ?? '';
-    const { claimed, errors } = await claimObjects<T>({
-      client: this.client,
-      resource,
-      owner: ds,
-      ownerApiVersion: DAEMONSET_REF.apiVersion,
-      ownerKind: DAEMONSET_REF.kind,
-      selector: selectorFromLabelSelector(ds.spec?.selector),
-      objects: from.list().filter((o) => o.metadata?.namespace === ns),
-      canAdopt: ownerStillValid(this.client, 'daemonsets', ds),
-    });
-    if (errors.length) throw errors[0];
-    return claimed;
+  private claim<T extends KubeObject>(ds: DaemonSetObject, resource: string, from: Informer<T>): Promise<T[]> {
+    return claimForWorkload(this.client, ds, DAEMONSET_REF, 'daemonsets', resource, from.list());
   }
 
   // ── History: one ControllerRevision per template (Kubernetes' constructHistory) ─────────
 
   private async history(ds: DaemonSetObject): Promise<{ hash: string; old: ControllerRevisionObject[] }> {
     const claimed = await this.claim(ds, 'controllerrevisions', this.revisions);
-    const current = claimed.filter((cr) => revisionMatches(ds, cr));
-    const old = claimed.filter((cr) => !revisionMatches(ds, cr));
-    const nextRevision = old.reduce((m, cr) => Math.max(m, cr.revision ?? 0), 0) + 1;
-    let cur: ControllerRevisionObject;
-    if (current.length === 0) {
-      cur = await this.snapshot(ds, nextRevision);
-    } else {
-      // Duplicates (one template recorded twice) collapse onto the newest.
-      current.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
-      cur = current[0]!;
-      await this.deleteRevisions(current.slice(1));
-      if ((cur.revision ?? 0) < nextRevision) {
-        // The template came back (a rollback): its revision becomes the newest.
-        cur = await this.client.update<ControllerRevisionObject>({ ...cur, revision: nextRevision });
-      }
-    }
-    return { hash: cur.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? daemonSetHash(ds), old };
-  }
-
-  private async snapshot(ds: DaemonSetObject, revision: number): Promise<ControllerRevisionObject> {
-    const hash = daemonSetHash(ds);
-    const name = `${ds.metadata?.name ?? ''}-${hash}`;
-    const ns = ds.metadata?.namespace ?? '';
-    const cr: ControllerRevisionObject = {
-      apiVersion: 'apps/v1',
-      kind: 'ControllerRevision',
-      metadata: {
-        name, namespace: ns,
-        labels: { ...(ds.spec?.template?.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH_LABEL]: hash },
-        ownerReferences: [newControllerRef(ds, DAEMONSET_REF.apiVersion, DAEMONSET_REF.kind)],
-      },
-      data: revisionData(ds),
-      revision,
-    };
-    try {
-      return await this.client.create<ControllerRevisionObject>(cr);
-    } catch (e) {
-      if (!isApiError(e, 'AlreadyExists')) throw e;
-      const existing = await this.client.get<ControllerRevisionObject>('controllerrevisions', ns, name);
-      if (revisionMatches(ds, existing)) return existing;
-      // Another template hashed to the same name: count the collision, which changes the
-      // hash, and try again on the next sync.
+    const { current, old } = await this.revisionHistory.sync(ds, ds.spec?.template, ds.status?.collisionCount, claimed, async () => {
       await this.client.updateStatus<DaemonSetObject>({ ...ds, status: {
         currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0,
         ...(ds.status ?? {}), collisionCount: (ds.status?.collisionCount ?? 0) + 1,
       } });
-      throw new ApiError('Conflict', `ControllerRevision ${ns}/${name} records another template: hash collision, collisionCount raised`);
-    }
-  }
-
-  private async deleteRevisions(revisions: readonly ControllerRevisionObject[]): Promise<void> {
-    for (const cr of revisions) {
-      try {
-        await this.client.delete('controllerrevisions', cr.metadata?.namespace ?? '', cr.metadata?.name ?? '');
-      } catch (e) {
-        if (!isApiError(e, 'NotFound')) throw e;
-      }
-    }
+    });
+    return { hash: current.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? daemonSetHash(ds), old };
   }
 
   private async writeStatus(ds: DaemonSetObject, status: DaemonSetObject['status']): Promise<void> {

@@ -25,7 +25,7 @@ import { updateWithRetry } from './owner-refs.js';
 import { WorkQueue } from './workqueue.js';
 
 /** Resources the collector watches by default: every kind that owns or is owned in practice. */
-export const GC_RESOURCES = ['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'nodes', 'leases', 'services', 'endpointslices', 'jobs', 'daemonsets', 'controllerrevisions', 'replicationcontrollers'];
+export const GC_RESOURCES = ['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'nodes', 'leases', 'services', 'endpointslices', 'jobs', 'cronjobs', 'daemonsets', 'statefulsets', 'controllerrevisions', 'replicationcontrollers'];
 
 const ABSENT_CACHE_SIZE = 10_000;
 

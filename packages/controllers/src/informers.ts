@@ -3,7 +3,7 @@
 // for the informers they need before start(); handlers they register only enqueue keys.
 import { Informer, type ApiError, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { Deployment, EndpointSlice, Endpoints, Lease, Node, Pod, ReplicaSet, Service } from '@tugboat/api';
-import type { ControllerRevision, DaemonSet } from '@tugboat/api';
+import type { ControllerRevision, DaemonSet, StatefulSet } from '@tugboat/api';
 
 export type PodObject = Pod & KubeObject;
 export type NodeObject = Node & KubeObject;
@@ -15,6 +15,7 @@ export type EndpointsObject = Endpoints & KubeObject;
 export type EndpointSliceObject = EndpointSlice & KubeObject;
 export type DaemonSetObject = DaemonSet & KubeObject;
 export type ControllerRevisionObject = ControllerRevision & KubeObject;
+export type StatefulSetObject = StatefulSet & KubeObject;
 
 export class SharedInformers {
   private readonly informers = new Map<string, Informer<KubeObject>>();
@@ -44,6 +45,7 @@ export class SharedInformers {
   endpointSlices(): Informer<EndpointSliceObject> { return this.forResource<EndpointSliceObject>('endpointslices'); }
   daemonSets(): Informer<DaemonSetObject> { return this.forResource<DaemonSetObject>('daemonsets'); }
   controllerRevisions(): Informer<ControllerRevisionObject> { return this.forResource<ControllerRevisionObject>('controllerrevisions'); }
+  statefulSets(): Informer<StatefulSetObject> { return this.forResource<StatefulSetObject>('statefulsets'); }
 
   resources(): string[] { return [...this.informers.keys()]; }
 

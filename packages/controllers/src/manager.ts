@@ -12,6 +12,7 @@ import { apiEventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
 import { DisruptionController } from './disruption.js';
 import { JOB_CONTROLLER, JobController } from './job.js';
+import { CRONJOB_CONTROLLER, CronJobController } from './cronjob.js';
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ObjectStateSource } from './kube-state-metrics.js';
@@ -20,12 +21,13 @@ import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } f
 import { PodGarbageCollector } from './podgc.js';
 import { REPLICASET_CONTROLLER, REPLICATION_CONTROLLER, REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replicaset.js';
 import { DAEMONSET_CONTROLLER, DaemonSetController } from './daemonset.js';
+import { STATEFULSET_CONTROLLER, StatefulSetController } from './statefulset.js';
 import { RootCaPublisher, readRootCa } from './root-ca-publisher.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
 
 export const CONTROLLER_NAMES = [
   'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
-  'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption',
+  'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 /** Other names --controllers accepts for a controller (`endpoints`: the resource's name). */
@@ -82,7 +84,9 @@ export class ControllerManager {
   readonly nodeIpam: NodeIpamController | undefined;
   readonly disruption: DisruptionController | undefined;
   readonly jobs: JobController | undefined;
+  readonly cronJobs: CronJobController | undefined;
   readonly daemonSets: DaemonSetController | undefined;
+  readonly statefulSets: StatefulSetController | undefined;
   /** ReplicationControllers: the ReplicaSet controller on the v1 kind. */
   readonly replicationControllers: ReplicaSetController | undefined;
   /** The caches kube_* metrics are computed from when scraped. */
@@ -177,13 +181,19 @@ export class ControllerManager {
     this.daemonSets = enabled.has('daemonset')
       ? new DaemonSetController({ ...common, recorder: apiEventRecorder(client, DAEMONSET_CONTROLLER, clock) })
       : undefined;
+    this.statefulSets = enabled.has('statefulset')
+      ? new StatefulSetController({ ...common, recorder: apiEventRecorder(client, STATEFULSET_CONTROLLER, clock) })
+      : undefined;
+    this.cronJobs = enabled.has('cronjob')
+      ? new CronJobController({ ...common, recorder: apiEventRecorder(client, CRONJOB_CONTROLLER, clock) })
+      : undefined;
     this.replicationControllers = enabled.has('replicationcontroller')
       ? new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER_KIND, recorder: apiEventRecorder(client, REPLICATION_CONTROLLER, clock) })
       : undefined;
     for (const r of [
       this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
       this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam, this.jobs, this.daemonSets, this.replicationControllers,
-      this.disruption,
+      this.disruption, this.statefulSets, this.cronJobs,
     ]) if (r) this.runnables.push(r);
   }
 
@@ -207,6 +217,7 @@ export class ControllerManager {
       this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
       this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam', this.jobs && 'job',
       this.daemonSets && 'daemonset', this.replicationControllers && 'replicationcontroller', this.disruption && 'disruption',
+      this.statefulSets && 'statefulset', this.cronJobs && 'cronjob',
     ].filter((n): n is string => !!n);
   }
 

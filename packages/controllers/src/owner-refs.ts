@@ -3,7 +3,7 @@
 // adopts matching orphans and releases owned objects whose labels stopped matching, so a
 // user relabelling a pod takes it out of its ReplicaSet and a pod created by hand with the
 // right labels is counted.
-import { ApiError, type KubeObject, type OwnerReference, type Selector, type TugboatClient } from '@tugboat/api';
+import { ApiError, selectorFromLabelSelector, type KubeObject, type LabelSelector, type OwnerReference, type Selector, type TugboatClient } from '@tugboat/api';
 
 export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
@@ -143,4 +143,27 @@ export function ownerStillValid(client: TugboatClient, resource: string, owner: 
       throw new ApiError('Conflict', `${resource} ${ns}/${name} is being deleted; not adopting`);
     }
   };
+}
+
+/**
+ * The objects of `candidates` in the owner's namespace that a workload with a LabelSelector
+ * owns after claiming (DaemonSet, StatefulSet): the first claim error is thrown, to re-queue.
+ */
+export async function claimForWorkload<T extends KubeObject>(
+  client: TugboatClient, owner: KubeObject & { spec?: { selector?: LabelSelector } }, ref: { apiVersion: string; kind: string },
+  ownerResource: string, resource: string, candidates: readonly T[],
+): Promise<T[]> {
+  const ns = owner.metadata?.namespace ?? '';
+  const { claimed, errors } = await claimObjects<T>({
+    client,
+    resource,
+    owner,
+    ownerApiVersion: ref.apiVersion,
+    ownerKind: ref.kind,
+    selector: selectorFromLabelSelector(owner.spec?.selector),
+    objects: candidates.filter((o) => o.metadata?.namespace === ns),
+    canAdopt: ownerStillValid(client, ownerResource, owner),
+  });
+  if (errors.length) throw errors[0];
+  return claimed;
 }

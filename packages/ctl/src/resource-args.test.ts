@@ -8,7 +8,7 @@ test('kinds by any kubectl name, with names after them', (t) => {
   t.deepEqual(shape(['po']), [['pods', []]]);
   t.deepEqual(shape(['deploy,rs,pods', 'web']), [['deployments', ['web']], ['replicasets', ['web']], ['pods', ['web']]]);
   t.deepEqual(shape(['deployments.apps', 'a', 'b']), [['deployments', ['a', 'b']]]);
-  t.deepEqual(shape(['all']), [['pods', []], ['replicationcontrollers', []], ['daemonsets', []], ['replicasets', []], ['deployments', []], ['jobs', []]]);
+  t.deepEqual(shape(['all']), [['pods', []], ['replicationcontrollers', []], ['daemonsets', []], ['replicasets', []], ['deployments', []], ['statefulsets', []], ['jobs', []], ['cronjobs', []]]);
 });
 
 test('KIND/NAME form, grouped by kind', (t) => {

@@ -10,7 +10,7 @@ export interface ResourceRequest {
   names: string[];
 }
 
-const ALL = ['pods', 'replicationcontrollers', 'daemonsets', 'replicasets', 'deployments', 'jobs'];
+const ALL = ['pods', 'replicationcontrollers', 'daemonsets', 'replicasets', 'deployments', 'statefulsets', 'jobs', 'cronjobs'];
 
 /** "pods", "deployments.apps": how kubectl names a resource in messages. */
 export function qualifiedResource(info: KindInfo): string {

@@ -24,11 +24,16 @@ test('given parts replace the defaults; the rest stay', (t) => {
   t.is(c.initialBackoffMs, 1_000);
 });
 
+test('preemption is the default PostFilter; postFilter: [] turns it off', (t) => {
+  t.deepEqual(DEFAULT_PROFILE.postFilter, ['DefaultPreemption']);
+  t.deepEqual(configFromObject({ plugins: { postFilter: [] } }).profile.postFilter, []);
+});
+
 test('mistakes name the field', (t) => {
   const msg = (doc: unknown): string => t.throws(() => configFromObject(doc))!.message;
   t.is(msg({ percentageOfNodeToScore: 5 }), 'percentageOfNodeToScore: unknown field');
   t.is(msg({ plugins: { score: [{ name: 'LeastAllocated', weight: -1 }] } }), 'plugins.score[0].weight: must be a positive integer');
-  t.is(msg({ plugins: { permit: [] } }), 'plugins.permit: unknown extension point (filter, score, reserve)');
+  t.is(msg({ plugins: { permit: [] } }), 'plugins.permit: unknown extension point (filter, score, reserve, postFilter)');
   t.is(msg({ kind: 'Pod' }), 'kind: must be SchedulerConfiguration, got "Pod"');
   t.is(msg({ percentageOfNodesToScore: 120 }), 'percentageOfNodesToScore: must be a number from 0 (adaptive) to 100');
 });

@@ -12,6 +12,7 @@
 //       - { name: LeastAllocated, weight: 1 }
 //       - { name: BalancedAllocation, weight: 1 }
 //     reserve: []
+//     postFilter: [DefaultPreemption]   # [] turns preemption off
 //
 // Unknown fields are errors: a typo must not silently leave a default in place.
 import { readFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
 };
 
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'schedulerName', 'percentageOfNodesToScore', 'podInitialBackoffSeconds', 'podMaxBackoffSeconds', 'plugins']);
-const PLUGIN_POINTS = new Set(['filter', 'score', 'reserve']);
+const PLUGIN_POINTS = new Set(['filter', 'score', 'reserve', 'postFilter']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -81,11 +82,12 @@ export function configFromObject(doc: unknown): SchedulerConfig {
   }
   const plugins = doc['plugins'];
   if (plugins !== undefined) {
-    if (!isObject(plugins)) throw new Error('plugins: must be a mapping of extension points (filter, score, reserve)');
-    for (const k of Object.keys(plugins)) if (!PLUGIN_POINTS.has(k)) throw new Error(`plugins.${k}: unknown extension point (filter, score, reserve)`);
+    if (!isObject(plugins)) throw new Error('plugins: must be a mapping of extension points (filter, score, reserve, postFilter)');
+    for (const k of Object.keys(plugins)) if (!PLUGIN_POINTS.has(k)) throw new Error(`plugins.${k}: unknown extension point (filter, score, reserve, postFilter)`);
     if (plugins['filter'] !== undefined) profile.filter = names(plugins['filter'], 'plugins.filter');
     if (plugins['score'] !== undefined) profile.score = weighted(plugins['score'], 'plugins.score');
     if (plugins['reserve'] !== undefined) profile.reserve = names(plugins['reserve'], 'plugins.reserve');
+    if (plugins['postFilter'] !== undefined) profile.postFilter = names(plugins['postFilter'], 'plugins.postFilter');
   }
   const initialBackoffMs = doc['podInitialBackoffSeconds'] === undefined ? DEFAULT_CONFIG.initialBackoffMs : seconds(doc['podInitialBackoffSeconds'], 'podInitialBackoffSeconds');
   const maxBackoffMs = doc['podMaxBackoffSeconds'] === undefined ? DEFAULT_CONFIG.maxBackoffMs : seconds(doc['podMaxBackoffSeconds'], 'podMaxBackoffSeconds');

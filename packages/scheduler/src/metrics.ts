@@ -17,6 +17,8 @@ export class SchedulerMetrics implements CycleMetrics {
   private readonly profile: string;
   private readonly bindingDuration: Histogram;
   private readonly leader: Gauge<'name'>;
+  private readonly preemptionAttempts: Counter;
+  private readonly preemptionVictims: Histogram;
   private pendingSource: () => PendingCounts = () => ({ active: 0, backoff: 0, unschedulable: 0, gated: 0 });
 
   /** @param opts.profile the profile's schedulerName (default default-scheduler). */
@@ -57,6 +59,18 @@ export class SchedulerMetrics implements CycleMetrics {
         this.set({ queue: 'gated' }, c.gated);
       },
     });
+    // Kubernetes' names and buckets (1, 2, 4 … 64 victims).
+    this.preemptionAttempts = new Counter({
+      name: 'scheduler_preemption_attempts_total',
+      help: 'Total preemption attempts in the cluster till now.',
+      registers: [this.registry],
+    });
+    this.preemptionVictims = new Histogram({
+      name: 'scheduler_preemption_victims',
+      help: 'Number of selected preemption victims.',
+      buckets: Array.from({ length: 7 }, (_, i) => 2 ** i),
+      registers: [this.registry],
+    });
     this.leader = new Gauge({
       name: 'leader_election_master_status',
       help: 'Whether this replica is the leader (1) or not (0), by the lease name.',
@@ -77,6 +91,11 @@ export class SchedulerMetrics implements CycleMetrics {
 
   binding(seconds: number): void {
     this.bindingDuration.observe(seconds);
+  }
+
+  preemptionAttempt(victims: number | undefined): void {
+    this.preemptionAttempts.inc();
+    if (victims !== undefined) this.preemptionVictims.observe(victims);
   }
 
   setLeader(name: string, leading: boolean): void {

@@ -19,6 +19,7 @@
 import type { Pod } from '@tugboat/api';
 import { KeyedHeap } from './heap.js';
 import { newPodInfo, type PodInfo } from './framework/pod-info.js';
+import { Nominator } from './nominator.js';
 
 export interface QueuedPodInfo {
   podInfo: PodInfo;
@@ -38,6 +39,8 @@ export interface QueueOptions {
   maxBackoffMs?: number;
   /** A pod stays at most this long in unschedulable without an event. */
   maxUnschedulableMs?: number;
+  /** Follows the queued pods' nominations; a new one when not given. */
+  nominator?: Nominator;
 }
 
 export interface PendingCounts {
@@ -57,6 +60,8 @@ export const QUEUE_DEFAULTS = { initialBackoffMs: 1_000, maxBackoffMs: 10_000, m
 const keyOf = (qp: QueuedPodInfo): string => qp.podInfo.key;
 
 export class SchedulingQueue {
+  /** Which queued pods are nominated to which node (status.nominatedNodeName or preemption). */
+  readonly nominator: Nominator;
   private readonly now: () => number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -78,12 +83,14 @@ export class SchedulingQueue {
     this.initialBackoffMs = opts.initialBackoffMs ?? QUEUE_DEFAULTS.initialBackoffMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? QUEUE_DEFAULTS.maxBackoffMs;
     this.maxUnschedulableMs = opts.maxUnschedulableMs ?? QUEUE_DEFAULTS.maxUnschedulableMs;
+    this.nominator = opts.nominator ?? new Nominator();
   }
 
   /** A new pending pod (or a newer version of one already queued). */
   add(pod: Pod | PodInfo): void {
     const info = 'key' in pod ? pod : newPodInfo(pod);
     if (this.has(info.key)) { this.update(info); return; }
+    this.nominator.sync(info);
     const qp: QueuedPodInfo = { podInfo: info, timestamp: this.now(), attempts: 0, initialAttemptTimestamp: undefined, unschedulableSince: undefined };
     if (isGated(info.pod)) this.gated.set(info.key, qp);
     else this.pushActive(qp);
@@ -92,6 +99,7 @@ export class SchedulingQueue {
   /** A queued pod changed: it may fit now, so an unschedulable one is retried. */
   update(pod: Pod | PodInfo): void {
     const info = 'key' in pod ? pod : newPodInfo(pod);
+    this.nominator.sync(info);
     const flight = this.inFlight.get(info.key);
     if (flight) {
       flight.qp.podInfo = info;
@@ -124,6 +132,7 @@ export class SchedulingQueue {
 
   /** The pod is gone, or bound, or no longer ours. */
   delete(key: string): void {
+    this.nominator.delete(key);
     this.active.delete(key);
     this.backoff.delete(key);
     this.unschedulable.delete(key);

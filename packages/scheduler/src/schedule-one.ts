@@ -3,6 +3,8 @@
 //   pop a pod → PreFilter → Filter over nodes (stop early once enough fit) → PreScore →
 //   Score → NormalizeScore → weighted sum → pick the best (ties at random) → assume it on
 //   the node in the cache → Reserve → bind asynchronously (the next cycle starts at once).
+//   No node fits → PostFilter (preemption): nominate a node, evict victims there (async, by
+//   the Preemptor), park the pod until they are gone.
 //
 // Everything up to the bind is synchronous: while a cycle runs, no informer event can change
 // the cache under it, and the assumed pod is accounted before the next cycle looks.
@@ -12,6 +14,7 @@ import type { Framework } from './framework/framework.js';
 import type { NodeInfo } from './framework/node-info.js';
 import type { PodInfo } from './framework/pod-info.js';
 import { SUCCESS, type Status } from './framework/status.js';
+import type { PostFilterResult } from './framework/interfaces.js';
 import type { SchedulerCache } from './cache.js';
 import type { QueuedPodInfo, SchedulingQueue } from './queue.js';
 
@@ -22,11 +25,20 @@ export interface Binder {
 
 export type BindFailure = 'gone' | 'retry';
 
+/** What to do with the pod's status.nominatedNodeName along with its Unschedulable condition. */
+export type Nomination = { readonly nodeName: string } | 'clear' | undefined;
+
 /** Tells users what happened (pod conditions, events, logs). Must not throw. */
 export interface Reporter {
   scheduled(pod: PodInfo, nodeName: string): void;
-  unschedulable(pod: PodInfo, message: string, diagnosis: ReadonlyMap<string, Status>): void;
+  unschedulable(pod: PodInfo, message: string, diagnosis: ReadonlyMap<string, Status>, nomination?: Nomination): void;
   failed(pod: PodInfo, message: string): void;
+}
+
+/** Carries out a preemption decision (the API server's deletes, or the benchmark's cache).
+ *  Must not throw; its work may finish after the cycle. */
+export interface Preemptor {
+  preempt(preemptor: PodInfo, nodeName: string, victims: readonly PodInfo[], clearNominated: readonly PodInfo[]): void;
 }
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
@@ -34,11 +46,13 @@ export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 export interface CycleMetrics {
   attempt(result: AttemptResult, seconds: number): void;
   binding(seconds: number): void;
+  /** A PostFilter ran; `victims` when it nominated a node. */
+  preemptionAttempt?(victims: number | undefined): void;
 }
 
 export type ScheduleResult =
   | { kind: 'scheduled'; nodeName: string; evaluatedNodes: number; feasibleNodes: number }
-  | { kind: 'unschedulable'; message: string; diagnosis: ReadonlyMap<string, Status> }
+  | { kind: 'unschedulable'; message: string; diagnosis: ReadonlyMap<string, Status>; postFilter?: PostFilterResult }
   | { kind: 'error'; message: string };
 
 export interface ScheduleOneOptions {
@@ -47,6 +61,8 @@ export interface ScheduleOneOptions {
   queue: SchedulingQueue;
   binder: Binder;
   reporter: Reporter;
+  /** Acts on preemption decisions; without one, PostFilter does not run. */
+  preemptor?: Preemptor;
   metrics?: CycleMetrics;
   /** Wall clock, ms since the epoch (leases are compared with it). */
   now?: () => number;
@@ -93,11 +109,15 @@ export class ScheduleOne {
 
     const result = this.schedulePod(state, pod);
     switch (result.kind) {
-      case 'unschedulable':
+      case 'unschedulable': {
+        const nomination = this.actOnPostFilter(pod, result.postFilter);
+        // Parked until something changes — for a preemptor, until its victims are gone.
         queue.addUnschedulable(qp, podCycle);
         this.observe('unschedulable', started);
-        reporter.unschedulable(pod, result.message, result.diagnosis);
+        const extra = result.postFilter?.code === 'unschedulable' ? ` ${result.postFilter.message}` : '';
+        reporter.unschedulable(pod, result.message + extra, result.diagnosis, nomination);
         return true;
+      }
       case 'error':
         queue.addBackoff(qp);
         this.observe('error', started);
@@ -110,6 +130,7 @@ export class ScheduleOne {
     // Assume before binding: the next cycle must see this node's resources as taken.
     const nodeName = result.nodeName;
     cache.assumePod(pod, nodeName);
+    queue.nominator.delete(pod.key);
     const reserved = framework.runReserve(state, pod, nodeName);
     if (reserved.code !== 'success') {
       cache.forgetPod(pod.key);
@@ -164,11 +185,13 @@ export class ScheduleOne {
     let found = 0;
     let processed = 0;
     const start = this.nextStartNodeIndex % numNodes;
+    // Pods nominated by preemptions hold their room (checked per node only when there are any).
+    const nominated = framework.hasNominatedPods();
     for (; processed < numNodes && found < want; processed++) {
       let i = start + processed;
       if (i >= numNodes) i -= numNodes;
       const node = nodes[i]!;
-      const status = framework.runFilter(state, pod, node, pre.filters);
+      const status = nominated ? framework.runFilterWithNominatedPods(state, pod, node, pre.filters) : framework.runFilter(state, pod, node, pre.filters);
       if (status.code === 'success') {
         feasible[found++] = node;
       } else if (status.code === 'error') {
@@ -179,10 +202,13 @@ export class ScheduleOne {
     this.nextStartNodeIndex = (start + processed) % numNodes;
 
     if (found === 0) {
-      // Every node was looked at and rejected.
+      // Every node was looked at and rejected: maybe preemption can make room.
       const diagnosis = new Map<string, Status>();
       for (let k = 0; k < processed; k++) diagnosis.set(nodes[(start + k) % numNodes]!.name, verdicts[k]!);
-      return { kind: 'unschedulable', message: fitErrorMessage(numNodes, diagnosis.values()), diagnosis };
+      const message = fitErrorMessage(numNodes, diagnosis.values());
+      const postFilter = this.o.preemptor ? framework.runPostFilter(state, pod, diagnosis) : undefined;
+      if (postFilter?.code === 'error') return { kind: 'error', message: `${message} ${postFilter.message}` };
+      return { kind: 'unschedulable', message, diagnosis, ...(postFilter ? { postFilter } : {}) };
     }
     if (found === 1 || !framework.hasScorePlugins()) {
       return { kind: 'scheduled', nodeName: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: found };
@@ -196,6 +222,39 @@ export class ScheduleOne {
 
     const best = selectHost(this.totals, found, this.random);
     return { kind: 'scheduled', nodeName: feasible[best]!.name, evaluatedNodes: processed, feasibleNodes: found };
+  }
+
+  /** Bindings started and not yet answered. */
+  bindingsInFlight(): number {
+    return this.inFlightBindings.size;
+  }
+
+  /** Resolves once fewer than `max` bindings are in flight. */
+  async bindingSlot(max: number): Promise<void> {
+    while (this.inFlightBindings.size >= max) await Promise.race(this.inFlightBindings);
+  }
+
+  /** Hands a preemption decision to the Preemptor and keeps the nominator in step; returns
+   *  what the pod's status.nominatedNodeName should become. */
+  private actOnPostFilter(pod: PodInfo, r: PostFilterResult | undefined): Nomination {
+    const { queue, preemptor, metrics } = this.o;
+    if (!r) return undefined;
+    switch (r.code) {
+      case 'nominated':
+        metrics?.preemptionAttempt?.(r.victims.length);
+        queue.nominator.add(pod, r.nodeName);
+        for (const p of r.clearNominated) queue.nominator.delete(p.key);
+        preemptor?.preempt(pod, r.nodeName, r.victims, r.clearNominated);
+        return { nodeName: r.nodeName };
+      case 'unschedulable':
+        metrics?.preemptionAttempt?.(undefined);
+        if (!r.clearNomination || (queue.nominator.nodeOf(pod.key) === undefined && !pod.pod.status?.nominatedNodeName)) return undefined;
+        queue.nominator.delete(pod.key);
+        return 'clear';
+      case 'error':
+        metrics?.preemptionAttempt?.(undefined);
+        return undefined;
+    }
   }
 
   /** Resolves when every binding started so far has finished. */

@@ -4,10 +4,10 @@
 // Kubernetes' message, a namespaceSelector is resolved from Namespace labels, a ReplicaSet's
 // replicas are spread, and a pod waiting for an affinity partner is placed once the partner is.
 import test from 'ava';
-import { NODE_LEASE_NAMESPACE, microTime, type Event, type KubeObject, type Lease, type Node, type Pod, type ReplicaSet, type TugboatClient } from '@tugboat/api';
+import { NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Node, type Pod, type ReplicaSet, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { Scheduler } from './scheduler.js';
-import { makeNode, makePod, makeReplicaSet, type PodSpecLite } from './test-util.js';
+import { createNodeWithLease, makeNode, makePod, makeReplicaSet, type PodSpecLite } from './test-util.js';
 
 type PodObject = Pod & KubeObject;
 
@@ -20,13 +20,7 @@ let client: TugboatClient;
 let scheduler: Scheduler | undefined;
 
 async function addNode(node: Node): Promise<void> {
-  const name = node.metadata!.name!;
-  await client.create(node as Node & KubeObject);
-  const lease: Lease & KubeObject = {
-    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: NODE_LEASE_NAMESPACE },
-    spec: { holderIdentity: name, leaseDurationSeconds: 600, renewTime: microTime(Date.now()) },
-  };
-  await client.create(lease);
+  await createNodeWithLease(client, node);
 }
 
 async function create(name: string, o: PodSpecLite): Promise<void> {
@@ -70,7 +64,7 @@ serial('required anti-affinity on hostname: 3 of 4 replicas placed, the 4th Pend
     affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } },
   };
   for (let i = 1; i <= 4; i++) await create(`web-${i}`, anti);
-  const message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.";
+  const message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
   let pending = '';
   await waitFor('three bound and one Unschedulable', async () => {
     const { items } = await client.list<PodObject>('pods', { namespace: 'default', labelSelector: 'app=web' });
@@ -99,7 +93,7 @@ serial('a pod with required affinity waits for its partner and follows it', asyn
   await create('follower', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'topology.kubernetes.io/zone' }] } } });
   await waitFor('follower to be Unschedulable', async () => {
     const p = await client.get<PodObject>('pods', 'default', 'follower');
-    return p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.message === "0/3 nodes are available: 3 node(s) didn't match pod affinity rules.") ?? false;
+    return p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.message === "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.") ?? false;
   }, 10_000);
   await create('cache', { labels: { app: 'cache' }, nodeName: 'node-3' });
   t.is(await boundTo('follower'), 'node-3');

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_LEASE_NAMESPACE, microTime, type Event, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { LEASE_NAME, Scheduler } from './scheduler.js';
 import { SchedulerMetrics } from './metrics.js';
-import { makeNode, makePod } from './test-util.js';
+import { createNodeWithLease, makeNode, makePod } from './test-util.js';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -42,15 +42,7 @@ function newScheduler(identity: string): Scheduler {
 }
 
 async function addNode(node: Node): Promise<void> {
-  const name = node.metadata!.name!;
-  await client.create<NodeObject>(node as NodeObject);
-  const lease: Lease & KubeObject = {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name, namespace: NODE_LEASE_NAMESPACE },
-    spec: { holderIdentity: name, leaseDurationSeconds: 600, renewTime: microTime(Date.now()) },
-  };
-  await client.create(lease);
+  await createNodeWithLease(client, node);
 }
 
 async function pod(name: string): Promise<PodObject> {
@@ -118,7 +110,7 @@ serial('the leader binds 6 pods of 100m on 3 equal nodes, 2 per node, with Sched
 
 serial('a pod that fits nowhere stays Pending with PodScheduled=False, the message and an event; a new node takes it at once', async (t) => {
   await client.create(makePod('huge', { cpu: '3' }) as PodObject);
-  const message = '0/3 nodes are available: 3 Insufficient cpu.';
+  const message = '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
   await waitFor('the Unschedulable condition', async () => {
     const c = (await pod('huge')).status?.conditions?.find((x) => x.type === 'PodScheduled');
     return c?.status === 'False' && c.reason === 'Unschedulable' && c.message === message;

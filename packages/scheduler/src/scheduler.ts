@@ -6,6 +6,8 @@
 //
 //   leader only:  queue ──▶ ScheduleOne (filter → score → reserve) ──▶ bind via the API server
 //                               └── fits nowhere: PodScheduled=False + FailedScheduling event
+//                                   └── preemption: status.nominatedNodeName, victims marked
+//                                       DisruptionTarget, deleted, Preempted events
 import { hostname } from 'node:os';
 import {
   ApiError, Informer, LeaderElector, NODE_LEASE_NAMESPACE, recordEvent,
@@ -20,7 +22,8 @@ import type { SchedulerMetrics } from './metrics.js';
 import { InformerListers } from './listers.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
-import { ScheduleOne, type Binder, type BindFailure, type Reporter } from './schedule-one.js';
+import { ScheduleOne, type Binder, type BindFailure, type Nomination, type Preemptor, type Reporter } from './schedule-one.js';
+import { DISRUPTION_TARGET, PREEMPTION_BY_SCHEDULER } from './plugins/default-preemption/index.js';
 
 export const LEASE_NAME = 'tugboat-scheduler';
 export const COMPONENT = 'default-scheduler';
@@ -89,6 +92,8 @@ export class Scheduler {
   private readonly elector: LeaderElector | undefined;
   private leading = false;
   private stopped = false;
+  /** PodScheduled=False status writes in flight (see markUnschedulable). */
+  private statusWrites = 0;
   private loop: Promise<void> | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
@@ -103,13 +108,14 @@ export class Scheduler {
     this.queue = new SchedulingQueue({ now: this.now, initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs });
     const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
     this.listers = new InformerListers(this.client, onError);
-    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now, snapshot: this.cache, listers: this.listers });
+    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now, snapshot: this.cache, listers: this.listers, nominator: this.queue.nominator });
     this.cycle = new ScheduleOne({
       framework: this.framework,
       cache: this.cache,
       queue: this.queue,
       binder: this.binder(),
       reporter: this.reporter(),
+      preemptor: this.preemptor(),
       now: this.now,
       classifyBindError: classifyBindError,
       ...(this.metrics ? { metrics: this.metrics } : {}),
@@ -180,6 +186,15 @@ export class Scheduler {
   private async run(): Promise<void> {
     let lastYield = performance.now();
     while (this.leading && !this.stopped) {
+      // Cycles take microseconds and binds take a round trip to etcd: unbounded, a burst of
+      // thousands of pending pods becomes thousands of concurrent binds, the API server's
+      // queue grows past the etcd deadline and every bind times out and is retried (the
+      // density collapse). kube-scheduler is held back the same way by its client's QPS limit.
+      if (this.cycle.bindingsInFlight() >= MAX_BINDINGS_IN_FLIGHT) {
+        await this.cycle.bindingSlot(MAX_BINDINGS_IN_FLIGHT);
+        lastYield = performance.now();
+        continue;
+      }
       if (!this.cycle.scheduleOne()) {
         await this.queue.waitForActive();
         lastYield = performance.now();
@@ -277,8 +292,8 @@ export class Scheduler {
       scheduled: (pod, nodeName) => {
         void recordEvent(this.client, pod.pod as PodObject, 'Normal', 'Scheduled', `Successfully assigned ${pod.key} to ${nodeName}`, COMPONENT);
       },
-      unschedulable: (pod, message) => {
-        void this.markUnschedulable(pod.key, message);
+      unschedulable: (pod, message, _diagnosis, nomination) => {
+        void this.markUnschedulable(pod.key, message, nomination);
         void recordEvent(this.client, pod.pod as PodObject, 'Warning', 'FailedScheduling', message, COMPONENT);
       },
       failed: (pod, message) => {
@@ -288,25 +303,104 @@ export class Scheduler {
     };
   }
 
-  /** PodScheduled=False, reason Unschedulable, with the message; written only when it changed. */
-  private async markUnschedulable(key: string, message: string): Promise<void> {
+  /** PodScheduled=False, reason Unschedulable, with the message, and the pod's nomination;
+   *  written only when it changed. */
+  private async markUnschedulable(key: string, message: string, nomination: Nomination): Promise<void> {
+    // Bounded like binds: when thousands of pods fail at once (nodes gone quiet under load),
+    // their conditions wait for a later attempt rather than pile onto a slow API server.
+    // A nomination is written regardless: other schedulers and users go by it.
+    if (this.statusWrites >= MAX_BINDINGS_IN_FLIGHT && nomination === undefined) return;
+    this.statusWrites++;
+    try {
+      await this.updatePodStatus(key, (pod) => {
+        if (isAssigned(pod)) return undefined;
+        const nominated = withNomination(pod, nomination);
+        return withUnschedulableCondition(nominated, message, new Date(this.now())) ?? (nominated === pod ? undefined : nominated);
+      });
+    } finally {
+      this.statusWrites--;
+    }
+  }
+
+  /** Writes `change(pod)` as the pod's status (nothing when it returns undefined), re-reading
+   *  and retrying on a conflict. False when the pod is gone or the write failed. */
+  private async updatePodStatus(key: string, change: (pod: PodObject) => PodObject | undefined): Promise<boolean> {
     let pod: PodObject | undefined = this.pods.get(key);
     for (let attempt = 0; attempt < 3 && pod; attempt++) {
-      if (isAssigned(pod)) return;
-      const updated = withUnschedulableCondition(pod, message, new Date(this.now()));
-      if (!updated) return;
+      const updated = change(pod);
+      if (!updated) return true;
       try {
         await this.client.updateStatus(updated);
-        return;
+        return true;
       } catch (e) {
-        if (!(e instanceof ApiError)) { this.log(`updating status of pod ${key}: ${String(e)}`); return; }
-        if (e.reason === 'NotFound') return;
-        if (e.reason !== 'Conflict') { this.log(`updating status of pod ${key}: ${e.message}`); return; }
+        if (!(e instanceof ApiError)) { this.log(`updating status of pod ${key}: ${String(e)}`); return false; }
+        if (e.reason === 'NotFound') return false;
+        if (e.reason !== 'Conflict') { this.log(`updating status of pod ${key}: ${e.message}`); return false; }
         const [ns, name] = key.split('/') as [string, string];
         pod = await this.client.tryGet<PodObject>('pods', ns, name).catch(() => undefined);
       }
     }
+    return false;
   }
+
+  // Kubernetes' prepareCandidate, run after the cycle: each victim gets the DisruptionTarget
+  // condition (so whoever sees it go knows why), then a graceful delete and a Preempted event;
+  // lower-priority pods nominated to the node lose their nomination (and are retried).
+  private preemptor(): Preemptor {
+    return {
+      preempt: (preemptor, nodeName, victims, clearNominated) => {
+        void Promise.all([
+          ...victims.map((v) => this.preemptVictim(preemptor, nodeName, v)),
+          ...clearNominated.map((p) => this.updatePodStatus(p.key, (pod) => {
+            const cleared = withNomination(pod, 'clear');
+            return cleared === pod ? undefined : cleared;
+          })),
+        ]);
+      },
+    };
+  }
+
+  private async preemptVictim(preemptor: PodInfo, nodeName: string, victim: PodInfo): Promise<void> {
+    const m = victim.pod.metadata;
+    // Graceful deletion has started already: another call would change nothing.
+    if (m?.deletionTimestamp) return;
+    const schedulerName = preemptor.pod.spec?.schedulerName || this.config.profile.schedulerName;
+    const marked = await this.updatePodStatus(victim.key, (pod) => withDisruptionTarget(pod, schedulerName, new Date(this.now())));
+    if (!marked) return;
+    try {
+      await this.client.delete('pods', m?.namespace ?? '', m?.name ?? '', m?.uid ? { preconditionUid: m.uid } : {});
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) this.log(`preempting pod ${victim.key}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    void recordEvent(this.client, victim.pod as PodObject, 'Normal', 'Preempted', `Preempted by pod ${preemptor.pod.metadata?.uid ?? ''} on node ${nodeName}`, COMPONENT);
+  }
+}
+
+/** The pod with status.nominatedNodeName set or cleared as told; the same object when it
+ *  already says so. Pure. */
+export function withNomination(pod: PodObject, nomination: Nomination): PodObject {
+  if (nomination === undefined) return pod;
+  const want = nomination === 'clear' ? undefined : nomination.nodeName;
+  if ((pod.status?.nominatedNodeName || undefined) === want) return pod;
+  const { nominatedNodeName: _old, ...rest } = pod.status ?? {};
+  return { ...pod, status: { ...rest, ...(want ? { nominatedNodeName: want } : {}) } };
+}
+
+/** The victim with DisruptionTarget=True / PreemptionByScheduler (Kubernetes 1.26+), or
+ *  undefined when it has it already. Pure. */
+export function withDisruptionTarget(pod: PodObject, schedulerName: string, now: Date): PodObject | undefined {
+  const conditions = pod.status?.conditions ?? [];
+  const existing = conditions.find((c) => c.type === DISRUPTION_TARGET);
+  if (existing?.status === 'True' && existing.reason === PREEMPTION_BY_SCHEDULER) return undefined;
+  const condition: PodCondition = {
+    type: DISRUPTION_TARGET,
+    status: 'True',
+    reason: PREEMPTION_BY_SCHEDULER,
+    message: `${schedulerName}: preempting to accommodate a higher priority pod`,
+    lastTransitionTime: now.toISOString(),
+  };
+  return { ...pod, status: { ...pod.status, conditions: [...conditions.filter((c) => c.type !== DISRUPTION_TARGET), condition] } };
 }
 
 /** The pod with PodScheduled=False/Unschedulable/message, or undefined when it already says so. Pure. */
@@ -330,6 +424,9 @@ export function withUnschedulableCondition(pod: PodObject, message: string, now:
     },
   };
 }
+
+/** Binds the scheduler has in flight at once; the next cycle waits for one to be answered. */
+export const MAX_BINDINGS_IN_FLIGHT = 64;
 
 function classifyBindError(e: unknown): BindFailure {
   // NotFound: the pod was deleted. Conflict: it is bound already (or was recreated).

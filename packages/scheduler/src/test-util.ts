@@ -1,5 +1,6 @@
 // Builders for the scheduler's tests: small Nodes and Pods with just the fields that matter.
-import type { Affinity, Labels, Node, Pod, ReplicaSet, ReplicationController, Selector, Service, Taint, Toleration } from '@tugboat/api';
+import { NODE_LEASE_NAMESPACE, microTime, type KubeObject, type Lease, type TugboatClient } from '@tugboat/api';
+import type { Affinity, Labels, Node, Pod, PodDisruptionBudgetObject, ReplicaSet, ReplicationController, Selector, Service, Taint, Toleration } from '@tugboat/api';
 import { CycleState } from './framework/cycle-state.js';
 import { NodeInfo } from './framework/node-info.js';
 import { newPodInfo, type PodInfo } from './framework/pod-info.js';
@@ -103,7 +104,7 @@ export class FakeClock {
 }
 
 /** In-memory listers for plugins' tests: namespaces (name → labels), Services, ReplicaSets. */
-export function makeListers(o: { namespaces?: Record<string, Labels>; services?: Service[]; replicaSets?: ReplicaSet[]; replicationControllers?: ReplicationController[] } = {}): ObjectListers {
+export function makeListers(o: { namespaces?: Record<string, Labels>; services?: Service[]; replicaSets?: ReplicaSet[]; replicationControllers?: ReplicationController[]; pdbs?: PodDisruptionBudgetObject[] } = {}): ObjectListers {
   const byName = <T extends { metadata?: { namespace?: string; name?: string } }>(list: T[] | undefined, ns: string, name: string): T | undefined =>
     (list ?? []).find((x) => x.metadata?.namespace === ns && x.metadata?.name === name);
   return {
@@ -112,6 +113,7 @@ export function makeListers(o: { namespaces?: Record<string, Labels>; services?:
     services: (ns) => (o.services ?? []).filter((s) => s.metadata?.namespace === ns),
     replicaSet: (ns, name) => byName(o.replicaSets, ns, name),
     replicationController: (ns, name) => byName(o.replicationControllers, ns, name),
+    podDisruptionBudgets: () => o.pdbs ?? [],
   };
 }
 
@@ -122,4 +124,15 @@ export function makeReplicaSet(name: string, namespace = 'default'): ReplicaSet 
     // replicas 0: no controller should make pods of it in a test that runs one.
     spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } },
   };
+}
+
+/** A fake node in the API: the Node and a Lease renewed now for 600 s (no agent keeps it). */
+export async function createNodeWithLease(client: TugboatClient, node: Node): Promise<void> {
+  const name = node.metadata!.name!;
+  await client.create(node as Node & KubeObject);
+  const lease: Lease & KubeObject = {
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: NODE_LEASE_NAMESPACE },
+    spec: { holderIdentity: name, leaseDurationSeconds: 600, renewTime: microTime(Date.now()) },
+  };
+  await client.create(lease);
 }

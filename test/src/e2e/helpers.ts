@@ -30,6 +30,12 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
   }
 }
 
+/** `tctl apply -f -` with the manifest; throws with tctl's stderr when it fails. */
+export async function applyManifest(cluster: LocalClusterHandle, manifest: string): Promise<void> {
+  const res = await cluster.tctl(['apply', '-f', '-'], manifest);
+  if (res.code !== 0) throw new Error(`apply failed: ${res.stderr}`);
+}
+
 export async function podsOf(cluster: LocalClusterHandle, selector: string, namespace = 'default'): Promise<PodView[]> {
   const res = await cluster.tctl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json']);
   if (res.code !== 0) throw new Error(res.stderr);

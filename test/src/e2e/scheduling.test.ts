@@ -4,7 +4,7 @@
 import test from 'ava';
 import type { Event, KubeObject, Node, TugboatClient } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
-import { eventually, podsOf, type PodView } from './helpers.js';
+import { applyManifest, eventually, podsOf, type PodView } from './helpers.js';
 
 let cluster: LocalClusterHandle;
 let client: TugboatClient;
@@ -33,10 +33,7 @@ test.after.always(async () => {
   await cluster?.destroy();
 });
 
-async function apply(manifest: string): Promise<void> {
-  const res = await cluster.tctl(['apply', '-f', '-'], manifest);
-  if (res.code !== 0) throw new Error(`apply failed: ${res.stderr}`);
-}
+const apply = (manifest: string): Promise<void> => applyManifest(cluster, manifest);
 
 function deployment(name: string, replicas: number, affinity: string): string {
   return `apiVersion: apps/v1
@@ -63,7 +60,7 @@ test.serial('required anti-affinity on hostname: 4 replicas on 3 nodes place 3, 
           requiredDuringSchedulingIgnoredDuringExecution:
           - labelSelector: {matchLabels: {app: solo}}
             topologyKey: kubernetes.io/hostname`));
-  const message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.";
+  const message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
   const pending = await eventually('3 placed and 1 Unschedulable', async () => {
     const pods = await podsOf(cluster, 'app=solo');
     const waiting = pods.filter((p) => p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable' && c.message === message));

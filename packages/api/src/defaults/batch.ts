@@ -1,6 +1,7 @@
 // Kubernetes' batch/v1 defaults for Jobs (pkg/apis/batch/v1/defaults.go) and the selector its
 // Job strategy generates on create (pkg/registry/batch/job/strategy.go, generateSelector).
-import type { Job } from 'kubernetes-types/batch/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { defaultPodSpec } from './pod.js';
 
 /** Labels Kubernetes puts on a Job's pod template when it generates the selector. */
@@ -26,15 +27,31 @@ export function defaultJob(job: Job): void {
     for (const pattern of rule.onPodConditions ?? []) pattern.status ||= 'True';
   }
   spec.podReplacementPolicy ??= spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
-  const podSpec = spec.template?.spec;
-  if (podSpec) {
-    // Not Always: a Job's pods must finish, and a template without a restartPolicy is
-    // refused by validation ("Required value") rather than defaulted into an invalid one.
-    const given = podSpec.restartPolicy;
-    defaultPodSpec(podSpec);
-    if (given === undefined) delete podSpec.restartPolicy;
-  }
+  defaultJobPodSpec(spec.template?.spec);
   generateJobSelector(job);
+}
+
+function defaultJobPodSpec(podSpec: PodSpec | undefined): void {
+  if (!podSpec) return;
+  // Not Always: a Job's pods must finish, and a template without a restartPolicy is
+  // refused by validation ("Required value") rather than defaulted into an invalid one.
+  const given = podSpec.restartPolicy;
+  defaultPodSpec(podSpec);
+  if (given === undefined) delete podSpec.restartPolicy;
+}
+
+/**
+ * Kubernetes' SetDefaults_CronJob, and the pod template's defaults inside the jobTemplate. The
+ * jobTemplate's own Job fields (completions, backoffLimit, selector…) stay unset, as Kubernetes
+ * stores them: each Job gets its defaults when the controller creates it.
+ */
+export function defaultCronJob(cj: CronJob): void {
+  const spec = (cj.spec ??= { schedule: '', jobTemplate: {} });
+  spec.concurrencyPolicy ||= 'Allow';
+  spec.suspend ??= false;
+  spec.successfulJobsHistoryLimit ??= 3;
+  spec.failedJobsHistoryLimit ??= 1;
+  defaultJobPodSpec(spec.jobTemplate?.spec?.template?.spec);
 }
 
 /**

@@ -9,8 +9,13 @@ import { defaultDeployment, defaultReplicaSet } from './apps.js';
 import { defaultDaemonSet, defaultReplicationController } from './daemonset.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
-import { defaultJob } from './batch.js';
-import type { Job } from 'kubernetes-types/batch/v1.js';
+import { defaultCronJob, defaultJob } from './batch.js';
+import { defaultStatefulSet } from './statefulset.js';
+import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass } from './storage.js';
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultSubjects } from './rbac.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service.js';
@@ -27,8 +32,13 @@ export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Deployment: (o) => defaultDeployment(o as Deployment),
   ReplicaSet: (o) => defaultReplicaSet(o as ReplicaSet),
   DaemonSet: (o) => defaultDaemonSet(o as DaemonSet),
+  StatefulSet: (o) => defaultStatefulSet(o as StatefulSet),
   ReplicationController: (o) => defaultReplicationController(o as ReplicationController),
   Job: (o) => defaultJob(o as Job),
+  CronJob: (o) => defaultCronJob(o as CronJob),
+  PersistentVolume: (o) => defaultPersistentVolume(o as PersistentVolume),
+  PersistentVolumeClaim: (o) => defaultPersistentVolumeClaim(o as PersistentVolumeClaim),
+  StorageClass: (o) => defaultStorageClass(o as unknown as StorageClass),
   Secret: (o) => defaultSecret(o as Secret),
   Namespace: (o) => defaultNamespace(o as Namespace),
   Node: (o) => defaultNode(o as Node),

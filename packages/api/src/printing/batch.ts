@@ -1,6 +1,6 @@
 // Jobs, with the columns of Kubernetes' printJob (pkg/printers/internalversion).
-import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
-import { humanDuration } from './age.js';
+import type { CronJob, Job, JobCondition } from 'kubernetes-types/batch/v1.js';
+import { age, humanDuration } from './age.js';
 import { AGE_COLUMN, NAME_COLUMN, column, created, wide, type KindPrinter } from './columns.js';
 import { formatSelector } from './format.js';
 import { templateCells } from './workloads.js';
@@ -54,6 +54,37 @@ export const jobs: KindPrinter = {
     return [
       job.metadata?.name ?? '', jobStatus(job), jobCompletions(job), jobDuration(job, now), created(o, now),
       ...templateCells(job.spec?.template), formatSelector(job.spec?.selector),
+    ];
+  },
+};
+
+/** kubectl's printBoolPtr: "<unset>" when the field is absent. */
+function boolOrUnset(v: boolean | undefined | null): string {
+  if (v === undefined || v === null) return '<unset>';
+  return v ? 'True' : 'False';
+}
+
+// Descriptions from Kubernetes' API documentation of the fields, as its printCronJob uses them.
+export const cronjobs: KindPrinter = {
+  columns: [
+    NAME_COLUMN,
+    column('Schedule', 'string', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
+    column('Timezone', 'string', 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones'),
+    column('Suspend', 'boolean', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false.'),
+    column('Active', 'integer', 'A list of pointers to currently running jobs.'),
+    column('Last Schedule', 'string', 'Information when was the last time the job was successfully scheduled.'),
+    AGE_COLUMN,
+    wide(column('Containers', 'string', 'Names of each container in the template.')),
+    wide(column('Images', 'string', 'Images referenced by each container in the template.')),
+    wide(column('Selector', 'string', 'A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors')),
+  ],
+  row(o, { now }) {
+    const cj = o as CronJob;
+    const last = cj.status?.lastScheduleTime;
+    return [
+      cj.metadata?.name ?? '', cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', boolOrUnset(cj.spec?.suspend),
+      (cj.status?.active ?? []).length, last ? age(last, now) : '<none>', created(o, now),
+      ...templateCells(cj.spec?.jobTemplate?.spec?.template), formatSelector(cj.spec?.jobTemplate?.spec?.selector),
     ];
   },
 };

@@ -12,7 +12,8 @@ import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.j
 import { poddisruptionbudgets, priorityclasses } from './policy.js';
 import { deployments, pods, replicasets } from './workloads.js';
 import { controllerrevisions, daemonsets, replicationcontrollers } from './daemonsets.js';
-import { jobs } from './batch.js';
+import { cronjobs, jobs } from './batch.js';
+import { statefulsets } from './statefulsets.js';
 
 /** Kinds Kubernetes has no columns for get NAME and AGE (its printObjectMeta). */
 const generic: KindPrinter = {
@@ -21,8 +22,8 @@ const generic: KindPrinter = {
 };
 
 const BY_KIND: Readonly<Record<string, KindPrinter>> = {
-  Pod: pods, Deployment: deployments, ReplicaSet: replicasets, Job: jobs,
-  DaemonSet: daemonsets, ReplicationController: replicationcontrollers, ControllerRevision: controllerrevisions,
+  Pod: pods, Deployment: deployments, ReplicaSet: replicasets, Job: jobs, CronJob: cronjobs,
+  DaemonSet: daemonsets, StatefulSet: statefulsets, ReplicationController: replicationcontrollers, ControllerRevision: controllerrevisions,
   Node: nodes, Namespace: namespaces, Event: events, Lease: leases,
   ConfigMap: configmaps, Secret: secrets, ServiceAccount: serviceaccounts,
   Service: services, Endpoints: endpoints, EndpointSlice: endpointslices,

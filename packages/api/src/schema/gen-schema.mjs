@@ -21,10 +21,12 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const ROOTS = {
   Namespace: 'core/v1', Pod: 'core/v1', Node: 'core/v1', Event: 'core/v1', ConfigMap: 'core/v1', Secret: 'core/v1',
   Lease: 'coordination/v1', ReplicaSet: 'apps/v1', Deployment: 'apps/v1', ServiceAccount: 'core/v1', Service: 'core/v1', Endpoints: 'core/v1', EndpointSlice: 'discovery/v1',
-  Job: 'batch/v1',
+  Job: 'batch/v1', CronJob: 'batch/v1',
   PodDisruptionBudget: 'policy/v1', PriorityClass: 'scheduling/v1',
   Role: 'rbac/v1', ClusterRole: 'rbac/v1', RoleBinding: 'rbac/v1', ClusterRoleBinding: 'rbac/v1',
   DaemonSet: 'apps/v1', ControllerRevision: 'apps/v1', ReplicationController: 'core/v1',
+  StatefulSet: 'apps/v1',
+  PersistentVolume: 'core/v1', PersistentVolumeClaim: 'core/v1', StorageClass: 'storage/v1',
 };
 const SCALARS = { Quantity: 'quantity', Time: 'time', MicroTime: 'time', RawExtension: 'any', FieldsV1: 'any' };
 

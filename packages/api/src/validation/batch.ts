@@ -1,6 +1,6 @@
 // Job validation (Kubernetes' pkg/apis/batch/validation): the spec on every write, what an
 // update may change, and the status the Job controller writes.
-import type { Job, JobSpec, JobStatus, PodFailurePolicy } from 'kubernetes-types/batch/v1.js';
+import type { Job, JobSpec, JobStatus, JobTemplateSpec, PodFailurePolicy } from 'kubernetes-types/batch/v1.js';
 import { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL } from '../defaults/batch.js';
 import { selectorFromLabelSelector } from '../labels.js';
 import { child, index, invalid, nonNegative, notSupported, oneOf, positive, required, type Errs } from './field-errors.js';
@@ -21,7 +21,21 @@ export function validateJob(job: Job): Errs {
   return [...validateJobSpec(spec, 'spec'), ...validateGeneratedSelector(job)];
 }
 
-function validateJobSpec(spec: JobSpec, path: string): Errs {
+/**
+ * A CronJob's jobTemplate (Kubernetes' ValidateJobTemplateSpec): the Job spec's rules, except
+ * that the selector is generated when each Job is created, so the template may not set one.
+ */
+export function validateJobTemplateSpec(template: JobTemplateSpec | undefined, path: string): Errs {
+  const specPath = child(path, 'spec');
+  const spec = template?.spec;
+  if (!spec) return [required(child(specPath, 'template'))];
+  const errs = validateJobSpec(spec, specPath, false);
+  if (spec.selector) errs.push(invalid(child(specPath, 'selector'), spec.selector, '`selector` will be auto-generated'));
+  if (spec.manualSelector === true) errs.push(notSupported(child(specPath, 'manualSelector'), true, ['nil', 'false']));
+  return errs;
+}
+
+function validateJobSpec(spec: JobSpec, path: string, selectorRequired = true): Errs {
   const p = (f: string): string => child(path, f);
   const errs: Errs = [];
   errs.push(...nonNegative(p('parallelism'), spec.parallelism));
@@ -41,8 +55,9 @@ function validateJobSpec(spec: JobSpec, path: string): Errs {
   }
 
   let selectorOk = false;
-  if (!spec.selector) errs.push(required(p('selector')));
-  else {
+  if (!spec.selector) {
+    if (selectorRequired) errs.push(required(p('selector')));
+  } else {
     const selErrs = validateLabelSelector(spec.selector, p('selector'));
     errs.push(...selErrs);
     selectorOk = selErrs.length === 0;
@@ -72,11 +87,13 @@ function validatePodFailurePolicy(spec: JobSpec, policy: PodFailurePolicy, path:
   const errs: Errs = [];
   const rulesPath = child(path, 'rules');
   const rules = policy.rules ?? [];
+  // The Job's spec, or a CronJob's spec.jobTemplate.spec.
+  const specPath = path.slice(0, path.lastIndexOf('.'));
   if (spec.template?.spec?.restartPolicy !== undefined && spec.template.spec.restartPolicy !== 'Never') {
-    errs.push(invalid(child(child(child('spec', 'template'), 'spec'), 'restartPolicy'), spec.template.spec.restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
+    errs.push(invalid(child(child(child(specPath, 'template'), 'spec'), 'restartPolicy'), spec.template.spec.restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   }
   if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== 'Failed') {
-    errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed']));
+    errs.push(notSupported(child(specPath, 'podReplacementPolicy'), spec.podReplacementPolicy, ['Failed']));
   }
   if (rules.length > MAX_POD_FAILURE_POLICY_RULES) errs.push({ path: rulesPath, type: 'TooMany', detail: `${rules.length}: must have at most ${MAX_POD_FAILURE_POLICY_RULES} items` });
   rules.forEach((rule, i) => {

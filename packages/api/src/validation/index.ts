@@ -6,6 +6,8 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import { validateJob, validateJobStatus, validateJobUpdate } from './batch.js';
+import type { CronJob } from 'kubernetes-types/batch/v1.js';
+import { validateCronJob, validateCronJobStatus } from './cronjob.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../types.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, type NameValidator } from '../names.js';
@@ -25,6 +27,14 @@ import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import {
   validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetStatus, validateReplicationController,
 } from './daemonset.js';
+import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
+import { validateStatefulSet, validateStatefulSetStatus, validateStatefulSetUpdate } from './statefulset.js';
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import {
+  validatePersistentVolume, validatePersistentVolumeClaim, validatePersistentVolumeClaimStatus, validatePersistentVolumeClaimUpdate,
+  validatePersistentVolumeStatus, validatePersistentVolumeUpdate, validateStorageClass, validateStorageClassUpdate,
+} from './storage.js';
 import {
   validateDeployment, validateDeploymentStatus, validateReplicaSet, validateReplicaSetStatus, validateSelectorUpdate,
 } from './apps.js';
@@ -91,11 +101,42 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     validateUpdate: (o, old) => validateJobUpdate(o as Job, old as Job),
     validateStatus: (o) => validateJobStatus(o as Job),
   },
+  CronJob: {
+    // DNS subdomain as a ReplicationController's; the 52-character cap is in validateCronJob.
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateCronJob(o as CronJob),
+    validateStatus: (o) => validateCronJobStatus(o as CronJob),
+  },
   DaemonSet: {
     nameFn: nameIsDNSSubdomain,
     validate: (o) => validateDaemonSet(o as DaemonSet),
     validateUpdate: (o, old) => validateSelectorUpdate((o as DaemonSet).spec?.selector, (old as DaemonSet).spec?.selector),
     validateStatus: (o) => validateDaemonSetStatus(o as DaemonSet),
+  },
+  StatefulSet: {
+    // Pod names are "<set>-<ordinal>" and its pods' hostnames: a DNS label, as Kubernetes' ValidateStatefulSetName.
+    nameFn: nameIsDNSLabel,
+    validate: (o) => validateStatefulSet(o as StatefulSet),
+    // The selector is among the fields the Forbidden message covers, as in Kubernetes.
+    validateUpdate: (o, old) => validateStatefulSetUpdate(o as StatefulSet, old as StatefulSet),
+    validateStatus: (o, old) => validateStatefulSetStatus(o as StatefulSet, old as StatefulSet | undefined),
+  },
+  PersistentVolume: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validatePersistentVolume(o as PersistentVolume),
+    validateUpdate: (o, old) => validatePersistentVolumeUpdate(o as PersistentVolume, old as PersistentVolume),
+    validateStatus: (o) => validatePersistentVolumeStatus(o as PersistentVolume),
+  },
+  PersistentVolumeClaim: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validatePersistentVolumeClaim(o as PersistentVolumeClaim),
+    validateUpdate: (o, old) => validatePersistentVolumeClaimUpdate(o as PersistentVolumeClaim, old as PersistentVolumeClaim),
+    validateStatus: (o) => validatePersistentVolumeClaimStatus(o as PersistentVolumeClaim),
+  },
+  StorageClass: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateStorageClass(o as unknown as StorageClass),
+    validateUpdate: (o, old) => validateStorageClassUpdate(o as unknown as StorageClass, old as unknown as StorageClass),
   },
   ControllerRevision: {
     nameFn: nameIsDNSSubdomain,

@@ -376,6 +376,7 @@ function validateVolumes(volumes: Volume[] | undefined, path: string): { errs: E
       if (size !== undefined && parseQuantity(size).sign() < 0) errs.push(invalid(child(child(p, 'emptyDir'), 'sizeLimit'), size, 'must be greater than or equal to 0'));
     }
     if (v.configMap && !v.configMap.name) errs.push(required(child(child(p, 'configMap'), 'name')));
+    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) errs.push(required(child(child(p, 'persistentVolumeClaim'), 'claimName')));
     if (v.secret && !v.secret.secretName) errs.push(required(child(child(p, 'secret'), 'secretName')));
     for (const src of ['configMap', 'secret'] as const) {
       (v[src]?.items ?? []).forEach((item, j) => {
@@ -463,7 +464,7 @@ function validateNodeSelectorRequirement(r: NodeSelectorRequirement, path: strin
   return errs;
 }
 
-function validateNodeSelectorTerm(term: NodeSelectorTerm, path: string): Errs {
+export function validateNodeSelectorTerm(term: NodeSelectorTerm, path: string): Errs {
   const errs: Errs = [];
   (term.matchExpressions ?? []).forEach((r, j) => errs.push(...validateNodeSelectorRequirement(r, index(child(path, 'matchExpressions'), j), false)));
   (term.matchFields ?? []).forEach((r, j) => errs.push(...validateNodeSelectorRequirement(r, index(child(path, 'matchFields'), j), true)));

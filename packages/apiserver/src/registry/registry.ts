@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApiError, BUILTIN_NAMESPACES, admitObject, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
+  pickDefaultStorageClass, type PersistentVolumeClaimObject, type StorageClassObject,
   type KindInfo, type KubeObject, type Pod, type PriorityClassObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
 import { computeApply } from '../apply/apply.js';
@@ -20,7 +21,7 @@ import { checkKeySegment, objectStorageKey, qualifiedResource, resourcePrefix } 
 import { decodeObject, encodeObject, isPlainObject, jsonEqual, rfc3339, sameStoredObject, specPart } from './object-meta.js';
 
 /** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
-export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment', 'PodDisruptionBudget', 'Job', 'DaemonSet', 'ReplicationController']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment', 'PodDisruptionBudget', 'Job', 'CronJob', 'DaemonSet', 'StatefulSet', 'ReplicationController', 'PersistentVolume', 'PersistentVolumeClaim']);
 
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 /** How often a write that lost a race against an unrelated change is retried. */
@@ -314,6 +315,7 @@ export class Registry {
     }
     if (info.kind === 'Pod') obj = await this.priority.admitPod(await this.admitPodServiceAccount(obj, !!opts.dryRun));
     if (info.kind === 'PriorityClass') await this.priority.checkClass(obj, true);
+    if (info.kind === 'PersistentVolumeClaim') obj = await this.admitClaimClass(obj);
     const key = objectStorageKey(info, meta.namespace ?? '', meta.name!);
     const exists = (): ApiError => new ApiError('AlreadyExists', `${qualifiedResource(info)} "${meta.name}" already exists`);
     if (info.kind === 'Service') {
@@ -333,6 +335,19 @@ export class Registry {
     const res = await this.storage.create(key, encodeObject(obj));
     if (!res.ok) throw exists();
     return { object: { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
+  }
+
+  /**
+   * Kubernetes' DefaultStorageClass admission: a claim that names no class (storageClassName
+   * absent; "" means "no class" and stays) gets the default class, if there is one. Claims
+   * are made seldom, so the classes are read from etcd.
+   */
+  private async admitClaimClass(pvc: KubeObject): Promise<KubeObject> {
+    const claim = pvc as PersistentVolumeClaimObject;
+    if (!claim.spec || claim.spec.storageClassName !== undefined) return pvc;
+    const def = pickDefaultStorageClass((await this.list('storageclasses')).items as StorageClassObject[]);
+    const name = def?.metadata?.name;
+    return name ? { ...claim, spec: { ...claim.spec, storageClassName: name } } : pvc;
   }
 
   /**
@@ -380,6 +395,11 @@ export class Registry {
       }
       case 'Namespace':
         out.status = { phase: 'Active' };
+        break;
+      case 'PersistentVolume':
+      case 'PersistentVolumeClaim':
+        // The binder owns the phase from here (Kubernetes' strategies reset status, defaults say Pending).
+        out.status = { phase: 'Pending' };
         break;
       case 'ReplicaSet':
       case 'Deployment':

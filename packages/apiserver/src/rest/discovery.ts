@@ -12,7 +12,7 @@ import { SUBRESOURCES, servedGroups } from './router.js';
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 /** kubectl get all: Kubernetes puts these of our kinds in the "all" category. */
-const CATEGORY_ALL: ReadonlySet<string> = new Set(['pods', 'services', 'replicasets', 'deployments', 'jobs', 'daemonsets', 'replicationcontrollers']);
+const CATEGORY_ALL: ReadonlySet<string> = new Set(['pods', 'services', 'replicasets', 'deployments', 'jobs', 'daemonsets', 'statefulsets', 'replicationcontrollers']);
 
 interface GroupVersionKind { readonly group: string; readonly version: string; readonly kind: string }
 

@@ -47,7 +47,7 @@ test('namespaced, cluster-scoped and all-namespace paths, with the verb from the
 test('what Kubernetes does not serve is its NotFound; wrong methods are 405', (t) => {
   const nf = /^the server could not find the requested resource$/;
   fails(t, 'GET', '/api/v2/pods', 'NotFound', nf);
-  fails(t, 'GET', '/apis/batch/v1/cronjobs', 'NotFound', nf);
+  fails(t, 'GET', '/apis/batch/v1beta1/cronjobs', 'NotFound', nf);
   fails(t, 'GET', '/apis/apps/v1beta1/deployments', 'NotFound', nf);
   fails(t, 'GET', '/api/v1/widgets', 'NotFound', nf);
   fails(t, 'GET', '/api/v1/namespaces/a/nodes', 'NotFound', nf);

@@ -75,6 +75,7 @@ const OTHER_SUBRESOURCES: Readonly<Record<string, readonly string[]>> = {
   pods: ['binding', 'eviction', 'log'],
   deployments: ['scale'],
   replicasets: ['scale'],
+  statefulsets: ['scale'],
   replicationcontrollers: ['scale'],
 };
 

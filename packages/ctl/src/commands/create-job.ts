@@ -1,14 +1,15 @@
 // `tctl create job NAME --image=IMG [-- COMMAND [ARG…]]`: a Job of one container, as
 // kubectl's `create job` makes it (restartPolicy Never, the container named after the Job).
-// `--from=cronjob/NAME` copies a CronJob's jobTemplate once CronJobs are served.
-import { lookupKind, type Job, type KubeObject } from '@tugboat/api';
+// `--from=cronjob/NAME` runs a CronJob's jobTemplate once, by hand.
+import { jobFromCronJobTemplate, type CronJob, type Job, type KubeObject } from '@tugboat/api';
 import { defineCommand } from '../command.js';
-import { CliError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import type { Context } from '../context.js';
 import { formatObjects, parseOutput } from '../printers/output.js';
 import { parseDryRun } from './apply.js';
 
 type JobObject = Job & KubeObject;
-type CronJobObject = KubeObject & { spec?: { jobTemplate?: { metadata?: KubeObject['metadata']; spec?: Job['spec'] } } };
+type CronJobObject = CronJob & KubeObject;
 
 /** The Job kubectl's `create job NAME --image … -- cmd` builds. */
 export function jobFromImage(name: string, namespace: string, image: string, command: readonly string[]): JobObject {
@@ -29,19 +30,20 @@ export function jobFromImage(name: string, namespace: string, image: string, com
 
 /** A manual run of a CronJob (kubectl's --from): its jobTemplate, owned by it, marked as instantiated by hand. */
 export function jobFromCronJob(name: string, cron: CronJobObject): JobObject {
-  const tmpl = cron.spec?.jobTemplate ?? {};
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name,
-      namespace: cron.metadata?.namespace ?? 'default',
-      ...(tmpl.metadata?.labels ? { labels: { ...tmpl.metadata.labels } } : {}),
-      annotations: { ...(tmpl.metadata?.annotations ?? {}), 'cronjob.kubernetes.io/instantiate': 'manual' },
-      ownerReferences: [{ apiVersion: cron.apiVersion ?? 'batch/v1', kind: 'CronJob', name: cron.metadata?.name ?? '', uid: cron.metadata?.uid ?? '', controller: true }],
-    },
-    spec: structuredClone(tmpl.spec ?? { template: {} }),
-  };
+  return jobFromCronJobTemplate(cron, name, { 'cronjob.kubernetes.io/instantiate': 'manual' }, {
+    apiVersion: cron.apiVersion ?? 'batch/v1', kind: 'CronJob', name: cron.metadata?.name ?? '', uid: cron.metadata?.uid ?? '', controller: true,
+  });
+}
+
+/** Creates (or dry-runs) what a `create <kind>` command built and says so as kubectl does. */
+export async function createAndReport<T extends KubeObject>(ctx: Context, obj: T, qualifiedKind: string, dryRunFlag: string | undefined, outputFlag: string | undefined): Promise<number> {
+  const dryRun = parseDryRun(dryRunFlag);
+  const output = parseOutput(outputFlag, ['yaml', 'json', 'name']);
+  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+  const created = dryRun === 'client' ? obj : await ctx.client().create<T>(obj, { dryRun: dryRun === 'server' });
+  if (output.kind === 'table') ctx.out(`${qualifiedKind}/${created.metadata?.name ?? ''} created${suffix}\n`);
+  else ctx.out(formatObjects([created], output));
+  return 0;
 }
 
 export const createJob = defineCommand({
@@ -58,25 +60,17 @@ export const createJob = defineCommand({
   async run(ctx, { flags, positionals }) {
     const [name, ...command] = positionals;
     if (!name) throw new UsageError('NAME is required (usage: tctl create job NAME --image=IMAGE [-- COMMAND])');
-    const dryRun = parseDryRun(flags['dry-run']);
-    const output = parseOutput(flags.output, ['yaml', 'json', 'name']);
     let job: JobObject;
     if (flags.from !== undefined) {
       if (flags.image !== undefined || command.length) throw new UsageError('either --image or --from may be given, not both');
       const [kind, from] = flags.from.split('/', 2);
       if (!kind || !from || !['cronjob', 'cronjobs', 'cj', 'cronjob.batch'].includes(kind.toLowerCase())) throw new UsageError(`from must be of the form cronjob/NAME, got "${flags.from}"`);
-      // CronJobs come with their own controller; until they are served there is nothing to copy.
-      if (!lookupKind('cronjobs')) throw new CliError('cronjobs are not served yet: --from=cronjob/NAME is not available');
       const cron = await ctx.client().get<CronJobObject>('cronjobs', ctx.namespace, from);
       job = jobFromCronJob(name, cron);
     } else {
       if (!flags.image) throw new UsageError('--image is required (or --from=cronjob/NAME)');
       job = jobFromImage(name, ctx.namespace, flags.image, command);
     }
-    const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
-    const created = dryRun === 'client' ? job : await ctx.client().create<JobObject>(job, { dryRun: dryRun === 'server' });
-    if (output.kind === 'table') ctx.out(`job.batch/${created.metadata?.name ?? name} created${suffix}\n`);
-    else ctx.out(formatObjects([created], output));
-    return 0;
+    return createAndReport(ctx, job, 'job.batch', flags['dry-run'], flags.output);
   },
 });

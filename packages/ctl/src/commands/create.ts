@@ -9,6 +9,7 @@ import { readManifests } from '../manifests.js';
 import { formatObjects, parseOutput, toJson, toYaml } from '../printers/output.js';
 import { FILE_FLAGS, parseDryRun, placeObject } from './apply.js';
 import { createJob } from './create-job.js';
+import { createCronJob } from './create-cronjob.js';
 
 const CREATE_SUMMARY = 'Create objects from manifests (an error if they exist), or a ServiceAccount token';
 
@@ -16,7 +17,7 @@ const fromFiles = defineCommand({
   name: 'create',
   summary: CREATE_SUMMARY,
   usage: 'tctl create -f FILE|DIR|- [-R] [--dry-run=client|server] [-o yaml|json|name]',
-  details: 'Sub-commands:\n  token SERVICE_ACCOUNT   Request a ServiceAccount token (see \'tctl create token --help\')\n  job NAME --image=IMG    Create a Job (see \'tctl create job --help\')',
+  details: 'Sub-commands:\n  token SERVICE_ACCOUNT   Request a ServiceAccount token (see \'tctl create token --help\')\n  job NAME --image=IMG    Create a Job (see \'tctl create job --help\')\n  cronjob NAME --image=IMG --schedule=SPEC   Create a CronJob (see \'tctl create cronjob --help\')',
   flags: {
     ...FILE_FLAGS,
     'dry-run': { type: 'string', value: 'client|server', bareValue: 'client', description: 'only show what would happen' },
@@ -130,6 +131,7 @@ export const createCommand: Command = {
     const { index } = scanLeadingFlags(argv, path, false);
     if (argv[index] === 'token') return token.main(io, [...argv.slice(0, index), ...argv.slice(index + 1)], `${path} token`);
     if (argv[index] === 'job') return createJob.main(io, [...argv.slice(0, index), ...argv.slice(index + 1)], `${path} job`);
+    if (argv[index] === 'cronjob' || argv[index] === 'cj') return createCronJob.main(io, [...argv.slice(0, index), ...argv.slice(index + 1)], `${path} cronjob`);
     return fromFiles.main(io, argv, path);
   },
 };

@@ -33,6 +33,7 @@ export async function relatedTo(ctx: Context, obj: KubeObject, eventCache: Map<s
     case 'ReplicaSet':
     case 'ReplicationController':
     case 'DaemonSet':
+    case 'StatefulSet':
       rel.pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: ns })).items.filter(ownedBy(obj));
       break;
     case 'Service':

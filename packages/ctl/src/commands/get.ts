@@ -96,7 +96,7 @@ export const getCommand = defineCommand({
   name: 'get',
   summary: 'Show objects as tables, yaml, json or names; -w follows changes',
   usage: 'tctl get KIND[,KIND…] [NAME…] | KIND/NAME… [-n NS | -A] [-l SELECTOR] [--field-selector S] [-o wide|yaml|json|name|jsonpath=T] [-w]',
-  details: 'Kinds: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), replicationcontrollers (rc), controllerrevisions, nodes (no), namespaces (ns), events (ev), configmaps (cm), secrets, leases, services (svc), endpoints (ep), endpointslices; "all" for pods, replicationcontrollers, daemonsets, replicasets, deployments and jobs.\n\nExamples:\n  tctl get pods -o wide\n  tctl get deploy,rs,pods -A\n  tctl get pods -l app=web -w',
+  details: 'Kinds: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), statefulsets (sts), replicationcontrollers (rc), controllerrevisions, nodes (no), namespaces (ns), events (ev), configmaps (cm), secrets, leases, services (svc), endpoints (ep), endpointslices, jobs, cronjobs (cj); "all" for pods, replicationcontrollers, daemonsets, replicasets, deployments, statefulsets, jobs and cronjobs.\n\nExamples:\n  tctl get pods -o wide\n  tctl get deploy,rs,pods -A\n  tctl get pods -l app=web -w',
   flags: {
     ...SELECTOR_FLAGS,
     output: { type: 'string', short: 'o', value: 'FORMAT', description: 'wide|yaml|json|name|jsonpath=TEMPLATE' },

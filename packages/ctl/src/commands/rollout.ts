@@ -1,7 +1,7 @@
 // `tctl rollout status|history|undo|restart|pause|resume deployment/NAME`, as kubectl's:
 // status follows the rollout until it completes (or the timeout passes), undo puts an earlier
 // revision's pod template back into the deployment.
-import { qualifiedSingular, sleep, type DaemonSet, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet } from '@tugboat/api';
+import { qualifiedSingular, sleep, type DaemonSet, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet, type StatefulSet } from '@tugboat/api';
 import { parseDuration } from '../args.js';
 import { defineCommand, defineGroup } from '../command.js';
 import type { Context } from '../context.js';
@@ -48,6 +48,28 @@ export function daemonSetRolloutStatus(ds: DaemonSet): { message: string; done: 
   return { message: `daemon set "${name}" successfully rolled out`, done: true };
 }
 
+/** kubectl's StatefulSetStatusViewer: rollout status of a StatefulSet (partitions included), and whether it is done. Pure. */
+export function statefulSetRolloutStatus(sts: StatefulSet): { message: string; done: boolean; error?: string } {
+  if (sts.spec?.updateStrategy?.type !== 'RollingUpdate') return { message: '', done: false, error: 'rollout status is only available for RollingUpdate strategy type' };
+  const st = sts.status ?? { replicas: 0 };
+  if (!st.observedGeneration || (sts.metadata?.generation ?? 0) > st.observedGeneration) return { message: 'Waiting for statefulset spec update to be observed...', done: false };
+  const replicas = sts.spec.replicas ?? 1;
+  const ready = st.readyReplicas ?? 0;
+  if (ready < replicas) return { message: `Waiting for ${replicas - ready} pods to be ready...`, done: false };
+  const partition = sts.spec.updateStrategy.rollingUpdate?.partition ?? 0;
+  const updated = st.updatedReplicas ?? 0;
+  if (partition > 0) {
+    if (updated < replicas - partition) {
+      return { message: `Waiting for partitioned roll out to finish: ${updated} out of ${replicas - partition} new pods have been updated...`, done: false };
+    }
+    return { message: `partitioned roll out complete: ${updated} new pods have been updated...`, done: true };
+  }
+  if (st.updateRevision !== st.currentRevision) {
+    return { message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${st.updateRevision ?? ''}...`, done: false };
+  }
+  return { message: `statefulset rolling update complete ${st.currentReplicas ?? 0} pods at revision ${st.currentRevision ?? ''}...`, done: true };
+}
+
 const revisionOf = (o: KubeObject): number => Number(o.metadata?.annotations?.[REVISION] ?? 0) || 0;
 
 async function history(ctx: Context, d: DeploymentObject): Promise<ReplicaSetObject[]> {
@@ -73,16 +95,18 @@ function stable(v: unknown): string {
 const status = defineCommand({
   name: 'status',
   summary: 'Follow a rollout until it completes',
-  usage: 'tctl rollout status deployment/NAME|daemonset/NAME [--timeout DURATION] [--watch=false]',
+  usage: 'tctl rollout status deployment/NAME|daemonset/NAME|statefulset/NAME [--timeout DURATION] [--watch=false]',
   flags: {
     timeout: { type: 'string', value: 'DURATION', description: 'give up (exit 1) after this long; default: wait forever' },
     watch: { type: 'boolean', short: 'w', default: true, description: 'keep watching until done (default true)' },
   },
   async run(ctx, { flags, positionals }) {
-    const { info, name } = singleTarget(positionals, 'rollout status', ['deployments', 'daemonsets']);
+    const { info, name } = singleTarget(positionals, 'rollout status', ['deployments', 'daemonsets', 'statefulsets']);
     const viewer = info.resource === 'daemonsets'
       ? (o: KubeObject) => daemonSetRolloutStatus(o as DaemonSet)
-      : (o: KubeObject) => deploymentRolloutStatus(o as Deployment);
+      : info.resource === 'statefulsets'
+        ? (o: KubeObject) => statefulSetRolloutStatus(o as StatefulSet)
+        : (o: KubeObject) => deploymentRolloutStatus(o as Deployment);
     const deadline = flags.timeout ? Date.now() + parseDuration(flags.timeout) : Infinity;
     let last = '';
     for (;;) {
@@ -169,11 +193,11 @@ const undo = defineCommand({
 
 const restart = defineCommand({
   name: 'restart',
-  summary: 'Replace every pod of a deployment (a new rollout of the same template)',
-  usage: 'tctl rollout restart deployment/NAME',
+  summary: 'Replace every pod of a deployment or stateful set (a new rollout of the same template)',
+  usage: 'tctl rollout restart deployment/NAME|statefulset/NAME',
   flags: {},
   async run(ctx, { positionals }) {
-    const { info, name } = singleTarget(positionals, 'rollout restart', ['deployments']);
+    const { info, name } = singleTarget(positionals, 'rollout restart', ['deployments', 'statefulsets']);
     await updateWithRetry<DeploymentObject>(ctx.client(), info, ctx.namespace, name, (obj) => {
       const template = obj.spec?.template ?? {};
       template.metadata = { ...(template.metadata ?? {}), annotations: { ...(template.metadata?.annotations ?? {}), [RESTARTED_AT]: new Date().toISOString() } };

@@ -5,7 +5,7 @@
 import {
   LAST_APPLIED_ANNOTATION, age, eventTime, formatSelector, formatServiceEndpoints, labelsOrNone, nodeRoles, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
   type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret, type Service,
-  type DaemonSet, type ReplicationController, type Job, jobDuration,
+  type DaemonSet, type ReplicationController, type Job, type CronJob, type StatefulSet, jobDuration,
 } from '@tugboat/api';
 import { DescribeWriter } from './describe-writer.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
@@ -304,6 +304,35 @@ function describeDaemonSet(ds: DaemonSet, rel: Related, now: number): string {
   return w.toString();
 }
 
+/** kubectl's describe statefulset: replicas, update strategy and partition, pods, template and the volume claim templates. */
+function describeStatefulSet(sts: StatefulSet, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, sts, now, true);
+  w.field(0, 'Selector', formatSelector(sts.spec?.selector));
+  w.field(0, 'Replicas', `${sts.spec?.replicas ?? 1} desired | ${sts.status?.replicas ?? 0} total`);
+  const strategy = sts.spec?.updateStrategy;
+  w.field(0, 'Update Strategy', strategy?.type ?? 'RollingUpdate');
+  if (strategy?.rollingUpdate?.partition !== undefined) w.field(1, 'Partition', String(strategy.rollingUpdate.partition));
+  w.field(0, 'Pods Status', podsStatus(rel.pods));
+  podTemplate(w, sts.spec?.template);
+  const claims = sts.spec?.volumeClaimTemplates ?? [];
+  if (claims.length === 0) {
+    w.field(0, 'Volume Claims', '<none>');
+  } else {
+    w.section(0, 'Volume Claims');
+    for (const c of claims) {
+      w.field(1, 'Name', c.metadata?.name ?? '');
+      w.field(1, 'StorageClass', c.spec?.storageClassName ?? '');
+      w.field(1, 'Labels', labelsOrNone(c.metadata?.labels));
+      w.field(1, 'Annotations', labelsOrNone(c.metadata?.annotations));
+      w.field(1, 'Capacity', String(c.spec?.resources?.requests?.['storage'] ?? ''));
+      w.field(1, 'Access Modes', `[${(c.spec?.accessModes ?? []).join(' ')}]`);
+    }
+  }
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 function describeNamespace(ns: Namespace, rel: Related, now: number): string {
   const w = new DescribeWriter();
   header(w, ns, now, false);
@@ -454,6 +483,31 @@ function describeJob(job: Job, rel: Related, now: number): string {
   return w.toString();
 }
 
+/** kubectl's describe cronjob: schedule and policies, the jobTemplate, the last run and the active Jobs. */
+function describeCronJob(cj: CronJob, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, cj, now, true);
+  const spec = cj.spec;
+  const jobSpec = spec?.jobTemplate?.spec;
+  const orUnset = (v: number | undefined | null): string | number => (v === undefined || v === null ? '<unset>' : v);
+  w.field(0, 'Schedule', spec?.schedule ?? '');
+  if (spec?.timeZone) w.field(0, 'Time Zone', spec.timeZone);
+  w.field(0, 'Concurrency Policy', spec?.concurrencyPolicy ?? 'Allow');
+  w.field(0, 'Suspend', spec?.suspend ? 'True' : 'False');
+  w.field(0, 'Successful Job History Limit', orUnset(spec?.successfulJobsHistoryLimit));
+  w.field(0, 'Failed Job History Limit', orUnset(spec?.failedJobsHistoryLimit));
+  w.field(0, 'Starting Deadline Seconds', spec?.startingDeadlineSeconds === undefined ? '<unset>' : `${spec.startingDeadlineSeconds}s`);
+  w.field(0, 'Selector', jobSpec?.selector ? formatSelector(jobSpec.selector) : '<unset>');
+  w.field(0, 'Parallelism', orUnset(jobSpec?.parallelism));
+  w.field(0, 'Completions', orUnset(jobSpec?.completions));
+  if (jobSpec?.activeDeadlineSeconds !== undefined) w.field(0, 'Active Deadline Seconds', `${jobSpec.activeDeadlineSeconds}s`);
+  podTemplate(w, jobSpec?.template);
+  w.field(0, 'Last Schedule Time', cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toUTCString() : '<unset>');
+  w.field(0, 'Active Jobs', (cj.status?.active ?? []).map((r) => r.name ?? '').join(', ') || '<none>');
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 export function describeObject(obj: KubeObject, rel: Related, now: number, namespaced: boolean): string {
   switch (obj.kind) {
     case 'Pod': return describePod(obj as Pod, rel, now);
@@ -462,7 +516,9 @@ export function describeObject(obj: KubeObject, rel: Related, now: number, names
     case 'ReplicaSet': return describeReplicaSet(obj as ReplicaSet, rel, now);
     case 'ReplicationController': return describeReplicationController(obj as ReplicationController, rel, now);
     case 'DaemonSet': return describeDaemonSet(obj as DaemonSet, rel, now);
+    case 'StatefulSet': return describeStatefulSet(obj as StatefulSet, rel, now);
     case 'Job': return describeJob(obj as Job, rel, now);
+    case 'CronJob': return describeCronJob(obj as CronJob, rel, now);
     case 'Namespace': return describeNamespace(obj as Namespace, rel, now);
     case 'ConfigMap': return describeConfigMap(obj as ConfigMap, rel, now);
     case 'Secret': return describeSecret(obj as Secret, rel, now);

@@ -112,7 +112,7 @@ export const PERF_SCENARIOS: readonly PerfScenario[] = [
 ];
 
 /** scheduler_perf's node-default: 4 cpu, 32Gi, 110 pods; a hostname and a zone label. */
-export function perfNodes(s: PerfScenario): Node[] {
+export function perfNodes(s: Pick<PerfScenario, 'nodes' | 'zones'>): Node[] {
   return Array.from({ length: s.nodes }, (_, i) => {
     const name = `node-${i + 1}`;
     const resources = { cpu: '4', memory: '32Gi', pods: '110' };

@@ -6,9 +6,10 @@
 //
 //   npm run bench:scheduler -- [--scenario all|basic|NAME] --nodes 5000 --pods 10000 [--seed 1] [--percentage 0] [--config FILE]
 //
-// `basic` is the mixed workload below; the other scenarios (perf-scenarios.ts) are Kubernetes'
-// scheduler_perf workloads for inter-pod affinity and topology spreading, printed beside
-// Kubernetes' thresholds. `all` (the default) runs basic, then each of them.
+// `basic` is the mixed workload below; the other scenarios (perf-scenarios.ts,
+// preemption-scenarios.ts) are Kubernetes' scheduler_perf workloads for inter-pod affinity,
+// topology spreading and preemption, printed beside Kubernetes' thresholds. `all` (the
+// default) runs basic, then each of them.
 import os from 'node:os';
 import type { Node, Pod, ReplicaSet, Taint } from '@tugboat/api';
 import { SchedulerCache } from '../cache.js';
@@ -17,16 +18,18 @@ import { Framework } from '../framework/framework.js';
 import { NO_OBJECTS, type ObjectListers } from '../framework/snapshot.js';
 import type { Profile } from '../framework/profile.js';
 import { PERF_SCENARIOS, perfNodes, perfPods, type PerfScenario } from './perf-scenarios.js';
+import { PREEMPTION_SCENARIOS, defaultPod, highPriorityPod, lowPriorityPod, type PreemptionScenario } from './preemption-scenarios.js';
 import type { PodInfo } from '../framework/pod-info.js';
 import { DEFAULT_PROFILE } from '../framework/profile.js';
 import { IN_TREE_REGISTRY } from '../plugins/registry.js';
 import { toleratedBy } from '../plugins/taint-toleration/tolerations.js';
 import { SchedulingQueue } from '../queue.js';
-import { ScheduleOne, type Binder, type Reporter } from '../schedule-one.js';
+import { ScheduleOne, type Binder, type Preemptor, type Reporter } from '../schedule-one.js';
 
 interface Args { nodes: number; pods: number; seed: number; percentage: number | undefined; config: string; scenario: string }
 
-const USAGE = `usage: [--scenario all|basic|${PERF_SCENARIOS.map((s) => s.name).join('|')}] --nodes N --pods N [--seed N] [--percentage P] [--config FILE]`;
+const SCENARIO_NAMES = [...PERF_SCENARIOS, ...PREEMPTION_SCENARIOS].map((s) => s.name);
+const USAGE = `usage: [--scenario all|basic|${SCENARIO_NAMES.join('|')}] --nodes N --pods N [--seed N] [--percentage P] [--config FILE]`;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { nodes: 5000, pods: 10000, seed: 1, percentage: undefined, config: '', scenario: 'all' };
@@ -41,7 +44,7 @@ function parseArgs(argv: string[]): Args {
     switch (flag) {
       case '--config': args.config = value!; break;
       case '--scenario':
-        if (value !== 'all' && value !== 'basic' && !PERF_SCENARIOS.some((s) => s.name === value)) bad();
+        if (value !== 'all' && value !== 'basic' && !SCENARIO_NAMES.includes(value!)) bad();
         args.scenario = value!;
         break;
       case '--nodes':
@@ -194,12 +197,24 @@ function replicaSetListers(): ObjectListers {
   };
 }
 
-interface Run { placement: Map<string, string>; seconds: number; cpuSeconds: number; cycles: number; unschedulable: number; failed: number; left: string }
+interface Run {
+  placement: Map<string, string>; seconds: number; cpuSeconds: number; cycles: number; unschedulable: number; failed: number; left: string;
+  /** Preemptions carried out, and the pods they evicted (from earlier runs too). */
+  preemptions: number; evicted: Set<string>;
+}
+
+interface ScheduleExtras {
+  /** While scheduling, a pod from `next` every `everyMs` of wall time (scheduler_perf's churn op). */
+  churn?: { everyMs: number; next(): Pod };
+}
 
 /** The real cycle over `pods` against the cache, binding straight into the cache. */
-async function schedule(cache: SchedulerCache, profile: Profile, listers: ObjectListers, pods: readonly Pod[], rand: () => number): Promise<Run> {
-  const queue = new SchedulingQueue();
-  const framework = new Framework(profile, IN_TREE_REGISTRY, { now: Date.now, snapshot: cache, listers });
+async function schedule(cache: SchedulerCache, profile: Profile, listers: ObjectListers, pods: readonly Pod[], rand: () => number, extras: ScheduleExtras = {}): Promise<Run> {
+  // The queue's clock runs ahead of the wall clock by the back-off waits skipped below.
+  let skipped = 0;
+  const now = (): number => Date.now() + skipped;
+  const queue = new SchedulingQueue({ now });
+  const framework = new Framework(profile, IN_TREE_REGISTRY, { now, snapshot: cache, listers, nominator: queue.nominator, random: rand });
   const placement = new Map<string, string>();
   // In place of the API server's Bind and the informer event that follows it: confirm the
   // assumed pod in the cache as bound.
@@ -217,21 +232,49 @@ async function schedule(cache: SchedulerCache, profile: Profile, listers: Object
     unschedulable: () => { unschedulable++; },
     failed: (_p, message) => { failed++; if (failed <= 5) console.error(message); },
   };
-  const cycle = new ScheduleOne({ framework, cache, queue, binder, reporter, random: rand });
+  // In place of the deletes and the informer's delete events that follow: the victims leave
+  // the cache at once, and the parked pods are retried.
+  let preemptions = 0;
+  const evicted = new Set<string>();
+  const preemptor: Preemptor = {
+    preempt(_pod, _node, victims) {
+      preemptions++;
+      for (const v of victims) {
+        cache.removePod(v.pod);
+        placement.delete(v.key);
+        evicted.add(v.key);
+      }
+      queue.moveAllToActiveOrBackoff();
+    },
+  };
+  const cycle = new ScheduleOne({ framework, cache, queue, binder, reporter, preemptor, random: rand, now });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   for (const p of pods) queue.add(p);
   let cycles = 0;
-  while (cycle.scheduleOne()) {
-    // Let the bindings' promise callbacks run now and then, as the event loop would.
-    if (++cycles % 1000 === 0) await new Promise<void>((r) => setImmediate(r));
+  const churn = extras.churn;
+  let nextChurn = churn ? started + churn.everyMs : Infinity;
+  for (;;) {
+    while (cycle.scheduleOne()) {
+      // Let the bindings' promise callbacks run now and then, as the event loop would.
+      if (++cycles % 1000 === 0) await new Promise<void>((r) => setImmediate(r));
+      if (churn && performance.now() >= nextChurn) {
+        queue.add(churn.next());
+        nextChurn += churn.everyMs;
+      }
+    }
+    await cycle.waitForBindings();
+    // A preemptor waits in back-off (1 s and up) for its victims to go; here they went at once,
+    // so move the queue's clock on rather than sleep through it.
+    if (queue.counts().backoff === 0) break;
+    skipped += 1_000;
+    queue.flush();
   }
-  await cycle.waitForBindings();
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const counts = queue.counts();
   const left = `active ${counts.active}, backoff ${counts.backoff}, unschedulable ${counts.unschedulable}`;
-  return { placement, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, cycles, unschedulable, failed, left };
+  return { placement, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, cycles, unschedulable, failed, left, preemptions, evicted };
 }
 
 function newCache(nodes: readonly Node[]): SchedulerCache {
@@ -287,6 +330,52 @@ async function runPerf(s: PerfScenario, profile: Profile, seed: number): Promise
   return problems.length === 0;
 }
 
+/** CPU of a scenario pod by its name (preemption-scenarios.ts' templates). */
+function scenarioPodCpu(key: string): number {
+  if (key.includes('/low-')) return 900;
+  if (key.includes('/high-')) return 3000;
+  return 100;
+}
+
+async function runPreemption(s: PreemptionScenario, profile: Profile, seed: number): Promise<boolean> {
+  const rand = prng(seed);
+  const nodes = perfNodes({ nodes: s.nodes, zones: ['zone1'] });
+  const cache = newCache(nodes);
+  const init = await schedule(cache, profile, NO_OBJECTS, Array.from({ length: s.initPods }, (_, i) => lowPriorityPod(i + 1)), rand);
+  let churned = 0;
+  const measured = s.measured === 'preemptors'
+    ? Array.from({ length: s.measurePods }, (_, i) => highPriorityPod(i + 1))
+    : Array.from({ length: s.measurePods }, (_, i) => defaultPod(i + 1));
+  const run = await schedule(cache, profile, NO_OBJECTS, measured, rand,
+    s.churnIntervalMs ? { churn: { everyMs: s.churnIntervalMs, next: () => highPriorityPod(++churned) } } : {});
+  const isMeasured = (key: string): boolean => key.startsWith(s.measured === 'preemptors' ? 'default/high-' : 'default/pod-');
+  const placedMeasured = [...run.placement.keys()].filter(isMeasured).length;
+  const placedPreemptors = [...run.placement.keys()].filter((k) => k.startsWith('default/high-')).length;
+
+  // Independent of the cache: every node's cpu from what is placed and not evicted.
+  const problems: string[] = [];
+  const cpu = new Map<string, number>();
+  for (const [key, node] of [...init.placement, ...run.placement]) {
+    if (run.evicted.has(key)) continue;
+    cpu.set(node, (cpu.get(node) ?? 0) + scenarioPodCpu(key));
+  }
+  for (const [node, m] of cpu) if (m > 4000) problems.push(`node ${node} over-committed: cpu ${m}m > 4000m`);
+  if (init.placement.size !== s.initPods) problems.push(`${s.initPods - init.placement.size} init pods not placed`);
+  if (placedMeasured !== s.measurePods) problems.push(`${s.measurePods - placedMeasured} measured pods not placed (${run.left})`);
+  if (placedPreemptors !== run.preemptions) problems.push(`${run.preemptions} preemptions but ${placedPreemptors} preemptors placed`);
+  for (const key of run.evicted) if (!key.startsWith('default/low-')) problems.push(`${key} was preempted but is not a low-priority pod`);
+
+  const rate = placedMeasured / run.seconds;
+  console.log(`== ${s.name} (${s.upstream}): ${s.nodes} nodes, ${s.initPods} low-priority init pods, ${s.measurePods} measured ${s.measured === 'preemptors' ? 'high-priority pods' : `default pods with a high-priority pod every ${s.churnIntervalMs} ms`}`);
+  console.log(`preemptions: ${run.preemptions} (${run.evicted.size} victims, ${(run.evicted.size / Math.max(run.preemptions, 1)).toFixed(1)} per preemptor); cycles: ${run.cycles}; back-off waits skipped: the victims' deletes are seen at once`);
+  const against = s.threshold === undefined
+    ? 'upstream sets no threshold for this workload'
+    : `kube-scheduler threshold ${s.threshold} pods/s: ${(rate / s.threshold).toFixed(1)}×`;
+  console.log(`${Math.round(rate)} pods/s (cpu ${Math.round(placedMeasured / run.cpuSeconds)} pods per cpu-second); ${against}`);
+  for (const p of problems.slice(0, 10)) console.error(`FAIL: ${p}`);
+  return problems.length === 0;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const base = args.config ? loadConfig(args.config).profile : DEFAULT_PROFILE;
@@ -296,6 +385,9 @@ async function main(): Promise<void> {
   if (args.scenario === 'all' || args.scenario === 'basic') ok = (await runBasic(args, profile)) && ok;
   for (const s of PERF_SCENARIOS) {
     if (args.scenario === 'all' || args.scenario === s.name) ok = (await runPerf(s, profile, args.seed)) && ok;
+  }
+  for (const s of PREEMPTION_SCENARIOS) {
+    if (args.scenario === 'all' || args.scenario === s.name) ok = (await runPreemption(s, profile, args.seed)) && ok;
   }
   if (!ok) process.exitCode = 1;
 }

@@ -2,9 +2,9 @@
 // point over them. It knows nothing about queues, caches or the API; schedule-one.ts drives it.
 import type { CycleState } from './cycle-state.js';
 import {
-  hasPreFilterExtensions, isFilter, isPreFilter, isPreScore, isReserve, isScore,
-  type FilterPlugin, type FrameworkHandle, type Plugin, type PreFilterExtensions, type PreFilterPlugin, type PreScorePlugin,
-  type Registry, type ReservePlugin, type ScorePlugin,
+  NO_NOMINATED_PODS, hasPreFilterExtensions, isFilter, isPostFilter, isPreFilter, isPreScore, isReserve, isScore,
+  type FilterPlugin, type FilterRunner, type FrameworkHandle, type NominatedPods, type Plugin, type PostFilterPlugin, type PostFilterResult,
+  type PreFilterExtensions, type PreFilterPlugin, type PreScorePlugin, type Registry, type ReservePlugin, type ScorePlugin,
 } from './interfaces.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -13,14 +13,18 @@ import { SUCCESS, errorStatus, withPlugin, type Status } from './status.js';
 
 // The PreFilter plugins that returned skip in this cycle (their extensions do not run either).
 const SKIPPED_FILTERS_KEY = 'framework/skipped-filters';
+// The filters runPreFilter chose for this pod, for runFilterWithNominatedPods.
+const FILTERS_KEY = 'framework/filters';
 
 export interface WeightedScorePlugin {
   readonly plugin: ScorePlugin & Partial<PreScorePlugin>;
   readonly weight: number;
 }
 
-export class Framework {
+export class Framework implements FilterRunner {
   private readonly preFilterPlugins: readonly PreFilterPlugin[];
+  private readonly postFilterPlugins: readonly PostFilterPlugin[];
+  private readonly nominator: NominatedPods;
   private readonly filterPlugins: readonly FilterPlugin[];
   private readonly scorePlugins: readonly WeightedScorePlugin[];
   private readonly reservePlugins: readonly ReservePlugin[];
@@ -47,6 +51,11 @@ export class Framework {
       if (isPreFilter(p)) preFilter.push(p);
       if (isFilter(p)) filter.push(p);
     });
+    const postFilter: PostFilterPlugin[] = profile.postFilter.map((name, i) => {
+      const p = instance(name, `postFilter[${i}]`);
+      if (!isPostFilter(p)) throw new Error(`profile postFilter[${i}]: plugin "${name}" has no postFilter extension point`);
+      return p;
+    });
     const score: WeightedScorePlugin[] = [];
     profile.score.forEach(({ name, weight }, i) => {
       const p = instance(name, `score[${i}].name`);
@@ -60,6 +69,8 @@ export class Framework {
       return p;
     });
     this.preFilterPlugins = preFilter;
+    this.postFilterPlugins = postFilter;
+    this.nominator = handle.nominator ?? NO_NOMINATED_PODS;
     this.filterPlugins = filter;
     this.scorePlugins = score;
     this.reservePlugins = reserve;
@@ -81,6 +92,7 @@ export class Framework {
     }
     const filters = skipped ? this.filterPlugins.filter((p) => !skipped.has(p.name)) : this.filterPlugins;
     if (skipped) state.write(SKIPPED_FILTERS_KEY, skipped);
+    state.write(FILTERS_KEY, filters);
     return { status: SUCCESS, filters };
   }
 
@@ -111,6 +123,61 @@ export class Framework {
       if (s.code !== 'success') return s;
     }
     return SUCCESS;
+  }
+
+  /**
+   * Kubernetes' RunFilterPluginsWithNominatedPods: the node must fit the pod both with the pods
+   * nominated to it (of the pod's priority or higher) counted as running there — the room a
+   * preemption freed for them is theirs — and without them (anti-affinity to a nominated pod
+   * that may never come must not keep the pod off). Without nominated pods, one plain run.
+   */
+  runFilterWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo, filters: readonly FilterPlugin[] = state.read<readonly FilterPlugin[]>(FILTERS_KEY) ?? this.filterPlugins): Status {
+    if (this.nominator.size === 0) return this.runFilter(state, pod, node, filters);
+    const nominated = this.nominator.forNode(node.name).filter((p) => p.key !== pod.key && p.priority >= pod.priority);
+    if (nominated.length === 0) return this.runFilter(state, pod, node, filters);
+    const withNominated = node.clone();
+    const added: PodInfo[] = [];
+    let status: Status = SUCCESS;
+    for (const p of nominated) {
+      withNominated.addPod(p);
+      added.push(p);
+      status = this.runPreFilterAddPod(state, pod, p, withNominated);
+      if (status.code !== 'success') break;
+    }
+    if (status.code === 'success') status = this.runFilter(state, pod, withNominated, filters);
+    // The extensions are deltas: taking the pods away again restores the cycle's state.
+    for (let i = added.length - 1; i >= 0; i--) this.runPreFilterRemovePod(state, pod, added[i]!, withNominated);
+    if (status.code !== 'success') return status;
+    return this.runFilter(state, pod, node, filters);
+  }
+
+  /** Whether any pod is nominated anywhere (the hot loop skips the nominated-pods path when not). */
+  hasNominatedPods(): boolean {
+    return this.nominator.size > 0;
+  }
+
+  /**
+   * The PostFilter plugins in order until one nominates a node or fails with an error; with
+   * none, or none that helps, the last unschedulable answer (messages joined).
+   */
+  runPostFilter(state: CycleState, pod: PodInfo, diagnosis: ReadonlyMap<string, Status>): PostFilterResult | undefined {
+    let last: PostFilterResult | undefined;
+    for (const p of this.postFilterPlugins) {
+      const r = p.postFilter(state, pod, diagnosis, this);
+      switch (r.code) {
+        case 'nominated':
+        case 'error':
+          return r;
+        case 'unschedulable':
+          last = last?.code === 'unschedulable' ? { ...r, message: `${last.message} ${r.message}` } : r;
+          break;
+      }
+    }
+    return last;
+  }
+
+  hasPostFilterPlugins(): boolean {
+    return this.postFilterPlugins.length > 0;
   }
 
   /** The score plugins to run for this pod (those whose PreScore did not skip), or an error. */

@@ -3,7 +3,8 @@
 //
 // Order within a cycle:  PreFilter → Filter (per node) → PreScore → Score (per feasible node)
 //                        → NormalizeScore → (weighted sum, pick) → Reserve
-// and Unreserve when a later step (Reserve of another plugin, or Bind) fails.
+// and Unreserve when a later step (Reserve of another plugin, or Bind) fails. When no node
+// passes Filter, PostFilter (preemption) may nominate a node and name the pods to evict.
 import type { CycleState } from './cycle-state.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -36,6 +37,32 @@ export interface PreFilterExtensions {
 export interface FilterPlugin extends Plugin {
   /** Per node, hot: return the shared SUCCESS and allocate nothing when the node fits. */
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status;
+}
+
+/** What a PostFilter plugin may run: the filters (with nominated pods) on a copy of a node,
+ *  and the PreFilter extensions that keep the cycle's state in step with that copy. */
+export interface FilterRunner {
+  runFilterWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): Status;
+  runPreFilterAddPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status;
+  runPreFilterRemovePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status;
+}
+
+/**
+ * A PostFilter plugin's decision, a value the cycle acts on (Kubernetes' plugin makes the API
+ * calls itself; here the scheduler does, so the decision stays a pure function of the cache):
+ *   nominated      run on `nodeName` once `victims` are gone; lower-priority pods nominated
+ *                  there lose their nomination (`clearNominated`);
+ *   unschedulable  no help; `clearNomination`: drop the pod's own nomination as well;
+ *   error          retry after back-off.
+ */
+export type PostFilterResult =
+  | { readonly code: 'nominated'; readonly nodeName: string; readonly victims: readonly PodInfo[]; readonly clearNominated: readonly PodInfo[] }
+  | { readonly code: 'unschedulable'; readonly message: string; readonly clearNomination: boolean }
+  | { readonly code: 'error'; readonly message: string };
+
+export interface PostFilterPlugin extends Plugin {
+  /** Called when no node passed Filter; `diagnosis` holds each node's rejection. */
+  postFilter(state: CycleState, pod: PodInfo, diagnosis: ReadonlyMap<string, Status>, fw: FilterRunner): PostFilterResult;
 }
 
 export interface PreScorePlugin extends Plugin {
@@ -82,6 +109,16 @@ export function isFilter(p: Plugin): p is FilterPlugin { return typeof (p as Fil
 export function isPreScore(p: Plugin): p is PreScorePlugin { return typeof (p as PreScorePlugin).preScore === 'function'; }
 export function isScore(p: Plugin): p is ScorePlugin { return typeof (p as ScorePlugin).score === 'function'; }
 export function isReserve(p: Plugin): p is ReservePlugin { return typeof (p as ReservePlugin).reserve === 'function'; }
+export function isPostFilter(p: Plugin): p is PostFilterPlugin { return typeof (p as PostFilterPlugin).postFilter === 'function'; }
+
+/** Pending pods promised a node by a preemption (nominator.ts). */
+export interface NominatedPods {
+  readonly size: number;
+  forNode(nodeName: string): readonly PodInfo[];
+  nodeOf(key: string): string | undefined;
+}
+
+export const NO_NOMINATED_PODS: NominatedPods = Object.freeze({ size: 0, forNode: () => [], nodeOf: () => undefined });
 
 /** What a plugin factory is given. */
 export interface FrameworkHandle {
@@ -89,8 +126,12 @@ export interface FrameworkHandle {
   now(): number;
   /** The nodes and the pods placed on them (the scheduler's cache). */
   readonly snapshot: ClusterSnapshot;
-  /** Namespaces, Services, ReplicaSets (informer caches). */
+  /** Namespaces, Services, ReplicaSets, PodDisruptionBudgets (informer caches). */
   readonly listers: ObjectListers;
+  /** Pods nominated to nodes by preemption; none when not given. */
+  readonly nominator?: NominatedPods;
+  /** [0, 1); Math.random when not given (preemption's sample offset). */
+  random?(): number;
 }
 
 export type PluginFactory = (handle: FrameworkHandle) => Plugin;

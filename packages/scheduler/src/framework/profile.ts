@@ -16,6 +16,8 @@ export interface Profile {
   /** PreScore and Score (and NormalizeScore) run for each plugin listed here. */
   score: readonly WeightedPlugin[];
   reserve: readonly string[];
+  /** Run when no node passes Filter (DefaultPreemption). */
+  postFilter: readonly string[];
   /**
    * Stop filtering once this percentage of the nodes was found feasible (at least 100
    * nodes), as Kubernetes does on big clusters. 0: Kubernetes' adaptive rule,
@@ -52,5 +54,6 @@ export const DEFAULT_PROFILE: Profile = Object.freeze({
     { name: N.TaintToleration, weight: 3 },
   ]),
   reserve: Object.freeze([]),
+  postFilter: Object.freeze([N.DefaultPreemption]),
   percentageOfNodesToScore: 0,
 });

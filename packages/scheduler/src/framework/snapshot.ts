@@ -2,7 +2,7 @@
 // informer listers): the cluster as the cache holds it, and the few other objects some
 // plugins need. A cycle is synchronous, so the cache itself is the snapshot: nothing changes
 // under a cycle while it runs.
-import type { Labels, ReplicaSet, ReplicationController, Selector, Service } from '@tugboat/api';
+import type { Labels, PodDisruptionBudgetObject, ReplicaSet, ReplicationController, Selector, Service } from '@tugboat/api';
 import type { AffinityTerm } from './affinity-terms.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -47,6 +47,8 @@ export interface ObjectListers {
   services(namespace: string): Iterable<Service>;
   replicaSet(namespace: string, name: string): ReplicaSet | undefined;
   replicationController(namespace: string, name: string): ReplicationController | undefined;
+  /** Every PodDisruptionBudget (DefaultPreemption prefers victims whose budget allows it). */
+  podDisruptionBudgets(): readonly PodDisruptionBudgetObject[];
 }
 
 /** Listers of an empty cluster: no namespaces, Services or ReplicaSets (tests, benchmarks). */
@@ -56,4 +58,5 @@ export const NO_OBJECTS: ObjectListers = Object.freeze({
   services: () => [],
   replicaSet: () => undefined,
   replicationController: () => undefined,
+  podDisruptionBudgets: () => [],
 });

@@ -10,6 +10,7 @@ export const PluginNames = {
   BalancedAllocation: 'BalancedAllocation',
   PodTopologySpread: 'PodTopologySpread',
   InterPodAffinity: 'InterPodAffinity',
+  DefaultPreemption: 'DefaultPreemption',
 } as const;
 
 export type PluginName = (typeof PluginNames)[keyof typeof PluginNames];

@@ -11,6 +11,7 @@ import { factory as nodeUnschedulable } from './node-unschedulable/index.js';
 import { factory as interPodAffinity } from './inter-pod-affinity/index.js';
 import { factory as podTopologySpread } from './pod-topology-spread/index.js';
 import { factory as taintToleration } from './taint-toleration/index.js';
+import { factory as defaultPreemption } from './default-preemption/index.js';
 
 const factories: Record<PluginName, PluginFactory> = {
   [N.NodeUnschedulable]: nodeUnschedulable,
@@ -23,6 +24,7 @@ const factories: Record<PluginName, PluginFactory> = {
   [N.BalancedAllocation]: balancedAllocation,
   [N.PodTopologySpread]: podTopologySpread,
   [N.InterPodAffinity]: interPodAffinity,
+  [N.DefaultPreemption]: defaultPreemption,
 };
 
 export const IN_TREE_REGISTRY: Registry = new Map(Object.entries(factories));

@@ -68,9 +68,11 @@ test('the scheduler may make every call it makes, and little else', (t) => {
     'create events default web.1', 'get events default web.1', 'update events default web.1',
     'get leases tugboat-system tugboat-scheduler', 'create leases tugboat-system tugboat-scheduler', 'update leases tugboat-system tugboat-scheduler',
     'get priorityclasses - high', 'list priorityclasses', 'watch priorityclasses',
+    // Preemption: victims are deleted; budgets steer the choice.
+    'delete pods default web', 'list poddisruptionbudgets', 'watch poddisruptionbudgets',
   ]) t.true(allowed(c), c);
   for (const c of [
-    'delete pods default web', 'update pods default web', 'create pods default web', 'update nodes - n1', 'get secrets default s',
+    'update pods default web', 'create pods default web', 'update nodes - n1', 'get secrets default s',
     'list leases default', 'update leases tugboat-system tugboat-controllers', 'create leases default x', 'list configmaps',
     'create priorityclasses - high', 'update priorityclasses - high',
   ]) t.false(allowed(c), c);

@@ -134,8 +134,8 @@ const EVENTS: PolicyRule = rule([''], ['events'], ['create', 'get', 'update']);
 const SCHEDULER_RULES: PolicyRule[] = [
   EVENTS,
   rule([''], ['nodes'], ['list', 'watch']),
-  // get: a pod's status write that conflicted is retried on a fresh read.
-  rule([''], ['pods'], ['get', 'list', 'watch']),
+  // get: a pod's status write that conflicted is retried on a fresh read; delete: preemption.
+  rule([''], ['pods'], ['get', 'list', 'watch', 'delete']),
   rule([''], ['pods/binding'], ['create']),
   rule([''], ['pods/status'], ['update']),
   // Pod priorities are resolved at admission; the scheduler reads the classes (as Kubernetes' does).
@@ -143,13 +143,15 @@ const SCHEDULER_RULES: PolicyRule[] = [
   // InterPodAffinity's namespaceSelector; PodTopologySpread's default selector.
   rule([''], ['namespaces', 'services', 'replicationcontrollers'], ['list', 'watch']),
   rule(['apps'], ['replicasets'], ['list', 'watch']),
+  // DefaultPreemption prefers victims whose disruption budget allows it.
+  rule(['policy'], ['poddisruptionbudgets'], ['list', 'watch']),
 ];
 
 /**
  * packages/controllers, controller by controller:
  *   replicaset        pods: list watch create delete, get+update (adopt/release); replicasets: list watch get, status
  *   deployment        deployments: list watch get update, status; replicasets: create get update delete
- *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices, jobs,
+ *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices, jobs, cronjobs,
  *                     daemonsets, controllerrevisions, replicationcontrollers
  *                     (its GC_RESOURCES): list watch get update (owner references, finalizers) delete; owners of any kind: get
  *   nodelifecycle     nodes: list watch get update (taints), status; pods: list watch delete, status; leases: list watch
@@ -163,8 +165,12 @@ const SCHEDULER_RULES: PolicyRule[] = [
  *   daemonset         daemonsets: list watch get, status; nodes: list watch; pods: list watch create delete, get+update
  *                     (adopt/release); controllerrevisions: list watch create get update delete
  *   replicaset        also replicationcontrollers (the same controller): list watch get, status
+ *   statefulset       statefulsets: list watch get, status; pods: list watch create delete, get+update (adopt/release,
+ *                     identity); persistentvolumeclaims: create get list watch update delete (claim templates and
+ *                     their retention owner references); controllerrevisions: list watch create get update delete
  *   job               jobs: list watch get delete (ttlSecondsAfterFinished), status; pods: list watch create delete,
  *                     get+update (adopt/release, the batch.kubernetes.io/job-tracking finalizer)
+ *   cronjob           cronjobs: list watch get, status; jobs: list watch get create delete
  *   disruption        poddisruptionbudgets: list watch, status; pods, replicasets, deployments: list watch
  * and events for all of them. Kubernetes gives its garbage collector get/list/watch/patch/update/delete
  * on every resource; ours watches a fixed list, so it gets that list, plus `get` on anything an
@@ -192,9 +198,15 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['apps'], ['daemonsets', 'controllerrevisions'], ['list', 'watch', 'update', 'delete']),
   rule(['apps'], ['controllerrevisions'], ['create']),
   rule(['apps'], ['daemonsets/status'], ['update']),
+  rule(['apps'], ['statefulsets'], ['list', 'watch', 'update', 'delete']),
+  rule(['apps'], ['statefulsets/status'], ['update']),
+  rule([''], ['persistentvolumeclaims'], ['create', 'list', 'watch', 'update', 'delete']),
   rule([''], ['replicationcontrollers'], ['list', 'watch', 'update', 'delete']),
   rule([''], ['replicationcontrollers/status'], ['update']),
   rule(['batch'], ['jobs/status'], ['update']),
+  rule(['batch'], ['jobs'], ['create']),
+  rule(['batch'], ['cronjobs'], ['list', 'watch', 'update', 'delete']),
+  rule(['batch'], ['cronjobs/status'], ['update']),
   rule(['coordination.k8s.io'], ['leases'], ['list', 'watch', 'update', 'delete']),
   rule(['policy'], ['poddisruptionbudgets'], ['list', 'watch']),
   rule(['policy'], ['poddisruptionbudgets/status'], ['update']),

@@ -11,14 +11,14 @@ test('Ready=True and a lease renewed within its duration: fits', (t) => {
 
 test('Ready=False: not ready', (t) => {
   const s = plugin.filter(cycleState(), podInfo('p'), makeNodeInfo('n', { ready: false }));
-  t.is(s.code, 'unschedulable');
+  t.is(s.code, 'unresolvable');
   t.deepEqual(s.reasons, [REASON_NOT_READY]);
 });
 
 test('no lease, or a lease not renewed within its duration: no live lease', (t) => {
   for (const lease of ['none', 'expired'] as const) {
     const s = plugin.filter(cycleState(), podInfo('p'), makeNodeInfo('n', { lease }));
-    t.is(s.code, 'unschedulable', lease);
+    t.is(s.code, 'unresolvable', lease);
     t.deepEqual(s.reasons, [REASON_NO_LIVE_LEASE]);
   }
 });
@@ -26,5 +26,5 @@ test('no lease, or a lease not renewed within its duration: no live lease', (t) 
 test('the lease expires exactly at renewTime + duration (the cycle clock decides)', (t) => {
   const node = makeNodeInfo('n'); // renewed at NOW for 40 s
   t.is(plugin.filter(new CycleState(NOW + 39_999), podInfo('p'), node).code, 'success');
-  t.is(plugin.filter(new CycleState(NOW + 40_000), podInfo('p'), node).code, 'unschedulable');
+  t.is(plugin.filter(new CycleState(NOW + 40_000), podInfo('p'), node).code, 'unresolvable');
 });

@@ -6,13 +6,15 @@ import type { FilterPlugin } from '../../framework/interfaces.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { NodeInfo } from '../../framework/node-info.js';
 import type { PodInfo } from '../../framework/pod-info.js';
-import { SUCCESS, unschedulable, type Status } from '../../framework/status.js';
+import { SUCCESS, unresolvable, type Status } from '../../framework/status.js';
 import { PluginNames } from '../names.js';
 
 export const REASON_NOT_READY = 'node(s) were not ready';
 export const REASON_NO_LIVE_LEASE = 'node(s) had no live lease';
-const NOT_READY = unschedulable(REASON_NOT_READY, PluginNames.NodeReady);
-const NO_LEASE = unschedulable(REASON_NO_LIVE_LEASE, PluginNames.NodeReady);
+// Unresolvable, as Kubernetes' not-ready / unreachable NoSchedule taints are: evicting pods
+// from a node whose agent is gone would not let the pod run there.
+const NOT_READY = unresolvable(REASON_NOT_READY, PluginNames.NodeReady);
+const NO_LEASE = unresolvable(REASON_NO_LIVE_LEASE, PluginNames.NodeReady);
 
 export class NodeReady implements FilterPlugin {
   readonly name = PluginNames.NodeReady;
