@@ -16,7 +16,7 @@ test('defaults', (t) => {
   t.like(p.flags, { server: '', kubeconfig: '', httpListen: '127.0.0.1:10257', leaderElect: true, nodeMonitorGracePeriodMs: 10_000, nodeMonitorPeriodMs: 1000, nodeEvictionRate: 10, unhealthyZoneThreshold: 0.55, terminatedPodGcThreshold: 12_500 });
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
-    'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset',
+    'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
   ]);
   t.is(p.flags.rootCaFile, '');
   t.like(p.flags, { allocateNodeCidrs: false, clusterCidr: '', nodeCidrMaskSize: 24 });
@@ -26,7 +26,7 @@ test('--root-ca-file, and controllers with Kubernetes\' dashed names', (t) => {
   const p = parseFlags(['--root-ca-file', '/pki/ca.crt', '--controllers', '*,-root-ca-cert-publisher,-clusterrole-aggregation']);
   if (p.help) return t.fail();
   t.is(p.flags.rootCaFile, '/pki/ca.crt');
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset']);
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob']);
 });
 
 test('--flag value, --flag=value, booleans, controller lists', (t) => {
@@ -34,7 +34,7 @@ test('--flag value, --flag=value, booleans, controller lists', (t) => {
   if (p.help) return t.fail();
   t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
   t.deepEqual(p.flags.controllers, [
-    'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset',
+    'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
   ]);
   const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
   if (q.help) return t.fail();

@@ -17,6 +17,7 @@ const MODULE_PACKAGES: Readonly<Record<string, string>> = {
   'policy/v1': 'io.k8s.api.policy.v1',
   'scheduling/v1': 'io.k8s.api.scheduling.v1',
   'rbac/v1': 'io.k8s.api.rbac.v1',
+  'storage/v1': 'io.k8s.api.storage.v1',
   'meta/v1': META,
 };
 
