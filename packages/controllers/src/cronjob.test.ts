@@ -107,6 +107,8 @@ skipWithoutEtcd('Forbid: no new Job while one is active (JobAlreadyActive); once
   // The minute skipped while the first ran is still unmet (Kubernetes records no skipped run),
   // so it starts now, late, as Kubernetes does without a startingDeadlineSeconds.
   await waitFor('the skipped minute\'s Job', async () => (await jobsOf('forbid')).some((j) => j.metadata?.name === jobNameFor('forbid', second)));
+  // The Job is created before the status that records it is written: wait for that write.
+  await waitFor('the status to record the new run', async () => (await c.get<CronJobObject>('cronjobs', NS, 'forbid')).status?.active?.[0]?.name === jobNameFor('forbid', second));
   const cj = await c.get<CronJobObject>('cronjobs', NS, 'forbid');
   t.truthy(cj.status?.lastSuccessfulTime);
   t.is(cj.status?.lastScheduleTime, new Date(second).toISOString().replace('.000Z', 'Z'));

@@ -16,8 +16,13 @@ import { ApiError } from '@tugboat/api';
 
 /** How long a member that failed a call is skipped before one call may try it again. */
 export const MEMBER_DOWN_MS = 1_000;
-/** How long a call keeps trying other members before its Unavailable reaches the caller. */
-export const RETRY_WINDOW_MS = 2_000;
+/**
+ * How long a call keeps trying other members before its Unavailable reaches the caller. A
+ * leader election after the leader's death took over 2 s on a loaded 2-core CI machine (a
+ * write then failed with "did not answer in time"); 5 s rides it out and is still well
+ * inside a client's patience.
+ */
+export const RETRY_WINDOW_MS = 5_000;
 
 type Ctx = { signal: AbortSignal };
 
