@@ -9,7 +9,7 @@
 // Every client is built from the kubeconfig's credentials (this node's certificate, or for
 // --hollow whatever the one kubeconfig holds); the gRPC server presents --tls-cert-file.
 import { mkdirSync } from 'node:fs';
-import { Informer, TugboatClient, type KubeObject, type Service } from '@tugboat/api';
+import { Informer, LOCAL_PATH_DIR_ANNOTATION, TugboatClient, type KubeObject, type Service } from '@tugboat/api';
 import { AgentMetrics } from './metrics.js';
 import { startAgentProxy, type AgentProxy } from './network/proxy/agent-proxy.js';
 import { NodeAgent } from './node/node-agent.js';
@@ -23,6 +23,7 @@ import { startAgentServer, type ListeningServer } from './server.js';
 import { parseHostPort, type AgentFlags } from './flags.js';
 import type { AgentSecurity } from './security.js';
 import { AGENT_VERSION } from './version.js';
+import { LocalVolumeCleaner, localPathDir } from './volumes/local-path.js';
 
 export interface AgentOptions extends AgentFlags {
   /** What the flags' files hold (loadAgentSecurity). */
@@ -105,6 +106,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       port: server.grpcPort,
       nodeInfo: systemInfo(runtime.version, AGENT_VERSION),
       ...(opts.podCidr ? { podCIDR: opts.podCidr } : {}),
+      // Where local-path volumes live on this node, for the provisioner (hollow nodes have none).
+      ...(opts.hollow === 0 ? { annotations: { [LOCAL_PATH_DIR_ANNOTATION]: localPathDir(opts.dataDir) } } : {}),
     };
     nodeAgents.push(new NodeAgent({
       client, config, runtime,
@@ -121,8 +124,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log: nodeLog,
     }));
   }
+  const cleaner = opts.hollow === 0 ? new LocalVolumeCleaner({ client: clientFor(0), dir: localPathDir(opts.dataDir), log }) : undefined;
   let proxy: AgentProxy | undefined;
   const stop = async (): Promise<void> => {
+    await cleaner?.stop();
     await proxy?.stop();
     for (const n of nodeAgents) n.stop();
     services.stop();
@@ -147,6 +152,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     // meanwhile is CreateContainerConfigError until the cache is filled.
     await waitAtMost(servicesRead, 10_000);
     await Promise.all(managers.map((m) => m.start()));
+    cleaner?.start();
   } catch (e) {
     await stop();
     throw e;

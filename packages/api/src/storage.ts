@@ -6,6 +6,8 @@ import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/c
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { KubeObject } from './types.js';
 import { compileNodeSelector } from './scheduling/node-selector.js';
+import { selectorFromLabelSelector } from './labels.js';
+import { parseQuantity, type Quantity } from './quantity.js';
 
 export type PersistentVolumeObject = PersistentVolume & KubeObject;
 export type PersistentVolumeClaimObject = PersistentVolumeClaim & KubeObject;
@@ -117,4 +119,54 @@ export function localVolumeNode(pv: PersistentVolume): string | undefined {
 /** The directory a PV's data lives in on its node: `local.path` or `hostPath.path`. */
 export function volumeHostPath(pv: PersistentVolume): string | undefined {
   return pv.spec?.local?.path ?? pv.spec?.hostPath?.path;
+}
+
+/** Whether the volume's claimRef names this claim (a uid, when set, must be the claim's). */
+export function isVolumeBoundToClaim(pv: PersistentVolume, pvc: PersistentVolumeClaimObject): boolean {
+  const ref = pv.spec?.claimRef;
+  if (!ref || ref.name !== pvc.metadata?.name || (ref.namespace ?? '') !== (pvc.metadata?.namespace ?? '')) return false;
+  return !ref.uid || ref.uid === pvc.metadata?.uid;
+}
+
+/** A node as volume matching needs it: its name and labels. */
+export interface VolumeNode {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * Kubernetes' FindMatchingVolume: the volume for an unbound claim. One pre-bound to the claim
+ * wins; otherwise, among volumes bound to no claim and not being deleted, those of the claim's
+ * class, volume mode and selector, offering every access mode it asks for and at least its
+ * storage request, and (with a node) whose node affinity admits the node: the smallest.
+ * With `delayBinding` (WaitForFirstConsumer) and no node yet, only a pre-bound volume matches.
+ */
+export function findMatchingVolume(
+  pvc: PersistentVolumeClaimObject, volumes: Iterable<PersistentVolumeObject>, node: VolumeNode | undefined, delayBinding: boolean,
+): PersistentVolumeObject | undefined {
+  const spec = pvc.spec ?? {};
+  const requested = spec.resources?.requests?.storage;
+  const want = requested === undefined ? undefined : parseQuantity(requested);
+  const cls = claimClass(pvc);
+  const selector = spec.selector ? selectorFromLabelSelector(spec.selector) : undefined;
+  const mode = spec.volumeMode ?? 'Filesystem';
+  let best: PersistentVolumeObject | undefined;
+  let bestSize: Quantity | undefined;
+  for (const pv of volumes) {
+    const vs = pv.spec ?? {};
+    if ((vs.volumeMode ?? 'Filesystem') !== mode) continue;
+    if (node && !volumeFitsNode(pv, node.labels, node.name)) continue;
+    if (isVolumeBoundToClaim(pv, pvc)) return pv;
+    if (vs.claimRef || pv.metadata?.deletionTimestamp) continue;
+    if (delayBinding && !node) continue;
+    if (volumeClass(pv) !== cls) continue;
+    if (selector && !selector.matches(pv.metadata?.labels ?? {})) continue;
+    if (!(spec.accessModes ?? []).every((m) => vs.accessModes?.includes(m))) continue;
+    const cap = vs.capacity?.storage;
+    if (cap === undefined) continue;
+    const size = parseQuantity(cap);
+    if (want && size.cmp(want) < 0) continue;
+    if (!bestSize || size.cmp(bestSize) < 0) { best = pv; bestSize = size; }
+  }
+  return best;
 }

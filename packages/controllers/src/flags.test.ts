@@ -17,6 +17,7 @@ test('defaults', (t) => {
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
     'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
+    'persistentvolume-binder', 'local-path-provisioner',
   ]);
   t.is(p.flags.rootCaFile, '');
   t.like(p.flags, { allocateNodeCidrs: false, clusterCidr: '', nodeCidrMaskSize: 24 });
@@ -26,7 +27,7 @@ test('--root-ca-file, and controllers with Kubernetes\' dashed names', (t) => {
   const p = parseFlags(['--root-ca-file', '/pki/ca.crt', '--controllers', '*,-root-ca-cert-publisher,-clusterrole-aggregation']);
   if (p.help) return t.fail();
   t.is(p.flags.rootCaFile, '/pki/ca.crt');
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob']);
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob', 'persistentvolume-binder', 'local-path-provisioner']);
 });
 
 test('--flag value, --flag=value, booleans, controller lists', (t) => {
@@ -35,6 +36,7 @@ test('--flag value, --flag=value, booleans, controller lists', (t) => {
   t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
+    'persistentvolume-binder', 'local-path-provisioner',
   ]);
   const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
   if (q.help) return t.fail();

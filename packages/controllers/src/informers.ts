@@ -4,6 +4,7 @@
 import { Informer, type ApiError, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { Deployment, EndpointSlice, Endpoints, Lease, Node, Pod, ReplicaSet, Service } from '@tugboat/api';
 import type { ControllerRevision, DaemonSet, StatefulSet } from '@tugboat/api';
+import type { PersistentVolumeClaimObject, PersistentVolumeObject, StorageClassObject } from '@tugboat/api';
 
 export type PodObject = Pod & KubeObject;
 export type NodeObject = Node & KubeObject;
@@ -46,6 +47,9 @@ export class SharedInformers {
   daemonSets(): Informer<DaemonSetObject> { return this.forResource<DaemonSetObject>('daemonsets'); }
   controllerRevisions(): Informer<ControllerRevisionObject> { return this.forResource<ControllerRevisionObject>('controllerrevisions'); }
   statefulSets(): Informer<StatefulSetObject> { return this.forResource<StatefulSetObject>('statefulsets'); }
+  persistentVolumeClaims(): Informer<PersistentVolumeClaimObject> { return this.forResource<PersistentVolumeClaimObject>('persistentvolumeclaims'); }
+  persistentVolumes(): Informer<PersistentVolumeObject> { return this.forResource<PersistentVolumeObject>('persistentvolumes'); }
+  storageClasses(): Informer<StorageClassObject> { return this.forResource<StorageClassObject>('storageclasses'); }
 
   resources(): string[] { return [...this.informers.keys()]; }
 

@@ -22,12 +22,15 @@ import { PodGarbageCollector } from './podgc.js';
 import { REPLICASET_CONTROLLER, REPLICATION_CONTROLLER, REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replicaset.js';
 import { DAEMONSET_CONTROLLER, DaemonSetController } from './daemonset.js';
 import { STATEFULSET_CONTROLLER, StatefulSetController } from './statefulset.js';
+import { PERSISTENTVOLUME_CONTROLLER, PersistentVolumeBinder } from './persistentvolume-binder.js';
+import { LocalPathProvisioner } from './local-path-provisioner.js';
 import { RootCaPublisher, readRootCa } from './root-ca-publisher.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
 
 export const CONTROLLER_NAMES = [
   'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
   'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
+  'persistentvolume-binder', 'local-path-provisioner',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 /** Other names --controllers accepts for a controller (`endpoints`: the resource's name). */
@@ -87,6 +90,8 @@ export class ControllerManager {
   readonly cronJobs: CronJobController | undefined;
   readonly daemonSets: DaemonSetController | undefined;
   readonly statefulSets: StatefulSetController | undefined;
+  readonly volumeBinder: PersistentVolumeBinder | undefined;
+  readonly localPathProvisioner: LocalPathProvisioner | undefined;
   /** ReplicationControllers: the ReplicaSet controller on the v1 kind. */
   readonly replicationControllers: ReplicaSetController | undefined;
   /** The caches kube_* metrics are computed from when scraped. */
@@ -187,13 +192,20 @@ export class ControllerManager {
     this.cronJobs = enabled.has('cronjob')
       ? new CronJobController({ ...common, recorder: apiEventRecorder(client, CRONJOB_CONTROLLER, clock) })
       : undefined;
+    this.volumeBinder = enabled.has('persistentvolume-binder')
+      ? new PersistentVolumeBinder({ ...common, recorder: apiEventRecorder(client, PERSISTENTVOLUME_CONTROLLER, clock) })
+      : undefined;
+    // k3s's provisioner writes its events as its provisioner name.
+    this.localPathProvisioner = enabled.has('local-path-provisioner')
+      ? new LocalPathProvisioner({ ...common, recorder: apiEventRecorder(client, 'tugboat.io/local-path', clock) })
+      : undefined;
     this.replicationControllers = enabled.has('replicationcontroller')
       ? new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER_KIND, recorder: apiEventRecorder(client, REPLICATION_CONTROLLER, clock) })
       : undefined;
     for (const r of [
       this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
       this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam, this.jobs, this.daemonSets, this.replicationControllers,
-      this.disruption, this.statefulSets, this.cronJobs,
+      this.disruption, this.statefulSets, this.cronJobs, this.volumeBinder, this.localPathProvisioner,
     ]) if (r) this.runnables.push(r);
   }
 

@@ -33,7 +33,7 @@ test('mistakes name the field', (t) => {
   const msg = (doc: unknown): string => t.throws(() => configFromObject(doc))!.message;
   t.is(msg({ percentageOfNodeToScore: 5 }), 'percentageOfNodeToScore: unknown field');
   t.is(msg({ plugins: { score: [{ name: 'LeastAllocated', weight: -1 }] } }), 'plugins.score[0].weight: must be a positive integer');
-  t.is(msg({ plugins: { permit: [] } }), 'plugins.permit: unknown extension point (filter, score, reserve, postFilter)');
+  t.is(msg({ plugins: { permit: [] } }), 'plugins.permit: unknown extension point (filter, score, reserve, postFilter, preBind)');
   t.is(msg({ kind: 'Pod' }), 'kind: must be SchedulerConfiguration, got "Pod"');
   t.is(msg({ percentageOfNodesToScore: 120 }), 'percentageOfNodesToScore: must be a number from 0 (adaptive) to 100');
 });

@@ -13,6 +13,7 @@
 //       - { name: BalancedAllocation, weight: 1 }
 //     reserve: []
 //     postFilter: [DefaultPreemption]   # [] turns preemption off
+//     preBind: [VolumeBinding]
 //
 // Unknown fields are errors: a typo must not silently leave a default in place.
 import { readFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
 };
 
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'schedulerName', 'percentageOfNodesToScore', 'podInitialBackoffSeconds', 'podMaxBackoffSeconds', 'plugins']);
-const PLUGIN_POINTS = new Set(['filter', 'score', 'reserve', 'postFilter']);
+const PLUGIN_POINTS = new Set(['filter', 'score', 'reserve', 'postFilter', 'preBind']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -82,12 +83,13 @@ export function configFromObject(doc: unknown): SchedulerConfig {
   }
   const plugins = doc['plugins'];
   if (plugins !== undefined) {
-    if (!isObject(plugins)) throw new Error('plugins: must be a mapping of extension points (filter, score, reserve, postFilter)');
-    for (const k of Object.keys(plugins)) if (!PLUGIN_POINTS.has(k)) throw new Error(`plugins.${k}: unknown extension point (filter, score, reserve, postFilter)`);
+    if (!isObject(plugins)) throw new Error('plugins: must be a mapping of extension points (filter, score, reserve, postFilter, preBind)');
+    for (const k of Object.keys(plugins)) if (!PLUGIN_POINTS.has(k)) throw new Error(`plugins.${k}: unknown extension point (filter, score, reserve, postFilter, preBind)`);
     if (plugins['filter'] !== undefined) profile.filter = names(plugins['filter'], 'plugins.filter');
     if (plugins['score'] !== undefined) profile.score = weighted(plugins['score'], 'plugins.score');
     if (plugins['reserve'] !== undefined) profile.reserve = names(plugins['reserve'], 'plugins.reserve');
     if (plugins['postFilter'] !== undefined) profile.postFilter = names(plugins['postFilter'], 'plugins.postFilter');
+    if (plugins['preBind'] !== undefined) profile.preBind = names(plugins['preBind'], 'plugins.preBind');
   }
   const initialBackoffMs = doc['podInitialBackoffSeconds'] === undefined ? DEFAULT_CONFIG.initialBackoffMs : seconds(doc['podInitialBackoffSeconds'], 'podInitialBackoffSeconds');
   const maxBackoffMs = doc['podMaxBackoffSeconds'] === undefined ? DEFAULT_CONFIG.maxBackoffMs : seconds(doc['podMaxBackoffSeconds'], 'podMaxBackoffSeconds');

@@ -267,6 +267,10 @@ export class ScheduleOne {
     const pod = qp.podInfo;
     const started = performance.now();
     try {
+      // Awaited only when a PreBind plugin has work for this pod: otherwise the bind starts in this very turn.
+      const preBind = framework.runPreBind(state, pod, nodeName);
+      const pre = preBind instanceof Promise ? await preBind : preBind;
+      if (pre.code !== 'success') throw new Error(`${pre.plugin ?? 'PreBind'}: ${pre.reasons.join(', ')}`);
       await binder.bind(pod, nodeName);
     } catch (e) {
       // Undo the assumption; retry later unless the pod is gone or bound by someone else.

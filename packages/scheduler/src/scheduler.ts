@@ -20,6 +20,7 @@ import { podKey, type PodInfo } from './framework/pod-info.js';
 import type { Registry } from './framework/interfaces.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { InformerListers } from './listers.js';
+import { VolumeInformers } from './volume-listers.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
 import { ScheduleOne, type Binder, type BindFailure, type Nomination, type Preemptor, type Reporter } from './schedule-one.js';
@@ -89,6 +90,7 @@ export class Scheduler {
   private readonly nodes: Informer<NodeObject>;
   private readonly leases: Informer<LeaseObject>;
   private readonly listers: InformerListers;
+  private readonly volumes: VolumeInformers;
   private readonly elector: LeaderElector | undefined;
   private leading = false;
   private stopped = false;
@@ -108,7 +110,10 @@ export class Scheduler {
     this.queue = new SchedulingQueue({ now: this.now, initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs });
     const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
     this.listers = new InformerListers(this.client, onError);
-    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, { now: this.now, snapshot: this.cache, listers: this.listers, nominator: this.queue.nominator });
+    this.volumes = new VolumeInformers(this.client, onError, () => this.queue.moveAllToActiveOrBackoff());
+    this.framework = new Framework(this.config.profile, opts.registry ?? IN_TREE_REGISTRY, {
+      now: this.now, snapshot: this.cache, listers: this.listers, nominator: this.queue.nominator, volumes: this.volumes,
+    });
     this.cycle = new ScheduleOne({
       framework: this.framework,
       cache: this.cache,
@@ -146,7 +151,7 @@ export class Scheduler {
 
   /** Fills the caches (resolves once every informer has listed), then campaigns or schedules. */
   async start(): Promise<void> {
-    await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start(), this.listers.start()]);
+    await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start(), this.listers.start(), this.volumes.start()]);
     // Back-off ends, parked pods time out, lost bindings expire: checked every second.
     this.ticker = setInterval(() => this.tick(), 1_000);
     this.ticker.unref();
@@ -163,6 +168,8 @@ export class Scheduler {
     this.setLeading(false);
     this.queue.close();
     await this.loop;
+    // Before waiting for bindings: a PreBind waiting for its claims then gives up.
+    this.volumes.stop();
     await this.cycle.waitForBindings();
     this.pods.stop();
     this.nodes.stop();

@@ -2,8 +2,9 @@
 // built tctl: the Kubernetes docs' "web" StatefulSet (with its headless Service) applied as
 // users write it, pods made in ordinal order (each after the one before is Ready), stable names
 // across a deleted pod, tctl get/describe/rollout status/scale, and a selector that misses its
-// template refused in one line. Claims (volumeClaimTemplates) are exercised when the cluster
-// serves PersistentVolumeClaims; the oci end-to-end of data surviving a pod is the lead's.
+// template refused in one line. Claims (volumeClaimTemplates) are made and provisioned, but not
+// mounted: the process runtime cannot isolate a mount and refuses a pod that asks for one. Data
+// surviving a pod, mounted, is the oci end to end (statefulsets-oci.test.ts).
 import test from 'ava';
 import { kindInfo } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
@@ -60,10 +61,7 @@ spec:
         ports:
         - containerPort: 80
           name: web
-${withClaims ? `        volumeMounts:
-        - name: www
-          mountPath: /usr/share/nginx/html
-  volumeClaimTemplates:
+${withClaims ? `  volumeClaimTemplates:
   - metadata:
       name: www
     spec:

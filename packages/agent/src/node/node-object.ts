@@ -33,6 +33,8 @@ export interface NodeConfig {
   nodeInfo: NodeSystemInfo;
   /** --pod-cidr: written to spec.podCIDR at registration (else the node IPAM controller gives one). */
   podCIDR?: string;
+  /** Annotations the agent owns (tugboat.io/local-path-dir); set at registration and kept. */
+  annotations?: Record<string, string>;
 }
 
 /** Node.js's os.arch() → Kubernetes' (Go's) GOARCH. */
@@ -61,7 +63,7 @@ export function newNode(cfg: NodeConfig): NodeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: cfg.nodeName, labels: nodeLabels(cfg) },
+    metadata: { name: cfg.nodeName, labels: nodeLabels(cfg), ...(cfg.annotations ? { annotations: { ...cfg.annotations } } : {}) },
     spec: {
       ...(cfg.taints.length ? { taints: cfg.taints } : {}),
       ...(cfg.podCIDR ? { podCIDR: cfg.podCIDR, podCIDRs: [cfg.podCIDR] } : {}),
@@ -85,6 +87,10 @@ export function reconcileNode(existing: NodeObject, cfg: NodeConfig): NodeObject
   for (const [k, v] of Object.entries(nodeLabels(cfg))) {
     if (labels[k] !== v) { labels[k] = v; changed = true; }
   }
+  const annotations = { ...(existing.metadata?.annotations ?? {}) };
+  for (const [k, v] of Object.entries(cfg.annotations ?? {})) {
+    if (annotations[k] !== v) { annotations[k] = v; changed = true; }
+  }
   const taints = [...(existing.spec?.taints ?? [])];
   for (const t of cfg.taints) {
     if (!taints.some((x) => sameTaint(x, t))) { taints.push(t); changed = true; }
@@ -95,7 +101,7 @@ export function reconcileNode(existing: NodeObject, cfg: NodeConfig): NodeObject
   if (!changed) return undefined;
   return {
     ...existing,
-    metadata: { ...existing.metadata, labels },
+    metadata: { ...existing.metadata, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: { ...existing.spec, ...(taints.length ? { taints } : {}), ...(podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {}) },
   };
 }

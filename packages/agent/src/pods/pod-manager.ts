@@ -373,7 +373,10 @@ export class PodManager {
    * is (ContainerCreating for a new one), and the sync is retried with back-off — the object
    * may appear any time.
    */
-  private async volumesNotReady(pod: PodObject, containers: ContainerInfo[], reasons: ReadonlyMap<string, Waiting>, e: VolumeError): Promise<number> {
+  private async volumesNotReady(pod: PodObject, containers: ContainerInfo[], reasons: Map<string, Waiting>, e: VolumeError): Promise<number> {
+    if (e.unsupported) {
+      for (const spec of [...initContainersOf(pod), ...containersOf(pod)]) reasons.set(spec.name, { reason: 'CreateContainerConfigError', message: e.detail });
+    }
     const uid = pod.metadata?.uid ?? '';
     const message = e.volume
       ? `MountVolume.SetUp failed for volume "${e.volume}" : ${e.detail}`

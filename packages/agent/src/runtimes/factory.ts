@@ -1,5 +1,5 @@
 // Which Runtime a --runtime value means. One place to add a runtime.
-import type { KubeObject, ConfigMap, Secret, TugboatClient } from '@tugboat/api';
+import type { KubeObject, ConfigMap, PersistentVolumeClaimObject, PersistentVolumeObject, Secret, TugboatClient } from '@tugboat/api';
 import type { RuntimeChoice } from '../flags.js';
 import { FakeRuntime } from './fake/fake-runtime.js';
 import { OciRuntime } from './oci/oci-runtime.js';
@@ -54,11 +54,13 @@ export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtim
   }
 }
 
-/** ConfigMaps, Secrets and ServiceAccount tokens from the API server, for the oci runtime's volumes and pull secrets. */
+/** ConfigMaps, Secrets, claims and their volumes, and ServiceAccount tokens from the API server, for the oci runtime's volumes and pull secrets. */
 export function apiObjectLookup(client: TugboatClient): ObjectLookup {
   return {
     configMap: async (ns, name) => (await client.tryGet<KubeObject>('configmaps', ns, name)) as ConfigMap | undefined,
     secret: async (ns, name) => (await client.tryGet<KubeObject>('secrets', ns, name)) as Secret | undefined,
+    persistentVolumeClaim: (ns, name) => client.tryGet<PersistentVolumeClaimObject>('persistentvolumeclaims', ns, name),
+    persistentVolume: (name) => client.tryGet<PersistentVolumeObject>('persistentvolumes', '', name),
     serviceAccountToken: (ns, name, request) => client.createToken(ns, name, request),
   };
 }

@@ -225,8 +225,10 @@ export class VolumeError extends Error {
   /**
    * @param volume the volume's name (spec.volumes[].name), when one volume is at fault
    * @param detail the cause in kubelet's words, without our field path
+   * @param unsupported the runtime can never mount it (not a missing object that may appear): the
+   *   containers then wait with CreateContainerConfigError and this message, so the pod says why
    */
-  constructor(message: string, readonly volume?: string, readonly detail: string = message) {
+  constructor(message: string, readonly volume?: string, readonly detail: string = message, readonly unsupported = false) {
     super(message);
   }
 }

@@ -14,6 +14,7 @@ import { deployments, pods, replicasets } from './workloads.js';
 import { controllerrevisions, daemonsets, replicationcontrollers } from './daemonsets.js';
 import { cronjobs, jobs } from './batch.js';
 import { statefulsets } from './statefulsets.js';
+import { persistentvolumeclaims, persistentvolumes, storageclasses } from './storage.js';
 
 /** Kinds Kubernetes has no columns for get NAME and AGE (its printObjectMeta). */
 const generic: KindPrinter = {
@@ -28,6 +29,7 @@ const BY_KIND: Readonly<Record<string, KindPrinter>> = {
   ConfigMap: configmaps, Secret: secrets, ServiceAccount: serviceaccounts,
   Service: services, Endpoints: endpoints, EndpointSlice: endpointslices,
   PodDisruptionBudget: poddisruptionbudgets, PriorityClass: priorityclasses,
+  PersistentVolume: persistentvolumes, PersistentVolumeClaim: persistentvolumeclaims, StorageClass: storageclasses,
   Role: roles, ClusterRole: clusterroles, RoleBinding: rolebindings, ClusterRoleBinding: clusterrolebindings,
 };
 
@@ -47,3 +49,4 @@ export {
 } from './services.js';
 export { nodeStatus, nodeRoles, internalIP, eventTime, eventObject } from './cluster.js';
 export { jobStatus, jobCompletions, jobDuration } from './batch.js';
+export { accessModesString } from './storage.js';

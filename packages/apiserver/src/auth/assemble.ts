@@ -4,7 +4,7 @@
 //
 //   authenticator: client certificate │ static tokens │ ServiceAccount JWTs   (cached)
 //   authorizer:    system:masters ─▶ Node (graph of pods) ─▶ RBAC (roles, bindings)
-import type { ApiError, KubeObject, Pod, PriorityClassObject, UserInfo } from '@tugboat/api';
+import type { ApiError, KubeObject, PersistentVolumeObject, Pod, PriorityClassObject, UserInfo } from '@tugboat/api';
 import { ServerInformer } from '../cache/server-informer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
@@ -88,6 +88,13 @@ export function assembleSecurity(
     onUpsert: (p) => graph.upsertPod(p as Pod & KubeObject),
     onDelete: (p) => graph.deletePod(p as Pod & KubeObject),
     onReplace: (all) => graph.replace(all as (Pod & KubeObject)[]),
+  });
+  const volumes = informer('persistentvolumes');
+  volumes.keepObjects = false;
+  volumes.addHandlers({
+    onUpsert: (pv) => graph.upsertVolume(pv as PersistentVolumeObject),
+    onDelete: (pv) => graph.deleteVolume(pv as PersistentVolumeObject),
+    onReplace: (all) => graph.replaceVolumes(all as PersistentVolumeObject[]),
   });
   const serviceAccounts = informer('serviceaccounts');
   // Pod admission reads a pod's ServiceAccount from here once the list is in.

@@ -1,5 +1,6 @@
 // `tctl describe KIND [NAME…]`: a readable summary of each object with what relates to it
-// (its events; a node's pods and lease; a deployment's replica sets; a replica set's pods).
+// (its events; a node's pods and lease; a deployment's replica sets; a replica set's pods; the
+// pods using a claim).
 import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL, type EndpointSlice, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
@@ -35,6 +36,11 @@ export async function relatedTo(ctx: Context, obj: KubeObject, eventCache: Map<s
     case 'DaemonSet':
     case 'StatefulSet':
       rel.pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: ns })).items.filter(ownedBy(obj));
+      break;
+    case 'PersistentVolumeClaim':
+      // kubectl's "Used By": the pods of the namespace that name the claim.
+      rel.pods = (await client.listAll<Pod & KubeObject>('pods', { namespace: ns })).items
+        .filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === name));
       break;
     case 'Service':
       // The endpoints kubectl shows come from the Service's EndpointSlices (as since 1.29).

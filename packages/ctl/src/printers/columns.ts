@@ -69,7 +69,11 @@ function kindColumns(kind: string): KindColumns {
       const text = cells.flatMap((cell, i) => {
         const col = visible[i];
         if (!col || hidden.has(col.name)) return [];
-        return [col.format === 'name' ? ctx.name : String(cell)];
+        if (col.format !== 'name') return [String(cell)];
+        // What the printer adds after the name stays (a StorageClass's " (default)").
+        const raw = obj.metadata?.name ?? '';
+        const s = String(cell);
+        return [ctx.name + (s.startsWith(raw) ? s.slice(raw.length) : '')];
       });
       if (isNode && ctx.wide) text.push(...nodeUsage(obj as Node, ctx.podsByNode));
       return text;

@@ -115,3 +115,16 @@ test('describe svc as kubectl prints it', (t) => {
   const noSlices = describeObject(svc, { events: [] }, now, true);
   t.regex(noSlices, /^Endpoints: +<none>$/m);
 });
+
+test('describe pvc as kubectl prints it: class, status, volume, capacity, modes, the pods using it', (t) => {
+  const pvc: KubeObject = {
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data', namespace: 'default', uid: 'c1', creationTimestamp: ago(60), annotations: { 'pv.kubernetes.io/bind-completed': 'yes' } },
+    spec: { storageClassName: 'local-path', volumeName: 'pvc-c1', volumeMode: 'Filesystem', accessModes: ['ReadWriteOnce'] },
+    status: { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] },
+  };
+  const text = describeObject(pvc, { events: [], pods: [{ metadata: { name: 'writer' } }] }, now, true);
+  for (const line of ['Name:          data', 'StorageClass:  local-path', 'Status:        Bound', 'Volume:        pvc-c1', 'Capacity:      1Gi', 'Access Modes:  RWO', 'VolumeMode:    Filesystem', 'Used By:       writer']) {
+    t.true(text.includes(line), `${line}\n${text}`);
+  }
+});

@@ -6,6 +6,7 @@ import {
   LAST_APPLIED_ANNOTATION, age, eventTime, formatSelector, formatServiceEndpoints, labelsOrNone, nodeRoles, type ConfigMap, type Container, type ContainerState, type ContainerStatus, type Deployment, type EndpointSlice, type Event,
   type KubeObject, type Lease, type ObjectMeta, type Namespace, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Secret, type Service,
   type DaemonSet, type ReplicationController, type Job, type CronJob, type StatefulSet, jobDuration,
+  accessModesString, type PersistentVolumeClaim,
 } from '@tugboat/api';
 import { DescribeWriter } from './describe-writer.js';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
@@ -508,6 +509,29 @@ function describeCronJob(cj: CronJob, rel: Related, now: number): string {
   return w.toString();
 }
 
+/** kubectl's describe pvc: class, phase, volume, what the volume gives, and the pods using it. */
+function describePersistentVolumeClaim(pvc: PersistentVolumeClaim, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  const m = pvc.metadata ?? {};
+  w.field(0, 'Name', m.name);
+  w.field(0, 'Namespace', m.namespace);
+  w.field(0, 'StorageClass', pvc.spec?.storageClassName ?? '');
+  w.field(0, 'Status', m.deletionTimestamp ? 'Terminating' : pvc.status?.phase ?? '');
+  w.field(0, 'Volume', pvc.spec?.volumeName ?? '');
+  w.map(0, 'Labels', m.labels);
+  const annotations = { ...(m.annotations ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  w.map(0, 'Annotations', annotations, ': ');
+  w.field(0, 'Finalizers', `[${(m.finalizers ?? []).join(' ')}]`);
+  const bound = !!pvc.spec?.volumeName;
+  w.field(0, 'Capacity', bound ? String(pvc.status?.capacity?.storage ?? '') : '');
+  w.field(0, 'Access Modes', bound ? accessModesString(pvc.status?.accessModes) : '');
+  w.field(0, 'VolumeMode', pvc.spec?.volumeMode ?? 'Filesystem');
+  w.field(0, 'Used By', (rel.pods ?? []).map((p) => p.metadata?.name ?? '').join(', ') || '<none>');
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 export function describeObject(obj: KubeObject, rel: Related, now: number, namespaced: boolean): string {
   switch (obj.kind) {
     case 'Pod': return describePod(obj as Pod, rel, now);
@@ -525,6 +549,7 @@ export function describeObject(obj: KubeObject, rel: Related, now: number, names
     case 'Lease': return describeLease(obj as Lease, rel, now);
     case 'Service': return describeService(obj as Service, rel, now);
     case 'Event': return describeEvent(obj as unknown as Event, now);
+    case 'PersistentVolumeClaim': return describePersistentVolumeClaim(obj as PersistentVolumeClaim, rel, now);
     default: return describeGeneric(obj, rel, now, namespaced);
   }
 }

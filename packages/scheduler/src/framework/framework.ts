@@ -2,9 +2,9 @@
 // point over them. It knows nothing about queues, caches or the API; schedule-one.ts drives it.
 import type { CycleState } from './cycle-state.js';
 import {
-  NO_NOMINATED_PODS, hasPreFilterExtensions, isFilter, isPostFilter, isPreFilter, isPreScore, isReserve, isScore,
+  NO_NOMINATED_PODS, hasPreFilterExtensions, isFilter, isPostFilter, isPreBind, isPreFilter, isPreScore, isReserve, isScore,
   type FilterPlugin, type FilterRunner, type FrameworkHandle, type NominatedPods, type Plugin, type PostFilterPlugin, type PostFilterResult,
-  type PreFilterExtensions, type PreFilterPlugin, type PreScorePlugin, type Registry, type ReservePlugin, type ScorePlugin,
+  type PreBindPlugin, type PreFilterExtensions, type PreFilterPlugin, type PreScorePlugin, type Registry, type ReservePlugin, type ScorePlugin,
 } from './interfaces.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -28,6 +28,7 @@ export class Framework implements FilterRunner {
   private readonly filterPlugins: readonly FilterPlugin[];
   private readonly scorePlugins: readonly WeightedScorePlugin[];
   private readonly reservePlugins: readonly ReservePlugin[];
+  private readonly preBindPlugins: readonly PreBindPlugin[];
   private scratch = new Float64Array(256);
 
   /** Throws one line naming the profile field when the profile is wrong. */
@@ -66,6 +67,11 @@ export class Framework implements FilterRunner {
     const reserve: ReservePlugin[] = profile.reserve.map((name, i) => {
       const p = instance(name, `reserve[${i}]`);
       if (!isReserve(p)) throw new Error(`profile reserve[${i}]: plugin "${name}" has no reserve extension point`);
+      return p;
+    });
+    this.preBindPlugins = (profile.preBind ?? []).map((name, i) => {
+      const p = instance(name, `preBind[${i}]`);
+      if (!isPreBind(p)) throw new Error(`profile preBind[${i}]: plugin "${name}" has no preBind extension point`);
       return p;
     });
     this.preFilterPlugins = preFilter;
@@ -232,6 +238,22 @@ export class Framework implements FilterRunner {
       }
     }
     return SUCCESS;
+  }
+
+  /**
+   * PreBind on every preBind plugin whose PreBindPreFlight does not skip, in order; the first
+   * that does not succeed is returned. Synchronous SUCCESS when none has work for this pod.
+   */
+  runPreBind(state: CycleState, pod: PodInfo, nodeName: string): Status | Promise<Status> {
+    const active = this.preBindPlugins.filter((p) => p.preBindPreFlight(state, pod, nodeName).code !== 'skip');
+    if (active.length === 0) return SUCCESS;
+    return (async () => {
+      for (const p of active) {
+        const s = await p.preBind(state, pod, nodeName);
+        if (s.code !== 'success' && s.code !== 'skip') return withPlugin(s, p.name);
+      }
+      return SUCCESS;
+    })();
   }
 
   /** Unreserve in reverse order (each plugin's unreserve is idempotent). */

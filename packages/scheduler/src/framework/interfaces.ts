@@ -9,7 +9,7 @@ import type { CycleState } from './cycle-state.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 import { SUCCESS, errorStatus, type Status } from './status.js';
-import type { ClusterSnapshot, ObjectListers } from './snapshot.js';
+import type { ClusterSnapshot, ObjectListers, VolumeAccess } from './snapshot.js';
 
 /** Scores are on 0..MAX_NODE_SCORE after normalizing. */
 export const MAX_NODE_SCORE = 100;
@@ -86,6 +86,19 @@ export interface ReservePlugin extends Plugin {
   unreserve(state: CycleState, pod: PodInfo, nodeName: string): void;
 }
 
+/**
+ * Kubernetes' PreBind: after Reserve, in the binding cycle (asynchronous, off the scheduling
+ * loop), before the pod is bound; anything but success undoes the reservation and the pod is
+ * tried again after back-off. VolumeBinding uses it to give claims their node and wait for them.
+ */
+export interface PreBindPlugin extends Plugin {
+  /** Kubernetes' PreBindPreFlight: `skip` when PreBind has nothing to do for this pod (then the
+   *  bind is not delayed by even one await). */
+  preBindPreFlight(state: CycleState, pod: PodInfo, nodeName: string): Status;
+  preBind(state: CycleState, pod: PodInfo, nodeName: string): Promise<Status>;
+}
+
+export function isPreBind(p: Plugin): p is PreBindPlugin { return typeof (p as PreBindPlugin).preBind === 'function'; }
 export function isPreFilter(p: Plugin): p is PreFilterPlugin { return typeof (p as PreFilterPlugin).preFilter === 'function'; }
 /**
  * A PreFilter extension (addPod or removePod) that updates the state the plugin's PreFilter
@@ -132,6 +145,8 @@ export interface FrameworkHandle {
   readonly nominator?: NominatedPods;
   /** [0, 1); Math.random when not given (preemption's sample offset). */
   random?(): number;
+  /** Claims, volumes and classes, and the one write VolumeBinding makes; none in tests that do not need them. */
+  readonly volumes?: VolumeAccess;
 }
 
 export type PluginFactory = (handle: FrameworkHandle) => Plugin;

@@ -18,6 +18,8 @@ export interface Profile {
   reserve: readonly string[];
   /** Run when no node passes Filter (DefaultPreemption). */
   postFilter: readonly string[];
+  /** Run in the binding cycle before the bind (VolumeBinding); none when absent. */
+  preBind?: readonly string[];
   /**
    * Stop filtering once this percentage of the nodes was found feasible (at least 100
    * nodes), as Kubernetes does on big clusters. 0: Kubernetes' adaptive rule,
@@ -42,6 +44,8 @@ export const DEFAULT_PROFILE: Profile = Object.freeze({
     // The costliest last, as in Kubernetes: they look at other pods.
     N.PodTopologySpread,
     N.InterPodAffinity,
+    // PreFilter skips it for pods without claims, so it costs them one check per cycle.
+    N.VolumeBinding,
   ]),
   // Kubernetes' default weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
   // InterPodAffinity 2, the resource scores 1.
@@ -55,5 +59,6 @@ export const DEFAULT_PROFILE: Profile = Object.freeze({
   ]),
   reserve: Object.freeze([]),
   postFilter: Object.freeze([N.DefaultPreemption]),
+  preBind: Object.freeze([N.VolumeBinding]),
   percentageOfNodesToScore: 0,
 });

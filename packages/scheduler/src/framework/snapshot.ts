@@ -2,7 +2,10 @@
 // informer listers): the cluster as the cache holds it, and the few other objects some
 // plugins need. A cycle is synchronous, so the cache itself is the snapshot: nothing changes
 // under a cycle while it runs.
-import type { Labels, PodDisruptionBudgetObject, ReplicaSet, ReplicationController, Selector, Service } from '@tugboat/api';
+import type {
+  Labels, PersistentVolumeClaimObject, PersistentVolumeObject, PodDisruptionBudgetObject, ReplicaSet, ReplicationController, Selector, Service,
+  StorageClassObject,
+} from '@tugboat/api';
 import type { AffinityTerm } from './affinity-terms.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -60,3 +63,15 @@ export const NO_OBJECTS: ObjectListers = Object.freeze({
   replicationController: () => undefined,
   podDisruptionBudgets: () => [],
 });
+
+/** What VolumeBinding reads (informer caches) and writes (a claim's selected node). */
+export interface VolumeAccess {
+  claim(namespace: string, name: string): PersistentVolumeClaimObject | undefined;
+  volume(name: string): PersistentVolumeObject | undefined;
+  volumes(): Iterable<PersistentVolumeObject>;
+  storageClass(name: string): StorageClassObject | undefined;
+  /** Annotates the claim with volume.kubernetes.io/selected-node (a compare-and-swap on a fresh read). */
+  selectNode(namespace: string, name: string, nodeName: string): Promise<void>;
+  /** Resolves when something about claims or volumes changed, or after `ms`. */
+  changed(ms: number): Promise<void>;
+}

@@ -11,6 +11,7 @@ export const PluginNames = {
   PodTopologySpread: 'PodTopologySpread',
   InterPodAffinity: 'InterPodAffinity',
   DefaultPreemption: 'DefaultPreemption',
+  VolumeBinding: 'VolumeBinding',
 } as const;
 
 export type PluginName = (typeof PluginNames)[keyof typeof PluginNames];

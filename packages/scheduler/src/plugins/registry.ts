@@ -12,6 +12,7 @@ import { factory as interPodAffinity } from './inter-pod-affinity/index.js';
 import { factory as podTopologySpread } from './pod-topology-spread/index.js';
 import { factory as taintToleration } from './taint-toleration/index.js';
 import { factory as defaultPreemption } from './default-preemption/index.js';
+import { factory as volumeBinding } from './volume-binding/index.js';
 
 const factories: Record<PluginName, PluginFactory> = {
   [N.NodeUnschedulable]: nodeUnschedulable,
@@ -25,6 +26,7 @@ const factories: Record<PluginName, PluginFactory> = {
   [N.PodTopologySpread]: podTopologySpread,
   [N.InterPodAffinity]: interPodAffinity,
   [N.DefaultPreemption]: defaultPreemption,
+  [N.VolumeBinding]: volumeBinding,
 };
 
 export const IN_TREE_REGISTRY: Registry = new Map(Object.entries(factories));

@@ -2,7 +2,7 @@
 // secret and projected volumes: the API objects (through ObjectLookup, the agent's client),
 // their data decoded, and Kubernetes' items projection (key → path, mode).
 import { posix } from 'node:path';
-import type { ConfigMap, Secret, TokenRequestResult, TokenRequestSpec } from '@tugboat/api';
+import type { ConfigMap, PersistentVolumeClaimObject, PersistentVolumeObject, Secret, TokenRequestResult, TokenRequestSpec } from '@tugboat/api';
 import { VolumeError } from '../runtime.js';
 
 /** The API objects volumes and pull secrets are made from (the agent's API client). */
@@ -10,6 +10,9 @@ export interface ObjectLookup {
   /** undefined when it does not exist. */
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** persistentVolumeClaim volumes: the claim, then the volume it is bound to (undefined when missing). */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaimObject | undefined>;
+  persistentVolume?(name: string): Promise<PersistentVolumeObject | undefined>;
   /** A TokenRequest for the ServiceAccount (the API's error when refused or missing). */
   serviceAccountToken(namespace: string, serviceAccount: string, request: TokenRequestSpec): Promise<TokenRequestResult>;
 }

@@ -8,9 +8,12 @@
 //   projected  <pod>/volumes/projected/<name>   secret, configMap, downwardAPI and
 //                                               ServiceAccount token sources, on a tmpfs,
 //                                               written atomically (projected-volume.ts)
+//   persistentVolumeClaim                       claim → its bound volume → the volume's
+//                                               hostPath / local path on this node (made when
+//                                               missing: a local-path volume's directory)
 import { chmod, mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { parseQuantity, type Volume, type VolumeMount } from '@tugboat/api';
+import { parseQuantity, volumeHostPath, type Volume, type VolumeMount } from '@tugboat/api';
 import { mountTmpfs, unmountAll } from '../../images/mounts.js';
 import { VolumeError } from '../runtime.js';
 import type { OciMount } from './spec.js';
@@ -143,12 +146,42 @@ export async function prepareVolumes(
       const dir = projectedVolumeDir(podDir, v.name);
       const tokens = await setUpProjectedVolume(dir, v, i, pod, lookup, now);
       out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true, ...(tokens.length ? { tokens } : {}) });
+    } else if (v.persistentVolumeClaim) {
+      const path = await claimVolumePath(v, i, namespace, lookup);
+      out.set(v.name, { name: v.name, hostPath: path, forceReadOnly: v.persistentVolumeClaim.readOnly === true });
     } else {
       const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
-      fail(v, i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret, projected)`);
+      fail(v, i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret, projected, persistentVolumeClaim)`);
     }
   }
   return out;
+}
+
+/**
+ * The host directory behind a persistentVolumeClaim volume: the claim must exist and be bound
+ * (kubelet waits otherwise: FailedMount, retried), its volume must be a hostPath or local one
+ * meant for this node (the scheduler saw to that). The directory is made when missing.
+ */
+async function claimVolumePath(v: Volume, i: number, namespace: string, lookup: ObjectLookup | undefined): Promise<string> {
+  const claimName = v.persistentVolumeClaim?.claimName ?? '';
+  const claim = await lookup?.persistentVolumeClaim?.(namespace, claimName);
+  if (!claim) fail(v, i, 'persistentVolumeClaim', `persistentvolumeclaim "${claimName}" not found`);
+  const volumeName = claim.spec?.volumeName;
+  if (!volumeName || claim.status?.phase !== 'Bound') fail(v, i, 'persistentVolumeClaim', `PVC ${namespace}/${claimName} is not bound`);
+  const pv = await lookup?.persistentVolume?.(volumeName);
+  if (!pv) fail(v, i, 'persistentVolumeClaim', `persistentvolume "${volumeName}" not found`);
+  const path = volumeHostPath(pv);
+  if (!path || !posix.isAbsolute(path)) fail(v, i, 'persistentVolumeClaim', `persistentvolume "${volumeName}" is neither a hostPath nor a local volume with an absolute path`);
+  const st = await stat(path).catch(() => undefined);
+  if (!st) {
+    if (pv.spec?.local) fail(v, i, 'persistentVolumeClaim', `local volume "${volumeName}": path "${path}" does not exist`);
+    await mkdir(path, { recursive: true, mode: 0o755 });
+    // As k3s's local-path helper: any user of the pod may write its volume.
+    await chmod(path, 0o777);
+  } else if (!st.isDirectory()) {
+    fail(v, i, 'persistentVolumeClaim', `persistentvolume "${volumeName}": ${path} is not a directory`);
+  }
+  return path;
 }
 
 /** Unmounts the pod's tmpfs volumes (the directory itself is removed with the pod). */

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContainerConfig, ContainerInfo, SandboxInfo } from '../runtime.js';
-import { ProcessRuntime } from './process-runtime.js';
+import { ProcessRuntime, unmountableVolume } from './process-runtime.js';
+import { VolumeError } from '../runtime.js';
 import { killContainers } from './kill-containers.js';
 import { isSameProcessAlive, readProcStat } from './proc.js';
 import { containerDir, containerId, recordPath } from './records.js';
@@ -265,5 +266,24 @@ test('killContainers kills every monitor and container at once, as a crash would
   for (const c of await after.listContainers()) {
     t.is(c.state, 'exited');
     t.is(c.reason, 'ContainerStatusUnknown');
+  }
+});
+
+test('a volume a container mounts cannot be given by the process runtime: the sandbox fails naming it (the token volume excepted)', async (t) => {
+  const spec = {
+    containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets' }, { name: 'data', mountPath: '/data' }] }],
+    volumes: [{ name: 'token', projected: { sources: [] } }, { name: 'data', persistentVolumeClaim: { claimName: 'data' } }, { name: 'unused', emptyDir: {} }],
+  };
+  t.deepEqual(unmountableVolume(spec), { name: 'data', type: 'persistentVolumeClaim' });
+  t.is(unmountableVolume({ containers: [{ name: 'c' }], volumes: [{ name: 'unused', emptyDir: {} }] }), undefined, 'declared, not mounted');
+  const dir = mkdtempSync(join(tmpdir(), 'tugboat-proc-vol-'));
+  try {
+    const rt = new ProcessRuntime({ dataDir: dir, hostIP: '127.0.0.1', version: 'test' });
+    const err = await rt.createSandbox({ pod: { uid: 'u', namespace: 'default', name: 'p' }, hostname: 'p', hostNetwork: false, labels: {}, annotations: {}, podSpec: spec }).then(() => undefined, (e: unknown) => e);
+    t.true(err instanceof VolumeError);
+    t.like(err, { volume: 'data', unsupported: true });
+    t.regex((err as VolumeError).detail, /^volume "data" \(persistentVolumeClaim\) cannot be mounted by the process runtime/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

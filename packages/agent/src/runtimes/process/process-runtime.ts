@@ -9,12 +9,13 @@ import { constants as osConstants } from 'node:os';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PodSpec } from '@tugboat/api';
 import { readCriLog } from '../../logs/cri-log.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
   SandboxConfig, SandboxInfo,
 } from '../runtime.js';
-import { RuntimeError } from '../runtime.js';
+import { RuntimeError, VolumeError } from '../runtime.js';
 import { checkStart } from './executable.js';
 import type { MonitorMessage } from './monitor.js';
 import { clockTicksPerSecond, isSameProcessAlive, memoryPageSize, processGroupMembers } from './proc.js';
@@ -69,6 +70,11 @@ export class ProcessRuntime implements Runtime {
   }
 
   async createSandbox(config: SandboxConfig): Promise<SandboxInfo> {
+    const missing = unmountableVolume(config.podSpec);
+    if (missing) {
+      const detail = `volume "${missing.name}" (${missing.type}) cannot be mounted by the process runtime, which has no mount isolation: run the pod on a node with --runtime oci`;
+      throw new VolumeError(`spec.volumes: ${detail}`, missing.name, detail, true);
+    }
     const dir = podDir(this.options.dataDir, config.pod.uid);
     const path = join(dir, 'pod.json');
     const existing = readJson<PodRecord>(path);
@@ -376,4 +382,21 @@ function withDefaults(env: readonly { name: string; value: string }[], defaults:
   const have = new Set(env.map((e) => e.name));
   const extra = Object.entries(defaults).filter(([k]) => !have.has(k)).map(([name, value]) => ({ name, value }));
   return [...extra, ...env];
+}
+
+/**
+ * The first volume a container mounts that this runtime cannot provide: processes share the
+ * host's filesystem, so a mountPath would name a host path, not the volume. Projected volumes
+ * (the ServiceAccount token every pod gets) are let through as before: without them no pod
+ * would run here at all.
+ */
+export function unmountableVolume(spec: PodSpec | undefined): { name: string; type: string } | undefined {
+  if (!spec) return undefined;
+  const mounted = new Set<string>();
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) for (const m of c.volumeMounts ?? []) mounted.add(m.name);
+  for (const v of spec.volumes ?? []) {
+    if (!mounted.has(v.name) || v.projected) continue;
+    return { name: v.name, type: Object.keys(v).find((k) => k !== 'name') ?? 'unknown' };
+  }
+  return undefined;
 }

@@ -2,9 +2,11 @@
 // `system:node:NAME` in group `system:nodes`, may
 //   read   its own Node (get; list/watch only with fieldSelector metadata.name=NAME), the pods
 //          bound to it (get; list/watch only with fieldSelector spec.nodeName=NAME), the
-//          Secrets, ConfigMaps and ServiceAccounts those pods use, and Services (for the
-//          pods' env vars, as Kubernetes' node rules allow);
-//   write  its own Node and its status, its Lease in tugboat-node-lease, the status of its
+//          Secrets, ConfigMaps, PersistentVolumeClaims (and their volumes) and ServiceAccounts
+//          those pods use, the local volumes on it, and Services (for the pods' env vars, as
+//          Kubernetes' node rules allow);
+//   write  the local volumes on it (to drop the cleanup finalizer once their directory is gone),
+//          its own Node and its status, its Lease in tugboat-node-lease, the status of its
 //          pods, deletion of its pods (the last step of graceful deletion), events, and
 //          tokens for its pods' ServiceAccounts.
 // Anything else gets no opinion (so RBAC decides, and grants nodes nothing by default).
@@ -78,6 +80,14 @@ export class NodeAuthorizer implements Authorizer {
         return a.verb === 'get' ? graph(g.hasSecret(node, a.namespace, a.name)) : noOpinion(`node '${node}' can only get individual secrets its pods use`);
       case 'configmaps':
         return a.verb === 'get' ? graph(g.hasConfigMap(node, a.namespace, a.name)) : noOpinion(`node '${node}' can only get individual configmaps its pods use`);
+      case 'persistentvolumeclaims':
+        return a.verb === 'get' && a.subresource === '' ? graph(g.hasClaim(node, a.namespace, a.name)) : noOpinion(`node '${node}' can only get individual claims its pods use`);
+      case 'persistentvolumes': {
+        if (a.subresource !== '') return noOpinion();
+        if (a.verb === 'get') return graph(g.hasVolume(node, a.name));
+        if (a.verb === 'update' || a.verb === 'patch') return graph(g.hasLocalVolume(node, a.name || a.objectName || ''));
+        return noOpinion(`node '${node}' can only get the volumes of its pods' claims and update its local volumes`);
+      }
       case 'serviceaccounts':
         if (a.subresource === 'token' && a.verb === 'create') return graph(g.hasServiceAccount(node, a.namespace, a.name));
         if (a.subresource === '' && a.verb === 'get') return graph(g.hasServiceAccount(node, a.namespace, a.name));

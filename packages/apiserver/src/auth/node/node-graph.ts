@@ -1,9 +1,11 @@
 // The Node authorizer's graph, as Kubernetes keeps it: for each node, the pods bound to it and
-// what those pods reference (Secrets, ConfigMaps, their ServiceAccount), with reference counts
+// what those pods reference (Secrets, ConfigMaps, PersistentVolumeClaims, their ServiceAccount),
+// and the PersistentVolumes (fed by the PV informer: a volume → its claim, and the node a local
+// volume lives on, so the agent can finish a local volume's deletion), with reference counts
 // so an object stays readable while any pod on the node still uses it. Fed by the pods
 // informer; answers in O(1) without asking etcd. It keeps a few strings per pod, not the
 // pods themselves, and also answers "does this pod (uid) exist" for bound tokens.
-import type { KubeObject, Pod } from '@tugboat/api';
+import { localVolumeNode, type KubeObject, type PersistentVolumeObject, type Pod } from '@tugboat/api';
 import { podReferences } from './pod-references.js';
 
 type PodObject = Pod & KubeObject;
@@ -15,6 +17,7 @@ interface PodEntry {
   readonly namespace: string;
   readonly secrets: ReadonlySet<string>;
   readonly configMaps: ReadonlySet<string>;
+  readonly claims: ReadonlySet<string>;
   readonly serviceAccount: string;
 }
 
@@ -34,6 +37,7 @@ interface NodeEdges {
   readonly pods: Set<string>;
   readonly secrets: Counts;
   readonly configMaps: Counts;
+  readonly claims: Counts;
   readonly serviceAccounts: Counts;
 }
 
@@ -42,10 +46,12 @@ const k = (namespace: string, name: string): string => `${namespace}/${name}`;
 export class NodeGraph {
   private readonly pods = new Map<string, PodEntry>();
   private readonly nodes = new Map<string, NodeEdges>();
+  /** PV name → the claim it is bound to ("ns/name", or "") and the node of a local volume (or ""). */
+  private readonly volumes = new Map<string, { readonly claim: string; readonly node: string }>();
 
   private edges(node: string): NodeEdges {
     let e = this.nodes.get(node);
-    if (!e) this.nodes.set(node, (e = { pods: new Set(), secrets: new Counts(), configMaps: new Counts(), serviceAccounts: new Counts() }));
+    if (!e) this.nodes.set(node, (e = { pods: new Set(), secrets: new Counts(), configMaps: new Counts(), claims: new Counts(), serviceAccounts: new Counts() }));
     return e;
   }
 
@@ -64,6 +70,7 @@ export class NodeGraph {
     e.pods.add(key);
     for (const s of refs.secrets) e.secrets.add(k(namespace, s));
     for (const c of refs.configMaps) e.configMaps.add(k(namespace, c));
+    for (const c of refs.claims) e.claims.add(k(namespace, c));
     e.serviceAccounts.add(k(namespace, refs.serviceAccount));
   }
 
@@ -87,6 +94,7 @@ export class NodeGraph {
     e.pods.delete(key);
     for (const s of old.secrets) e.secrets.remove(k(old.namespace, s));
     for (const c of old.configMaps) e.configMaps.remove(k(old.namespace, c));
+    for (const c of old.claims) e.claims.remove(k(old.namespace, c));
     e.serviceAccounts.remove(k(old.namespace, old.serviceAccount));
     if (e.pods.size === 0) this.nodes.delete(old.node);
   }
@@ -107,6 +115,36 @@ export class NodeGraph {
 
   hasConfigMap(node: string, namespace: string, name: string): boolean {
     return this.nodes.get(node)?.configMaps.has(k(namespace, name)) ?? false;
+  }
+
+  upsertVolume(pv: PersistentVolumeObject): void {
+    const ref = pv.spec?.claimRef;
+    this.volumes.set(pv.metadata?.name ?? '', { claim: ref?.name ? k(ref.namespace ?? '', ref.name) : '', node: localVolumeNode(pv) ?? '' });
+  }
+
+  deleteVolume(pv: PersistentVolumeObject): void {
+    this.volumes.delete(pv.metadata?.name ?? '');
+  }
+
+  replaceVolumes(pvs: Iterable<PersistentVolumeObject>): void {
+    this.volumes.clear();
+    for (const pv of pvs) this.upsertVolume(pv);
+  }
+
+  hasClaim(node: string, namespace: string, name: string): boolean {
+    return this.nodes.get(node)?.claims.has(k(namespace, name)) ?? false;
+  }
+
+  /** A volume bound to a claim the node's pods use, or a local volume on the node. */
+  hasVolume(node: string, name: string): boolean {
+    const v = this.volumes.get(name);
+    if (!v) return false;
+    return v.node === node || (!!v.claim && (this.nodes.get(node)?.claims.has(v.claim) ?? false));
+  }
+
+  /** A local volume on this node: its agent removes the directory and then the cleanup finalizer. */
+  hasLocalVolume(node: string, name: string): boolean {
+    return this.volumes.get(name)?.node === node;
   }
 
   hasServiceAccount(node: string, namespace: string, name: string): boolean {

@@ -1,22 +1,26 @@
-// What a pod needs from the API to run: the Secrets, ConfigMaps and ServiceAccount it names.
+// What a pod needs from the API to run: the Secrets, ConfigMaps, PersistentVolumeClaims and
+// ServiceAccount it names.
 // The Node authorizer lets a node read exactly these for the pods bound to it. Pure.
 import type { Pod } from '@tugboat/api';
 
 export interface PodReferences {
   readonly secrets: ReadonlySet<string>;
   readonly configMaps: ReadonlySet<string>;
+  readonly claims: ReadonlySet<string>;
   readonly serviceAccount: string;
 }
 
 export function podReferences(pod: Pod): PodReferences {
   const secrets = new Set<string>();
   const configMaps = new Set<string>();
+  const claims = new Set<string>();
   const spec = pod.spec;
   const add = (set: Set<string>, name: string | undefined): void => { if (name) set.add(name); };
   for (const s of spec?.imagePullSecrets ?? []) add(secrets, s.name);
   for (const v of spec?.volumes ?? []) {
     add(secrets, v.secret?.secretName);
     add(configMaps, v.configMap?.name);
+    add(claims, v.persistentVolumeClaim?.claimName);
     for (const src of v.projected?.sources ?? []) {
       add(secrets, src.secret?.name);
       add(configMaps, src.configMap?.name);
@@ -33,5 +37,5 @@ export function podReferences(pod: Pod): PodReferences {
       add(configMaps, e.configMapRef?.name);
     }
   }
-  return { secrets, configMaps, serviceAccount: spec?.serviceAccountName || 'default' };
+  return { secrets, configMaps, claims, serviceAccount: spec?.serviceAccountName || 'default' };
 }

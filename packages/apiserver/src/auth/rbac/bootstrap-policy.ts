@@ -145,6 +145,10 @@ const SCHEDULER_RULES: PolicyRule[] = [
   rule(['apps'], ['replicasets'], ['list', 'watch']),
   // DefaultPreemption prefers victims whose disruption budget allows it.
   rule(['policy'], ['poddisruptionbudgets'], ['list', 'watch']),
+  // VolumeBinding: claims, volumes and classes read; a WaitForFirstConsumer claim gets the selected node.
+  rule([''], ['persistentvolumeclaims', 'persistentvolumes'], ['get', 'list', 'watch']),
+  rule([''], ['persistentvolumeclaims'], ['update', 'patch']),
+  rule(['storage.k8s.io'], ['storageclasses'], ['get', 'list', 'watch']),
 ];
 
 /**
@@ -172,6 +176,8 @@ const SCHEDULER_RULES: PolicyRule[] = [
  *                     get+update (adopt/release, the batch.kubernetes.io/job-tracking finalizer)
  *   cronjob           cronjobs: list watch get, status; jobs: list watch get create delete
  *   disruption        poddisruptionbudgets: list watch, status; pods, replicasets, deployments: list watch
+ *   persistentvolume-binder  persistentvolumeclaims: list watch get update, status; persistentvolumes: list watch
+ *                     get create (local-path provisioner) update delete, status; storageclasses, nodes: list watch
  * and events for all of them. Kubernetes gives its garbage collector get/list/watch/patch/update/delete
  * on every resource; ours watches a fixed list, so it gets that list, plus `get` on anything an
  * owner reference can name.
@@ -201,6 +207,10 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['apps'], ['statefulsets'], ['list', 'watch', 'update', 'delete']),
   rule(['apps'], ['statefulsets/status'], ['update']),
   rule([''], ['persistentvolumeclaims'], ['create', 'list', 'watch', 'update', 'delete']),
+  rule([''], ['persistentvolumeclaims/status'], ['update']),
+  rule([''], ['persistentvolumes'], ['list', 'watch', 'create', 'update', 'delete']),
+  rule([''], ['persistentvolumes/status'], ['update']),
+  rule(['storage.k8s.io'], ['storageclasses'], ['list', 'watch']),
   rule([''], ['replicationcontrollers'], ['list', 'watch', 'update', 'delete']),
   rule([''], ['replicationcontrollers/status'], ['update']),
   rule(['batch'], ['jobs/status'], ['update']),
