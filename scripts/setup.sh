@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 # containers and their tests; CNI plugins for pod networking, nftables for Services and pod
 # routes; dig for the cluster DNS tests; prometheus (and its promtool) for `tctl cluster up
 # --monitoring` and the metrics and rule checks; redis-server for the guestbook example's
-# image. Of prometheus and redis-server only the programs are wanted: the daemons the
+# image; chromium (and a font for its screenshots) for the web console's browser tests, driven
+# by playwright-core. Of prometheus and redis-server only the programs are wanted: the daemons the
 # packages start are stopped and disabled below.
 PACKAGES=(etcd-server etcd-client runc crun conmon umoci skopeo docker-registry busybox-static
-  containernetworking-plugins prometheus iproute2 iptables nftables procps bind9-dnsutils redis-server)
+  containernetworking-plugins prometheus iproute2 iptables nftables procps bind9-dnsutils redis-server
+  chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -90,6 +90,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       dataDir: opts.dataDir, nodeName, hostIP: internalIP, version: AGENT_VERSION, fakeStartDelayMs: opts.fakeStartDelayMs,
       ...(opts.podCidr ? { podCidr: opts.podCidr } : {}), lookup: apiObjectLookup(clientFor(i)), log,
       insecureRegistries: opts.insecureRegistries,
+      ...(opts.registryMirrors ? { registryMirrors: opts.registryMirrors } : {}),
       ...(podNetwork ? { network: { ipMasq: false } } : {}),
     });
     const runtime = new InstrumentedRuntime(inner, metrics);

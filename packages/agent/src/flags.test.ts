@@ -1,5 +1,6 @@
 import test from 'ava';
-import { parseCommand, parseDuration, parseTaints } from './flags.js';
+import { parseDuration } from '@tugboat/api';
+import { parseCommand, parseTaints } from './flags.js';
 
 /** The flags every run needs: secure by default. */
 const TLS = ['--kubeconfig', '/k', '--tls-cert-file', '/c', '--tls-private-key-file', '/p', '--client-ca-file', '/ca'];
@@ -66,7 +67,7 @@ test('bad flags are one clear line', (t) => {
   t.throws(() => parseCommand(['--taints', 'k=v:Sometimes'], {}), { message: /must be NoSchedule, PreferNoSchedule or NoExecute/ });
   t.throws(() => parseCommand(['--labels', 'novalue'], {}), { message: '--labels: expected key=value, got "novalue"' });
   t.throws(() => parseCommand(['--node-name', 'Bad_Name'], {}), { message: /not a valid node name/ });
-  t.throws(() => parseCommand(['--lease-interval', 'soon'], {}), { message: /--lease-interval: expected a duration/ });
+  t.throws(() => parseCommand(['--lease-interval', 'soon'], {}), { message: /--lease-interval: invalid duration "soon"/ });
   t.throws(() => parseCommand(['--server'], {}), { message: 'flag --server needs a value' });
 });
 
@@ -92,6 +93,13 @@ test('--cluster-dns and --cluster-domain (kubelet\'s): none and cluster.local by
   t.like(r.command === 'run' ? r.flags : {}, { clusterDNS: ['198.19.0.10', '198.19.0.11'], clusterDomain: 'example.internal' });
   t.throws(() => parseCommand([...TLS, '--cluster-dns', 'kube-dns'], {}), { message: '--cluster-dns: "kube-dns" is not an IP address' });
   t.throws(() => parseCommand([...TLS, '--cluster-domain', 'bad_domain'], {}), { message: '--cluster-domain: "bad_domain" is not a DNS domain like cluster.local' });
+});
+
+test('--registry-mirror: DOMAIN=HOST[:PORT], comma-separated', (t) => {
+  const r = parseCommand([...TLS, '--node-name', 'n', '--registry-mirror', 'docker.io=127.0.0.1:5000,Quay.io=mirror.lan'], {});
+  t.deepEqual(r.command === 'run' ? r.flags.registryMirrors : {}, { 'docker.io': '127.0.0.1:5000', 'quay.io': 'mirror.lan' });
+  t.throws(() => parseCommand([...TLS, '--registry-mirror', 'docker.io'], {}), { message: '--registry-mirror: "docker.io" is not DOMAIN=HOST[:PORT]' });
+  t.throws(() => parseCommand([...TLS, '--registry-mirror', 'docker.io=http://x'], {}), { message: /--registry-mirror: "docker.io=http:\/\/x"/ });
 });
 
 test('--insecure-registry: HOST[:PORT] or an IPv4 CIDR, comma-separated (Docker\'s insecure-registries)', (t) => {

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { isQuantity, parseIPv4Cidr, type Taint } from '@tugboat/api';
+import { isQuantity, parseDuration, parseIPv4Cidr, type Taint } from '@tugboat/api';
 import { parseNodePortAddresses, type ProxyModeChoice } from './network/proxy/node-facts.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:10250';
@@ -40,6 +40,8 @@ export interface AgentFlags {
   backoffMaxMs: number;
   /** oci: Docker's insecure-registries: HOST:PORT or IPv4 CIDRs whose registries may speak plain http. */
   insecureRegistries: string[];
+  /** oci: registry mirrors, registry domain → the HOST[:PORT] pulls of its images go to instead. */
+  registryMirrors?: Record<string, string>;
   /** kubelet's --cluster-dns: the nameservers of ClusterFirst pods (none: they fall back to the host's). */
   clusterDNS: string[];
   /** kubelet's --cluster-domain: the search domains' root. */
@@ -93,6 +95,10 @@ Security (all four are required: the agent speaks only TLS, both ways):
   --insecure-registry LIST   oci: registries that may be reached over plain http, HOST:PORT or
                              a CIDR of their addresses (Docker's insecure-registries; loopback
                              ones always may)
+  --registry-mirror LIST     oci: DOMAIN=HOST[:PORT],… pull images of DOMAIN (docker.io for
+                             nginx:1.25) from HOST[:PORT] instead, with the same repository
+                             and tag (a pull-through cache or an air-gapped copy; containerd's
+                             hosts.toml "server")
   --labels k=v,...           extra Node labels
   --taints k=v:Effect,...    Node taints at registration (NoSchedule, PreferNoSchedule, NoExecute)
   --capacity cpu=..,memory=..,pods=..
@@ -126,23 +132,6 @@ Service proxy (kube-proxy's job, one nftables table per agent; not for --hollow)
 kill-containers SIGKILLs every container (and its monitor) recorded under DIR, as a machine
 crash would.
 `;
-
-/** "2s", "500ms", "1m30s", "1.5h"; a bare number is seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const s = text.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * (unit[m[2] ?? ''] ?? 0);
-    pos = re.lastIndex;
-  }
-  if (pos !== s.length || s.length === 0) throw new Error(`${flag}: expected a duration like 2s, 500ms or 1m30s, got ${JSON.stringify(text)}`);
-  return total;
-}
 
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text);
@@ -226,6 +215,20 @@ export function parseInsecureRegistries(text: string): string[] {
   return out;
 }
 
+/** "docker.io=127.0.0.1:5000,quay.io=mirror.example:5000" → { domain: host }. */
+export function parseRegistryMirrors(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const hostPort = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [domain = '', host = '', ...rest] = item.split('=');
+    if (rest.length || !hostPort.test(domain) || !hostPort.test(host)) {
+      throw new Error(`--registry-mirror: ${JSON.stringify(item)} is not DOMAIN=HOST[:PORT]`);
+    }
+    out[domain.toLowerCase()] = host.toLowerCase();
+  }
+  return out;
+}
+
 /** A DNS subdomain (the search paths are built on it); a trailing dot is dropped. */
 export function parseClusterDomain(text: string): string {
   const d = text.trim().replace(/\.$/, '').toLowerCase();
@@ -240,7 +243,7 @@ const REQUIRED_FLAGS = ['kubeconfig', 'tls-cert-file', 'tls-private-key-file', '
 
 const RUN_FLAGS = new Set([
   ...REQUIRED_FLAGS, 'server', 'node-name', 'runtime', 'labels', 'taints', 'capacity', 'listen', 'http-listen', 'data-dir', 'lease-interval',
-  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr', 'cluster-dns', 'cluster-domain', 'insecure-registry',
+  'hollow', 'fake-start-delay', 'node-status-interval', 'backoff-initial', 'backoff-max', 'pod-cidr', 'cluster-dns', 'cluster-domain', 'insecure-registry', 'registry-mirror',
   'proxy-kubeconfig', 'proxy-mode', 'nodeport-addresses',
 ]);
 
@@ -324,6 +327,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     clusterDNS,
     clusterDomain,
     insecureRegistries: parseInsecureRegistries(v.get('insecure-registry') ?? ''),
+    registryMirrors: parseRegistryMirrors(v.get('registry-mirror') ?? ''),
   };
   if (flags.leaseIntervalMs <= 0) throw new Error('--lease-interval must be more than 0');
   if (flags.nodeStatusIntervalMs <= 0) throw new Error('--node-status-interval must be more than 0');

@@ -13,6 +13,7 @@ import { hasSchema, pruneObject, type PruneResult } from './schema/prune.js';
 import { applyDefaults, podQOSClass } from './defaults/index.js';
 import { KIND_RULES } from './validation/index.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.js';
+import { checkUnsupportedFields } from './validation/unsupported.js';
 import { isPlainObject, required, invalid } from './validation/field-errors.js';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 
@@ -189,12 +190,16 @@ export function admitObject(input: unknown, old?: KubeObject, options: AdmitOpti
     errors.push(...validateObjectMetaUpdate(obj.metadata, old.metadata, 'metadata'));
     errors.push(...(rules?.validateUpdate?.(obj, old) ?? []));
   }
+  // What Tugboat cannot honour is said, never dropped: an error or a warning per field.
+  const unsupported = checkUnsupportedFields(obj, old);
+  errors.push(...unsupported.errors);
+  const warnings = [...result.warnings, ...unsupported.warnings];
   // Kubernetes defaults before it validates: a required field that defaulting filled in
   // (a podFailurePolicy pattern's status) is not missing.
   const filled = { ...result, errors: result.errors.filter((e) => e.type !== 'Required' || valueAt(obj, e.path) === undefined) };
   const all = mergeErrors(filled, errors);
-  if (all.length) return fail(all, result.warnings);
-  return { ok: true, object: obj, warnings: result.warnings };
+  if (all.length) return fail(all, warnings);
+  return { ok: true, object: obj, warnings };
 }
 
 /**

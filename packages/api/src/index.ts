@@ -13,6 +13,9 @@ export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
 export { sleep } from './sleep.js';
+export * from './time.js';
+export * from './files.js';
+export * from './clock.js';
 export * from './ipv4.js';
 export {
   podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,
@@ -32,6 +35,10 @@ export * from './printing/index.js';
 export * from './priority.js';
 export * from './disruption-budget.js';
 export * from './storage.js';
+export * from './sidecars.js';
+export * from './pod-resources.js';
+export * from './autoscaling.js';
+export * from './resource-metrics.js';
 export { TYPE_ORIGINS } from './schema/type-origins.js';
 export * from './scheduling/index.js';
 export { jobFromCronJobTemplate } from './cron/job-template.js';

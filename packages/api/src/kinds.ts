@@ -37,6 +37,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Service', apiVersion: 'v1', group: '', resource: 'services', singular: 'service', shortNames: ['svc'], namespaced: true },
   { kind: 'Endpoints', apiVersion: 'v1', group: '', resource: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true },
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', group: 'discovery.k8s.io', resource: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true },
+  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', group: 'autoscaling', resource: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', shortNames: ['hpa'], namespaced: true },
   { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', group: 'policy', resource: 'poddisruptionbudgets', singular: 'poddisruptionbudget', shortNames: ['pdb'], namespaced: true },
   { kind: 'PriorityClass', apiVersion: 'scheduling.k8s.io/v1', group: 'scheduling.k8s.io', resource: 'priorityclasses', singular: 'priorityclass', shortNames: ['pc'], namespaced: false },
   { kind: 'ServiceAccount', apiVersion: 'v1', group: '', resource: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true },
@@ -71,6 +72,11 @@ export function lookupKind(name: string): KindInfo | undefined {
   return byAlias.get(name.toLowerCase());
 }
 
+/** `pods`, `deployments.apps`: how Kubernetes and kubectl name a resource in messages. */
+export function qualifiedResource(info: KindInfo): string {
+  return info.group ? `${info.resource}.${info.group}` : info.resource;
+}
+
 /** The group-qualified name kubectl prints: "pod", "deployment.apps", "lease.coordination.k8s.io". */
 export function qualifiedSingular(k: KindInfo): string {
   return k.group ? `${k.singular}.${k.group}` : k.singular;
@@ -80,7 +86,9 @@ export function qualifiedSingular(k: KindInfo): string {
 export const DEFAULT_NAMESPACE = 'default';
 export const SYSTEM_NAMESPACE = 'tugboat-system';
 export const NODE_LEASE_NAMESPACE = 'tugboat-node-lease';
-export const BUILTIN_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE];
+/** Kubernetes' own system namespace: public manifests (the docs' DaemonSet, charts' agents) go there. */
+export const KUBE_SYSTEM_NAMESPACE = 'kube-system';
+export const BUILTIN_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE, KUBE_SYSTEM_NAMESPACE];
 
 /** The label an EndpointSlice names its Service with (discovery.k8s.io/v1 LabelServiceName). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -42,6 +42,19 @@ export const LOCAL_PATH_DIR_ANNOTATION = 'tugboat.io/local-path-dir';
  * a Delete reclaim removes the data before the object.
  */
 export const LOCAL_PATH_CLEANUP_FINALIZER = 'tugboat.io/local-path-cleanup';
+/**
+ * Kubernetes' storage-object-in-use protection: the API server puts these on every new claim
+ * and volume (StorageObjectInUseProtection admission); the pvc-protection controller removes
+ * the claim's once no scheduled pod names it, the pv-protection controller the volume's once
+ * it is not Bound. So deleting either while in use only marks it Terminating.
+ */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+
+/** The protection finalizer the API server adds to a new object of this kind, if any. */
+export function protectionFinalizerFor(kind: string): string | undefined {
+  return kind === 'PersistentVolumeClaim' ? PVC_PROTECTION_FINALIZER : kind === 'PersistentVolume' ? PV_PROTECTION_FINALIZER : undefined;
+}
 
 export const PV_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const;
 export const PV_RECLAIM_POLICIES = ['Retain', 'Delete', 'Recycle'] as const;

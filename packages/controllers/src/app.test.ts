@@ -90,5 +90,5 @@ serial('a bad flag is one line on stderr and exit 2', async (t) => {
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   t.is(code, 2);
-  t.is(err, 'tugboat-controllers: --node-monitor-grace-period: invalid duration "soon" (expected e.g. 10s, 500ms, 1m30s) (see --help)\n');
+  t.is(err, 'tugboat-controllers: --node-monitor-grace-period: invalid duration "soon" (expected e.g. 30s, 500ms or 1m30s) (see --help)\n');
 });

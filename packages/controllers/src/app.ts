@@ -57,6 +57,7 @@ export async function startControllersApp(flags: ControllersFlags, log: Logger =
         gcWorkers: flags.gcWorkers,
         jobWorkers: flags.jobWorkers,
         jobBackoffBaseMs: flags.jobBackoffBaseMs,
+        hpa: flags.hpa,
         ...(flags.rootCaFile ? { rootCaFile: flags.rootCaFile } : {}),
         allocateNodeCidrs: flags.allocateNodeCidrs,
         ...(flags.clusterCidr ? { clusterCidr: flags.clusterCidr } : {}),

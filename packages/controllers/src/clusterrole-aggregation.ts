@@ -7,7 +7,7 @@
 // Any ClusterRole change queues every aggregated role: there are few, and knowing which
 // selectors a change touches would cost more than re-checking them all.
 import { aggregatedRules, ruleListsEqual, type ClusterRole, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import type { KubeObject, TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '@tugboat/api';
 import { CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobObject, type JobObject } from './cronjob.js';
 import { jobNameFor } from './cronjob-schedule.js';
 import { etcdAvailable, startTestCluster, type TestCluster } from './testing/cluster.js';

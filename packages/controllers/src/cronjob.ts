@@ -15,7 +15,7 @@ import {
   ApiError, isKnownTimeZone, jobFromCronJobTemplate, objectKey, zoneOffsetMs,
   type CronJob, type CronJobStatus, type Informer, type Job, type KubeObject, type TugboatClient,
 } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, StaleCacheError, type Logger } from './controller.js';
 import {
   jobNameFor, nextRequeueMs, nextScheduleTime, pastStartingDeadline, scheduleFacts, type ScheduleFacts,

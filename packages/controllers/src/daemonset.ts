@@ -15,7 +15,7 @@
 import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
 import { ControllerHistory } from './controller-history.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import { daemonPodSpec, daemonPodTolerations, pinToNode } from './daemonset-nodes.js';
 import {

@@ -1,6 +1,6 @@
 // Revisions, annotations, conditions and "which ReplicaSet is new" for Deployments (pure).
 import type { DeploymentStatus, PodTemplateSpec } from '@tugboat/api';
-import { LAST_APPLIED_ANNOTATION } from '@tugboat/api';
+import { LAST_APPLIED_ANNOTATION, rfc3339 } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
 import type { DeploymentObject, ReplicaSetObject } from './informers.js';
 import { POD_TEMPLATE_HASH_LABEL } from './pod-template-hash.js';
@@ -140,11 +140,6 @@ export function removeCondition(status: DeploymentStatus, type: string): void {
   if (!status.conditions) return;
   status.conditions = status.conditions.filter((c) => c.type !== type);
   if (status.conditions.length === 0) delete status.conditions;
-}
-
-/** Kubernetes' metav1.Time: RFC 3339 to the second. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 export function progressDeadlineSeconds(d: DeploymentObject): number | undefined {

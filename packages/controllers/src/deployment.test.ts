@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { PodTemplateSpec } from '@tugboat/api';
+import { rfc3339, type PodTemplateSpec } from '@tugboat/api';
 import { calculateStatus, updateProgressing } from './deployment.js';
 import {
-  deploymentTimedOut, equalIgnoreHash, findNewReplicaSet, lastRevision, maxRevision, newCondition, rfc3339, setCondition,
+  deploymentTimedOut, equalIgnoreHash, findNewReplicaSet, lastRevision, maxRevision, newCondition, setCondition,
   setNewReplicaSetAnnotations,
 } from './deployment-util.js';
 import type { DeploymentObject, ReplicaSetObject } from './informers.js';

@@ -9,7 +9,7 @@
 //
 // The arithmetic lives in rollout.ts (pure); this file reads caches and writes the results.
 import { objectKey, selectorFromLabelSelector, type DeploymentStatus, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import { deepEqual } from './canonical.js';
 import {

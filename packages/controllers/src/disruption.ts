@@ -18,9 +18,9 @@ import {
   withDisruptionAllowedCondition,
   type Informer, type KubeObject, type OwnerReference, type PodDisruptionBudgetObject, type PodDisruptionBudgetStatus, type TugboatClient,
 } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
-import { rfc3339 } from './deployment-util.js';
+import { rfc3339 } from '@tugboat/api';
 import type { DeploymentObject, PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import { scaledValue } from './rollout.js';

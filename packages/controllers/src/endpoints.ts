@@ -11,7 +11,7 @@
 // that stops being ready leaves `addresses` within one sync.
 import { objectKey, type EndpointAddress, type EndpointSubset, type CoreEndpointPort, type Informer, type TugboatClient } from '@tugboat/api';
 import { deepEqual, canonicalJson } from './canonical.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, StaleCacheError, type Logger } from './controller.js';
 import {
   HEADLESS_SERVICE_LABEL, findPort, isServiceIPSet, podIPv4s, revision, selectedPods, servesSelectedPods, servicesForPodEvent,

@@ -15,7 +15,7 @@
 // the garbage collector removes them with it.
 import { objectKey, type Endpoint, type EndpointPort, type Informer, type OwnerReference, type TugboatClient } from '@tugboat/api';
 import { canonicalJson, deepEqual } from './canonical.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, isExpectedRace, runWorkers, StaleCacheError, type Logger } from './controller.js';
 import {
   HEADLESS_SERVICE_LABEL, findPort, isServiceIPSet, podIPv4s, revision, selectedPods, servesSelectedPods, servicesForPodEvent,

@@ -2,7 +2,7 @@
 // (aggregated repeats, never throws). Recording is fire-and-forget: a sync never waits for
 // or fails on its events.
 import { recordEvent, type EventType, type KubeObject, type TugboatClient } from '@tugboat/api';
-import type { Clock } from './clock.js';
+import type { Clock } from '@tugboat/api';
 
 export interface EventRecorder {
   event(involved: KubeObject, type: EventType, reason: string, message: string): void;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '@tugboat/api';
 import { ControllerExpectations } from './expectations.js';
 import { TokenBucket } from './token-bucket.js';
 

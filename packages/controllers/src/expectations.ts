@@ -4,7 +4,7 @@
 // controller records what it expects; the informer's handlers tick each observation off;
 // sync acts only when a key's expectations are satisfied — or have expired, so a lost
 // event cannot stall a controller forever.
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 
 interface Record {
   adds: number;

@@ -1,12 +1,13 @@
 import test from 'ava';
-import { parseDuration, parseFlags } from './flags.js';
+import { parseDuration } from '@tugboat/api';
+import { parseFlags } from './flags.js';
 
 test('durations as Go writes them', (t) => {
   t.is(parseDuration('10s', 'f'), 10_000);
   t.is(parseDuration('500ms', 'f'), 500);
   t.is(parseDuration('1m30s', 'f'), 90_000);
   t.is(parseDuration('1.5s', 'f'), 1500);
-  t.throws(() => parseDuration('10', '--node-monitor-grace-period'), { message: /--node-monitor-grace-period: invalid duration "10"/ });
+  t.throws(() => parseDuration('10 s', '--node-monitor-grace-period'), { message: /--node-monitor-grace-period: invalid duration "10 s"/ });
   t.throws(() => parseDuration('10x', 'f'));
 });
 
@@ -17,7 +18,7 @@ test('defaults', (t) => {
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
     'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
-    'persistentvolume-binder', 'local-path-provisioner',
+    'persistentvolume-binder', 'local-path-provisioner', 'horizontalpodautoscaling', 'pvc-protection', 'pv-protection',
   ]);
   t.is(p.flags.rootCaFile, '');
   t.like(p.flags, { allocateNodeCidrs: false, clusterCidr: '', nodeCidrMaskSize: 24 });
@@ -27,7 +28,7 @@ test('--root-ca-file, and controllers with Kubernetes\' dashed names', (t) => {
   const p = parseFlags(['--root-ca-file', '/pki/ca.crt', '--controllers', '*,-root-ca-cert-publisher,-clusterrole-aggregation']);
   if (p.help) return t.fail();
   t.is(p.flags.rootCaFile, '/pki/ca.crt');
-  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob', 'persistentvolume-binder', 'local-path-provisioner']);
+  t.deepEqual(p.flags.controllers, ['replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'serviceaccount', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob', 'persistentvolume-binder', 'local-path-provisioner', 'horizontalpodautoscaling', 'pvc-protection', 'pv-protection']);
 });
 
 test('--flag value, --flag=value, booleans, controller lists', (t) => {
@@ -36,7 +37,7 @@ test('--flag value, --flag=value, booleans, controller lists', (t) => {
   t.like(p.flags, { server: '127.0.0.1:7000', nodeMonitorGracePeriodMs: 2000, leaderElect: false, id: 'cm-1' });
   t.deepEqual(p.flags.controllers, [
     'replicaset', 'deployment', 'garbagecollector', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher', 'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
-    'persistentvolume-binder', 'local-path-provisioner',
+    'persistentvolume-binder', 'local-path-provisioner', 'horizontalpodautoscaling', 'pvc-protection', 'pv-protection',
   ]);
   const q = parseFlags(['--leader-elect', 'false', '--server', 'h:1']);
   if (q.help) return t.fail();

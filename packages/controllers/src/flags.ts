@@ -1,8 +1,9 @@
 // Command-line flags of tugboat-controllers (`--flag value` or `--flag=value`). Pure.
 import { hostname } from 'node:os';
-import { formatIPv4Cidr, parseIPv4Cidr } from '@tugboat/api';
+import { formatIPv4Cidr, parseDuration, parseIPv4Cidr } from '@tugboat/api';
 import { MAX_PREFIX_DIFFERENCE } from './cidr-set.js';
 import { CONTROLLER_NAMES, parseControllerList, type ControllerName } from './manager.js';
+import { DEFAULT_HPA_SETTINGS, type HpaSettings } from './horizontalpodautoscaling.js';
 
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
 
@@ -10,7 +11,7 @@ export const USAGE = `Usage: tugboat-controllers --kubeconfig FILE [flags]
 
 The Tugboat controller manager: ReplicaSets, Deployments, garbage collection, node
 lifecycle (taints and evictions of unreachable nodes), pod GC, Services' Endpoints and
-EndpointSlices, and Node pod CIDRs. Several replicas may run; the one holding the Lease
+EndpointSlices, Node pod CIDRs, and horizontal pod autoscaling. Several replicas may run; the one holding the Lease
 tugboat-system/tugboat-controllers acts.
 
   --kubeconfig FILE                   API server address, CA and this component's credentials
@@ -35,6 +36,14 @@ tugboat-system/tugboat-controllers acts.
   --concurrent-gc-syncs N             workers (default 20)
   --concurrent-job-syncs N            workers (default 5)
   --job-backoff-base D                back-off after a Job's first failed pod, doubled per failure up to 6m (default 10s)
+  --horizontal-pod-autoscaler-sync-period D                 how often each HPA is reconciled (default 15s)
+  --horizontal-pod-autoscaler-downscale-stabilization D     the window whose highest recommendation a scale-down
+                                                            keeps (default 5m)
+  --horizontal-pod-autoscaler-tolerance F                   usage/target ratios within 1±F do not scale (default 0.1)
+  --horizontal-pod-autoscaler-cpu-initialization-period D   after a pod starts, cpu samples count only once it has
+                                                            been ready for a whole window (default 5m)
+  --horizontal-pod-autoscaler-initial-readiness-delay D     a pod unready this soon after starting has never been
+                                                            ready: its cpu is ignored (default 30s)
   --help                              this text
 
 Durations: 500ms, 2s, 1m30s.
@@ -64,26 +73,11 @@ export interface ControllersFlags {
   /** "" : none. Normalised (host bits cleared). */
   clusterCidr: string;
   nodeCidrMaskSize: number;
+  hpa: HpaSettings;
 }
 
 export type ParsedFlags = { help: true } | { help: false; flags: ControllersFlags };
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go-style duration ("10s", "500ms", "1m30s") in milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const s = text.trim();
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? 0);
-    pos = re.lastIndex;
-  }
-  if (s === '' || pos !== s.length) throw new Error(`${flag}: invalid duration ${JSON.stringify(text)} (expected e.g. 10s, 500ms, 1m30s)`);
-  return total;
-}
 
 function positiveNumber(text: string, flag: string, integer: boolean, allowZero = false): number {
   const n = Number(text);
@@ -102,6 +96,8 @@ const VALUE_FLAGS = new Set([
   'server', 'kubeconfig', 'http-listen', 'id', 'node-monitor-grace-period', 'node-monitor-period', 'node-eviction-rate',
   'unhealthy-zone-threshold', 'terminated-pod-gc-threshold', 'controllers', 'concurrent-replicaset-syncs',
   'concurrent-deployment-syncs', 'concurrent-gc-syncs', 'concurrent-job-syncs', 'job-backoff-base', 'root-ca-file', 'cluster-cidr', 'node-cidr-mask-size',
+  'horizontal-pod-autoscaler-sync-period', 'horizontal-pod-autoscaler-downscale-stabilization', 'horizontal-pod-autoscaler-tolerance',
+  'horizontal-pod-autoscaler-cpu-initialization-period', 'horizontal-pod-autoscaler-initial-readiness-delay',
 ]);
 const BOOL_FLAGS = new Set(['leader-elect', 'allocate-node-cidrs']);
 
@@ -170,7 +166,28 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       allocateNodeCidrs: allocate === 'true',
       clusterCidr,
       nodeCidrMaskSize,
+      hpa: hpaFlags(values),
     },
+  };
+}
+
+/** The --horizontal-pod-autoscaler-* flags, Kubernetes' defaults when absent. */
+function hpaFlags(values: ReadonlyMap<string, string>): HpaSettings {
+  const duration = (name: string, fallback: number, allowZero: boolean): number => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text, `--${name}`);
+    if (allowZero ? ms < 0 : ms <= 0) throw new Error(`--${name}: must be greater than ${allowZero ? 'or equal to ' : ''}0`);
+    return ms;
+  };
+  const d = DEFAULT_HPA_SETTINGS;
+  const tolerance = values.get('horizontal-pod-autoscaler-tolerance');
+  return {
+    syncPeriodMs: duration('horizontal-pod-autoscaler-sync-period', d.syncPeriodMs, false),
+    downscaleStabilizationMs: duration('horizontal-pod-autoscaler-downscale-stabilization', d.downscaleStabilizationMs, true),
+    tolerance: tolerance === undefined ? d.tolerance : positiveNumber(tolerance, '--horizontal-pod-autoscaler-tolerance', false, true),
+    cpuInitializationPeriodMs: duration('horizontal-pod-autoscaler-cpu-initialization-period', d.cpuInitializationPeriodMs, true),
+    initialReadinessDelayMs: duration('horizontal-pod-autoscaler-initial-readiness-delay', d.initialReadinessDelayMs, true),
   };
 }
 

@@ -13,7 +13,7 @@
 // The API server decides the policy when an owner is deleted (it adds the finalizers); this
 // controller carries it out.
 import { FOREGROUND_DELETION_FINALIZER, ORPHAN_FINALIZER, kindInfo, type KubeObject, type OwnerReference, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, isApiError, runWorkers, type Logger } from './controller.js';
 import {
   OwnerGraph, decideAttemptToDelete, decideDeletingDependents, isDeletingDependents, isOrphaning, ownerState,
@@ -25,7 +25,9 @@ import { updateWithRetry } from './owner-refs.js';
 import { WorkQueue } from './workqueue.js';
 
 /** Resources the collector watches by default: every kind that owns or is owned in practice. */
-export const GC_RESOURCES = ['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'nodes', 'leases', 'services', 'endpointslices', 'jobs', 'cronjobs', 'daemonsets', 'statefulsets', 'controllerrevisions', 'replicationcontrollers'];
+export const GC_RESOURCES = ['pods', 'replicasets', 'deployments', 'configmaps', 'secrets', 'nodes', 'leases', 'services', 'endpointslices', 'jobs', 'cronjobs', 'daemonsets', 'statefulsets', 'controllerrevisions', 'replicationcontrollers',
+  // A StatefulSet's claims, owned by the set or a pod under persistentVolumeClaimRetentionPolicy Delete.
+  'persistentvolumeclaims'];
 
 const ABSENT_CACHE_SIZE = 10_000;
 

@@ -1,6 +1,5 @@
 // @tugboat/controllers: the controller manager and its parts, for the binary, tests and
 // anything that embeds the controllers in-process.
-export * from './clock.js';
 export * from './workqueue.js';
 export * from './metrics.js';
 export * from './controller.js';

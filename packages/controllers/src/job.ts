@@ -15,7 +15,7 @@ import {
   objectKey, selectorFromLabelSelector, splitKey,
   type EnvVar, type Informer, type Job, type JobStatus, type KubeObject, type TugboatClient,
 } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { runWorkers, consoleLogger, describe, isApiError, StaleCacheError, type Logger } from './controller.js';
 import { deepEqual } from './canonical.js';
 import type { EventRecorder } from './events.js';

@@ -17,7 +17,7 @@ import {
   type Informer, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject, type TugboatClient,
 } from '@tugboat/api';
 import { posix } from 'node:path';
-import { realClock } from './clock.js';
+import { realClock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject } from './informers.js';

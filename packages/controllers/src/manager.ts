@@ -2,7 +2,7 @@
 // their workers. Built fresh each time this replica becomes the leader, torn down when it
 // stops leading, so a replica that lost the Lease keeps nothing stale.
 import type { TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { consoleLogger, describe, type Logger } from './controller.js';
 import { DeploymentController, DEPLOYMENT_CONTROLLER } from './deployment.js';
@@ -13,6 +13,7 @@ import { GarbageCollector } from './gc.js';
 import { DisruptionController } from './disruption.js';
 import { JOB_CONTROLLER, JobController } from './job.js';
 import { CRONJOB_CONTROLLER, CronJobController } from './cronjob.js';
+import { HPA_CONTROLLER, HorizontalPodAutoscalingController, type HpaSettings } from './horizontalpodautoscaling.js';
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ObjectStateSource } from './kube-state-metrics.js';
@@ -24,13 +25,15 @@ import { DAEMONSET_CONTROLLER, DaemonSetController } from './daemonset.js';
 import { STATEFULSET_CONTROLLER, StatefulSetController } from './statefulset.js';
 import { PERSISTENTVOLUME_CONTROLLER, PersistentVolumeBinder } from './persistentvolume-binder.js';
 import { LocalPathProvisioner } from './local-path-provisioner.js';
+import { PvcProtectionController } from './pvc-protection.js';
+import { PvProtectionController } from './pv-protection.js';
 import { RootCaPublisher, readRootCa } from './root-ca-publisher.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
 
 export const CONTROLLER_NAMES = [
   'replicaset', 'deployment', 'garbagecollector', 'nodelifecycle', 'podgc', 'clusterrole-aggregation', 'serviceaccount', 'root-ca-cert-publisher',
   'endpoint', 'endpointslice', 'nodeipam', 'job', 'daemonset', 'replicationcontroller', 'disruption', 'statefulset', 'cronjob',
-  'persistentvolume-binder', 'local-path-provisioner',
+  'persistentvolume-binder', 'local-path-provisioner', 'horizontalpodautoscaling', 'pvc-protection', 'pv-protection',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 /** Other names --controllers accepts for a controller (`endpoints`: the resource's name). */
@@ -65,6 +68,8 @@ export interface ManagerOptions {
   jobWorkers?: number;
   /** --job-backoff-base: the first back-off after a Job's pod fails (default 10 s), doubled per further failure. */
   jobBackoffBaseMs?: number;
+  /** The --horizontal-pod-autoscaler-* flags (Kubernetes' defaults for those not given). */
+  hpa?: Partial<HpaSettings>;
 }
 
 interface Runnable {
@@ -92,6 +97,9 @@ export class ControllerManager {
   readonly statefulSets: StatefulSetController | undefined;
   readonly volumeBinder: PersistentVolumeBinder | undefined;
   readonly localPathProvisioner: LocalPathProvisioner | undefined;
+  readonly pvcProtection: PvcProtectionController | undefined;
+  readonly pvProtection: PvProtectionController | undefined;
+  readonly horizontalPodAutoscaling: HorizontalPodAutoscalingController | undefined;
   /** ReplicationControllers: the ReplicaSet controller on the v1 kind. */
   readonly replicationControllers: ReplicaSetController | undefined;
   /** The caches kube_* metrics are computed from when scraped. */
@@ -199,6 +207,11 @@ export class ControllerManager {
     this.localPathProvisioner = enabled.has('local-path-provisioner')
       ? new LocalPathProvisioner({ ...common, recorder: apiEventRecorder(client, 'tugboat.io/local-path', clock) })
       : undefined;
+    this.horizontalPodAutoscaling = enabled.has('horizontalpodautoscaling')
+      ? new HorizontalPodAutoscalingController({ ...common, recorder: apiEventRecorder(client, HPA_CONTROLLER, clock), ...(opts.hpa ? { settings: opts.hpa } : {}) })
+      : undefined;
+    this.pvcProtection = enabled.has('pvc-protection') ? new PvcProtectionController(common) : undefined;
+    this.pvProtection = enabled.has('pv-protection') ? new PvProtectionController(common) : undefined;
     this.replicationControllers = enabled.has('replicationcontroller')
       ? new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER_KIND, recorder: apiEventRecorder(client, REPLICATION_CONTROLLER, clock) })
       : undefined;
@@ -206,6 +219,7 @@ export class ControllerManager {
       this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
       this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam, this.jobs, this.daemonSets, this.replicationControllers,
       this.disruption, this.statefulSets, this.cronJobs, this.volumeBinder, this.localPathProvisioner,
+      this.horizontalPodAutoscaling, this.pvcProtection, this.pvProtection,
     ]) if (r) this.runnables.push(r);
   }
 
@@ -229,7 +243,8 @@ export class ControllerManager {
       this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
       this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam', this.jobs && 'job',
       this.daemonSets && 'daemonset', this.replicationControllers && 'replicationcontroller', this.disruption && 'disruption',
-      this.statefulSets && 'statefulset', this.cronJobs && 'cronjob',
+      this.statefulSets && 'statefulset', this.cronJobs && 'cronjob', this.horizontalPodAutoscaling && 'horizontalpodautoscaling',
+      this.pvcProtection && 'pvc-protection', this.pvProtection && 'pv-protection',
     ].filter((n): n is string => !!n);
   }
 

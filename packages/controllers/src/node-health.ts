@@ -1,9 +1,9 @@
 // Node lifecycle decisions, pure: is a node healthy, which NoExecute taints should it carry,
 // is the cluster so broken that evictions must stop, and when must each pod on a tainted
 // node go. nodelifecycle.ts reads the caches, asks these, and writes the answers.
-import type { NodeCondition, Pod, Taint } from '@tugboat/api';
+import { sameTaint, type NodeCondition, type Pod, type Taint } from '@tugboat/api';
 import { isPodTerminal } from './pod-util.js';
-import { noExecuteTaints, sameTaint, tolerationsFor } from './taints.js';
+import { noExecuteTaints, tolerationsFor } from './taints.js';
 
 export const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
 export const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';

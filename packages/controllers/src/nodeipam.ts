@@ -11,7 +11,7 @@
 //               block is released
 import { formatIPv4Cidr, parseIPv4Cidr, type Informer, type TugboatClient } from '@tugboat/api';
 import { CidrSet } from './cidr-set.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject, SharedInformers } from './informers.js';

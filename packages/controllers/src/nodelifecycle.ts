@@ -12,7 +12,7 @@
 // Evicted pods stay Terminating until their agent confirms (or the node is deleted and pod
 // GC removes them); ReplicaSets do not count them, so replacements start at once.
 import { NODE_LEASE_NAMESPACE, objectKey, type Informer, type Taint, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock, type Timer } from './clock.js';
+import { realClock, type Clock, type Timer } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { LeaseObject, NodeObject, PodObject, SharedInformers } from './informers.js';

@@ -17,7 +17,7 @@ import {
   claimClass,
   type Informer, type KubeObject, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject, type TugboatClient,
 } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject, SharedInformers } from './informers.js';

@@ -3,7 +3,7 @@
 // deleted oldest first so completed work does not pile up in etcd.
 import type { Informer, TugboatClient } from '@tugboat/api';
 import { objectKey } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import type { NodeObject, PodObject, SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';

@@ -17,7 +17,7 @@ import {
   objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec,
   type ReplicaSetStatus, type ReplicationController, type TugboatClient,
 } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { runWorkers, consoleLogger, describe, isApiError, type Logger } from './controller.js';
 import { deepEqual } from './canonical.js';
 import type { EventRecorder } from './events.js';

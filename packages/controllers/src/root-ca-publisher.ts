@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { ROOT_CA_CONFIGMAP, type ConfigMap, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock, type Timer } from './clock.js';
+import { realClock, type Clock, type Timer } from '@tugboat/api';
 import { consoleLogger, describe, runWorkers, type Logger } from './controller.js';
 import type { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';

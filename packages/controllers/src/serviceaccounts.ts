@@ -2,7 +2,7 @@
 // ServiceAccount named `default` (what a pod runs as unless it says otherwise), made when the
 // namespace appears and again whenever it is deleted. The key is the namespace's name.
 import { ApiError, type Informer, type KubeObject, type Namespace, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';

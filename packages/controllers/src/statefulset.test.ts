@@ -2,7 +2,7 @@
 // bind pods to a node, report them Running and Ready when the test lets them, and finish
 // deletions as an agent would, so ordering can be watched one pod at a time.
 import test from 'ava';
-import { ApiError, Informer, kindInfo, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { ApiError, Informer, kindInfo, sleep, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
 import type { ControllerRevisionObject, PodObject, StatefulSetObject } from './informers.js';
 import { etcdAvailable, fakeAgent, fakeNode, fakeScheduler, mutate, startTestCluster, type FakeNode, type TestCluster } from './testing/cluster.js';
@@ -93,7 +93,6 @@ async function statusOf(name: string, ok: (s: NonNullable<StatefulSetObject['sta
   return last!;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Lets the fake agent report the pod Ready: a touch of an annotation brings it an event to act on. */
 async function release(name: string): Promise<void> {

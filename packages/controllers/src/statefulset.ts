@@ -14,7 +14,7 @@
 // which replaces the expectations other controllers keep.
 import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type OwnerReference, type TugboatClient } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 import { ControllerHistory, CONTROLLER_REVISION_HASH_LABEL, revisionsToDelete, templateOfRevision } from './controller-history.js';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';

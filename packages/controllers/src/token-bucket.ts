@@ -1,7 +1,7 @@
 // A token bucket (rate per second, burst), on the injected clock: the node lifecycle
 // controller's eviction limiter, so a failing node does not delete all its pods in one
 // instant and a misjudgement can be stopped before it has done everything.
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@tugboat/api';
 
 export class TokenBucket {
   private tokens: number;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '@tugboat/api';
 import { ControllerMetrics } from './metrics.js';
 import { ExponentialBackoffRateLimiter, WorkQueue } from './workqueue.js';
 import { runWorkers, silentLogger } from './controller.js';

@@ -10,7 +10,7 @@
 //     exponential back-off, 5 ms doubling to 1000 s); forget(key) resets it after a success.
 //
 // Time comes from an injected Clock, so back-off and delays are tested without sleeping.
-import { realClock, type Clock, type Timer } from './clock.js';
+import { realClock, type Clock, type Timer } from '@tugboat/api';
 import type { WorkQueueMetrics } from './metrics.js';
 
 export interface RateLimiter {

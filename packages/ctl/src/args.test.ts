@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatHelp, parseArgs, parseDuration } from './args.js';
+import { formatHelp, parseArgs, durationArg } from './args.js';
 import { UsageError } from './errors.js';
 
 const defs = {
@@ -61,12 +61,12 @@ test('negative numbers are positionals, not flags', (t) => {
 });
 
 test('durations', (t) => {
-  t.is(parseDuration('30s'), 30_000);
-  t.is(parseDuration('1h30m'), 5_400_000);
-  t.is(parseDuration('500ms'), 500);
-  t.is(parseDuration('2'), 2000);
-  t.throws(() => parseDuration('soon'), { instanceOf: UsageError });
-  t.throws(() => parseDuration('5s junk'), { instanceOf: UsageError });
+  t.is(durationArg('30s'), 30_000);
+  t.is(durationArg('1h30m'), 5_400_000);
+  t.is(durationArg('500ms'), 500);
+  t.is(durationArg('2'), 2000);
+  t.throws(() => durationArg('soon'), { instanceOf: UsageError });
+  t.throws(() => durationArg('5s junk'), { instanceOf: UsageError });
 });
 
 test('help lists visible flags only', (t) => {

@@ -2,6 +2,7 @@
 // positionals), `--flag value`, `--flag=value`, `-n NS`, `-nNS`, `-n=NS`, grouped short
 // booleans (`-Aw`), repeatable flags (`-f a -f b`), `--` ends flags. Flags are declared per
 // command so a typo is one clear line rather than a silently ignored word.
+import { parseDuration } from '@tugboat/api';
 import { UsageError } from './errors.js';
 
 export type FlagType = 'boolean' | 'string' | 'strings' | 'int';
@@ -140,24 +141,13 @@ export function parseArgs<D extends FlagDefs>(argv: readonly string[], defs: D, 
   return { flags: flags as FlagValues<D>, positionals, given };
 }
 
-/** "30s", "2m", "1h30m", "500ms", or a bare number of seconds → milliseconds. */
-export function parseDuration(text: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const n = Number(m[1]);
-    switch (m[2]) {
-      case 'ms': total += n; break;
-      case 's': total += n * 1000; break;
-      case 'm': total += n * 60_000; break;
-      case 'h': total += n * 3_600_000; break;
-    }
-    pos = re.lastIndex;
+/** A duration argument ("30s", "1h30m", "500ms", a bare number of seconds) in ms; a bad one is a usage error. */
+export function durationArg(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
   }
-  if (pos !== text.length || text.length === 0) throw new UsageError(`invalid duration "${text}": expected e.g. 30s, 2m, 1h30m`);
-  return total;
 }
 
 /** Help text for a command: usage line, summary, then its flags aligned. */

@@ -1,7 +1,7 @@
 // The shape of a tctl command: its flags, help, and what it does. Groups (`cluster`,
 // `config`, `rollout`) dispatch to sub-commands the same way the top level does.
 import { ApiError } from '@tugboat/api';
-import { formatHelp, parseArgs, parseDuration, type FlagDefs, type Parsed } from './args.js';
+import { formatHelp, parseArgs, durationArg, type FlagDefs, type Parsed } from './args.js';
 import { Context, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 
@@ -62,7 +62,7 @@ export function defineCommand<D extends FlagDefs>(spec: CommandSpec<D>): Command
       const ctx = new Context(io, {
         server: f.server,
         namespace: f.namespace,
-        requestTimeoutMs: timeout ? parseDuration(timeout) : undefined,
+        requestTimeoutMs: timeout ? durationArg(timeout) : undefined,
         kubeconfig: f.kubeconfig,
         context: f.context,
         token: f.token,

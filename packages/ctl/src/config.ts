@@ -1,9 +1,10 @@
 // Where tctl finds its API server: `--server`, else $TCTL_SERVER, else the config file that
 // `tctl cluster up` writes ($TUGBOAT_HOME/config.json, TUGBOAT_HOME defaulting to ~/.tugboat),
 // else the local cluster's default address.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeJsonAtomic } from '@tugboat/api/files';
 import { CliError } from './errors.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:6443';
@@ -48,7 +49,7 @@ export function readConfig(env: Env): TctlConfig {
 }
 
 export function writeConfig(env: Env, config: TctlConfig): void {
-  writeJsonAtomic(configPath(env), config);
+  writeStateFile(configPath(env), config);
 }
 
 export type ServerSource = 'flag' | 'env' | 'config' | 'default';
@@ -67,10 +68,8 @@ export function stripScheme(address: string): string {
   return address.replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '');
 }
 
-/** Write to a temp file and rename, so a reader never sees half a file. */
-export function writeJsonAtomic(path: string, value: unknown): void {
+/** Write to a temp file and rename, so a reader never sees half a file; the directory is made. */
+export function writeStateFile(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeJsonAtomic(path, value);
 }

@@ -12,11 +12,6 @@ export interface ResourceRequest {
 
 const ALL = ['pods', 'replicationcontrollers', 'daemonsets', 'replicasets', 'deployments', 'statefulsets', 'jobs', 'cronjobs'];
 
-/** "pods", "deployments.apps": how kubectl names a resource in messages. */
-export function qualifiedResource(info: KindInfo): string {
-  return info.group ? `${info.resource}.${info.group}` : info.resource;
-}
-
 export function kindOrThrow(name: string): KindInfo {
   const info = lookupKind(name);
   if (!info) throw new CliError(`the server doesn't have a resource type "${name}"`);

@@ -13,9 +13,10 @@ import { LabelSelectorRequirements, NOTHING, type Lease, type Node, type Pod, ty
 import { NodeInfo, type NodeLeaseInfo } from './framework/node-info.js';
 import { newPodInfo, podKey, withPod, type PodInfo } from './framework/pod-info.js';
 import type { AffinityTerm } from './framework/affinity-terms.js';
-import type { ClusterSnapshot, TermGroup, TermKind } from './framework/snapshot.js';
+import type { ClusterSnapshot, SpreadCountsView, TermGroup, TermKind } from './framework/snapshot.js';
 import type { TopologyCounts } from './framework/topology-counts.js';
 import { MatchCounts, TermGroups } from './term-groups.js';
+import { SpreadCounts } from './spread-counts.js';
 
 /**
  * 0: an assumed pod whose binding succeeded never expires (Kubernetes' default since 1.23). A
@@ -35,6 +36,8 @@ interface PodState {
 export interface CacheOptions {
   now?: () => number;
   assumedPodTtlMs?: number;
+  /** Where a node's unreadable usage report is told (once per node, until it reads again). */
+  log?: (line: string) => void;
 }
 
 /** A finished pod holds nothing on its node. */
@@ -125,12 +128,19 @@ export class SchedulerCache implements ClusterSnapshot {
   // counts of the pods pending pods' terms select.
   private readonly termGroups = new TermGroups();
   private readonly matchCounts = new MatchCounts();
+  // PodTopologySpread's live counts per constraint (spread-counts.ts).
+  private readonly spread = new SpreadCounts();
   private readonly now: () => number;
   private readonly ttl: number;
+  private readonly log: (line: string) => void;
+  // Nodes whose garbled usage report was logged: an agent rewrites it every 10 s, and one line
+  // says it as well as a line per update.
+  private readonly badUsageLogged = new Set<string>();
 
   constructor(opts: CacheOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.ttl = opts.assumedPodTtlMs ?? DEFAULT_ASSUMED_POD_TTL_MS;
+    this.log = opts.log ?? (() => {});
   }
 
   /** The schedulable node list; live, do not modify. */
@@ -157,6 +167,11 @@ export class SchedulerCache implements ClusterSnapshot {
   }
 
   namespacesWithPods(): Iterable<string> { return this.namespaces.keys(); }
+
+  spreadCounts(namespace: string, selector: Selector, topologyKey: string, requiredKeys: readonly string[]): SpreadCountsView {
+    return this.spread.get(namespace, selector, topologyKey, requiredKeys, this.list,
+      (add) => this.forEachPodMatching(namespace, selector, (p, node) => add(p.pod, node)));
+  }
   nodeCount(): number { return this.list.length; }
   getNode(name: string): NodeInfo | undefined { return this.infos.get(name); }
   podCount(): number { return this.pods.size; }
@@ -180,7 +195,11 @@ export class SchedulerCache implements ClusterSnapshot {
     const relabelled = !counted || !sameLabels(info.labels, node.metadata?.labels ?? {});
     if (relabelled && counted) this.accountNodeTerms(info, -1);
     info.setNode(node);
-    if (relabelled) this.accountNodeTerms(info, 1);
+    if (relabelled) {
+      this.accountNodeTerms(info, 1);
+      this.spread.clear();
+    }
+    this.noteUsageError(info);
     if (!info.lease && this.leases.has(name)) info.setLease(this.leases.get(name));
     if (!this.index.has(name)) {
       this.index.set(name, this.list.length);
@@ -205,8 +224,19 @@ export class SchedulerCache implements ClusterSnapshot {
       this.index.delete(name);
     }
     if (info.node) this.accountNodeTerms(info, -1);
+    this.spread.clear();
+    this.badUsageLogged.delete(name);
     info.node = undefined;
     if (info.pods.size === 0) this.infos.delete(name);
+  }
+
+  private noteUsageError(info: NodeInfo): void {
+    if (!info.usageError) {
+      this.badUsageLogged.delete(info.name);
+    } else if (!this.badUsageLogged.has(info.name)) {
+      this.badUsageLogged.add(info.name);
+      this.log(`node ${info.name}: ${info.usageError}; its usage report is ignored (NodeResourcesLoadAware scores it on requests)`);
+    }
   }
 
   /** Records a node's heartbeat Lease (namespace tugboat-node-lease, named after the node). */
@@ -293,6 +323,7 @@ export class SchedulerCache implements ClusterSnapshot {
     if (info.node) {
       if (pod.affinity) this.termGroups.account(pod.affinity, info.labels, 1);
       this.matchCounts.place(pod.pod, info, 1);
+      this.spread.place(pod.pod, info, 1);
     }
     const ns = pod.pod.metadata?.namespace ?? '';
     let index = this.namespaces.get(ns);
@@ -322,6 +353,7 @@ export class SchedulerCache implements ClusterSnapshot {
       if (info.node) {
         if (removed.affinity) this.termGroups.account(removed.affinity, info.labels, -1);
         this.matchCounts.place(removed.pod, info, -1);
+        this.spread.place(removed.pod, info, -1);
       }
       const ns = removed.pod.metadata?.namespace ?? '';
       const index = this.namespaces.get(ns);

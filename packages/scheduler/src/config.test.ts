@@ -24,6 +24,14 @@ test('given parts replace the defaults; the rest stay', (t) => {
   t.is(c.initialBackoffMs, 1_000);
 });
 
+test('load-aware scoring has weight 1 in the default profile; a config sets it or leaves it out', (t) => {
+  t.deepEqual(DEFAULT_PROFILE.score.find((s) => s.name === 'NodeResourcesLoadAware'), { name: 'NodeResourcesLoadAware', weight: 1 });
+  const heavier = configFromObject({ plugins: { score: ['LeastAllocated', { name: 'NodeResourcesLoadAware', weight: 3 }] } });
+  t.deepEqual(heavier.profile.score, [{ name: 'LeastAllocated', weight: 1 }, { name: 'NodeResourcesLoadAware', weight: 3 }]);
+  const off = configFromObject({ plugins: { score: ['LeastAllocated'] } });
+  t.false(off.profile.score.some((s) => s.name === 'NodeResourcesLoadAware'));
+});
+
 test('preemption is the default PostFilter; postFilter: [] turns it off', (t) => {
   t.deepEqual(DEFAULT_PROFILE.postFilter, ['DefaultPreemption']);
   t.deepEqual(configFromObject({ plugins: { postFilter: [] } }).profile.postFilter, []);

@@ -11,6 +11,7 @@
 //     score:
 //       - { name: LeastAllocated, weight: 1 }
 //       - { name: BalancedAllocation, weight: 1 }
+//       - { name: NodeResourcesLoadAware, weight: 1 }   # agents' reported usage; leave out: requests alone
 //     reserve: []
 //     postFilter: [DefaultPreemption]   # [] turns preemption off
 //     preBind: [VolumeBinding]

@@ -12,7 +12,7 @@ import { unschedulable } from './framework/status.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
 import { ScheduleOne, fitErrorMessage, numFeasibleNodesToFind, selectHost, type Binder, type BindFailure } from './schedule-one.js';
-import { FakeClock, NOW, makeListers, makeNode, makePod, makeReplicaSet } from './test-util.js';
+import { FakeClock, NOW, makeListers, makeNode, makePod, makeReplicaSet, usageAnnotations } from './test-util.js';
 
 interface Cluster {
   cache: SchedulerCache;
@@ -73,6 +73,33 @@ test('6 pods of 100m on 3 equal nodes: 2 on each (the least-loaded node wins)', 
   t.deepEqual(c.perNode(), { 'node-1': 2, 'node-2': 2, 'node-3': 2 });
   t.is(c.cache.getNode('node-1')!.requestedCpuMilli, 200);
   t.false(c.queue.has('default/web-1'), 'bound pods leave the queue');
+});
+
+// Issue 11's acceptance for load-aware scoring: node-1's pods burn 1.5 cores beyond their
+// requests, node-2's idle pods request the same; 100 pods of 10m follow.
+test('over 100 placements the node whose pods burn cpu beyond their requests gets fewer pods than an idle node with the same requests', async (t) => {
+  const requests = { cpu: '250m', memory: '256Mi' };
+  const usage = (ns: string, cpu: string) => usageAnnotations({ [`${ns}/running-1`]: { cpu, memory: '64Mi' }, [`${ns}/running-2`]: { cpu, memory: '64Mi' } });
+  const nodes = (withUsage: boolean) => [
+    makeNode('node-1', withUsage ? { annotations: usage('burn', '1') } : {}),
+    makeNode('node-2', withUsage ? { annotations: usage('idle', '5m') } : {}),
+  ];
+  const run = async (profile: Profile, withUsage: boolean): Promise<Record<string, number>> => {
+    const c = cluster(nodes(withUsage), { profile });
+    for (const [i, node] of ['node-1', 'node-1', 'node-2', 'node-2'].entries()) {
+      c.cache.addPod(makePod(`running-${(i % 2) + 1}`, { ...requests, namespace: node === 'node-1' ? 'burn' : 'idle', nodeName: node }));
+    }
+    for (let i = 1; i <= 100; i++) c.queue.add(makePod(`small-${i}`, { cpu: '10m', memory: '16Mi' }));
+    await c.runAll();
+    return c.perNode();
+  };
+  const withPlugin = await run(DEFAULT_PROFILE, true);
+  t.true((withPlugin['node-2'] ?? 0) >= 2 * (withPlugin['node-1'] ?? 0), JSON.stringify(withPlugin));
+  const without = await run({ ...DEFAULT_PROFILE, score: DEFAULT_PROFILE.score.filter((s) => s.name !== 'NodeResourcesLoadAware') }, true);
+  t.true(Math.abs((without['node-1'] ?? 0) - (without['node-2'] ?? 0)) <= 2, `requests alone: even, ${JSON.stringify(without)}`);
+  const noReports = await run(DEFAULT_PROFILE, false);
+  t.true(Math.abs((noReports['node-1'] ?? 0) - (noReports['node-2'] ?? 0)) <= 2, `no reports: the plugin skips, even, ${JSON.stringify(noReports)}`);
+  t.log(`with NodeResourcesLoadAware ${JSON.stringify(withPlugin)}; without ${JSON.stringify(without)}`);
 });
 
 test('a pod that fits nowhere gets Kubernetes\' message, counted by reason', async (t) => {

@@ -106,7 +106,7 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => console.error(`tugboat-scheduler: ${line}`));
     this.metrics = opts.metrics;
     this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
-    this.cache = new SchedulerCache({ now: this.now });
+    this.cache = new SchedulerCache({ now: this.now, log: this.log });
     this.queue = new SchedulingQueue({ now: this.now, initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs });
     const onError = (what: string) => (e: ApiError): void => this.log(`${what} informer: ${e.message}`);
     this.listers = new InformerListers(this.client, onError);

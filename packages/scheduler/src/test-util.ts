@@ -1,5 +1,5 @@
 // Builders for the scheduler's tests: small Nodes and Pods with just the fields that matter.
-import { NODE_LEASE_NAMESPACE, microTime, type KubeObject, type Lease, type TugboatClient } from '@tugboat/api';
+import { NODE_LEASE_NAMESPACE, NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, microTime, type KubeObject, type Lease, type TugboatClient } from '@tugboat/api';
 import type { Affinity, Labels, Node, Pod, PodDisruptionBudgetObject, ReplicaSet, ReplicationController, Selector, Service, Taint, Toleration } from '@tugboat/api';
 import { CycleState } from './framework/cycle-state.js';
 import { NodeInfo } from './framework/node-info.js';
@@ -17,6 +17,7 @@ export interface NodeSpecLite {
   taints?: Taint[];
   unschedulable?: boolean;
   ready?: boolean;
+  annotations?: Record<string, string>;
 }
 
 export function makeNode(name: string, o: NodeSpecLite = {}): Node {
@@ -24,13 +25,22 @@ export function makeNode(name: string, o: NodeSpecLite = {}): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels } },
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels }, ...(o.annotations ? { annotations: o.annotations } : {}) },
     spec: { ...(o.unschedulable ? { unschedulable: true } : {}), ...(o.taints ? { taints: o.taints } : {}) },
     status: {
       capacity: resources,
       allocatable: resources,
       conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
     },
+  };
+}
+
+/** The annotations an agent writes (packages/agent/src/node/usage.ts): each pod's use by
+ *  "namespace/name", and the node's as their sum, measured at `at`. */
+export function usageAnnotations(pods: Record<string, { cpu: string; memory: string }>, at = NOW): Record<string, string> {
+  return {
+    [NODE_USAGE_ANNOTATION]: JSON.stringify({ cpu: '0', memory: '0', timestamp: new Date(at).toISOString() }),
+    [POD_USAGE_ANNOTATION]: JSON.stringify(pods),
   };
 }
 

@@ -30,7 +30,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Informer, parseQuantity, type Container, type KubeObject, type Node, type Pod, type TugboatClient } from '@tugboat/api';
+import { aggregatePodAmount, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 
 interface Args {
@@ -99,7 +99,6 @@ const AGENT_BIN = join(REPO_ROOT, 'packages', 'agent', 'bin', 'tugboat-agent.js'
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
 
 function deployment(name: string, replicas: number, request: Args['request']): KubeObject {
@@ -289,13 +288,11 @@ function quantityOf(list: Record<string, unknown> | undefined, name: string, mil
   return milli ? q.milliValue() : q.value();
 }
 
-/** Kubernetes' rule: the containers' sum, at least the largest init container, plus overhead. */
+/** Kubernetes' rule (aggregatePodAmount), plus overhead. */
 function podRequest(pod: PodItem, name: 'cpu' | 'memory'): number {
   const milli = name === 'cpu';
   const of = (c: Container): number => quantityOf(c.resources?.requests as Record<string, unknown> | undefined, name, milli);
-  const containers = (pod.spec?.containers ?? []).reduce((s, c) => s + of(c), 0);
-  const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map(of));
-  return Math.max(containers, init) + quantityOf(pod.spec?.overhead as Record<string, unknown> | undefined, name, milli);
+  return aggregatePodAmount(pod.spec, of) + quantityOf(pod.spec?.overhead as Record<string, unknown> | undefined, name, milli);
 }
 
 /** From the informers' caches: a list of every pod may time out on a loaded API server. */

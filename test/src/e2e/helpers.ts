@@ -62,12 +62,12 @@ export type PodItem = Pod & KubeObject;
  * resourceVersion) and calls `onChange` with all of them after the list and after every
  * change, so a test sees each state the cluster went through, not samples of it.
  */
-export async function followPods(cluster: LocalClusterHandle, selector: string, onChange: (pods: readonly PodItem[]) => void): Promise<{ stop: () => Promise<void> }> {
+export async function followPods(cluster: LocalClusterHandle, selector: string, onChange: (pods: readonly PodItem[]) => void, namespace = 'default'): Promise<{ stop: () => Promise<void> }> {
   const client = cluster.client();
-  const list = await client.list<PodItem>('pods', { namespace: 'default', labelSelector: selector });
+  const list = await client.list<PodItem>('pods', { namespace, labelSelector: selector });
   const pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
   onChange([...pods.values()]);
-  const watch = client.watch<PodItem>('pods', { namespace: 'default', labelSelector: selector, resourceVersion: list.resourceVersion });
+  const watch = client.watch<PodItem>('pods', { namespace, labelSelector: selector, resourceVersion: list.resourceVersion });
   const watching = (async () => {
     for await (const ev of watch) {
       const name = ev.object.metadata?.name ?? '';

@@ -117,6 +117,18 @@ maybe('anonymous pulls over plain http from a loopback registry', async (t) => {
   t.regex(config.toString(), /IMAGE_VAR=from-image/);
 });
 
+maybe('a mirror: docker.io/private/busybox:1 is pulled from the mirror\'s private/busybox:1, digest-checked', async (t) => {
+  const client = new RegistryClient({ mirrors: { 'docker.io': t.context.registry.host } });
+  const ref = parseRegistryReference('private/busybox:1');
+  t.is(ref.domain, 'docker.io');
+  const resolved = await client.resolve(ref);
+  t.is(resolved.digest, t.context.image.manifestDigest);
+  t.regex((await client.getBlob(ref, resolved.manifest.config)).toString(), /IMAGE_VAR=from-image/);
+  // Other domains are not mirrored: an image the mirror lacks is not found there.
+  const missing = await t.throwsAsync(client.resolve(parseRegistryReference('private/nothing:1')), { instanceOf: RegistryError });
+  t.regex(missing?.message ?? '', /not found|unknown|denied/i);
+});
+
 maybe('bearer tokens: fetched from the token service with the secret’s credentials, then reused', async (t) => {
   const { bearer, image, work } = t.context;
   const client = new RegistryClient();

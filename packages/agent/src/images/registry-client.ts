@@ -35,6 +35,12 @@ export class RegistryError extends Error {
 export interface RegistryClientOptions {
   /** Registries (host[:port]) reachable over plain http; loopback ones always are. */
   insecureRegistries?: readonly string[];
+  /**
+   * Registry domain → the host (HOST[:PORT]) requests for its images go to instead, with the
+   * same repository path and tag: `nginx:1.25` (docker.io/library/nginx) from a local
+   * registry's library/nginx. Credentials are still looked up for the image's own domain.
+   */
+  mirrors?: Readonly<Record<string, string>>;
   /** The platform picked from image indexes; default: this machine's. */
   platform?: Platform;
   userAgent?: string;
@@ -67,6 +73,7 @@ const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
 
 export class RegistryClient {
   private readonly insecure: Set<string>;
+  private readonly mirrors: ReadonlyMap<string, string>;
   private readonly platform: Platform;
   private readonly userAgent: string;
   private readonly timeoutMs: number;
@@ -75,6 +82,7 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.insecure = new Set((options.insecureRegistries ?? []).map((d) => d.toLowerCase()));
+    this.mirrors = new Map(Object.entries(options.mirrors ?? {}).map(([d, h]) => [d.toLowerCase(), h.toLowerCase()]));
     this.platform = options.platform ?? nodePlatform();
     this.userAgent = options.userAgent ?? 'tugboat-agent';
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -180,7 +188,7 @@ export class RegistryClient {
   // One request, with the cached authorization for this repository; on 401 it answers the
   // challenge once and retries.
   private async request(ref: RegistryReference, suffix: string, keychain: readonly KeychainEntry[], init: RequestInit): Promise<Response> {
-    const base = await this.baseUrl(ref.domain);
+    const base = await this.baseUrl(this.mirrors.get(ref.domain.toLowerCase()) ?? ref.domain);
     const url = `${base}/v2/${ref.path}/${suffix}`;
     const credential = findCredential(keychain, ref.domain, ref.path);
     const authKey = `${ref.domain}|${ref.path}|${credentialId(credential)}`;

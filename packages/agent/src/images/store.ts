@@ -101,6 +101,8 @@ export interface ImageStoreOptions {
   dir: string;
   client?: RegistryClient;
   insecureRegistries?: readonly string[];
+  /** Registry domain → the host its images are pulled from instead. */
+  registryMirrors?: Readonly<Record<string, string>>;
   platform?: Platform;
   /** `auto` (the default) uses overlayfs where it works, else full copies. */
   snapshotter?: 'auto' | Snapshotter;
@@ -156,7 +158,7 @@ export class ImageStore {
     this.tmpDir = join(this.dir, 'tmp');
     this.dbPath = join(this.dir, 'images.json');
     this.platform = options.platform ?? nodePlatform();
-    this.client = options.client ?? new RegistryClient({ insecureRegistries: options.insecureRegistries ?? [], platform: this.platform });
+    this.client = options.client ?? new RegistryClient({ insecureRegistries: options.insecureRegistries ?? [], ...(options.registryMirrors ? { mirrors: options.registryMirrors } : {}), platform: this.platform });
     this.maxDownloads = Math.max(1, options.maxConcurrentDownloads ?? 3);
     this.log = options.log ?? (() => undefined);
     this.diskUsageFn = options.diskUsage ?? (() => fsUsage(this.dir));

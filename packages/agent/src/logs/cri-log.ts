@@ -8,6 +8,7 @@
 // on in the next record (long lines, or output that ended without a newline).
 // This module imports only node built-ins: the container monitor uses it too.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { sleep } from '@tugboat/api/sleep';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -191,18 +192,6 @@ async function tailStart(fh: FileHandle, size: number, n: number): Promise<numbe
   return 0;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) { resolve(); return; }
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Size of a log file, 0 when it does not exist. */
 export async function logSize(path: string): Promise<number> {

@@ -1,6 +1,6 @@
 // The Node object this agent registers and keeps current — built here, purely, from the
 // node's configuration, the machine facts and the clock.
-import type { KubeObject, Node, NodeCondition, NodeStatus, Taint } from '@tugboat/api';
+import { sameTaint, type KubeObject, type Node, type NodeCondition, type NodeStatus, type Taint } from '@tugboat/api';
 
 export type NodeObject = Node & KubeObject;
 
@@ -69,10 +69,6 @@ export function newNode(cfg: NodeConfig): NodeObject {
       ...(cfg.podCIDR ? { podCIDR: cfg.podCIDR, podCIDRs: [cfg.podCIDR] } : {}),
     },
   };
-}
-
-function sameTaint(a: Taint, b: Taint): boolean {
-  return a.key === b.key && a.effect === b.effect;
 }
 
 /**

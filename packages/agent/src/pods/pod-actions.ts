@@ -1,13 +1,15 @@
 // What one sync of a pod must do (kubelet's computePodActions + doBackOff): which containers
 // to start, and with which attempt number; which wait in CrashLoopBackOff and for how long.
-// Init containers come first (init-containers.ts); regular containers only once they all succeeded.
+// Init containers come first (init-containers.ts); regular containers only once the plain ones
+// all succeeded and the sidecars all started. Sidecars are restarted whenever they exit.
 // A decision only — no I/O. The back-off it consults and advances has an injected clock.
 import type { ProbeResults } from '../probes/probe-types.js';
 import type { ContainerInfo } from '../runtimes/runtime.js';
 import { BackOff, formatGoDuration } from './backoff.js';
 import { initProgress } from './init-containers.js';
 import {
-  backoffKey, containersOf, formatPod, instancesOf, isTerminalPhase, restartPolicyFor, restartPolicyOf, shouldRestart, type PodObject,
+  backoffKey, containersOf, formatPod, instancesOf, isSidecar, isTerminalPhase, regularContainersFinished, restartPolicyFor, restartPolicyOf,
+  shouldRestart, sidecarsOf, type PodObject,
 } from './pod-util.js';
 
 export interface StartAction {
@@ -26,27 +28,32 @@ export interface PodActions {
   backingOff: Map<string, Waiting>;
   /** Sync again after this long (the earliest back-off ends), ms. */
   requeueAfterMs?: number;
+  /**
+   * Every regular container finished for good (restartPolicy Never, or OnFailure after
+   * success): stop what still runs — the sidecars, in termination order — and start nothing;
+   * the status then makes the pod Succeeded or Failed (kubelet's KillPod).
+   */
+  stopPod: boolean;
 }
 
-export function computePodActions(pod: PodObject, containers: readonly ContainerInfo[], backoff: BackOff): PodActions {
-  const actions: PodActions = { start: [], backingOff: new Map() };
+export function computePodActions(pod: PodObject, containers: readonly ContainerInfo[], backoff: BackOff, probes?: ProbeResults): PodActions {
+  const actions: PodActions = { start: [], backingOff: new Map(), stopPod: false };
   // A finished pod never runs again (Kubernetes never leaves Succeeded/Failed).
   if (isTerminalPhase(pod.status?.phase) || pod.metadata?.deletionTimestamp) return actions;
-  // Init containers first, one at a time; the regular containers wait until all succeeded.
-  const init = initProgress(pod, containers);
-  switch (init.kind) {
-    case 'done':
-      break;
-    case 'running':
-      return actions;
-    case 'next':
-      actions.start.push({ name: init.name, attempt: 0 });
-      return actions;
-    case 'failed':
-      // Under Never nothing more starts: the status makes the pod Failed.
-      if (shouldRestart(restartPolicyFor(pod, init.name), init.instance.exitCode)) restartOrBackOff(pod, init.instance, backoff, actions);
-      return actions;
+  // Init containers first, in order; sidecars among them keep running (init-containers.ts).
+  const init = initProgress(pod, containers, probes);
+  // Under Never a failed init container ends the pod: nothing more starts, the status makes it Failed.
+  if (init.failed && !shouldRestart(restartPolicyFor(pod, init.failed.name), init.failed.instance.exitCode)) return actions;
+  if (init.initialized && regularContainersFinished(pod, containers)) {
+    actions.stopPod = true;
+    return actions;
   }
+  for (const s of init.start) {
+    if (s.after) restartOrBackOff(pod, s.after, backoff, actions);
+    else actions.start.push({ name: s.name, attempt: 0 });
+  }
+  if (init.failed) restartOrBackOff(pod, init.failed.instance, backoff, actions);
+  if (!init.initialized) return actions;
   const policy = restartPolicyOf(pod);
   for (const spec of containersOf(pod)) {
     const [latest] = instancesOf(containers, spec.name);
@@ -101,7 +108,8 @@ export function computeProbeKills(pod: PodObject, containers: readonly Container
   if (!probes || isTerminalPhase(pod.status?.phase) || pod.metadata?.deletionTimestamp) return [];
   const kills: KillAction[] = [];
   const restart = restartPolicyOf(pod) !== 'Never';
-  for (const spec of containersOf(pod)) {
+  // Sidecars are probed like regular containers (liveness, startup) and always restarted.
+  for (const spec of [...sidecarsOf(pod), ...containersOf(pod)]) {
     const [latest] = instancesOf(containers, spec.name);
     if (!latest || latest.state !== 'running') continue;
     const failed = probes.result(latest.id, 'startup') === 'failure' ? { kind: 'startup', probe: spec.startupProbe }
@@ -111,7 +119,9 @@ export function computeProbeKills(pod: PodObject, containers: readonly Container
     kills.push({
       name: spec.name,
       id: latest.id,
-      message: `Container ${spec.name} failed ${failed.kind} probe${restart ? ', will be restarted' : ''}`,
+      message: isSidecar(pod, spec.name)
+        ? `Init container ${spec.name} failed ${failed.kind} probe`
+        : `Container ${spec.name} failed ${failed.kind} probe${restart ? ', will be restarted' : ''}`,
       // A probe's own grace period wins over the pod's (Kubernetes' ProbeTerminationGracePeriod).
       graceSeconds: failed.probe?.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
     });

@@ -22,9 +22,11 @@ import {
   podRef, type PodObject,
 } from './pod-util.js';
 import { PodWorkers } from './pod-workers.js';
+import { GapDetector, confirmPod } from './gap-detector.js';
+import { remainingGraceSeconds, terminationWaves } from './termination-order.js';
 import { podServiceEnv } from './service-env.js';
 import { Prober } from '../probes/prober.js';
-import type { Clock } from '../probes/probe-types.js';
+import type { Clock } from '@tugboat/api';
 import { AGENT_COMPONENT } from '../version.js';
 
 export interface PodManagerOptions {
@@ -111,6 +113,10 @@ export class PodManager {
   private readonly prober?: Prober;
   /** Each pod's DNS settings, formed once per pod (kubelet forms them with the sandbox). */
   private readonly podDNS = new Map<string, DNSConfig>();
+  /** Notices the agent was stopped (SIGSTOP, a frozen machine): see gap-detector.ts. */
+  private gaps?: GapDetector;
+  /** uid → the gap after which the API server last confirmed the pod is still bound here. */
+  private readonly confirmedAt = new Map<string, number>();
 
   constructor(private readonly options: PodManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -170,7 +176,12 @@ export class PodManager {
     await this.relist();
     for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid);
     const relistMs = this.options.relistIntervalMs ?? 1_000;
-    this.relistTimer = setInterval(() => { void this.relist(); }, relistMs);
+    if (fencesAfterGaps(this.options.runtime.name)) this.gaps = new GapDetector(() => performance.now(), relistMs, GAP_TOLERANCE_MS);
+    this.relistTimer = setInterval(() => {
+      const late = this.gaps?.sinceLastTick() ?? 0;
+      if (this.gaps?.tick()) this.log(`the agent did not run for ${(late / 1000).toFixed(1)} s: each pod is confirmed with the API server before anything of it starts again`);
+      void this.relist();
+    }, relistMs);
     this.resyncTimer = setInterval(() => { for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid); }, this.options.resyncIntervalMs ?? 10_000);
     if (this.options.metrics) this.removeMetricsSource = this.options.metrics.addSource(() => this.counts);
   }
@@ -254,7 +265,34 @@ export class PodManager {
     const containers = await this.options.runtime.listContainers({ podUid: uid });
     if (!pod) return this.cleanUp(uid, containers);
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod, containers);
+    const gapAt = this.gaps?.lastGap();
+    if (gapAt !== undefined && (this.confirmedAt.get(uid) ?? -Infinity) < gapAt) return this.syncAfterGap(pod, containers, gapAt);
     return this.syncPod(pod, containers);
+  }
+
+  /**
+   * The first sync of a pod after a gap: the cached copy may be older than the eviction and
+   * replacement that happened meanwhile (the watch events are still on their way), so a fresh
+   * read decides, as kubelet waits for its pod source to sync before it acts. Bound here: go
+   * on; deleted, or gone and maybe replaced elsewhere: stop its copy now and start nothing.
+   * An API server that cannot answer fails the sync: it is retried, and nothing starts.
+   */
+  private async syncAfterGap(pod: PodObject, containers: ContainerInfo[], gapAt: number): Promise<number | undefined> {
+    const ref = podRef(pod);
+    const fresh = await this.options.client.tryGet<PodObject>('pods', ref.namespace, ref.name);
+    const verdict = confirmPod(fresh, ref.uid, this.options.nodeName);
+    switch (verdict) {
+      case 'bound here':
+        this.confirmedAt.set(ref.uid, gapAt);
+        return this.syncPod(newerPod(fresh!, pod), containers);
+      case 'deleting':
+        this.log(`pod ${formatPod(pod)} was deleted while the agent was not running: stopping it`);
+        return this.terminate(fresh!, containers);
+      case 'gone':
+      case 'bound elsewhere':
+        this.log(`pod ${formatPod(pod)} is ${verdict === 'gone' ? 'gone' : 'bound to another node'} since the agent last ran: stopping its copy here`);
+        return this.cleanUp(ref.uid, containers);
+    }
   }
 
   /** The pod is gone (or no longer bound here): stop and remove everything it left. */
@@ -278,20 +316,18 @@ export class PodManager {
     this.mountBackoff.delete(uid);
     this.reasons.delete(uid);
     this.podDNS.delete(uid);
+    this.confirmedAt.delete(uid);
     this.lastWritten.delete(uid);
     this.firstSeen.delete(uid);
     this.startObserved.delete(uid);
     for (const k of this.backOffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backOffEvents.delete(k);
   }
 
-  /** Deletion: SIGTERM, the grace period, SIGKILL; final status; then let the object go. */
+  /** Deletion: SIGTERM, the grace period, SIGKILL (sidecars last); final status; then let the object go. */
   private async terminate(pod: PodObject, containers: ContainerInfo[]): Promise<undefined> {
     const ref = podRef(pod);
-    const grace = gracePeriodSeconds(pod);
     this.prober?.removePod(ref.uid);
-    const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
-    for (const c of live) this.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
-    await Promise.all(live.map((c) => this.options.runtime.stopContainer(c.id, grace)));
+    await this.stopPodContainers(pod, containers, gracePeriodSeconds(pod));
     const after = await this.options.runtime.listContainers({ podUid: ref.uid });
     await this.writeStatus(pod, after, new Map(), undefined).catch((e: unknown) => {
       this.log(`final status of pod ${ref.namespace}/${ref.name}: ${e instanceof Error ? e.message : String(e)}`);
@@ -311,8 +347,7 @@ export class PodManager {
     if (isTerminalPhase(pod.status?.phase)) {
       this.prober?.removePod(ref.uid);
       // Finished for good: nothing may run (a restarted agent could find leftovers).
-      const live = containers.filter((c) => c.state === 'running' || c.state === 'created');
-      await Promise.all(live.map((c) => runtime.stopContainer(c.id, gracePeriodSeconds(pod))));
+      await this.stopPodContainers(pod, containers, gracePeriodSeconds(pod), { events: false });
       return undefined;
     }
     const reasons = this.reasons.get(ref.uid) ?? new Map<string, Waiting>();
@@ -341,7 +376,14 @@ export class PodManager {
       await Promise.all(kills.map((k) => runtime.stopContainer(k.id, k.graceSeconds)));
       containers = await runtime.listContainers({ podUid: ref.uid });
     }
-    const actions = computePodActions(pod, containers, this.backoff);
+    const actions = computePodActions(pod, containers, this.backoff, this.prober);
+    if (actions.stopPod && containers.some(isLive)) {
+      // The regular containers finished for good: the sidecars go too, and the status written
+      // below (with them stopped) is the pod's Succeeded or Failed.
+      this.prober?.removePod(ref.uid);
+      await this.stopPodContainers(pod, containers, gracePeriodSeconds(pod));
+      containers = await runtime.listContainers({ podUid: ref.uid });
+    }
     let requeue = actions.requeueAfterMs;
     for (const [name, waiting] of actions.backingOff) {
       reasons.set(name, waiting);
@@ -365,6 +407,19 @@ export class PodManager {
     await this.writeStatus(pod, now, reasons, sandbox);
     this.observeStart(pod, now);
     return requeue;
+  }
+
+  /**
+   * Stops a pod's live containers in kubelet's termination order (termination-order.ts): the
+   * regular ones first, then the sidecars in reverse order, all within one grace period.
+   */
+  private async stopPodContainers(pod: PodObject, containers: readonly ContainerInfo[], graceSeconds: number, opts: { events?: boolean } = {}): Promise<void> {
+    const started = this.now();
+    for (const wave of terminationWaves(pod, containers.filter(isLive))) {
+      const grace = remainingGraceSeconds(graceSeconds, this.now() - started);
+      if (opts.events ?? true) for (const c of wave) this.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
+      await Promise.all(wave.map((c) => this.options.runtime.stopContainer(c.id, grace)));
+    }
   }
 
   /**
@@ -556,8 +611,27 @@ export class PodManager {
   }
 }
 
+/** Lateness of the relist tick that is a gap, not a busy event loop (kubelet's PLEG: relist every 1 s). */
+const GAP_TOLERANCE_MS = 2_000;
+
+/**
+ * Whether a gap makes the agent confirm its pods before starting anything: not on the fake
+ * runtime, whose containers run nothing (and whose hollow nodes, a thousand in one busy
+ * process, would each read every pod again after any slow turn of the event loop).
+ */
+function fencesAfterGaps(runtime: RuntimeName): boolean {
+  switch (runtime) {
+    case 'oci': case 'process': return true;
+    case 'fake': return false;
+  }
+}
+
 const MOUNT_RETRY_INITIAL_MS = 500;
 const MOUNT_RETRY_MAX_MS = 122_000;
+
+function isLive(c: ContainerInfo): boolean {
+  return c.state === 'running' || c.state === 'created';
+}
 
 function graceOf(c: ContainerInfo): number {
   const v = Number(c.annotations[GRACE_ANNOTATION]);

@@ -171,3 +171,70 @@ test('a pod without init containers has no initContainerStatuses and its contain
   t.false('initContainerStatuses' in s);
   t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'ContainerCreating' } });
 });
+
+// ---- sidecars (init containers with restartPolicy: Always) ----
+
+const sidecarPod = (spec: Record<string, unknown> = {}, sidecar: Record<string, unknown> = {}) => pod({
+  initContainers: [{ name: 'i1', image: 'alpine' }, { name: 'log', image: 'alpine', restartPolicy: 'Always', ...sidecar }],
+  ...spec,
+});
+const cond = (s: ReturnType<typeof computePodStatus>, type: string) => s.conditions?.find((c) => c.type === type);
+
+test('a running sidecar: started, ready, in initContainerStatuses; Initialized True; Ready counts it; the pod Running', (t) => {
+  const s = computePodStatus(input(sidecarPod(), [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'log'), inst(0, 'running')]));
+  t.is(s.phase, 'Running');
+  t.like(s.initContainerStatuses?.[1], { name: 'log', started: true, ready: true, restartCount: 0, state: { running: { startedAt: '2024-05-01T10:00:01Z' } } });
+  t.like(s.initContainerStatuses?.[0], { name: 'i1', ready: true });
+  t.is(cond(s, 'Initialized')?.status, 'True');
+  t.is(cond(s, 'Ready')?.status, 'True');
+});
+
+test('while the sidecar starts: Pending, Initialized False naming it, the regular container PodInitializing', (t) => {
+  const p = sidecarPod({}, { startupProbe: { exec: { command: ['true'] } } });
+  const s = computePodStatus({ ...input(p, [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'log')]), probes: { result: () => 'unknown' } });
+  t.is(s.phase, 'Pending');
+  t.like(s.initContainerStatuses?.[1], { started: false, ready: false });
+  t.like(cond(s, 'Initialized'), { status: 'False', message: 'containers with incomplete status: [log]' });
+  t.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
+  const started = computePodStatus({ ...input(p, [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'log')]), probes: { result: () => 'success' } });
+  t.is(cond(started, 'Initialized')?.status, 'True');
+});
+
+test('a sidecar failing readiness keeps the pod out of Ready, named first; a crashing sidecar restarts without touching the phase', (t) => {
+  const p = sidecarPod({}, { readinessProbe: { exec: { command: ['true'] } } });
+  const cs = [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'log'), inst(0, 'running')];
+  const s = computePodStatus({ ...input(p, cs), probes: { result: (_id: string, kind: string) => (kind === 'readiness' ? 'failure' : undefined) } });
+  t.is(s.phase, 'Running');
+  t.like(s.initContainerStatuses?.[1], { started: true, ready: false });
+  t.like(cond(s, 'Ready'), { status: 'False', message: 'containers with unready status: [log]' });
+  const waiting = new Map([['log', { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=log pod=web_default(uid-1)' }]]);
+  const crash = computePodStatus(input(sidecarPod({ restartPolicy: 'Never' }), [exited(0, 0, T0, 'i1'), exited(3, 1, T0 + 2_000, 'log'), inst(0, 'running')], waiting));
+  t.is(crash.phase, 'Running');
+  t.like(crash.initContainerStatuses?.[1], { restartCount: 3, ready: false, state: { waiting: waiting.get('log') }, lastState: { terminated: { exitCode: 1 } } });
+  t.is(cond(crash, 'Initialized')?.status, 'True', 'the pod was initialized: a restarting sidecar does not undo it');
+  t.like(cond(crash, 'Ready'), { status: 'False', message: 'containers with unready status: [log]' });
+});
+
+test('Job-style completion: the main container done and the sidecar stopped: Succeeded or Failed from the main container alone', (t) => {
+  for (const [policy, code, phase] of [['Never', 0, 'Succeeded'], ['Never', 1, 'Failed'], ['OnFailure', 0, 'Succeeded']] as const) {
+    const s = computePodStatus(input(sidecarPod({ restartPolicy: policy }), [exited(0, 0, T0, 'i1'), exited(0, 143, T0 + 3_000, 'log'), exited(0, code, T0 + 2_000)]));
+    t.is(s.phase, phase, `${policy}, exit ${code}`);
+    t.like(s.initContainerStatuses?.[1], { ready: false, state: { terminated: { exitCode: 143 } } });
+  }
+  // Still running beside a finished main container (before it is stopped): Running, as kubelet.
+  const s = computePodStatus(input(sidecarPod({ restartPolicy: 'Never' }), [exited(0, 0, T0, 'i1'), inst(0, 'running', {}, 'log'), exited(0, 0, T0 + 2_000)]));
+  t.is(s.phase, 'Running');
+  // A stale back-off reason does not turn a stopped sidecar of a finished pod into Waiting.
+  const stale = new Map([['log', { reason: 'CrashLoopBackOff', message: 'x' }]]);
+  const done = computePodStatus(input(sidecarPod({ restartPolicy: 'Never' }), [exited(0, 0, T0, 'i1'), exited(1, 143, T0 + 3_000, 'log'), exited(0, 0, T0 + 2_000)], stale));
+  t.truthy(done.initContainerStatuses?.[1]?.state?.terminated);
+  t.is(done.phase, 'Succeeded');
+});
+
+test('deletion: the sidecar stopped after the main container does not make the pod fail', (t) => {
+  const deleting = { metadata: { name: 'web', namespace: 'default', uid: 'uid-1', deletionTimestamp: '2024-05-01T10:00:00Z' } };
+  const s = computePodStatus(input(sidecarPod({}, {}), [exited(0, 0, T0, 'i1'), exited(0, 137, T0 + 3_000, 'log'), exited(0, 0, T0 + 2_000)]));
+  t.is(s.phase, 'Running', 'restartPolicy Always, not deleted: restarting');
+  const d = computePodStatus(input(pod({ initContainers: [{ name: 'i1' }, { name: 'log', restartPolicy: 'Always' }] }, deleting), [exited(0, 0, T0, 'i1'), exited(0, 137, T0 + 3_000, 'log'), exited(0, 0, T0 + 2_000)]));
+  t.is(d.phase, 'Succeeded');
+});

@@ -2,13 +2,16 @@
 // what the runtime says about its containers. Pure: the clock is an argument, and every
 // timestamp that has not changed is carried over, so an unchanged pod yields an identical
 // status and no write.
-import { parseQuantity } from '@tugboat/api';
+import { isRestartableInitContainer, parseQuantity, rfc3339 } from '@tugboat/api';
 import type { Container, ContainerState, ContainerStatus, PodCondition, PodStatus } from '@tugboat/api';
 import type { ProbeResults } from '../probes/probe-types.js';
 import { containerIdUri, type ContainerInfo, type RuntimeName } from '../runtimes/runtime.js';
 import type { Waiting } from './pod-actions.js';
 import { initProgress } from './init-containers.js';
-import { containersOf, initContainersOf, instancesOf, isTerminalPhase, restartPolicyFor, restartPolicyOf, shouldRestart, type PodObject } from './pod-util.js';
+import {
+  containersOf, initContainersOf, instancesOf, isSidecar, isTerminalPhase, regularContainersFinished, restartPolicyFor, restartPolicyOf, shouldRestart,
+  type PodObject,
+} from './pod-util.js';
 
 export interface StatusInput {
   pod: PodObject;
@@ -28,11 +31,6 @@ export interface StatusInput {
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-
-/** metav1.Time: RFC 3339 with whole seconds, as Kubernetes serializes it. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function iso(d: Date | undefined): string | undefined {
   return d ? rfc3339(d) : undefined;
@@ -72,12 +70,20 @@ function completedInitStatus(pod: PodObject, status: ContainerStatus): Container
   return { ...status, ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } };
 }
 
+/** Where the pod stands, for an init container's status. */
+export interface InitContext {
+  initialized: boolean;
+  /** Every regular container finished for good: the sidecars are being stopped, not restarted. */
+  finished: boolean;
+}
+
 /**
  * One containerStatuses entry (kubelet's convertToAPIContainerStatuses for one container), or
- * with `init` one initContainerStatuses entry: not probed, ready once it exited 0, never
- * restarted once the pod is initialized.
+ * with `init` one initContainerStatuses entry. A plain init container: not probed, ready once
+ * it exited 0, never restarted once the pod is initialized. A sidecar: probed, started and
+ * ready as a regular container, restarted until the pod finishes.
  */
-export function containerStatusFor(input: StatusInput, spec: Container, terminating: boolean, init?: { initialized: boolean }): ContainerStatus {
+export function containerStatusFor(input: StatusInput, spec: Container, terminating: boolean, init?: InitContext): ContainerStatus {
   const [latest, previous] = instancesOf(input.containers, spec.name);
   const status: ContainerStatus = {
     name: spec.name,
@@ -91,8 +97,10 @@ export function containerStatusFor(input: StatusInput, spec: Container, terminat
     lastState: {},
   };
   const cached = input.waiting.get(spec.name);
+  const sidecar = init !== undefined && isRestartableInitContainer(spec);
+  const plainInit = init !== undefined && !sidecar;
   if (!latest) {
-    if (init?.initialized) return completedInitStatus(input.pod, status);
+    if (plainInit && init.initialized) return completedInitStatus(input.pod, status);
     if (cached) status.state = { waiting: { reason: cached.reason, message: cached.message } };
     return status;
   }
@@ -102,28 +110,49 @@ export function containerStatusFor(input: StatusInput, spec: Container, terminat
   status.state = stateOf(latest, input.runtime);
   if (previous && previous.state === 'exited') status.lastState = terminatedState(previous, input.runtime);
   const running = latest.state === 'running';
-  const probes = init ? undefined : input.probes;
+  const probes = plainInit ? undefined : input.probes;
   const started = running && (!probes || !spec.startupProbe || probes.result(latest.id, 'startup') === 'success');
   status.started = started;
   status.ready = started && !terminating && (!probes || !spec.readinessProbe || probes.result(latest.id, 'readiness') === 'success');
   // A container that will be restarted is Waiting, with why (as kubelet does with its reason cache).
-  const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase) && !init?.initialized
+  const restartable = sidecar ? !init.finished : !init?.initialized;
+  const willRestart = latest.state === 'exited' && !terminating && !isTerminalPhase(input.pod.status?.phase) && restartable
     && shouldRestart(restartPolicyFor(input.pod, spec.name), latest.exitCode);
   if (willRestart && cached) {
     status.lastState = status.state;
     status.state = { waiting: { reason: cached.reason, message: cached.message } };
   }
   // An init container is ready once it completed (kubelet's prober manager says so).
-  if (init) status.ready = status.state?.terminated?.exitCode === 0;
+  if (plainInit) status.ready = status.state?.terminated?.exitCode === 0;
   return status;
 }
 
-/** kubelet's getPhase over the computed container statuses (and init container statuses). */
-export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], terminating: boolean, initStatuses: readonly ContainerStatus[] = []): PodPhase {
+/**
+ * kubelet's getPhase over the computed container statuses (and init container statuses). A
+ * sidecar that runs counts as running and one not started yet holds the pod Pending (until
+ * the pod was initialized once); a stopped sidecar does not count at all, so a pod whose
+ * regular containers finished is Succeeded or Failed from them alone.
+ */
+export function podPhase(
+  pod: PodObject, statuses: readonly ContainerStatus[], terminating: boolean, initStatuses: readonly ContainerStatus[] = [], initialized = false,
+): PodPhase {
   const current = pod.status?.phase;
   if (current === 'Succeeded' || current === 'Failed') return current;
-  let pendingInitialization = 0, failedInitialization = 0;
+  let pendingInitialization = 0, pendingSidecars = 0, failedInitialization = 0;
+  let waiting = 0, running = 0, stopped = 0, succeeded = 0, unknown = 0;
   for (const s of initStatuses) {
+    if (isSidecar(pod, s.name)) {
+      if (s.state?.running) {
+        running++;
+        if (!s.started) pendingSidecars++;
+      } else if (s.state?.terminated || (s.state?.waiting && s.lastState?.terminated)) {
+        // A stopped sidecar, or one waiting to be restarted: not part of the phase.
+      } else if (s.state?.waiting) {
+        waiting++;
+        pendingSidecars++;
+      } else unknown++;
+      continue;
+    }
     if (s.state?.terminated) {
       if (s.state.terminated.exitCode !== 0) failedInitialization++;
     } else if (s.state?.waiting && s.lastState?.terminated) {
@@ -133,8 +162,7 @@ export function podPhase(pod: PodObject, statuses: readonly ContainerStatus[], t
   }
   // A failed init container is never retried under Never: the pod failed.
   if (failedInitialization > 0 && restartPolicyOf(pod) === 'Never') return 'Failed';
-  if (pendingInitialization > 0) return 'Pending';
-  let waiting = 0, running = 0, stopped = 0, succeeded = 0, unknown = 0;
+  if (pendingInitialization > 0 || (pendingSidecars > 0 && !initialized)) return 'Pending';
   for (const s of statuses) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
@@ -196,11 +224,15 @@ export function qosClass(containers: readonly Container[]): 'Guaranteed' | 'Burs
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-/** kubelet's GeneratePodInitializedCondition: True once every init container completed. */
-function initializedCondition(pod: PodObject, now: Date, initStatuses: readonly ContainerStatus[], phase: PodPhase): PodCondition {
-  const incomplete = initStatuses.filter((s) => !s.ready).map((s) => s.name);
+/**
+ * kubelet's GeneratePodInitializedCondition: True once every plain init container completed
+ * and every sidecar started — and it stays True once the regular containers ran, while a
+ * sidecar restarts.
+ */
+function initializedCondition(pod: PodObject, now: Date, initStatuses: readonly ContainerStatus[], phase: PodPhase, initialized: boolean): PodCondition {
+  const incomplete = initStatuses.filter((s) => (isSidecar(pod, s.name) ? !s.started : !s.ready)).map((s) => s.name);
   if (phase === 'Succeeded') return condition(pod, now, 'Initialized', 'True', 'PodCompleted');
-  if (incomplete.length === 0) return condition(pod, now, 'Initialized', 'True');
+  if (initialized || incomplete.length === 0) return condition(pod, now, 'Initialized', 'True');
   return condition(pod, now, 'Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`);
 }
 
@@ -209,12 +241,15 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const terminating = !!pod.metadata?.deletionTimestamp;
   const specs = containersOf(pod);
   const initSpecs = initContainersOf(pod);
-  const initialized = initProgress(pod, input.containers).kind === 'done';
-  const initContainerStatuses = initSpecs.map((c) => containerStatusFor(input, c, terminating, { initialized }));
+  const { initialized } = initProgress(pod, input.containers, input.probes);
+  const finished = regularContainersFinished(pod, input.containers);
+  const initContainerStatuses = initSpecs.map((c) => containerStatusFor(input, c, terminating, { initialized, finished }));
   const containerStatuses = specs.map((c) => containerStatusFor(input, c, terminating));
-  const phase = podPhase(pod, containerStatuses, terminating, initContainerStatuses);
+  const phase = podPhase(pod, containerStatuses, terminating, initContainerStatuses, initialized);
   const completed = phase === 'Succeeded' || phase === 'Failed';
-  const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
+  // Sidecars count toward readiness, listed first (kubelet's GenerateContainersReadyCondition).
+  const sidecarStatuses = initContainerStatuses.filter((s) => isSidecar(pod, s.name));
+  const unready = [...sidecarStatuses, ...containerStatuses].filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0 && !completed;
   const notReady = completed
     ? { reason: 'PodCompleted', message: undefined }
@@ -223,7 +258,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const ours = new Set(['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
   const conditions: PodCondition[] = [
     ...(pod.status?.conditions ?? []).filter((c) => !ours.has(c.type)),
-    initializedCondition(pod, now, initContainerStatuses, phase),
+    initializedCondition(pod, now, initContainerStatuses, phase, initialized),
     ready ? condition(pod, now, 'Ready', 'True') : condition(pod, now, 'Ready', 'False', notReady.reason, notReady.message),
     ready ? condition(pod, now, 'ContainersReady', 'True') : condition(pod, now, 'ContainersReady', 'False', notReady.reason, notReady.message),
     scheduled && scheduled.status === 'True' ? scheduled : condition(pod, now, 'PodScheduled', 'True'),

@@ -1,5 +1,5 @@
 // Small facts about pods that the worker, the status computation and the logs server share.
-import type { Container, KubeObject, Pod } from '@tugboat/api';
+import { isRestartableInitContainer, restartableInitContainers, type Container, type KubeObject, type Pod } from '@tugboat/api';
 import type { ContainerInfo, PodRef } from '../runtimes/runtime.js';
 
 export type PodObject = Pod & KubeObject;
@@ -42,6 +42,15 @@ export function isInitContainer(pod: Pod, name: string): boolean {
   return initContainersOf(pod).some((c) => c.name === name);
 }
 
+/** The pod's sidecars (init containers with restartPolicy Always), in declaration order. */
+export function sidecarsOf(pod: Pod): Container[] {
+  return restartableInitContainers(pod.spec);
+}
+
+export function isSidecar(pod: Pod, name: string): boolean {
+  return isRestartableInitContainer(initContainersOf(pod).find((c) => c.name === name));
+}
+
 /** The spec of a container or init container by name (Kubernetes keeps the names unique across both). */
 export function containerSpec(pod: Pod, name: string): Container | undefined {
   return containersOf(pod).find((c) => c.name === name) ?? initContainersOf(pod).find((c) => c.name === name);
@@ -50,10 +59,27 @@ export function containerSpec(pod: Pod, name: string): Container | undefined {
 /**
  * The restart policy that applies to one container. An init container runs to completion:
  * it is restarted only after a failure, and never under Never (Always means OnFailure for it).
+ * A sidecar is restarted whenever it exits, whatever the pod's policy (its own `Always`).
  */
 export function restartPolicyFor(pod: Pod, name: string): RestartPolicy {
+  if (isSidecar(pod, name)) return 'Always';
   const policy = restartPolicyOf(pod);
   return isInitContainer(pod, name) && policy === 'Always' ? 'OnFailure' : policy;
+}
+
+/**
+ * Every regular container has finished for good: its latest instance exited and the pod's
+ * policy (Never, or OnFailure after a success) will not restart it. Nothing keeps such a pod
+ * alive — its sidecars are stopped and its phase is Succeeded or Failed (kubelet's KillPod
+ * when no container is to be kept or started): how a Job's pod with sidecars completes.
+ */
+export function regularContainersFinished(pod: Pod, containers: readonly ContainerInfo[]): boolean {
+  const specs = containersOf(pod);
+  const policy = restartPolicyOf(pod);
+  return specs.length > 0 && specs.every((spec) => {
+    const [latest] = instancesOf(containers, spec.name);
+    return latest?.state === 'exited' && !shouldRestart(policy, latest.exitCode);
+  });
 }
 
 /** The event fieldPath kubelet gives a container: spec.containers{c} or spec.initContainers{c}. */

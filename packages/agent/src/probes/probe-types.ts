@@ -28,23 +28,6 @@ export interface ProbeResults {
   result(containerId: string, kind: ProbeKind): ProbeResult | undefined;
 }
 
-/** Time for the prober: injected so the schedule is tested without sleeping. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 /** `Liveness` for event messages (`Liveness probe failed: …`). */
 export function kindTitle(kind: ProbeKind): string {
   switch (kind) {

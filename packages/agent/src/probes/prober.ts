@@ -13,16 +13,16 @@
 //
 // Liveness and readiness workers of a container with a startup probe exist only once the
 // startup probe succeeded. A restart is a new container instance, so it starts afresh.
-import type { EventType } from '@tugboat/api';
+import { realClock, type Clock, type EventType, type Timer } from '@tugboat/api';
 import type { ContainerInfo, Runtime } from '../runtimes/runtime.js';
 import { containerIdUri } from '../runtimes/runtime.js';
-import { containersOf, instancesOf, isTerminalPhase, type PodObject } from '../pods/pod-util.js';
+import { containersOf, instancesOf, isTerminalPhase, sidecarsOf, type PodObject } from '../pods/pod-util.js';
 import { execProbe } from './exec-probe.js';
 import { grpcProbe } from './grpc-probe.js';
 import { httpProbe } from './http-probe.js';
 import { initialState, nextProbeAt, recordOutcome, type ProbeState } from './probe-state.js';
 import { probeAction, probeOf, probeTiming, type ProbeAction, type ProbeTiming } from './probe-target.js';
-import { kindTitle, PROBE_KINDS, systemClock, type Clock, type ProbeKind, type ProbeOutcome, type ProbeResult, type ProbeResults } from './probe-types.js';
+import { kindTitle, PROBE_KINDS, type ProbeKind, type ProbeOutcome, type ProbeResult, type ProbeResults } from './probe-types.js';
 import { tcpProbe } from './tcp-probe.js';
 
 export interface ProberOptions {
@@ -48,7 +48,7 @@ interface Worker {
   action: ProbeAction;
   startedAt: number;
   state: ProbeState;
-  timer?: unknown;
+  timer?: Timer;
   running: boolean;
   stopped: boolean;
 }
@@ -64,7 +64,7 @@ export class Prober implements ProbeResults {
   private stopped = false;
 
   constructor(private readonly options: ProberOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? realClock;
   }
 
   result(containerId: string, kind: ProbeKind): ProbeResult | undefined {
@@ -79,7 +79,8 @@ export class Prober implements ProbeResults {
     const uid = pod.metadata?.uid ?? '';
     const wanted = new Set<string>();
     const active = !pod.metadata?.deletionTimestamp && !isTerminalPhase(pod.status?.phase);
-    for (const spec of active ? containersOf(pod) : []) {
+    // Sidecars are probed as regular containers are (plain init containers are not).
+    for (const spec of active ? [...sidecarsOf(pod), ...containersOf(pod)] : []) {
       const latest = instancesOf(containers, spec.name)[0];
       if (!latest || latest.state !== 'running') continue;
       for (const kind of PROBE_KINDS) {
@@ -125,7 +126,7 @@ export class Prober implements ProbeResults {
 
   private drop(w: Worker): void {
     w.stopped = true;
-    if (w.timer !== undefined) this.clock.clearTimeout(w.timer);
+    w.timer?.cancel();
     w.timer = undefined;
     this.workers.delete(w.key);
   }
@@ -134,8 +135,8 @@ export class Prober implements ProbeResults {
     if (w.stopped || w.running || this.stopped) return;
     const at = nextProbeAt(w.state, w.timing, w.startedAt);
     if (at === undefined) return;
-    if (w.timer !== undefined) this.clock.clearTimeout(w.timer);
-    w.timer = this.clock.setTimeout(() => {
+    w.timer?.cancel();
+    w.timer = this.clock.setTimer(() => {
       w.timer = undefined;
       const p = this.run(w).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
@@ -186,7 +187,8 @@ export class Prober implements ProbeResults {
  * re-runs a passed startup probe nor flaps Ready.
  */
 function carriedResult(pod: PodObject, c: ContainerInfo, kind: ProbeKind, runtime: Runtime['name']): ProbeResult | undefined {
-  const s = pod.status?.containerStatuses?.find((x) => x.name === c.name && x.containerID === containerIdUri(runtime, c.id));
+  const id = containerIdUri(runtime, c.id);
+  const s = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((x) => x.name === c.name && x.containerID === id);
   if (!s) return undefined;
   switch (kind) {
     case 'startup': return s.started ? 'success' : undefined;

@@ -19,6 +19,8 @@ export interface RuntimeSettings {
   podCidr?: string;
   /** oci: --insecure-registry entries. */
   insecureRegistries?: readonly string[];
+  /** oci: --registry-mirror entries (domain → host). */
+  registryMirrors?: Readonly<Record<string, string>>;
   /** oci: where ConfigMap, Secret and projected volumes and imagePullSecrets are read from. */
   lookup?: ObjectLookup;
   log?: (message: string) => void;
@@ -47,6 +49,7 @@ export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtim
       hostIP: s.hostIP,
       ...(s.podCidr ? { podCIDR: s.podCidr } : {}),
       ...(s.insecureRegistries?.length ? { insecureRegistries: s.insecureRegistries } : {}),
+      ...(s.registryMirrors ? { registryMirrors: s.registryMirrors } : {}),
       ...(s.lookup ? { lookup: s.lookup } : {}),
       ...(s.log ? { log: s.log } : {}),
       ...(s.network ? { network: s.network } : {}),

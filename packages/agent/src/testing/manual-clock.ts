@@ -1,7 +1,7 @@
 // A clock for tests of timing logic (probes, token rotation): time moves only when the test says,
 // and due timers fire in order, each followed by `settle` (what the timer started, e.g. a
 // refresh), so a schedule is checked without sleeping.
-import type { Clock } from '../probes/probe-types.js';
+import type { Clock, Timer } from '@tugboat/api';
 
 export class ManualClock implements Clock {
   private seq = 0;
@@ -11,13 +11,11 @@ export class ManualClock implements Clock {
 
   now(): number { return this.t; }
 
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimer(fn: () => void, ms: number): Timer {
     const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return { cancel: () => { this.timers.delete(id); } };
   }
-
-  clearTimeout(h: unknown): void { this.timers.delete(h as number); }
 
   /** Timers not yet fired. */
   pending(): number { return this.timers.size; }

@@ -3,6 +3,7 @@
 // or any broken stream it relists and replays the difference as events, so handlers see a
 // consistent sequence whatever was missed. Shared by the scheduler, controllers and agents.
 import { ApiError } from '../errors.js';
+import { sleep } from '../sleep.js';
 import { objectKey, type KubeObject } from '../types.js';
 import type { TugboatClient } from './client.js';
 
@@ -169,6 +170,3 @@ function safe(fn: () => void): void {
   try { fn(); } catch (e) { console.error('informer handler failed:', e); }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

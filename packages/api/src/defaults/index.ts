@@ -22,6 +22,8 @@ import { defaultEndpointSlice, defaultEndpoints, defaultService } from './servic
 import { defaultPriorityClass } from './scheduling.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import { defaultHorizontalPodAutoscaler } from '../autoscaling.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 
 type Defaulter = (obj: KubeObject) => void;
@@ -39,6 +41,7 @@ export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   PersistentVolume: (o) => defaultPersistentVolume(o as PersistentVolume),
   PersistentVolumeClaim: (o) => defaultPersistentVolumeClaim(o as PersistentVolumeClaim),
   StorageClass: (o) => defaultStorageClass(o as unknown as StorageClass),
+  HorizontalPodAutoscaler: (o) => defaultHorizontalPodAutoscaler(o as HorizontalPodAutoscaler),
   Secret: (o) => defaultSecret(o as Secret),
   Namespace: (o) => defaultNamespace(o as Namespace),
   Node: (o) => defaultNode(o as Node),

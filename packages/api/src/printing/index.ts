@@ -14,6 +14,7 @@ import { deployments, pods, replicasets } from './workloads.js';
 import { controllerrevisions, daemonsets, replicationcontrollers } from './daemonsets.js';
 import { cronjobs, jobs } from './batch.js';
 import { statefulsets } from './statefulsets.js';
+import { horizontalpodautoscalers } from './autoscaling.js';
 import { persistentvolumeclaims, persistentvolumes, storageclasses } from './storage.js';
 
 /** Kinds Kubernetes has no columns for get NAME and AGE (its printObjectMeta). */
@@ -28,6 +29,7 @@ const BY_KIND: Readonly<Record<string, KindPrinter>> = {
   Node: nodes, Namespace: namespaces, Event: events, Lease: leases,
   ConfigMap: configmaps, Secret: secrets, ServiceAccount: serviceaccounts,
   Service: services, Endpoints: endpoints, EndpointSlice: endpointslices,
+  HorizontalPodAutoscaler: horizontalpodautoscalers,
   PodDisruptionBudget: poddisruptionbudgets, PriorityClass: priorityclasses,
   PersistentVolume: persistentvolumes, PersistentVolumeClaim: persistentvolumeclaims, StorageClass: storageclasses,
   Role: roles, ClusterRole: clusterroles, RoleBinding: rolebindings, ClusterRoleBinding: clusterrolebindings,

@@ -42,3 +42,25 @@ test('init containers: progress and failures', (t) => {
   t.is(podSummary(pod({ phase: 'Pending', initContainerStatuses: [cs({ name: 'i1', state: { terminated: { exitCode: 0 } } }), cs({ name: 'i2', state: { running: {} } })] }, spec), now).status, 'Init:1/2');
   t.is(podSummary(pod({ phase: 'Pending', initContainerStatuses: [cs({ name: 'i1', state: { terminated: { exitCode: 2 } } })] }, spec), now).status, 'Init:ExitCode:2');
 });
+
+test('sidecars count in READY as kubectl counts them: one main and one sidecar is 2/2; their restarts add up', (t) => {
+  const spec = { spec: { initContainers: [{ name: 'init' }, { name: 'log', restartPolicy: 'Always' }], containers: [{ name: 'c' }] } };
+  const initialized = { type: 'Initialized', status: 'True' };
+  const done = cs({ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+  const log = (s: Partial<ContainerStatus>) => cs({ name: 'log', started: true, ready: true, state: { running: {} }, ...s });
+  const running = podSummary(pod({
+    phase: 'Running', conditions: [initialized, { type: 'Ready', status: 'True' }],
+    initContainerStatuses: [done, log({ restartCount: 2, lastState: { terminated: { exitCode: 1, finishedAt: new Date(now - 60_000).toISOString() } } })],
+    containerStatuses: [cs({ ready: true, restartCount: 1, state: { running: {} } })],
+  }, spec), now);
+  t.deepEqual(running, { ready: '2/2', status: 'Running', restarts: '3 (60s ago)', restartCount: 3 });
+  const unready = podSummary(pod({
+    phase: 'Running', conditions: [initialized],
+    initContainerStatuses: [done, log({ ready: false })],
+    containerStatuses: [cs({ ready: true, state: { running: {} } })],
+  }, spec), now);
+  t.is(unready.ready, '1/2');
+  // Not started yet: still initializing.
+  const starting = podSummary(pod({ phase: 'Pending', initContainerStatuses: [done, log({ started: false, ready: false })], containerStatuses: [cs({ state: { waiting: { reason: 'PodInitializing' } } })] }, spec), now);
+  t.deepEqual([starting.ready, starting.status], ['0/2', 'Init:1/2']);
+});

@@ -2,6 +2,11 @@
 // FindMatchingUntoleratedTaint): whether a pod's tolerations let it on a tainted node.
 import type { Taint, Toleration } from '../types.js';
 
+/** Two taints are the same taint when key and effect match (the value may differ): Kubernetes' Taint.MatchTaint. */
+export function sameTaint(a: Taint, b: Taint): boolean {
+  return a.key === b.key && a.effect === b.effect;
+}
+
 export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
   if (t.key && t.key !== taint.key) return false;

@@ -27,6 +27,7 @@ const ROOTS = {
   DaemonSet: 'apps/v1', ControllerRevision: 'apps/v1', ReplicationController: 'core/v1',
   StatefulSet: 'apps/v1',
   PersistentVolume: 'core/v1', PersistentVolumeClaim: 'core/v1', StorageClass: 'storage/v1',
+  HorizontalPodAutoscaler: 'autoscaling/v2',
 };
 const SCALARS = { Quantity: 'quantity', Time: 'time', MicroTime: 'time', RawExtension: 'any', FieldsV1: 'any' };
 
@@ -119,6 +120,21 @@ while (queue.length) {
     fields[m.name.getText()] = `${m.questionToken ? '' : '!'}${typeOf(m.type, mod)}`;
   }
   types.set(chosen, fields);
+}
+
+// Pod fields Kubernetes added after kubernetes-types' version. Admission must know them to
+// refuse them by name (validation/unsupported.ts): pruned as unknown, an image volume would
+// silently become an emptyDir (a volume with no source is one) and the pod would run without
+// the image's files. Kubernetes 1.31: ImageVolumeSource (core/v1).
+const NEWER_TYPES = { ImageVolumeSource: ['core/v1', { pullPolicy: 'string', reference: 'string' }] };
+const NEWER_FIELDS = { Volume: { image: 'ImageVolumeSource' } };
+for (const [name, [mod, fields]] of Object.entries(NEWER_TYPES)) {
+  types.set(name, fields);
+  named.set(`${mod}:${name}`, name);
+}
+for (const [type, added] of Object.entries(NEWER_FIELDS)) {
+  const merged = { ...types.get(type), ...added };
+  types.set(type, Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b))));
 }
 
 const names = [...types.keys()].sort();

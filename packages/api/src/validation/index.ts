@@ -10,6 +10,8 @@ import type { CronJob } from 'kubernetes-types/batch/v1.js';
 import { validateCronJob, validateCronJobStatus } from './cronjob.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../types.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import { validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerStatus } from './autoscaling.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, type NameValidator } from '../names.js';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -161,6 +163,11 @@ export const KIND_RULES: Readonly<Record<string, KindRules>> = {
     nameFn: nameIsDNSSubdomain,
     validate: (o) => validateEndpointSlice(o as unknown as EndpointSlice),
     validateUpdate: (o, old) => validateEndpointSliceUpdate(o as unknown as EndpointSlice, old as unknown as EndpointSlice),
+  },
+  HorizontalPodAutoscaler: {
+    nameFn: nameIsDNSSubdomain,
+    validate: (o) => validateHorizontalPodAutoscaler(o as unknown as HorizontalPodAutoscaler),
+    validateStatus: (o) => validateHorizontalPodAutoscalerStatus(o as unknown as HorizontalPodAutoscaler),
   },
   PodDisruptionBudget: {
     nameFn: nameIsDNSSubdomain,

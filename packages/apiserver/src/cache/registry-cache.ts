@@ -22,10 +22,13 @@ export function registryCache(registry: Registry, cache: WatchCache, storage: St
     const informer = informers.get(resource);
     return informer?.isSynced() ? informer.store.get(namespace, name) : undefined;
   };
+  const nodes = informers.get('nodes');
+  registry.cachedNodes = () => (nodes?.isSynced() ? nodes.store.list() : undefined);
   return {
     start: () => { for (const i of informers.values()) i.start(); },
     stop: () => {
       registry.objectCache = undefined;
+      registry.cachedNodes = undefined;
       for (const i of informers.values()) i.stop();
     },
   };

@@ -12,7 +12,7 @@
 //   Auth.CreateToken        create serviceaccounts/token
 //   Auth.Review             create selfsubjectaccessreviews.authorization.k8s.io, …
 //   Server.Version          get path /version
-import { ApiError, resourceInfo, type KindInfo, type KubeObject } from '@tugboat/api';
+import { ApiError, metricsKindOf, resourceInfo, type KindInfo, type KubeObject } from '@tugboat/api';
 import { kindOfObject, resolveResource } from '../registry/kind-of.js';
 import type { RequestAttributes } from '../auth/authorizer.js';
 
@@ -39,15 +39,20 @@ export function resourceAttributes(verb: string, info: KindInfo, namespace: stri
   };
 }
 
+/** A request's resource: a stored kind, or metrics.k8s.io's nodes and pods (authorized as Kubernetes does, never stored). */
+function requestResource(resource: string): KindInfo {
+  return metricsKindOf(resource) ?? resolveResource(resource);
+}
+
 /** get / delete of one object by resource, namespace and name. */
 export function namedRequest(verb: string, resource: string, namespace: string, name: string, subresource = ''): Attributes {
-  const info = resolveResource(resource);
+  const info = requestResource(resource);
   return resourceAttributes(verb, info, scopeNamespace(info, namespace, false), name, subresource);
 }
 
 /** list / watch: an empty namespace means every namespace. */
 export function collectionRequest(verb: 'list' | 'watch', resource: string, namespace: string, fieldSelector: string, labelSelector: string): Attributes {
-  const info = resolveResource(resource);
+  const info = requestResource(resource);
   return resourceAttributes(verb, info, scopeNamespace(info, namespace, true), '', '', { fieldSelector, labelSelector });
 }
 

@@ -18,6 +18,7 @@ const MODULE_PACKAGES: Readonly<Record<string, string>> = {
   'scheduling/v1': 'io.k8s.api.scheduling.v1',
   'rbac/v1': 'io.k8s.api.rbac.v1',
   'storage/v1': 'io.k8s.api.storage.v1',
+  'autoscaling/v2': 'io.k8s.api.autoscaling.v2',
   'meta/v1': META,
 };
 

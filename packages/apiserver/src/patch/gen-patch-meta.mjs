@@ -35,9 +35,14 @@ for (const m of knownText.matchAll(/^ {2}([A-Za-z0-9]+): \{(.*)\},?$/gm)) {
 const SOURCES = [
   { git: apiGit, file: 'core/v1/types.go', module: 'core/v1' },
   { git: apiGit, file: 'apps/v1/types.go', module: 'apps/v1' },
+  { git: apiGit, file: 'autoscaling/v2/types.go', module: 'autoscaling/v2' },
+  { git: apiGit, file: 'batch/v1/types.go', module: 'batch/v1' },
+  { git: apiGit, file: 'storage/v1/types.go', module: 'storage/v1' },
   { git: apiGit, file: 'coordination/v1/types.go', module: 'coordination/v1' },
   { git: apiGit, file: 'discovery/v1/types.go', module: 'discovery/v1' },
+  { git: apiGit, file: 'policy/v1/types.go', module: 'policy/v1' },
   { git: apiGit, file: 'rbac/v1/types.go', module: 'rbac/v1' },
+  { git: apiGit, file: 'scheduling/v1/types.go', module: 'scheduling/v1' },
   { git: machineryGit, file: 'pkg/apis/meta/v1/types.go', module: 'meta/v1' },
 ];
 
@@ -123,7 +128,7 @@ function jsonFields(module, name, seen = new Set()) {
 
 /** Which Go struct a known-fields type is: its name (qualified ones name their module), matched by its fields. */
 function goStructFor(typeName, fieldNames) {
-  const q = /^(Core|Apps|Coordination|Discovery|Rbac|Meta)V1(\w+)$/.exec(typeName);
+  const q = /^(Core|Apps|Batch|Coordination|Discovery|Policy|Rbac|Scheduling|Storage|Meta)V1(\w+)$/.exec(typeName);
   const candidates = [];
   for (const [module, types] of structs) {
     if (q) {

@@ -19,9 +19,15 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   AggregationRule: {
     clusterRoleSelectors: { listType: 'atomic' },
   },
+  AzureFilePersistentVolumeSource: {
+    secretNamespace: { zero: 'null' },
+  },
   Capabilities: {
     add: { listType: 'atomic' },
     drop: { listType: 'atomic' },
+  },
+  CephFSPersistentVolumeSource: {
+    monitors: { listType: 'atomic', zero: 'null' },
   },
   CephFSVolumeSource: {
     monitors: { listType: 'atomic', zero: 'null' },
@@ -58,10 +64,43 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   ContainerImage: {
     names: { listType: 'atomic', zero: 'null' },
   },
+  ContainerResourceMetricSource: {
+    target: { zero: 'object' },
+  },
+  ContainerResourceMetricStatus: {
+    current: { zero: 'object' },
+  },
   ContainerStatus: {
     state: { zero: 'object' },
     lastState: { zero: 'object' },
     volumeMounts: { strategy: 'merge', mergeKey: 'mountPath', listType: 'map', listMapKeys: ['mountPath'] },
+  },
+  ControllerRevision: {
+    metadata: { zero: 'object' },
+  },
+  CronJob: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  CronJobSpec: {
+    jobTemplate: { zero: 'object' },
+  },
+  CronJobStatus: {
+    active: { listType: 'atomic' },
+  },
+  DaemonSet: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  DaemonSetSpec: {
+    selector: { zero: 'null' },
+    template: { zero: 'object' },
+    updateStrategy: { zero: 'object' },
+  },
+  DaemonSetStatus: {
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
   },
   Deployment: {
     metadata: { zero: 'object' },
@@ -122,6 +161,14 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   ExecAction: {
     command: { listType: 'atomic' },
   },
+  ExternalMetricSource: {
+    metric: { zero: 'object' },
+    target: { zero: 'object' },
+  },
+  ExternalMetricStatus: {
+    metric: { zero: 'object' },
+    current: { zero: 'object' },
+  },
   FCVolumeSource: {
     targetWWNs: { listType: 'atomic' },
     wwids: { listType: 'atomic' },
@@ -129,14 +176,48 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   GRPCAction: {
     service: { zero: 'null' },
   },
+  HorizontalPodAutoscaler: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  HorizontalPodAutoscalerSpec: {
+    scaleTargetRef: { zero: 'object' },
+    metrics: { listType: 'atomic' },
+  },
+  HorizontalPodAutoscalerStatus: {
+    currentMetrics: { listType: 'atomic', zero: 'null' },
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
+  },
   HostAlias: {
     hostnames: { listType: 'atomic' },
+  },
+  HPAScalingRules: {
+    policies: { listType: 'atomic' },
   },
   HTTPGetAction: {
     httpHeaders: { listType: 'atomic' },
   },
+  ISCSIPersistentVolumeSource: {
+    portals: { listType: 'atomic' },
+  },
   ISCSIVolumeSource: {
     portals: { listType: 'atomic' },
+  },
+  Job: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  JobSpec: {
+    template: { zero: 'object' },
+  },
+  JobStatus: {
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'atomic' },
+  },
+  JobTemplateSpec: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
   },
   LabelSelector: {
     matchExpressions: { listType: 'atomic' },
@@ -205,13 +286,41 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
     finalizers: { strategy: 'merge', listType: 'set' },
     managedFields: { listType: 'atomic' },
   },
+  ObjectMetricSource: {
+    describedObject: { zero: 'object' },
+    target: { zero: 'object' },
+    metric: { zero: 'object' },
+  },
+  ObjectMetricStatus: {
+    metric: { zero: 'object' },
+    current: { zero: 'object' },
+    describedObject: { zero: 'object' },
+  },
+  PersistentVolume: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  PersistentVolumeClaim: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
   PersistentVolumeClaimSpec: {
     accessModes: { listType: 'atomic' },
     resources: { zero: 'object' },
   },
+  PersistentVolumeClaimStatus: {
+    accessModes: { listType: 'atomic' },
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
+  },
   PersistentVolumeClaimTemplate: {
     metadata: { zero: 'object' },
     spec: { zero: 'object' },
+  },
+  PersistentVolumeSpec: {
+    accessModes: { listType: 'atomic' },
+    mountOptions: { listType: 'atomic' },
   },
   Pod: {
     metadata: { zero: 'object' },
@@ -231,10 +340,32 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
     requiredDuringSchedulingIgnoredDuringExecution: { listType: 'atomic' },
     preferredDuringSchedulingIgnoredDuringExecution: { listType: 'atomic' },
   },
+  PodDisruptionBudget: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  PodDisruptionBudgetSpec: {
+    selector: { strategy: 'replace' },
+  },
+  PodDisruptionBudgetStatus: {
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
+  },
   PodDNSConfig: {
     nameservers: { listType: 'atomic' },
     searches: { listType: 'atomic' },
     options: { listType: 'atomic' },
+  },
+  PodFailurePolicy: {
+    rules: { listType: 'atomic', zero: 'null' },
+  },
+  PodFailurePolicyOnExitCodesRequirement: {
+    containerName: { zero: 'null' },
+    values: { listType: 'set', zero: 'null' },
+  },
+  PodFailurePolicyRule: {
+    onExitCodes: { zero: 'null' },
+    onPodConditions: { listType: 'atomic', zero: 'null' },
   },
   PodResourceClaim: {
     source: { zero: 'object' },
@@ -242,6 +373,14 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   PodSecurityContext: {
     supplementalGroups: { listType: 'atomic' },
     sysctls: { listType: 'atomic' },
+  },
+  PodsMetricSource: {
+    metric: { zero: 'object' },
+    target: { zero: 'object' },
+  },
+  PodsMetricStatus: {
+    metric: { zero: 'object' },
+    current: { zero: 'object' },
   },
   PodSpec: {
     volumes: { strategy: 'merge,retainKeys', mergeKey: 'name', listType: 'map', listMapKeys: ['name'] },
@@ -280,8 +419,14 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   PreferredSchedulingTerm: {
     preference: { zero: 'object' },
   },
+  PriorityClass: {
+    metadata: { zero: 'object' },
+  },
   ProjectedVolumeSource: {
     sources: { listType: 'atomic', zero: 'null' },
+  },
+  RBDPersistentVolumeSource: {
+    monitors: { listType: 'atomic', zero: 'null' },
   },
   RBDVolumeSource: {
     monitors: { listType: 'atomic', zero: 'null' },
@@ -298,6 +443,23 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   ReplicaSetStatus: {
     conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
   },
+  ReplicationController: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  ReplicationControllerSpec: {
+    selector: { mapType: 'atomic' },
+  },
+  ReplicationControllerStatus: {
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
+  },
+  ResourceMetricSource: {
+    target: { zero: 'object' },
+  },
+  ResourceMetricStatus: {
+    current: { zero: 'object' },
+  },
   ResourceRequirements: {
     claims: { listType: 'map', listMapKeys: ['name'] },
   },
@@ -309,6 +471,9 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
     metadata: { zero: 'object' },
     subjects: { listType: 'atomic' },
     roleRef: { zero: 'object' },
+  },
+  ScaleIOPersistentVolumeSource: {
+    secretRef: { zero: 'null' },
   },
   ScaleIOVolumeSource: {
     secretRef: { zero: 'null' },
@@ -344,6 +509,34 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
     loadBalancer: { zero: 'object' },
     conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
   },
+  StatefulSet: {
+    metadata: { zero: 'object' },
+    spec: { zero: 'object' },
+    status: { zero: 'object' },
+  },
+  StatefulSetSpec: {
+    selector: { zero: 'null' },
+    template: { zero: 'object' },
+    volumeClaimTemplates: { listType: 'atomic' },
+    updateStrategy: { zero: 'object' },
+  },
+  StatefulSetStatus: {
+    conditions: { strategy: 'merge', mergeKey: 'type', listType: 'map', listMapKeys: ['type'] },
+  },
+  StorageClass: {
+    metadata: { zero: 'object' },
+    mountOptions: { listType: 'atomic' },
+    allowedTopologies: { listType: 'atomic' },
+  },
+  SuccessPolicy: {
+    rules: { listType: 'atomic', zero: 'null' },
+  },
+  TopologySelectorLabelRequirement: {
+    values: { listType: 'atomic', zero: 'null' },
+  },
+  TopologySelectorTerm: {
+    matchLabelExpressions: { listType: 'atomic' },
+  },
   TopologySpreadConstraint: {
     matchLabelKeys: { listType: 'atomic' },
   },
@@ -353,10 +546,14 @@ export const FIELD_PATCH_META: Readonly<Record<string, Readonly<Record<string, G
   TypedObjectReference: {
     apiGroup: { zero: 'null' },
   },
+  UncountedTerminatedPods: {
+    succeeded: { listType: 'set' },
+    failed: { listType: 'set' },
+  },
   WeightedPodAffinityTerm: {
     podAffinityTerm: { zero: 'object' },
   },
 };
 
 /** Types marked +structType=atomic: server-side apply owns and replaces them whole. */
-export const ATOMIC_TYPES: ReadonlySet<string> = new Set(['ConfigMapKeySelector', 'CoreV1EndpointPort', 'EndpointAddress', 'EndpointPort', 'LabelSelector', 'LocalObjectReference', 'NodeSelector', 'NodeSelectorTerm', 'ObjectFieldSelector', 'ObjectReference', 'OwnerReference', 'ResourceFieldSelector', 'RoleRef', 'SecretKeySelector', 'Subject', 'TypedLocalObjectReference']);
+export const ATOMIC_TYPES: ReadonlySet<string> = new Set(['ConfigMapKeySelector', 'CoreV1EndpointPort', 'EndpointAddress', 'EndpointPort', 'LabelSelector', 'LocalObjectReference', 'NodeSelector', 'NodeSelectorTerm', 'ObjectFieldSelector', 'ObjectReference', 'OwnerReference', 'ResourceFieldSelector', 'RoleRef', 'SecretKeySelector', 'SecretReference', 'Subject', 'TopologySelectorTerm', 'TypedLocalObjectReference']);

@@ -20,6 +20,18 @@ test('merge keys and strategies as Kubernetes declares them', (t) => {
   t.is(fieldPatchMeta('Nope', 'x'), undefined);
 });
 
+test('the workload and storage kinds: apps, batch, policy, scheduling and storage types are in the table', (t) => {
+  t.deepEqual(fieldPatchMeta('StatefulSetSpec', 'volumeClaimTemplates'), { listType: 'atomic' });
+  t.is(fieldPatchMeta('StatefulSetStatus', 'conditions')?.mergeKey, 'type');
+  t.deepEqual(fieldPatchMeta('JobStatus', 'conditions'), { strategy: 'merge', mergeKey: 'type', listType: 'atomic' });
+  t.deepEqual(fieldPatchMeta('PersistentVolumeSpec', 'accessModes'), { listType: 'atomic' });
+  t.is(fieldPatchMeta('PersistentVolumeClaimStatus', 'conditions')?.mergeKey, 'type');
+  t.deepEqual(fieldPatchMeta('StorageClass', 'allowedTopologies'), { listType: 'atomic' });
+  t.deepEqual(fieldPatchMeta('UncountedTerminatedPods', 'succeeded'), { listType: 'set' });
+  t.deepEqual(fieldPatchMeta('PodDisruptionBudgetSpec', 'selector'), { strategy: 'replace' });
+  t.deepEqual(listSemantics('CronJobStatus', 'active'), { type: 'atomic' });
+});
+
 test('list semantics for server-side apply follow kube-openapi: list type, else merge strategy, else atomic', (t) => {
   t.deepEqual(listSemantics('PodSpec', 'containers'), { type: 'map', keys: ['name'] });
   t.deepEqual(listSemantics('NodeSpec', 'podCIDRs'), { type: 'set' });

@@ -5,7 +5,7 @@ import {
   FOREGROUND_DELETION_FINALIZER, ORPHAN_FINALIZER, PROPAGATION_POLICY_ANNOTATION,
   type KubeObject, type PropagationPolicy,
 } from '@tugboat/api';
-import { rfc3339 } from './object-meta.js';
+import { rfc3339 } from '@tugboat/api';
 
 export interface DeleteRequestOptions {
   readonly gracePeriodSeconds?: number;

@@ -13,7 +13,7 @@ import {
   type KubeObject, type Pod, type PodDisruptionBudgetObject,
 } from '@tugboat/api';
 import type { DeleteRequest, Registry } from './registry.js';
-import { rfc3339 } from './object-meta.js';
+import { rfc3339 } from '@tugboat/api';
 
 type PodObject = Pod & KubeObject;
 

@@ -30,11 +30,6 @@ export function parseStorageKey(key: string): ParsedKey | undefined {
   return undefined;
 }
 
-/** `pods`, `deployments.apps`: how Kubernetes names a resource in error messages. */
-export function qualifiedResource(info: KindInfo): string {
-  return info.group ? `${info.resource}.${info.group}` : info.resource;
-}
-
 /**
  * Names and namespaces become key segments, so one that could escape its segment is refused
  * before any key is built (admission checks the full DNS rules on writes).

@@ -1,11 +1,6 @@
-// Small pure helpers on stored objects: timestamps, JSON encoding without resourceVersion,
+// Small pure helpers on stored objects: JSON encoding without resourceVersion,
 // deep equality for "did anything change".
 import type { KubeObject } from '@tugboat/api';
-
-/** RFC 3339 with second precision, as Kubernetes writes metav1.Time. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The object as stored in etcd: resourceVersion is the key's revision, never stored. */
 export function encodeObject(obj: KubeObject): string {

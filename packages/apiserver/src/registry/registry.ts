@@ -4,24 +4,27 @@
 // binding — and calls admission for validation and defaulting. It never talks to etcd.
 import { randomUUID } from 'node:crypto';
 import {
-  ApiError, BUILTIN_NAMESPACES, admitObject, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
+  ApiError, BUILTIN_NAMESPACES, admitObject, metricsKindOf, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
   pickDefaultStorageClass, type PersistentVolumeClaimObject, type StorageClassObject,
   type KindInfo, type KubeObject, type Pod, type PriorityClassObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
+import { getMetrics, listMetrics, type MetricsSources } from '../metrics-api/resource-metrics-api.js';
 import { computeApply } from '../apply/apply.js';
 import { kindOfObject, resolveResource } from './kind-of.js';
 import { admitServiceAccount, podServiceAccountName } from './service-account-admission.js';
+import { admitStorageProtection } from './storage-protection-admission.js';
 import { Evictions } from './eviction.js';
 import { PriorityAdmission, keepPodPriority, type PriorityClassReader } from './priority-admission.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceAllocator, parseCidr, parsePortRange, type AllocationPlan, type ServiceRanges } from './service-allocation.js';
 import type { KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { planDeletion, readyToRemove } from './deletion.js';
-import { checkKeySegment, objectStorageKey, qualifiedResource, resourcePrefix } from './keys.js';
-import { decodeObject, encodeObject, isPlainObject, jsonEqual, rfc3339, sameStoredObject, specPart } from './object-meta.js';
+import { checkKeySegment, objectStorageKey, resourcePrefix } from './keys.js';
+import { decodeObject, encodeObject, isPlainObject, jsonEqual, sameStoredObject, specPart } from './object-meta.js';
+import { qualifiedResource, rfc3339 } from '@tugboat/api';
 
 /** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
-export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment', 'PodDisruptionBudget', 'Job', 'CronJob', 'DaemonSet', 'StatefulSet', 'ReplicationController', 'PersistentVolume', 'PersistentVolumeClaim']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Node', 'Namespace', 'ReplicaSet', 'Deployment', 'PodDisruptionBudget', 'Job', 'CronJob', 'DaemonSet', 'StatefulSet', 'ReplicationController', 'PersistentVolume', 'PersistentVolumeClaim', 'HorizontalPodAutoscaler']);
 
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 /** How often a write that lost a race against an unrelated change is retried. */
@@ -177,6 +180,9 @@ export class Registry {
    */
   objectCache: ObjectCache | undefined;
 
+  /** Set with objectCache: every cached Node, for the resource metrics API (else Nodes are read from etcd). */
+  cachedNodes: (() => Iterable<KubeObject> | undefined) | undefined;
+
   /** ClusterIPs and node ports of Services (see service-allocation.ts). */
   readonly services: ServiceAllocator;
 
@@ -257,6 +263,8 @@ export class Registry {
   }
 
   async get(resource: string, namespace: string, name: string): Promise<KubeObject> {
+    const metrics = metricsKindOf(resource);
+    if (metrics) return getMetrics(this.metricsSources(), metrics, namespace || 'default', name);
     const info = this.resolve(resource);
     const found = await this.read(info, this.namespaceOf(info, namespace), name);
     if (!found) throw notFound(info, name);
@@ -306,7 +314,7 @@ export class Registry {
     const name = input.metadata?.name ?? '';
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
     admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
-    let obj = this.prepareForCreate(info, this.scope(info, admitted.object), uid);
+    let obj = admitStorageProtection(info.kind, this.prepareForCreate(info, this.scope(info, admitted.object), uid));
     const meta = obj.metadata!;
     checkKeySegment('name', meta.name ?? '');
     if (info.namespaced) {
@@ -408,6 +416,7 @@ export class Registry {
       case 'ReplicationController':
       case 'Job':
       case 'CronJob':
+      case 'HorizontalPodAutoscaler':
         out.status = {};
         break;
       default:
@@ -636,7 +645,22 @@ export class Registry {
 
   // ---- list ----------------------------------------------------------------------------
 
+  /** Where metrics.k8s.io reads from (see metrics-api/): cached Nodes, pods from etcd. */
+  private metricsSources(): MetricsSources {
+    return {
+      nodes: async () => this.cachedNodes?.() ?? (await this.list('nodes')).items,
+      pods: async (namespace, labelSelector, fieldSelector) => (await this.list('pods', { namespace, labelSelector, fieldSelector })).items,
+      pod: (namespace, name) => this.get('pods', namespace, name),
+      now: () => this.now(),
+    };
+  }
+
   async list(resource: string, req: ListRequest = {}): Promise<ListResult> {
+    const metrics = metricsKindOf(resource);
+    if (metrics) {
+      const items = await listMetrics(this.metricsSources(), metrics, req.namespace ?? '', req.labelSelector ?? '', req.fieldSelector ?? '');
+      return { items, resourceVersion: '', continue: '', remainingItemCount: 0 };
+    }
     const info = this.resolve(resource);
     if (info.namespaced && req.namespace) checkKeySegment('namespace', req.namespace);
     const labels = parseLabelSelector(req.labelSelector ?? '');

@@ -6,13 +6,13 @@
 //   /apis/G              APIGroup                      (apidiscovery.k8s.io/v2, aggregated)
 //   /api/v1, /apis/G/V   APIResourceList
 //   /version             version.Info
-import { KINDS, type KindInfo } from '@tugboat/api';
-import { SUBRESOURCES, servedGroups } from './router.js';
+import { KINDS, METRICS_KINDS, type KindInfo } from '@tugboat/api';
+import { SUBRESOURCES, isReadOnlyKind, servedGroups } from './router.js';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 /** kubectl get all: Kubernetes puts these of our kinds in the "all" category. */
-const CATEGORY_ALL: ReadonlySet<string> = new Set(['pods', 'services', 'replicasets', 'deployments', 'jobs', 'daemonsets', 'statefulsets', 'replicationcontrollers']);
+const CATEGORY_ALL: ReadonlySet<string> = new Set(['pods', 'services', 'replicasets', 'deployments', 'jobs', 'daemonsets', 'statefulsets', 'replicationcontrollers', 'horizontalpodautoscalers']);
 
 interface GroupVersionKind { readonly group: string; readonly version: string; readonly kind: string }
 
@@ -42,6 +42,7 @@ export function subresourceInfo(info: KindInfo, sub: string): SubresourceInfo | 
 }
 
 function subresourcesOf(info: KindInfo): { name: string; sub: SubresourceInfo }[] {
+  if (isReadOnlyKind(info)) return [];
   return (SUBRESOURCES[info.resource] ?? []).flatMap((name) => {
     const sub = subresourceInfo(info, name);
     return sub ? [{ name, sub }] : [];
@@ -49,7 +50,11 @@ function subresourcesOf(info: KindInfo): { name: string; sub: SubresourceInfo }[
 }
 
 function kindsOf(group: string, version: string): KindInfo[] {
-  return KINDS.filter((k) => k.group === group && versionOf(k) === version);
+  return [...KINDS, ...METRICS_KINDS].filter((k) => k.group === group && versionOf(k) === version);
+}
+
+function verbsOf(k: KindInfo): string[] {
+  return isReadOnlyKind(k) ? ['get', 'list'] : [...ALL_VERBS];
 }
 
 function groupVersion(group: string, version: string): string {
@@ -87,7 +92,7 @@ export function apiResourceList(group: string, version: string): Record<string, 
       singularName: k.singular,
       namespaced: k.namespaced,
       kind: k.kind,
-      verbs: [...ALL_VERBS],
+      verbs: verbsOf(k),
       ...(k.shortNames.length ? { shortNames: [...k.shortNames] } : {}),
       ...(CATEGORY_ALL.has(k.resource) ? { categories: ['all'] } : {}),
     });
@@ -113,7 +118,7 @@ function discoveryResource(k: KindInfo): Record<string, unknown> {
     responseKind: { group: k.group, version, kind: k.kind },
     scope: k.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: k.singular,
-    verbs: [...ALL_VERBS],
+    verbs: verbsOf(k),
     ...(k.shortNames.length ? { shortNames: [...k.shortNames] } : {}),
     ...(CATEGORY_ALL.has(k.resource) ? { categories: ['all'] } : {}),
     ...(subresourcesOf(k).length

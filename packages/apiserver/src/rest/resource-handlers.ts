@@ -15,7 +15,7 @@ import type { RestRequest } from './gate.js';
 import { patchType, requireJsonBody, type Representation } from './negotiate.js';
 import { applyPatch, recordUpdate, serverSideApply } from '../patch/index.js';
 import { parseDeleteOptions, parseIncludeObject, parseListQuery, parseWriteQuery, type WriteQuery } from './query.js';
-import { routeAttributes, type ResourceRoute } from './router.js';
+import { registryResource, routeAttributes, type ResourceRoute } from './router.js';
 import { successStatus } from './status.js';
 import { partialObjectMetadata, partialObjectMetadataList, toTable } from './tables.js';
 import { serveWatch, tooOldError } from './watch-stream.js';
@@ -150,7 +150,7 @@ function json(code: number, body: unknown, warnings: readonly string[] = []): An
 export async function getObject(s: RestServices, call: ResourceCall): Promise<Answer> {
   const { route } = call;
   await call.rr.admit(routeAttributes(route, call.query));
-  const obj = withKind(route.info, await s.registry.get(route.info.resource, route.namespace, route.name));
+  const obj = withKind(route.info, await s.registry.get(registryResource(route.info), route.namespace, route.name));
   return { code: 200, body: represented(s, call, obj) };
 }
 
@@ -172,7 +172,7 @@ export async function listObjects(s: RestServices, call: ResourceCall): Promise<
     && (q.resourceVersionMatch === 'Exact' || (q.resourceVersionMatch === '' && q.limit > 0));
   let res;
   try {
-    res = await s.registry.list(route.info.resource, {
+    res = await s.registry.list(registryResource(route.info), {
       ...(route.namespace ? { namespace: route.namespace } : {}),
       labelSelector: q.labelSelector,
       fieldSelector: q.fieldSelector,

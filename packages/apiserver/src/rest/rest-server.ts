@@ -3,6 +3,7 @@
 // README ("The Kubernetes REST API") for the flow.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '@tugboat/api';
+import { serveConsole } from '@tugboat/console';
 import type { HandlerDeps } from '../grpc/handlers.js';
 import type { VersionResponse } from '../grpc/proto-types.js';
 import { pathRequest } from '../grpc/request-attributes.js';
@@ -138,6 +139,9 @@ export function restHandler(opts: RestServerOptions): (req: IncomingMessage, res
   };
 
   return (req, res) => {
+    // The web console's static files (packages/console): no data in them, so no credentials;
+    // the page then reads the cluster through the API below, with the user's token.
+    if (serveConsole(req, res)) return;
     const rr = new RestRequest(opts.deps, req);
     serve(rr, req, res).catch((err: unknown) => {
       const status = sendError(res, err);

@@ -11,7 +11,7 @@
 // and the verb from the method: GET get | list | watch (?watch=1|true), POST create, PUT
 // update, PATCH patch, DELETE delete | deletecollection. A group, version or resource we do
 // not serve is NotFound, worded as Kubernetes words it.
-import { ApiError, KINDS, type KindInfo } from '@tugboat/api';
+import { ApiError, KINDS, METRICS_KINDS, type KindInfo } from '@tugboat/api';
 import { resourceAttributes, type Attributes } from '../grpc/request-attributes.js';
 import { STATUS_KINDS } from '../registry/registry.js';
 
@@ -54,7 +54,7 @@ function methodNotAllowed(method: string): ApiError {
 /** Served group/versions, in KINDS order: "" for the core group. */
 export function servedGroups(): ReadonlyMap<string, readonly string[]> {
   const groups = new Map<string, string[]>();
-  for (const k of KINDS) {
+  for (const k of [...KINDS, ...METRICS_KINDS]) {
     const version = k.apiVersion.includes('/') ? k.apiVersion.slice(k.apiVersion.indexOf('/') + 1) : k.apiVersion;
     const versions = groups.get(k.group) ?? [];
     if (!versions.includes(version)) versions.push(version);
@@ -67,7 +67,17 @@ const GROUPS = servedGroups();
 
 function kindFor(group: string, version: string, resource: string): KindInfo | undefined {
   const apiVersion = group ? `${group}/${version}` : version;
-  return KINDS.find((k) => k.resource === resource && k.apiVersion === apiVersion);
+  return [...KINDS, ...METRICS_KINDS].find((k) => k.resource === resource && k.apiVersion === apiVersion);
+}
+
+/** metrics.k8s.io is read-only: get and list. */
+export function isReadOnlyKind(info: KindInfo): boolean {
+  return METRICS_KINDS.includes(info);
+}
+
+/** The name the registry knows a kind's resource by: metrics.k8s.io's share core names, so they go qualified. */
+export function registryResource(info: KindInfo): string {
+  return isReadOnlyKind(info) ? `${info.resource}.${info.group}` : info.resource;
 }
 
 /** Subresources beyond status (which every kind whose status the registry keeps apart has). */
@@ -204,9 +214,10 @@ function resourcePath(method: string, group: string, segs: readonly string[], qu
     const key = `${info.resource}/${subresource}`;
     const why = UNSERVED_SUBRESOURCES[key];
     if (why) throw new ApiError('NotFound', why);
-    if (!(SUBRESOURCES[info.resource] ?? []).includes(subresource)) throw notFoundPath();
+    if (isReadOnlyKind(info) || !(SUBRESOURCES[info.resource] ?? []).includes(subresource)) throw notFoundPath();
   }
   const verb = verbFor(method, name !== '', subresource, watch);
+  if (isReadOnlyKind(info) && verb !== 'get' && verb !== 'list') throw methodNotAllowed(method);
   // Across namespaces there is only reading: every write names its namespace.
   if (info.namespaced && !namespace && verb !== 'list' && verb !== 'watch') throw notFoundPath();
   return { type: 'resource', info, namespace, name, subresource, verb };

@@ -2,12 +2,11 @@
 // them) under a compare-and-swap writer loses nothing and fails nothing; quorum loss is a
 // clear Unavailable naming etcd, and the same storage works again once quorum is back.
 import test from 'ava';
-import { ApiError } from '@tugboat/api';
+import { ApiError, sleep } from '@tugboat/api';
 import { etcdAvailable, startEtcdCluster, waitFor, type EtcdCluster, type EtcdMember } from '@tugboat/test';
 import { EtcdStorage } from './etcd-storage.js';
 import type { StorageEvent } from './storage.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The member etcd currently follows as leader (through its JSON gateway). */
 async function leaderOf(cluster: EtcdCluster): Promise<EtcdMember> {

@@ -80,6 +80,18 @@ export function fakeAgent(client: TugboatClient, opts: { boundOnly?: boolean; sk
   return { stop: () => inf.stop() };
 }
 
+/** Stands in for agents confirming deletions: a pod marked for deletion is removed (grace 0) after `graceMs`. */
+export function fakeReaper(client: TugboatClient, graceMs = 200): { stop(): void } {
+  const inf = new Informer<PodObject>(client, 'pods');
+  const reap = (p: PodObject): void => {
+    if (!p.metadata?.deletionTimestamp) return;
+    setTimeout(() => void client.delete('pods', p.metadata?.namespace ?? '', p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined), graceMs);
+  };
+  inf.onAdd(reap).onUpdate((_o, p) => reap(p));
+  void inf.start();
+  return { stop: () => inf.stop() };
+}
+
 /** Stands in for the scheduler: binds each unbound pod to the next of `nodes()`. */
 export function fakeScheduler(client: TugboatClient, nodes: () => string[]): { stop(): void } {
   const inf = new Informer<PodObject>(client, 'pods');

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readConfig, writeConfig, configPath, type Env } from '../config.js';
-import { formatHostPort } from '@tugboat/api';
+import { formatHostPort, sleep } from '@tugboat/api';
 import { CliError } from '../errors.js';
 import { findComponent, findEtcd, findPrometheus, type ComponentBinary, type Program } from './binaries.js';
 import { isHealthy, waitForNodesReady } from './health.js';
@@ -242,7 +242,6 @@ interface Planned {
   netns?: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class LocalCluster {
   readonly logsDir: string;

@@ -10,7 +10,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic, type Env } from '../config.js';
+import { writeStateFile, type Env } from '../config.js';
 import { CliError } from '../errors.js';
 import type { ComponentRecord, Role } from './state.js';
 
@@ -72,7 +72,7 @@ export function writeScrapeTargets(layout: MonitoringLayout, components: readonl
     const path = join(layout.targets, `${job}.json`);
     // Unchanged files are left alone: every rewrite makes Prometheus re-read them.
     if (existsSync(path) && readFileSync(path, 'utf8') === `${JSON.stringify(groups, null, 2)}\n`) continue;
-    writeJsonAtomic(path, groups);
+    writeStateFile(path, groups);
   }
 }
 

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sleep } from '@tugboat/api';
 
 export interface Started {
   pid: number;
@@ -54,7 +55,6 @@ export function isRunning(pid: number, command: string, args: readonly string[])
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function waitForExit(pid: number, command: string, args: readonly string[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@
 // `cluster up` after a crash). Written atomically after every change.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../config.js';
+import { writeStateFile } from '../config.js';
 
 export type Role = 'etcd' | 'apiserver' | 'scheduler' | 'controllers' | 'dns' | 'agent' | 'prometheus';
 
@@ -60,7 +60,7 @@ export function readState(home: string): ClusterState | undefined {
 }
 
 export function writeState(state: ClusterState): void {
-  writeJsonAtomic(statePath(state.home), state);
+  writeStateFile(statePath(state.home), state);
 }
 
 /**

@@ -1,12 +1,13 @@
 // `tctl cluster up|down|status|stop-node|start-node|logs`: the local cluster (see
 // cluster/launcher.ts). State lives in $TUGBOAT_HOME (default ~/.tugboat).
 import { existsSync, readFileSync } from 'node:fs';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand, defineGroup } from '../command.js';
 import { tugboatHome } from '../config.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { LocalCluster, formatAddresses, type Runtime } from '../cluster/launcher.js';
+import { consoleUrl } from './console.js';
 import { issueUserCommand, joinConfigCommand } from './credentials.js';
 import { parseOutput, toJson } from '../printers/output.js';
 import { renderTable } from '../printers/table.js';
@@ -29,11 +30,13 @@ function statusTable(c: LocalCluster): string {
   const rest = api && existsSync(c.pki.layout.userKubeconfig)
     ? `\nKubernetes API: https://${api} (KUBECONFIG=${c.pki.layout.userKubeconfig} kubectl get nodes)\n`
     : '';
+  // The web console is served by the API server on the same port (packages/console).
+  const webConsole = api ? `Web console: ${consoleUrl(api)} (sign-in link with a read-only token: tctl console)\n` : '';
   const prometheus = status.find((s) => s.role === 'prometheus' && s.state === 'running')?.addresses['http'];
   const monitoring = prometheus
     ? `Prometheus: http://${prometheus} (alerts: http://${prometheus}/alerts; Grafana dashboard: manifests/monitoring/dashboards/tugboat-cluster.json)\n`
     : '';
-  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n${rest}${monitoring}`;
+  return `${renderTable(['NAME', 'STATE', 'PID', 'ADDRESSES'], rows).join('\n')}\n${rest}${webConsole}${monitoring}`;
 }
 
 const port = (v: number | undefined, flag: string): number | undefined => {
@@ -80,10 +83,10 @@ const up = defineCommand({
       controllersArgs.push('--node-monitor-grace-period', grace);
       // Heartbeats must come several times per grace period (Kubernetes: 10 s renewals for
       // 40 s), or healthy nodes look dead between two renewals.
-      if (!agentArgs.some((a) => a.startsWith('--lease-interval'))) agentArgs.push('--lease-interval', `${Math.max(250, Math.floor(parseDuration(grace) / 4))}ms`);
+      if (!agentArgs.some((a) => a.startsWith('--lease-interval'))) agentArgs.push('--lease-interval', `${Math.max(250, Math.floor(durationArg(grace) / 4))}ms`);
       // …and checked often enough that a dead node is noticed soon after its grace period,
       // not up to a whole (default 1 s) period later.
-      if (!controllersArgs.some((a) => a.startsWith('--node-monitor-period'))) controllersArgs.push('--node-monitor-period', `${Math.min(1000, Math.max(100, Math.floor(parseDuration(grace) / 8)))}ms`);
+      if (!controllersArgs.some((a) => a.startsWith('--node-monitor-period'))) controllersArgs.push('--node-monitor-period', `${Math.min(1000, Math.max(100, Math.floor(durationArg(grace) / 8)))}ms`);
     }
     const c = cluster(ctx);
     ctx.out(`Starting a local Tugboat cluster in ${c.home}\n`);
@@ -104,7 +107,7 @@ const up = defineCommand({
       monitoring: flags.monitoring,
       etcdMembers: flags['etcd-members'],
       tlsSans: flags['tls-san'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
-      timeoutMs: parseDuration(flags.timeout),
+      timeoutMs: durationArg(flags.timeout),
     });
     const state = c.state();
     const api = state?.components.find((x) => x.role === 'apiserver');
@@ -126,6 +129,7 @@ const up = defineCommand({
       `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} over TLS as the cluster admin (saved in ${c.home}/config.json; credentials in ${pki.kubeconfig('admin')}). Try:`,
       '  tctl apply -f manifests/demo.yaml',
       '  tctl get pods -A',
+      '  tctl console                 (the web console\'s address and a sign-in link)',
       `  KUBECONFIG=${pki.userKubeconfig} kubectl get pods -A     (any Kubernetes client: the same port serves Kubernetes' REST API)`,
       '  tctl cluster status',
       '  tctl cluster down            (--purge also deletes the data)',
@@ -198,7 +202,7 @@ const startNode = defineCommand({
   async run(ctx, { flags, positionals }) {
     if (positionals.length !== 1) throw new UsageError('usage: tctl cluster start-node NAME');
     const name = positionals[0]!;
-    const started = await cluster(ctx).startNode(name, parseDuration(flags.timeout));
+    const started = await cluster(ctx).startNode(name, durationArg(flags.timeout));
     if (!started) ctx.out(`${name} is already running.\n`);
     return 0;
   },

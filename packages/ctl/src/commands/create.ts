@@ -3,7 +3,7 @@
 // as kubectl's sub-command; the word `token` picks it, so `create -f` is unchanged.
 import { ApiError, defaultObject, qualifiedSingular, type KubeObject, type TokenRequestResult, type TokenRequestSpec } from '@tugboat/api';
 import { defineCommand, scanLeadingFlags, type Command } from '../command.js';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { CliError, UsageError, failsEveryRequest } from '../errors.js';
 import { readManifests } from '../manifests.js';
 import { formatObjects, parseOutput, toJson, toYaml } from '../printers/output.js';
@@ -80,7 +80,7 @@ const token = defineCommand({
     const output = parseOutput(flags.output, ['yaml', 'json']);
     const spec: TokenRequestSpec = {};
     if (flags.duration !== undefined) {
-      const ms = parseDuration(flags.duration);
+      const ms = durationArg(flags.duration);
       if (ms % 1000 !== 0) throw new UsageError('--duration cannot be expressed in units less than seconds');
       if (ms > 0) spec.expirationSeconds = ms / 1000;
     }

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import {
   GROUP_MASTERS, GROUP_NODES, isDNS1123Subdomain, nodeUsername, renderKubeconfig,
 } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand } from '../command.js';
 import { DEFAULT_SERVER, readConfig, stripScheme, tugboatHome } from '../config.js';
 import type { Context } from '../context.js';
@@ -43,7 +43,7 @@ function apiServerAddress(ctx: Context, flag: string | undefined): string {
 }
 
 function validDays(text: string): number {
-  const ms = parseDuration(text);
+  const ms = durationArg(text);
   if (ms <= 0) throw new UsageError('--duration must be more than 0');
   return ms / DAY_MS;
 }

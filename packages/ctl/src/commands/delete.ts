@@ -1,13 +1,13 @@
 // `tctl delete KIND NAME… | KIND/NAME… | -f FILE | -l SELECTOR | --all`: asks the API server
 // to delete, prints `pod "web" deleted`, and by default waits until each object is gone
 // (a bound pod lingers while its agent stops the containers), as kubectl does.
-import { ApiError, kindInfo, sleep, qualifiedSingular, type KindInfo, type PropagationPolicy } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { ApiError, kindInfo, qualifiedResource, qualifiedSingular, sleep, type KindInfo, type PropagationPolicy } from '@tugboat/api';
+import { durationArg } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError, failsEveryRequest } from '../errors.js';
 import { readManifests } from '../manifests.js';
-import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
+import { parseResourceArgs } from '../resource-args.js';
 import { FILE_FLAGS, parseDryRun } from './apply.js';
 
 interface Target {
@@ -130,7 +130,7 @@ export const deleteCommand = defineCommand({
 
     if (flags.wait && pending.length) {
       const maxGrace = Math.max(...pending.map((p) => p.grace));
-      const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : (maxGrace + 60) * 1000;
+      const timeoutMs = flags.timeout ? durationArg(flags.timeout) : (maxGrace + 60) * 1000;
       const deadline = Date.now() + timeoutMs;
       for (const p of pending) {
         if (!(await waitForDeletion(ctx, p.target, p.uid, deadline))) {

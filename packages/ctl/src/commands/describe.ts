@@ -1,10 +1,10 @@
 // `tctl describe KIND [NAME…]`: a readable summary of each object with what relates to it
 // (its events; a node's pods and lease; a deployment's replica sets; a replica set's pods; the
 // pods using a claim).
-import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL, type EndpointSlice, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
+import { ApiError, NODE_LEASE_NAMESPACE, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL, qualifiedResource, type EndpointSlice, type Event, type KubeObject, type Lease, type Pod, type ReplicaSet } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
-import { parseResourceArgs, qualifiedResource } from '../resource-args.js';
+import { parseResourceArgs } from '../resource-args.js';
 import { describeObject, eventsFor, type Related } from '../printers/describe.js';
 
 const ownedBy = (owner: KubeObject) => (o: KubeObject): boolean =>

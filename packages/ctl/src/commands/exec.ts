@@ -3,7 +3,7 @@
 // as `kubectl exec` without -t: the command's output is printed once it has ended, stdout and
 // stderr to ours, and tctl exits with the command's exit code. With -i our stdin (read to
 // EOF) is the command's stdin.
-import { parseDuration, type FlagDefs } from '../args.js';
+import { durationArg, type FlagDefs } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -42,7 +42,7 @@ export function execArgs(positionals: readonly string[], flags: { container?: st
   if (command.length === 0) throw new UsageError(`you must specify at least one command for the container (usage: ${USAGE})`);
   let timeoutSeconds: number | undefined;
   if (flags.timeout !== undefined) {
-    const ms = parseDuration(flags.timeout);
+    const ms = durationArg(flags.timeout);
     if (!(ms > 0)) throw new UsageError(`--timeout must be more than 0, got ${JSON.stringify(flags.timeout)}`);
     timeoutSeconds = Math.ceil(ms / 1000);
   }

@@ -1,10 +1,10 @@
 // `tctl get KIND[,KIND…] [NAME…]`: tables as kubectl prints them, or yaml/json/name/jsonpath;
 // `-w` lists, then watches from the list's resourceVersion and prints a row per change.
-import { ApiError, objectKey, type KindInfo, type KubeObject, type Pod, type WatchEventType } from '@tugboat/api';
+import { ApiError, objectKey, qualifiedResource, type KindInfo, type KubeObject, type Pod, type WatchEventType } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import { parseResourceArgs, qualifiedResource, type ResourceRequest } from '../resource-args.js';
+import { parseResourceArgs, type ResourceRequest } from '../resource-args.js';
 import { compileJsonPath } from '../printers/jsonpath.js';
 import { formatObjects, parseOutput, toJson, toYaml, objectName, type OutputFormat } from '../printers/output.js';
 import { columnWidths, formatRow, renderTable } from '../printers/table.js';

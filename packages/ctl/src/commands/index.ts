@@ -5,6 +5,7 @@ import { applyCommand } from './apply.js';
 import { authCommand } from './auth.js';
 import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
+import { consoleCommand } from './console.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
@@ -16,6 +17,7 @@ import { logsCommand } from './logs.js';
 import { cordonCommandDef, drainCommand, uncordonCommandDef } from './node-ops.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
+import { autoscaleCommand } from './autoscale.js';
 import { topCommand } from './top.js';
 import { versionCommand } from './version.js';
 import { waitCommand } from './wait.js';
@@ -32,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   logsCommand,
   execCommand,
   scaleCommand,
+  autoscaleCommand,
   rolloutCommand,
   waitCommand,
   cordonCommandDef,
@@ -40,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   topCommand,
   authCommand,
   clusterCommand,
+  consoleCommand,
   configCommand,
   apiResourcesCommand,
   versionCommand,

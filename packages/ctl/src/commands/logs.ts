@@ -3,7 +3,7 @@
 // server (tctl never talks to nodes). Several pods stream side by side; --prefix says whose
 // each line is.
 import { ApiError, formatSelector, resourceInfo, type KubeObject, type LogsOptions, type Pod } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -98,7 +98,7 @@ export const logsCommand = defineCommand({
         follow: flags.follow, previous: flags.previous, timestamps: flags.timestamps,
         ...(c ? { container: c } : {}),
         ...(tail >= 0 ? { tailLines: tail } : {}),
-        ...(flags.since ? { sinceSeconds: Math.ceil(parseDuration(flags.since) / 1000) } : {}),
+        ...(flags.since ? { sinceSeconds: Math.ceil(durationArg(flags.since) / 1000) } : {}),
       };
       const stream = client.logs(pod.metadata?.namespace ?? ctx.namespace, pod.metadata?.name ?? '', opts);
       const onAbort = (): void => stream.close();

@@ -9,7 +9,7 @@
 //         that says not now (429) is retried every 5 s, printing kubectl's line, until --timeout
 //     ──▶ wait for the pod to be gone ──▶ `pod/x evicted`
 import { ApiError, resourceInfo, sleep, type KubeObject, type Node, type Pod } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -173,7 +173,7 @@ export const drainCommand = defineCommand({
   async run(ctx, { flags, positionals }) {
     const nodes = nodeNames(positionals, 'drain');
     const client = ctx.client();
-    const deadline = Date.now() + parseDuration(flags.timeout);
+    const deadline = Date.now() + durationArg(flags.timeout);
     const evictOpts: EvictOptions = {
       disableEviction: flags['disable-eviction'],
       gracePeriodSeconds: flags['grace-period'] >= 0 ? flags['grace-period'] : undefined,

@@ -2,7 +2,7 @@
 // status follows the rollout until it completes (or the timeout passes), undo puts an earlier
 // revision's pod template back into the deployment.
 import { qualifiedSingular, sleep, type DaemonSet, type Deployment, type KubeObject, type PodTemplateSpec, type ReplicaSet, type StatefulSet } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand, defineGroup } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
@@ -107,7 +107,7 @@ const status = defineCommand({
       : info.resource === 'statefulsets'
         ? (o: KubeObject) => statefulSetRolloutStatus(o as StatefulSet)
         : (o: KubeObject) => deploymentRolloutStatus(o as Deployment);
-    const deadline = flags.timeout ? Date.now() + parseDuration(flags.timeout) : Infinity;
+    const deadline = flags.timeout ? Date.now() + durationArg(flags.timeout) : Infinity;
     let last = '';
     for (;;) {
       const s = viewer(await ctx.client().get<KubeObject>(info.resource, ctx.namespace, name));

@@ -2,7 +2,7 @@
 // polls until every object meets the condition. Objects that do not exist yet are waited
 // for (a condition cannot be met by nothing; `delete` is met by it).
 import { qualifiedSingular, sleep, type KindInfo, type KubeObject } from '@tugboat/api';
-import { parseDuration } from '../args.js';
+import { durationArg } from '../args.js';
 import { defineCommand } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { compileJsonPath } from '../printers/jsonpath.js';
@@ -66,7 +66,7 @@ export const waitCommand = defineCommand({
   },
   async run(ctx, { flags, positionals }) {
     const cond = parseFor(flags.for);
-    const deadline = Date.now() + parseDuration(flags.timeout);
+    const deadline = Date.now() + durationArg(flags.timeout);
     const requests = parseResourceArgs(positionals, 'wait');
     const client = ctx.client();
     const named: Target[] = [];

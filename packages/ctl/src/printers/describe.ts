@@ -9,6 +9,7 @@ import {
   accessModesString, type PersistentVolumeClaim,
 } from '@tugboat/api';
 import { DescribeWriter } from './describe-writer.js';
+import { formatScaleTargetRef, type HorizontalPodAutoscaler } from '@tugboat/api';
 import { formatCpu, formatMemory, isActivePod, parseBytes, parseCpuMilli, percent, podAmounts } from './resources.js';
 import { toYaml } from './output.js';
 
@@ -532,6 +533,48 @@ function describePersistentVolumeClaim(pvc: PersistentVolumeClaim, rel: Related,
   return w.toString();
 }
 
+/** kubectl's describe hpa (autoscaling/v2): reference, each metric "current / target", bounds, pods, conditions. */
+function describeHorizontalPodAutoscaler(hpa: HorizontalPodAutoscaler, rel: Related, now: number): string {
+  const w = new DescribeWriter();
+  header(w, hpa, now, true);
+  const spec = hpa.spec;
+  w.field(0, 'Reference', formatScaleTargetRef(spec?.scaleTargetRef));
+  w.field(0, 'Metrics', '( current / target )');
+  (spec?.metrics ?? []).forEach((m, i) => {
+    const cur = hpa.status?.currentMetrics?.[i];
+    if (m.type !== 'Resource' || !m.resource) { w.field(1, `${m.type} metric`, '<unsupported>'); return; }
+    const { name, target } = m.resource;
+    const got = cur?.type === 'Resource' && cur.resource?.name === name ? cur.resource.current : undefined;
+    if (target.type === 'Utilization') {
+      const current = got?.averageUtilization !== undefined ? `${got.averageUtilization}% (${String(got.averageValue ?? '')})` : '<unknown>';
+      w.field(1, `resource ${name} on pods  (as a percentage of request)`, `${current} / ${target.averageUtilization ?? 0}%`);
+    } else {
+      w.field(1, `resource ${name} on pods`, `${got?.averageValue !== undefined ? String(got.averageValue) : '<unknown>'} / ${String(target.averageValue ?? '')}`);
+    }
+  });
+  w.field(0, 'Min replicas', spec?.minReplicas ?? '<unset>');
+  w.field(0, 'Max replicas', spec?.maxReplicas ?? 0);
+  if (spec?.behavior) {
+    w.field(0, 'Behavior', '');
+    for (const [label, rules] of [['Scale Up', spec.behavior.scaleUp], ['Scale Down', spec.behavior.scaleDown]] as const) {
+      if (!rules) continue;
+      w.field(1, label, '');
+      w.field(2, 'Stabilization Window', rules.stabilizationWindowSeconds === undefined ? '<unset>' : `${rules.stabilizationWindowSeconds} seconds`);
+      w.field(2, 'Select Policy', rules.selectPolicy ?? 'Max');
+      w.field(2, 'Policies', '');
+      for (const p of rules.policies ?? []) w.raw(3, `- Type: ${p.type}  Value: ${p.value}  Period: ${p.periodSeconds} seconds`);
+    }
+  }
+  w.field(0, `${spec?.scaleTargetRef.kind ?? ''} pods`, `${hpa.status?.currentReplicas ?? 0} current / ${hpa.status?.desiredReplicas ?? 0} desired`);
+  const conditions = hpa.status?.conditions ?? [];
+  if (conditions.length) {
+    w.section(0, 'Conditions');
+    w.table(1, ['Type', 'Status', 'Reason', 'Message'], conditions.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']));
+  }
+  describeEvents(w, rel.events, now);
+  return w.toString();
+}
+
 export function describeObject(obj: KubeObject, rel: Related, now: number, namespaced: boolean): string {
   switch (obj.kind) {
     case 'Pod': return describePod(obj as Pod, rel, now);
@@ -550,6 +593,7 @@ export function describeObject(obj: KubeObject, rel: Related, now: number, names
     case 'Service': return describeService(obj as Service, rel, now);
     case 'Event': return describeEvent(obj as unknown as Event, now);
     case 'PersistentVolumeClaim': return describePersistentVolumeClaim(obj as PersistentVolumeClaim, rel, now);
+    case 'HorizontalPodAutoscaler': return describeHorizontalPodAutoscaler(obj as unknown as HorizontalPodAutoscaler, rel, now);
     default: return describeGeneric(obj, rel, now, namespaced);
   }
 }

@@ -1,7 +1,7 @@
 // Resource arithmetic for printing: a pod's effective requests (as the scheduler counts
 // them: the larger of the containers' sum and any one init container), and quantities
 // formatted the short way kubectl shows them ("250m", "2", "512Mi").
-import { parseQuantity, type Pod, type Container } from '@tugboat/api';
+import { aggregatePodAmount, parseQuantity, type Pod, type Container } from '@tugboat/api';
 
 export interface Amounts {
   /** Thousandths of a core. */
@@ -26,18 +26,10 @@ function containerAmounts(c: Container, which: 'requests' | 'limits'): Amounts {
 }
 
 export function podAmounts(pod: Pod, which: 'requests' | 'limits'): Amounts {
-  const sum: Amounts = { cpuMilli: 0, memory: 0 };
-  for (const c of pod.spec?.containers ?? []) {
-    const a = containerAmounts(c, which);
-    sum.cpuMilli += a.cpuMilli;
-    sum.memory += a.memory;
-  }
-  for (const c of pod.spec?.initContainers ?? []) {
-    const a = containerAmounts(c, which);
-    sum.cpuMilli = Math.max(sum.cpuMilli, a.cpuMilli);
-    sum.memory = Math.max(sum.memory, a.memory);
-  }
-  return sum;
+  return {
+    cpuMilli: aggregatePodAmount(pod.spec, (c) => containerAmounts(c, which).cpuMilli),
+    memory: aggregatePodAmount(pod.spec, (c) => containerAmounts(c, which).memory),
+  };
 }
 
 export function parseCpuMilli(q: unknown): number {

@@ -8,8 +8,9 @@
 //
 // `basic` is the mixed workload below; the other scenarios (perf-scenarios.ts,
 // preemption-scenarios.ts) are Kubernetes' scheduler_perf workloads for inter-pod affinity,
-// topology spreading and preemption, printed beside Kubernetes' thresholds. `all` (the
-// default) runs basic, then each of them.
+// topology spreading and preemption, printed beside Kubernetes' thresholds; LoadAwareScoring
+// (load-aware-scenario.ts) counts where 100 pods go when requests lie. `all` (the default)
+// runs basic, then each of them.
 import os from 'node:os';
 import type { Node, Pod, ReplicaSet, Taint } from '@tugboat/api';
 import { SchedulerCache } from '../cache.js';
@@ -18,6 +19,7 @@ import { Framework } from '../framework/framework.js';
 import { NO_OBJECTS, type ObjectListers } from '../framework/snapshot.js';
 import type { Profile } from '../framework/profile.js';
 import { PERF_SCENARIOS, perfNodes, perfPods, type PerfScenario } from './perf-scenarios.js';
+import { LOAD_AWARE_SCENARIO, loadAwareCluster, loadAwareKind, loadAwarePods } from './load-aware-scenario.js';
 import { PREEMPTION_SCENARIOS, defaultPod, highPriorityPod, lowPriorityPod, type PreemptionScenario } from './preemption-scenarios.js';
 import type { PodInfo } from '../framework/pod-info.js';
 import { DEFAULT_PROFILE } from '../framework/profile.js';
@@ -28,7 +30,7 @@ import { ScheduleOne, type Binder, type Preemptor, type Reporter } from '../sche
 
 interface Args { nodes: number; pods: number; seed: number; percentage: number | undefined; config: string; scenario: string }
 
-const SCENARIO_NAMES = [...PERF_SCENARIOS, ...PREEMPTION_SCENARIOS].map((s) => s.name);
+const SCENARIO_NAMES = [...PERF_SCENARIOS, ...PREEMPTION_SCENARIOS, LOAD_AWARE_SCENARIO].map((s) => s.name);
 const USAGE = `usage: [--scenario all|basic|${SCENARIO_NAMES.join('|')}] --nodes N --pods N [--seed N] [--percentage P] [--config FILE]`;
 
 function parseArgs(argv: string[]): Args {
@@ -376,6 +378,31 @@ async function runPreemption(s: PreemptionScenario, profile: Profile, seed: numb
   return problems.length === 0;
 }
 
+/** The same 100 pods with and without NodeResourcesLoadAware: how many each kind of node got. */
+async function runLoadAware(profile: Profile, seed: number): Promise<boolean> {
+  const s = LOAD_AWARE_SCENARIO;
+  const place = async (p: Profile): Promise<Record<'busy' | 'idle', number>> => {
+    const { nodes, running } = loadAwareCluster(new Date());
+    const cache = newCache(nodes);
+    for (const pod of running) cache.addPod(pod);
+    const run = await schedule(cache, p, NO_OBJECTS, loadAwarePods(), prng(seed));
+    const got = { busy: 0, idle: 0 };
+    for (const node of run.placement.values()) got[loadAwareKind(node)]++;
+    return got;
+  };
+  const withPlugin = await place(profile);
+  const without = await place({ ...profile, score: profile.score.filter((w) => w.name !== 'NodeResourcesLoadAware') });
+  console.log(`== ${s.name}: ${s.nodes} nodes of 4 cpu / 16Gi, each running ${s.runningPerNode} pods requesting ${s.request.cpu} / ${s.request.memory}; on the ${s.nodes / 2} busy nodes each uses ${s.busyUse.cpu}, on the ${s.nodes / 2} idle ones ${s.idleUse.cpu} (agents' usage reports); ${s.placements} pods of 100m / 128Mi placed`);
+  const enabled = profile.score.some((w) => w.name === 'NodeResourcesLoadAware');
+  console.log(`with NodeResourcesLoadAware${enabled ? '' : ' (not in this profile)'}: busy nodes ${withPlugin.busy}, idle nodes ${withPlugin.idle} of ${s.placements}`);
+  console.log(`without it (requests alone): busy nodes ${without.busy}, idle nodes ${without.idle} of ${s.placements}`);
+  const problems: string[] = [];
+  if (withPlugin.busy + withPlugin.idle !== s.placements || without.busy + without.idle !== s.placements) problems.push('not every pod was placed');
+  if (enabled && withPlugin.idle < 2 * withPlugin.busy) problems.push(`the idle nodes got ${withPlugin.idle}, not clearly more than the busy ones' ${withPlugin.busy}`);
+  for (const p of problems) console.error(`FAIL: ${p}`);
+  return problems.length === 0;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const base = args.config ? loadConfig(args.config).profile : DEFAULT_PROFILE;
@@ -389,6 +416,7 @@ async function main(): Promise<void> {
   for (const s of PREEMPTION_SCENARIOS) {
     if (args.scenario === 'all' || args.scenario === s.name) ok = (await runPreemption(s, profile, args.seed)) && ok;
   }
+  if (args.scenario === 'all' || args.scenario === LOAD_AWARE_SCENARIO.name) ok = (await runLoadAware(profile, args.seed)) && ok;
   if (!ok) process.exitCode = 1;
 }
 

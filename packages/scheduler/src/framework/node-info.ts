@@ -1,7 +1,7 @@
 // What the scheduler knows about one node: the Node object, its allocatable resources, the
 // requests of the pods placed on it (bound or assumed), and its heartbeat Lease. Filters and
 // scores read only this, so one cycle is a loop over NodeInfos without any lookups.
-import type { Node, Taint } from '@tugboat/api';
+import { NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, parseNodeUsage, type Node, type NodeUsageReport, type Taint } from '@tugboat/api';
 import type { PodInfo } from './pod-info.js';
 import { nodeAllocatable } from './resources.js';
 
@@ -25,6 +25,11 @@ export class NodeInfo {
   /** The same with Kubernetes' non-zero defaults for unset requests, for scoring. */
   nonZeroCpuMilli = 0;
   nonZeroMemory = 0;
+  /** Per pod the larger of its reported use and its non-zero request, summed (the load
+   *  NodeResourcesLoadAware scores). A pod the report does not name (placed since, or not yet
+   *  running) counts its request; without a report this equals nonZero*. */
+  loadCpuMilli = 0;
+  loadMemory = 0;
   podCount = 0;
   /** When the heartbeat Lease runs out (renewTime + duration), ms; -Infinity without one. */
   leaseExpiresAtMs = Number.NEGATIVE_INFINITY;
@@ -43,6 +48,14 @@ export class NodeInfo {
   /** Taints with effect PreferNoSchedule: lower the score. */
   softTaints: readonly Taint[] = [];
   lease: NodeLeaseInfo | undefined;
+  /** What the agent last reported on the Node (tugboat.io/usage, tugboat.io/pod-usage). */
+  usage: NodeUsageReport | undefined;
+  /** Why the report on the Node could not be read; it is then ignored. */
+  usageError: string | undefined;
+  // The annotations the report was parsed from: a node update that leaves them alone (a
+  // label, a condition) does not parse them again.
+  private usageText: string | undefined;
+  private podUsageText: string | undefined;
   /** Bumped on every change; lets callers notice one. */
   generation = 0;
 
@@ -62,7 +75,30 @@ export class NodeInfo {
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
     this.softTaints = taints.filter((t) => t.effect === 'PreferNoSchedule');
+    this.setUsage(node.metadata?.annotations);
     this.generation++;
+  }
+
+  private setUsage(annotations: Readonly<Record<string, string>> | undefined): void {
+    const text = annotations?.[NODE_USAGE_ANNOTATION];
+    const podText = annotations?.[POD_USAGE_ANNOTATION];
+    if (text === this.usageText && podText === this.podUsageText) return;
+    this.usageText = text;
+    this.podUsageText = podText;
+    const parsed = parseNodeUsage(annotations);
+    this.usage = parsed && 'report' in parsed ? parsed.report : undefined;
+    this.usageError = parsed && 'error' in parsed ? parsed.error : undefined;
+    this.loadCpuMilli = 0;
+    this.loadMemory = 0;
+    for (const p of this.pods.values()) this.addLoad(p, 1);
+  }
+
+  // Trimaran's rule for a stale report: a pod counts at least what it requested, more when it
+  // was seen using more.
+  private addLoad(p: PodInfo, sign: number): void {
+    const used = this.usage?.pods.get(p.key);
+    this.loadCpuMilli += sign * (used && used.cpuMilli > p.nonZero.cpuMilli ? used.cpuMilli : p.nonZero.cpuMilli);
+    this.loadMemory += sign * (used && used.memory > p.nonZero.memory ? used.memory : p.nonZero.memory);
   }
 
   /** A copy to change without touching this one (preemption's and nominated pods' what-ifs):
@@ -77,6 +113,12 @@ export class NodeInfo {
     c.requestedMemory = this.requestedMemory;
     c.nonZeroCpuMilli = this.nonZeroCpuMilli;
     c.nonZeroMemory = this.nonZeroMemory;
+    c.loadCpuMilli = this.loadCpuMilli;
+    c.loadMemory = this.loadMemory;
+    c.usage = this.usage;
+    c.usageError = this.usageError;
+    c.usageText = this.usageText;
+    c.podUsageText = this.podUsageText;
     c.podCount = this.podCount;
     c.leaseExpiresAtMs = this.leaseExpiresAtMs;
     for (const [k, p] of this.pods) c.pods.set(k, p);
@@ -111,6 +153,7 @@ export class NodeInfo {
     this.requestedMemory += p.requests.memory;
     this.nonZeroCpuMilli += p.nonZero.cpuMilli;
     this.nonZeroMemory += p.nonZero.memory;
+    this.addLoad(p, 1);
     const a = p.affinity;
     if (a) {
       if (a.requiredAffinity.length + a.preferredAffinity.length + a.preferredAntiAffinity.length > 0) this.podsWithAffinity.set(p.key, p);
@@ -128,6 +171,7 @@ export class NodeInfo {
     this.requestedMemory -= p.requests.memory;
     this.nonZeroCpuMilli -= p.nonZero.cpuMilli;
     this.nonZeroMemory -= p.nonZero.memory;
+    this.addLoad(p, -1);
     if (p.affinity) {
       this.podsWithAffinity.delete(key);
       this.podsWithRequiredAntiAffinity.delete(key);

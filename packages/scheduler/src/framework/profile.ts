@@ -48,10 +48,13 @@ export const DEFAULT_PROFILE: Profile = Object.freeze({
     N.VolumeBinding,
   ]),
   // Kubernetes' default weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
-  // InterPodAffinity 2, the resource scores 1.
+  // InterPodAffinity 2, the resource scores 1. NodeResourcesLoadAware (not in Kubernetes) gets
+  // LeastAllocated's weight, so requests and live use count alike; it skips cycles in which no
+  // feasible node has a usage report, which leaves Kubernetes' own balance there.
   score: Object.freeze([
     { name: N.LeastAllocated, weight: 1 },
     { name: N.BalancedAllocation, weight: 1 },
+    { name: N.NodeResourcesLoadAware, weight: 1 },
     { name: N.PodTopologySpread, weight: 2 },
     { name: N.InterPodAffinity, weight: 2 },
     { name: N.NodeAffinity, weight: 2 },

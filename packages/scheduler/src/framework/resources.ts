@@ -1,9 +1,9 @@
 // Pod requests, computed once when a pod enters the queue so the per-node loop only compares
-// numbers. Kubernetes' rule (resource.PodRequests): the sum over containers, raised to the
-// largest single init container (they run one at a time, before the others), plus overhead.
+// numbers. Kubernetes' rule (resource.PodRequests, aggregatePodAmount in @tugboat/api): the
+// containers' and sidecars' sum, raised to the peak of the init phase, plus overhead.
 // Unset requests count as 0 for fitting; for scoring, Kubernetes counts a container without
 // requests as 100m cpu / 200Mi memory so that many "free" pods do not all pile onto one node.
-import { parseQuantity, type Container, type Pod } from '@tugboat/api';
+import { aggregatePodAmount, parseQuantity, type Container, type Pod } from '@tugboat/api';
 
 export interface Resources {
   cpuMilli: number;
@@ -41,24 +41,15 @@ function containerRequests(c: Container, path: string): { cpu: number | undefine
 
 /** Throws an Error naming the field when a quantity does not parse. */
 export function podRequests(pod: Pod): PodRequests {
-  const requests: Resources = { cpuMilli: 0, memory: 0 };
-  const nonZero: Resources = { cpuMilli: 0, memory: 0 };
   const spec = pod.spec;
-  (spec?.containers ?? []).forEach((c, i) => {
-    const { cpu, mem } = containerRequests(c, `spec.containers[${i}]`);
-    requests.cpuMilli += cpu ?? 0;
-    requests.memory += mem ?? 0;
-    nonZero.cpuMilli += cpu ?? DEFAULT_NON_ZERO_CPU_MILLI;
-    nonZero.memory += mem ?? DEFAULT_NON_ZERO_MEMORY;
-  });
-  // Init containers run one at a time before the others: the pod needs the largest of them.
-  (spec?.initContainers ?? []).forEach((c, i) => {
-    const { cpu, mem } = containerRequests(c, `spec.initContainers[${i}]`);
-    requests.cpuMilli = Math.max(requests.cpuMilli, cpu ?? 0);
-    requests.memory = Math.max(requests.memory, mem ?? 0);
-    nonZero.cpuMilli = Math.max(nonZero.cpuMilli, cpu ?? DEFAULT_NON_ZERO_CPU_MILLI);
-    nonZero.memory = Math.max(nonZero.memory, mem ?? DEFAULT_NON_ZERO_MEMORY);
-  });
+  const requests: Resources = {
+    cpuMilli: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).cpu ?? 0),
+    memory: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).mem ?? 0),
+  };
+  const nonZero: Resources = {
+    cpuMilli: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).cpu ?? DEFAULT_NON_ZERO_CPU_MILLI),
+    memory: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).mem ?? DEFAULT_NON_ZERO_MEMORY),
+  };
   const overhead = spec?.overhead as ResourceList;
   const oCpu = quantityOf(overhead, 'cpu', 'spec.overhead') ?? 0;
   const oMem = quantityOf(overhead, 'memory', 'spec.overhead') ?? 0;

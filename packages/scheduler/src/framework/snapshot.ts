@@ -22,6 +22,16 @@ export interface TermGroup {
   readonly counts: ReadonlyMap<string, number>;
 }
 
+/** PodTopologySpread's live counts for one constraint (cache-side, spread-counts.ts). */
+export interface SpreadCountsView {
+  /** The domains: nodes that count (they carry every required key), per value of the key. */
+  readonly nodesByValue: ReadonlyMap<string, number>;
+  /** Matching placed pods (not being deleted) on the nodes that count, per value of the key. */
+  readonly podsByValue: ReadonlyMap<string, number>;
+  /** Matching placed pods per node, whatever its labels (spreading by hostname). */
+  readonly podsByNode: ReadonlyMap<NodeInfo, number>;
+}
+
 export interface ClusterSnapshot {
   /** Every schedulable node (with a Node object); live, do not modify. */
   nodes(): readonly NodeInfo[];
@@ -39,6 +49,10 @@ export interface ClusterSnapshot {
   forEachPodMatching(namespace: string, selector: Selector, fn: (pod: PodInfo, node: NodeInfo) => void): void;
   /** The namespaces that have placed pods. */
   namespacesWithPods(): Iterable<string>;
+  /** For placed pods of `namespace` that `selector` matches: their count per value of
+   *  `topologyKey` over the nodes carrying every key of `requiredKeys` (a node without the
+   *  topology key itself is the value ""), and per node. Live, kept by the cache: do not modify. */
+  spreadCounts(namespace: string, selector: Selector, topologyKey: string, requiredKeys: readonly string[]): SpreadCountsView;
 }
 
 export interface ObjectListers {

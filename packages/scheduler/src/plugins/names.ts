@@ -8,6 +8,7 @@ export const PluginNames = {
   TaintToleration: 'TaintToleration',
   LeastAllocated: 'LeastAllocated',
   BalancedAllocation: 'BalancedAllocation',
+  NodeResourcesLoadAware: 'NodeResourcesLoadAware',
   PodTopologySpread: 'PodTopologySpread',
   InterPodAffinity: 'InterPodAffinity',
   DefaultPreemption: 'DefaultPreemption',

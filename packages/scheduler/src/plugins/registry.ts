@@ -7,6 +7,7 @@ import { factory as nodeAffinity } from './node-affinity/index.js';
 import { factory as nodeName } from './node-name/index.js';
 import { factory as nodeReady } from './node-ready/index.js';
 import { factory as nodeResourcesFit } from './node-resources-fit/index.js';
+import { factory as nodeResourcesLoadAware } from './node-resources-load-aware/index.js';
 import { factory as nodeUnschedulable } from './node-unschedulable/index.js';
 import { factory as interPodAffinity } from './inter-pod-affinity/index.js';
 import { factory as podTopologySpread } from './pod-topology-spread/index.js';
@@ -23,6 +24,7 @@ const factories: Record<PluginName, PluginFactory> = {
   [N.TaintToleration]: taintToleration,
   [N.LeastAllocated]: leastAllocated,
   [N.BalancedAllocation]: balancedAllocation,
+  [N.NodeResourcesLoadAware]: nodeResourcesLoadAware,
   [N.PodTopologySpread]: podTopologySpread,
   [N.InterPodAffinity]: interPodAffinity,
   [N.DefaultPreemption]: defaultPreemption,

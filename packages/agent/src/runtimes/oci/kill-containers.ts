@@ -7,21 +7,17 @@
 // filesystems, pinned namespaces, tmpfs volumes), its pods' network namespaces and their
 // CNI state, and its bridge — so the machine is left clean (and `cluster down --purge` can
 // delete the data dir), while the records on disk say what ran, for the restarted agent.
-import { readdirSync } from 'node:fs';
+import { readdirOrEmpty } from '@tugboat/api/files';
 import { isSameProcessAlive } from '../process/proc.js';
 import { run, unmountAll } from '../../images/mounts.js';
 import { cniDel, netnsDelete, type NodeNetworkConfig } from './network.js';
 import { OciPaths, readJson, type SandboxRecord, type StartedRecord } from './records.js';
 import { netnsName, sandboxId } from './sandbox.js';
 
-function safeReaddir(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
-}
-
 /** Returns how many containers were running (and are now killed). */
 export async function killOciContainers(dataDir: string): Promise<number> {
   const paths = new OciPaths(dataDir);
-  const started = safeReaddir(paths.containers)
+  const started = readdirOrEmpty(paths.containers)
     .map((id) => readJson<StartedRecord>(paths.started(id)))
     .filter((s): s is StartedRecord => s !== undefined);
   for (const s of started) {
@@ -38,7 +34,7 @@ export async function killOciContainers(dataDir: string): Promise<number> {
   while (Date.now() < deadline && killed.some((s) => isSameProcessAlive(s.pid, s.pidStartTime))) await new Promise((r) => setTimeout(r, 50));
 
   const network = readJson<NodeNetworkConfig>(paths.networkConfig);
-  for (const uid of safeReaddir(paths.pods)) {
+  for (const uid of readdirOrEmpty(paths.pods)) {
     const rec = readJson<SandboxRecord>(paths.sandbox(uid));
     if (network && rec && !rec.hostNetwork && rec.netnsPath) {
       await cniDel(network, sandboxId(uid), rec.netnsPath, rec.cniResult, rec.portMappings).catch(() => undefined);

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, PodSpec, Secret } from '@tugboat/api';
+import { realClock, sleep, type Clock, type Container, type PodSpec, type Secret } from '@tugboat/api';
 import { readCriLog } from '../../logs/cri-log.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
@@ -34,7 +34,6 @@ import { defaultNetworkConfig, podGateway, type NodeNetworkConfig } from './netw
 import { projectedVolumeDir, volumeMountsFor, type ObjectLookup } from './volumes.js';
 import { setUpProjectedVolume } from './projected-volume.js';
 import { TokenRotation, type TokenLifetime } from './token-rotation.js';
-import { systemClock, type Clock } from '../../probes/probe-types.js';
 
 export interface OciRuntimeOptions {
   /** The agent's data dir: containers under <dataDir>/oci, images under <dataDir>/images. */
@@ -51,6 +50,8 @@ export interface OciRuntimeOptions {
   /** The node's image store; opened at <dataDir>/images when not given. */
   images?: ImageStore;
   insecureRegistries?: readonly string[];
+  /** Registry domain → the host its images are pulled from instead (--registry-mirror). */
+  registryMirrors?: Readonly<Record<string, string>>;
   /** ConfigMaps, Secrets and ServiceAccount tokens for volumes and imagePullSecrets. */
   lookup?: ObjectLookup;
   /** The clock of token rotation (tests). */
@@ -89,10 +90,6 @@ export interface PrepareImageOptions {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const LOST_MESSAGE = 'the container\'s monitor (conmon) is gone and no exit code was recorded (was the machine or its processes killed?)';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -138,7 +135,7 @@ export class OciRuntime implements Runtime {
     this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
     this.log = options.log ?? (() => undefined);
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock ?? realClock;
     this.now = () => clock.now();
     this.tokenRotation = new TokenRotation((uid) => this.refreshProjectedVolumes(uid), clock, this.log);
     for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam, this.paths.sockets]) mkdirSync(d, { recursive: true });
@@ -183,6 +180,7 @@ export class OciRuntime implements Runtime {
     const images = options.images ?? new ImageStore({
       dir: join(options.dataDir, 'images'),
       insecureRegistries: options.insecureRegistries ?? [],
+      ...(options.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
     return new OciRuntime(options, tooling, images);

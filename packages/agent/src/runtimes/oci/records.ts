@@ -104,16 +104,4 @@ export class OciPaths {
   log(id: string): string { return join(this.container(id), 'container.log'); }
 }
 
-export function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1));
-  renameSync(tmp, path);
-}
+export { readJson, writeJsonAtomic } from '@tugboat/api/files';

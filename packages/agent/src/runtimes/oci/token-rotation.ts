@@ -4,7 +4,7 @@
 // fires, the pod's projected volumes are written again (atomically, so a reader never sees
 // half of it) with a fresh token; a failed refresh is retried with back-off while the old
 // token still works. Stopped when the pod's sandbox goes.
-import { systemClock, type Clock } from '../../probes/probe-types.js';
+import { realClock, type Clock, type Timer } from '@tugboat/api';
 
 /** One token written into a volume: when it was issued and when it expires (ms since the epoch). */
 export interface TokenLifetime {
@@ -24,7 +24,7 @@ export function tokenRefreshAt(t: TokenLifetime): number {
 }
 
 interface Tracked {
-  timer?: unknown;
+  timer?: Timer;
   at?: number;
   retryMs: number;
 }
@@ -39,7 +39,7 @@ export class TokenRotation {
    */
   constructor(
     private readonly refresh: (podUid: string) => Promise<TokenLifetime[]>,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock = realClock,
     private readonly log: (message: string) => void = () => undefined,
   ) {}
 
@@ -55,7 +55,7 @@ export class TokenRotation {
   /** Schedules the pod's next refresh for the tokens it now has (none: forget it). */
   track(podUid: string, tokens: readonly TokenLifetime[]): void {
     const prev = this.pods.get(podUid);
-    if (prev?.timer !== undefined) this.clock.clearTimeout(prev.timer);
+    prev?.timer?.cancel();
     if (tokens.length === 0) {
       this.pods.delete(podUid);
       return;
@@ -70,7 +70,7 @@ export class TokenRotation {
   stop(podUid: string): void {
     const e = this.pods.get(podUid);
     if (!e) return;
-    if (e.timer !== undefined) this.clock.clearTimeout(e.timer);
+    e.timer?.cancel();
     this.pods.delete(podUid);
   }
 
@@ -80,7 +80,7 @@ export class TokenRotation {
 
   private schedule(podUid: string, entry: Tracked, at: number): void {
     entry.at = at;
-    entry.timer = this.clock.setTimeout(() => { void this.fire(podUid, entry); }, Math.max(0, at - this.clock.now()));
+    entry.timer = this.clock.setTimer(() => { void this.fire(podUid, entry); }, Math.max(0, at - this.clock.now()));
   }
 
   private async fire(podUid: string, entry: Tracked): Promise<void> {

@@ -8,6 +8,7 @@
 //   projected  <pod>/volumes/projected/<name>   secret, configMap, downwardAPI and
 //                                               ServiceAccount token sources, on a tmpfs,
 //                                               written atomically (projected-volume.ts)
+//   downwardAPI <pod>/volumes/downward-api/<name>  as a projected volume of one downwardAPI source
 //   persistentVolumeClaim                       claim → its bound volume → the volume's
 //                                               hostPath / local path on this node (made when
 //                                               missing: a local-path volume's directory)
@@ -82,6 +83,9 @@ export async function prepareVolumes(
       const type = v.hostPath.type ?? '';
       switch (type) {
         case '':
+          // No type, no checks (kubelet's rule); a missing path is made a directory, as
+          // containerd's CRI does before its bind mount (runc cannot bind what is not there).
+          if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
           break;
         case 'DirectoryOrCreate':
           if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
@@ -146,12 +150,19 @@ export async function prepareVolumes(
       const dir = projectedVolumeDir(podDir, v.name);
       const tokens = await setUpProjectedVolume(dir, v, i, pod, lookup, now);
       out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true, ...(tokens.length ? { tokens } : {}) });
+    } else if (v.downwardAPI) {
+      // A downwardAPI volume is a projected volume of one downwardAPI source: the same files,
+      // written atomically on a tmpfs as kubelet writes both.
+      const dir = join(podDir, 'volumes', 'downward-api', v.name);
+      const asProjected: Volume = { name: v.name, projected: { ...(v.downwardAPI.defaultMode !== undefined ? { defaultMode: v.downwardAPI.defaultMode } : {}), sources: [{ downwardAPI: { ...(v.downwardAPI.items ? { items: v.downwardAPI.items } : {}) } }] } };
+      await setUpProjectedVolume(dir, asProjected, i, pod, lookup, now);
+      out.set(v.name, { name: v.name, hostPath: dir, forceReadOnly: true });
     } else if (v.persistentVolumeClaim) {
       const path = await claimVolumePath(v, i, namespace, lookup);
       out.set(v.name, { name: v.name, hostPath: path, forceReadOnly: v.persistentVolumeClaim.readOnly === true });
     } else {
       const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
-      fail(v, i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret, projected, persistentVolumeClaim)`);
+      fail(v, i, kind, `volume type "${kind}" is not supported by the oci runtime (supported: emptyDir, hostPath, configMap, secret, projected, downwardAPI, persistentVolumeClaim)`);
     }
   }
   return out;

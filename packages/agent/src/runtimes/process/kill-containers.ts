@@ -4,22 +4,18 @@
 // written, exactly as if the power went. Identity is checked (pid + start time), so a pid
 // reused by some other process is never hit.
 import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
+import { readdirOrEmpty } from '@tugboat/api/files';
 import { isSameProcessAlive } from './proc.js';
 import { podsDir, readJson, type PidRecord } from './records.js';
-
-function safeReaddir(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
-}
 
 /** Returns how many containers were running (and are now killed). */
 export function killContainers(dataDir: string): number {
   const records: PidRecord[] = [];
   const root = podsDir(dataDir);
-  for (const uid of safeReaddir(root)) {
-    for (const name of safeReaddir(join(root, uid))) {
+  for (const uid of readdirOrEmpty(root)) {
+    for (const name of readdirOrEmpty(join(root, uid))) {
       const dir = join(root, uid, name);
-      for (const file of safeReaddir(dir)) {
+      for (const file of readdirOrEmpty(dir)) {
         if (!file.endsWith('.pid')) continue;
         const rec = readJson<PidRecord>(join(dir, file));
         if (rec) records.push(rec);

@@ -10,6 +10,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, rmdirS
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodSpec } from '@tugboat/api';
+import { readdirOrEmpty } from '@tugboat/api/files';
+import { sleep } from '@tugboat/api/sleep';
 import { readCriLog } from '../../logs/cri-log.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
@@ -40,10 +42,6 @@ const LOST_MESSAGE = 'the container\'s process and its monitor are gone and no e
 
 function monitorScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'monitor.js');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export class ProcessRuntime implements Runtime {
@@ -95,7 +93,7 @@ export class ProcessRuntime implements Runtime {
 
   async listSandboxes(): Promise<SandboxInfo[]> {
     const out: SandboxInfo[] = [];
-    for (const uid of safeReaddir(podsDir(this.options.dataDir))) {
+    for (const uid of readdirOrEmpty(podsDir(this.options.dataDir))) {
       const rec = readJson<PodRecord>(join(podDir(this.options.dataDir, uid), 'pod.json'));
       if (rec) out.push({ id: rec.uid, pod: { uid: rec.uid, namespace: rec.namespace, name: rec.name }, ip: rec.ip });
       // A pod dir without its record (crash while creating it) still belongs to that uid.
@@ -203,11 +201,11 @@ export class ProcessRuntime implements Runtime {
   async listContainers(filter: ContainerFilter = {}): Promise<ContainerInfo[]> {
     const root = podsDir(this.options.dataDir);
     const out: ContainerInfo[] = [];
-    const uids = filter.podUid !== undefined ? [filter.podUid] : safeReaddir(root);
+    const uids = filter.podUid !== undefined ? [filter.podUid] : readdirOrEmpty(root);
     for (const uid of uids) {
-      for (const name of safeReaddir(join(root, uid))) {
+      for (const name of readdirOrEmpty(join(root, uid))) {
         const dir = join(root, uid, name);
-        for (const file of safeReaddir(dir)) {
+        for (const file of readdirOrEmpty(dir)) {
           const m = /^(\d+)\.json$/.exec(file);
           if (!m?.[1]) continue;
           const info = this.readInfo(dir, Number(m[1]));
@@ -372,10 +370,6 @@ export class ProcessRuntime implements Runtime {
     writeJsonAtomic(exitPath, lost);
     return readExit();
   }
-}
-
-function safeReaddir(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
 }
 
 function withDefaults(env: readonly { name: string; value: string }[], defaults: Record<string, string>): { name: string; value: string }[] {

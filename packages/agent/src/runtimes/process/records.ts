@@ -8,7 +8,7 @@
 //   <data-dir>/containers/<pod-uid>/<container>/<attempt>.log    stdout/stderr, CRI format (logs/cri-log.ts)
 //
 // Every record is written to a temp file and renamed, so a reader never sees half of one.
-// Node built-ins only: the container monitor imports this too.
+// Node built-ins only (and @tugboat/api/files, which is too): the container monitor imports this.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminationReason } from '../runtime.js';
@@ -76,19 +76,7 @@ export function recordPath(dir: string, attempt: number, kind: RecordKind): stri
   return join(dir, `${attempt}.${kind}`);
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value) + '\n');
-  renameSync(tmp, path);
-}
-
-export function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+export { readJson, writeJsonAtomic } from '@tugboat/api/files';
 
 /** `<pod-uid>_<container>_<attempt>`: container names (DNS labels) never hold '_', but uids (nanoid) may. */
 export function containerId(podUid: string, name: string, attempt: number): string {

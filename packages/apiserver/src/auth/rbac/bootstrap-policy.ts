@@ -91,6 +91,8 @@ const AGGREGATE_TO_VIEW_RULES: PolicyRule[] = [
   rule(['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status',
     'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'], READ),
   rule(['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], READ),
+  // Kubernetes' metrics-server aggregates these into view (and so edit and admin).
+  rule(['metrics.k8s.io'], ['pods', 'nodes'], ['get', 'list']),
   rule(['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], READ),
   rule(['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses',
     'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale'], READ),
@@ -156,7 +158,7 @@ const SCHEDULER_RULES: PolicyRule[] = [
  *   replicaset        pods: list watch create delete, get+update (adopt/release); replicasets: list watch get, status
  *   deployment        deployments: list watch get update, status; replicasets: create get update delete
  *   garbagecollector  pods, replicasets, deployments, configmaps, secrets, nodes, leases, services, endpointslices, jobs, cronjobs,
- *                     daemonsets, controllerrevisions, replicationcontrollers
+ *                     daemonsets, controllerrevisions, replicationcontrollers, persistentvolumeclaims
  *                     (its GC_RESOURCES): list watch get update (owner references, finalizers) delete; owners of any kind: get
  *   nodelifecycle     nodes: list watch get update (taints), status; pods: list watch delete, status; leases: list watch
  *   podgc             pods: list watch delete; nodes: list watch get
@@ -176,8 +178,13 @@ const SCHEDULER_RULES: PolicyRule[] = [
  *                     get+update (adopt/release, the batch.kubernetes.io/job-tracking finalizer)
  *   cronjob           cronjobs: list watch get, status; jobs: list watch get create delete
  *   disruption        poddisruptionbudgets: list watch, status; pods, replicasets, deployments: list watch
+ *   horizontalpodautoscaling  horizontalpodautoscalers: list watch, status; metrics.k8s.io pods: list; the scale of
+ *                     deployments, replicasets, statefulsets, replicationcontrollers: get update (their update above)
  *   persistentvolume-binder  persistentvolumeclaims: list watch get update, status; persistentvolumes: list watch
  *                     get create (local-path provisioner) update delete, status; storageclasses, nodes: list watch
+ *   pvc-protection    persistentvolumeclaims: list watch get update (the kubernetes.io/pvc-protection finalizer);
+ *                     pods: list watch, and a live list of a namespace's pods before a claim is let go
+ *   pv-protection     persistentvolumes: list watch get update (the kubernetes.io/pv-protection finalizer)
  * and events for all of them. Kubernetes gives its garbage collector get/list/watch/patch/update/delete
  * on every resource; ours watches a fixed list, so it gets that list, plus `get` on anything an
  * owner reference can name.
@@ -221,6 +228,9 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['policy'], ['poddisruptionbudgets'], ['list', 'watch']),
   rule(['policy'], ['poddisruptionbudgets/status'], ['update']),
   rule([RBAC_GROUP], ['clusterroles'], ['list', 'watch', 'update', 'escalate']),
+  rule(['autoscaling'], ['horizontalpodautoscalers'], ['list', 'watch']),
+  rule(['autoscaling'], ['horizontalpodautoscalers/status'], ['update']),
+  rule(['metrics.k8s.io'], ['pods'], ['list']),
 ];
 
 /**

@@ -120,3 +120,14 @@ export function nodeCounts(c: SpreadConstraint, pod: Pod, node: NodeInfo, requir
   }
   return true;
 }
+
+/** Whether `nodeCounts` holds for every node, so live counts over all nodes are the pod's own:
+ *  node affinity honoured only matters when the pod has some, taints only when honoured. */
+export function everyNodeCounts(c: SpreadConstraint, requiredNodeAffinity: NodeMatcher | undefined): boolean {
+  return (c.nodeAffinityPolicy === 'Ignore' || requiredNodeAffinity === undefined) && c.nodeTaintsPolicy === 'Ignore';
+}
+
+/** The distinct topology keys of the constraints, sorted: the keys a node must carry. */
+export function topologyKeys(constraints: readonly SpreadConstraint[]): string[] {
+  return [...new Set(constraints.map((c) => c.topologyKey))].sort();
+}

@@ -1,13 +1,14 @@
 // PodTopologySpread's Filter, after Kubernetes' podtopologyspread/filtering.go. PreFilter counts
 // the matching pods per topology value of each DoNotSchedule constraint over the nodes that
-// count (they have every constraint's key and pass the inclusion policies); Filter then checks
+// count (they have every constraint's key and pass the inclusion policies) — from the cache's
+// live counts when every node with the keys counts, else by a walk; Filter then checks
 //   matching pods in the node's domain + 1 if the pod matches itself - global minimum <= maxSkew
 // where the global minimum is 0 while fewer than minDomains domains exist.
-import { requiredNodeMatcher } from '@tugboat/api';
+import { requiredNodeMatcher, type NodeMatcher } from '@tugboat/api';
 import type { NodeInfo } from '../../framework/node-info.js';
 import type { PodInfo } from '../../framework/pod-info.js';
 import type { ClusterSnapshot } from '../../framework/snapshot.js';
-import { hasAllTopologyKeys, nodeCounts, type SpreadConstraint } from './common.js';
+import { everyNodeCounts, hasAllTopologyKeys, nodeCounts, topologyKeys, type SpreadConstraint } from './common.js';
 
 export interface SpreadPreFilterState {
   readonly constraints: readonly SpreadConstraint[];
@@ -18,9 +19,29 @@ export interface SpreadPreFilterState {
 }
 
 export function computeSpreadPreFilterState(pod: PodInfo, constraints: readonly SpreadConstraint[], snapshot: ClusterSnapshot): SpreadPreFilterState {
-  const counts = constraints.map(() => new Map<string, number>());
   const ns = pod.pod.metadata?.namespace ?? '';
   const required = requiredNodeMatcher(pod.pod.spec);
+  // Usually every node with the keys counts: then the cache's live counts are the answer, and
+  // only the domains are copied (the state is changed by preemption's what-ifs).
+  if (constraints.every((c) => everyNodeCounts(c, required))) {
+    const keys = topologyKeys(constraints);
+    const counts = constraints.map((c) => {
+      const live = snapshot.spreadCounts(ns, c.selector, c.topologyKey, keys);
+      const m = new Map<string, number>();
+      const pods = c.selector.isEmpty() ? undefined : live.podsByValue;
+      for (const value of live.nodesByValue.keys()) m.set(value, pods?.get(value) ?? 0);
+      return m;
+    });
+    return { constraints, counts, minimums: constraints.map((c, i) => globalMinimum(counts[i]!, c.minDomains)) };
+  }
+  return walkSpreadPreFilterState(pod, constraints, snapshot, required);
+}
+
+/** The same by walking every node and every matching pod: for pods whose node affinity or
+ *  tolerations leave some nodes out of the counts. */
+export function walkSpreadPreFilterState(pod: PodInfo, constraints: readonly SpreadConstraint[], snapshot: ClusterSnapshot, required: NodeMatcher | undefined): SpreadPreFilterState {
+  const counts = constraints.map(() => new Map<string, number>());
+  const ns = pod.pod.metadata?.namespace ?? '';
   const counted = (c: SpreadConstraint, node: NodeInfo): boolean => hasAllTopologyKeys(node.labels, constraints) && nodeCounts(c, pod.pod, node, required);
   // The domains: every value of the key among the nodes that count, even without pods.
   const nodes = snapshot.nodes();

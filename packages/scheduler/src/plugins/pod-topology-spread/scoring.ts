@@ -8,7 +8,9 @@ import { requiredNodeMatcher } from '@tugboat/api';
 import type { NodeInfo } from '../../framework/node-info.js';
 import type { PodInfo } from '../../framework/pod-info.js';
 import type { ClusterSnapshot } from '../../framework/snapshot.js';
-import { LABEL_HOSTNAME, hasAllTopologyKeys, nodeCounts, type SpreadConstraint } from './common.js';
+import { LABEL_HOSTNAME, everyNodeCounts, hasAllTopologyKeys, nodeCounts, topologyKeys, type SpreadConstraint } from './common.js';
+
+const NO_COUNTS: ReadonlyMap<NodeInfo, number> = new Map();
 
 /** Score of a node left out of scoring; normalized to 0. */
 export const IGNORED = -1;
@@ -19,7 +21,7 @@ export interface SpreadPreScoreState {
   /** Per constraint: topology value → matching pods (no entries for the hostname key). */
   readonly counts: Map<string, number>[];
   /** Per constraint on the hostname key: matching pods per node. */
-  readonly perNode: Map<NodeInfo, number>[];
+  readonly perNode: ReadonlyMap<NodeInfo, number>[];
   /** Per constraint: log(number of domains among the feasible nodes + 2). */
   readonly weights: number[];
 }
@@ -43,9 +45,22 @@ export function computeSpreadPreScoreState(
   const weights = constraints.map((c, i) => Math.log((c.topologyKey === LABEL_HOSTNAME ? count - ignored.size : counts[i]!.size) + 2));
 
   // Count the matching pods of every node (not only the feasible ones) in the domains the
-  // feasible nodes span, through the cache's label index; per node for the hostname key.
+  // feasible nodes span; per node for the hostname key. From the cache's live counts when
+  // every node counts for the pod, else through the cache's label index.
   const ns = pod.pod.metadata?.namespace ?? '';
   const required = requiredNodeMatcher(pod.pod.spec);
+  if (constraints.every((c) => everyNodeCounts(c, required))) {
+    const keys = requireAllTopologies ? topologyKeys(constraints) : [];
+    const perNode = constraints.map((c, i): ReadonlyMap<NodeInfo, number> => {
+      if (c.selector.isEmpty()) return NO_COUNTS;
+      const live = snapshot.spreadCounts(ns, c.selector, c.topologyKey, keys);
+      if (c.topologyKey === LABEL_HOSTNAME) return live.podsByNode;
+      const m = counts[i]!;
+      for (const value of m.keys()) m.set(value, live.podsByValue.get(value) ?? 0);
+      return NO_COUNTS;
+    });
+    return { constraints, ignored, counts, perNode, weights };
+  }
   const perNode = constraints.map(() => new Map<NodeInfo, number>());
   constraints.forEach((c, i) => {
     if (c.selector.isEmpty()) return;

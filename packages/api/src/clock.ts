@@ -1,6 +1,6 @@
-// The clock every controller reads time from. Timing decisions (back-off, minReadySeconds,
-// progress deadlines, node grace periods, toleration seconds) go through it, so tests drive
-// time forward with a FakeClock instead of sleeping.
+// The clock Tugboat's components read time from. Timing decisions (back-off, minReadySeconds,
+// progress deadlines, node grace periods, toleration seconds, probe periods, token refreshes)
+// go through it, so tests drive time forward with a FakeClock instead of sleeping.
 
 export interface Timer {
   cancel(): void;
