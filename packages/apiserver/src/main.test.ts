@@ -3,7 +3,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { ApiError, type KubeObject } from '@tugboat/api';
+import { ApiError, BUILTIN_NAMESPACES, type KubeObject } from '@tugboat/api';
 import { APISERVER_BIN, freePort, securityFlags, startApiServerProcess, startEtcd, testPki, waitFor, type ApiServerProcess, type EtcdHandle } from '@tugboat/test';
 
 const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerProcess }>;
@@ -30,8 +30,8 @@ test.serial('started before etcd: serves, not ready, then ready with the built-i
   await etcd.restart();
   await waitFor('ready', async () => (await server.http('/readyz')).status === 200, 15_000);
   const client = server.client();
-  await waitFor('built-in namespaces', async () => (await client.list('namespaces')).items.length === 3, 15_000);
-  t.pass();
+  await waitFor('built-in namespaces', async () => (await client.list('namespaces')).items.length === BUILTIN_NAMESPACES.length, 15_000);
+  t.deepEqual((await client.list('namespaces')).items.map((n) => n.metadata?.name).sort(), [...BUILTIN_NAMESPACES].sort());
 });
 
 test.serial('/readyz turns non-200 when etcd stops and 200 again when it is back', async (t) => {
