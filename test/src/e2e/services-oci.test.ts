@@ -100,9 +100,10 @@ function testNetIp(ip: string | undefined): string {
   return ip!;
 }
 
+/** One GET; 10 s before it counts as lost (a guestbook read through redis took over 3 s on a loaded CI machine). */
 function httpText(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = httpGet(url, { timeout: 3000 }, (res) => {
+    const req = httpGet(url, { timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => { body += d.toString(); });
       res.on('end', () => resolve(body));
