@@ -5,8 +5,9 @@
 //
 //   Node annotations ──parseNodeUsage──▶ nodeMetrics(node)          NodeMetrics (cluster)
 //                                   └──▶ podMetrics(nodes, pods)    PodMetrics (namespaced, pod's labels)
-import { formatBytes, formatMilliCpu, parseQuantity } from './quantity.js';
-import { POD_USAGE_ANNOTATION, parseNodeUsage, type ResourceUsage } from './scheduling/node-usage.js';
+import { formatBytes, formatMilliCpu } from './quantity.js';
+import { parseNodeUsage, type PodUsage, type ResourceUsage } from './scheduling/node-usage.js';
+import { parseDuration } from './time.js';
 import type { KindInfo } from './kinds.js';
 import type { KubeObject, ObjectMeta } from './types.js';
 
@@ -63,7 +64,7 @@ function usageOf(u: ResourceUsage): Usage {
   return { cpu: formatMilliCpu(Math.round(u.cpuMilli)), memory: formatBytes(Math.round(u.memory)) };
 }
 
-interface Report { timestamp: string; window: string; node: ResourceUsage | undefined; pods: ReadonlyMap<string, ResourceUsage> }
+interface Report { timestamp: string; window: string; node: ResourceUsage | undefined; pods: ReadonlyMap<string, PodUsage> }
 
 /**
  * A node's report, unless it is missing, unreadable, or older than `maxAgeMs` at `now`: a dead
@@ -74,9 +75,7 @@ function reportOf(node: KubeObject, now: Date, maxAgeMs: number): Report | undef
   if (!parsed || !('report' in parsed)) return undefined;
   const { timestampMs, node: usage, pods } = parsed.report;
   if (Number.isNaN(timestampMs) || now.getTime() - timestampMs > maxAgeMs) return undefined;
-  const raw = node.metadata?.annotations?.['tugboat.io/usage'] ?? '';
-  const window = /"window":"([0-9]+(?:\.[0-9]+)?(?:ms|s|m))"/.exec(raw)?.[1] ?? DEFAULT_METRICS_WINDOW;
-  return { timestamp: new Date(timestampMs).toISOString(), window, node: usage, pods };
+  return { timestamp: new Date(timestampMs).toISOString(), window: parsed.report.window ?? DEFAULT_METRICS_WINDOW, node: usage, pods };
 }
 
 /** How old a report may be: three minutes, as metrics-server keeps a node's last scrape. */
@@ -93,60 +92,32 @@ export function nodeMetrics(node: KubeObject, now: Date, maxAgeMs = METRICS_MAX_
   };
 }
 
-/** Each pod's containers' usage as its node's report lists them, by "namespace/name". */
-function containersByPod(node: KubeObject): Map<string, ContainerMetrics[]> {
-  const out = new Map<string, ContainerMetrics[]>();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(node.metadata?.annotations?.[POD_USAGE_ANNOTATION] ?? '{}');
-  } catch {
-    return out;
-  }
-  if (typeof raw !== 'object' || raw === null) return out;
-  for (const [key, pod] of Object.entries(raw as Record<string, { containers?: Record<string, { cpu?: unknown; memory?: unknown }> }>)) {
-    const containers: ContainerMetrics[] = [];
-    for (const [name, c] of Object.entries(pod?.containers ?? {})) {
-      const q = (v: unknown, cpu: boolean): number => {
-        try {
-          const parsed = parseQuantity(typeof v === 'number' || typeof v === 'string' ? v : 0);
-          return Math.max(0, cpu ? parsed.milliValue() : parsed.value());
-        } catch {
-          return 0;
-        }
-      };
-      containers.push({ name, usage: usageOf({ cpuMilli: q(c?.cpu, true), memory: q(c?.memory, false) }) });
-    }
-    out.set(key, containers.sort((a, b) => a.name.localeCompare(b.name)));
-  }
-  return out;
-}
-
 /**
  * Pure: PodMetrics for each of `pods` that a fresh node report covers, carrying the pod's
  * labels (so a label selector picks them as it picks the pods). A pod reported by two nodes
  * (it moved) takes the newer report.
  */
 export function podMetrics(nodes: Iterable<KubeObject>, pods: Iterable<KubeObject>, now: Date, maxAgeMs = METRICS_MAX_AGE_MS): PodMetrics[] {
-  const latest = new Map<string, { report: Report; node: KubeObject; usage: ResourceUsage }>();
+  const latest = new Map<string, { report: Report; usage: PodUsage }>();
   for (const node of nodes) {
     const r = reportOf(node, now, maxAgeMs);
     if (!r) continue;
     for (const [key, usage] of r.pods) {
       const seen = latest.get(key);
-      if (!seen || seen.report.timestamp < r.timestamp) latest.set(key, { report: r, node, usage });
+      if (!seen || seen.report.timestamp < r.timestamp) latest.set(key, { report: r, usage });
     }
   }
-  const containerCache = new Map<KubeObject, Map<string, ContainerMetrics[]>>();
   const out: PodMetrics[] = [];
   for (const pod of pods) {
     const m = pod.metadata ?? {};
     const key = `${m.namespace ?? ''}/${m.name ?? ''}`;
     const found = latest.get(key);
     if (!found) continue;
-    let byPod = containerCache.get(found.node);
-    if (!byPod) { byPod = containersByPod(found.node); containerCache.set(found.node, byPod); }
     // A report without per-container figures still gives the pod's total, as one entry.
-    const containers = byPod.get(key) ?? [{ name: m.name ?? '', usage: usageOf(found.usage) }];
+    const listed = found.usage.containers;
+    const containers: ContainerMetrics[] = listed
+      ? [...listed].map(([name, u]) => ({ name, usage: usageOf(u) })).sort((a, b) => a.name.localeCompare(b.name))
+      : [{ name: m.name ?? '', usage: usageOf(found.usage) }];
     out.push({
       kind: 'PodMetrics', apiVersion: METRICS_API_VERSION,
       metadata: { name: m.name ?? '', namespace: m.namespace ?? '', creationTimestamp: now.toISOString(), ...(m.labels ? { labels: m.labels } : {}) },
@@ -156,12 +127,11 @@ export function podMetrics(nodes: Iterable<KubeObject>, pods: Iterable<KubeObjec
   return out;
 }
 
-/** A window such as "10s" or "1m30s" in milliseconds (a metrics object's `window`). */
+/** A window such as "10s" or "1m30s" in milliseconds (a metrics object's `window`); 0 when unreadable. */
 export function metricsWindowMs(window: string): number {
-  let total = 0;
-  for (const m of window.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
-    const n = Number(m[1]);
-    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+  try {
+    return parseDuration(window);
+  } catch {
+    return 0;
   }
-  return total;
 }

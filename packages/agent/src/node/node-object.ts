@@ -4,8 +4,8 @@ import { sameTaint, type KubeObject, type Node, type NodeCondition, type NodeSta
 
 export type NodeObject = Node & KubeObject;
 
-export const USAGE_ANNOTATION = 'tugboat.io/usage';
-export const POD_USAGE_ANNOTATION = 'tugboat.io/pod-usage';
+// The usage report's annotations: the contract with its readers lives in @tugboat/api.
+export { NODE_USAGE_ANNOTATION as USAGE_ANNOTATION, POD_USAGE_ANNOTATION } from '@tugboat/api';
 
 export interface NodeSystemInfo {
   machineID: string;

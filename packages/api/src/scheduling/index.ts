@@ -2,4 +2,4 @@
 // DaemonSet controller both need them; and how busy a node is (the usage its agent reports).
 export { compileLabelMap, compileNodeSelector, compileTerm, requiredNodeMatcher, type NodeMatcher } from './node-selector.js';
 export { findUntoleratedTaint, sameTaint, toleratedBy, tolerates } from './tolerations.js';
-export { NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, parseNodeUsage, type NodeUsageParse, type NodeUsageReport, type ResourceUsage } from './node-usage.js';
+export { NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, parseNodeUsage, type NodeUsageParse, type NodeUsageReport, type PodUsage, type ResourceUsage } from './node-usage.js';

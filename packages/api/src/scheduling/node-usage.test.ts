@@ -15,7 +15,7 @@ test("the agent's format: node usage with its timestamp, and each pod's", (t) =>
   const r = parsed.report;
   t.deepEqual(r.node, { cpuMilli: 1250, memory: 512 * 2 ** 20 });
   t.is(r.timestampMs, Date.parse('2024-05-01T10:00:00Z'));
-  t.deepEqual(r.pods.get('default/burn'), { cpuMilli: 900, memory: 64 * 2 ** 20 });
+  t.deepEqual(r.pods.get('default/burn'), { cpuMilli: 900, memory: 64 * 2 ** 20, containers: new Map([['main', { cpuMilli: 900, memory: 64 * 2 ** 20 }]]) });
   t.deepEqual(r.pods.get('default/idle'), { cpuMilli: 0, memory: 2 ** 20 });
   t.is(r.pods.size, 2);
 });

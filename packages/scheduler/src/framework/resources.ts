@@ -42,13 +42,20 @@ function containerRequests(c: Container, path: string): { cpu: number | undefine
 /** Throws an Error naming the field when a quantity does not parse. */
 export function podRequests(pod: Pod): PodRequests {
   const spec = pod.spec;
+  // Each container's quantities are parsed once, then aggregated four ways.
+  const parsed = new Map<Container, { cpu: number | undefined; mem: number | undefined }>();
+  const req = (c: Container, path: string): { cpu: number | undefined; mem: number | undefined } => {
+    let r = parsed.get(c);
+    if (!r) { r = containerRequests(c, path); parsed.set(c, r); }
+    return r;
+  };
   const requests: Resources = {
-    cpuMilli: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).cpu ?? 0),
-    memory: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).mem ?? 0),
+    cpuMilli: aggregatePodAmount(spec, (c, path) => req(c, path).cpu ?? 0),
+    memory: aggregatePodAmount(spec, (c, path) => req(c, path).mem ?? 0),
   };
   const nonZero: Resources = {
-    cpuMilli: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).cpu ?? DEFAULT_NON_ZERO_CPU_MILLI),
-    memory: aggregatePodAmount(spec, (c, path) => containerRequests(c, path).mem ?? DEFAULT_NON_ZERO_MEMORY),
+    cpuMilli: aggregatePodAmount(spec, (c, path) => req(c, path).cpu ?? DEFAULT_NON_ZERO_CPU_MILLI),
+    memory: aggregatePodAmount(spec, (c, path) => req(c, path).mem ?? DEFAULT_NON_ZERO_MEMORY),
   };
   const overhead = spec?.overhead as ResourceList;
   const oCpu = quantityOf(overhead, 'cpu', 'spec.overhead') ?? 0;
