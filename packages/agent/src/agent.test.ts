@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { channelCredentials, loadProtos, retryOnConflict, tlsChannelOptions, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { killContainers } from './runtimes/process/kill-containers.js';
-import { isSameProcessAlive } from './runtimes/process/proc.js';
+import { isSameProcessAlive } from './system/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from './runtimes/process/records.js';
 import { startAgentProcess, type AgentProcess } from './testing/agent-process.js';
 import { podWatch } from './testing/pod-watch.js';

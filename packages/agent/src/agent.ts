@@ -3,20 +3,23 @@
 //
 //              ┌──────────── tugboat-agent ────────────┐
 //   API server │ NodeAgent ── Node, Lease (heartbeat)  │
-//   ◀────────▶ │ PodManager ── informer → pod workers ─┼─▶ Runtime (process | fake)
+//   ◀────────▶ │ PodManager ── informer → pod workers ─┼─▶ Runtime (oci | process | fake)
+//              │ ContainerLogManager, ImageGcManager ──┼─▶   (its log files, its images)
 //              │ server: gRPC Pods.Logs, HTTP /metrics │
 //              └───────────────────────────────────────┘
 // Every client is built from the kubeconfig's credentials (this node's certificate, or for
 // --hollow whatever the one kubeconfig holds); the gRPC server presents --tls-cert-file.
 import { mkdirSync } from 'node:fs';
-import { Informer, LOCAL_PATH_DIR_ANNOTATION, TugboatClient, type KubeObject, type Service } from '@tugboat/api';
+import { Informer, LOCAL_PATH_DIR_ANNOTATION, TugboatClient, splitServers, type KubeObject, type Service } from '@tugboat/api';
 import { AgentMetrics } from './metrics.js';
 import { startAgentProxy, type AgentProxy } from './network/proxy/agent-proxy.js';
 import { NodeAgent } from './node/node-agent.js';
 import { applyCapacityOverrides, type NodeConfig } from './node/node-object.js';
 import { machineCapacity, systemInfo } from './node/machine.js';
+import { ContainerLogManager } from './logs/container-log-manager.js';
 import { PodManager } from './pods/pod-manager.js';
 import { apiObjectLookup, createRuntime, resolveRuntimeChoice } from './runtimes/factory.js';
+import { ImageGcManager } from './runtimes/image-gc-manager.js';
 import { InstrumentedRuntime } from './runtimes/instrumented.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { startAgentServer, type ListeningServer } from './server.js';
@@ -30,6 +33,12 @@ export interface AgentOptions extends AgentFlags {
   security: AgentSecurity;
   /** Runtime relist (PLEG) period, ms (default 1000). */
   relistIntervalMs?: number;
+  /** Container logs are rotated at this size (kubelet's containerLogMaxSize; default 10 MiB). */
+  containerLogMaxBytes?: number;
+  /** Files kept per container log, the live one included (containerLogMaxFiles; default 5). */
+  containerLogMaxFiles?: number;
+  /** How often container logs are checked for rotation, ms (default 10 s). */
+  logMonitorIntervalMs?: number;
   /** Prometheus default process metrics (off when several agents share a test process). */
   defaultMetrics?: boolean;
   log?: (msg: string) => void;
@@ -68,8 +77,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     clients[k] ??= new TugboatClient(apiServer, { timeoutMs: 30_000, credentials });
     return clients[k];
   };
-  // Where pods find the API server (KUBERNETES_SERVICE_HOST/PORT): the address we use.
-  const apiServerAddress = parseHostPort(apiServer, '--kubeconfig');
+  // Where pods find the API server (KUBERNETES_SERVICE_HOST/PORT): the (first) address we
+  // use; the variables hold one address, as Kubernetes' one Service address does.
+  const apiServerAddress = parseHostPort(splitServers(apiServer)[0] ?? apiServer, '--kubeconfig');
   // Every Service, for the pods' service variables (kubelet's service informer), read with
   // the node's own identity: the Node authorizer lets nodes list and watch Services.
   const services = new Informer<Service & KubeObject>(clientFor(0), 'services', {
@@ -78,6 +88,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const clusterDNS = { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain };
   const nodeAgents: NodeAgent[] = [];
   const runtimes: Runtime[] = [];
+  // Node-level managers over each runtime that has log files or images (the fake has neither).
+  const nodeManagers: Array<ContainerLogManager | ImageGcManager> = [];
   mkdirSync(opts.dataDir, { recursive: true });
   const capacity = applyCapacityOverrides(machineCapacity(opts.dataDir), opts.capacity);
   // With the service proxy's identity, an oci node also keeps the routes between nodes' pod
@@ -92,11 +104,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       insecureRegistries: opts.insecureRegistries,
       ...(opts.registryMirrors ? { registryMirrors: opts.registryMirrors } : {}),
       ...(podNetwork ? { network: { ipMasq: false } } : {}),
+      ...(opts.containerLogMaxBytes !== undefined ? { logMaxBytes: opts.containerLogMaxBytes } : {}),
     });
     const runtime = new InstrumentedRuntime(inner, metrics);
     runtimes.push(runtime);
     const client = clientFor(i);
     const nodeLog = names.length > 1 ? (m: string) => log(`[${nodeName}] ${m}`) : log;
+    nodeManagers.push(
+      new ContainerLogManager({
+        runtime: inner, log: nodeLog,
+        ...(opts.containerLogMaxBytes !== undefined ? { maxBytes: opts.containerLogMaxBytes } : {}),
+        ...(opts.containerLogMaxFiles !== undefined ? { maxFiles: opts.containerLogMaxFiles } : {}),
+        ...(opts.logMonitorIntervalMs !== undefined ? { intervalMs: opts.logMonitorIntervalMs } : {}),
+      }),
+      new ImageGcManager({ runtime: inner, log: nodeLog }),
+    );
     const config: NodeConfig = {
       nodeName,
       labels: opts.labels,
@@ -135,6 +157,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     // A pod being terminated may wait out its grace period: do not hold the exit for it.
     await Promise.race([Promise.all(managers.map((m) => m.stop())), new Promise((r) => setTimeout(r, 2_000))]);
     await server.close();
+    await Promise.all(nodeManagers.map((m) => m.stop()));
     for (const r of runtimes) await r.close();
     for (const c of clients) c?.close();
   };
@@ -153,6 +176,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     // meanwhile is CreateContainerConfigError until the cache is filled.
     await waitAtMost(servicesRead, 10_000);
     await Promise.all(managers.map((m) => m.start()));
+    for (const m of nodeManagers) m.start();
     cleaner?.start();
   } catch (e) {
     await stop();

@@ -68,7 +68,7 @@ test('bad flags are one clear line', (t) => {
   t.throws(() => parseCommand(['--labels', 'novalue'], {}), { message: '--labels: expected key=value, got "novalue"' });
   t.throws(() => parseCommand(['--node-name', 'Bad_Name'], {}), { message: /not a valid node name/ });
   t.throws(() => parseCommand(['--lease-interval', 'soon'], {}), { message: /--lease-interval: invalid duration "soon"/ });
-  t.throws(() => parseCommand(['--server'], {}), { message: 'flag --server needs a value' });
+  t.throws(() => parseCommand(['--server'], {}), { message: '--server needs a value' });
 });
 
 test('durations and taints', (t) => {
@@ -119,4 +119,9 @@ test('service proxy flags: --proxy-kubeconfig, --proxy-mode (default auto), --no
   t.like(p.command === 'run' ? p.flags : {}, { proxyKubeconfig: '/kp', proxyMode: 'nftables', nodePortAddresses: ['198.19.255.0/24', 'primary'] });
   t.throws(() => parseCommand([...TLS, '--proxy-mode', 'iptables'], {}), { message: '--proxy-mode: expected nftables or off, got "iptables"' });
   t.throws(() => parseCommand([...TLS, '--nodeport-addresses', 'eth0'], {}), { message: '--nodeport-addresses: "eth0" is not an IPv4 CIDR or "primary"' });
+});
+
+test('a value that starts with -- is a missing value, not the value (--server --node-name n)', (t) => {
+  t.throws(() => parseCommand([...TLS, '--server', '--node-name', 'n'], {}), { message: '--server needs a value' });
+  t.throws(() => parseCommand(['kill-containers', '--data-dir', '--help'], {}), { message: '--data-dir needs a value' });
 });

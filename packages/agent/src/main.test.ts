@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
-import { isSameProcessAlive } from './runtimes/process/proc.js';
+import { isSameProcessAlive } from './system/proc.js';
 import { testPki } from '@tugboat/test';
 
 const BIN = fileURLToPath(new URL('../bin/tugboat-agent.js', import.meta.url));

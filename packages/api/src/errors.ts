@@ -145,7 +145,7 @@ export const REASON_TO_HTTP_STATUS: Record<ApiErrorReason, number> = {
   Internal: 500,
 };
 
-const REASON_KEY = 'tugboat-reason';
+export const REASON_KEY = 'tugboat-reason';
 const FIELD_ERRORS_KEY = 'tugboat-field-errors';
 const CAUSES_KEY = 'tugboat-causes';
 

@@ -7,6 +7,7 @@ export * from './client/informer.js';
 export * from './client/events.js';
 export * from './client/leader-election.js';
 export * from './client/retry.js';
+export * from './client/failover.js';
 export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';
@@ -16,6 +17,10 @@ export { sleep } from './sleep.js';
 export * from './time.js';
 export * from './files.js';
 export * from './clock.js';
+export {
+  FlagError, defineFlags, flagValue, formatFlagUsage, parseCommandLine, pickFlags,
+  type FlagErrorReason, type FlagKind, type FlagSpec, type FlagTable, type FlagUsageOptions, type FlagValue, type FlagValues, type ParsedCommandLine,
+} from './cli/flags.js';
 export * from './ipv4.js';
 export {
   podQOSClass, defaultImagePullPolicy, DEFAULT_SCHEDULER_NAME, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, NAMESPACE_NAME_LABEL,

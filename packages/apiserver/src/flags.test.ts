@@ -24,7 +24,7 @@ test('bad flags are one-line errors', (t) => {
   t.throws(() => parseFlags([]), { message: /--etcd-servers is required/ });
   t.throws(() => parseFlags(['--etcd-servers', 'x:1']), { message: /not an http\(s\):\/\/HOST:PORT URL/ });
   t.throws(() => parseFlags(['--etcd-servers', 'http://x:1', '--listen', 'nope']), { message: /--listen: expected HOST:PORT/ });
-  t.throws(() => parseFlags(['--etcd-servers']), { message: 'flag --etcd-servers needs a value' });
+  t.throws(() => parseFlags(['--etcd-servers']), { message: '--etcd-servers needs a value' });
 });
 
 test('--help', (t) => {
@@ -89,4 +89,9 @@ test('reencrypt subcommand: etcd flags and the encryption config only', (t) => {
   t.throws(() => parse(['reencrypt', '--etcd-servers', 'http://e:2379'], withEnc), { message: 'reencrypt: --encryption-provider-config is required (the file the API servers run with)' });
   t.throws(() => parse(['reencrypt', '--etcd-servers', 'http://e:2379', '--listen', 'x:1'], withEnc), { message: 'unknown flag --listen' });
   t.deepEqual(parse(['reencrypt', '--help'], withEnc), { help: true });
+});
+
+test('a value that starts with -- is a missing value, not the value (--listen --etcd-servers URL)', (t) => {
+  t.throws(() => parse(['--listen', '--etcd-servers', 'http://e:2379', ...TLS], read), { message: '--listen needs a value' });
+  t.throws(() => parse(['reencrypt', '--encryption-provider-config', '--etcd-servers', 'http://e:2379'], read), { message: '--encryption-provider-config needs a value' });
 });

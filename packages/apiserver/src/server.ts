@@ -88,13 +88,21 @@ export interface ApiServerOptions {
   readonly now?: () => Date;
   /** Where operational messages go (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * One of several processes sharing the ports (--workers, workers.ts): the primary serves
+   * the HTTP port, and only worker 0 runs what must run once per server (the namespace
+   * controller, the address repair, the object counts).
+   */
+  readonly worker?: { readonly index: number };
 }
 
 export interface ApiServer {
   /** HOST:PORT the gRPC services listen on. */
   readonly address: string;
-  /** HOST:PORT of /metrics, /healthz, /readyz. */
+  /** HOST:PORT of /metrics, /healthz, /readyz ('' in a worker: the primary serves it). */
   readonly httpAddress: string;
+  /** Ready to serve: etcd answers, the authorization caches and the default roles are loaded. */
+  ready(): Promise<boolean>;
   readonly registry: Registry;
   readonly metrics: ApiServerMetrics;
   /** Stops accepting calls, ends open streams, closes etcd. */
@@ -238,7 +246,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let httpPort: number;
   try {
     grpcPort = await listenOn(mux.server, listen.host, listen.port, 'gRPC');
-    httpPort = await listenOn(http, httpListen.host, httpListen.port, 'HTTP');
+    httpPort = options.worker ? 0 : await listenOn(http, httpListen.host, httpListen.port, 'HTTP');
   } catch (e) {
     grpc.forceShutdown();
     await mux.close();
@@ -249,12 +257,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   // Serving does not wait for etcd: requests fail with Unavailable and /readyz says not
   // ready until it answers; the watch cache and the namespace controller connect when it does.
+  // What runs once per server: in worker 0 only when several processes share the ports.
+  const singletons = !options.worker || options.worker.index === 0;
   cache.start();
-  namespaces.start();
+  if (singletons) namespaces.start();
   auth.start();
   registryObjects.start();
+  // Every worker reconciles the default roles (idempotent, as every kube-apiserver does):
+  // each one's readiness waits for them.
   bootstrap = bootstrapPolicy(registry, log);
-  const repair = serviceAddressRepair(registry, log);
+  const repair = singletons ? serviceAddressRepair(registry, log) : { stop: () => undefined };
 
   const countObjects = async (): Promise<void> => {
     for (const k of KINDS) {
@@ -265,8 +277,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
     }
   };
-  void countObjects();
-  const countTimer = setInterval(() => void countObjects(), options.storageCountIntervalMs ?? 10_000);
+  // A gauge per server: the primary sums the workers' metrics, so one worker counts.
+  if (singletons) void countObjects();
+  const countTimer = setInterval(() => { if (singletons) void countObjects(); }, options.storageCountIntervalMs ?? 10_000);
   countTimer.unref();
 
   let stopping: Promise<void> | undefined;
@@ -295,7 +308,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   return {
     address: formatHostPort({ host: listen.host, port: grpcPort }),
-    httpAddress: formatHostPort({ host: httpListen.host, port: httpPort }),
+    httpAddress: options.worker ? '' : formatHostPort({ host: httpListen.host, port: httpPort }),
+    ready,
     registry,
     metrics,
     stop,

@@ -6,48 +6,25 @@
 //
 // Any ClusterRole change queues every aggregated role: there are few, and knowing which
 // selectors a change touches would cost more than re-checking them all.
-import { aggregatedRules, ruleListsEqual, type ClusterRole, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
+import { aggregatedRules, ruleListsEqual, type ClusterRole, type Informer, type KubeObject } from '@tugboat/api';
 import type { SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export type ClusterRoleObject = ClusterRole & KubeObject;
 
-export interface ClusterRoleAggregationOptions {
-  client: TugboatClient;
+export interface ClusterRoleAggregationOptions extends ControllerOptions {
   informers: SharedInformers;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class ClusterRoleAggregationController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class ClusterRoleAggregationController extends QueueController {
   private readonly roles: Informer<ClusterRoleObject>;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: ClusterRoleAggregationOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
     // Kubernetes' queue name, so its workqueue metrics read the same.
-    this.queue = new WorkQueue({ name: 'ClusterRoleAggregator', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    super('ClusterRoleAggregator', opts, 5);
     this.roles = opts.informers.forResource<ClusterRoleObject>('clusterroles');
     const all = (): void => this.enqueueAggregated();
     this.roles.onAdd(all).onUpdate(all).onDelete(all);
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueueAggregated(): void {

@@ -13,17 +13,15 @@
 //     5. one status write (CAS) ─▶ requeue at the next activation + 100 ms on the injected clock
 import {
   ApiError, isKnownTimeZone, jobFromCronJobTemplate, objectKey, zoneOffsetMs,
-  type CronJob, type CronJobStatus, type Informer, type Job, type KubeObject, type TugboatClient,
+  type CronJob, type CronJobStatus, type Informer, type Job, type KubeObject,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, runWorkers, StaleCacheError, type Logger } from './controller.js';
+import { describe, isApiError, StaleCacheError } from './controller.js';
 import {
   jobNameFor, nextRequeueMs, nextScheduleTime, pastStartingDeadline, scheduleFacts, type ScheduleFacts,
 } from './cronjob-schedule.js';
 import type { EventRecorder } from './events.js';
-import type { ControllerMetrics } from './metrics.js';
 import { controllerRef, newControllerRef } from './owner-refs.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const CRONJOB_CONTROLLER = 'cronjob-controller';
 /** When the Job was meant to start, in the CronJob's time zone (RFC 3339). */
@@ -95,14 +93,9 @@ function jobRef(job: JobObject): NonNullable<CronJobStatus['active']>[number] {
 
 // ── The controller ────────────────────────────────────────────────────────────────────────
 
-export interface CronJobControllerOptions {
-  client: TugboatClient;
+export interface CronJobControllerOptions extends ControllerOptions {
   informers: { forResource<T extends KubeObject>(resource: string): Informer<T> };
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
 interface SyncResult {
@@ -111,25 +104,16 @@ interface SyncResult {
   error?: unknown;
 }
 
-export class CronJobController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class CronJobController extends QueueController {
   private readonly cronJobs: Informer<CronJobObject>;
   private readonly jobs: Informer<JobObject>;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   /** The resourceVersion of our last status write per CronJob: an older cache would undo it. */
   private readonly written = new Map<string, number>();
 
   constructor(opts: CronJobControllerOptions) {
-    this.client = opts.client;
+    super('cronjob', opts, 5);
     this.recorder = opts.recorder;
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
-    this.queue = new WorkQueue({ name: 'cronjob', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.cronJobs = opts.informers.forResource<CronJobObject>('cronjobs');
     this.jobs = opts.informers.forResource<JobObject>('jobs');
     this.cronJobs
@@ -144,14 +128,6 @@ export class CronJobController {
         this.enqueueOwner(job);
       })
       .onDelete((job) => this.enqueueOwner(job));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueueOwner(job: JobObject): void {

@@ -12,11 +12,10 @@
 // node by required node affinity (matchFields metadata.name In [node]), with the DaemonSet
 // default tolerations. A pod counts for its node from creation (by that affinity), and a
 // deleted pod until it is gone, so a rolling update replaces one node's pod at a time.
-import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
 import { ControllerHistory } from './controller-history.js';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
+import { describe, isApiError } from './controller.js';
 import { daemonPodSpec, daemonPodTolerations, pinToNode } from './daemonset-nodes.js';
 import {
   CONTROLLER_REVISION_HASH_LABEL, daemonSetHash, daemonSetStatus, placementFor, planNodes, planRollingUpdate, podsByNode,
@@ -25,12 +24,11 @@ import {
 import type { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import type { ControllerRevisionObject, DaemonSetObject, NodeObject, PodObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimForWorkload, controllerRef } from './owner-refs.js';
 import { podFromTemplate } from './replicaset.js';
 import { isPodReady } from './pod-util.js';
 import { slowStartBatch } from './slow-start.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const DAEMONSET_CONTROLLER = 'daemonset-controller';
 const DAEMONSET_REF = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
@@ -40,39 +38,25 @@ const BURST = 250;
 const FAILED_BACKOFF_INITIAL_MS = 1000;
 const FAILED_BACKOFF_MAX_MS = 15 * 60 * 1000;
 
-export interface DaemonSetControllerOptions {
-  client: TugboatClient;
+export interface DaemonSetControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class DaemonSetController {
-  readonly queue: WorkQueue;
+export class DaemonSetController extends QueueController {
   readonly expectations: ControllerExpectations;
-  private readonly client: TugboatClient;
   private readonly daemonSets: Informer<DaemonSetObject>;
   private readonly nodes: Informer<NodeObject>;
   private readonly pods: Informer<PodObject>;
   private readonly revisions: Informer<ControllerRevisionObject>;
   private readonly revisionHistory: ControllerHistory;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   /** "dsUid/node" → the back-off before the next failed pod there is replaced. */
   private readonly failedBackoff = new Map<string, { delayMs: number; until: number }>();
 
   constructor(opts: DaemonSetControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? realClock;
+    super('daemonset', opts, 2);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 2;
-    this.queue = new WorkQueue({ name: 'daemonset', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.expectations = new ControllerExpectations(this.clock);
     this.daemonSets = opts.informers.daemonSets();
     this.nodes = opts.informers.nodes();
@@ -101,14 +85,6 @@ export class DaemonSetController {
       if (ds) this.enqueue(ds);
     };
     this.revisions.onAdd(byRevision).onUpdate((_o, cr) => byRevision(cr)).onDelete(byRevision);
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueue(ds: KubeObject): void {

@@ -8,9 +8,8 @@
 //              history → status with Available and Progressing conditions
 //
 // The arithmetic lives in rollout.ts (pure); this file reads caches and writes the results.
-import { objectKey, selectorFromLabelSelector, type DeploymentStatus, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
+import { objectKey, selectorFromLabelSelector, type DeploymentStatus, type Informer, type KubeObject } from '@tugboat/api';
+import { describe, isApiError } from './controller.js';
 import { deepEqual } from './canonical.js';
 import {
   REASON, ROLLBACK_TO_ANNOTATION, REVISION_ANNOTATION, DEFAULT_REVISION_HISTORY_LIMIT,
@@ -19,7 +18,6 @@ import {
 } from './deployment-util.js';
 import type { EventRecorder } from './events.js';
 import type { DeploymentObject, PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimObjects, controllerRef, isControlledBy, newControllerRef, ownerStillValid } from './owner-refs.js';
 import { POD_TEMPLATE_HASH_LABEL, computeHash } from './pod-template-hash.js';
 import {
@@ -27,18 +25,13 @@ import {
   filterActive, isRollingUpdate, maxUnavailable, newReplicaSetReplicas, planOldScaleDown, planProportionalScale,
   reconcileNewReplicaSetTarget, replicasAnnotations, specReplicas, strategyError,
 } from './rollout.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const DEPLOYMENT_CONTROLLER = 'deployment-controller';
 
-export interface DeploymentControllerOptions {
-  client: TugboatClient;
+export interface DeploymentControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
 /** The status a Deployment should show for its ReplicaSets (conditions other than Available kept). */
@@ -88,32 +81,20 @@ export function updateProgressing(d: DeploymentObject, status: DeploymentStatus,
   }
 }
 
-export class DeploymentController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class DeploymentController extends QueueController {
   private readonly deployments: Informer<DeploymentObject>;
   private readonly replicaSets: Informer<ReplicaSetObject>;
   private readonly pods: Informer<PodObject>;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: DeploymentControllerOptions) {
-    this.client = opts.client;
+    super('deployment', opts, 5);
     this.recorder = opts.recorder;
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
-    this.queue = new WorkQueue({ name: 'deployment', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.deployments = opts.informers.deployments();
     this.replicaSets = opts.informers.replicaSets();
     this.pods = opts.informers.pods();
 
-    this.deployments
-      .onAdd((d) => this.enqueue(d))
-      .onUpdate((_old, d) => this.enqueue(d))
-      .onDelete((d) => this.enqueue(d));
+    this.enqueueOnEvents(this.deployments);
     this.replicaSets
       .onAdd((rs) => this.replicaSetChanged(undefined, rs))
       .onUpdate((old, rs) => this.replicaSetChanged(old, rs))
@@ -126,14 +107,6 @@ export class DeploymentController {
     this.pods.onUpdate((old, pod) => {
       if (!old.metadata?.deletionTimestamp && pod.metadata?.deletionTimestamp) this.podDeleted(pod);
     });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueue(d: KubeObject): void {

@@ -16,15 +16,12 @@
 import {
   ApiError, DISRUPTED_POD_TIMEOUT_MS, DISRUPTION_ALLOWED_CONDITION, SYNC_FAILED_REASON, budgetCoversPod, disruptionConditionCurrent, isPodReady,
   withDisruptionAllowedCondition,
-  type Informer, type KubeObject, type OwnerReference, type PodDisruptionBudgetObject, type PodDisruptionBudgetStatus, type TugboatClient,
+  type Informer, type KubeObject, type OwnerReference, type PodDisruptionBudgetObject, type PodDisruptionBudgetStatus,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import { rfc3339 } from '@tugboat/api';
 import type { DeploymentObject, PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { scaledValue } from './rollout.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const DISRUPTION_CONTROLLER = 'disruption';
 
@@ -139,32 +136,18 @@ export function statusCurrent(pdb: PodDisruptionBudgetObject, next: PodDisruptio
     && st.observedGeneration === pdb.metadata?.generation && disruptionConditionCurrent(pdb);
 }
 
-export interface DisruptionOptions {
-  client: TugboatClient;
+export interface DisruptionOptions extends ControllerOptions {
   informers: SharedInformers;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class DisruptionController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
+export class DisruptionController extends QueueController {
   private readonly pdbs: Informer<PodDisruptionBudgetObject>;
   private readonly pods: Informer<PodObject>;
   private readonly replicaSets: Informer<ReplicaSetObject>;
   private readonly deployments: Informer<DeploymentObject>;
 
   constructor(opts: DisruptionOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 2;
-    this.queue = new WorkQueue({ name: DISRUPTION_CONTROLLER, clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    super(DISRUPTION_CONTROLLER, opts, 2);
     this.pdbs = opts.informers.forResource<PodDisruptionBudgetObject>('poddisruptionbudgets');
     this.pods = opts.informers.pods();
     this.replicaSets = opts.informers.replicaSets();
@@ -174,14 +157,6 @@ export class DisruptionController {
     const enqueueFor = (p: PodObject): void => { for (const b of this.budgetsCovering(p)) enqueueBudget(b); };
     // A pod that stops matching a budget changes that budget too.
     this.pods.onAdd(enqueueFor).onUpdate((old, p) => { enqueueFor(old); enqueueFor(p); }).onDelete(enqueueFor);
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private budgetsCovering(pod: PodObject): PodDisruptionBudgetObject[] {

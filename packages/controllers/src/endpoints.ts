@@ -9,20 +9,18 @@
 //
 // Pod events enqueue at once (Kubernetes' default endpoint-updates-batch-period is 0): a pod
 // that stops being ready leaves `addresses` within one sync.
-import { objectKey, type EndpointAddress, type EndpointSubset, type CoreEndpointPort, type Informer, type TugboatClient } from '@tugboat/api';
+import { objectKey, type EndpointAddress, type EndpointSubset, type CoreEndpointPort, type Informer } from '@tugboat/api';
 import { deepEqual, canonicalJson } from './canonical.js';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, runWorkers, StaleCacheError, type Logger } from './controller.js';
+import { describe, isApiError, StaleCacheError } from './controller.js';
 import {
   HEADLESS_SERVICE_LABEL, findPort, isServiceIPSet, podIPv4s, revision, selectedPods, servesSelectedPods, servicesForPodEvent,
   shouldPodBeInEndpoints, shouldSetHostname,
 } from './endpoint-util.js';
 import type { EventRecorder } from './events.js';
 import type { EndpointsObject, PodObject, ServiceObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { isPodReady } from './pod-util.js';
 import { namespaceGoneOrGoing } from './serviceaccounts.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const ENDPOINT_CONTROLLER = 'endpoint-controller';
 /** More addresses than this in one Endpoints object are truncated (Kubernetes' maxCapacity). */
@@ -248,43 +246,29 @@ export function desiredEndpoints(svc: ServiceObject, pods: readonly PodObject[],
 
 // ── The controller ────────────────────────────────────────────────────────────────────────
 
-export interface EndpointsControllerOptions {
-  client: TugboatClient;
+export interface EndpointsControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
   /** Kubernetes' --concurrent-endpoint-syncs (default 5). */
   workers?: number;
 }
 
-export class EndpointsController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class EndpointsController extends QueueController {
   private readonly services: Informer<ServiceObject>;
   private readonly pods: Informer<PodObject>;
   private readonly endpoints: Informer<EndpointsObject>;
   private readonly recorder: EventRecorder;
-  private readonly log: Logger;
-  private readonly workers: number;
   // The resourceVersion of our last write per key: a cache older than it is stale (our write
   // is not in it yet) and must not be acted on (Kubernetes' staleEndpointsTracker).
   private readonly written = new Map<string, number>();
 
   constructor(opts: EndpointsControllerOptions) {
-    this.client = opts.client;
+    super('endpoint', opts, 5);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
-    this.queue = new WorkQueue({ name: 'endpoint', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.services = opts.informers.services();
     this.pods = opts.informers.pods();
     this.endpoints = opts.informers.endpoints();
-    this.services
-      .onAdd((s) => this.queue.add(objectKey(s)))
-      .onUpdate((_old, s) => this.queue.add(objectKey(s)))
-      .onDelete((s) => this.queue.add(objectKey(s)));
+    this.enqueueOnEvents(this.services);
     this.pods
       .onAdd((p) => this.enqueueFor(undefined, p))
       .onUpdate((old, p) => this.enqueueFor(old, p))
@@ -296,17 +280,13 @@ export class EndpointsController {
     });
   }
 
-  run(): Promise<void> {
+  override run(): Promise<void> {
     // Endpoints whose Service went while no controller ran are found once, at start
     // (Kubernetes' checkLeftoverEndpoints); afterwards Service deletions are seen as they happen.
     for (const ep of this.endpoints.list()) {
       if (ep.metadata?.annotations?.[LEADER_ELECTION_ANNOTATION] === undefined) this.queue.add(objectKey(ep));
     }
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+    return super.run();
   }
 
   private enqueueFor(old: PodObject | undefined, cur: PodObject | undefined): void {

@@ -13,26 +13,24 @@
 // Unlike Endpoints, terminating pods stay (conditions.terminating, serving while still ready),
 // so proxies can drain them. A Service's slices are owned by it (ownerReference, controller):
 // the garbage collector removes them with it.
-import { objectKey, type Endpoint, type EndpointPort, type Informer, type OwnerReference, type TugboatClient } from '@tugboat/api';
+import { objectKey, type Endpoint, type EndpointPort, type Informer, type OwnerReference } from '@tugboat/api';
 import { canonicalJson, deepEqual } from './canonical.js';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, isExpectedRace, runWorkers, StaleCacheError, type Logger } from './controller.js';
+import { describe, isApiError, isExpectedRace, StaleCacheError } from './controller.js';
 import {
   HEADLESS_SERVICE_LABEL, findPort, isServiceIPSet, podIPv4s, revision, selectedPods, servesSelectedPods, servicesForPodEvent,
   shouldPodBeInEndpoints, shouldSetHostname,
 } from './endpoint-util.js';
 import type { EventRecorder } from './events.js';
 import type { EndpointSliceObject, NodeObject, PodObject, ServiceObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
-import { ZONE_LABEL } from './nodelifecycle.js';
+import { ZONE_LABEL } from './node-lifecycle.js';
 import { isPodReady, randomSuffix } from './pod-util.js';
 import { namespaceGoneOrGoing } from './serviceaccounts.js';
-import { WorkQueue } from './workqueue.js';
 
 export const ENDPOINTSLICE_CONTROLLER = 'endpoint-slice-controller';
 /** The value of the managed-by label on the slices this controller owns. */
 export const ENDPOINTSLICE_MANAGER = 'endpointslice-controller.k8s.io';
 import { SERVICE_NAME_LABEL as LABEL_SERVICE_NAME } from '@tugboat/api';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export { LABEL_SERVICE_NAME };
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
@@ -404,46 +402,32 @@ export class SliceTracker {
 
 // ── The controller ────────────────────────────────────────────────────────────────────────
 
-export interface EndpointSliceControllerOptions {
-  client: TugboatClient;
+export interface EndpointSliceControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
   /** Kubernetes' --concurrent-service-endpoint-syncs (default 5). */
   workers?: number;
   maxEndpointsPerSlice?: number;
 }
 
-export class EndpointSliceController {
-  readonly queue: WorkQueue;
+export class EndpointSliceController extends QueueController {
   readonly tracker = new SliceTracker();
-  private readonly client: TugboatClient;
   private readonly services: Informer<ServiceObject>;
   private readonly pods: Informer<PodObject>;
   private readonly slices: Informer<EndpointSliceObject>;
   private readonly nodes: Informer<NodeObject>;
   private readonly recorder: EventRecorder;
-  private readonly log: Logger;
-  private readonly workers: number;
   private readonly maxEndpointsPerSlice: number;
 
   constructor(opts: EndpointSliceControllerOptions) {
-    this.client = opts.client;
+    super('endpoint_slice', opts, 5);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
     this.maxEndpointsPerSlice = opts.maxEndpointsPerSlice ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE;
-    this.queue = new WorkQueue({ name: 'endpoint_slice', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.services = opts.informers.services();
     this.pods = opts.informers.pods();
     this.slices = opts.informers.endpointSlices();
     this.nodes = opts.informers.nodes();
-    this.services
-      .onAdd((s) => this.queue.add(objectKey(s)))
-      .onUpdate((_old, s) => this.queue.add(objectKey(s)))
-      .onDelete((s) => this.queue.add(objectKey(s)));
+    this.enqueueOnEvents(this.services);
     this.pods
       .onAdd((p) => this.enqueueFor(undefined, p))
       .onUpdate((old, p) => this.enqueueFor(old, p))
@@ -465,14 +449,6 @@ export class EndpointSliceController {
       .onDelete((s) => {
         if (managed(s) && !this.tracker.handleDeletion(serviceKeyOf(s), s)) this.enqueueSlice(s);
       });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueueFor(old: PodObject | undefined, cur: PodObject | undefined): void {

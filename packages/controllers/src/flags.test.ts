@@ -74,7 +74,7 @@ test('--controllers takes `endpoints` for the endpoint controller', (t) => {
 
 test('bad flags are one clear line', (t) => {
   t.throws(() => parseFlags(['--nope']), { message: 'unknown flag --nope' });
-  t.throws(() => parseFlags(['--server']), { message: 'flag --server needs a value' });
+  t.throws(() => parseFlags(['--server']), { message: '--server needs a value' });
   t.throws(() => parseFlags(['--server', 'nohost']), { message: '--server: expected HOST:PORT, got "nohost"' });
   t.throws(() => parseFlags(['--controllers', 'replicaset,bogus']), { message: /--controllers: unknown controller "bogus"/ });
   t.throws(() => parseFlags(['--unhealthy-zone-threshold', '2']), { message: /--unhealthy-zone-threshold/ });
@@ -91,4 +91,9 @@ test('Jobs: --job-backoff-base and --concurrent-job-syncs', (t) => {
   t.is(p.flags.jobBackoffBaseMs, 1000);
   t.is(p.flags.jobWorkers, 2);
   t.throws(() => parseFlags(['--job-backoff-base', '0s']), { message: '--job-backoff-base: must be greater than 0' });
+});
+
+test('a value that starts with -- is a missing value, not the value (--server --id x)', (t) => {
+  t.throws(() => parseFlags(['--server', '--id', 'x']), { message: '--server needs a value' });
+  t.throws(() => parseFlags(['--cluster-cidr', '--allocate-node-cidrs']), { message: '--cluster-cidr needs a value' });
 });

@@ -12,22 +12,20 @@
 //     ─▶ update the target's replicas (SuccessfulRescale) ─▶ status (conditions AbleToScale,
 //       ScalingActive, ScalingLimited; currentMetrics; desired/current replicas)
 import {
-  ApiError, POD_METRICS_RESOURCE, Quantity, defaultScaleDownRules, defaultScaleUpRules, formatScaleTargetRef, lookupKind, metricsWindowMs,
+  ApiError, POD_METRICS_RESOURCE, Quantity, defaultScaleDownRules, defaultScaleUpRules, formatScaleTargetRef, lookupKind, metricsWindowMs, retryOnConflict,
   objectKey, parseQuantity, selectorFromLabelSelector, withDefaultRules,
   type HorizontalPodAutoscalerCondition, type HorizontalPodAutoscalerObject, type Informer, type KubeObject, type LabelSelector,
-  type MetricSpec, type MetricStatus, type PodMetrics, type TugboatClient,
+  type MetricSpec, type MetricStatus, type PodMetrics,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, runWorkers, type Logger } from './controller.js';
+import { describe } from './controller.js';
 import { rfc3339 } from '@tugboat/api';
 import type { EventRecorder } from './events.js';
 import type { PodObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import {
   normalizeLegacy, normalizeWithBehavior, recordScaleEvent, type Normalized, type Recommendation, type ScaleEvent,
 } from './hpa-scaling-rules.js';
 import { resourceReplicas, type MetricTargetValue, type PodMetric, type PodSample, type ResourceName } from './replica-calculator.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const HPA_CONTROLLER = 'horizontal-pod-autoscaler';
 
@@ -51,15 +49,10 @@ export const DEFAULT_HPA_SETTINGS: HpaSettings = {
 /** Kinds with a scale subresource, by kind. */
 const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers']);
 
-export interface HpaControllerOptions {
-  client: TugboatClient;
+export interface HpaControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  log?: Logger;
-  metrics?: ControllerMetrics;
   settings?: Partial<HpaSettings>;
-  workers?: number;
 }
 
 interface Scalable extends KubeObject {
@@ -126,26 +119,17 @@ function metricName(resource: string, utilization: boolean): string {
   return utilization ? `${resource} resource utilization (percentage of request)` : `${resource} resource`;
 }
 
-export class HorizontalPodAutoscalingController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class HorizontalPodAutoscalingController extends QueueController {
   private readonly hpas: Informer<HorizontalPodAutoscalerObject>;
   private readonly pods: Informer<PodObject>;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   readonly settings: HpaSettings;
   private readonly memory = new Map<string, HpaMemory>();
 
   constructor(opts: HpaControllerOptions) {
-    this.client = opts.client;
+    super('horizontalpodautoscaler', opts, 5);
     this.recorder = opts.recorder;
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
     this.settings = { ...DEFAULT_HPA_SETTINGS, ...(opts.settings ?? {}) };
-    this.queue = new WorkQueue({ name: 'horizontalpodautoscaler', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.hpas = opts.informers.forResource<HorizontalPodAutoscalerObject>('horizontalpodautoscalers');
     this.pods = opts.informers.pods();
     this.hpas
@@ -153,14 +137,6 @@ export class HorizontalPodAutoscalingController {
       // Our own status writes come back as updates: only a spec change needs a sync before the period is up.
       .onUpdate((old, h) => { if (old.metadata?.generation !== h.metadata?.generation) this.queue.add(objectKey(h)); })
       .onDelete((h) => { this.memory.delete(objectKey(h)); this.queue.add(objectKey(h)); });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(key: string): Promise<void> {
@@ -348,15 +324,10 @@ export class HorizontalPodAutoscalingController {
 
   /** The scale subresource's write: spec.replicas, re-read on a conflict. */
   private async setReplicas(resource: string, ns: string, name: string, replicas: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    await retryOnConflict(async () => {
       const obj = await this.client.get<Scalable>(resource, ns, name);
-      try {
-        await this.client.update({ ...obj, spec: { ...obj.spec, replicas } });
-        return;
-      } catch (e) {
-        if (!(e instanceof ApiError && e.reason === 'Conflict') || attempt >= 3) throw e;
-      }
-    }
+      await this.client.update({ ...obj, spec: { ...obj.spec, replicas } });
+    }, 4);
   }
 
   private async writeStatus(hpa: HorizontalPodAutoscalerObject, status: NonNullable<HorizontalPodAutoscalerObject['status']>): Promise<void> {

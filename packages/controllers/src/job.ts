@@ -13,10 +13,9 @@
 // Pods that lost their Job keep the finalizer until this controller removes it ("pod:" keys).
 import {
   objectKey, selectorFromLabelSelector, splitKey,
-  type EnvVar, type Informer, type Job, type JobStatus, type KubeObject, type TugboatClient,
+  type EnvVar, type Informer, type Job, type JobStatus, type KubeObject,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { runWorkers, consoleLogger, describe, isApiError, StaleCacheError, type Logger } from './controller.js';
+import { describe, isApiError, StaleCacheError } from './controller.js';
 import { deepEqual } from './canonical.js';
 import type { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
@@ -32,12 +31,11 @@ import {
   interimCondition, isIndexedJob, isJobFinished, isPodFailedForJob, jobFinishTime, JOB_TRACKING_FINALIZER, pastBackoffLimitOnFailure,
   planTracking, recordedFinish, succeededIndexes, type JobFinish,
 } from './job-tracking.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimObjects, controllerRef, ownerStillValid, updateWithRetry } from './owner-refs.js';
 import { isPodActive, isPodReady, isPodTerminal, randomSuffix } from './pod-util.js';
 import { podFromTemplate, podsToDelete } from './replicaset.js';
 import { slowStartBatch } from './slow-start.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const JOB_CONTROLLER = 'job-controller';
 export type JobObject = Job & KubeObject;
@@ -115,14 +113,9 @@ export class FinalizerExpectations {
 
 // ── The controller ────────────────────────────────────────────────────────────────────────
 
-export interface JobControllerOptions {
-  client: TugboatClient;
+export interface JobControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
   /** First back-off after a failed pod (Kubernetes: 10 s), doubled per further failure. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -151,17 +144,12 @@ interface SyncState {
   succeeded: number;
 }
 
-export class JobController {
-  readonly queue: WorkQueue;
+export class JobController extends QueueController {
   readonly expectations: ControllerExpectations;
   readonly finalizerExpectations = new FinalizerExpectations();
-  private readonly client: TugboatClient;
   private readonly pods: Informer<PodObject>;
   private readonly jobs: Informer<JobObject>;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly burst: number;
@@ -169,15 +157,11 @@ export class JobController {
   private readonly written = new Map<string, number>();
 
   constructor(opts: JobControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? realClock;
+    super('job', opts, 5);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
     this.backoffBaseMs = opts.backoffBaseMs ?? DEFAULT_JOB_BACKOFF_BASE_MS;
     this.backoffMaxMs = opts.backoffMaxMs ?? MAX_JOB_BACKOFF_MS;
     this.burst = opts.burst ?? 500;
-    this.queue = new WorkQueue({ name: 'job', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.expectations = new ControllerExpectations(this.clock);
     this.pods = opts.informers.pods();
     this.jobs = opts.informers.forResource<JobObject>('jobs');
@@ -192,14 +176,6 @@ export class JobController {
         if (old.metadata?.resourceVersion !== pod.metadata?.resourceVersion) this.podChanged(pod, false);
       })
       .onDelete((pod) => this.podDeleted(pod));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** The Job a pod's controller reference names, if it is in the cache with that uid. */

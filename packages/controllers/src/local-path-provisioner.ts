@@ -12,17 +12,13 @@
 // PV is deleted (it then drops the finalizer), so nothing here touches a node's disk and
 // the agents need no more than node-scoped rights.
 import {
-  ApiError, LOCAL_PATH_CLEANUP_FINALIZER, LOCAL_PATH_DIR_ANNOTATION, LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION, SELECTED_NODE_ANNOTATION,
-  STORAGE_PROVISIONER_ANNOTATION, claimClass, nodeAffinityFor,
-  type Informer, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject, type TugboatClient,
+  ApiError, LOCAL_PATH_CLEANUP_FINALIZER, LOCAL_PATH_DIR_ANNOTATION, LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION, SELECTED_NODE_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, claimClass, nodeAffinityFor, type Informer, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject,
 } from '@tugboat/api';
 import { posix } from 'node:path';
-import { realClock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject } from './informers.js';
 import type { PersistentVolumeBinderOptions } from './persistentvolume-binder.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController } from './queue-controller.js';
 
 export const LOCAL_PATH_PROVISIONER_CONTROLLER = 'local-path-provisioner';
 const SUPPORTED_MODES = ['ReadWriteOnce', 'ReadWriteOncePod'];
@@ -79,21 +75,16 @@ export function planLocalVolume(
 /** As the binder's: one worker is enough for volumes made one at a time. */
 export type LocalPathProvisionerOptions = Omit<PersistentVolumeBinderOptions, 'workers'>;
 
-export class LocalPathProvisioner {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class LocalPathProvisioner extends QueueController {
   private readonly recorder: EventRecorder;
-  private readonly log: Logger;
   private readonly claims: Informer<PersistentVolumeClaimObject>;
   private readonly volumes: Informer<PersistentVolumeObject>;
   private readonly classes: Informer<StorageClassObject>;
   private readonly nodes: Informer<NodeObject>;
 
   constructor(opts: LocalPathProvisionerOptions) {
-    this.client = opts.client;
+    super(LOCAL_PATH_PROVISIONER_CONTROLLER, opts, 1);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.queue = new WorkQueue({ name: LOCAL_PATH_PROVISIONER_CONTROLLER, clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.claims = opts.informers.persistentVolumeClaims();
     this.volumes = opts.informers.persistentVolumes();
     this.classes = opts.informers.storageClasses();
@@ -104,14 +95,6 @@ export class LocalPathProvisioner {
       }
     };
     this.claims.onAdd(enqueue).onUpdate((_o, c) => enqueue(c));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), 1, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(key: string): Promise<void> {

@@ -5,6 +5,7 @@ import test from 'ava';
 import type { KubeObject, TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
 import type { DeploymentObject, PodObject, ReplicaSetObject } from './informers.js';
+import { CONTROLLER_NAMES, ControllerManager } from './manager.js';
 import { controllerRef } from './owner-refs.js';
 import { etcdAvailable, fakeAgent, mutate, startTestCluster, type TestCluster } from './testing/cluster.js';
 
@@ -321,4 +322,13 @@ skipWithoutEtcd('the legacy rollback annotation restores the template of a revis
     return cur.spec?.template?.spec?.containers[0]?.image === 'app:v1' && !cur.metadata?.annotations?.['deprecated.deployment.rollback.to'] && complete(c, name);
   }, 20_000);
   t.is((await rsOf(c, name)).length, 2);
+});
+
+test('names() lists every controller that runs, the volume ones included (the start-up log line)', (t) => {
+  const m = new ControllerManager({ client: client(t) });
+  // Without --root-ca-file and --allocate-node-cidrs those two do not run, as in Kubernetes.
+  t.deepEqual(m.names(), CONTROLLER_NAMES.filter((n) => n !== 'root-ca-cert-publisher' && n !== 'nodeipam'));
+  t.true(m.names().includes('persistentvolume-binder') && m.names().includes('local-path-provisioner'));
+  const some = new ControllerManager({ client: client(t), controllers: ['pv-protection', 'local-path-provisioner'] });
+  t.deepEqual(some.names(), ['local-path-provisioner', 'pv-protection']);
 });

@@ -17,9 +17,9 @@ import { HPA_CONTROLLER, HorizontalPodAutoscalingController, type HpaSettings } 
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ObjectStateSource } from './kube-state-metrics.js';
-import { CIDR_ALLOCATOR, NodeIpamController } from './nodeipam.js';
-import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './nodelifecycle.js';
-import { PodGarbageCollector } from './podgc.js';
+import { CIDR_ALLOCATOR, NodeIpamController } from './node-ipam.js';
+import { NODE_CONTROLLER, NodeLifecycleController, TAINT_EVICTION_CONTROLLER } from './node-lifecycle.js';
+import { PodGarbageCollector } from './pod-gc.js';
 import { REPLICASET_CONTROLLER, REPLICATION_CONTROLLER, REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replicaset.js';
 import { DAEMONSET_CONTROLLER, DaemonSetController } from './daemonset.js';
 import { STATEFULSET_CONTROLLER, StatefulSetController } from './statefulset.js';
@@ -104,7 +104,7 @@ export class ControllerManager {
   readonly replicationControllers: ReplicaSetController | undefined;
   /** The caches kube_* metrics are computed from when scraped. */
   readonly objectState: ObjectStateSource;
-  private readonly runnables: Runnable[] = [];
+  private readonly runnables: { name: ControllerName; controller: Runnable }[] = [];
   private readonly log: Logger;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -215,12 +215,18 @@ export class ControllerManager {
     this.replicationControllers = enabled.has('replicationcontroller')
       ? new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER_KIND, recorder: apiEventRecorder(client, REPLICATION_CONTROLLER, clock) })
       : undefined;
-    for (const r of [
-      this.replicaSets, this.deployments, this.gc, this.nodeLifecycle, this.podGC, this.clusterRoleAggregation, this.serviceAccounts,
-      this.rootCaPublisher, this.endpoints, this.endpointSlices, this.nodeIpam, this.jobs, this.daemonSets, this.replicationControllers,
-      this.disruption, this.statefulSets, this.cronJobs, this.volumeBinder, this.localPathProvisioner,
-      this.horizontalPodAutoscaling, this.pvcProtection, this.pvProtection,
-    ]) if (r) this.runnables.push(r);
+    // One table of name and controller, so the start-up line names every one that runs.
+    const named: readonly (readonly [ControllerName, Runnable | undefined])[] = [
+      ['replicaset', this.replicaSets], ['deployment', this.deployments], ['garbagecollector', this.gc],
+      ['nodelifecycle', this.nodeLifecycle], ['podgc', this.podGC], ['clusterrole-aggregation', this.clusterRoleAggregation],
+      ['serviceaccount', this.serviceAccounts], ['root-ca-cert-publisher', this.rootCaPublisher],
+      ['endpoint', this.endpoints], ['endpointslice', this.endpointSlices], ['nodeipam', this.nodeIpam], ['job', this.jobs],
+      ['daemonset', this.daemonSets], ['replicationcontroller', this.replicationControllers], ['disruption', this.disruption],
+      ['statefulset', this.statefulSets], ['cronjob', this.cronJobs], ['persistentvolume-binder', this.volumeBinder],
+      ['local-path-provisioner', this.localPathProvisioner], ['horizontalpodautoscaling', this.horizontalPodAutoscaling],
+      ['pvc-protection', this.pvcProtection], ['pv-protection', this.pvProtection],
+    ];
+    for (const [name, r] of named) if (r) this.runnables.push({ name, controller: r });
   }
 
   /** Fills the caches, then starts every controller's workers. Resolves once they run. */
@@ -230,29 +236,22 @@ export class ControllerManager {
     if (this.stopped) return;
     // Workers start only on complete caches: acting on a half-listed world would, e.g.,
     // create pods a ReplicaSet already has.
-    this.running = Promise.all(this.runnables.map((r) => r.run().catch((e: unknown) => {
+    this.running = Promise.all(this.runnables.map((r) => r.controller.run().catch((e: unknown) => {
       this.log.error(`controller stopped on an error: ${describe(e)}`);
     }))).then(() => undefined);
     this.log.info(`controllers running: ${this.names().join(', ')}`);
   }
 
-  names(): string[] {
-    return [
-      this.replicaSets && 'replicaset', this.deployments && 'deployment', this.gc && 'garbagecollector',
-      this.nodeLifecycle && 'nodelifecycle', this.podGC && 'podgc', this.clusterRoleAggregation && 'clusterrole-aggregation',
-      this.serviceAccounts && 'serviceaccount', this.rootCaPublisher && 'root-ca-cert-publisher',
-      this.endpoints && 'endpoint', this.endpointSlices && 'endpointslice', this.nodeIpam && 'nodeipam', this.jobs && 'job',
-      this.daemonSets && 'daemonset', this.replicationControllers && 'replicationcontroller', this.disruption && 'disruption',
-      this.statefulSets && 'statefulset', this.cronJobs && 'cronjob', this.horizontalPodAutoscaling && 'horizontalpodautoscaling',
-      this.pvcProtection && 'pvc-protection', this.pvProtection && 'pv-protection',
-    ].filter((n): n is string => !!n);
+  /** The controllers that run, by their --controllers names. */
+  names(): ControllerName[] {
+    return this.runnables.map((r) => r.name);
   }
 
   /** Stops the workers (in-flight syncs finish) and the informers. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.signalStop();
-    for (const r of this.runnables) r.stop();
+    for (const r of this.runnables) r.controller.stop();
     this.informers.stop();
     await this.running;
   }

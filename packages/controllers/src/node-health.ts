@@ -1,6 +1,6 @@
 // Node lifecycle decisions, pure: is a node healthy, which NoExecute taints should it carry,
 // is the cluster so broken that evictions must stop, and when must each pod on a tainted
-// node go. nodelifecycle.ts reads the caches, asks these, and writes the answers.
+// node go. node-lifecycle.ts reads the caches, asks these, and writes the answers.
 import { sameTaint, type NodeCondition, type Pod, type Taint } from '@tugboat/api';
 import { isPodTerminal } from './pod-util.js';
 import { noExecuteTaints, tolerationsFor } from './taints.js';

@@ -3,7 +3,7 @@
 // adopts matching orphans and releases owned objects whose labels stopped matching, so a
 // user relabelling a pod takes it out of its ReplicaSet and a pod created by hand with the
 // right labels is counted.
-import { ApiError, selectorFromLabelSelector, type KubeObject, type LabelSelector, type OwnerReference, type Selector, type TugboatClient } from '@tugboat/api';
+import { ApiError, retryOnConflict, selectorFromLabelSelector, type KubeObject, type LabelSelector, type OwnerReference, type Selector, type TugboatClient } from '@tugboat/api';
 
 export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
@@ -39,7 +39,7 @@ export async function updateWithRetry<T extends KubeObject>(
   mutate: (obj: T) => boolean,
   attempts = 5,
 ): Promise<T | undefined> {
-  for (let i = 0; ; i++) {
+  return retryOnConflict(async () => {
     const obj = await client.tryGet<T>(resource, namespace, name);
     if (!obj || (uid && obj.metadata?.uid !== uid)) return undefined;
     if (!mutate(obj)) return undefined;
@@ -47,9 +47,9 @@ export async function updateWithRetry<T extends KubeObject>(
       return await client.update<T>(obj);
     } catch (e) {
       if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
-      if (!(e instanceof ApiError && e.reason === 'Conflict') || i + 1 >= attempts) throw e;
+      throw e;
     }
-  }
+  }, attempts);
 }
 
 export interface ClaimOptions<T extends KubeObject> {

@@ -15,50 +15,35 @@
 import {
   ApiError, BETA_STORAGE_PROVISIONER_ANNOTATION, BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION,
   claimClass,
-  type Informer, type KubeObject, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject, type TugboatClient,
+  type Informer, type KubeObject, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { decideClaim, decideVolume, needsProvisionerAnnotation, type ClaimWorld } from './persistentvolume-plan.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const PERSISTENTVOLUME_BINDER = 'persistentvolume-binder';
 /** The component Kubernetes' events about claims and volumes come from. */
 export const PERSISTENTVOLUME_CONTROLLER = 'persistentvolume-controller';
 
-export interface PersistentVolumeBinderOptions {
-  client: TugboatClient;
+export interface PersistentVolumeBinderOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
 const claimKey = (c: KubeObject): string => `claim/${c.metadata?.namespace ?? ''}/${c.metadata?.name ?? ''}`;
 const volumeKey = (name: string): string => `volume/${name}`;
 
-export class PersistentVolumeBinder {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class PersistentVolumeBinder extends QueueController {
   private readonly recorder: EventRecorder;
-  private readonly log: Logger;
-  private readonly workers: number;
   private readonly claims: Informer<PersistentVolumeClaimObject>;
   private readonly volumes: Informer<PersistentVolumeObject>;
   private readonly classes: Informer<StorageClassObject>;
   private readonly nodes: Informer<NodeObject>;
 
   constructor(opts: PersistentVolumeBinderOptions) {
-    this.client = opts.client;
+    super(PERSISTENTVOLUME_BINDER, opts, 2);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 2;
-    this.queue = new WorkQueue({ name: PERSISTENTVOLUME_BINDER, clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.claims = opts.informers.persistentVolumeClaims();
     this.volumes = opts.informers.persistentVolumes();
     this.classes = opts.informers.storageClasses();
@@ -80,14 +65,6 @@ export class PersistentVolumeBinder {
       for (const c of this.claims.items()) if (!c.spec?.volumeName && claimClass(c) === name) this.queue.add(claimKey(c));
     };
     this.classes.onAdd(onClass).onUpdate((_o, sc) => onClass(sc));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(key: string): Promise<void> {

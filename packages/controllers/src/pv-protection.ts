@@ -4,37 +4,21 @@
 //
 //   volume added / updated, needing the finalizer or being deleted with it ─▶ queue "name"
 //   sync: being deleted and not Bound ─▶ remove the finalizer; not being deleted and lacking it ─▶ add it
-import { PV_PROTECTION_FINALIZER, realClock, type Informer, type PersistentVolumeObject, type TugboatClient } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
+import { PV_PROTECTION_FINALIZER, type Informer, type PersistentVolumeObject } from '@tugboat/api';
 import type { ProtectionControllerOptions } from './pvc-protection.js';
 import { isDeletionCandidate, needsFinalizer, volumeInUse, writeProtectionFinalizer } from './volume-protection.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController } from './queue-controller.js';
 
-export class PvProtectionController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class PvProtectionController extends QueueController {
   private readonly volumes: Informer<PersistentVolumeObject>;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: ProtectionControllerOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 1;
-    this.queue = new WorkQueue({ name: 'pvprotection', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    super('pvprotection', opts, 1);
     this.volumes = opts.informers.persistentVolumes();
     const changed = (pv: PersistentVolumeObject): void => {
       if (needsFinalizer(pv, PV_PROTECTION_FINALIZER) || isDeletionCandidate(pv, PV_PROTECTION_FINALIZER)) this.queue.add(pv.metadata?.name ?? '');
     };
     this.volumes.onAdd(changed).onUpdate((_old, pv) => changed(pv));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(name: string): Promise<void> {

@@ -10,35 +10,21 @@
 //
 // The API server adds the finalizer at create (storage-protection-admission.ts); the garbage
 // collector and `tctl delete pvc` only mark the claim, and this controller lets it go.
-import { PVC_PROTECTION_FINALIZER, realClock, type Clock, type Informer, type PersistentVolumeClaimObject, type TugboatClient } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
+import { PVC_PROTECTION_FINALIZER, type Informer, type PersistentVolumeClaimObject } from '@tugboat/api';
 import type { PodObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimKeysOf, isDeletionCandidate, needsFinalizer, podMayReleaseClaims, podUsesClaim, writeProtectionFinalizer } from './volume-protection.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
-export interface ProtectionControllerOptions {
-  client: TugboatClient;
+export interface ProtectionControllerOptions extends ControllerOptions {
   informers: SharedInformers;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class PvcProtectionController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class PvcProtectionController extends QueueController {
   private readonly claims: Informer<PersistentVolumeClaimObject>;
   private readonly pods: Informer<PodObject>;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: ProtectionControllerOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 1;
-    this.queue = new WorkQueue({ name: 'pvcprotection', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    super('pvcprotection', opts, 1);
     this.claims = opts.informers.persistentVolumeClaims();
     this.pods = opts.informers.pods();
     const claimChanged = (pvc: PersistentVolumeClaimObject): void => {
@@ -58,14 +44,6 @@ export class PvcProtectionController {
         if (old.metadata?.uid !== pod.metadata?.uid) podChanged(old, true);
       })
       .onDelete((pod) => podChanged(pod, true));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(key: string): Promise<void> {

@@ -14,20 +14,18 @@
 // ReplicaSet (an RC's equality selector is a LabelSelector's matchLabels). Writes go to the
 // object as stored, so an RC stays an RC.
 import {
-  objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec,
-  type ReplicaSetStatus, type ReplicationController, type TugboatClient,
+  objectKey, retryOnConflict, selectorFromLabelSelector, type Informer, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec,
+  type ReplicaSetStatus, type ReplicationController,
 } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { runWorkers, consoleLogger, describe, isApiError, type Logger } from './controller.js';
+import { describe, isApiError } from './controller.js';
 import { deepEqual } from './canonical.js';
 import type { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import type { PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimObjects, controllerRef, newControllerRef, ownerStillValid } from './owner-refs.js';
 import { creationTime, isPodActive, isPodAvailable, isPodReady, podReadySince, randomSuffix, restartCount } from './pod-util.js';
 import { slowStartBatch } from './slow-start.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const REPLICASET_CONTROLLER = 'replicaset-controller';
 export const REPLICATION_CONTROLLER = 'replication-controller';
@@ -198,41 +196,27 @@ export function podFromTemplate(
 
 // ── The controller ────────────────────────────────────────────────────────────────────────
 
-export interface ReplicaSetControllerOptions {
-  client: TugboatClient;
+export interface ReplicaSetControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
   burstReplicas?: number;
   /** The kind kept (default: ReplicaSets). */
   kind?: ReplicatedKind;
 }
 
-export class ReplicaSetController {
-  readonly queue: WorkQueue;
+export class ReplicaSetController extends QueueController {
   readonly expectations: ControllerExpectations;
-  private readonly client: TugboatClient;
   private readonly pods: Informer<PodObject>;
   private readonly stored: Informer<KubeObject>;
   private readonly kind: ReplicatedKind;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   private readonly burst: number;
 
   constructor(opts: ReplicaSetControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? realClock;
+    super((opts.kind ?? REPLICA_SET_KIND).queueName, opts, 5);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 5;
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
     this.kind = opts.kind ?? REPLICA_SET_KIND;
-    this.queue = new WorkQueue({ name: this.kind.queueName, clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.expectations = new ControllerExpectations(this.clock);
     this.pods = opts.informers.pods();
     this.stored = opts.informers.forResource<KubeObject>(this.kind.resource);
@@ -248,14 +232,6 @@ export class ReplicaSetController {
       .onAdd((pod) => this.addPod(pod))
       .onUpdate((old, pod) => this.updatePod(old, pod))
       .onDelete((pod) => this.deletePod(pod));
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueue(rs: KubeObject): void {
@@ -450,14 +426,16 @@ export class ReplicaSetController {
 
   private async writeStatus(rs: ReplicaSetObject, status: ReplicaSetStatus): Promise<void> {
     if (deepEqual(rs.status ?? {}, status)) return;
-    try {
-      await this.client.updateStatus<KubeObject>({ ...this.original(rs), status });
-    } catch (e) {
-      if (!isApiError(e, 'Conflict')) throw e;
-      // Our cache was behind: write onto the stored object once; a second conflict requeues.
+    // Our cache may be behind: after a conflict, write onto the stored object once; a second
+    // conflict requeues.
+    await retryOnConflict(async (attempt) => {
+      if (attempt === 0) {
+        await this.client.updateStatus<KubeObject>({ ...this.original(rs), status });
+        return;
+      }
       const fresh = await this.client.tryGet<KubeObject>(this.kind.resource, rs.metadata?.namespace ?? '', rs.metadata?.name ?? '');
       if (!fresh || fresh.metadata?.uid !== rs.metadata?.uid) return;
       await this.client.updateStatus<KubeObject>({ ...fresh, status: { ...status, ...(fresh.metadata?.generation !== undefined && status.observedGeneration !== undefined ? { observedGeneration: Math.min(status.observedGeneration, fresh.metadata.generation) } : {}) } });
-    }
+    }, 2);
   }
 }

@@ -5,13 +5,12 @@
 // changes (it is re-read every recheckMs; Kubernetes reloads it the same way, for CA rotation).
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { ROOT_CA_CONFIGMAP, type ConfigMap, type Informer, type KubeObject, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock, type Timer } from '@tugboat/api';
-import { consoleLogger, describe, runWorkers, type Logger } from './controller.js';
+import { ROOT_CA_CONFIGMAP, type ConfigMap, type Informer, type KubeObject } from '@tugboat/api';
+import type { Timer } from '@tugboat/api';
+import { describe } from './controller.js';
 import type { SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { namespaceActive, namespaceGoneOrGoing, type NamespaceObject } from './serviceaccounts.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const ROOT_CA_KEY = 'ca.crt';
 /** Kubernetes' annotation and wording on the ConfigMap. */
@@ -44,27 +43,17 @@ export function rootCaConfigMapCurrent(cm: ConfigMapObject, ca: string): boolean
   return keys.length === 1 && cm.data?.[ROOT_CA_KEY] === ca && !!cm.metadata?.annotations?.[DESCRIPTION_ANNOTATION];
 }
 
-export interface RootCaPublisherOptions {
-  client: TugboatClient;
+export interface RootCaPublisherOptions extends ControllerOptions {
   informers: SharedInformers;
   /** The current CA bundle (readRootCa of the flag's file); re-read every recheckMs. */
   readCa: () => string;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
   recheckMs?: number;
 }
 
-export class RootCaPublisher {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class RootCaPublisher extends QueueController {
   private readonly namespaces: Informer<NamespaceObject>;
   private readonly configMaps: Informer<ConfigMapObject>;
   private readonly readCa: () => string;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
   private readonly recheckMs: number;
   private ca: string;
   private lastReadError = '';
@@ -72,14 +61,10 @@ export class RootCaPublisher {
   private stopped = false;
 
   constructor(opts: RootCaPublisherOptions) {
-    this.client = opts.client;
+    super('root_ca_cert_publisher', opts, 1);
     this.readCa = opts.readCa;
     this.ca = opts.readCa();
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 1;
     this.recheckMs = opts.recheckMs ?? DEFAULT_ROOT_CA_RECHECK_MS;
-    this.queue = new WorkQueue({ name: 'root_ca_cert_publisher', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.namespaces = opts.informers.forResource<NamespaceObject>('namespaces');
     this.configMaps = opts.informers.forResource<ConfigMapObject>('configmaps');
     this.namespaces
@@ -91,15 +76,15 @@ export class RootCaPublisher {
     this.configMaps.onUpdate((_old, cm) => changed(cm)).onDelete(changed);
   }
 
-  run(): Promise<void> {
+  override run(): Promise<void> {
     this.scheduleRecheck();
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
+    return super.run();
   }
 
-  stop(): void {
+  override stop(): void {
     this.stopped = true;
     this.timer?.cancel();
-    this.queue.shutDown();
+    super.stop();
   }
 
   /** The bundle being published. */

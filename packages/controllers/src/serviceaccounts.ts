@@ -2,11 +2,8 @@
 // ServiceAccount named `default` (what a pod runs as unless it says otherwise), made when the
 // namespace appears and again whenever it is deleted. The key is the namespace's name.
 import { ApiError, type Informer, type KubeObject, type Namespace, type TugboatClient } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
 
@@ -30,28 +27,16 @@ export async function namespaceGoneOrGoing(client: TugboatClient, e: unknown, na
   return !ns || !namespaceActive(ns);
 }
 
-export interface ServiceAccountsOptions {
-  client: TugboatClient;
+export interface ServiceAccountsOptions extends ControllerOptions {
   informers: SharedInformers;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class ServiceAccountsController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class ServiceAccountsController extends QueueController {
   private readonly namespaces: Informer<NamespaceObject>;
   private readonly serviceAccounts: Informer<KubeObject>;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: ServiceAccountsOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 1;
-    this.queue = new WorkQueue({ name: 'serviceaccount', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    super('serviceaccount', opts, 1);
     this.namespaces = opts.informers.forResource<NamespaceObject>('namespaces');
     this.serviceAccounts = opts.informers.forResource<KubeObject>('serviceaccounts');
     this.namespaces
@@ -60,14 +45,6 @@ export class ServiceAccountsController {
     this.serviceAccounts.onDelete((sa) => {
       if (sa.metadata?.name === DEFAULT_SERVICE_ACCOUNT) this.queue.add(sa.metadata.namespace ?? '');
     });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(namespace: string): Promise<void> {

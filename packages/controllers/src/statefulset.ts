@@ -12,61 +12,45 @@
 // garbage collector removes a claim whose owner the retention policy made the set or a
 // condemned pod). A create that finds the name taken waits for the informer to catch up,
 // which replaces the expectations other controllers keep.
-import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type OwnerReference, type TugboatClient } from '@tugboat/api';
+import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject, type OwnerReference } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
-import { realClock, type Clock } from '@tugboat/api';
 import { ControllerHistory, CONTROLLER_REVISION_HASH_LABEL, revisionsToDelete, templateOfRevision } from './controller-history.js';
-import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
+import { describe, isApiError } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { ControllerRevisionObject, PodObject, SharedInformers, StatefulSetObject } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { claimForWorkload, controllerRef, newControllerRef, updateWithRetry } from './owner-refs.js';
 import { isPodReady } from './pod-util.js';
 import {
   claimOwnerRefs, claimsFor, isMemberOf, ordinalOf, planStatefulSet, statefulSetStatus, type Revisions, type StatefulAction,
 } from './statefulset-plan.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const STATEFULSET_CONTROLLER = 'statefulset-controller';
 const STATEFULSET_REF = { apiVersion: 'apps/v1', kind: 'StatefulSet' } as const;
 
 type ClaimObject = KubeObject & { spec?: unknown };
 
-export interface StatefulSetControllerOptions {
-  client: TugboatClient;
+export interface StatefulSetControllerOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class StatefulSetController {
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+export class StatefulSetController extends QueueController {
   private readonly sets: Informer<StatefulSetObject>;
   private readonly pods: Informer<PodObject>;
   private readonly revisions: Informer<ControllerRevisionObject>;
   private readonly history: ControllerHistory;
   private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly workers: number;
 
   constructor(opts: StatefulSetControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? realClock;
+    super('statefulset', opts, 2);
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 2;
-    this.queue = new WorkQueue({ name: 'statefulset', clock: this.clock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.sets = opts.informers.statefulSets();
     this.pods = opts.informers.pods();
     this.revisions = opts.informers.controllerRevisions();
     this.history = new ControllerHistory(this.client, STATEFULSET_REF);
 
-    this.sets.onAdd((s) => this.enqueue(s)).onUpdate((_o, s) => this.enqueue(s)).onDelete((s) => this.enqueue(s));
+    this.enqueueOnEvents(this.sets);
     this.pods
       .onAdd((pod) => this.podChanged(pod))
       .onUpdate((old, pod) => {
@@ -85,14 +69,6 @@ export class StatefulSetController {
       if (set) this.enqueue(set);
     };
     this.revisions.onAdd(byRevision).onUpdate((_o, cr) => byRevision(cr)).onDelete(byRevision);
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, (key) => this.sync(key), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueue(set: KubeObject): void {

@@ -65,7 +65,8 @@ export function resolveServer(flag: string | undefined, env: Env): { server: str
 
 /** Users paste URLs; gRPC wants HOST:PORT. */
 export function stripScheme(address: string): string {
-  return address.replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '');
+  // A list (`--server A,B`: several API servers, see @tugboat/api failover.ts) item by item.
+  return address.split(',').map((a) => a.trim().replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '')).join(',');
 }
 
 /** Write to a temp file and rename, so a reader never sees half a file; the directory is made. */

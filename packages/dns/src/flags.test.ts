@@ -30,3 +30,8 @@ test('errors name the flag', (t) => {
   t.is(err(['--listen']), '--listen needs a value');
   t.deepEqual(parseUpstreams('[::1]:5353'), [{ host: '::1', port: 5353 }]);
 });
+
+test('a value that starts with -- is a missing value, not the value (--server --listen x)', (t) => {
+  t.throws(() => parseFlags(['--server', '--listen', '127.0.0.1:53']), { message: '--server needs a value' });
+  t.throws(() => parseFlags(['--upstream', '--service-ip', '198.19.0.10']), { message: '--upstream needs a value' });
+});

@@ -1,26 +1,43 @@
-// Command-line flags of tugboat-dns (contracts: `--flag value` or `--flag=value`).
+// Command-line flags of tugboat-dns (contracts: `--flag value` or `--flag=value`), declared as a
+// table for @tugboat/api's parser, which also prints them for --help.
 import { isIP } from 'node:net';
-import { parseHostPort, type HostPort } from '@tugboat/api';
+import { FlagError, defineFlags, formatFlagUsage, parseCommandLine, parseHostPort, type HostPort } from '@tugboat/api';
+
+/** A DNS name of labels of letters, digits and hyphens (a cluster domain). */
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+/** Lower-case, without a trailing dot. */
+function parseClusterDomain(text: string, flag: string): string {
+  const domain = text.toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN.test(domain)) throw new FlagError(`${flag}: ${JSON.stringify(domain)} is not a DNS name (e.g. cluster.local)`, 'invalid-value', flag);
+  return domain;
+}
+
+const FLAGS = defineFlags({
+  kubeconfig: {
+    kind: 'string', metavar: 'FILE', default: '', section: 'Flags:',
+    help: 'API server address, CA and credentials (user system:kube-dns; else the\nin-cluster configuration when it runs in a pod)',
+  },
+  server: { kind: 'string', metavar: 'ADDR', default: '', help: 'API server gRPC address (HOST:PORT), instead of the kubeconfig\'s' },
+  listen: { kind: 'host-port', default: '127.0.0.1:53', help: 'answer DNS over UDP and TCP here (default 127.0.0.1:53; port 0 picks one)' },
+  'http-listen': { kind: 'host-port', default: '127.0.0.1:9153', help: 'serve /metrics, /healthz and /readyz here (default 127.0.0.1:9153)' },
+  'cluster-domain': { kind: 'custom', parse: parseClusterDomain, metavar: 'DOMAIN', default: 'cluster.local', help: 'the zone answered from the cluster (default cluster.local)' },
+  upstream: {
+    kind: 'custom', parse: (text: string) => parseUpstreams(text), metavar: 'IP:PORT[,...]', default: '',
+    help: 'forward names outside the cluster domain there (default: none, and\nsuch names get NXDOMAIN)',
+  },
+  'service-ip': { kind: 'ip', default: '198.19.0.10', help: 'ClusterIP of the kube-dns Service this server publishes (default 198.19.0.10)' },
+  'advertise-address': {
+    kind: 'ip',
+    help: 'the address pods reach this server at, put in its EndpointSlice\n(default: the --listen host; required when that is 0.0.0.0 or ::)',
+  },
+});
 
 export const USAGE = `Usage: tugboat-dns --kubeconfig FILE [flags]
 
 The cluster DNS server: answers <svc>.<ns>.svc.<domain>, SRV and pod records from informer
 caches, and publishes itself as the Service tugboat-system/kube-dns.
-
-Flags:
-  --kubeconfig FILE            API server address, CA and credentials (user system:kube-dns; else the
-                               in-cluster configuration when it runs in a pod)
-  --server ADDR                API server gRPC address (HOST:PORT), instead of the kubeconfig's
-  --listen HOST:PORT           answer DNS over UDP and TCP here (default 127.0.0.1:53; port 0 picks one)
-  --http-listen HOST:PORT      serve /metrics, /healthz and /readyz here (default 127.0.0.1:9153)
-  --cluster-domain DOMAIN      the zone answered from the cluster (default cluster.local)
-  --upstream IP:PORT[,...]     forward names outside the cluster domain there (default: none, and
-                               such names get NXDOMAIN)
-  --service-ip IP              ClusterIP of the kube-dns Service this server publishes (default 198.19.0.10)
-  --advertise-address IP       the address pods reach this server at, put in its EndpointSlice
-                               (default: the --listen host; required when that is 0.0.0.0 or ::)
-  --help                       show this help
-`;
+${formatFlagUsage(FLAGS, { column: 31, help: 'show this help' })}`;
 
 export interface Flags {
   kubeconfig: string;
@@ -33,68 +50,38 @@ export interface Flags {
   advertiseAddress: string;
 }
 
-export class UsageError extends Error {}
-
-/** A DNS name of labels of letters, digits and hyphens (a cluster domain). */
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
-
+/** Throws a FlagError with a one-line message for a bad flag. */
 export function parseFlags(argv: readonly string[]): Flags | 'help' {
-  const flags: Flags = {
-    kubeconfig: '', server: '', listen: '127.0.0.1:53', httpListen: '127.0.0.1:9153', clusterDomain: 'cluster.local',
-    upstreams: [], serviceIP: '198.19.0.10', advertiseAddress: '',
+  const parsed = parseCommandLine(argv, FLAGS);
+  if (parsed.help) return 'help';
+  const v = parsed.values;
+  return {
+    kubeconfig: v.kubeconfig, server: v.server, listen: v.listen, httpListen: v['http-listen'], clusterDomain: v['cluster-domain'],
+    upstreams: v.upstream, serviceIP: v['service-ip'], advertiseAddress: advertiseAddress(v['advertise-address'], v.listen),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const name = m[1]!;
-    const takeValue = (): string => {
-      if (m[2] !== undefined) return m[2];
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case 'kubeconfig': flags.kubeconfig = takeValue(); break;
-      case 'server': flags.server = takeValue(); break;
-      case 'listen': flags.listen = takeValue(); break;
-      case 'http-listen': flags.httpListen = takeValue(); break;
-      case 'cluster-domain': flags.clusterDomain = takeValue(); break;
-      case 'upstream': flags.upstreams = parseUpstreams(takeValue()); break;
-      case 'service-ip': flags.serviceIP = takeValue(); break;
-      case 'advertise-address': flags.advertiseAddress = takeValue(); break;
-      default:
-        throw new UsageError(`unknown flag --${name}`);
-    }
+}
+
+/** --advertise-address, else the --listen host when pods can reach that one address. */
+function advertiseAddress(given: string | undefined, listen: string): string {
+  if (given) return given;
+  const { host } = parseHostPort(listen, '--listen');
+  if (host === '0.0.0.0' || host === '::' || !isIP(host)) {
+    throw new FlagError(`--advertise-address: required when --listen (${listen}) names no single IP address pods can reach`, 'invalid-combination', '--advertise-address');
   }
-  const check = (fn: () => unknown): void => {
-    try { fn(); } catch (e) { throw new UsageError(e instanceof Error ? e.message : String(e)); }
-  };
-  check(() => parseHostPort(flags.listen, '--listen'));
-  check(() => parseHostPort(flags.httpListen, '--http-listen'));
-  flags.clusterDomain = flags.clusterDomain.toLowerCase().replace(/\.$/, '');
-  if (!DOMAIN.test(flags.clusterDomain)) throw new UsageError(`--cluster-domain: ${JSON.stringify(flags.clusterDomain)} is not a DNS name (e.g. cluster.local)`);
-  if (!isIP(flags.serviceIP)) throw new UsageError(`--service-ip: ${JSON.stringify(flags.serviceIP)} is not an IP address`);
-  if (flags.advertiseAddress) {
-    if (!isIP(flags.advertiseAddress)) throw new UsageError(`--advertise-address: ${JSON.stringify(flags.advertiseAddress)} is not an IP address`);
-  } else {
-    const { host } = parseHostPort(flags.listen, '--listen');
-    if (host === '0.0.0.0' || host === '::' || !isIP(host)) {
-      throw new UsageError(`--advertise-address: required when --listen (${flags.listen}) names no single IP address pods can reach`);
-    }
-    flags.advertiseAddress = host;
-  }
-  return flags;
+  return host;
 }
 
 /** `IP:PORT[,IP:PORT…]`; a bare IP means port 53. */
 export function parseUpstreams(text: string): HostPort[] {
+  const invalid = (s: string): FlagError => new FlagError(`--upstream: expected IP:PORT[,IP:PORT…], got ${JSON.stringify(s)}`, 'invalid-value', '--upstream');
   return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const hp = isIP(s) ? { host: s, port: 53 } : (() => {
-      try { return parseHostPort(s, '--upstream'); } catch { throw new UsageError(`--upstream: expected IP:PORT[,IP:PORT…], got ${JSON.stringify(s)}`); }
-    })();
-    if (!isIP(hp.host) || hp.port === 0) throw new UsageError(`--upstream: expected IP:PORT[,IP:PORT…], got ${JSON.stringify(s)}`);
+    let hp: HostPort;
+    try {
+      hp = isIP(s) ? { host: s, port: 53 } : parseHostPort(s, '--upstream');
+    } catch {
+      throw invalid(s);
+    }
+    if (!isIP(hp.host) || hp.port === 0) throw invalid(s);
     return hp;
   });
 }

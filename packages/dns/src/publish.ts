@@ -9,7 +9,7 @@
 // carries no selector: the EndpointSlice controller leaves it alone and this process is the
 // only writer of its slice.
 import { isIPv6 } from 'node:net';
-import { ApiError, SYSTEM_NAMESPACE, type EndpointSlice, type KubeObject, type Service, type ServicePort, type TugboatClient } from '@tugboat/api';
+import { SYSTEM_NAMESPACE, retryOnConflict, type EndpointSlice, type KubeObject, type Service, type ServicePort, type TugboatClient } from '@tugboat/api';
 import { SERVICE_NAME_LABEL } from './cluster-index.js';
 
 export const DNS_SERVICE_NAME = 'kube-dns';
@@ -87,18 +87,9 @@ const sliceKey = (s: Slice): string => JSON.stringify([
 const hasLabels = (o: KubeObject, want: Record<string, string>): boolean =>
   Object.entries(want).every(([k, v]) => o.metadata?.labels?.[k] === v);
 
-const isReason = (e: unknown, ...reasons: ApiError['reason'][]): boolean => e instanceof ApiError && reasons.includes(e.reason);
-
 /** Read, compare, write; again when another writer got there first. */
-async function retrying<T>(what: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await what();
-    } catch (e) {
-      if (attempt >= 3 || !isReason(e, 'Conflict', 'AlreadyExists', 'NotFound')) throw e;
-    }
-  }
-}
+const retrying = <T>(what: () => Promise<T>): Promise<T> =>
+  retryOnConflict(what, { attempts: 3, alsoOn: ['AlreadyExists', 'NotFound'] });
 
 export type Outcome = 'created' | 'updated' | 'recreated' | 'unchanged';
 

@@ -1,10 +1,11 @@
 import test from 'ava';
+import { FakeClock } from '@tugboat/api';
 import { SchedulerCache, leaseInfo } from './cache.js';
-import { FakeClock, makeNode, makePod, podInfo } from './test-util.js';
+import { NOW, makeNode, makePod, podInfo } from './test-util.js';
 
 function setup(): { clock: FakeClock; cache: SchedulerCache } {
-  const clock = new FakeClock();
-  const cache = new SchedulerCache({ now: clock.now, assumedPodTtlMs: 30_000 });
+  const clock = new FakeClock(NOW);
+  const cache = new SchedulerCache({ now: () => clock.now(), assumedPodTtlMs: 30_000 });
   cache.addNode(makeNode('n1', { cpu: '2' }));
   cache.addNode(makeNode('n2', { cpu: '2' }));
   return { clock, cache };

@@ -20,3 +20,8 @@ test('--help, unknown flags, missing values', (t) => {
   t.is(t.throws(() => parseFlags(['--server']))!.message, '--server needs a value');
   t.is(t.throws(() => parseFlags(['--server', 'x:1', '--leader-elect=maybe']))!.message, '--leader-elect: expected true or false, got "maybe"');
 });
+
+test('a value that starts with -- is a missing value, not the value (--server --id x)', (t) => {
+  t.is(t.throws(() => parseFlags(['--server', '--id', 'x']))!.message, '--server needs a value');
+  t.is(t.throws(() => parseFlags(['--id', '--leader-elect']))!.message, '--id needs a value');
+});

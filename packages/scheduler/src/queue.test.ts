@@ -1,12 +1,13 @@
 // The queue with an injected clock: back-off, parking and moving are checked by moving the
 // clock, never by sleeping.
 import test from 'ava';
+import { FakeClock } from '@tugboat/api';
 import { SchedulingQueue } from './queue.js';
-import { FakeClock, makePod } from './test-util.js';
+import { NOW, makePod } from './test-util.js';
 
 function setup(): { clock: FakeClock; q: SchedulingQueue } {
-  const clock = new FakeClock();
-  return { clock, q: new SchedulingQueue({ now: clock.now }) };
+  const clock = new FakeClock(NOW);
+  return { clock, q: new SchedulingQueue({ now: () => clock.now() }) };
 }
 
 test('pops by priority, then by the time queued', (t) => {

@@ -1,6 +1,7 @@
 // The scheduling cycle on an in-memory cluster: real framework, plugins, cache and queue; the
 // binder writes straight into the cache, as the informer would after a real Bind.
 import test from 'ava';
+import { FakeClock } from '@tugboat/api';
 import type { Node, Pod } from '@tugboat/api';
 import { SchedulerCache } from './cache.js';
 import { CycleState } from './framework/cycle-state.js';
@@ -12,7 +13,7 @@ import { unschedulable } from './framework/status.js';
 import { IN_TREE_REGISTRY } from './plugins/registry.js';
 import { SchedulingQueue } from './queue.js';
 import { ScheduleOne, fitErrorMessage, numFeasibleNodesToFind, selectHost, type Binder, type BindFailure } from './schedule-one.js';
-import { FakeClock, NOW, makeListers, makeNode, makePod, makeReplicaSet, usageAnnotations } from './test-util.js';
+import { NOW, makeListers, makeNode, makePod, makeReplicaSet, usageAnnotations } from './test-util.js';
 
 interface Cluster {
   cache: SchedulerCache;
@@ -27,13 +28,13 @@ interface Cluster {
 }
 
 function cluster(nodes: Node[], opts: { binder?: Binder; profile?: Profile; classify?: (e: unknown) => BindFailure; listers?: ObjectListers } = {}): Cluster {
-  const clock = new FakeClock();
-  const cache = new SchedulerCache({ now: clock.now });
+  const clock = new FakeClock(NOW);
+  const cache = new SchedulerCache({ now: () => clock.now() });
   for (const n of nodes) {
     cache.addNode(n);
     cache.setNodeLease(n.metadata!.name!, { renewTimeMs: NOW, durationMs: 40_000 });
   }
-  const queue = new SchedulingQueue({ now: clock.now });
+  const queue = new SchedulingQueue({ now: () => clock.now() });
   const placed = new Map<string, string>();
   const unsched = new Map<string, string>();
   const failures: string[] = [];
@@ -42,9 +43,9 @@ function cluster(nodes: Node[], opts: { binder?: Binder; profile?: Profile; clas
       cache.addPod({ ...pod.pod, spec: { ...pod.pod.spec!, nodeName } } as Pod);
     },
   };
-  const framework = new Framework(opts.profile ?? DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: clock.now, snapshot: cache, listers: opts.listers ?? NO_OBJECTS });
+  const framework = new Framework(opts.profile ?? DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: () => clock.now(), snapshot: cache, listers: opts.listers ?? NO_OBJECTS });
   const cycle = new ScheduleOne({
-    framework, cache, queue, binder, now: clock.now,
+    framework, cache, queue, binder, now: () => clock.now(),
     reporter: {
       scheduled: (p, n) => placed.set(p.key, n),
       unschedulable: (p, m) => unsched.set(p.key, m),

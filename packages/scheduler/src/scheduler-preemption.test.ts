@@ -2,7 +2,7 @@
 // RBAC role is tested): two fake nodes of 2 cpu filled with low-priority pods. The test plays
 // the node agent where one is needed: it finishes the graceful deletion of terminating pods.
 import test from 'ava';
-import { NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Node, type Pod, type PodDisruptionBudget, type PriorityClass, type TugboatClient } from '@tugboat/api';
+import { FakeClock, NODE_LEASE_NAMESPACE, type Event, type KubeObject, type Node, type Pod, type PodDisruptionBudget, type PriorityClass, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { Scheduler } from './scheduler.js';
 import { SchedulerMetrics } from './metrics.js';
@@ -16,6 +16,7 @@ if (!etcdAvailable()) console.log('scheduler-preemption: etcd not installed, ski
 let etcd: EtcdHandle | undefined;
 let api: ApiServerHandle | undefined;
 let client: TugboatClient;
+let schedulerClient: TugboatClient;
 let scheduler: Scheduler | undefined;
 const metrics = new SchedulerMetrics({ defaultMetrics: false });
 const logs: string[] = [];
@@ -71,7 +72,7 @@ test.before(async () => {
     await client.create({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, preemptionPolicy } as PriorityClass & KubeObject);
   }
   for (const name of ['node-a', 'node-b']) await addNode(makeNode(name, { cpu: '2', memory: '4Gi' }));
-  const schedulerClient = api.client(api.pki.credentials(await api.pki.user('system:kube-scheduler')));
+  schedulerClient = api.client(api.pki.credentials(await api.pki.user('system:kube-scheduler')));
   scheduler = new Scheduler({ client: schedulerClient, leaderElect: false, metrics, log: (l) => logs.push(l) });
   await scheduler.start();
 });
@@ -150,14 +151,28 @@ serial('a disruption budget that would be broken steers preemption to the other 
   await client.delete('poddisruptionbudgets', 'default', 'db');
 });
 
-serial('a pod whose class says preemptionPolicy Never stays Pending and preempts nothing', async (t) => {
+/** scheduler_schedule_attempts_total{result="unschedulable"} so far. */
+async function unschedulableAttempts(): Promise<number> {
+  const m = await metrics.registry.getSingleMetric('scheduler_schedule_attempts_total')?.get();
+  return m?.values.find((v) => v.labels.result === 'unschedulable')?.value ?? 0;
+}
+
+serial('a pod whose class says preemptionPolicy Never stays Pending and preempts nothing, when tried again too', async (t) => {
+  // A scheduler on a FakeClock, so the parked pod's next try (after 60 s parked, or its
+  // back-off) comes from moving the clock, not from sleeping.
+  await scheduler?.stop();
+  const clock = new FakeClock(Date.now());
+  scheduler = new Scheduler({ client: schedulerClient, leaderElect: false, metrics, clock, log: (l) => logs.push(l) });
+  await scheduler.start();
   for (let i = 1; i <= 4; i++) await client.create(pod(`low-${i}`, 'low'));
   for (let i = 1; i <= 4; i++) await boundTo(`low-${i}`);
   await client.create(pod('polite', 'high-never', { cpu: '2' }));
   await waitFor('a FailedScheduling event', async () => (await events('polite', 'FailedScheduling')).length > 0);
   const [ev] = await events('polite', 'FailedScheduling');
   t.is(ev!.message, '0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.');
-  await new Promise((r) => setTimeout(r, 1_500));
+  const tried = await unschedulableAttempts();
+  clock.advance(61_000);
+  await waitFor('the parked pod to be tried again', async () => (await unschedulableAttempts()) > tried);
   const p = await get('polite');
   t.is(p?.spec?.nodeName, undefined);
   t.is(p?.status?.nominatedNodeName, undefined);

@@ -10,8 +10,8 @@
 //                                       DisruptionTarget, deleted, Preempted events
 import { hostname } from 'node:os';
 import {
-  ApiError, Informer, LeaderElector, NODE_LEASE_NAMESPACE, recordEvent,
-  type KubeObject, type Lease, type Node, type Pod, type PodCondition, type TugboatClient,
+  ApiError, Informer, LeaderElector, NODE_LEASE_NAMESPACE, realClock, recordEvent, retryOnConflict,
+  type Clock, type KubeObject, type Lease, type Node, type Pod, type PodCondition, type Timer, type TugboatClient,
 } from '@tugboat/api';
 import { SchedulerCache, leaseInfo, podIsTerminal } from './cache.js';
 import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
@@ -46,7 +46,9 @@ export interface SchedulerOptions {
   renewIntervalMs?: number;
   renewDeadlineMs?: number;
   metrics?: SchedulerMetrics;
-  now?: () => number;
+  /** Time for back-off, parking, assumed-pod expiry and conditions, and the periodic flush
+   *  of those (default realClock); tests move a FakeClock instead of sleeping. */
+  clock?: Clock;
   log?: (line: string) => void;
 }
 
@@ -83,6 +85,7 @@ export class Scheduler {
   readonly identity: string;
   private readonly client: TugboatClient;
   private readonly config: SchedulerConfig;
+  private readonly clock: Clock;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly metrics: SchedulerMetrics | undefined;
@@ -97,12 +100,13 @@ export class Scheduler {
   /** PodScheduled=False status writes in flight (see markUnschedulable). */
   private statusWrites = 0;
   private loop: Promise<void> | undefined;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: Timer | undefined;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.client = opts.client;
     this.config = opts.config ?? DEFAULT_CONFIG;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
+    this.now = () => this.clock.now();
     this.log = opts.log ?? ((line) => console.error(`tugboat-scheduler: ${line}`));
     this.metrics = opts.metrics;
     this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
@@ -152,9 +156,7 @@ export class Scheduler {
   /** Fills the caches (resolves once every informer has listed), then campaigns or schedules. */
   async start(): Promise<void> {
     await Promise.all([this.nodes.start(), this.leases.start(), this.pods.start(), this.listers.start(), this.volumes.start()]);
-    // Back-off ends, parked pods time out, lost bindings expire: checked every second.
-    this.ticker = setInterval(() => this.tick(), 1_000);
-    this.ticker.unref();
+    this.scheduleTick();
     if (this.stopped) return;
     if (this.elector) this.elector.start();
     else this.setLeading(true);
@@ -163,7 +165,7 @@ export class Scheduler {
   /** Stops scheduling and watching; a leader releases its Lease. Bindings in flight finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.ticker?.cancel();
     await this.elector?.stop();
     this.setLeading(false);
     this.queue.close();
@@ -213,6 +215,16 @@ export class Scheduler {
         lastYield = performance.now();
       }
     }
+  }
+
+  // Back-off ends, parked pods time out, lost bindings expire: checked every second of the
+  // clock (realClock's timers do not keep the process alive).
+  private scheduleTick(): void {
+    this.ticker = this.clock.setTimer(() => {
+      if (this.stopped) return;
+      this.tick();
+      this.scheduleTick();
+    }, TICK_MS);
   }
 
   private tick(): void {
@@ -332,22 +344,22 @@ export class Scheduler {
   /** Writes `change(pod)` as the pod's status (nothing when it returns undefined), re-reading
    *  and retrying on a conflict. False when the pod is gone or the write failed. */
   private async updatePodStatus(key: string, change: (pod: PodObject) => PodObject | undefined): Promise<boolean> {
-    let pod: PodObject | undefined = this.pods.get(key);
-    for (let attempt = 0; attempt < 3 && pod; attempt++) {
-      const updated = change(pod);
-      if (!updated) return true;
-      try {
+    const [ns, name] = key.split('/') as [string, string];
+    try {
+      // The first try writes onto the informer's copy; only a conflict costs a read.
+      return await retryOnConflict(async (attempt) => {
+        const pod = attempt === 0 ? this.pods.get(key) : await this.client.tryGet<PodObject>('pods', ns, name).catch(() => undefined);
+        if (!pod) return false;
+        const updated = change(pod);
+        if (!updated) return true;
         await this.client.updateStatus(updated);
         return true;
-      } catch (e) {
-        if (!(e instanceof ApiError)) { this.log(`updating status of pod ${key}: ${String(e)}`); return false; }
-        if (e.reason === 'NotFound') return false;
-        if (e.reason !== 'Conflict') { this.log(`updating status of pod ${key}: ${e.message}`); return false; }
-        const [ns, name] = key.split('/') as [string, string];
-        pod = await this.client.tryGet<PodObject>('pods', ns, name).catch(() => undefined);
-      }
+      }, 3);
+    } catch (e) {
+      // NotFound: the pod is gone. Conflict three times over: another writer keeps winning.
+      if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) this.log(`updating status of pod ${key}: ${e instanceof ApiError ? e.message : String(e)}`);
+      return false;
     }
-    return false;
   }
 
   // Kubernetes' prepareCandidate, run after the cycle: each victim gets the DisruptionTarget
@@ -431,6 +443,9 @@ export function withUnschedulableCondition(pod: PodObject, message: string, now:
     },
   };
 }
+
+/** How often back-off, parked pods and assumed pods are looked at (kube-scheduler: 1 s). */
+const TICK_MS = 1_000;
 
 /** Binds the scheduler has in flight at once; the next cycle waits for one to be answered. */
 export const MAX_BINDINGS_IN_FLIGHT = 64;

@@ -106,13 +106,6 @@ export function cycleState(): CycleState {
   return new CycleState(NOW);
 }
 
-/** A clock tests move by hand. */
-export class FakeClock {
-  constructor(public t = NOW) {}
-  now = (): number => this.t;
-  advance(ms: number): void { this.t += ms; }
-}
-
 /** In-memory listers for plugins' tests: namespaces (name → labels), Services, ReplicaSets. */
 export function makeListers(o: { namespaces?: Record<string, Labels>; services?: Service[]; replicaSets?: ReplicaSet[]; replicationControllers?: ReplicationController[]; pdbs?: PodDisruptionBudgetObject[] } = {}): ObjectListers {
   const byName = <T extends { metadata?: { namespace?: string; name?: string } }>(list: T[] | undefined, ns: string, name: string): T | undefined =>

@@ -26,12 +26,13 @@
 // Exits 1 when a node holds more than its allocatable (requests or pod count) or the pods are
 // not all Running within --timeout seconds (it then reports what it got), 2 on an error.
 // Everything is torn down on the way out (also on an error and on Ctrl-C).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { aggregatePodAmount, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod, type TugboatClient } from '@tugboat/api';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { aggregatePodAmount, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod } from '@tugboat/api';
+import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { BenchRun, runBench } from '../harness/bench-run.js';
+import { HOLLOW_NODE_CAPACITY, HollowAgents, sleepDeployment, waitForReadyNodes } from '../harness/hollow.js';
 
 interface Args {
   nodes: number;
@@ -93,39 +94,18 @@ type PodItem = Pod & KubeObject;
 type NodeItem = Node & KubeObject;
 
 const NAMESPACE = 'density';
-/** Every hollow node's capacity: fixed, so runs compare across machines. */
-const NODE_CAPACITY = 'cpu=4,memory=16Gi,pods=110';
-const AGENT_BIN = join(REPO_ROOT, 'packages', 'agent', 'bin', 'tugboat-agent.js');
+const NODE_CAPACITY = HOLLOW_NODE_CAPACITY;
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
-
-function deployment(name: string, replicas: number, request: Args['request']): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: NAMESPACE, labels: { app: 'density' } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: 'density', deployment: name } },
-      template: {
-        metadata: { labels: { app: 'density', deployment: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: request.cpu, memory: request.memory } } }],
-        },
-      },
-    },
-  };
-}
 
 // ---- processes: CPU and memory from /proc -------------------------------------------------
 
 interface Proc { name: string; pid: number }
 interface ProcSample { cpuSeconds: number; hwmMB: number }
 
-function readProc(pid: number): ProcSample | undefined {
+function readOneProc(pid: number): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // After "pid (comm) ": field 3 (state) is index 0, utime (14) index 11, stime (15) index 12.
@@ -137,6 +117,35 @@ function readProc(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A process's children (the API server's workers), from /proc/PID/task/TID/children. */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A component's CPU and peak RSS with its child processes (an API server with --workers is a
+ * primary and its workers): CPU summed; peak RSS the sum of each process's peak, an upper bound.
+ */
+function readProc(pid: number): ProcSample | undefined {
+  const own = readOneProc(pid);
+  if (!own) return undefined;
+  for (const child of childPids(pid)) {
+    const c = readProc(child);
+    if (c) { own.cpuSeconds += c.cpuSeconds; own.hwmMB += c.hwmMB; }
+  }
+  return own;
 }
 
 function sampleAll(procs: readonly Proc[]): Map<string, ProcSample> {
@@ -328,93 +337,14 @@ function capacityViolations(nodes: readonly NodeItem[], pods: readonly PodItem[]
 
 // ---- the run ------------------------------------------------------------------------------
 
-interface Run {
-  cluster?: LocalClusterHandle;
-  starting?: Promise<LocalClusterHandle>;
-  agents: ChildProcess[];
-  agentLogs: string[];
-  informers: Informer<KubeObject>[];
-  client?: TugboatClient;
-  watchClient?: TugboatClient;
-}
-
-const run: Run = { agents: [], agentLogs: [], informers: [] };
-
-/** An Error naming a hollow agent that exited, with the end of its log; undefined while all run. */
-function deadAgent(): Error | undefined {
-  const i = run.agents.findIndex((a) => a.exitCode !== null || a.signalCode !== null);
-  if (i < 0) return undefined;
-  const a = run.agents[i]!;
-  let tail = '';
-  try { tail = readFileSync(run.agentLogs[i]!, 'utf8').trim().split('\n').slice(-5).join('\n'); } catch { /* no log */ }
-  return new Error(`hollow agent pid ${a.pid} exited (${a.exitCode ?? a.signalCode})${tail ? `; the end of its log:\n${tail}` : ''}`);
-}
-let cleaning: Promise<void> | undefined;
-
-/** Hollow agents first (so they do not spin against a vanishing API server), then the cluster. */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const i of run.informers) i.stop();
-    run.client?.close();
-    run.watchClient?.close();
-    await Promise.all(run.agents.map((a) => new Promise<void>((resolve) => {
-      if (a.exitCode !== null || a.signalCode !== null) { resolve(); return; }
-      const t = setTimeout(() => a.kill('SIGKILL'), 3000);
-      a.once('exit', () => { clearTimeout(t); resolve(); });
-      a.kill('SIGTERM');
-    })));
-    const cluster = run.cluster ?? await run.starting?.catch(() => undefined);
-    await cluster?.destroy();
-  })();
-  return cleaning;
-}
+const run = new BenchRun();
 
 function startAgents(cluster: LocalClusterHandle, args: Args): Proc[] {
-  const pki = cluster.pkiDir;
-  const procs: Proc[] = [];
-  const count = Math.ceil(args.nodes / args.nodesPerAgent);
-  mkdirSync(join(cluster.home, 'logs'), { recursive: true });
-  for (let a = 1; a <= count; a++) {
-    const hollow = Math.min(args.nodesPerAgent, args.nodes - (a - 1) * args.nodesPerAgent);
-    const name = `hollow-${a}`;
-    const logFile = join(cluster.home, 'logs', `${name}.log`);
-    const log = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [
-      AGENT_BIN, '--hollow', String(hollow), '--node-name', name,
-      // One credential acts for every node of the process: the admin's (system:masters).
-      '--kubeconfig', join(pki, 'admin.kubeconfig'),
-      // Hollow nodes serve no logs or exec; any certificate of the cluster CA does.
-      '--tls-cert-file', join(pki, 'apiserver.crt'), '--tls-private-key-file', join(pki, 'apiserver.key'), '--client-ca-file', join(pki, 'ca.crt'),
-      '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(cluster.home, 'hollow', name),
-      '--capacity', NODE_CAPACITY, '--lease-interval', args.leaseInterval, '--node-status-interval', args.nodeStatusInterval,
-    ], { env: cluster.env, stdio: ['ignore', log, log] });
-    closeSync(log);
-    run.agents.push(child);
-    run.agentLogs.push(logFile);
-    if (child.pid === undefined) throw new Error(`${name}: tugboat-agent did not start`);
-    procs.push({ name, pid: child.pid });
-  }
-  return procs;
-}
-
-const isReady = (n: NodeItem): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
-async function waitForNodes(nodes: Informer<NodeItem>, args: Args): Promise<number> {
-  const t0 = performance.now();
-  const deadline = t0 + args.timeoutSeconds * 1000;
-  let lastSaid = t0;
-  for (;;) {
-    const dead = deadAgent();
-    if (dead) throw dead;
-    const ready = nodes.list().filter(isReady).length;
-    if (ready >= args.nodes) return secondsSince(t0);
-    if (performance.now() > deadline) throw new Error(`only ${ready} of ${args.nodes} hollow nodes Ready after ${args.timeoutSeconds} s`);
-    if (performance.now() - lastSaid > 10_000) {
-      say(`  ${ready} of ${args.nodes} nodes Ready after ${secondsSince(t0).toFixed(0)} s`);
-      lastSaid = performance.now();
-    }
-    await sleep(1000);
-  }
+  run.agents = HollowAgents.start(cluster, {
+    nodes: args.nodes, nodesPerAgent: args.nodesPerAgent, capacity: NODE_CAPACITY,
+    leaseInterval: args.leaseInterval, nodeStatusInterval: args.nodeStatusInterval,
+  });
+  return [...run.agents.processes];
 }
 
 async function timeTctl(cluster: LocalClusterHandle, args: string[]): Promise<string> {
@@ -441,7 +371,7 @@ async function main(): Promise<number> {
   const cluster = await run.starting;
   run.cluster = cluster;
   const client = cluster.client();
-  run.client = client;
+  run.onCleanup(() => client.close());
   const components = await cluster.components();
   const api = components.find((c) => c.role === 'apiserver');
   if (!api?.addresses['http']) throw new Error('tctl cluster status: no API server HTTP address');
@@ -450,13 +380,14 @@ async function main(): Promise<number> {
 
   // The bench reads the cluster through watches (a list of everything may time out under load):
   // Nodes for readiness and allocatable, every pod for the capacity check, the density pods' times.
-  run.watchClient = cluster.client();
-  const nodeInformer = new Informer<NodeItem>(run.watchClient, 'nodes', { onError: (e) => say(`  node watch: ${e.message} (relisting)`) });
-  run.informers.push(nodeInformer);
+  const watchClient = cluster.client();
+  run.onCleanup(() => watchClient.close());
+  const nodeInformer = new Informer<NodeItem>(watchClient, 'nodes', { onError: (e) => say(`  node watch: ${e.message} (relisting)`) });
+  run.onCleanup(() => nodeInformer.stop());
   await nodeInformer.start();
   const tracker = new PodTracker();
-  const podInformer = new Informer<PodItem>(run.watchClient, 'pods', { onError: (e) => say(`  pod watch: ${e.message} (relisting)`) });
-  run.informers.push(podInformer);
+  const podInformer = new Informer<PodItem>(watchClient, 'pods', { onError: (e) => say(`  pod watch: ${e.message} (relisting)`) });
+  run.onCleanup(() => podInformer.stop());
   podInformer.onAdd((p) => tracker.observe(p)).onUpdate((_, p) => tracker.observe(p));
   await podInformer.start();
 
@@ -464,7 +395,7 @@ async function main(): Promise<number> {
   procs.push(...startAgents(cluster, args));
   // Its own share of the machine too (the pod informer, the polling).
   procs.push({ name: 'bench', pid: process.pid });
-  const nodesSeconds = await waitForNodes(nodeInformer, args);
+  const nodesSeconds = await waitForReadyNodes(nodeInformer, args.nodes, run.agents!, args.timeoutSeconds, say);
   say(`nodes: ${args.nodes} hollow nodes Ready ${nodesSeconds.toFixed(1)} s after the agents started`);
 
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
@@ -486,7 +417,7 @@ async function main(): Promise<number> {
   const procBefore = sampleAll(procs);
   const t0 = performance.now();
   const sizes = Array.from({ length: args.deployments }, (_, i) => Math.floor(args.pods / args.deployments) + (i < args.pods % args.deployments ? 1 : 0));
-  await Promise.all(sizes.map((n, i) => client.apply(deployment(`density-${i + 1}`, n, args.request), { fieldManager: 'density-bench' })));
+  await Promise.all(sizes.map((n, i) => client.apply(sleepDeployment(`density-${i + 1}`, NAMESPACE, n, args.request), { fieldManager: 'density-bench' })));
   say(`applied ${args.deployments} Deployment(s) in ${secondsSince(t0).toFixed(2)} s`);
 
   const deadline = t0 + args.timeoutSeconds * 1000;
@@ -504,7 +435,7 @@ async function main(): Promise<number> {
   while (tracker.running < args.pods && performance.now() < deadline) {
     await sleep(200);
     if (tracker.running >= args.pods / 2 || performance.now() > t0 + (deadline - t0) / 2) startMidway();
-    const dead = deadAgent();
+    const dead = run.agents?.dead();
     if (dead) throw dead;
     if (performance.now() - lastTick >= 10_000) {
       const sample = sampleAll(procs);
@@ -592,23 +523,4 @@ async function main(): Promise<number> {
   return done && violations.length === 0 ? 0 : 1;
 }
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`bench:density: ${signal}: tearing down the cluster and the hollow agents\n`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main().then(async (code) => {
-  if (interrupted) return;
-  await cleanup();
-  process.exit(code);
-}, async (e: unknown) => {
-  if (interrupted) return;
-  process.stderr.write(`bench:density: ${e instanceof Error ? e.message : String(e)}\n`);
-  await cleanup().catch(() => undefined);
-  process.exit(2);
-});
+runBench('bench:density', run, main);

@@ -1,13 +1,16 @@
 // The web console (issue 16) in a real browser against `tctl cluster up --nodes 3` with the
 // demo applied: the fleet view shows the nodes and the demo's pods where they run, follows a
 // scale-up and a node crash live (no reload), a pod page shows the scheduler's message and
-// streams logs; without a token the page shows the login and the API answers 401.
+// streams logs; without a token the page shows the login and the API answers 401. Last, 200
+// hollow nodes join (one `tugboat-agent --hollow` process): the fleet view turns into the heat
+// map and the search still finds one node (bench:console measures 1,000).
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { browserMissing, launchBrowser, newContext, testOutputDir } from '../harness/browser.js';
 import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { HollowAgents } from '../harness/hollow.js';
 import { applyManifest, eventually, followPods, podsOf } from './helpers.js';
 
 const missing = browserMissing();
@@ -31,7 +34,10 @@ test.before(async () => {
   cluster = await startLocalCluster({ nodes: 3, runtime: 'process', args: ['--node-monitor-grace-period', '2s'] });
 });
 
+let hollow: HollowAgents | undefined;
+
 test.after.always(async () => {
+  await hollow?.stop();
   await browser?.close().catch(() => undefined);
   await cluster?.destroy();
 });
@@ -182,4 +188,28 @@ browserTest('logs of a pod stream into its page', async (t) => {
   await page.waitForFunction((line) => (document.querySelector('[data-role=logs]')?.textContent ?? '').includes(line), `tick ${first + 4}\n`, { timeout: 30_000 });
   t.true(last(await logs.innerText()) >= first + 4);
   t.is(navigations, before, 'no reload');
+});
+
+browserTest('with 200 more (hollow) nodes the fleet view is a heat map, and the search finds one node', async (t) => {
+  const HOLLOW = 200;
+  const total = 3 + HOLLOW;
+  hollow = HollowAgents.start(cluster, { nodes: HOLLOW, nodesPerAgent: HOLLOW });
+  await page.goto(`${consoleUrl}#/fleet`);
+  const began = Date.now();
+  // Every node a cell, each Ready (the hollow ones register, then heartbeat).
+  await page.waitForFunction((n) => document.querySelectorAll('[data-role=heatmap] [data-node][data-state=Ready]').length === n, total, { timeout: 60_000, polling: 100 })
+    .catch((e: unknown) => { throw hollow?.dead() ?? e; });
+  console.log(`[e2e] console: ${total} nodes as heat-map cells ${Date.now() - began} ms after the hollow agent started`);
+  t.is(await page.locator('section[data-node]').count(), 0, 'no full tiles past FULL_TILES_MAX');
+  t.is(await page.locator('[data-role=node-count]').innerText(), String(total));
+  // The search narrows to one node, which is a full tile again; emptied, the heat map is back.
+  await page.fill('[data-role=search]', 'hollow-1-137');
+  await page.locator('section[data-node=hollow-1-137][data-state=Ready]').waitFor({ timeout: 5000 });
+  t.is(await page.locator('[data-node]').count(), 1);
+  await page.fill('[data-role=search]', '');
+  await waitForCount('[data-role=heatmap] [data-node]', total, 5000);
+  // A click on a cell narrows the search to that node.
+  await page.click('[data-role=heatmap] [data-node=node-2]');
+  await page.locator('section[data-node=node-2]').waitFor({ timeout: 5000 });
+  t.is(await page.inputValue('[data-role=search]'), 'node-2');
 });

@@ -28,6 +28,26 @@ export interface WriterReport {
   longestGapMs: number;
   /** When it ran, for the rate. */
   elapsedMs: number;
+  /** When each acknowledgement and each failure came (Date.now()), for figures per fault. */
+  ackTimes: number[];
+  failureTimes: number[];
+}
+
+/**
+ * Failed increments and the longest time without an acknowledgement between `from` and `to`
+ * (a fault and its recovery), counting from the last acknowledgement before `from`. Pure.
+ */
+export function windowFigures(report: Pick<WriterReport, 'ackTimes' | 'failureTimes'>, from: number, to: number): { failures: number; longestGapMs: number } {
+  const failures = report.failureTimes.filter((t) => t >= from && t <= to).length;
+  let previous = [...report.ackTimes].reverse().find((t) => t < from) ?? from;
+  let longestGapMs = 0;
+  for (const t of report.ackTimes) {
+    if (t < from) continue;
+    if (t > to) { longestGapMs = Math.max(longestGapMs, t - previous); break; }
+    longestGapMs = Math.max(longestGapMs, t - previous);
+    previous = t;
+  }
+  return { failures, longestGapMs };
 }
 
 const counterOf = (cm: ConfigMap): number => Number(cm.data?.['counter'] ?? '0');
@@ -36,8 +56,8 @@ const counterOf = (cm: ConfigMap): number => Number(cm.data?.['counter'] ?? '0')
  * Read-increment-update of `counter` in ConfigMap `name`, as fast as the API answers. After a
  * failure it waits `pauseAfterFailureMs` (an API server that is down answers at once).
  */
-export function counterWriter(client: TugboatClient, name: string, pauseAfterFailureMs = 0): { stop(): Promise<WriterReport> } {
-  const report: WriterReport = { acked: [], failures: [], longestMs: 0, longestGapMs: 0, elapsedMs: 0 };
+export function counterWriter(client: TugboatClient, name: string, pauseAfterFailureMs = 0): { stop(): Promise<WriterReport>; current(): WriterReport } {
+  const report: WriterReport = { acked: [], failures: [], longestMs: 0, longestGapMs: 0, elapsedMs: 0, ackTimes: [], failureTimes: [] };
   const began = Date.now();
   let lastAck = began;
   let stopped = false;
@@ -50,17 +70,23 @@ export function counterWriter(client: TugboatClient, name: string, pauseAfterFai
         const next = counterOf(cm) + 1;
         await client.update<ConfigMap>({ ...cm, data: { counter: String(next) } });
         report.acked.push(next);
+        report.ackTimes.push(Date.now());
         report.longestGapMs = Math.max(report.longestGapMs, Date.now() - lastAck);
         lastAck = Date.now();
       } catch (e) {
         failed = true;
+        report.failureTimes.push(Date.now());
         report.failures.push(e instanceof ApiError ? `${e.reason}: ${e.message}` : String(e));
       }
       report.longestMs = Math.max(report.longestMs, Date.now() - started);
       if (failed && pauseAfterFailureMs > 0) await sleep(pauseAfterFailureMs);
     }
   })();
-  return { stop: async () => { stopped = true; await loop; report.elapsedMs = Date.now() - began; return report; } };
+  return {
+    stop: async () => { stopped = true; await loop; report.elapsedMs = Date.now() - began; return report; },
+    /** The report so far (live: it keeps growing). */
+    current: () => report,
+  };
 }
 
 export interface HistoryReport {

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTctl, tctlEnv, type TctlResult } from '../harness/cluster.js';
 
-const ROUNDS = Number(process.env['TUGBOAT_ISOLATION_ROUNDS'] ?? 10);
+// Issue 12 asks for ten rounds; CI runs four to stay inside its time budget (a round takes
+// 25-50 s under load). The ten-round run: `TUGBOAT_ISOLATION_ROUNDS=10 npx ava
+// test/src/e2e/isolation.test.ts` (docs/reliability.md has its figures).
+const ROUNDS = Number(process.env['TUGBOAT_ISOLATION_ROUNDS'] ?? (process.env['CI'] ? 4 : 10));
 
 interface Component { name: string; pid: number; addresses: Record<string, string> }
 

@@ -144,7 +144,10 @@ export async function startApiServerProcess(etcdEndpoint: string, options: ApiSe
   const listen = options.listen ?? `127.0.0.1:${await freePort()}`;
   const httpListen = options.httpListen ?? `127.0.0.1:${await freePort()}`;
   const pki = await testPki();
-  const args = [APISERVER_BIN, '--etcd-servers', etcdEndpoint, '--listen', listen, '--http-listen', httpListen, ...securityFlags(pki), ...(options.extraArgs ?? [])];
+  // TUGBOAT_APISERVER_NODE_ARGS: options for node itself, e.g. "--cpu-prof --cpu-prof-dir=DIR" to
+  // profile the server under a benchmark (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env['TUGBOAT_APISERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, APISERVER_BIN, '--etcd-servers', etcdEndpoint, '--listen', listen, '--http-listen', httpListen, ...securityFlags(pki), ...(options.extraArgs ?? [])];
   let proc!: ChildProcess;
   let out = '';
 
@@ -158,7 +161,7 @@ export async function startApiServerProcess(etcdEndpoint: string, options: ApiSe
     await waitFor('tugboat-apiserver to serve', () => {
       if (p.exitCode !== null || p.signalCode !== null) throw new Error(`tugboat-apiserver exited (${p.exitCode ?? p.signalCode}): ${mine.trim()}`);
       return mine.includes('serving gRPC on');
-    }, 15_000, 25);
+    }, 30_000, 25);
   };
   await launch();
 

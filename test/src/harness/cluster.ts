@@ -36,8 +36,10 @@ export interface LocalClusterHandle {
   readonly credentials: Credentials;
   /** Environment for tctl runs: TUGBOAT_HOME set, TCTL_SERVER cleared. */
   readonly env: NodeJS.ProcessEnv;
-  /** The API server's gRPC address. */
+  /** The (first) API server's gRPC address. */
   readonly server: string;
+  /** Every API server's gRPC address (`--apiservers N`), as the cluster's kubeconfigs list them. */
+  readonly apiServers: readonly string[];
   /** etcd's client URL (https). */
   readonly etcdEndpoint: string;
   /** Output of `tctl cluster up`. */
@@ -165,12 +167,15 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
   const pkiDir = join(home, 'pki');
   const credentials = loadKubeconfig(join(pkiDir, 'admin.kubeconfig')).credentials;
   const server = api.addresses['grpc']!;
+  // `--apiservers N`: the client fails over between all of them, as the kubeconfigs list them.
+  const apiServers = state.components.filter((c) => c.role === 'apiserver').map((c) => c.addresses['grpc']!);
   return {
     home,
     pkiDir,
     credentials,
     env,
     server,
+    apiServers,
     etcdEndpoint,
     upOutput: up.stdout,
     tctl: (args, input, timeoutMs) => runTctl(args, env, input, timeoutMs),
@@ -185,7 +190,7 @@ export async function startLocalCluster(opts: StartClusterOptions = {}): Promise
       if (res.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${res.stderr}`);
       return res.stdout;
     },
-    client: () => new TugboatClient(server, { credentials, timeoutMs: 30_000 }),
+    client: () => new TugboatClient(apiServers, { credentials, timeoutMs: 30_000 }),
     destroy,
   };
 }

@@ -129,6 +129,7 @@ export async function* readCriLog(path: string, opts: ReadLogOptions = {}): Asyn
     let pos = opts.tailLines !== undefined ? await tailStart(fh, sizeAtStart, Math.max(0, opts.tailLines)) : 0;
     let carry: Buffer = Buffer.alloc(0);
     let finishing = false;
+    let draining = false;
     const buf = Buffer.alloc(READ_CHUNK);
     for (;;) {
       if (opts.signal?.aborted) return;
@@ -155,6 +156,21 @@ export async function* readCriLog(path: string, opts: ReadLogOptions = {}): Asyn
       }
       // At the end of what is written so far.
       if (!opts.follow || finishing) return;
+      // The log manager rotated the file (logs/container-log-manager.ts): the writer is told
+      // to reopen the path right after the rename. Wait one poll for the rest of the old
+      // file, read it, then go on with the new one from its start (kubelet's follow does too).
+      if (await replaced(path, fh)) {
+        if (!draining) { draining = true; await sleep(pollMs, opts.signal); continue; }
+        const next = await open(path, 'r').catch(() => undefined);
+        if (next) {
+          await fh.close();
+          fh = next;
+          pos = 0;
+          carry = Buffer.alloc(0);
+          draining = false;
+          continue;
+        }
+      }
       // Check "done" before one last read, so output written just before the exit is not lost.
       if (await isDone(opts)) { finishing = true; continue; }
       await sleep(pollMs, opts.signal);
@@ -165,6 +181,12 @@ export async function* readCriLog(path: string, opts: ReadLogOptions = {}): Asyn
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Whether `path` now names another file than the one open (renamed away by rotation). */
+async function replaced(path: string, fh: FileHandle): Promise<boolean> {
+  const [now, open] = await Promise.all([stat(path).catch(() => undefined), fh.stat()]);
+  return now !== undefined && now.ino !== open.ino;
+}
 
 async function isDone(opts: ReadLogOptions): Promise<boolean> {
   return opts.isDone ? await opts.isDone() : true;

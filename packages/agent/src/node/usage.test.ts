@@ -1,6 +1,6 @@
 import test from 'ava';
 import { cpuRateMilli, formatUsage, nodeCpuMilli, usageAnnotations } from './usage.js';
-import { parseCpuTimes, parseMemoryInUse } from '../runtimes/process/proc.js';
+import { parseCpuTimes, parseMemoryInUse } from '../system/proc.js';
 
 test('usage prints as kubectl top does', (t) => {
   t.deepEqual(formatUsage({ cpuMilli: 250.4, memoryBytes: 512 * 1024 * 1024 + 1000 }), { cpu: '250m', memory: '512Mi' });

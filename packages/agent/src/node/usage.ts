@@ -3,7 +3,7 @@
 // figure comes from two samples of cumulative cpu time.
 import { formatBytes, formatMilliCpu } from '@tugboat/api';
 import type { ContainerInfo, Runtime } from '../runtimes/runtime.js';
-import { readCpuTimes, readMemoryInUse, type CpuTimes } from '../runtimes/process/proc.js';
+import { readCpuTimes, readMemoryInUse, type CpuTimes } from '../system/proc.js';
 
 export interface Usage {
   /** Millicores. */

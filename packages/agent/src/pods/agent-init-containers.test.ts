@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject, Pod } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
-import { isSameProcessAlive } from '../runtimes/process/proc.js';
+import { isSameProcessAlive } from '../system/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from '../runtimes/process/records.js';
 import { useProcessNode } from '../testing/process-node.js';
 import { podWatch } from '../testing/pod-watch.js';

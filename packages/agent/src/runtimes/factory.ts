@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   /** oci: where ConfigMap, Secret and projected volumes and imagePullSecrets are read from. */
   lookup?: ObjectLookup;
   log?: (message: string) => void;
+  /** oci: the node's containerLogMaxSize (conmon's safety net is four times it). */
+  logMaxBytes?: number;
   /** oci: overrides of the node's CNI network settings (e.g. ipMasq off where routes/ masquerades). */
   network?: Partial<NodeNetworkConfig>;
 }
@@ -53,6 +55,7 @@ export function createRuntime(choice: RuntimeChoice, s: RuntimeSettings): Runtim
       ...(s.lookup ? { lookup: s.lookup } : {}),
       ...(s.log ? { log: s.log } : {}),
       ...(s.network ? { network: s.network } : {}),
+      ...(s.logMaxBytes !== undefined ? { logMaxBytes: s.logMaxBytes } : {}),
     });
   }
 }

@@ -2,7 +2,7 @@
 // failure (kubelet_runtime_operations_errors_total{operation_type}) around any Runtime.
 import type { AgentMetrics } from '../metrics.js';
 import type {
-  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
+  ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, ImageGcThresholds, LogOptions, PodRef, PullProgress, Runtime,
   RuntimeName, SandboxConfig, SandboxInfo,
 } from './runtime.js';
 
@@ -18,6 +18,10 @@ export class InstrumentedRuntime implements Runtime {
     this.name = inner.name;
     this.version = inner.version;
     this.setPodCIDR = inner.setPodCIDR?.bind(inner);
+    // The node's log and image GC managers find out what the inner runtime has by these.
+    this.containerLogPath = inner.containerLogPath?.bind(inner);
+    this.reopenContainerLog = inner.reopenContainerLog?.bind(inner);
+    this.garbageCollectImages = inner.garbageCollectImages?.bind(inner);
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
@@ -34,6 +38,9 @@ export class InstrumentedRuntime implements Runtime {
   createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
   /** Only where the inner runtime has a pod network (oci): the node agent waits for a CIDR only then. */
   readonly setPodCIDR: ((cidr: string) => boolean) | undefined;
+  readonly containerLogPath: ((id: string) => string | undefined) | undefined;
+  readonly reopenContainerLog: ((id: string) => Promise<void>) | undefined;
+  readonly garbageCollectImages: ((thresholds: ImageGcThresholds) => Promise<{ removed: string[]; freedBytes: number }>) | undefined;
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {
     const inner = this.inner;

@@ -159,6 +159,14 @@ export interface PullProgress {
   pulled(durationMs: number, bytes: number): void;
 }
 
+/** Image disk usage, in percent, between which image GC works (kubelet's imageGCHigh/LowThresholdPercent). */
+export interface ImageGcThresholds {
+  /** Start removing images above this disk usage (kubelet: 85). */
+  highPercent: number;
+  /** …until usage is below this (kubelet: 80). */
+  lowPercent: number;
+}
+
 export interface Runtime {
   readonly name: RuntimeName;
   /** For Node.status.nodeInfo.containerRuntimeVersion, e.g. `process://0.1.0`. */
@@ -199,6 +207,19 @@ export interface Runtime {
 
   /** Log lines as bytes (newline-terminated); with follow it ends once the container has exited and all is read. */
   logs(id: string, opts?: LogOptions): AsyncIterable<Buffer>;
+  /**
+   * The container's current CRI log file, for the node's log manager (logs/): runtimes that
+   * write log files have both this and reopenContainerLog; the fake runtime has neither.
+   */
+  containerLogPath?(id: string): string | undefined;
+  /** CRI's ReopenContainerLog: after the manager renamed the file, the writer starts a new one at the path. */
+  reopenContainerLog?(id: string): Promise<void>;
+  /**
+   * Kubelet's image GC for runtimes that keep images: above `thresholds.highPercent` of the
+   * image disk, images no container uses go, least recently used first (the node's image GC
+   * manager decides when).
+   */
+  garbageCollectImages?(thresholds: ImageGcThresholds): Promise<{ removed: string[]; freedBytes: number }>;
   exec(id: string, command: string[], opts?: ExecOptions): Promise<ExecResult>;
   stats(id: string): Promise<ContainerStats | undefined>;
 

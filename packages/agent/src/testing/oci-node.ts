@@ -12,7 +12,7 @@ import {
   buildOciImage, busyboxImageSpec, etcdAvailable, pushImage, startApiServerInProcess, startEtcd, startRegistry,
   type ApiServerHandle, type RegistryHandle,
 } from '@tugboat/test';
-import { unmountAll } from '../images/mounts.js';
+import { unmountAll } from '../system/mounts.js';
 import { killOciContainers } from '../runtimes/oci/kill-containers.js';
 import { OciRuntime } from '../runtimes/oci/oci-runtime.js';
 import { findExecutable } from '../runtimes/oci/runc.js';
@@ -49,12 +49,23 @@ export async function startOciNode(opts: { nodeName: string; podCIDR: string; ar
   buildOciImage(join(work, 'layout'), '1', busyboxImageSpec());
   const image = `${registry.host}/test/busybox:1`;
   pushImage(join(work, 'layout'), '1', image);
-  const agent = await startAgentProcess({ server: api.address, nodeName: opts.nodeName, dataDir, runtime: 'oci', args: ['--pod-cidr', opts.podCIDR, ...(opts.args ?? [])] });
+  let agent: AgentProcess;
+  try {
+    agent = await startAgentProcess({ server: api.address, nodeName: opts.nodeName, dataDir, runtime: 'oci', args: ['--pod-cidr', opts.podCIDR, ...(opts.args ?? [])] });
+  } catch (e) {
+    // An agent that never served (a loaded machine) must not leave the registry and etcd behind.
+    await killOciContainers(dataDir).catch(() => undefined);
+    await api.stop();
+    await etcd.destroy();
+    await registry.destroy();
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
   const stop = async (log: (msg: string) => void): Promise<void> => {
     await agent.kill('SIGTERM');
     // Whatever pods are left: their containers, sandboxes and the node's bridge go.
     await killOciContainers(dataDir);
-    const rt = await OciRuntime.create({ dataDir, nodeName: opts.nodeName, hostIP: '127.0.0.1', podCIDR: opts.podCIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
+    const rt = await OciRuntime.create({ dataDir, nodeName: opts.nodeName, hostIP: '127.0.0.1', podCIDR: opts.podCIDR });
     for (const s of await rt.listSandboxes()) await rt.removeSandbox(s.pod.uid).catch((e: unknown) => log(String(e)));
     await rt.removeNodeNetwork().catch(() => undefined);
     await rt.close();

@@ -14,9 +14,11 @@ import type { LogChunk__Output } from '../generated/tugboat/v1/LogChunk.js';
 import type { ExecResponse__Output } from '../generated/tugboat/v1/ExecResponse.js';
 import type { WatchEvent__Output } from '../generated/tugboat/v1/WatchEvent.js';
 import { loadProtos } from '../proto.js';
-import { ApiError, fromGrpcError } from '../errors.js';
+import { sleep } from '../sleep.js';
+import { ApiError, REASON_KEY, fromGrpcError } from '../errors.js';
 import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
 import { RequestMetadata, channelCredentials, tlsChannelOptions, type Credentials } from './credentials.js';
+import { ServerRotation, failoverAction, splitServers, type CallFailure, type CallKind } from './failover.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -69,38 +71,44 @@ export interface Watch<T> extends AsyncIterable<WatchEvent<T & KubeObject>> {
 
 const EVENT_TYPES = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
+interface Stubs {
+  readonly objects: ObjectsClient;
+  readonly server: ServerClient;
+  readonly pods: PodsClient;
+  readonly auth: AuthClient;
+}
+
+type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
+
+/**
+ * A client of one or more API servers (`HOST:PORT`, or `A,B,…`: see failover.ts). Calls go
+ * to one server at a time; one that cannot be reached is left for the next in the list.
+ */
 export class TugboatClient {
-  private readonly objects: ObjectsClient;
-  private readonly server: ServerClient;
-  private readonly pods: PodsClient;
-  private readonly auth: AuthClient;
+  private readonly stubs: Stubs[];
+  private readonly rotation: ServerRotation;
   private readonly md: RequestMetadata;
 
-  constructor(readonly address: string, private readonly options: ClientOptions = {}) {
-    const protos = loadProtos();
-    const creds = channelCredentials(options.credentials, address);
-    // Keepalive pings find a dead server in seconds rather than at TCP's own pace. The HTTP/2
-    // flow-control window is HTTP/2's default 64 KiB unless raised, shared by every watch of a
-    // client: at fleet scale it capped what a component could receive to a window per round
-    // trip, its informers fell tens of seconds behind, and the node lifecycle controller took
-    // live nodes for dead ones (Go's gRPC grows its window to 16 MiB by itself).
-    const channelOptions = {
-      'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      'grpc-node.flow_control_window': 16 * 1024 * 1024,
-      ...tlsChannelOptions(options.credentials, address),
-    };
-    this.objects = new protos.tugboat.v1.Objects(address, creds, channelOptions);
-    this.server = new protos.tugboat.v1.Server(address, creds, channelOptions);
-    this.pods = new protos.tugboat.v1.Pods(address, creds, channelOptions);
-    this.auth = new protos.tugboat.v1.Auth(address, creds, channelOptions);
+  constructor(address: string | readonly string[], private readonly options: ClientOptions = {}) {
+    const addresses = typeof address === 'string' ? splitServers(address) : [...address];
+    this.rotation = new ServerRotation(addresses);
+    this.stubs = addresses.map((a) => makeStubs(a, options.credentials));
     this.md = new RequestMetadata(options.credentials);
   }
 
+  /** The API server calls go to now. */
+  get address(): string { return this.rotation.address(); }
+
+  /** Every API server this client may use, in order. */
+  get addresses(): readonly string[] { return this.rotation.addresses; }
+
   close(): void {
-    this.objects.close();
-    this.server.close();
-    this.pods.close();
-    this.auth.close();
+    for (const s of this.stubs) {
+      s.objects.close();
+      s.server.close();
+      s.pods.close();
+      s.auth.close();
+    }
   }
 
   /** The metadata of one call: bearer token and impersonation, when configured. */
@@ -112,15 +120,53 @@ export class TugboatClient {
     return this.options.timeoutMs ? new Date(Date.now() + this.options.timeoutMs) : undefined;
   }
 
-  private unary<Res>(call: (md: Metadata, opts: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      const deadline = this.deadline();
-      call(this.metadata(), deadline ? { deadline } : {}, (err, res) => {
-        if (err) reject(fromGrpcError(err, this.address));
+  /** One unary call, on the servers as onServers() has it; the deadline covers every try. */
+  private unary<Res>(kind: CallKind, call: (s: Stubs, md: Metadata, opts: CallOptions, cb: Callback<Res>) => unknown): Promise<Res> {
+    const deadline = this.deadline();
+    return this.onServers(kind, deadline, (i) => new Promise<Res>((resolve, reject) => {
+      call(this.stubs[i]!, this.metadata(), deadline ? { deadline } : {}, (err, res) => {
+        if (err) reject(err);
         else if (res === undefined) reject(new ApiError('Internal', 'empty response'));
         else resolve(res);
       });
-    });
+    }));
+  }
+
+  /**
+   * Runs `attempt` on the server in use and, while the failure allows it (failoverAction), on
+   * the next: every server once. When every one of several failed so, once more each after a
+   * pause as long as the channels' reconnect back-off, if the deadline leaves time: a server
+   * that was restarted meanwhile would otherwise still be refused by its channel's back-off.
+   */
+  private async onServers<Res>(kind: CallKind, deadline: Date | undefined, attempt: (i: number) => Promise<Res>): Promise<Res> {
+    const n = this.stubs.length;
+    let failure: unknown;
+    const tried = new Set<string>();
+    for (let tries = 0; tries < (n > 1 ? 2 * n : 1); tries++) {
+      if (tries === n) {
+        if (deadline && deadline.getTime() - Date.now() < 2 * RECONNECT_BACKOFF_MAX_MS) break;
+        await sleep(RECONNECT_BACKOFF_MAX_MS);
+      }
+      const i = this.rotation.index();
+      tried.add(this.addresses[i]!);
+      try {
+        return await attempt(i);
+      } catch (e) {
+        failure = e;
+        if (!this.moveOn(i, e, kind)) break;
+      }
+    }
+    // "cannot reach the API server at A, B: …" when it tried several.
+    throw fromGrpcError(failure, [...tried].join(', '));
+  }
+
+  /** After call on server `i` failed with `err`: true when it may be sent to the next server (now the one in use). */
+  private moveOn(i: number, err: unknown, kind: CallKind): boolean {
+    if (this.stubs.length < 2 || !isGrpcFailure(err)) return false;
+    const failure: CallFailure = { code: err.code, details: err.details ?? '', fromServer: (err.metadata?.get(REASON_KEY).length ?? 0) > 0 };
+    if (failoverAction(failure, kind) !== 'next-server') return false;
+    this.rotation.failed(i);
+    return true;
   }
 
   private warn(warnings: readonly string[]): void {
@@ -128,19 +174,19 @@ export class TugboatClient {
   }
 
   async apply<T extends KubeObject>(obj: KubeObject, opts: WriteOptions & { fieldManager?: string } = {}): Promise<{ object: T; result: ApplyResult; warnings: string[] }> {
-    const res = await this.unary<ApplyResponse__Output>((m, o, cb) => this.objects.apply({ object: JSON.stringify(obj), dryRun: !!opts.dryRun, fieldManager: opts.fieldManager ?? 'tctl' }, m, o, cb));
+    const res = await this.unary<ApplyResponse__Output>('mutating', (s, m, o, cb) => s.objects.apply({ object: JSON.stringify(obj), dryRun: !!opts.dryRun, fieldManager: opts.fieldManager ?? 'tctl' }, m, o, cb));
     this.warn(res.warnings);
     return { object: parse<T>(res.object), result: res.result as ApplyResult, warnings: res.warnings };
   }
 
   async create<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.create({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.create({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
     this.warn(res.warnings);
     return parse<T>(res.object);
   }
 
   async get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.get({ resource, namespace, name }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('idempotent', (s, m, o, cb) => s.objects.get({ resource, namespace, name }, m, o, cb));
     return parse<T>(res.object);
   }
 
@@ -155,7 +201,7 @@ export class TugboatClient {
   }
 
   async list<T extends KubeObject>(resource: string, opts: ListOptions = {}): Promise<ListResult<T>> {
-    const res = await this.unary<ListResponse__Output>((m, o, cb) => this.objects.list({
+    const res = await this.unary<ListResponse__Output>('idempotent', (s, m, o, cb) => s.objects.list({
       resource,
       namespace: opts.namespace ?? '',
       labelSelector: opts.labelSelector ?? '',
@@ -180,19 +226,19 @@ export class TugboatClient {
   }
 
   async update<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.update({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.update({ object: JSON.stringify(obj), dryRun: !!opts.dryRun }, m, o, cb));
     this.warn(res.warnings);
     return parse<T>(res.object);
   }
 
   async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.updateStatus({ object: JSON.stringify(obj), dryRun: false }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.updateStatus({ object: JSON.stringify(obj), dryRun: false }, m, o, cb));
     return parse<T>(res.object);
   }
 
   /** Returns the object as it is after the call: with deletionTimestamp set while finalizers remain, or as it was when removed. */
   async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.delete({
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.delete({
       resource,
       namespace,
       name,
@@ -217,12 +263,12 @@ export class TugboatClient {
       } : {}),
       ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
     };
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.evict({ namespace, name, deleteOptions: JSON.stringify(deleteOptions), dryRun: !!opts.dryRun }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.evict({ namespace, name, deleteOptions: JSON.stringify(deleteOptions), dryRun: !!opts.dryRun }, m, o, cb));
     return parse<T>(res.object);
   }
 
   async bind(namespace: string, name: string, nodeName: string, uid = ''): Promise<KubeObject> {
-    const res = await this.unary<ObjectResponse__Output>((m, o, cb) => this.objects.bind({ namespace, name, nodeName, uid }, m, o, cb));
+    const res = await this.unary<ObjectResponse__Output>('mutating', (s, m, o, cb) => s.objects.bind({ namespace, name, nodeName, uid }, m, o, cb));
     return parse<KubeObject>(res.object);
   }
 
@@ -231,25 +277,29 @@ export class TugboatClient {
    * SubjectAccessReview or SelfSubjectReview comes back with its status filled in.
    */
   async review<T extends KubeObject>(obj: T): Promise<T> {
-    const res = await this.unary<ReviewResponse__Output>((m, o, cb) => this.auth.review({ object: JSON.stringify(obj) }, m, o, cb));
+    const res = await this.unary<ReviewResponse__Output>('idempotent', (s, m, o, cb) => s.auth.review({ object: JSON.stringify(obj) }, m, o, cb));
     return parse<T>(res.object);
   }
 
   /** A token for a ServiceAccount (TokenRequest, the serviceaccounts/token subresource). */
   async createToken(namespace: string, name: string, request: TokenRequestSpec = {}): Promise<TokenRequestResult> {
     const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, namespace }, spec: request };
-    const res = await this.unary<ReviewResponse__Output>((m, o, cb) => this.auth.createToken({ namespace, name, object: JSON.stringify(body) }, m, o, cb));
+    const res = await this.unary<ReviewResponse__Output>('idempotent', (s, m, o, cb) => s.auth.createToken({ namespace, name, object: JSON.stringify(body) }, m, o, cb));
     const out = parse<KubeObject & { status?: { token?: string; expirationTimestamp?: string } }>(res.object);
     return { token: out.status?.token ?? '', expirationTimestamp: out.status?.expirationTimestamp ?? '' };
   }
 
   async version(): Promise<{ version: string; gitCommit: string; platform: string }> {
-    return this.unary<VersionResponse__Output>((m, o, cb) => this.server.version({}, m, o, cb));
+    return this.unary<VersionResponse__Output>('idempotent', (s, m, o, cb) => s.server.version({}, m, o, cb));
   }
 
-  /** A pod's logs, streamed from its node's agent through the API server. */
+  /**
+   * A pod's logs, streamed from its node's agent through the API server. A server that cannot
+   * be reached before the first chunk is left for the next; a stream that breaks after
+   * output began ends with the error (asking again would repeat or lose lines).
+   */
   logs(namespace: string, name: string, opts: LogsOptions = {}): LogStream {
-    const stream: ClientReadableStream<LogChunk__Output> = this.pods.logs({
+    const req = {
       namespace,
       name,
       container: opts.container ?? '',
@@ -258,84 +308,139 @@ export class TugboatClient {
       timestamps: !!opts.timestamps,
       ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
       ...(opts.sinceSeconds !== undefined ? { sinceSeconds: opts.sinceSeconds } : {}),
-    }, this.metadata());
-    const address = this.address;
-    let closed = false;
-    return {
-      close() { closed = true; stream.cancel(); },
-      async *[Symbol.asyncIterator]() {
-        try {
-          for await (const chunk of stream as AsyncIterable<LogChunk__Output>) yield { data: chunk.data, container: chunk.container };
-        } catch (e) {
-          if (closed) return;
-          throw fromGrpcError(e, address);
-        }
-      },
     };
+    return this.serverStream<LogChunk__Output, { data: Buffer; container: string }>(
+      (s, md) => s.pods.logs(req, md),
+      (chunk) => ({ data: chunk.data, container: chunk.container }),
+    );
   }
 
   /**
    * Runs `command` in a pod's container (through the API server to the node's agent, as
    * `kubectl exec` without -t) and resolves with its output and exit code: a non-zero exit is
    * a result, not an error. No deadline of its own unless timeoutSeconds is given (a command
-   * may rightly run long, as `logs -f` does); `signal` cancels the call.
+   * may rightly run long, as `logs -f` does); `signal` cancels the call. Sent to the next API
+   * server only when it never reached this one: a command is not run twice.
    */
-  exec(namespace: string, name: string, command: readonly string[], opts: PodExecOptions = {}): Promise<PodExecResult> {
-    return new Promise((resolve, reject) => {
-      // The agent enforces timeoutSeconds; the deadline only covers an agent that never answers.
-      const callOpts: CallOptions = opts.timeoutSeconds ? { deadline: new Date(Date.now() + opts.timeoutSeconds * 1000 + 30_000) } : {};
+  async exec(namespace: string, name: string, command: readonly string[], opts: PodExecOptions = {}): Promise<PodExecResult> {
+    // The agent enforces timeoutSeconds; the deadline only covers an agent that never answers.
+    const deadline = opts.timeoutSeconds ? new Date(Date.now() + opts.timeoutSeconds * 1000 + 30_000) : undefined;
+    const callOpts: CallOptions = deadline ? { deadline } : {};
+    const req = {
+      namespace,
+      name,
+      container: opts.container ?? '',
+      command: [...command],
+      stdin: typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : opts.stdin ?? Buffer.alloc(0),
+      ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
+    };
+    const res = await this.onServers('mutating', deadline, (i) => new Promise<ExecResponse__Output>((resolve, reject) => {
       const onAbort = (): void => call.cancel();
-      const call = this.pods.exec({
-        namespace,
-        name,
-        container: opts.container ?? '',
-        command: [...command],
-        stdin: typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : opts.stdin ?? Buffer.alloc(0),
-        ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
-      }, this.metadata(), callOpts, (err: ServiceError | null, res?: ExecResponse__Output) => {
+      const call = this.stubs[i]!.pods.exec(req, this.metadata(), callOpts, (err: ServiceError | null, out?: ExecResponse__Output) => {
         opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(fromGrpcError(err, this.address));
-        else if (!res) reject(new ApiError('Internal', 'empty response'));
-        else resolve({ stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode });
+        if (err) reject(err);
+        else if (!out) reject(new ApiError('Internal', 'empty response'));
+        else resolve(out);
       });
       if (opts.signal?.aborted) call.cancel();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    }));
+    return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
   }
 
+  /**
+   * A watch from `opts.resourceVersion`. A server that cannot be reached before the first
+   * event is left for the next; a stream that breaks later ends with the error (the client
+   * has moved on to the next server), and the caller watches again from the last
+   * resourceVersion it saw, as the informer does.
+   */
   watch<T extends KubeObject>(resource: string, opts: WatchOptions = {}): Watch<T> {
-    const stream: ClientReadableStream<WatchEvent__Output> = this.objects.watch({
+    const req = {
       resource,
       namespace: opts.namespace ?? '',
       labelSelector: opts.labelSelector ?? '',
       fieldSelector: opts.fieldSelector ?? '',
       resourceVersion: opts.resourceVersion ?? '',
       allowBookmarks: !!opts.allowBookmarks,
-    }, this.metadata());
-    const address = this.address;
+    };
+    return this.serverStream<WatchEvent__Output, WatchEvent<T & KubeObject>>((s, md) => s.objects.watch(req, md), (raw) => {
+      const type = raw.type as WatchEventType;
+      if (!EVENT_TYPES.has(type)) throw new ApiError('Internal', `unknown watch event type ${raw.type}`);
+      return { type, object: parse<T & KubeObject>(raw.object) };
+    });
+  }
+
+  /**
+   * A server stream opened now (so nothing sent meanwhile is missed) on the server in use;
+   * reopened on the next server while nothing has been received and the failure says this
+   * one cannot be reached. Ends quietly after close(); otherwise errors come out as ApiError.
+   */
+  private serverStream<Raw, Out>(open: (s: Stubs, md: Metadata) => ClientReadableStream<Raw>, map: (raw: Raw) => Out): AsyncIterable<Out> & { close(): void } {
+    let i = this.rotation.index();
+    let stream = open(this.stubs[i]!, this.metadata());
     let closed = false;
+    const client = this;
     return {
       close() {
         closed = true;
         stream.cancel();
       },
       async *[Symbol.asyncIterator]() {
-        try {
-          for await (const raw of stream as AsyncIterable<WatchEvent__Output>) {
-            const type = raw.type as WatchEventType;
-            if (!EVENT_TYPES.has(type)) throw new ApiError('Internal', `unknown watch event type ${raw.type}`);
-            yield { type, object: parse<T>(raw.object) };
+        for (let tries = 1; ; tries++) {
+          let received = false;
+          try {
+            for await (const raw of stream as AsyncIterable<Raw>) {
+              received = true;
+              yield map(raw);
+            }
+            return;
+          } catch (e) {
+            // Our own cancel ends the stream with CANCELLED: that is a normal end.
+            if (closed) return;
+            const movedOn = client.moveOn(i, e, 'idempotent');
+            if (!movedOn || received || tries >= client.stubs.length) throw fromGrpcError(e, client.addresses[i]);
+          } finally {
+            if (!closed) stream.cancel();
           }
-        } catch (e) {
-          // Our own cancel ends the stream with CANCELLED: that is a normal end.
-          if (closed) return;
-          throw fromGrpcError(e, address);
-        } finally {
-          if (!closed) stream.cancel();
+          i = client.rotation.index();
+          stream = open(client.stubs[i]!, client.metadata());
+          if (closed) { stream.cancel(); return; }
         }
       },
     };
   }
+}
+
+/** The channels' longest pause between reconnect attempts. */
+const RECONNECT_BACKOFF_MAX_MS = 1_000;
+
+function makeStubs(address: string, credentials: Credentials | undefined): Stubs {
+  const protos = loadProtos();
+  const creds = channelCredentials(credentials, address);
+  // Keepalive pings find a dead server in seconds rather than at TCP's own pace. The HTTP/2
+  // flow-control window is HTTP/2's default 64 KiB unless raised, shared by every watch of a
+  // client: at fleet scale it capped what a component could receive to a window per round
+  // trip, its informers fell tens of seconds behind, and the node lifecycle controller took
+  // live nodes for dead ones (Go's gRPC grows its window to 16 MiB by itself). Reconnect
+  // back-off from 100 ms to 1 s, not grpc-js's 1 s to 120 s: while it lasts the channel
+  // refuses calls at once, and an API server that was restarted must be used again soon (a
+  // refused connect on this machine or a LAN costs next to nothing).
+  const channelOptions = {
+    'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc-node.flow_control_window': 16 * 1024 * 1024,
+    'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS,
+    ...tlsChannelOptions(credentials, address),
+  };
+  return {
+    objects: new protos.tugboat.v1.Objects(address, creds, channelOptions),
+    server: new protos.tugboat.v1.Server(address, creds, channelOptions),
+    pods: new protos.tugboat.v1.Pods(address, creds, channelOptions),
+    auth: new protos.tugboat.v1.Auth(address, creds, channelOptions),
+  };
+}
+
+function isGrpcFailure(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
 }
 
 /** TokenRequest's spec, as Kubernetes has it. */

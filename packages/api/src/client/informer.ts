@@ -1,7 +1,11 @@
 // An informer: list, then watch from the list's resourceVersion, keeping a local cache and
-// calling handlers on add / update / delete. On "expired" (etcd compacted past our revision)
-// or any broken stream it relists and replays the difference as events, so handlers see a
-// consistent sequence whatever was missed. Shared by the scheduler, controllers and agents.
+// calling handlers on add / update / delete. Shared by the scheduler, controllers and agents.
+//
+// As client-go's reflector: when a watch ends (the server closed it, restarted, or died and
+// the client moved on to another API server) it watches again from the last resourceVersion
+// it saw, so nothing is missed or seen twice and nothing is listed again. Only when the
+// server says that revision is gone (Expired: etcd compacted past it) does it relist, and
+// replays the difference as events, so handlers see a consistent sequence whatever was missed.
 import { ApiError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import { objectKey, type KubeObject } from '../types.js';
@@ -72,22 +76,38 @@ export class Informer<T extends KubeObject> {
   listCount(): number { return this.relists; }
 
   private async run(): Promise<void> {
-    let delay = this.options.backoffMs ?? 200;
+    const firstDelay = this.options.backoffMs ?? 200;
     const maxDelay = this.options.maxBackoffMs ?? 5_000;
+    let delay = firstDelay;
+    let list = true;
     while (!this.stopped) {
+      let delivered = false;
+      let failure: ApiError | undefined;
       try {
-        await this.relist();
-        delay = this.options.backoffMs ?? 200;
-        await this.watchFrom(this.lastResourceVersion);
+        if (list) {
+          await this.relist();
+          list = false;
+          delay = firstDelay;
+        }
+        delivered = await this.watchFrom(this.lastResourceVersion, () => { delivered = true; });
       } catch (e) {
         if (this.stopped) return;
-        const err = e instanceof ApiError ? e : new ApiError('Internal', String(e), [], { cause: e });
-        this.options.onError?.(err);
-        // Expired means our revision is gone: relist at once. Anything else: back off.
-        if (err.reason !== 'Expired') {
+        failure = e instanceof ApiError ? e : new ApiError('Internal', String(e), [], { cause: e });
+        this.options.onError?.(failure);
+      }
+      if (this.stopped) return;
+      const step = afterWatch(failure, delivered, list);
+      switch (step) {
+        case 'relist':
+          list = true;
+          break;
+        case 'watch':
+          delay = firstDelay;
+          break;
+        case 'back-off':
           await sleep(delay);
           delay = Math.min(delay * 2, maxDelay);
-        }
+          break;
       }
     }
   }
@@ -122,7 +142,8 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async watchFrom(resourceVersion: string): Promise<void> {
+  /** Watches until the stream ends; true when it delivered anything (`onEvent` says so as it happens). */
+  private async watchFrom(resourceVersion: string, onEvent: () => void): Promise<boolean> {
     const w = this.client.watch<T>(this.resource, {
       resourceVersion,
       allowBookmarks: true,
@@ -131,8 +152,11 @@ export class Informer<T extends KubeObject> {
       ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
     });
     this.watch = w;
-    if (this.stopped) { w.close(); return; }
+    if (this.stopped) { w.close(); return false; }
+    let delivered = false;
     for await (const ev of w) {
+      delivered = true;
+      onEvent();
       const obj = ev.object;
       const rv = obj.metadata?.resourceVersion;
       if (rv) this.lastResourceVersion = rv;
@@ -156,13 +180,29 @@ export class Informer<T extends KubeObject> {
         }
       }
     }
-    // The server closed the stream (restart, shutdown): loop relists.
-    if (!this.stopped) throw new ApiError('Unavailable', `watch of ${this.resource} ended`);
+    // The server closed the stream (restart, shutdown, a timeout): the loop watches again.
+    return delivered;
   }
 
   private emitAdd(obj: T): void { for (const h of this.addHandlers) safe(() => h(obj)); }
   private emitUpdate(old: T, obj: T): void { for (const h of this.updateHandlers) safe(() => h(old, obj)); }
   private emitDelete(obj: T): void { for (const h of this.deleteHandlers) safe(() => h(obj)); }
+}
+
+/**
+ * What the list/watch loop does after a watch (or the list before it) ended. Pure.
+ * - Expired: the revision is gone from etcd, so only a new list can catch up.
+ * - The list failed: try it again after a pause.
+ * - A watch that delivered something and then ended: watch again at once from where it
+ *   got to (the server closed it, or died and the client moved on to the next server).
+ * - Otherwise (it failed, or ended before delivering anything): pause, then watch again from
+ *   the same resourceVersion, backing off while it keeps failing.
+ */
+export function afterWatch(failure: ApiError | undefined, delivered: boolean, listPending: boolean): 'relist' | 'watch' | 'back-off' {
+  if (failure?.reason === 'Expired') return 'relist';
+  if (listPending) return 'back-off';
+  if (delivered) return 'watch';
+  return 'back-off';
 }
 
 // A handler's bug must not stop the informer feeding every other handler.

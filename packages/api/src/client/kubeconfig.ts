@@ -2,19 +2,25 @@
 // tctl read (`--kubeconfig FILE`), so one format carries the server, the CA and the user's
 // credentials; plus Kubernetes' in-cluster configuration for clients that run in a pod.
 //
-//   clusters[].cluster: server (https://HOST:PORT), certificate-authority(-data), tls-server-name
+//   clusters[].cluster: server (https://HOST:PORT), certificate-authority(-data), tls-server-name,
+//                       extensions: [{name: tugboat.dev/servers, extension: {servers: [URL…]}}]
 //   users[].user:       client-certificate(-data), client-key(-data), token, tokenFile
 //   contexts[].context: cluster, user, namespace;  current-context
 //
 // Relative file paths are relative to the kubeconfig's own directory, as kubectl has them.
+//
+// Several API servers: kubectl knows one `server` per cluster, so that stays the first and a
+// named cluster extension (which kubectl keeps and ignores) lists them all; Tugboat's clients
+// use `server`, then the others in the extension's order, and fail over between them.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { IN_CLUSTER_SERVER_NAME, SERVICE_ACCOUNT_DIR } from '../auth/user.js';
 import type { Credentials } from './credentials.js';
+import { splitServers } from './failover.js';
 
 export interface ClientConfig {
-  /** HOST:PORT of the API server. */
+  /** HOST:PORT of the API server, or several comma-separated (`A,B`), as TugboatClient takes them. */
   readonly server: string;
   readonly credentials: Credentials;
   /** The context's namespace, if it names one. */
@@ -41,6 +47,30 @@ export function serverAddress(url: string, where: string): string {
   const port = m[3] ? Number(m[3]) : 443;
   if (port < 1 || port > 65535) throw new KubeconfigError(`${where}: ${JSON.stringify(url)} has no valid port`);
   return `${m[2]}:${port}`;
+}
+
+/** The kubeconfig cluster extension that lists every API server. */
+export const SERVERS_EXTENSION = 'tugboat.dev/servers';
+
+/** `A,B` (each https://HOST:PORT or HOST:PORT) → `HOST:PORT,HOST:PORT`, each checked as serverAddress does. */
+export function serverAddresses(list: string, where: string): string {
+  const parts = list.split(',').map((p) => p.trim());
+  if (parts.some((p) => !p)) throw new KubeconfigError(`${where}: ${JSON.stringify(list)}: an empty address in the list`);
+  return splitServers(parts.map((p) => serverAddress(p, where)).join(',')).join(',');
+}
+
+/** A cluster entry's extra servers (the tugboat.dev/servers extension), as HOST:PORT; [] without it. */
+function extensionServers(cluster: Doc, path: string, file: string): string[] {
+  const exts = cluster['extensions'];
+  if (exts === undefined) return [];
+  if (!Array.isArray(exts)) throw new KubeconfigError(`${file}: ${path}.extensions: expected a list`);
+  const i = exts.findIndex((x) => isObject(x) && x['name'] === SERVERS_EXTENSION);
+  if (i < 0) return [];
+  const ext = (exts[i] as Doc)['extension'];
+  const where = `${file}: ${path}.extensions[${i}].extension.servers`;
+  const servers = isObject(ext) ? ext['servers'] : undefined;
+  if (!Array.isArray(servers) || servers.some((x) => typeof x !== 'string')) throw new KubeconfigError(`${where}: expected a list of https://HOST:PORT addresses`);
+  return (servers as string[]).map((x, j) => serverAddress(x, `${where}[${j}]`));
 }
 
 function named(doc: Doc, list: string, name: string, file: string): { item: Doc; path: string } {
@@ -111,8 +141,10 @@ export function parseKubeconfig(text: string, file: string, baseDir: string, con
     if (tf) tokenFile = isAbsolute(tf) ? tf : join(baseDir, tf);
   }
   const namespace = str(ctx, 'namespace');
+  // `server` first (what kubectl uses), then the extension's others in their order.
+  const servers = splitServers([serverAddress(server, `${file}: ${cluster.path}.server`), ...extensionServers(cluster.item, cluster.path, file)].join(','));
   return {
-    server: serverAddress(server, `${file}: ${cluster.path}.server`),
+    server: servers.join(','),
     credentials: {
       tls: { ca, ...(cert && key ? { cert, key } : {}), ...(serverName ? { serverName } : {}) },
       ...(token ? { token } : {}),
@@ -164,7 +196,7 @@ export function inClusterConfig(env: Record<string, string | undefined>, dir = S
 }
 
 export interface KubeconfigSpec {
-  /** HOST:PORT. */
+  /** HOST:PORT, or several comma-separated: the first is `server`, all are in the tugboat.dev/servers extension. */
   readonly server: string;
   readonly caPem: string;
   readonly user: string;
@@ -185,10 +217,12 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   if (spec.keyPem) user['client-key-data'] = b64(spec.keyPem);
   if (spec.token) user['token'] = spec.token;
   const context = `${spec.user}@${clusterName}`;
+  const servers = splitServers(spec.server);
+  const extensions = servers.length > 1 ? { extensions: [{ name: SERVERS_EXTENSION, extension: { servers: servers.map((a) => `https://${a}`) } }] } : {};
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: clusterName, cluster: { server: `https://${spec.server}`, 'certificate-authority-data': b64(spec.caPem), ...(spec.serverName ? { 'tls-server-name': spec.serverName } : {}) } }],
+    clusters: [{ name: clusterName, cluster: { server: `https://${servers[0] ?? spec.server}`, 'certificate-authority-data': b64(spec.caPem), ...(spec.serverName ? { 'tls-server-name': spec.serverName } : {}), ...extensions } }],
     users: [{ name: spec.user, user }],
     contexts: [{ name: context, context: { cluster: clusterName, user: spec.user, ...(spec.namespace ? { namespace: spec.namespace } : {}) } }],
     'current-context': context,
@@ -198,11 +232,12 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
 
 /**
  * A component's client configuration (scheduler, controllers, agent): --kubeconfig, else the
- * in-cluster configuration of a pod; --server, when given, overrides the address. There is
+ * in-cluster configuration of a pod; --server, when given, overrides the address (or the
+ * comma-separated addresses: `--server A,B`). There is
  * no unauthenticated fallback: the API server would refuse it.
  */
 export function componentClientConfig(opts: { kubeconfig?: string | undefined; server?: string | undefined; env?: Record<string, string | undefined> }): ClientConfig {
   const base = opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : inClusterConfig(opts.env ?? process.env);
   if (!base) throw new KubeconfigError('--kubeconfig is required: the API server accepts only TLS clients that authenticate');
-  return opts.server ? { ...base, server: serverAddress(opts.server, '--server') } : base;
+  return opts.server ? { ...base, server: serverAddresses(opts.server, '--server') } : base;
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
-import { componentArgs, ownsPorts } from './launcher.js';
+import { apiServerList, componentArgs, ownsPorts } from './launcher.js';
 import { NETWORK_SLOTS, clusterNetwork, hostOf, inNetns } from './network.js';
 import { ClusterPkiLayout } from './pki.js';
 import { PortAllocator, isPortFree } from './ports.js';
@@ -44,6 +44,12 @@ test('component command lines follow the flag contract, TLS everywhere', (t) => 
   t.deepEqual(dns.args, ['--kubeconfig', '/h/pki/kube-dns.kubeconfig', '--listen', '127.0.0.1:10053', '--http-listen', '127.0.0.1:9153', '--advertise-address', '127.0.0.1']);
 });
 
+test('--apiservers N: the list clients get is every API server\'s gRPC address, in the order they were made', (t) => {
+  const rec = (name: string, role: 'apiserver' | 'etcd', grpc: string) => ({ name, role, pid: 1, addresses: { grpc }, command: 'x', args: [], logFile: 'l', startedAt: '' });
+  t.is(apiServerList([rec('etcd', 'etcd', '-'), rec('apiserver', 'apiserver', '127.0.0.1:6443'), rec('apiserver-2', 'apiserver', '127.0.0.1:6453')]), '127.0.0.1:6443,127.0.0.1:6453');
+  t.is(apiServerList([rec('apiserver', 'apiserver', '127.0.0.1:6443')]), '127.0.0.1:6443');
+});
+
 test('an oci cluster\'s network slot: its own pod, service and host ranges, passed to the components; --hosts agents at their servers\' addresses', (t) => {
   const net = clusterNetwork(2);
   t.like(net, { clusterCIDR: '198.18.32.0/20', serviceRange: '198.19.32.0/20', dnsIP: '198.19.32.10', bridge: 'tbhost2', bridgeAddress: '198.19.242.1' });
@@ -70,6 +76,9 @@ test('an oci cluster\'s network slot: its own pod, service and host ranges, pass
   t.deepEqual(agent.addresses, { grpc: '198.19.242.13:10250', http: '198.19.242.13:10350' });
   const flag = (f: string): string | undefined => agent.args[agent.args.indexOf(f) + 1];
   t.is(flag('--server'), '198.19.242.1:6443', 'across the bridge to the API server');
+  // --apiservers 2: every API server, across the bridge.
+  const two = componentArgs('agent', 'node-3', { grpc: 10250, http: 10350 }, '/h/nodes/node-3', { ...oci, apiServer: '127.0.0.1:6443,127.0.0.1:6453' }).args;
+  t.is(two[two.indexOf('--server') + 1], '198.19.242.1:6443,198.19.242.1:6453');
   t.is(flag('--cluster-dns'), '198.19.32.10');
   t.is(flag('--insecure-registry'), '198.19.242.1/32');
   t.deepEqual(inNetns('tugboat-2-node-3', '/usr/bin/node', ['a.js', '--x']), { command: 'nsenter', args: ['--net=/run/netns/tugboat-2-node-3', '--', '/usr/bin/node', 'a.js', '--x'] });

@@ -4,7 +4,7 @@
 // $TUGBOAT_HOME/logs/<name>.log and its record in $TUGBOAT_HOME/cluster.json.
 //
 //   up:  PKI (first start) ─▶ [oci: network slot, bridge, --hosts namespaces] ─▶ etcd ──/health──▶
-//        apiserver ──/readyz──▶ kubeconfigs ─▶ scheduler, controllers, dns, node-1…N,
+//        apiserver[, apiserver-2 …] ──/readyz──▶ kubeconfigs ─▶ scheduler, controllers, dns, node-1…N,
 //        [--monitoring: prometheus ──/-/ready] ──▶ nodes Ready
 //   down: in reverse; agents' containers are killed with `tugboat-agent kill-containers`.
 //
@@ -47,6 +47,8 @@ export interface UpOptions {
   monitoring?: boolean;
   /** etcd members (1, 3, 5 or 7): more than one ride out the death of a minority. */
   etcdMembers?: number;
+  /** API server instances over the same etcd: clients fail over between them (HA). */
+  apiServers?: number;
   /** Extra arguments per component role (hidden flags, for tests and tuning). */
   extraArgs: Partial<Record<Role, string[]>>;
   timeoutMs: number;
@@ -85,6 +87,7 @@ export interface Wiring {
   etcdCluster?: string | undefined;
   /** Tells two clusters' members apart should they ever dial each other (--initial-cluster-token). */
   etcdClusterToken?: string | undefined;
+  /** Every API server's gRPC address, comma-separated (what clients fail over between). */
   apiServer: string;
   runtime: Runtime;
   extraArgs: Partial<Record<Role, string[]>>;
@@ -98,6 +101,11 @@ export interface Wiring {
 }
 
 const addr = (port: number): string => `127.0.0.1:${port}`;
+
+/** Every API server's gRPC address, comma-separated: the list clients take (kubeconfigs, config.json). */
+export function apiServerList(components: readonly ComponentRecord[]): string {
+  return components.filter((c) => c.role === 'apiserver').map((c) => c.addresses['grpc'] ?? '').join(',');
+}
 
 /** The API server's --etcd-servers: every member's client URL. */
 function etcdUrls(members: readonly ComponentRecord[]): string {
@@ -210,14 +218,15 @@ export function componentArgs(role: Role, name: string, ports: Record<string, nu
       const node = pki.node(name);
       // --hosts: the agent lives at its server's address and reaches the API server across the bridge.
       const host = w.hosts && w.network ? hostOf(w.network, name).address : '127.0.0.1';
-      const apiPort = w.apiServer.slice(w.apiServer.lastIndexOf(':') + 1);
+      // Every API server, at the bridge address on its port.
+      const overBridge = w.network ? w.apiServer.split(',').map((a) => `${w.network!.bridgeAddress}:${a.slice(a.lastIndexOf(':') + 1)}`).join(',') : '';
       return {
         args: [
           '--kubeconfig', node.kubeconfig, '--node-name', name, '--runtime', w.runtime,
           '--listen', `${host}:${ports['grpc']!}`, '--http-listen', `${host}:${ports['http']!}`, '--data-dir', dataDir!,
           '--tls-cert-file', node.serving.cert, '--tls-private-key-file', node.serving.key, '--client-ca-file', pki.ca.cert,
           '--proxy-kubeconfig', pki.kubeconfig('kube-proxy'),
-          ...(w.hosts && w.network ? ['--server', `${w.network.bridgeAddress}:${apiPort}`] : []),
+          ...(w.hosts && w.network ? ['--server', overBridge] : []),
           ...(w.network ? ['--cluster-dns', w.network.dnsIP] : []),
           // A server on the bridge reaches this machine's registries at the bridge address
           // (loopback is its own): plain http there, as on loopback.
@@ -350,9 +359,12 @@ export class LocalCluster {
       ? [await this.startPlanned(members[0]!, ports, wiring, opts.timeoutMs, save)]
       : await this.startEtcdCluster(members, ports, wiring, opts.timeoutMs, save);
     wiring.etcdUrl = etcdUrls(etcdRecs);
-    const apiRec = await this.startPlanned(plan.find((p) => p.role === 'apiserver')!, ports, wiring, opts.timeoutMs, save);
-    wiring.apiServer = apiRec.addresses['grpc']!;
-    this.apiServerAt(apiRec, nodeNames);
+    // One after another: the first makes what a new cluster needs in etcd (namespaces, RBAC
+    // bootstrap) before the next starts doing the same.
+    const apiRecs: ComponentRecord[] = [];
+    for (const p of plan.filter((x) => x.role === 'apiserver')) apiRecs.push(await this.startPlanned(p, ports, wiring, opts.timeoutMs, save));
+    wiring.apiServer = apiServerList(apiRecs);
+    this.apiServerAt(apiRecs, nodeNames);
 
     const rest = plan.filter((p) => p.role !== 'etcd' && p.role !== 'apiserver' && p.role !== 'prometheus');
     const results = await Promise.allSettled(rest.map((p) => this.startPlanned(p, ports, wiring, opts.timeoutMs, save)));
@@ -400,12 +412,14 @@ export class LocalCluster {
   }
 
   /**
-   * The API server is (again) at `api`: every kubeconfig names it, and tctl's config points at
-   * it with the admin's credentials.
+   * The API servers are (again) at `apis`: every kubeconfig names them (the first as `server`,
+   * all in the tugboat.dev/servers extension), and tctl's config points at them with the
+   * admin's credentials.
    */
-  private apiServerAt(api: ComponentRecord, nodeNames: readonly string[]): void {
-    this.pki.writeKubeconfigs(api.addresses['grpc']!, nodeNames);
-    writeConfig(this.env, { ...readConfig(this.env), server: api.addresses['grpc']!, httpServer: api.addresses['http']!, kubeconfig: this.pki.layout.kubeconfig('admin') });
+  private apiServerAt(apis: readonly ComponentRecord[], nodeNames: readonly string[]): void {
+    const list = apiServerList(apis);
+    this.pki.writeKubeconfigs(list, nodeNames);
+    writeConfig(this.env, { ...readConfig(this.env), server: list, httpServer: apis[0]!.addresses['http']!, kubeconfig: this.pki.layout.kubeconfig('admin') });
   }
 
   /** An oci cluster's network slot (the one it had, or a free one) and its addresses. */
@@ -445,13 +459,17 @@ export class LocalCluster {
         fixed: i === 0 ? { client: opts.ports.etcd, peer: opts.ports.etcdPeer } : {},
       };
     });
-    plan.push(
-      {
-        name: 'apiserver', role: 'apiserver',
-        preferred: { grpc: pick('apiserver', 'grpc', DEFAULT_PORTS.apiGrpc), http: pick('apiserver', 'http', DEFAULT_PORTS.apiHttp) },
-        fixed: { grpc: opts.ports.api, http: opts.ports.http },
-      },
-    );
+    // As the etcd members: apiserver, apiserver-2 …; a cluster keeps the count it was made with.
+    const apiCount = previous?.components.filter((c) => c.role === 'apiserver').length || opts.apiServers || 1;
+    for (let i = 0; i < apiCount; i++) {
+      const name = i === 0 ? 'apiserver' : `apiserver-${i + 1}`;
+      const step = 10 * i;
+      plan.push({
+        name, role: 'apiserver',
+        preferred: { grpc: pick(name, 'grpc', DEFAULT_PORTS.apiGrpc + step), http: pick(name, 'http', DEFAULT_PORTS.apiHttp + step) },
+        fixed: i === 0 ? { grpc: opts.ports.api, http: opts.ports.http } : {},
+      });
+    }
     if (!skip.has('scheduler')) plan.push({ name: 'scheduler', role: 'scheduler', preferred: { http: pick('scheduler', 'http', DEFAULT_PORTS.scheduler) }, fixed: {} });
     if (!skip.has('controllers')) plan.push({ name: 'controllers', role: 'controllers', preferred: { http: pick('controllers', 'http', DEFAULT_PORTS.controllers) }, fixed: {} });
     if (!skip.has('dns')) plan.push({ name: 'dns', role: 'dns', preferred: { dns: pick('dns', 'dns', DEFAULT_PORTS.dns), http: pick('dns', 'http', DEFAULT_PORTS.dnsHttp) }, fixed: {} });
@@ -588,10 +606,10 @@ export class LocalCluster {
   }
 
   private async waitForNodes(state: ClusterState, timeoutMs: number): Promise<void> {
-    const api = state.components.find((c) => c.role === 'apiserver');
+    const api = apiServerList(state.components);
     const agents = state.components.filter((c) => c.role === 'agent');
     if (!api || agents.length === 0) return;
-    const notReady = await waitForNodesReady(api.addresses['grpc']!, this.pki.layout.kubeconfig('admin'), agents.map((a) => a.name), timeoutMs);
+    const notReady = await waitForNodesReady(api, this.pki.layout.kubeconfig('admin'), agents.map((a) => a.name), timeoutMs);
     if (notReady.length) {
       throw new CliError(`node(s) not Ready after ${Math.round(timeoutMs / 1000)}s: ${notReady.join(', ')} (logs: ${notReady.map((n) => join(this.logsDir, `${n}.log`)).join(', ')})`);
     }
@@ -634,9 +652,8 @@ export class LocalCluster {
       // Its peers know it by its peer URL: a member cannot move.
       throw new CliError(`${c.name} did not start: its port is taken by another program, and a member of an etcd cluster cannot move to another (log: ${c.logFile})`);
     }
-    const api = state.components.find((x) => x.role === 'apiserver');
     const wiring: Wiring = {
-      etcdUrl: etcdUrls(state.components.filter((x) => x.role === 'etcd')), apiServer: api?.addresses['grpc'] ?? '', runtime: state.runtime as Runtime,
+      etcdUrl: etcdUrls(state.components.filter((x) => x.role === 'etcd')), apiServer: apiServerList(state.components), runtime: state.runtime as Runtime,
       extraArgs: { [c.role]: extraArgsOf(c, program) }, pki: this.pki.layout, bindAddress: state.bindAddress,
       network: state.networkSlot === undefined ? undefined : clusterNetwork(state.networkSlot), hosts: state.hosts,
     };
@@ -649,7 +666,7 @@ export class LocalCluster {
     const next = await this.startPlanned(planned, ports, wiring, timeoutMs, save);
     // Clients find a moved API server through their kubeconfigs: rewrite them. Components
     // started before the move follow on their next restart.
-    if (c.role === 'apiserver') this.apiServerAt(next, state.components.filter((x) => x.role === 'agent').map((x) => x.name));
+    if (c.role === 'apiserver') this.apiServerAt(state.components.filter((x) => x.role === 'apiserver'), state.components.filter((x) => x.role === 'agent').map((x) => x.name));
     return next;
   }
 
@@ -700,9 +717,10 @@ export class LocalCluster {
       rmSync(p, { recursive: true, force: true });
     }
     // The config pointed at this cluster: it is gone, so is the pointer.
-    const api = state?.components.find((c) => c.role === 'apiserver');
+    const apis = state ? apiServerList(state.components) : '';
     const config = readConfig(this.env);
-    if (!config.server || (api && config.server === api.addresses['grpc'])) rmSync(configPath(this.env), { force: true });
+    // Pointing at them: the whole list, or (written by an earlier tctl) the first alone.
+    if (!config.server || (apis && (config.server === apis || config.server === apis.split(',')[0]))) rmSync(configPath(this.env), { force: true });
     try {
       if (existsSync(this.home) && readdirSync(this.home).length === 0) rmdirSync(this.home);
     } catch { /* not empty after all: keep it */ }
@@ -732,9 +750,9 @@ export class LocalCluster {
     const { state, rec } = this.agentRecord(name);
     if (LocalCluster.running(rec)) return false;
     await this.restart(state, rec, timeoutMs);
-    const api = state.components.find((c) => c.role === 'apiserver');
-    if (api && LocalCluster.running(api)) {
-      const notReady = await waitForNodesReady(api.addresses['grpc']!, this.pki.layout.kubeconfig('admin'), [name], timeoutMs);
+    const apis = state.components.filter((c) => c.role === 'apiserver' && LocalCluster.running(c));
+    if (apis.length) {
+      const notReady = await waitForNodesReady(apiServerList(apis), this.pki.layout.kubeconfig('admin'), [name], timeoutMs);
       if (notReady.length) throw new CliError(`${name} started but is not Ready after ${Math.round(timeoutMs / 1000)}s (log: ${rec.logFile})`);
       this.report.info(`${name} is Ready`);
     }

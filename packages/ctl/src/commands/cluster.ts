@@ -57,6 +57,7 @@ const up = defineCommand({
     monitoring: { type: 'boolean', description: 'also run Prometheus (Debian\'s prometheus package) scraping every component, with the alert rules of manifests/monitoring; on a running cluster, starts it alone' },
     hosts: { type: 'boolean', description: 'with --runtime oci: every node in a network namespace of its own, a simulated server on a shared bridge (198.19.240–245.0/24); pods on different nodes reach each other only through the routes the agents keep' },
     'etcd-members': { type: 'int', value: 'N', default: 1, description: 'etcd members on this machine (1, 3, 5 or 7): with 3, the cluster rides out the death of any one; the API server uses every member and fails over' },
+    apiservers: { type: 'int', value: 'N', default: 1, description: 'API server processes over the same etcd (apiserver, apiserver-2 …, each on its own ports): kubeconfigs list them all and every client fails over between them' },
     'tls-san': { type: 'strings', value: 'NAME|IP', description: 'another name or address for the API server\'s certificate, for machines that reach it there (repeatable or comma-separated; as k3s\' --tls-san)' },
     'random-ports': { type: 'boolean', hidden: true, description: 'every port from the OS, not the defaults (tests)' },
     'etcd-port': { type: 'int', hidden: true, description: 'etcd client port' },
@@ -74,6 +75,7 @@ const up = defineCommand({
     if (flags.nodes < 0) throw new UsageError('--nodes must be 0 or more');
     // An even count tolerates no more failures than the odd one below it, and splits votes.
     if (![1, 3, 5, 7].includes(flags['etcd-members'])) throw new UsageError('--etcd-members must be 1, 3, 5 or 7 (a majority must stay up: 3 members ride out 1 failure, 5 ride out 2)');
+    if (flags.apiservers < 1 || flags.apiservers > 9) throw new UsageError('--apiservers must be from 1 to 9');
     const runtime = flags.runtime as Runtime;
     if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
     const controllersArgs = [...flags['controllers-arg']];
@@ -106,11 +108,12 @@ const up = defineCommand({
       hosts: flags.hosts,
       monitoring: flags.monitoring,
       etcdMembers: flags['etcd-members'],
+      apiServers: flags.apiservers,
       tlsSans: flags['tls-san'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
       timeoutMs: durationArg(flags.timeout),
     });
     const state = c.state();
-    const api = state?.components.find((x) => x.role === 'apiserver');
+    const apis = state?.components.filter((x) => x.role === 'apiserver').map((x) => x.addresses['grpc'] ?? '?') ?? [];
     const etcdEndpoints = state?.components.filter((x) => x.role === 'etcd').map((x) => `https://${x.addresses['client'] ?? '?'}`).join(',') || '?';
     if (!started) ctx.out(`The cluster is already up.${given.has('tls-san') ? ' (--tls-san takes effect on a start: tctl cluster down, then up --tls-san ….)' : ''}\n`);
     ctx.out(`\n${statusTable(c)}\n`);
@@ -126,7 +129,7 @@ const up = defineCommand({
     }
     const pki = c.pki.layout;
     ctx.out([
-      `tctl now talks to the API server at ${api?.addresses['grpc'] ?? '?'} over TLS as the cluster admin (saved in ${c.home}/config.json; credentials in ${pki.kubeconfig('admin')}). Try:`,
+      `tctl now talks to the API server${apis.length > 1 ? 's' : ''} at ${apis.join(', ') || '?'} over TLS as the cluster admin (saved in ${c.home}/config.json; credentials in ${pki.kubeconfig('admin')}). Try:`,
       '  tctl apply -f manifests/demo.yaml',
       '  tctl get pods -A',
       '  tctl console                 (the web console\'s address and a sign-in link)',
@@ -210,7 +213,7 @@ const startNode = defineCommand({
 
 const logs = defineCommand({
   name: 'logs',
-  summary: 'Print a component\'s log (etcd, apiserver, scheduler, controllers, node-N)',
+  summary: 'Print a component\'s log (etcd, etcd-2…, apiserver, apiserver-2…, scheduler, controllers, node-N)',
   usage: 'tctl cluster logs NAME [--tail N]',
   flags: { tail: { type: 'int', value: 'N', description: 'only the last N lines' } },
   async run(ctx, { flags, positionals }) {

@@ -1,6 +1,6 @@
 // `tctl get KIND[,KIND…] [NAME…]`: tables as kubectl prints them, or yaml/json/name/jsonpath;
 // `-w` lists, then watches from the list's resourceVersion and prints a row per change.
-import { ApiError, objectKey, qualifiedResource, type KindInfo, type KubeObject, type Pod, type WatchEventType } from '@tugboat/api';
+import { ApiError, objectKey, qualifiedResource, sleep, type KindInfo, type KubeObject, type Pod, type WatchEventType } from '@tugboat/api';
 import { defineCommand } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -175,6 +175,9 @@ interface WatchOptions {
 }
 
 /** Lists once, prints, then streams changes until interrupted. Relists when the watch expires. */
+/** How long `get -w` keeps trying the other API servers before it gives up. */
+const WATCH_RESUME_MS = 30_000;
+
 async function watchCommand(ctx: Context, request: ResourceRequest, output: OutputFormat, printOpts: PrintOptions, opts: WatchOptions): Promise<number> {
   const client = ctx.client();
   const info = request.info;
@@ -245,6 +248,9 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
   };
 
   let resourceVersion = await list(true);
+  // With several API servers (HA) a broken watch resumes on the next from where it was, for
+  // as long as some server answers within WATCH_RESUME_MS; with one, it ends as kubectl's.
+  let failingSince: number | undefined;
   for (;;) {
     if (ctx.signal.aborted) return 0;
     const watch = client.watch(info.resource, { ...selectors, resourceVersion });
@@ -260,6 +266,7 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
         if (ev.type === 'DELETED') known.delete(key);
         else known.set(key, ev.object.metadata?.resourceVersion ?? '');
         resourceVersion = ev.object.metadata?.resourceVersion ?? resourceVersion;
+        failingSince = undefined;
         emit(ev.type, ev.object);
       }
       // The server ended the stream cleanly (a timeout, a restart): watch again from where
@@ -272,6 +279,10 @@ async function watchCommand(ctx: Context, request: ResourceRequest, output: Outp
         continue;
       }
       if (ctx.signal.aborted) return 0;
+      if (e instanceof ApiError && e.reason === 'Unavailable' && client.addresses.length > 1 && Date.now() - (failingSince ??= Date.now()) < WATCH_RESUME_MS) {
+        await sleep(250);
+        continue;
+      }
       if (e instanceof CliError) throw e;
       throw new CliError(ctx.errorLine(e));
     } finally {

@@ -1,8 +1,9 @@
 // The only place the proxy touches nftables: a batch goes to `nft -f -` (one transaction: all
 // of it applies or none does), and a table can be read back. `netns` runs nft in a named
 // network namespace (tests, the bench) instead of the agent's own.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { run, type RunResult } from '../../system/subprocess.js';
 
 export class NftError extends Error {
   override readonly name = 'NftError';
@@ -47,21 +48,12 @@ export function nftInstalled(): boolean {
 export class Nft {
   constructor(private readonly netns?: string) {}
 
-  private exec(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  private exec(args: readonly string[], input?: string): Promise<RunResult> {
     const nft = nftBinary();
     if (!nft) return Promise.reject(new NftError('nft (nftables) is not installed'));
     const [cmd, argv] = this.netns ? ['ip', ['netns', 'exec', this.netns, nft, ...args]] : [nft, [...args]];
-    return new Promise((resolve, reject) => {
-      const p = spawn(cmd, argv, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-      p.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-      // nft exiting before it read the whole batch reports why on stderr; the broken pipe adds nothing.
-      p.stdin?.on('error', () => undefined);
-      p.on('error', (e) => reject(new NftError(`${cmd}: ${e.message}`)));
-      p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-      if (input !== undefined) p.stdin?.end(input);
+    return run(cmd, argv, input === undefined ? {} : { input }).catch((e: unknown) => {
+      throw new NftError(`${cmd}: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
 

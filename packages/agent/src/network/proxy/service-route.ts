@@ -16,7 +16,7 @@
 // its source, so replies find their way back. It is ours by protocol number, changes with the
 // prefix, and goes when a default route appears or the proxy stops.
 import { formatIPv4, parseIPv4, parseIPv4Cidr, prefixMask } from '@tugboat/api';
-import { run } from '../../images/mounts.js';
+import { run } from '../../system/subprocess.js';
 import { isIPv4 } from './service-ports.js';
 
 export const SERVICE_ROUTE_PROTO = 85;

@@ -3,7 +3,7 @@
 // Node schedules one sync (a burst within 50 ms is one), and a sync compares the routes the
 // kernel has (ours, by protocol number) with the routes the Nodes call for.
 import { Informer, type KubeObject, type Node, type TugboatClient } from '@tugboat/api';
-import { run } from '../../images/mounts.js';
+import { run } from '../../system/subprocess.js';
 import { Nft } from '../proxy/nft.js';
 import { localIPv4Addresses } from '../local-addresses.js';
 import { ROUTE_PROTO, desiredRoutes, masqueradeRuleset, routeChanges, tableName } from './host-gw.js';

@@ -118,7 +118,7 @@ maybe('deleting a pod stops its container and removes its sandbox', async (t) =>
   const pod = await waitPod(name, 'to run', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
   await client.delete('pods', 'default', name);
   await waitFor(`pod ${name} to go away`, async () => (await client.tryGet('pods', 'default', name)) === undefined, 30_000, 100);
-  const rt = await OciRuntime.create({ dataDir: join(work, 'data'), nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR, logRotateIntervalMs: 0, imageGcIntervalMs: 0 });
+  const rt = await OciRuntime.create({ dataDir: join(work, 'data'), nodeName: NODE, hostIP: '127.0.0.1', podCIDR: POD_CIDR });
   try {
     await waitFor('the sandbox to be removed', async () => !(await rt.listSandboxes()).some((s) => s.pod.uid === pod.metadata?.uid), 15_000);
     t.deepEqual(await rt.listContainers({ podUid: pod.metadata?.uid ?? '' }), []);

@@ -8,8 +8,10 @@
 // CNI state, and its bridge — so the machine is left clean (and `cluster down --purge` can
 // delete the data dir), while the records on disk say what ran, for the restarted agent.
 import { readdirOrEmpty } from '@tugboat/api/files';
-import { isSameProcessAlive } from '../process/proc.js';
-import { run, unmountAll } from '../../images/mounts.js';
+import { isSameProcessAlive } from '../../system/proc.js';
+import { killLikeACrash } from '../crash-kill.js';
+import { unmountAll } from '../../system/mounts.js';
+import { run } from '../../system/subprocess.js';
 import { cniDel, netnsDelete, type NodeNetworkConfig } from './network.js';
 import { OciPaths, readJson, type SandboxRecord, type StartedRecord } from './records.js';
 import { netnsName, sandboxId } from './sandbox.js';
@@ -20,18 +22,14 @@ export async function killOciContainers(dataDir: string): Promise<number> {
   const started = readdirOrEmpty(paths.containers)
     .map((id) => readJson<StartedRecord>(paths.started(id)))
     .filter((s): s is StartedRecord => s !== undefined);
-  for (const s of started) {
-    if (s.conmonPid && isSameProcessAlive(s.conmonPid, s.conmonStartTime)) {
-      try { process.kill(s.conmonPid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-  }
-  const killed = started.filter((s) => {
-    if (!isSameProcessAlive(s.pid, s.pidStartTime)) return false;
-    try { process.kill(s.pid, 'SIGKILL'); return true; } catch { return false; }
-  });
+  // A container's init process is PID 1 of its namespace: its end ends them all.
+  const killed = killLikeACrash(
+    started.flatMap((s) => (s.conmonPid ? [{ pid: s.conmonPid, startTime: s.conmonStartTime }] : [])),
+    started.map((s) => ({ pid: s.pid, startTime: s.pidStartTime, group: false })),
+  );
   // The kernel tears a pid namespace down when its init dies; give it a moment.
   const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && killed.some((s) => isSameProcessAlive(s.pid, s.pidStartTime))) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < deadline && killed.some((s) => isSameProcessAlive(s.pid, s.startTime))) await new Promise((r) => setTimeout(r, 50));
 
   const network = readJson<NodeNetworkConfig>(paths.networkConfig);
   for (const uid of readdirOrEmpty(paths.pods)) {

@@ -2,10 +2,9 @@
 // (`ip netns add`, so it persists without a process), then the standard plugins —
 // loopback, bridge + host-local IPAM on the node's pod CIDR, portmap for hostPorts — run
 // with the CNI protocol (CNI_* environment, JSON config on stdin, result on stdout).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { run } from '../../images/mounts.js';
+import { run } from '../../system/subprocess.js';
 import { findExecutable } from './runc.js';
 
 export const CNI_VERSION = '1.0.0';
@@ -128,7 +127,7 @@ interface Invocation {
 }
 
 /** Runs one CNI plugin; resolves with its parsed stdout (the result), rejects with its error message. */
-function execPlugin(dirs: readonly string[], type: string, config: Record<string, unknown>, inv: Invocation): Promise<CniResult> {
+async function execPlugin(dirs: readonly string[], type: string, config: Record<string, unknown>, inv: Invocation): Promise<CniResult> {
   const plugin = findPlugin(dirs, type);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -139,33 +138,25 @@ function execPlugin(dirs: readonly string[], type: string, config: Record<string
     CNI_PATH: dirs.join(':'),
     ...(inv.args ? { CNI_ARGS: Object.entries(inv.args).map(([k, v]) => `${k}=${v}`).join(';') } : {}),
   };
-  return new Promise((resolve, reject) => {
-    const p = spawn(plugin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', (e) => reject(new CniError(`${type}: ${e.message}`)));
-    p.on('close', (code) => {
-      if (code === 0) {
-        try {
-          resolve(out.trim() ? (JSON.parse(out) as CniResult) : {});
-        } catch {
-          reject(new CniError(`${type} ${inv.command}: output is not JSON: ${out.slice(0, 200)}`));
-        }
-        return;
-      }
-      let msg = err.trim() || out.trim();
-      try {
-        const j = JSON.parse(out) as { msg?: string; details?: string };
-        msg = [j.msg, j.details].filter(Boolean).join(': ') || msg;
-      } catch {
-        // plain text
-      }
-      reject(new CniError(`${type} ${inv.command} failed: ${msg || `exit ${code}`}`));
-    });
-    p.stdin.end(JSON.stringify(config));
+  const res = await run(plugin, [], { env, input: JSON.stringify(config) }).catch((e: unknown) => {
+    throw new CniError(`${type}: ${e instanceof Error ? e.message : String(e)}`);
   });
+  const out = res.stdout;
+  if (res.code === 0) {
+    try {
+      return out.trim() ? (JSON.parse(out) as CniResult) : {};
+    } catch {
+      throw new CniError(`${type} ${inv.command}: output is not JSON: ${out.slice(0, 200)}`);
+    }
+  }
+  let msg = res.stderr.trim() || out.trim();
+  try {
+    const j = JSON.parse(out) as { msg?: string; details?: string };
+    msg = [j.msg, j.details].filter(Boolean).join(': ') || msg;
+  } catch {
+    // plain text
+  }
+  throw new CniError(`${type} ${inv.command} failed: ${msg || `exit ${res.code}`}`);
 }
 
 export interface AttachResult {

@@ -15,9 +15,10 @@ import type { ContainerConfig, ContainerInfo, PodRef, SandboxInfo } from '../run
 import { OciRuntime, type OciRuntimeOptions } from './oci-runtime.js';
 import { findExecutable } from './runc.js';
 import { MASKED_PATHS } from './spec.js';
-import { unmountAll } from '../../images/mounts.js';
+import { unmountAll } from '../../system/mounts.js';
 import { killOciContainers } from './kill-containers.js';
-import { ImageStore } from '../../images/store.js';
+import { ImageStore } from './images/store.js';
+import { ContainerLogManager } from '../../logs/container-log-manager.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 
 interface Ctx {
@@ -70,7 +71,6 @@ test.before(async (t) => {
     nodeName: `oci-test-${randomBytes(3).toString('hex')}`,
     hostIP: '127.0.0.1',
     podCIDR: POD_CIDR,
-    logRotateIntervalMs: 0,
     lookup: {
       configMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
       secret: async (ns, name) => secrets.get(`${ns}/${name}`),
@@ -139,7 +139,7 @@ maybe('a container prints its hostname (the pod name) and runs its command as pi
   const sb = await sandbox(t, pod);
   t.true(sb.ip.startsWith(`198.18.${subnet}.`), sb.ip);
   const { info, out } = await runToEnd(t, sb, 'hostname; ps -o pid,args; echo "var=$IMAGE_VAR foo=$FOO"; cat /etc/hostname', { env: [{ name: 'FOO', value: 'bar' }] });
-  t.is(info.reason, 'Completed');
+  t.is(info.reason, 'Completed', info.message);
   t.is(info.exitCode, 0);
   const lines = out.split('\n');
   t.is(lines[0], pod.name);
@@ -359,7 +359,7 @@ maybe('projected volumes: token, CA and namespace on a tmpfs; the token renewed 
   const issued: string[] = [];
   // A runtime of its own for the clock; no pod network (the shared runtime's bridge owns this CIDR).
   const rt = await OciRuntime.create({
-    dataDir, nodeName: `oci-rot-${randomBytes(3).toString('hex')}`, hostIP: '127.0.0.1', logRotateIntervalMs: 0, imageGcIntervalMs: 0, clock,
+    dataDir, nodeName: `oci-rot-${randomBytes(3).toString('hex')}`, hostIP: '127.0.0.1', clock,
     lookup: {
       configMap: async (ns, name) => (ns === 'default' && name === 'kube-root-ca.crt' ? { data: { 'ca.crt': 'THE CA' } } : undefined),
       secret: async () => undefined,
@@ -474,7 +474,8 @@ maybe('a restarted runtime adopts running containers and reports the real exit c
 });
 
 maybe('logs rotate by size while the container keeps writing', async (t) => {
-  const rt = await OciRuntime.create({ ...t.context.options, logMaxBytes: 2048, logMaxFiles: 3 });
+  const rt = await OciRuntime.create({ ...t.context.options, logMaxBytes: 2048 });
+  const logs = new ContainerLogManager({ runtime: rt, maxBytes: 2048, maxFiles: 3, intervalMs: 0 });
   try {
     const pod = newPod('logs');
     const sb = await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: false, labels: {}, annotations: {} });
@@ -483,10 +484,11 @@ maybe('logs rotate by size while the container keeps writing', async (t) => {
       pod, name: 'chatty', attempt: 0, image: t.context.image, imageRef, args: [], env: [], resources: {}, annotations: {},
       command: ['sh', '-c', 'i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.01; done'],
     });
-    const log = join(t.context.dataDir, 'oci/containers', c.id, 'container.log');
+    const log = rt.containerLogPath(c.id)!;
+    t.is(log, join(t.context.dataDir, 'pod-logs', `default_${pod.name}_${pod.uid}`, 'chatty', '0.log'), 'the node\'s pod-log tree');
     for (let round = 1; round <= 3; round++) {
       await waitFor('the log to grow', () => existsSync(log) && statSync(log).size >= 2048, 10_000);
-      t.is(await rt.rotateLogs(), 1);
+      t.is(await logs.rotateAll(), 1);
       await waitFor('conmon to reopen the log', () => existsSync(log) && statSync(log).size > 0, 10_000);
     }
     t.true(existsSync(`${log}.1`));
@@ -506,7 +508,7 @@ maybe('image GC keeps images containers use and removes the others above the hig
   const dataDir = join(t.context.work, 'gc-node');
   let usedPercent = 10;
   const images = new ImageStore({ dir: join(dataDir, 'images'), diskUsage: async () => ({ totalBytes: 1e12, usedBytes: usedPercent * 1e10 }) });
-  const rt = await OciRuntime.create({ ...t.context.options, dataDir, images, imageGcIntervalMs: 0 });
+  const rt = await OciRuntime.create({ ...t.context.options, dataDir, images });
   try {
     const pod = newPod('gc');
     const sb = await rt.createSandbox({ pod, hostname: pod.name, hostNetwork: false, labels: {}, annotations: {} });

@@ -9,21 +9,24 @@
 // running containers and sees the real exit code of those that ended meanwhile.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { realClock, sleep, type Clock, type Container, type PodSpec, type Secret } from '@tugboat/api';
-import { readCriLog } from '../../logs/cri-log.js';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { realClock, type Clock, type Container, type PodSpec, type Secret } from '@tugboat/api';
+import { DEFAULT_CONTAINER_LOG_MAX_BYTES } from '../../logs/container-log-manager.js';
+import { newContainerLogFile, removeContainerLogFiles, removePodLogs } from '../../logs/pod-log-layout.js';
+import { containerLogs, waitForContainer } from '../container-state.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
   SandboxConfig, SandboxInfo, TerminationReason,
 } from '../runtime.js';
 import { RuntimeError } from '../runtime.js';
-import { isSameProcessAlive, readProcStat } from '../process/proc.js';
-import { ImageStore, ImagePullError, DEFAULT_GC_THRESHOLDS, type GcThresholds, type ImageRecord, type PullPolicy } from '../../images/store.js';
-import { keychainFromSecret, type KeychainEntry } from '../../images/credentials.js';
-import { mountOverlay, run, unmount, unmountAll } from '../../images/mounts.js';
-import { resolveInRoot } from '../../images/unpack.js';
-import { repositoryName, parseImageReference } from '../../images/reference.js';
+import { isSameProcessAlive, readProcStat } from '../../system/proc.js';
+import { ImageStore, ImagePullError, DEFAULT_GC_THRESHOLDS, type GcThresholds, type ImageRecord, type PullPolicy } from './images/store.js';
+import { keychainFromSecret, type KeychainEntry } from './images/credentials.js';
+import { mountOverlay, unmount, unmountAll } from '../../system/mounts.js';
+import { run } from '../../system/subprocess.js';
+import { resolveInRoot } from './images/unpack.js';
+import { repositoryName, parseImageReference } from './images/reference.js';
 import { cgroupPathsOfPid, readCgroupStats, type CgroupStats } from './cgroups.js';
 import { ContainerConfigError, mergeEnv, resolveArgv, resolveUser } from './image-config.js';
 import { OciCli, conmonCreate, conmonReopenLog, detectOciTooling, runtimeVersion, type OciTooling } from './runc.js';
@@ -56,15 +59,11 @@ export interface OciRuntimeOptions {
   lookup?: ObjectLookup;
   /** The clock of token rotation (tests). */
   clock?: Clock;
-  /** Rotate a container's log when it passes this size (kubelet's containerLogMaxSize, 10 MiB). */
+  /**
+   * The node's containerLogMaxSize (10 MiB): the log manager (logs/) rotates at it; conmon
+   * is told four times as much, as a safety net should rotation fall behind.
+   */
   logMaxBytes?: number;
-  /** Rotated files kept, the live one included (containerLogMaxFiles, 5). */
-  logMaxFiles?: number;
-  /** How often logs are checked for rotation; 0 turns the timer off. */
-  logRotateIntervalMs?: number;
-  /** How often image GC runs (kubelet: 5 min); 0 turns it off. */
-  imageGcIntervalMs?: number;
-  imageGcThresholds?: GcThresholds;
   version?: string;
   log?: (message: string) => void;
 }
@@ -105,9 +104,6 @@ export class OciRuntime implements Runtime {
   private network: NodeNetworkConfig | undefined;
   private readonly exited = new Map<string, ContainerInfo>();
   private readonly logMaxBytes: number;
-  private readonly logMaxFiles: number;
-  private readonly rotateTimer: NodeJS.Timeout | undefined;
-  private readonly gcTimer: NodeJS.Timeout | undefined;
   private readonly log: (m: string) => void;
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
   /** Projected ServiceAccount tokens of this node's pods, renewed before they expire. */
@@ -132,38 +128,28 @@ export class OciRuntime implements Runtime {
     this.network = options.podCIDR
       ? { ...defaultNetworkConfig(options.nodeName, options.podCIDR, this.paths.cniIpam), ...options.network }
       : readJson<NodeNetworkConfig>(this.paths.networkConfig);
-    this.logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
-    this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
+    this.logMaxBytes = options.logMaxBytes ?? DEFAULT_CONTAINER_LOG_MAX_BYTES;
     this.log = options.log ?? (() => undefined);
     const clock = options.clock ?? realClock;
     this.now = () => clock.now();
     this.tokenRotation = new TokenRotation((uid) => this.refreshProjectedVolumes(uid), clock, this.log);
     for (const d of [this.paths.pods, this.paths.containers, this.paths.runcRoot, this.paths.cniIpam, this.paths.sockets]) mkdirSync(d, { recursive: true });
     if (this.network) writeJsonAtomic(this.paths.networkConfig, this.network);
-    const interval = options.logRotateIntervalMs ?? 10_000;
-    if (interval > 0) {
-      this.rotateTimer = setInterval(() => { void this.rotateLogs().catch((e: unknown) => this.log(`log rotation: ${errorMessage(e)}`)); }, interval);
-      this.rotateTimer.unref();
-    }
-    const gcInterval = options.imageGcIntervalMs ?? 5 * 60_000;
-    if (gcInterval > 0) {
-      this.gcTimer = setInterval(() => { void this.garbageCollectImages().catch((e: unknown) => this.log(`image GC: ${errorMessage(e)}`)); }, gcInterval);
-      this.gcTimer.unref();
-    }
   }
 
   /**
    * Kubelet's image GC: images that no container of this node uses (running or not, as
-   * long as its record exists) may go once the image disk passes the high-water mark.
+   * long as its record exists) may go once the image disk passes the high-water mark. The
+   * node's ImageGcManager (runtimes/image-gc-manager.ts) calls it on its timer.
    */
-  async garbageCollectImages(): Promise<{ removed: string[]; freedBytes: number }> {
+  async garbageCollectImages(thresholds: GcThresholds = DEFAULT_GC_THRESHOLDS): Promise<{ removed: string[]; freedBytes: number }> {
     await this.ready;
     const inUse = new Set<string>();
     for (const c of await this.listContainers()) {
       const rec = this.findImage(c.imageRef, c.image);
       if (rec) inUse.add(rec.reference);
     }
-    return this.images.garbageCollect(inUse, this.options.imageGcThresholds ?? DEFAULT_GC_THRESHOLDS);
+    return this.images.garbageCollect(inUse, thresholds);
   }
 
   /**
@@ -321,6 +307,7 @@ export class OciRuntime implements Runtime {
       for (const c of await this.listContainers({ podUid })) await this.removeContainer(c.id);
       const rec = readJson<SandboxRecord>(this.paths.sandbox(podUid));
       await destroyPodSandbox(this.sandboxDeps(), rec, podUid);
+      removePodLogs(this.options.dataDir, podUid);
     });
   }
 
@@ -395,7 +382,9 @@ export class OciRuntime implements Runtime {
       createdAt: new Date().toISOString(),
       annotations: config.annotations,
       ...(image?.config.config?.StopSignal ? { stopSignal: image.config.config.StopSignal } : {}),
+      logPath: newContainerLogFile(this.options.dataDir, config.pod, config.name, config.attempt, id),
     };
+    await mkdir(dirname(record.logPath!), { recursive: true });
     writeJsonAtomic(this.paths.containerRecord(id), record);
     try {
       if (!image) throw new ContainerConfigError(`image "${config.image}" is not present on this node (prepareImage first)`);
@@ -498,8 +487,8 @@ export class OciRuntime implements Runtime {
       conmonPidFile: join(this.paths.container(id), 'conmon.pid'),
       exitDir: this.paths.conmonExitDir(id),
       persistDir: this.paths.persist(id),
-      logPath: this.paths.log(id),
-      // A safety net only: rotation (rotateLogs) keeps files far below this.
+      logPath: this.containerLogPath(id) ?? this.paths.log(id),
+      // A safety net only: the log manager's rotation keeps files far below this.
       logSizeMax: this.logMaxBytes * 4,
       socketDir: this.paths.sockets,
     });
@@ -563,6 +552,8 @@ export class OciRuntime implements Runtime {
     const info = await this.containerStatus(id);
     if (info && info.state !== 'exited') await this.stopContainer(id, 0);
     await this.cli.delete(id).catch((e: unknown) => this.log(`delete ${id}: ${errorMessage(e)}`));
+    const log = this.containerLogPath(id);
+    if (log) removeContainerLogFiles(log);
     await unmountAll(this.paths.container(id));
     await rm(this.paths.container(id), { recursive: true, force: true });
     this.exited.delete(id);
@@ -666,17 +657,7 @@ export class OciRuntime implements Runtime {
   }
 
   logs(id: string, opts: LogOptions = {}): AsyncIterable<Buffer> {
-    return readCriLog(this.paths.log(id), {
-      ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
-      ...(opts.since ? { since: opts.since } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      timestamps: !!opts.timestamps,
-      follow: !!opts.follow,
-      isDone: async () => {
-        const s = await this.containerStatus(id);
-        return !s || s.state === 'exited';
-      },
-    });
+    return containerLogs(this.containerLogPath(id) ?? this.paths.log(id), (x) => this.containerStatus(x), id, opts);
   }
 
   async exec(id: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -702,44 +683,25 @@ export class OciRuntime implements Runtime {
     return readCgroupStats(started.cgroups).catch(() => undefined);
   }
 
-  /**
-   * Size-based rotation, kubelet's way: rename container.log → .1 (older ones shift up, the
-   * oldest goes) and have conmon reopen its file.
-   */
-  async rotateLogs(): Promise<number> {
-    let rotated = 0;
-    for (const info of await this.listContainers()) {
-      if (info.state !== 'running') continue;
-      const log = this.paths.log(info.id);
-      const size = await stat(log).then((s) => s.size, () => 0);
-      if (size < this.logMaxBytes) continue;
-      for (let n = this.logMaxFiles - 1; n >= 1; n--) {
-        const from = n === 1 ? log : `${log}.${n - 1}`;
-        if (n === this.logMaxFiles - 1) await rm(`${log}.${n}`, { force: true });
-        await rename(from, `${log}.${n}`).catch(() => undefined);
-      }
-      if (this.logMaxFiles === 1) await rm(log, { force: true });
-      await conmonReopenLog(this.paths.bundle(info.id));
-      rotated++;
-    }
-    return rotated;
+  /** The record names it (logs/pod-log-layout.ts); records from before that log in the container's dir. */
+  containerLogPath(id: string): string | undefined {
+    if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
+    return readJson<ContainerRecord>(this.paths.containerRecord(id))?.logPath ?? this.paths.log(id);
+  }
+
+  /** conmon opens its log file again (after the log manager renamed it). */
+  async reopenContainerLog(id: string): Promise<void> {
+    await conmonReopenLog(this.paths.bundle(id));
   }
 
   async close(): Promise<void> {
     this.tokenRotation.stopAll();
-    if (this.rotateTimer) clearInterval(this.rotateTimer);
-    if (this.gcTimer) clearInterval(this.gcTimer);
   }
 
-  private async waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.containerStatus(id);
-      if (!s || ok(s)) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-    }
+  private waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
+    return waitForContainer((x) => this.containerStatus(x), id, ok, timeoutMs);
   }
+
 }
 
 /** Kubernetes' imageID: `repo@sha256:…` of the manifest the container runs. */

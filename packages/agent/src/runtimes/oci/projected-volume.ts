@@ -12,7 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { ApiError, type Volume } from '@tugboat/api';
-import { isMountPoint, mountTmpfs } from '../../images/mounts.js';
+import { isMountPoint, mountTmpfs } from '../../system/mounts.js';
 import { VolumeError } from '../runtime.js';
 import { validatePayloadPath, writeAtomic, type FileProjection } from './atomic-writer.js';
 import type { TokenLifetime } from './token-rotation.js';

@@ -14,10 +14,10 @@
 //   <data>/oci/containers/<id>/persist/oom       conmon's OOM marker
 //   <data>/oci/containers/<id>/bundle/           config.json + rootfs (overlay mount)
 //   <data>/oci/containers/<id>/upper, work       the container's writable layer
-//   <data>/oci/containers/<id>/container.log     CRI-format log, rotated to .1, .2, …
+//   <data>/pod-logs/<ns>_<name>_<uid>/<container>/<attempt>.log   CRI-format log (conmon's), rotated
+//                                                 to .1, .2, … (logs/pod-log-layout.ts; the record names it)
 //   <data>/oci/runc/                             runc/crun state (--root)
 //   <data>/oci/network.json                      the node's CNI network (bridge, pod CIDR)
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PodRef, TerminationReason } from '../runtime.js';
 import type { PodSpec } from '@tugboat/api';
@@ -58,6 +58,8 @@ export interface ContainerRecord {
   annotations: Record<string, string>;
   /** StopSignal from the image config, for stopContainer. */
   stopSignal?: string;
+  /** The CRI log (logs/pod-log-layout.ts); records from before it log to container.log beside them. */
+  logPath?: string;
 }
 
 export interface StartedRecord {

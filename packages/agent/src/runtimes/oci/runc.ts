@@ -8,6 +8,8 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { killProcessGroupOf } from '../../system/proc.js';
+import { run, type RunResult } from '../../system/subprocess.js';
 
 export interface RuncState {
   id: string;
@@ -69,37 +71,9 @@ export function runtimeVersion(runtime: string): string {
   return m?.[1] ?? 'unknown';
 }
 
-interface RunResult { code: number; stdout: string; stderr: string }
-
-function runCmd(cmd: string, args: readonly string[], timeoutMs = 30_000, input?: Buffer, onTimeout?: () => void): Promise<RunResult & { stdoutBuf: Buffer; stderrBuf: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => err.push(d));
-    let settled = false;
-    const finish = (code: number): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(abandon);
-      const stdoutBuf = Buffer.concat(out);
-      const stderrBuf = Buffer.concat(err);
-      resolve({ code, stdout: stdoutBuf.toString(), stderr: stderrBuf.toString(), stdoutBuf, stderrBuf });
-    };
-    let abandon: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      onTimeout?.();
-      // Processes the command left behind may hold its output open: stop waiting for them.
-      abandon = setTimeout(() => { p.stdout.destroy(); p.stderr.destroy(); finish(128 + 9); }, 1_000);
-    }, timeoutMs);
-    p.on('error', (e) => { clearTimeout(timer); clearTimeout(abandon); if (!settled) { settled = true; reject(e); } });
-    p.on('close', (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
-    p.stdin.on('error', () => undefined);
-    p.stdin.end(input ?? Buffer.alloc(0));
-  });
+/** runc/crun with a deadline; stdin is an empty pipe unless input is given (exec's stdin). */
+function runCmd(cmd: string, args: readonly string[], timeoutMs = 30_000, input?: Buffer, onTimeout?: () => void): Promise<RunResult> {
+  return run(cmd, args, { timeoutMs, input: input ?? Buffer.alloc(0), ...(onTimeout ? { onTimeout } : {}) });
 }
 
 /** runc/crun's error output, as one line: their JSON log lines or plain text. */
@@ -174,10 +148,11 @@ export class OciCli {
   /** Runs a process in the container (its spec's user, env, cwd and capabilities). */
   async exec(id: string, command: readonly string[], opts: { timeoutMs?: number; stdin?: Buffer } = {}): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
     // runc exec's own process is only a relay: killing it at the timeout leaves the command
-    // running in the container. Its pid file says what to kill as well.
+    // running in the container. Its pid file says what to kill as well — with its process
+    // group, as the process runtime's exec does, so what it started cannot hold the output open.
     const pidFile = join(tmpdir(), `tugboat-exec-${randomUUID()}.pid`);
     const killCommand = (): void => {
-      readFile(pidFile, 'utf8').then((pid) => { try { process.kill(Number(pid.trim()), 'SIGKILL'); } catch { /* gone */ } }, () => undefined);
+      readFile(pidFile, 'utf8').then((pid) => { const n = Number(pid.trim()); if (n > 0) killProcessGroupOf(n); }, () => undefined);
     };
     const res = await runCmd(this.binary, this.args('exec', '--pid-file', pidFile, id, ...command), opts.timeoutMs ?? 60_000, opts.stdin, killCommand)
       .finally(() => rm(pidFile, { force: true }));

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PodSpec } from '@tugboat/api';
-import { isMountPoint, mountTmpfs, run, unmount, unmountAll } from '../../images/mounts.js';
+import { isMountPoint, mountTmpfs, unmount, unmountAll } from '../../system/mounts.js';
+import { run } from '../../system/subprocess.js';
 import type { PodRef } from '../runtime.js';
 import {
   cniAdd, cniDel, hostsFile, netnsCreate, netnsDelete, netnsPath, type NodeNetworkConfig, type PortMapping,

@@ -15,7 +15,7 @@
 import { chmod, mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { parseQuantity, volumeHostPath, type Volume, type VolumeMount } from '@tugboat/api';
-import { mountTmpfs, unmountAll } from '../../images/mounts.js';
+import { mountTmpfs, unmountAll } from '../../system/mounts.js';
 import { VolumeError } from '../runtime.js';
 import type { OciMount } from './spec.js';
 import { configMapData, projectKeys, secretData, type ObjectLookup } from './volume-data.js';

@@ -5,7 +5,7 @@
 // reused by some other process is never hit.
 import { join } from 'node:path';
 import { readdirOrEmpty } from '@tugboat/api/files';
-import { isSameProcessAlive } from './proc.js';
+import { killLikeACrash } from '../crash-kill.js';
 import { podsDir, readJson, type PidRecord } from './records.js';
 
 /** Returns how many containers were running (and are now killed). */
@@ -22,15 +22,9 @@ export function killContainers(dataDir: string): number {
       }
     }
   }
-  for (const r of records) {
-    if (isSameProcessAlive(r.monitorPid, r.monitorStartTime)) {
-      try { process.kill(r.monitorPid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-  }
-  let killed = 0;
-  for (const r of records) {
-    if (!isSameProcessAlive(r.pid, r.startTime)) continue;
-    try { process.kill(-r.pid, 'SIGKILL'); killed++; } catch { /* already gone */ }
-  }
-  return killed;
+  // Each container is a process group (the monitor's setsid): the whole group goes.
+  return killLikeACrash(
+    records.map((r) => ({ pid: r.monitorPid, startTime: r.monitorStartTime })),
+    records.map((r) => ({ pid: r.pid, startTime: r.startTime, group: true })),
+  ).length;
 }

@@ -3,7 +3,8 @@
 // outlives the agent (SIGKILL included). It
 //   - starts the container's command in a new session and process group (setsid),
 //   - writes <attempt>.pid (pid + /proc start time) once it runs,
-//   - turns stdout/stderr into CRI log records in <attempt>.log,
+//   - turns stdout/stderr into CRI log records in the record's logPath, and opens it again
+//     on SIGUSR1 (after the node's log manager renamed the file: CRI's ReopenContainerLog),
 //   - when the command exits, kills what is left of its process group (as a pid namespace
 //     dies with its init) and writes <attempt>.exit with the real exit code.
 // Because the monitor — not the agent — is the parent, the exit code is never lost while
@@ -13,8 +14,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { RecordSplitter } from '../../logs/cri-log.js';
-import { readProcStat } from './proc.js';
-import { readJson, recordPath, writeJsonAtomic, type ContainerRecord, type ExitRecord, type PidRecord } from './records.js';
+import { readProcStat } from '../../system/proc.js';
+import { LOG_REOPEN_SIGNAL, readJson, recordPath, writeJsonAtomic, type ContainerRecord, type ExitRecord, type PidRecord } from './records.js';
 
 export type MonitorMessage = { type: 'started'; pid: number } | { type: 'failed'; message: string };
 
@@ -49,7 +50,17 @@ function main(): void {
   // meant for the agent must not orphan the exit code.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(sig, () => {});
 
-  const logFd = openSync(recordPath(dir, attempt, 'log'), 'a');
+  const logPath = record.logPath ?? recordPath(dir, attempt, 'log');
+  let logFd = openSync(logPath, 'a');
+  // Between two writes (handlers run on the event loop), so no record is split across files.
+  process.on(LOG_REOPEN_SIGNAL, () => {
+    try {
+      const next = openSync(logPath, 'a');
+      const old = logFd;
+      logFd = next;
+      closeSync(old);
+    } catch { /* keep writing to the old file */ }
+  });
   const writeLog = (b: Buffer): void => {
     try { writeSync(logFd, b); } catch { /* disk full: keep the container running */ }
   };
@@ -83,6 +94,7 @@ function main(): void {
       ...(it ? { startTime: it.startTime } : {}),
       monitorPid: process.pid,
       ...(me ? { monitorStartTime: me.startTime } : {}),
+      logReopenSignal: LOG_REOPEN_SIGNAL,
       startedAt: new Date().toISOString(),
     };
     writeJsonAtomic(recordPath(dir, attempt, 'pid'), pidRecord);

@@ -9,7 +9,7 @@ import type { ContainerConfig, ContainerInfo, SandboxInfo } from '../runtime.js'
 import { ProcessRuntime, unmountableVolume } from './process-runtime.js';
 import { VolumeError } from '../runtime.js';
 import { killContainers } from './kill-containers.js';
-import { isSameProcessAlive, readProcStat } from './proc.js';
+import { isSameProcessAlive, readProcStat } from '../../system/proc.js';
 import { containerDir, containerId, recordPath } from './records.js';
 
 const dirs: string[] = [];
@@ -107,7 +107,7 @@ test('a container ignoring SIGTERM is killed after the grace period (137), with 
   const s = await rt.containerStatus(c.id);
   t.is(s?.exitCode, 137);
   t.true(Date.now() - started >= 900);
-  const leftovers = (await import('./proc.js')).processGroupMembers(c.pid ?? 0);
+  const leftovers = (await import('../../system/proc.js')).processGroupMembers(c.pid ?? 0);
   t.deepEqual(leftovers, []);
 });
 

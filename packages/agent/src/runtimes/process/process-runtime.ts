@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodSpec } from '@tugboat/api';
 import { readdirOrEmpty } from '@tugboat/api/files';
-import { sleep } from '@tugboat/api/sleep';
-import { readCriLog } from '../../logs/cri-log.js';
+import { containerLogFile, removeContainerLogFiles, removePodLogs } from '../../logs/pod-log-layout.js';
+import { containerLogs, waitForContainer } from '../container-state.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
   SandboxConfig, SandboxInfo,
@@ -20,7 +20,7 @@ import type {
 import { RuntimeError, VolumeError } from '../runtime.js';
 import { checkStart } from './executable.js';
 import type { MonitorMessage } from './monitor.js';
-import { clockTicksPerSecond, isSameProcessAlive, memoryPageSize, processGroupMembers } from './proc.js';
+import { clockTicksPerSecond, isSameProcessAlive, killProcessGroupOf, memoryPageSize, processGroupMembers } from '../../system/proc.js';
 import {
   containerDir, containerId, parseContainerId, podDir, podsDir, readJson, recordPath, writeJsonAtomic,
   type ContainerRecord, type ExitRecord, type PidRecord, type PodRecord,
@@ -89,6 +89,7 @@ export class ProcessRuntime implements Runtime {
       this.exited.delete(c.id);
     }
     rmSync(podDir(this.options.dataDir, podUid), { recursive: true, force: true });
+    removePodLogs(this.options.dataDir, podUid);
   }
 
   async listSandboxes(): Promise<SandboxInfo[]> {
@@ -129,7 +130,10 @@ export class ProcessRuntime implements Runtime {
       workingDir,
       createdAt: new Date().toISOString(),
       annotations: config.annotations,
+      logPath: containerLogFile(this.options.dataDir, config.pod, config.name, config.attempt),
     };
+    // The monitor opens the log; its directory is the node's pod-log tree (logs/pod-log-layout.ts).
+    mkdirSync(dirname(record.logPath!), { recursive: true });
     writeJsonAtomic(recordPath(dir, config.attempt, 'json'), record);
     if (!check.ok) {
       const exit: ExitRecord = { exitCode: 128, finishedAt: new Date().toISOString(), reason: 'StartError', message: check.message };
@@ -191,6 +195,9 @@ export class ProcessRuntime implements Runtime {
     const where = this.locate(id);
     const info = await this.containerStatus(id);
     if (info && (info.state === 'running' || info.state === 'created')) await this.stopContainer(id, 0);
+    // The log (and what the log manager rotated) first: its path is in the record.
+    const log = this.containerLogPath(id);
+    if (log) removeContainerLogFiles(log);
     for (const kind of ['pid', 'exit', 'log', 'monitor.log', 'json'] as const) {
       rmSync(recordPath(where.dir, where.attempt, kind), { force: true });
     }
@@ -223,17 +230,21 @@ export class ProcessRuntime implements Runtime {
 
   logs(id: string, opts: LogOptions = {}): AsyncIterable<Buffer> {
     const where = this.locate(id);
-    return readCriLog(recordPath(where.dir, where.attempt, 'log'), {
-      ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
-      ...(opts.since ? { since: opts.since } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      timestamps: !!opts.timestamps,
-      follow: !!opts.follow,
-      isDone: async () => {
-        const s = await this.containerStatus(id);
-        return !s || s.state === 'exited';
-      },
-    });
+    return containerLogs(logPathOf(readJson<ContainerRecord>(recordPath(where.dir, where.attempt, 'json')), where), (x) => this.containerStatus(x), id, opts);
+  }
+
+  containerLogPath(id: string): string | undefined {
+    const where = this.locateOrUndefined(id);
+    return where ? logPathOf(readJson<ContainerRecord>(recordPath(where.dir, where.attempt, 'json')), where) : undefined;
+  }
+
+  /** The monitor opens the log path again (after the log manager renamed the file). */
+  async reopenContainerLog(id: string): Promise<void> {
+    const where = this.locateOrUndefined(id);
+    const pidRec = where ? readJson<PidRecord>(recordPath(where.dir, where.attempt, 'pid')) : undefined;
+    // A monitor from before reopening existed would die of the signal: it keeps its file.
+    if (!pidRec?.logReopenSignal || !isSameProcessAlive(pidRec.monitorPid, pidRec.monitorStartTime)) return;
+    try { process.kill(pidRec.monitorPid, pidRec.logReopenSignal); } catch { /* gone meanwhile */ }
   }
 
   async exec(id: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -253,7 +264,7 @@ export class ProcessRuntime implements Runtime {
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
-      const killGroup = (): void => { try { process.kill(-(child.pid ?? 0), 'SIGKILL'); } catch { child.kill('SIGKILL'); } };
+      const killGroup = (): void => { if (child.pid) killProcessGroupOf(child.pid); else child.kill('SIGKILL'); };
       const timer = opts.timeoutMs ? setTimeout(killGroup, opts.timeoutMs) : undefined;
       child.on('error', (e: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
@@ -308,15 +319,10 @@ export class ProcessRuntime implements Runtime {
     return s;
   }
 
-  private async waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.containerStatus(id);
-      if (!s || ok(s)) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-    }
+  private waitFor(id: string, ok: (s: ContainerInfo) => boolean, timeoutMs: number): Promise<boolean> {
+    return waitForContainer((x) => this.containerStatus(x), id, ok, timeoutMs);
   }
+
 
   /** The instance's state, from its records and /proc. */
   private readInfo(dir: string, attempt: number): ContainerInfo | undefined {
@@ -370,6 +376,11 @@ export class ProcessRuntime implements Runtime {
     writeJsonAtomic(exitPath, lost);
     return readExit();
   }
+}
+
+/** Where an instance logs: its record says; records from before the pod-log tree, beside them. */
+function logPathOf(record: ContainerRecord | undefined, where: { dir: string; attempt: number }): string {
+  return record?.logPath ?? recordPath(where.dir, where.attempt, 'log');
 }
 
 function withDefaults(env: readonly { name: string; value: string }[], defaults: Record<string, string>): { name: string; value: string }[] {

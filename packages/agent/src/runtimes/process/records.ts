@@ -5,11 +5,11 @@
 //   <data-dir>/containers/<pod-uid>/<container>/<attempt>.json   what to run (written by the runtime)
 //   <data-dir>/containers/<pod-uid>/<container>/<attempt>.pid    pid + /proc start time (written by the monitor once running)
 //   <data-dir>/containers/<pod-uid>/<container>/<attempt>.exit   exit code, time (written by the monitor when it ended)
-//   <data-dir>/containers/<pod-uid>/<container>/<attempt>.log    stdout/stderr, CRI format (logs/cri-log.ts)
+//   <data-dir>/pod-logs/<ns>_<name>_<uid>/<container>/<attempt>.log   stdout/stderr, CRI format (logs/cri-log.ts,
+//                                                                 logs/pod-log-layout.ts; the record names it)
 //
 // Every record is written to a temp file and renamed, so a reader never sees half of one.
 // Node built-ins only (and @tugboat/api/files, which is too): the container monitor imports this.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminationReason } from '../runtime.js';
 
@@ -38,6 +38,8 @@ export interface ContainerRecord {
   workingDir?: string;
   createdAt: string;
   annotations: Record<string, string>;
+  /** The CRI log (logs/pod-log-layout.ts); records from before it log to <attempt>.log beside them. */
+  logPath?: string;
 }
 
 export interface PidRecord {
@@ -47,7 +49,12 @@ export interface PidRecord {
   monitorPid: number;
   monitorStartTime?: string;
   startedAt: string;
+  /** The signal that makes the monitor open its log path again; monitors from before it have none. */
+  logReopenSignal?: typeof LOG_REOPEN_SIGNAL;
 }
+
+/** What the runtime sends the monitor after the log manager rotated its log. */
+export const LOG_REOPEN_SIGNAL = 'SIGUSR1';
 
 export interface ExitRecord {
   exitCode: number;

@@ -20,14 +20,52 @@ export interface LiveList<T> {
 
 /** Views re-render at most this often however fast events come (1,000 nodes heartbeating). */
 const PUBLISH_EVERY_MS = 50;
+/** …and never more than this share of the main thread: a page busy rendering answers no input. */
+const RENDER_SHARE = 1 / 3;
+const PUBLISH_AT_MOST_EVERY_MS = 1000;
 const MAX_BACKOFF_MS = 10_000;
+
+// One timer for every reflector: the nodes' and the pods' changes reach the views in the same
+// task, which Preact renders once. The interval stretches with what the last flush cost
+// (listeners and the render they caused), so a burst of watch events over a large fleet is
+// drawn a few times a second, leaving the rest of the thread to the user's input.
+const due = new Set<() => void>();
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let lastFlushMs = 0;
+
+/** How long to wait before the next flush, after one that took `lastFlushMs`: pure. */
+export function flushDelay(lastFlushMs: number): number {
+  return Math.min(PUBLISH_AT_MOST_EVERY_MS, Math.max(PUBLISH_EVERY_MS, lastFlushMs / RENDER_SHARE - lastFlushMs));
+}
+
+function schedulePublish(emit: () => void): void {
+  due.add(emit);
+  flushTimer ??= setTimeout(flush, flushDelay(lastFlushMs));
+}
+
+function flush(): void {
+  flushTimer = undefined;
+  const start = performance.now();
+  const emits = [...due];
+  due.clear();
+  for (const emit of emits) emit();
+  // A task queued now runs after the render Preact scheduled (a microtask), so it sees its cost.
+  setTimeout(() => { lastFlushMs = performance.now() - start; }, 0);
+}
+
+function cancelPublish(emit: () => void): void {
+  due.delete(emit);
+}
 
 class Reflector<T extends Metadata> {
   private readonly store = new Map<string, T>();
   private readonly abort = new AbortController();
   private readonly listeners = new Set<(s: LiveList<T>) => void>();
   private state: LiveList<T> = { items: [], loading: true, error: undefined };
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly emit = (): void => {
+    this.state = { items: [...this.store.values()], loading: false, error: undefined };
+    for (const l of this.listeners) l(this.state);
+  };
 
   constructor(private readonly path: string, private readonly query: string) {
     void this.run();
@@ -44,21 +82,18 @@ class Reflector<T extends Metadata> {
 
   stop(): void {
     this.abort.abort();
-    if (this.timer) clearTimeout(this.timer);
+    cancelPublish(this.emit);
   }
 
+  /** A list's answer or an error goes out at once; watch events with the next flush. */
   private publish(now: boolean, error?: string): void {
-    const emit = (): void => {
-      this.timer = undefined;
-      this.state = { items: [...this.store.values()], loading: false, error };
-      for (const l of this.listeners) l(this.state);
-    };
-    if (now) {
-      if (this.timer) clearTimeout(this.timer);
-      emit();
-    } else {
-      this.timer ??= setTimeout(emit, PUBLISH_EVERY_MS);
+    if (!now) {
+      schedulePublish(this.emit);
+      return;
     }
+    cancelPublish(this.emit);
+    this.state = { items: [...this.store.values()], loading: false, error };
+    for (const l of this.listeners) l(this.state);
   }
 
   private url(extra: string): string {

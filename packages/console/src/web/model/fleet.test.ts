@@ -36,3 +36,24 @@ test('buildFleet: search narrows the tiles, not the summary; many nodes make a h
   t.is(one.summary.nodes, FULL_TILES_MAX + 1);
   t.is(one.mode, 'tiles');
 });
+
+test('buildFleet: an unchanged node and pods give the same tile object; a changed pod a new one', (t) => {
+  const nodes = [node('node-1'), node('node-2')];
+  const pods = [pod('a', 'node-1'), pod('b', 'node-2')];
+  const first = buildFleet(nodes, pods, '');
+  const again = buildFleet(nodes, [...pods], '');
+  t.is(again.tiles[0], first.tiles[0], 'node-1 reused');
+  t.is(again.tiles[1], first.tiles[1], 'node-2 reused');
+  const changed = buildFleet(nodes, [pods[0]!, { ...pods[1]!, status: { phase: 'Running' } }], '');
+  t.is(changed.tiles[0], first.tiles[0]);
+  t.not(changed.tiles[1], first.tiles[1], 'node-2 has a changed pod');
+  const heartbeat = buildFleet([nodes[0]!, { ...nodes[1]! }], pods, '');
+  t.not(heartbeat.tiles[1], first.tiles[1], 'node-2 has a new Node object');
+});
+
+test('buildFleet: nodes and pods in natural order (node-9 before node-10)', (t) => {
+  const names = ['node-10', 'node-9', 'node-100', 'node-1'];
+  const fleet = buildFleet(names.map((n) => node(n)), [pod('web-10', 'node-1'), pod('web-9', 'node-1'), pod('api-1', 'node-1')], '');
+  t.deepEqual(fleet.tiles.map((x) => x.name), ['node-1', 'node-9', 'node-10', 'node-100']);
+  t.deepEqual(fleet.tiles[0]!.pods.map((p) => p.metadata?.name), ['api-1', 'web-9', 'web-10']);
+});

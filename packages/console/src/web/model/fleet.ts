@@ -34,9 +34,26 @@ export interface Fleet {
   readonly unscheduled: readonly Pod[];
 }
 
-const byName = (a: { metadata?: { namespace?: string; name?: string } }, b: { metadata?: { namespace?: string; name?: string } }): number =>
-  (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', undefined, { numeric: true });
+// Names sort as people read them (node-2 before node-10). The key pads every run of digits, so
+// a sort compares plain strings: Intl's numeric collation, 1,000 times a render, took a fifth
+// of the main thread during live updates (bench:console). Node names repeat render after
+// render; their keys are kept.
+const sortKeys = new Map<string, string>();
+function naturalKey(name: string): string {
+  let key = sortKeys.get(name);
+  if (key === undefined) {
+    key = name.replace(/\d+/g, (d) => d.padStart(20, '0'));
+    if (sortKeys.size > 100_000) sortKeys.clear();
+    sortKeys.set(name, key);
+  }
+  return key;
+}
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+const byName = (a: Pod, b: Pod): number =>
+  compareKeys(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || compareKeys(naturalKey(a.metadata?.name ?? ''), naturalKey(b.metadata?.name ?? ''));
+
+/** The pods bound to each node that hold resources, in the order given (the view sorts what it shows). */
 export function podsByNode(pods: Iterable<Pod>): Map<string, Pod[]> {
   const out = new Map<string, Pod[]>();
   for (const p of pods) {
@@ -46,7 +63,6 @@ export function podsByNode(pods: Iterable<Pod>): Map<string, Pod[]> {
     if (list) list.push(p);
     else out.set(node, [p]);
   }
-  for (const list of out.values()) list.sort(byName);
   return out;
 }
 
@@ -56,34 +72,54 @@ export function matchesSearch(node: Node, search: string): boolean {
   return s === '' || (node.metadata?.name ?? '').toLowerCase().includes(s);
 }
 
+interface CachedTile {
+  readonly tile: NodeTile;
+  /** The pods as given, to tell whether any changed (a watch event replaces a pod's object). */
+  readonly given: readonly Pod[];
+}
+
+// By Node object (replaced by every watch event on it): a render recomputes only the tiles whose
+// node or pods changed, and hands the view the same NodeTile otherwise, so a heat-map cell whose
+// tile is the same object is not re-rendered. 1,000 nodes heartbeating change a few per render.
+const tiles = new WeakMap<Node, CachedTile>();
+
+const samePods = (a: readonly Pod[], b: readonly Pod[]): boolean => a.length === b.length && a.every((p, i) => p === b[i]);
+
+function tileOf(node: Node, given: readonly Pod[]): NodeTile {
+  const cached = tiles.get(node);
+  if (cached && samePods(cached.given, given)) return cached.tile;
+  const load = nodeLoad(node, given);
+  const tile: NodeTile = { name: node.metadata?.name ?? '', node, state: nodeState(node), load, level: loadLevel(load.fraction), pods: [...given].sort(byName) };
+  tiles.set(node, { tile, given });
+  return tile;
+}
+
+const NO_PODS: readonly Pod[] = [];
+
 export function buildFleet(nodes: Iterable<Node>, pods: Iterable<Pod>, search: string): Fleet {
   const allPods = [...pods];
   const onNode = podsByNode(allPods);
-  const tiles: NodeTile[] = [];
+  const shown: NodeTile[] = [];
   let ready = 0;
   let notReady = 0;
   let cordoned = 0;
   let total = 0;
   for (const node of nodes) {
-    const name = node.metadata?.name ?? '';
-    const state = nodeState(node);
+    const tile = tileOf(node, onNode.get(node.metadata?.name ?? '') ?? NO_PODS);
     total++;
-    if (state.readiness === 'Ready') ready++;
+    if (tile.state.readiness === 'Ready') ready++;
     else notReady++;
-    if (state.cordoned) cordoned++;
-    if (!matchesSearch(node, search)) continue;
-    const nodePods = onNode.get(name) ?? [];
-    const load = nodeLoad(node, nodePods);
-    tiles.push({ name, node, state, load, level: loadLevel(load.fraction), pods: nodePods });
+    if (tile.state.cordoned) cordoned++;
+    if (matchesSearch(node, search)) shown.push(tile);
   }
-  tiles.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  shown.sort((a, b) => compareKeys(naturalKey(a.name), naturalKey(b.name)));
   const live = allPods.filter((p) => !p.metadata?.deletionTimestamp && holdsResources(p));
   const unscheduled = live.filter((p) => !p.spec?.nodeName)
-    .sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
+    .sort((a, b) => compareKeys(a.metadata?.creationTimestamp ?? '', b.metadata?.creationTimestamp ?? ''));
   return {
-    tiles,
+    tiles: shown,
     summary: { nodes: total, ready, notReady, cordoned, pods: live.length, pending: unscheduled.length },
-    mode: tiles.length > FULL_TILES_MAX ? 'heatmap' : 'tiles',
+    mode: shown.length > FULL_TILES_MAX ? 'heatmap' : 'tiles',
     unscheduled,
   };
 }

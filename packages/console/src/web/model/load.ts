@@ -1,10 +1,8 @@
 // A node's state and load, as the fleet view colours it. Pure: the view passes the Node and
 // the pods bound to it.
 import type { Node, Pod } from '@tugboat/api';
+import { parseNodeUsage, type ResourceUsage } from '@tugboat/api/scheduling/node-usage';
 import { bytes, cpuMilli, podRequests } from './quantities.js';
-
-/** Where agents publish what a node uses (packages/agent, read by `tctl top`): {"cpu":"250m","memory":"512Mi",…}. */
-export const USAGE_ANNOTATION = 'tugboat.io/usage';
 
 export type NodeReadiness = 'Ready' | 'NotReady' | 'Unknown';
 
@@ -44,16 +42,31 @@ export interface NodeLoad {
   readonly fraction: number;
 }
 
-function usageOf(node: Node): { cpuMilli: number; memory: number } | undefined {
-  const text = node.metadata?.annotations?.[USAGE_ANNOTATION];
-  if (!text) return undefined;
-  try {
-    const raw = JSON.parse(text) as { cpu?: string | number; memory?: string | number };
-    if (raw.cpu === undefined && raw.memory === undefined) return undefined;
-    return { cpuMilli: cpuMilli(raw.cpu ?? 0), memory: bytes(raw.memory ?? 0) };
-  } catch {
-    return undefined; // a malformed report: no usage shown, the requests still are
+/** What a render needs from a Node besides its pods: allocatable and the reported usage, as numbers. */
+interface NodeFigures {
+  readonly cpuMilli: number;
+  readonly memory: number;
+  readonly used: ResourceUsage | undefined;
+}
+
+// By Node object: a watch event replaces the object, so an entry lives exactly as long as the
+// figures it was parsed from, and a re-render of 1,000 nodes parses only those that changed.
+const figuresByNode = new WeakMap<Node, NodeFigures>();
+
+/**
+ * The usage is what the agent reports in the Node's `tugboat.io/usage` annotation, read by
+ * @tugboat/api's one parser (as `tctl top` and the scheduler read it). A malformed report
+ * shows no usage; the requests still show.
+ */
+function figuresOf(node: Node): NodeFigures {
+  let f = figuresByNode.get(node);
+  if (!f) {
+    const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
+    const parsed = parseNodeUsage(node.metadata?.annotations);
+    f = { cpuMilli: cpuMilli(alloc['cpu']), memory: bytes(alloc['memory']), used: parsed && 'report' in parsed ? parsed.report.node : undefined };
+    figuresByNode.set(node, f);
   }
+  return f;
 }
 
 /** Terminated pods hold no resources (the scheduler does not count them either). */
@@ -63,7 +76,6 @@ export function holdsResources(pod: Pod): boolean {
 }
 
 export function nodeLoad(node: Node, pods: readonly Pod[]): NodeLoad {
-  const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
   let cpu = 0;
   let mem = 0;
   for (const p of pods) {
@@ -72,9 +84,9 @@ export function nodeLoad(node: Node, pods: readonly Pod[]): NodeLoad {
     cpu += r.cpuMilli;
     mem += r.memory;
   }
-  const usage = usageOf(node);
-  const cpuLoad: ResourceLoad = { allocatable: cpuMilli(alloc['cpu']), requested: cpu, used: usage?.cpuMilli };
-  const memLoad: ResourceLoad = { allocatable: bytes(alloc['memory']), requested: mem, used: usage?.memory };
+  const figures = figuresOf(node);
+  const cpuLoad: ResourceLoad = { allocatable: figures.cpuMilli, requested: cpu, used: figures.used?.cpuMilli };
+  const memLoad: ResourceLoad = { allocatable: figures.memory, requested: mem, used: figures.used?.memory };
   const ratio = (r: ResourceLoad): number => (r.allocatable > 0 ? Math.max(r.requested, r.used ?? 0) / r.allocatable : 0);
   return { cpu: cpuLoad, memory: memLoad, fraction: Math.max(ratio(cpuLoad), ratio(memLoad)) };
 }

@@ -2,6 +2,7 @@
 // preemptor records the decision and takes the victims out of the cache, as their deletion
 // seen by the informer would.
 import test from 'ava';
+import { FakeClock } from '@tugboat/api';
 import type { Node, Pod, PodDisruptionBudgetObject } from '@tugboat/api';
 import { SchedulerCache } from '../../cache.js';
 import { Framework } from '../../framework/framework.js';
@@ -11,28 +12,28 @@ import { DEFAULT_PROFILE } from '../../framework/profile.js';
 import { IN_TREE_REGISTRY } from '../registry.js';
 import { SchedulingQueue } from '../../queue.js';
 import { ScheduleOne, type Nomination } from '../../schedule-one.js';
-import { FakeClock, NOW, makeListers, makeNode, makePod, type PodSpecLite } from '../../test-util.js';
+import { NOW, makeListers, makeNode, makePod, type PodSpecLite } from '../../test-util.js';
 import { pickOneNodeForPreemption, numCandidates, type Candidate } from './candidates.js';
 import { moreImportant, splitByBudgetViolation } from './victims.js';
 
 interface Decision { preemptor: string; node: string; victims: string[]; cleared: string[] }
 
 function cluster(nodes: Node[], placed: Array<[string, Pod]>, pdbs: PodDisruptionBudgetObject[] = []) {
-  const clock = new FakeClock();
-  const cache = new SchedulerCache({ now: clock.now });
+  const clock = new FakeClock(NOW);
+  const cache = new SchedulerCache({ now: () => clock.now() });
   for (const n of nodes) {
     cache.addNode(n);
     cache.setNodeLease(n.metadata!.name!, { renewTimeMs: NOW, durationMs: 600_000 });
   }
   for (const [node, p] of placed) cache.addPod({ ...p, spec: { ...p.spec!, nodeName: node } });
-  const queue = new SchedulingQueue({ now: clock.now });
-  const framework = new Framework(DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: clock.now, snapshot: cache, listers: makeListers({ pdbs }), nominator: queue.nominator, random: () => 0 });
+  const queue = new SchedulingQueue({ now: () => clock.now() });
+  const framework = new Framework(DEFAULT_PROFILE, IN_TREE_REGISTRY, { now: () => clock.now(), snapshot: cache, listers: makeListers({ pdbs }), nominator: queue.nominator, random: () => 0 });
   const decisions: Decision[] = [];
   const messages = new Map<string, string>();
   const nominations = new Map<string, Nomination>();
   const bound = new Map<string, string>();
   const cycle = new ScheduleOne({
-    framework, cache, queue, now: clock.now,
+    framework, cache, queue, now: () => clock.now(),
     binder: { async bind(p: PodInfo, n: string) { bound.set(p.key, n); cache.addPod({ ...p.pod, spec: { ...p.pod.spec!, nodeName: n } }); } },
     reporter: {
       scheduled: () => {},

@@ -9,15 +9,12 @@
 //               --pod-cidr) → marked taken; Node without → next free block, written to the Node
 //               (only if it still has none); none left → Event CIDRNotAvailable, retried when a
 //               block is released
-import { formatIPv4Cidr, parseIPv4Cidr, type Informer, type TugboatClient } from '@tugboat/api';
+import { formatIPv4Cidr, parseIPv4Cidr, type Informer } from '@tugboat/api';
 import { CidrSet } from './cidr-set.js';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { NodeObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { updateWithRetry } from './owner-refs.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 /** The component Kubernetes' range allocator records its Events as. */
 export const CIDR_ALLOCATOR = 'cidrAllocator';
@@ -28,28 +25,19 @@ export function nodePodCIDR(n: NodeObject): string | undefined {
   return n.spec?.podCIDRs?.[0] ?? n.spec?.podCIDR ?? undefined;
 }
 
-export interface NodeIpamOptions {
-  client: TugboatClient;
+export interface NodeIpamOptions extends ControllerOptions {
   informers: SharedInformers;
   recorder: EventRecorder;
   /** --cluster-cidr, e.g. 198.18.0.0/16. */
   clusterCidr: string;
   /** --node-cidr-mask-size (default 24). */
   nodeCidrMaskSize?: number;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
-  workers?: number;
 }
 
-export class NodeIpamController {
-  readonly queue: WorkQueue;
+export class NodeIpamController extends QueueController {
   readonly cidrs: CidrSet;
-  private readonly client: TugboatClient;
   private readonly nodes: Informer<NodeObject>;
   private readonly recorder: EventRecorder;
-  private readonly log: Logger;
-  private readonly workers: number;
   // The block this controller counts as each Node's (by name, with the Node's uid: a Node
   // deleted and registered again under its name is a new Node).
   private readonly held = new Map<string, { uid: string; cidr: string }>();
@@ -62,16 +50,15 @@ export class NodeIpamController {
     const cluster = parseIPv4Cidr(opts.clusterCidr);
     if (!cluster) throw new Error(`--cluster-cidr: expected an IPv4 CIDR such as 198.18.0.0/16, got ${JSON.stringify(opts.clusterCidr)}`);
     const mask = opts.nodeCidrMaskSize ?? DEFAULT_NODE_CIDR_MASK_SIZE;
+    let cidrs: CidrSet;
     try {
-      this.cidrs = new CidrSet(cluster, mask);
+      cidrs = new CidrSet(cluster, mask);
     } catch (e) {
       throw new Error(`--node-cidr-mask-size: ${e instanceof Error ? e.message : String(e)} (--cluster-cidr ${formatIPv4Cidr(cluster)})`);
     }
-    this.client = opts.client;
+    super('cidrallocator_node', opts, 4);
+    this.cidrs = cidrs;
     this.recorder = opts.recorder;
-    this.log = opts.log ?? consoleLogger;
-    this.workers = opts.workers ?? 4;
-    this.queue = new WorkQueue({ name: 'cidrallocator_node', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.nodes = opts.informers.nodes();
     this.nodes
       .onAdd((n) => this.queue.add(n.metadata?.name ?? ''))
@@ -83,13 +70,9 @@ export class NodeIpamController {
   }
 
   /** Marks what the Nodes in the cache hold, then starts the workers. */
-  run(): Promise<void> {
+  override run(): Promise<void> {
     for (const n of this.nodes.list()) this.occupy(n);
-    return runWorkers(this.queue, (name) => this.sync(name), this.workers, this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+    return super.run();
   }
 
   async sync(name: string): Promise<void> {

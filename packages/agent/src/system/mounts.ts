@@ -1,25 +1,12 @@
-// Overlay and bind mounts through util-linux's mount(8) (Node has no mount(2)). The image
-// store stacks layers with overlayfs; the OCI runtime mounts container root filesystems
-// the same way.
-import { spawn } from 'node:child_process';
+// The node's mounts, through util-linux's mount(8) (Node has no mount(2)): overlays for
+// image layers and container root filesystems, bind mounts and tmpfs for sandboxes and
+// volumes, and the clean-up that finds what is mounted under a directory.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from './subprocess.js';
 
 export class MountError extends Error {
   override readonly name = 'MountError';
-}
-
-export function run(cmd: string, args: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
-    if (opts.input !== undefined) p.stdin?.end(opts.input);
-    let stdout = '';
-    let stderr = '';
-    p.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 export interface OverlayMount {

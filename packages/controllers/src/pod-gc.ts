@@ -1,14 +1,12 @@
 // Pod garbage collection: pods bound to a Node that no longer exists are force-deleted
 // (no agent will ever confirm they stopped), and finished pods beyond a threshold are
 // deleted oldest first so completed work does not pile up in etcd.
-import type { Informer, TugboatClient } from '@tugboat/api';
+import type { Informer } from '@tugboat/api';
 import { objectKey } from '@tugboat/api';
-import { realClock, type Clock } from '@tugboat/api';
-import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
+import { describe, isApiError } from './controller.js';
 import type { NodeObject, PodObject, SharedInformers } from './informers.js';
-import type { ControllerMetrics } from './metrics.js';
 import { creationTime, isPodTerminal } from './pod-util.js';
-import { WorkQueue } from './workqueue.js';
+import { QueueController, type ControllerOptions } from './queue-controller.js';
 
 export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 12_500;
 export const DEFAULT_POD_GC_PERIOD_MS = 20_000;
@@ -27,53 +25,44 @@ export function terminatedPodsToDelete<P extends PodObject>(pods: readonly P[], 
   return [...finished].sort((a, b) => creationTime(a) - creationTime(b) || objectKey(a).localeCompare(objectKey(b))).slice(0, excess);
 }
 
-export interface PodGCOptions {
-  client: TugboatClient;
+/** One worker: the queue holds a single key. */
+export interface PodGCOptions extends Omit<ControllerOptions, 'workers'> {
   informers: SharedInformers;
-  clock?: Clock;
-  metrics?: ControllerMetrics;
-  log?: Logger;
   terminatedPodThreshold?: number;
   periodMs?: number;
 }
 
 const PASS = 'pass';
 
-export class PodGarbageCollector {
-  // One key: a pass over everything; the queue collapses the triggers and never runs two at once.
-  readonly queue: WorkQueue;
-  private readonly client: TugboatClient;
+// One key: a pass over everything; the queue collapses the triggers and never runs two at once.
+export class PodGarbageCollector extends QueueController {
   private readonly pods: Informer<PodObject>;
   private readonly nodes: Informer<NodeObject>;
-  private readonly log: Logger;
   private readonly threshold: number;
   private readonly periodMs: number;
 
   constructor(opts: PodGCOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? consoleLogger;
+    super('pod_garbage_collector', opts, 1);
     this.threshold = opts.terminatedPodThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD;
     this.periodMs = opts.periodMs ?? DEFAULT_POD_GC_PERIOD_MS;
-    this.queue = new WorkQueue({ name: 'pod_garbage_collector', clock: opts.clock ?? realClock, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.pods = opts.informers.pods();
     this.nodes = opts.informers.nodes();
     // A deleted node: its pods can go now rather than at the next period.
     this.nodes.onDelete(() => this.queue.add(PASS));
   }
 
-  run(): Promise<void> {
+  override run(): Promise<void> {
     this.queue.add(PASS);
-    return runWorkers(this.queue, async () => {
-      try {
-        await this.gc();
-      } finally {
-        this.queue.addAfter(PASS, this.periodMs);
-      }
-    }, 1, this.log);
+    return super.run();
   }
 
-  stop(): void {
-    this.queue.shutDown();
+  /** The pass, and the next one a period later (sooner when a node is deleted). */
+  protected async sync(): Promise<void> {
+    try {
+      await this.gc();
+    } finally {
+      this.queue.addAfter(PASS, this.periodMs);
+    }
   }
 
   async gc(): Promise<void> {

@@ -1,4 +1,4 @@
-// What /proc says about host processes: whether a recorded pid is still the process we
+// What /proc says about host processes (both runtimes, the node's usage): whether a recorded pid is still the process we
 // started (pid AND start time, so a reused pid is never taken for ours), which processes
 // belong to a container's process group, and their cpu and memory.
 // Node built-ins only: the container monitor imports this too.
@@ -127,4 +127,18 @@ export function parseMemoryInUse(meminfo: string): number | undefined {
 
 export function readMemoryInUse(): number | undefined {
   try { return parseMemoryInUse(readFileSync('/proc/meminfo', 'utf8')); } catch { return undefined; }
+}
+
+/**
+ * SIGKILL to `pid` and, when it leads a process group, to the whole group: what a command
+ * started would otherwise outlive it and hold its output open (exec with a timeout, in both
+ * runtimes). A pid already gone is no error.
+ */
+export function killProcessGroupOf(pid: number): void {
+  const leader = readProcStat(pid)?.pgrp === pid;
+  try {
+    process.kill(leader ? -pid : pid, 'SIGKILL');
+  } catch {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
 }

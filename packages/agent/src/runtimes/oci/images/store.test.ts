@@ -10,7 +10,7 @@ import {
   busyboxImageSpec, pushImage, hostArchitecture, type RegistryHandle, type BuiltImage,
 } from '@tugboat/test';
 import { ImageStore, ImagePullError, selectImagesForGc, type ImageRecord } from './store.js';
-import { mountOverlay, unmount } from './mounts.js';
+import { mountOverlay, unmount } from '../../../system/mounts.js';
 
 interface Ctx {
   registry: RegistryHandle;

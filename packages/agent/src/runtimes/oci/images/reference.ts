@@ -2,6 +2,7 @@
 // `busybox` → docker.io/library/busybox:latest, `host:port/repo:tag`, `repo@sha256:…`,
 // plus the two local transports skopeo uses for air-gapped nodes: `oci:DIR[:tag]` and
 // `oci-archive:FILE[:tag]`. Pure functions only: no I/O here.
+import { resolve as resolvePath } from 'node:path';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';
@@ -218,4 +219,13 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   if (ref.kind !== 'registry') return 'IfNotPresent';
   if (ref.digest !== undefined) return 'IfNotPresent';
   return ref.tag === DEFAULT_TAG ? 'Always' : 'IfNotPresent';
+}
+
+/** The key the image store keeps an image under: tags and digests kept, transports' paths absolute. */
+export function imageStoreKey(ref: ImageReference): string {
+  switch (ref.kind) {
+    case 'registry': return formatReference(ref);
+    case 'oci-layout': return formatReference({ ...ref, dir: resolvePath(ref.dir) });
+    case 'oci-archive': return formatReference({ ...ref, file: resolvePath(ref.file) });
+  }
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { PodObject } from './informers.js';
-import { podsOnMissingNodes, terminatedPodsToDelete } from './podgc.js';
+import { podsOnMissingNodes, terminatedPodsToDelete } from './pod-gc.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 

@@ -7,7 +7,7 @@ import { waitFor } from '@tugboat/test';
 import { silentLogger } from './controller.js';
 import type { NodeObject } from './informers.js';
 import { ControllerManager } from './manager.js';
-import { nodePodCIDR } from './nodeipam.js';
+import { nodePodCIDR } from './node-ipam.js';
 import { etcdAvailable, startTestCluster, type TestCluster } from './testing/cluster.js';
 
 let cluster: TestCluster | undefined;

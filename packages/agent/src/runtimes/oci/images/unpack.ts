@@ -6,12 +6,12 @@
 //
 // Paths are resolved inside the root the way containerd does (symlinks followed, but never
 // out of the root), so a hostile layer cannot write outside its directory.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { run } from '../../../system/subprocess.js';
 import type { TarEntry, TarHeader } from './tar.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -219,17 +219,12 @@ async function setOwnerAndMode(path: string, h: TarHeader, chownOk: boolean): Pr
 
 // Node has no mknod(2); coreutils' mknod does it. Device nodes in layers are rare (runc
 // makes /dev itself), so a process per node is fine.
-function makeNode(path: string, h: TarHeader): Promise<void> {
+async function makeNode(path: string, h: TarHeader): Promise<void> {
   const args = h.type === 'fifo'
     ? [path, 'p']
     : [path, h.type === 'char' ? 'c' : 'b', String(h.devmajor), String(h.devminor)];
-  return new Promise((resolve, reject) => {
-    const p = spawn('mknod', ['-m', (h.mode & 0o777).toString(8), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new LayerError(`mknod ${posix.basename(path)}: ${err.trim() || `exit ${code}`}`))));
-  });
+  const res = await run('mknod', ['-m', (h.mode & 0o777).toString(8), ...args]);
+  if (res.code !== 0) throw new LayerError(`mknod ${posix.basename(path)}: ${res.stderr.trim() || `exit ${res.code}`}`);
 }
 
 function isNotFound(e: unknown): boolean {

@@ -11,7 +11,7 @@
 //
 // Evicted pods stay Terminating until their agent confirms (or the node is deleted and pod
 // GC removes them); ReplicaSets do not count them, so replacements start at once.
-import { NODE_LEASE_NAMESPACE, objectKey, type Informer, type Taint, type TugboatClient } from '@tugboat/api';
+import { NODE_LEASE_NAMESPACE, objectKey, retryOnConflict, type Informer, type Taint, type TugboatClient } from '@tugboat/api';
 import { realClock, type Clock, type Timer } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
@@ -276,22 +276,17 @@ export class NodeLifecycleController {
   private async markPodsNotReady(node: string): Promise<void> {
     const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const key of [...(this.podsByNode.get(node) ?? [])]) {
-      let pod = this.pods.get(key);
-      // A conflict (the agent or another writer was first) is retried on a fresh read.
-      for (let attempt = 0; pod && attempt < 3; attempt++) {
-        if (pod.spec?.nodeName !== node || !isPodReady(pod)) break;
-        const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: now } : c));
-        try {
+      const [ns, name] = key.split('/') as [string, string];
+      try {
+        // A conflict (the agent or another writer was first) is retried on a fresh read.
+        await retryOnConflict(async (attempt) => {
+          const pod = attempt === 0 ? this.pods.get(key) : await this.client.tryGet<PodObject>('pods', ns, name).catch(() => undefined);
+          if (!pod || pod.spec?.nodeName !== node || !isPodReady(pod)) return;
+          const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: now } : c));
           await this.client.updateStatus<PodObject>({ ...pod, status: { ...pod.status, conditions } });
-          break;
-        } catch (e) {
-          if (isApiError(e, 'NotFound')) break;
-          if (!isApiError(e, 'Conflict')) {
-            this.log.error(`node lifecycle: could not mark pod ${key} not ready: ${describe(e)}`);
-            break;
-          }
-          pod = await this.client.tryGet<PodObject>('pods', pod.metadata?.namespace ?? '', pod.metadata?.name ?? '').catch(() => undefined);
-        }
+        }, 3);
+      } catch (e) {
+        if (!isApiError(e, 'NotFound', 'Conflict')) this.log.error(`node lifecycle: could not mark pod ${key} not ready: ${describe(e)}`);
       }
     }
   }
