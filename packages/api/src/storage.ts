@@ -2,7 +2,7 @@
 // local-path class it makes), the persistentvolume-binder and local-path provisioner
 // (controllers), the scheduler's VolumeBinding plugin and the agent (which mounts and removes
 // local-path directories). Annotation names are Kubernetes' own.
-import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolume, PersistentVolumeClaim, VolumeNodeAffinity } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { KubeObject } from './types.js';
 import { compileNodeSelector } from './scheduling/node-selector.js';
@@ -114,7 +114,7 @@ export function volumeFitsNode(pv: PersistentVolume, labels: Readonly<Record<str
 }
 
 /** The required node affinity of a local volume on one node (by its hostname label, as k3s's provisioner writes it). */
-export function nodeAffinityFor(nodeName: string): NonNullable<PersistentVolume['spec']>['nodeAffinity'] {
+export function nodeAffinityFor(nodeName: string): VolumeNodeAffinity {
   return {
     required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [nodeName] }] }] },
   };

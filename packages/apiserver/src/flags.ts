@@ -42,6 +42,7 @@ const FLAGS = defineFlags({
   listen: { kind: 'host-port', default: DEFAULT_LISTEN, help: `gRPC address (default ${DEFAULT_LISTEN}; port 0 picks one)` },
   'http-listen': { kind: 'host-port', default: DEFAULT_HTTP_LISTEN, help: `/metrics, /healthz, /readyz (default ${DEFAULT_HTTP_LISTEN})` },
   'watch-cache-size': { kind: 'integer', min: 1, help: 'changes kept per resource for resuming watchers (default 1000)' },
+  'watch-cache-retention': { kind: 'duration', default: '75s', metavar: 'DURATION', help: 'changes younger than this are kept beyond the size too (default 75s; 0: by size only)' },
   workers: { kind: 'integer', min: 0, default: '1', help: 'server processes sharing the ports, one core each (default 1; 0: one per core)' },
   'tls-cert-file': { kind: 'string', metavar: 'FILE', section: SECURITY, help: 'serving certificate (PEM; required)' },
   'tls-private-key-file': { kind: 'string', metavar: 'FILE', help: 'its key (required)' },
@@ -96,11 +97,12 @@ export function parseFlags(argv: readonly string[], readFile: FlagFileReader = r
   const { etcdServers, etcdTls } = etcdFlags(v, readFile);
   const encryptionConfig = encryptionConfigFlag(v, readFile);
   const watchCacheSize = v['watch-cache-size'];
+  const watchCacheRetentionMs = v['watch-cache-retention'];
   return {
     help: false,
     command: 'serve',
     options: {
-      etcdServers, listen: v.listen, httpListen: v['http-listen'], ...(watchCacheSize ? { watchCacheSize } : {}),
+      etcdServers, listen: v.listen, httpListen: v['http-listen'], ...(watchCacheSize ? { watchCacheSize } : {}), watchCacheRetentionMs,
       ...(etcdTls ? { etcdTls } : {}),
       ...(encryptionConfig ? { encryptionConfig } : {}),
       ...securityOptions(v, readFile),

@@ -9,8 +9,8 @@ const test = anyTest as TestFn<{ etcd: EtcdHandle; server: ApiServerProcess }>;
 
 test.before(async (t) => {
   const etcd = await startEtcd();
-  // A watch cache of 2 changes per resource, so a handful of changes pushes a revision out of it.
-  const server = await startApiServerProcess(etcd.endpoint, { extraArgs: ['--watch-cache-size', '2'] });
+  // A watch cache of 2 changes per resource (however fresh), so a handful of changes pushes a revision out of it.
+  const server = await startApiServerProcess(etcd.endpoint, { extraArgs: ['--watch-cache-size', '2', '--watch-cache-retention', '0'] });
   t.context = { etcd, server };
 });
 

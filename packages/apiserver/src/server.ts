@@ -80,6 +80,8 @@ export interface ApiServerOptions {
   readonly httpListen?: string;
   /** Changes kept per resource for watchers that resume (default 1000). */
   readonly watchCacheSize?: number;
+  /** Changes younger than this are kept beyond watchCacheSize (default 75 s; 0: by size only). */
+  readonly watchCacheRetentionMs?: number;
   readonly bookmarkIntervalMs?: number;
   readonly namespaceSyncIntervalMs?: number;
   /** How often apiserver_storage_objects is recounted. */
@@ -210,6 +212,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const registry = new Registry(storage, { ...(options.now ? { now: options.now } : {}), ...(options.serviceRanges ? { serviceRanges: options.serviceRanges } : {}) });
   const cache = new WatchCache(storage, {
     ...(options.watchCacheSize ? { capacity: options.watchCacheSize } : {}),
+    ...(options.watchCacheRetentionMs !== undefined ? { retentionMs: options.watchCacheRetentionMs } : {}),
     onError: (err) => log(`watch cache restarted: ${err.message}`),
   });
   const watches = new WatchService(registry, cache, storage, options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {});

@@ -91,6 +91,11 @@ test.serial('a worker that dies is replaced; the other serves meanwhile', async 
   const [first, second] = children(server.process.pid!);
   t.truthy(first && second);
   process.kill(first!, 'SIGKILL');
+  // node:cluster's primary hands each accepted connection to a worker over IPC; one handed to
+  // the dead worker before the primary has seen its IPC channel close is never answered (the
+  // worker cannot refuse it), so new connections are made once the primary has noticed. CI
+  // once caught that window: a get waited out its 15 s deadline.
+  await waitFor('the primary noticed the death', () => server.output().includes(`(pid ${first}) exited (SIGKILL); starting it again`), 10_000);
   // New connections go to the live worker (and to the replacement once it is up).
   for (let i = 0; i < 4; i++) {
     const c = server.client();

@@ -51,3 +51,10 @@ test('directories: .yaml/.yml/.json in name order; -R descends', async (t) => {
   await t.throwsAsync(readManifests(['missing.yaml'], { ...opts, recursive: false }), { instanceOf: CliError, message: 'the path "missing.yaml" does not exist' });
   await t.throwsAsync(readManifests([], { ...opts, recursive: false }), { instanceOf: CliError });
 });
+
+test('an alias inside the node it names is one line naming the document, not a JSON error', (t) => {
+  const text = 'apiVersion: v1\nkind: Node\nmetadata: &meta\n  name: n\n  labels:\n    x-copy: *meta\n';
+  const docs = parseManifestText(text, 'node.yaml');
+  t.is(docs.length, 1);
+  t.is(docs[0]!.error, 'node.yaml (document 1): an alias refers to a node that contains it: the document is not a tree');
+});

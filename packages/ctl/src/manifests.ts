@@ -72,6 +72,15 @@ export function parseManifestText(text: string, source: string): ManifestDoc[] {
     }
     // `---` followed by nothing (or only comments) is no document at all.
     if (value === null || value === undefined) return;
+    // YAML lets an alias name a node that contains it (`metadata: &m {labels: {x: *m}}`): a
+    // cycle no object can hold, which would fail later as a multi-line JSON error (found by
+    // the fuzzer). The API server's REST path says the same.
+    try {
+      JSON.stringify(value);
+    } catch {
+      docs.push({ source, index, error: `${where}: an alias refers to a node that contains it: the document is not a tree` });
+      return;
+    }
     docs.push(...objectsOf(value, source, index, where));
   });
   return docs;

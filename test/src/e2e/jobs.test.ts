@@ -3,12 +3,12 @@
 // The controller manager runs with --job-backoff-base=1s so failed pods are replaced in
 // seconds (Kubernetes: 10 s, doubling).
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '@tugboat/api';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
+import { kubectlMissing, runKubectl } from '../harness/kubectl.js';
 import { eventually, followPods, podsOf } from './helpers.js';
 
 let cluster: LocalClusterHandle;
@@ -179,23 +179,12 @@ test.serial('controller manager SIGKILLed in the middle of an Indexed Job: no fi
   t.true([...perIndex.values()].every((n) => n === 1), `pods per index: ${JSON.stringify(Object.fromEntries(perIndex))}`);
 });
 
-const KUBECTL = 'kubectl';
-const haveKubectl = spawnSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' }).status === 0;
-if (!haveKubectl) console.log(`jobs.test.ts: kubectl test skipped: no ${KUBECTL} on PATH`);
-const kubectlTest = haveKubectl ? test.serial : test.serial.skip;
+const noKubectl = kubectlMissing();
+if (noKubectl) console.log(`jobs.test.ts: kubectl test skipped: ${noKubectl}`);
+const kubectlTest = noKubectl ? test.serial.skip : test.serial;
 
-function kubectl(home: string, args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: join(cluster.home, 'kubeconfig'), HOME: home }, cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kubectl ${args.join(' ')} timed out`)); }, 150_000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end(input ?? '');
-  });
+function kubectl(home: string, args: readonly string[], input?: string): Promise<TctlResult> {
+  return runKubectl(cluster.home, home, args, { input, timeoutMs: 150_000 });
 }
 
 // The pi Job of Kubernetes' documentation, with a shell loop for perl (the process runtime runs host commands).

@@ -3,44 +3,27 @@
 // kubectl needs. Every command here is one from issue 10's acceptance, with kubectl's own
 // output as the judge: nobody here wrote kubectl.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { REPO_ROOT, startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
+import { KUBECTL, kubectlEnv, kubectlMissing, runKubectl } from '../harness/kubectl.js';
 import { eventually } from './helpers.js';
 
-const KUBECTL = 'kubectl';
-const haveKubectl = spawnSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' }).status === 0;
-if (!haveKubectl) {
+const noKubectl = kubectlMissing();
+if (noKubectl) {
   // Printed, never silent; on CI kubectl is part of the machine, so it fails there.
-  console.log(`kubectl.test.ts: skipped: no ${KUBECTL} on PATH${process.env['CI'] ? ' (CI: this is a failure)' : ''}`);
+  console.log(`kubectl.test.ts: skipped: ${noKubectl}${process.env['CI'] ? ' (CI: this is a failure)' : ''}`);
 }
-const kubectlTest = haveKubectl ? test.serial : test.serial.skip;
-if (!haveKubectl && process.env['CI']) test('kubectl is installed on CI', (t) => t.fail('kubectl v1.32 must be on CI machines'));
+const kubectlTest = noKubectl ? test.serial.skip : test.serial;
+if (noKubectl && process.env['CI']) test('kubectl is installed on CI', (t) => t.fail('kubectl v1.32 must be on CI machines'));
 
 let cluster: LocalClusterHandle;
 let work: string;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectlEnv(): NodeJS.ProcessEnv {
-  // Its own HOME: kubectl caches discovery and OpenAPI under ~/.kube/cache.
-  return { ...process.env, KUBECONFIG: join(cluster.home, 'kubeconfig'), HOME: work };
-}
-
-function kubectl(args: readonly string[], input?: string, timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: kubectlEnv(), cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kubectl ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`)); }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end(input ?? '');
-  });
+function kubectl(args: readonly string[], input?: string, timeoutMs = 90_000): Promise<TctlResult> {
+  return runKubectl(cluster.home, work, args, { input, timeoutMs });
 }
 
 async function ok(args: readonly string[], input?: string): Promise<string> {
@@ -52,7 +35,7 @@ async function ok(args: readonly string[], input?: string): Promise<string> {
 const DEMO = join(REPO_ROOT, 'manifests', 'demo.yaml');
 
 test.before(async () => {
-  if (!haveKubectl) return;
+  if (noKubectl) return;
   work = mkdtempSync(join(tmpdir(), 'tugboat-kubectl-'));
   cluster = await startLocalCluster({ nodes: 2 });
 });
@@ -129,7 +112,7 @@ kubectlTest('get pods -o wide, get deploy,rs,pods, describe pod, logs', async (t
 });
 
 kubectlTest('get -w sees a change as it happens', async (t) => {
-  const child = spawn(KUBECTL, ['get', 'pods', '-n', 'demo', '-l', 'app=hello', '-w'], { env: kubectlEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(KUBECTL, ['get', 'pods', '-n', 'demo', '-l', 'app=hello', '-w'], { env: kubectlEnv(cluster.home, work), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   t.teardown(() => { child.kill('SIGKILL'); });

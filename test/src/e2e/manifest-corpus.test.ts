@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
 import { pushCorpusImages, registryMirrorFlag } from '../harness/corpus-images.js';
 import { busyboxAvailable, skopeoAvailable } from '../harness/images.js';
+import { kubectlMissing, runKubectl } from '../harness/kubectl.js';
 import { registryAvailable, startRegistry, type RegistryHandle } from '../harness/registry.js';
 import { eventually } from './helpers.js';
 import type { TugboatClient } from '@tugboat/api';
@@ -36,9 +37,9 @@ const ociSkip = process.getuid?.() !== 0 ? 'not root: real containers need root'
         : !busyboxAvailable() ? 'busybox-static is not installed' : undefined;
 if (ociSkip) console.log(`manifest-corpus: the oci half is skipped: ${ociSkip}`);
 const ociTest = ociSkip ? test.skip : test;
-const haveKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-if (!haveKubectl) console.log('manifest-corpus: the kubectl checks are skipped: no kubectl on PATH');
-const kubectlTest = ociSkip || !haveKubectl ? test.skip : test;
+const noKubectl = kubectlMissing();
+if (noKubectl) console.log(`manifest-corpus: the kubectl checks are skipped: ${noKubectl}`);
+const kubectlTest = ociSkip || noKubectl ? test.skip : test;
 
 let proc: LocalClusterHandle;
 let oci: LocalClusterHandle | undefined;
@@ -419,18 +420,7 @@ test('image-volumes.yaml: refused in one line naming the field, nothing stored',
 // ---- kubectl v1.32 against the oci cluster ----------------------------------------------
 
 function kubectl(args: readonly string[], input = ''): Promise<TctlResult> {
-  const c = ociCluster();
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: join(c.home, 'kubeconfig'), HOME: work }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kubectl ${args.join(' ')} timed out`)); }, 150_000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end(input);
-  });
+  return runKubectl(ociCluster().home, work, args, { input, timeoutMs: 150_000 });
 }
 
 kubectlTest('kubectl apply of the corpus (namespace kubectl-corpus): created, the warning printed, the image volume refused', async (t) => {

@@ -19,11 +19,12 @@
 // packages/ctl/src/cluster/network.ts); traffic goes to loopback and, from inside the pods, to
 // pod IPs of this file's pods, checked to be inside 198.18.0.0/15 first.
 import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
+import { kubectlMissing, runKubectl } from '../harness/kubectl.js';
 import { startRegistry, type RegistryHandle } from '../harness/registry.js';
 import { buildOciImage, busyboxImageSpec, pushImage } from '../harness/images.js';
 import { eventually } from './helpers.js';
@@ -32,9 +33,9 @@ const runcInstalled = spawnSync('runc', ['--version'], { stdio: 'ignore' }).stat
 const skipReason = process.getuid?.() !== 0 ? 'not root: real containers need root' : !runcInstalled ? 'runc is not installed' : undefined;
 if (skipReason) console.log(`e2e StatefulSet (oci) tests skipped: ${skipReason}`);
 const serial = skipReason ? test.skip : test.serial;
-const haveKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-if (!skipReason && !haveKubectl) console.log('statefulsets-oci.test.ts: the kubectl test is skipped: no kubectl on PATH');
-const kubectlSerial = skipReason || !haveKubectl ? test.skip : test.serial;
+const noKubectl = kubectlMissing();
+if (!skipReason && noKubectl) console.log(`statefulsets-oci.test.ts: the kubectl test is skipped: ${noKubectl}`);
+const kubectlSerial = skipReason || noKubectl ? test.skip : test.serial;
 
 let cluster: LocalClusterHandle;
 let registry: RegistryHandle;
@@ -230,20 +231,8 @@ serial('cluster DNS: web-0.nginx.default.svc.cluster.local is web-0\'s pod IP; w
 
 // ---- kubectl -------------------------------------------------------------------------
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectl(args: readonly string[], timeoutMs = 300_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Its own HOME: kubectl caches discovery and OpenAPI under ~/.kube/cache.
-    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: join(cluster.home, 'kubeconfig'), HOME: work }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kubectl ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`)); }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-  });
+function kubectl(args: readonly string[], timeoutMs = 300_000): Promise<TctlResult> {
+  return runKubectl(cluster.home, work, args, { timeoutMs });
 }
 
 async function kubectlOk(t: ExecutionContext, args: readonly string[]): Promise<string> {

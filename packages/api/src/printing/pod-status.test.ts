@@ -4,7 +4,7 @@ import { podSummary } from './pod-status.js';
 
 const now = Date.parse('2024-05-01T12:00:00Z');
 const cs = (s: Partial<ContainerStatus>): ContainerStatus => ({ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 0, ...s });
-const pod = (status: Pod['status'], extra: Partial<Pod> = {}): Pod => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, status, ...extra });
+const pod = (status: Pod['status'], extra: Partial<Pod> = {}): Pod => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, ...(status ? { status } : {}), ...extra });
 
 test('a pod without status is Pending', (t) => {
   t.deepEqual(podSummary(pod(undefined), now), { ready: '0/1', status: 'Pending', restarts: '0', restartCount: 0 });

@@ -6,7 +6,7 @@ const now = Date.parse('2024-05-01T12:00:00Z');
 const ago = (s: number): string => new Date(now - s * 1000).toISOString();
 
 const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointSlice['ports']): EndpointSlice & KubeObject =>
-  ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', creationTimestamp: ago(30), labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints, ports });
+  ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', creationTimestamp: ago(30), labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints, ...(ports ? { ports } : {}) });
 
 test('describe\'s endpoints per Service port: ready ones from the slices, by port name', (t) => {
   const slices = [

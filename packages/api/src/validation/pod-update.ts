@@ -1,7 +1,7 @@
 // What an update may change in a Pod's spec (Kubernetes' ValidatePodUpdate): container
 // images, a shorter activeDeadlineSeconds, added tolerations, removed scheduling gates.
 // Anything else would mean a different pod, which is what Deployments are for.
-import type { Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import { inclusiveRangeError } from '../names.js';
 import { forbidden, invalid, type Errs } from './field-errors.js';
 import { deepEqual, diffPaths } from './equal.js';
@@ -23,6 +23,18 @@ function validateOnlyAddedTolerations(now: Toleration[] | undefined, old: Tolera
     }
   }
   return [];
+}
+
+/** `c` with the image of `old` (none when `old` has none), so an image change alone is not a difference. */
+function withImageOf(c: Container, old: Container | undefined): Container {
+  const { image: _image, ...rest } = c;
+  return old?.image === undefined ? rest : { ...rest, image: old.image };
+}
+
+/** Sets `to[key]` to `from[key]`, or removes it when `from` has none (never a key holding undefined). */
+function copyField<T extends object, K extends keyof T>(to: T, from: T, key: K): void {
+  if (from[key] === undefined) delete to[key];
+  else to[key] = from[key];
 }
 
 export function validatePodUpdate(pod: Pod, old: Pod): Errs {
@@ -55,14 +67,9 @@ export function validatePodUpdate(pod: Pod, old: Pod): Errs {
   }
 
   // Take the updatable fields from the old spec; whatever still differs is forbidden.
-  const munged: PodSpec = {
-    ...spec,
-    containers: (spec.containers ?? []).map((c, i) => ({ ...c, image: oldSpec.containers[i]?.image })),
-    tolerations: oldSpec.tolerations,
-    schedulingGates: oldSpec.schedulingGates,
-    activeDeadlineSeconds: oldSpec.activeDeadlineSeconds,
-  };
-  if (spec.initContainers) munged.initContainers = spec.initContainers.map((c, i) => ({ ...c, image: oldSpec.initContainers?.[i]?.image }));
+  const munged: PodSpec = { ...spec, containers: (spec.containers ?? []).map((c, i) => withImageOf(c, oldSpec.containers[i])) };
+  for (const key of ['tolerations', 'schedulingGates', 'activeDeadlineSeconds'] as const) copyField(munged, oldSpec, key);
+  if (spec.initContainers) munged.initContainers = spec.initContainers.map((c, i) => withImageOf(c, oldSpec.initContainers?.[i]));
   const oldGrace = oldSpec.terminationGracePeriodSeconds;
   if (oldGrace !== undefined && oldGrace < 0 && spec.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
   const changed = diffPaths(munged, oldSpec, 'spec');

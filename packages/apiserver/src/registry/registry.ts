@@ -519,17 +519,18 @@ export class Registry {
   /** Metadata of an update: the caller's labels, annotations, finalizers, owners; the rest as stored. */
   private serverMetadata(requested: ObjectMeta, stored: ObjectMeta): ObjectMeta {
     const {
-      resourceVersion: _rv, namespace: _ns, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, generateName: _gn, ...meta
+      resourceVersion: _rv, namespace: _ns, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, generateName: _gn,
+      name: _name, uid: _uid, creationTimestamp: _ct, generation: _gen, ...meta
     } = requested;
-    void _rv; void _ns; void _dt; void _dg; void _gn;
+    void _rv; void _ns; void _dt; void _dg; void _gn; void _name; void _uid; void _ct; void _gen;
     return {
       ...meta,
-      name: stored.name,
+      ...(stored.name !== undefined ? { name: stored.name } : {}),
       ...(stored.namespace !== undefined ? { namespace: stored.namespace } : {}),
       ...(stored.generateName !== undefined ? { generateName: stored.generateName } : {}),
-      uid: stored.uid,
-      creationTimestamp: stored.creationTimestamp,
-      generation: stored.generation,
+      ...(stored.uid !== undefined ? { uid: stored.uid } : {}),
+      ...(stored.creationTimestamp !== undefined ? { creationTimestamp: stored.creationTimestamp } : {}),
+      ...(stored.generation !== undefined ? { generation: stored.generation } : {}),
       ...(stored.deletionTimestamp !== undefined ? { deletionTimestamp: stored.deletionTimestamp } : {}),
       ...(stored.deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds: stored.deletionGracePeriodSeconds } : {}),
     };

@@ -39,6 +39,16 @@ export class Change {
     return s;
   }
 
+  /**
+   * Forgets the decoded objects and their JSON (kept while the change is fresh, when every
+   * watcher reads them); an old change kept for resuming watchers keeps only etcd's bytes.
+   */
+  release(): void {
+    this.decoded = null;
+    this.decodedPrev = null;
+    this.json.clear();
+  }
+
   /** What a watcher gets for a deleted object whose last state etcd had already compacted. */
   stub(): KubeObject {
     const { info, namespace, name } = this.target;

@@ -1,9 +1,9 @@
 import test from 'ava';
 import type { ApiError } from '@tugboat/api';
 import { parseStorageKey } from '../registry/keys.js';
-import type { StorageEvent } from '../storage/storage.js';
+import type { Storage, StorageEvent, WatchHandlers } from '../storage/storage.js';
 import { Change } from './change.js';
-import { Subscribers, type Subscriber } from './watch-cache.js';
+import { Subscribers, WatchCache, type Subscriber } from './watch-cache.js';
 
 const pod = (node: string, phase = 'Running'): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: node }, status: { phase } });
 const KEY = '/registry/pods/default/p';
@@ -39,4 +39,46 @@ test('watchers indexed by a field get only the changes whose object had or has t
   t.deepEqual(n1.got, [2, 3, 4, 5]);
   t.deepEqual(all.got, [1, 2, 3, 4, 5]);
   t.is([...subs.all()].length, 3);
+});
+
+/** A WatchCache on a storage whose only use is the one watch the cache opens; `push` feeds it. */
+function cacheOnStub(options: ConstructorParameters<typeof WatchCache>[1]): { cache: WatchCache; push(ev: StorageEvent): void; ready: Promise<void> } {
+  let handlers: WatchHandlers | undefined;
+  const storage = {
+    watch: (_prefix: string, _after: number | undefined, h: WatchHandlers) => {
+      handlers = h;
+      return { started: Promise.resolve(1), close: () => undefined };
+    },
+  } as unknown as Storage;
+  const cache = new WatchCache(storage, options);
+  cache.start();
+  return { cache, push: (ev) => handlers!.onEvents([ev]), ready: cache.whenReady() };
+}
+
+test('the watch cache keeps fresh changes beyond its size, so a watcher that drops for a few seconds resumes from it', async (t) => {
+  let now = 0;
+  const { cache, push, ready } = cacheOnStub({ capacity: 10, retentionMs: 75_000, now: () => now });
+  await ready;
+  // 1,000 changes within a minute: all fresh, all kept although the size is 10.
+  for (let rev = 2; rev <= 1001; rev++) { now += 60; push({ type: 'put', key: KEY, value: pod('node-1'), prevValue: undefined, revision: rev }); }
+  const early = recorder();
+  t.truthy(cache.subscribe(early, 5), 'a revision a minute old resumes from the cache');
+  t.is(early.got.length, 1001 - 5);
+  // Two minutes later, one more change: only the newest 10 are kept, older ones are gone.
+  now += 120_000;
+  push({ type: 'put', key: KEY, value: pod('node-1'), prevValue: undefined, revision: 1002 });
+  t.is(cache.subscribe(recorder(), 5), undefined, 'a revision older than the window goes to etcd');
+  const recent = recorder();
+  t.truthy(cache.subscribe(recent, 992));
+  t.deepEqual(recent.got, [993, 994, 995, 996, 997, 998, 999, 1000, 1001, 1002]);
+});
+
+test('the watch cache never holds more than maxCapacity changes, fresh or not', async (t) => {
+  const { cache, push, ready } = cacheOnStub({ capacity: 10, retentionMs: 75_000, maxCapacity: 100, now: () => 0 });
+  await ready;
+  for (let rev = 2; rev <= 500; rev++) push({ type: 'put', key: KEY, value: pod('node-1'), prevValue: undefined, revision: rev });
+  t.is(cache.subscribe(recorder(), 100), undefined);
+  const r = recorder();
+  t.truthy(cache.subscribe(r, 450));
+  t.is(r.got.length, 50);
 });

@@ -30,8 +30,20 @@ export interface Subscriber {
 }
 
 export interface WatchCacheOptions {
-  /** Changes kept per resource for watchers that resume. */
+  /** Changes kept per resource for watchers that resume, however old (default 1,000). */
   readonly capacity?: number;
+  /**
+   * Changes younger than this are kept beyond `capacity` (default 75 s, Kubernetes' watch
+   * cache eventFreshDuration): a client whose connection dropped for a few seconds resumes
+   * from the cache whatever the write rate. At fleet scale a count alone held a few seconds
+   * of pod changes, so every resuming watcher fell through to a watch on etcd from its old
+   * revision, and hundreds of those at once (hollow nodes reconnecting) left etcd replaying
+   * history: the API stalled for minutes (bench:density, 2026-12-06).
+   */
+  readonly retentionMs?: number;
+  /** Never more than this many changes per resource (default 50,000), fresh or not. */
+  readonly maxCapacity?: number;
+  readonly now?: () => number;
   readonly onError?: (err: ApiError) => void;
 }
 
@@ -39,10 +51,17 @@ interface Window {
   /** Every change with revision > start is in `changes` (or still to come). */
   start: number;
   changes: Change[];
+  /** When each change arrived (ms), parallel to `changes`. */
+  arrived: number[];
+  /** changes[0 .. released) have released their decoded objects. */
+  released: number;
 }
 
 export class WatchCache {
   private readonly capacity: number;
+  private readonly retentionMs: number;
+  private readonly maxCapacity: number;
+  private readonly now: () => number;
   private watch: StorageWatch | undefined;
   private ready = false;
   private startRevision = 0;
@@ -56,6 +75,9 @@ export class WatchCache {
 
   constructor(private readonly storage: Storage, private readonly options: WatchCacheOptions = {}) {
     this.capacity = Math.max(1, options.capacity ?? 1_000);
+    this.retentionMs = options.retentionMs ?? 75_000;
+    this.maxCapacity = Math.max(this.capacity, options.maxCapacity ?? 50_000);
+    this.now = options.now ?? Date.now;
   }
 
   /** Starts following etcd (it need not be up: the watch connects when it is). */
@@ -131,16 +153,38 @@ export class WatchCache {
       const change = new Change(ev, target);
       const resource = target.info.resource;
       let win = this.windows.get(resource);
-      if (!win) this.windows.set(resource, (win = { start: this.startRevision, changes: [] }));
+      if (!win) this.windows.set(resource, (win = { start: this.startRevision, changes: [], arrived: [], released: 0 }));
       win.changes.push(change);
-      if (win.changes.length > this.capacity) {
-        // Drop in blocks so trimming is not a shift per change.
-        const drop = win.changes.length - this.capacity + Math.ceil(this.capacity / 10);
-        const dropped = win.changes.splice(0, Math.min(drop, win.changes.length - 1));
-        win.start = dropped[dropped.length - 1]!.revision;
-      }
+      win.arrived.push(this.now());
+      if (win.changes.length > this.capacity) this.trim(win);
       this.subscribers.get(resource)?.deliver(change);
     }
+  }
+
+  /**
+   * Keeps the newest `capacity` changes and any younger than `retentionMs`, at most
+   * `maxCapacity`. Drops in blocks (a second's worth, or a tenth of the capacity) so trimming
+   * is not a shift per change; changes past the newest `capacity` keep only etcd's bytes.
+   */
+  private trim(win: Window): void {
+    const n = win.changes.length;
+    const now = this.now();
+    let drop = 0;
+    if (n > this.maxCapacity) drop = n - this.maxCapacity + Math.ceil(this.maxCapacity / 10);
+    else if (this.retentionMs === 0) drop = n - this.capacity + Math.ceil(this.capacity / 10);
+    else if (now - win.arrived[0]! > this.retentionMs + 1_000) {
+      const limit = n - this.capacity;
+      while (drop < limit && now - win.arrived[drop]! > this.retentionMs) drop++;
+    }
+    drop = Math.min(drop, n - 1);
+    if (drop > 0) {
+      const dropped = win.changes.splice(0, drop);
+      win.arrived.splice(0, drop);
+      win.start = dropped[dropped.length - 1]!.revision;
+      win.released = Math.max(0, win.released - drop);
+    }
+    const keepDecoded = win.changes.length - this.capacity;
+    for (; win.released < keepDecoded; win.released++) win.changes[win.released]!.release();
   }
 
   private onProgress(revision: number): void {

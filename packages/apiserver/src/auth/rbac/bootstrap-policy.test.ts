@@ -36,7 +36,10 @@ test.after.always(async (t) => {
 function defaultPolicy(): RbacAuthorizer {
   const clusterRoles = bootstrapClusterRoles();
   for (let pass = 0; pass < 3; pass++) {
-    for (const r of clusterRoles) r.rules = aggregatedRules(r, clusterRoles) ?? r.rules;
+    for (const r of clusterRoles) {
+      const rules = aggregatedRules(r, clusterRoles);
+      if (rules) r.rules = rules;
+    }
   }
   return new RbacAuthorizer({
     clusterRoles: new MemoryStore<KubeObject>(clusterRoles),
@@ -147,7 +150,12 @@ test('the agents\' service proxy (system:kube-proxy) has Kubernetes\' system:nod
 test('admin, edit and view gather Kubernetes\' aggregate-to-* rules: view ⊂ edit ⊂ admin', (t) => {
   const byName = (n: string): PolicyRule[] => (bootstrapClusterRoles().find((r) => r.metadata?.name === n)?.rules ?? []);
   const roles = bootstrapClusterRoles();
-  for (let pass = 0; pass < 3; pass++) for (const r of roles) r.rules = aggregatedRules(r, roles) ?? r.rules;
+  for (let pass = 0; pass < 3; pass++) {
+    for (const r of roles) {
+      const aggregated = aggregatedRules(r, roles);
+      if (aggregated) r.rules = aggregated;
+    }
+  }
   const rules = (n: string): PolicyRule[] => roles.find((r) => r.metadata?.name === n)?.rules ?? [];
   t.deepEqual(rules('view'), byName('system:aggregate-to-view'));
   t.true(covers(rules('edit'), rules('view')).covered);

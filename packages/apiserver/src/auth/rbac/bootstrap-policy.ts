@@ -17,7 +17,7 @@
 //     Leases in tugboat-node-lease (namespaced, so neither reaches other namespaces).
 import {
   ApiError, GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, GROUP_MASTERS, GROUP_MONITORING, NODE_LEASE_NAMESPACE, RBAC_GROUP, SYSTEM_NAMESPACE, USER_CONTROLLER_MANAGER, USER_KUBE_DNS, USER_KUBE_PROXY, USER_SCHEDULER, aggregatedRules,
-  ruleListsEqual, type KubeObject, type LabelSelector, type PolicyRule, type Subject,
+  ruleListsEqual, type KubeObject, type LabelSelector, type ObjectMeta, type PolicyRule, type Subject,
 } from '@tugboat/api';
 import type { Registry } from '../../registry/registry.js';
 import type { ClusterRoleBindingObject, ClusterRoleObject, RoleBindingObject, RoleObject } from './rbac-authorizer.js';
@@ -46,7 +46,7 @@ function paths(nonResourceURLs: string[], verbs: string[]): PolicyRule {
   return { nonResourceURLs, verbs };
 }
 
-function meta(name: string, labels: Record<string, string> = {}, namespace?: string): KubeObject['metadata'] {
+function meta(name: string, labels: Record<string, string> = {}, namespace?: string): ObjectMeta {
   return {
     name,
     ...(namespace ? { namespace } : {}),
@@ -352,7 +352,7 @@ function canonical(v: unknown): string {
     : value));
 }
 
-function mergedMetadata(existing: KubeObject, expected: KubeObject): { metadata: KubeObject['metadata']; changed: boolean } {
+function mergedMetadata(existing: KubeObject, expected: KubeObject): { metadata: ObjectMeta; changed: boolean } {
   const labels = mergeMaps(expected.metadata?.labels, existing.metadata?.labels);
   const annotations = mergeMaps(expected.metadata?.annotations, existing.metadata?.annotations);
   const changed = !sameMap(labels, existing.metadata?.labels) || !sameMap(annotations, existing.metadata?.annotations);
