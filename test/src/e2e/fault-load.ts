@@ -53,10 +53,11 @@ export function windowFigures(report: Pick<WriterReport, 'ackTimes' | 'failureTi
 const counterOf = (cm: ConfigMap): number => Number(cm.data?.['counter'] ?? '0');
 
 /**
- * Read-increment-update of `counter` in ConfigMap `name`, as fast as the API answers. After a
- * failure it waits `pauseAfterFailureMs` (an API server that is down answers at once).
+ * Read-increment-update of `counter` in ConfigMap `name`, as fast as the API answers, or one
+ * increment every `intervalMs` when that is set. After a failure it waits
+ * `pauseAfterFailureMs` (an API server that is down answers at once).
  */
-export function counterWriter(client: TugboatClient, name: string, pauseAfterFailureMs = 0): { stop(): Promise<WriterReport>; current(): WriterReport } {
+export function counterWriter(client: TugboatClient, name: string, pauseAfterFailureMs = 0, intervalMs = 0): { stop(): Promise<WriterReport>; current(): WriterReport } {
   const report: WriterReport = { acked: [], failures: [], longestMs: 0, longestGapMs: 0, elapsedMs: 0, ackTimes: [], failureTimes: [] };
   const began = Date.now();
   let lastAck = began;
@@ -80,6 +81,9 @@ export function counterWriter(client: TugboatClient, name: string, pauseAfterFai
       }
       report.longestMs = Math.max(report.longestMs, Date.now() - started);
       if (failed && pauseAfterFailureMs > 0) await sleep(pauseAfterFailureMs);
+      // Paced (a benchmark's target rate): the next increment starts intervalMs after this one did.
+      const wait = started + intervalMs - Date.now();
+      if (wait > 0 && !stopped) await sleep(wait);
     }
   })();
   return {
