@@ -2,11 +2,12 @@
 // as a child process (so it can be SIGKILLed and started again), pods bound to its node
 // directly with Bind (no scheduler needed), real host processes.
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelCredentials, loadProtos, retryOnConflict, tlsChannelOptions, type KubeObject, type Lease, type Node, type Pod, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
+import { containerLogFile } from './logs/pod-log-layout.js';
 import { killContainers } from './runtimes/process/kill-containers.js';
 import { isSameProcessAlive } from './system/proc.js';
 import { containerDir, readJson, recordPath, type PidRecord } from './runtimes/process/records.js';
@@ -319,4 +320,19 @@ test.serial('--hollow N serves N fake nodes from one process', async (t) => {
   t.regex(running.status?.containerStatuses?.[0]?.containerID ?? '', /^fake:\/\//);
   await client.delete('pods', 'default', pod.metadata?.name ?? '');
   await waitFor('the hollow pod to go', async () => !(await getPod(pod.metadata?.name ?? '')), 10_000);
+});
+
+test.serial('--container-log-max-size and --container-log-max-files reach the log manager: a chatty container\'s log is rotated, 2 files kept', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startTestAgent(['--container-log-max-size', '2Ki', '--container-log-max-files', '2']);
+  // ~1.6 KiB a second: past 2Ki between two of the manager's 10 s looks.
+  const pod = await runPod(agent.nodeName, { command: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i ........................................"; sleep 0.03; done'] });
+  const running = await waitPod(pod.metadata?.name ?? '', 'Running', (p) => p.status?.phase === 'Running');
+  const log = containerLogFile(agent.dataDir, { namespace: 'default', name: pod.metadata?.name ?? '', uid: running.metadata?.uid ?? '' }, 'c', 0);
+  await waitFor('a first rotation', () => existsSync(`${log}.1`), 30_000);
+  const first = readFileSync(`${log}.1`, 'utf8').split('\n', 1)[0];
+  t.true(statSync(`${log}.1`).size >= 2048, 'rotated past --container-log-max-size');
+  await waitFor('a second rotation', () => existsSync(`${log}.1`) && readFileSync(`${log}.1`, 'utf8').split('\n', 1)[0] !== first, 30_000);
+  t.false(existsSync(`${log}.2`), '--container-log-max-files 2: the live file and one rotated');
+  await client.delete('pods', 'default', pod.metadata?.name ?? '', { gracePeriodSeconds: 0 });
 });

@@ -33,10 +33,6 @@ export interface AgentOptions extends AgentFlags {
   security: AgentSecurity;
   /** Runtime relist (PLEG) period, ms (default 1000). */
   relistIntervalMs?: number;
-  /** Container logs are rotated at this size (kubelet's containerLogMaxSize; default 10 MiB). */
-  containerLogMaxBytes?: number;
-  /** Files kept per container log, the live one included (containerLogMaxFiles; default 5). */
-  containerLogMaxFiles?: number;
   /** How often container logs are checked for rotation, ms (default 10 s). */
   logMonitorIntervalMs?: number;
   /** Prometheus default process metrics (off when several agents share a test process). */
@@ -104,7 +100,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       insecureRegistries: opts.insecureRegistries,
       ...(opts.registryMirrors ? { registryMirrors: opts.registryMirrors } : {}),
       ...(podNetwork ? { network: { ipMasq: false } } : {}),
-      ...(opts.containerLogMaxBytes !== undefined ? { logMaxBytes: opts.containerLogMaxBytes } : {}),
+      logMaxBytes: opts.containerLogMaxBytes,
     });
     const runtime = new InstrumentedRuntime(inner, metrics);
     runtimes.push(runtime);
@@ -113,8 +109,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     nodeManagers.push(
       new ContainerLogManager({
         runtime: inner, log: nodeLog,
-        ...(opts.containerLogMaxBytes !== undefined ? { maxBytes: opts.containerLogMaxBytes } : {}),
-        ...(opts.containerLogMaxFiles !== undefined ? { maxFiles: opts.containerLogMaxFiles } : {}),
+        maxBytes: opts.containerLogMaxBytes,
+        maxFiles: opts.containerLogMaxFiles,
         ...(opts.logMonitorIntervalMs !== undefined ? { intervalMs: opts.logMonitorIntervalMs } : {}),
       }),
       new ImageGcManager({ runtime: inner, log: nodeLog }),

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { parseDuration } from '@tugboat/api';
-import { parseCommand, parseTaints } from './flags.js';
+import { FlagError, parseDuration } from '@tugboat/api';
+import { parseCommand, parseLogMaxSize, parseTaints, USAGE } from './flags.js';
+import { DEFAULT_CONTAINER_LOG_MAX_BYTES, DEFAULT_CONTAINER_LOG_MAX_FILES } from './logs/container-log-manager.js';
 
 /** The flags every run needs: secure by default. */
 const TLS = ['--kubeconfig', '/k', '--tls-cert-file', '/c', '--tls-private-key-file', '/p', '--client-ca-file', '/ca'];
@@ -124,4 +125,38 @@ test('service proxy flags: --proxy-kubeconfig, --proxy-mode (default auto), --no
 test('a value that starts with -- is a missing value, not the value (--server --node-name n)', (t) => {
   t.throws(() => parseCommand([...TLS, '--server', '--node-name', 'n'], {}), { message: '--server needs a value' });
   t.throws(() => parseCommand(['kill-containers', '--data-dir', '--help'], {}), { message: '--data-dir needs a value' });
+});
+
+test('--container-log-max-size and --container-log-max-files (kubelet\'s): 10Mi and 5 by default, wired to rotation', (t) => {
+  const d = parseCommand([...TLS, '--node-name', 'n'], {});
+  t.like(d.command === 'run' ? d.flags : {}, { containerLogMaxBytes: 10 * 1024 * 1024, containerLogMaxFiles: 5 });
+  t.is(DEFAULT_CONTAINER_LOG_MAX_BYTES, 10 * 1024 * 1024, 'the flag default is the log manager\'s');
+  t.is(DEFAULT_CONTAINER_LOG_MAX_FILES, 5);
+  const r = parseCommand([...TLS, '--node-name', 'n', '--container-log-max-size', '1G', '--container-log-max-files=2'], {});
+  t.like(r.command === 'run' ? r.flags : {}, { containerLogMaxBytes: 1_000_000_000, containerLogMaxFiles: 2 });
+  // A quantity in any of its forms, rounded up to a whole byte as kubelet's Value().
+  t.is(parseLogMaxSize('128Ki'), 131_072);
+  t.is(parseLogMaxSize('1.5Mi'), 1_572_864);
+  t.is(parseLogMaxSize('2e3'), 2_000);
+  t.is(parseLogMaxSize('500m'), 1);
+});
+
+test('bad log rotation values are one line naming the flag', (t) => {
+  t.throws(() => parseCommand([...TLS, '--container-log-max-size', '10MB'], {}), { message: '--container-log-max-size: expected a size such as 10Mi or 1G, got "10MB"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-size', 'lots'], {}), { message: '--container-log-max-size: expected a size such as 10Mi or 1G, got "lots"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-size', '0'], {}), { message: '--container-log-max-size: must be greater than 0, got "0"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-size=-1Mi'], {}), { message: '--container-log-max-size: must be greater than 0, got "-1Mi"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-files', '1'], {}), { message: '--container-log-max-files: expected an integer of at least 2, got "1"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-files', '2.5'], {}), { message: '--container-log-max-files: expected an integer of at least 2, got "2.5"' });
+  t.throws(() => parseCommand([...TLS, '--container-log-max-files'], {}), { message: '--container-log-max-files needs a value' });
+  for (const argv of [['--container-log-max-size', '0'], ['--container-log-max-files', '0']]) {
+    const e = t.throws(() => parseCommand([...TLS, ...argv], {}), { instanceOf: FlagError });
+    t.is(e?.flag, argv[0]);
+    t.false(e?.message.includes('\n'));
+  }
+});
+
+test('--help lists the log rotation flags with their defaults', (t) => {
+  t.regex(USAGE, /--container-log-max-size QUANTITY\s+a container's log is rotated when it reaches this size \(default\n +10Mi/);
+  t.regex(USAGE, /--container-log-max-files N\s+log files kept per container, the live one included \(default 5,/);
 });

@@ -3,7 +3,7 @@
 // in, options or a one-line FlagError out.
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { FlagError, defineFlags, formatFlagUsage, isQuantity, parseCommandLine, parseHostPort, parseIPv4Cidr, pickFlags, type Taint } from '@tugboat/api';
+import { FlagError, defineFlags, formatFlagUsage, isQuantity, parseCommandLine, parseQuantity, parseHostPort, parseIPv4Cidr, pickFlags, type Taint } from '@tugboat/api';
 import { parseNodePortAddresses, type ProxyModeChoice } from './network/proxy/node-facts.js';
 
 /** The one HOST:PORT parser, re-exported for the agent's other modules. */
@@ -41,6 +41,10 @@ export interface AgentFlags {
   nodeStatusIntervalMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /** Container logs are rotated at this many bytes (kubelet's containerLogMaxSize, 10Mi). */
+  containerLogMaxBytes: number;
+  /** Files kept per container log, the live one included (kubelet's containerLogMaxFiles, 5). */
+  containerLogMaxFiles: number;
   /** oci: Docker's insecure-registries: HOST:PORT or IPv4 CIDRs whose registries may speak plain http. */
   insecureRegistries: string[];
   /** oci: registry mirrors, registry domain → the HOST[:PORT] pulls of its images go to instead. */
@@ -115,6 +119,22 @@ export function parseCapacity(text: string): Record<string, string> {
 }
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/**
+ * kubelet's --container-log-max-size: a quantity of bytes (10Mi, 1G), rounded up to a whole
+ * byte as kubelet's Quantity.Value() does. Kubelet reads a negative size as "no rotation"; we
+ * refuse 0 and below instead, so a typo cannot turn rotation off and let one log fill the disk.
+ */
+export function parseLogMaxSize(text: string, flag = '--container-log-max-size'): number {
+  let bytes: number;
+  try {
+    bytes = parseQuantity(text.trim()).value();
+  } catch {
+    throw new Error(`${flag}: expected a size such as 10Mi or 1G, got ${JSON.stringify(text)}`);
+  }
+  if (!(bytes > 0)) throw new Error(`${flag}: must be greater than 0, got ${JSON.stringify(text)}`);
+  return bytes;
+}
 
 /** "HOST:PORT" or "198.19.240.0/24", comma-separated. */
 export function parseInsecureRegistries(text: string): string[] {
@@ -215,6 +235,16 @@ const FLAGS = defineFlags({
   'node-status-interval': { kind: 'duration', positive: true, default: '10s', help: 'how often node status and usage are reported (default 10s)' },
   'backoff-initial': { kind: 'duration', positive: true, default: '10s', help: 'first crash-loop back-off (default 10s, as Kubernetes)' },
   'backoff-max': { kind: 'duration', default: '5m', help: 'longest crash-loop back-off (default 5m, as Kubernetes)' },
+  'container-log-max-size': {
+    kind: 'custom', parse: parseLogMaxSize, metavar: 'QUANTITY', default: '10Mi',
+    help: 'a container\'s log is rotated when it reaches this size (default\n10Mi, as kubelet\'s containerLogMaxSize)',
+  },
+  'container-log-max-files': {
+    // Kubelet refuses fewer than 2 (containerLogMaxFiles must be greater than 1): with one
+    // file a rotation would delete the live log.
+    kind: 'integer', min: 2, default: '5',
+    help: 'log files kept per container, the live one included (default 5,\nas kubelet\'s containerLogMaxFiles; at least 2)',
+  },
   'proxy-kubeconfig': {
     kind: 'string', metavar: 'FILE', section: PROXY,
     help: 'the proxy\'s credentials (user system:kube-proxy, bound to\nClusterRole system:node-proxier); without it no proxy runs',
@@ -279,6 +309,8 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     nodeStatusIntervalMs: v['node-status-interval'],
     backoffInitialMs: v['backoff-initial'],
     backoffMaxMs: v['backoff-max'],
+    containerLogMaxBytes: v['container-log-max-size'],
+    containerLogMaxFiles: v['container-log-max-files'],
     clusterDNS: v['cluster-dns'],
     clusterDomain: v['cluster-domain'],
     insecureRegistries: v['insecure-registry'],

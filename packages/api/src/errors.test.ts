@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Metadata } from '@grpc/grpc-js';
-import { ApiError, fromGrpcError, toGrpcError } from './errors.js';
+import { ApiError, escapeControl, fromGrpcError, toGrpcError } from './errors.js';
 
 test('field errors with any characters in their values survive gRPC metadata', (t) => {
   const value = 'стратегия 😀 \u0001 "q"';
@@ -51,4 +51,10 @@ test('a cut never splits an emoji, and a lone surrogate reaches gRPC as U+FFFD (
 test('a map key with a line break in a field path is escaped: one line', (t) => {
   const err = ApiError.invalid('Service', 'web', [{ path: 'spec.selector[\n]', type: 'Invalid', value: -1, detail: 'must be a string' }]);
   t.is(err.message, 'Service "web" is invalid: spec.selector[\\n]: Invalid value: -1: must be a string');
+});
+
+test('escapeControl: names from a request stay on one line in a message', (t) => {
+  t.is(escapeControl('web\n'), 'web\\n');
+  t.is(escapeControl('a\u0001b\u007f'), 'a\\u0001b\\u007f');
+  t.is(escapeControl('plain-name'), 'plain-name');
 });

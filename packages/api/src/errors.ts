@@ -59,11 +59,20 @@ function quoteValue(value: unknown): string {
   return json.length <= MAX_QUOTED_VALUE ? json : `${truncateText(json, MAX_QUOTED_VALUE)}… (${json.length} characters)`;
 }
 
+/**
+ * `text` with control characters escaped as JSON would (`\n`, `\u0001`): a name or key taken
+ * from a request and put into an error message must not break it over lines.
+ */
+export function escapeControl(text: string): string {
+  // JSON's short forms where it has one (\n, \t), \u00XX otherwise (JSON leaves DEL as it is).
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));
+}
+
 export function formatFieldError(e: FieldError): string {
   const v = e.value === undefined ? '' : `: ${quoteValue(e.value)}`;
   const d = e.detail ? `: ${e.detail}` : '';
   // A map key in the path may hold a line break (`spec.selector[\n]`): escaped, the error stays one line.
-  const path = e.path.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  const path = escapeControl(e.path);
   switch (e.type) {
     case 'Required': return `${path}: Required value${d}`;
     case 'Invalid': return `${path}: Invalid value${v}${d}`;

@@ -2,7 +2,7 @@
 // Only a few fields per kind can be selected on (the ones Kubernetes indexes), listed in
 // FIELD_LABELS; objectFields() extracts exactly those from an object, so the API server,
 // the watch filter and the informer all agree on what a selector sees.
-import { ApiError } from './errors.js';
+import { ApiError, escapeControl } from './errors.js';
 import type { KubeObject } from './types.js';
 
 export interface FieldRequirement { field: string; operator: '=' | '!='; value: string }
@@ -115,7 +115,7 @@ function unescapeFieldValue(v: string, selector: string): string {
 }
 
 function bad(selector: string, why: string): ApiError {
-  return new ApiError('BadRequest', `invalid field selector "${selector}": ${why}`);
+  return new ApiError('BadRequest', `invalid field selector "${escapeControl(selector)}": ${escapeControl(why)}`);
 }
 
 /** Splits on commas that are not escaped. */
@@ -172,7 +172,7 @@ export function parseFieldSelector(text: string, kind?: string): FieldSelector {
     const field = term.field.trim();
     if (field === '') throw bad(text, `missing field name in '${part}'`);
     if (allowed && !allowed.has(field)) {
-      throw new ApiError('BadRequest', `field label not supported: ${field}${kind ? ` (${kind} supports ${[...allowed].join(', ')})` : ''}`);
+      throw new ApiError('BadRequest', `field label not supported: ${escapeControl(field)}${kind ? ` (${kind} supports ${[...allowed].join(', ')})` : ''}`);
     }
     reqs.push({ field, operator: term.op === '!=' ? '!=' : '=', value: unescapeFieldValue(term.value, text) });
   }

@@ -4,7 +4,7 @@
 // hold. The scanner and parser follow Kubernetes' grammar, so the same strings are accepted
 // and the canonical toString() is the one Kubernetes prints (requirements sorted by key,
 // set values sorted).
-import { ApiError } from './errors.js';
+import { ApiError, escapeControl } from './errors.js';
 import { isQualifiedName, isValidLabelValue } from './names.js';
 import type { LabelSelector } from './types.js';
 
@@ -251,7 +251,7 @@ export function parseLabelSelector(text: string): Selector {
   try {
     return new LabelSelectorRequirements(new Parser(scan(text)).parse());
   } catch (err) {
-    if (err instanceof ApiError) throw new ApiError('BadRequest', `invalid label selector "${text}": ${err.message}`);
+    if (err instanceof ApiError) throw new ApiError('BadRequest', `invalid label selector "${escapeControl(text)}": ${escapeControl(err.message)}`);
     throw err;
   }
 }

@@ -17,6 +17,18 @@ test('flags as --flag value and --flag=value, with defaults', (t) => {
   t.deepEqual(p.options.etcdServers, ['http://127.0.0.1:2379', 'http://127.0.0.2:2379']);
   t.is(p.options.listen, '0.0.0.0:7443');
   t.is(p.options.httpListen, '127.0.0.1:6480');
+  t.is(p.options.eventTtlSeconds, 3600, "--event-ttl's default is Kubernetes' 1h");
+});
+
+test('--event-ttl: a duration in whole seconds; 0 keeps Events', (t) => {
+  const ttl = (v: string): number | undefined => {
+    const p = parseFlags(['--etcd-servers', 'http://127.0.0.1:2379', '--event-ttl', v]);
+    return p.help || p.command !== 'serve' ? undefined : p.options.eventTtlSeconds;
+  };
+  t.is(ttl('30m'), 1800);
+  t.is(ttl('1500ms'), 2);
+  t.is(ttl('0'), 0);
+  t.throws(() => ttl('soon'), { message: /--event-ttl/ });
 });
 
 test('bad flags are one-line errors', (t) => {
@@ -94,4 +106,15 @@ test('reencrypt subcommand: etcd flags and the encryption config only', (t) => {
 test('a value that starts with -- is a missing value, not the value (--listen --etcd-servers URL)', (t) => {
   t.throws(() => parse(['--listen', '--etcd-servers', 'http://e:2379', ...TLS], read), { message: '--listen needs a value' });
   t.throws(() => parse(['reencrypt', '--encryption-provider-config', '--etcd-servers', 'http://e:2379'], read), { message: '--encryption-provider-config needs a value' });
+});
+
+test('--list-from-cache: on by default; false sends every list to etcd', (t) => {
+  const listFromCache = (...extra: string[]): boolean | undefined => {
+    const p = parseFlags(['--etcd-servers', 'http://127.0.0.1:2379', ...extra]);
+    return p.help || p.command !== 'serve' ? undefined : p.options.listFromCache;
+  };
+  t.is(listFromCache(), true);
+  t.is(listFromCache('--list-from-cache=false'), false);
+  t.is(listFromCache('--list-from-cache', 'false'), false);
+  t.is(listFromCache('--list-from-cache'), true);
 });

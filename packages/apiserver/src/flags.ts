@@ -43,6 +43,8 @@ const FLAGS = defineFlags({
   'http-listen': { kind: 'host-port', default: DEFAULT_HTTP_LISTEN, help: `/metrics, /healthz, /readyz (default ${DEFAULT_HTTP_LISTEN})` },
   'watch-cache-size': { kind: 'integer', min: 1, help: 'changes kept per resource for resuming watchers (default 1000)' },
   'watch-cache-retention': { kind: 'duration', default: '75s', metavar: 'DURATION', help: 'changes younger than this are kept beyond the size too (default 75s; 0: by size only)' },
+  'event-ttl': { kind: 'duration', default: '1h', metavar: 'DURATION', help: 'Events are deleted this long after their last write (default 1h; 0: kept until deleted)' },
+  'list-from-cache': { kind: 'boolean', default: 'true', help: 'answer lists from memory kept current by the watch cache, consistent ones\nincluded (Kubernetes\' ConsistentListFromCache; default true; false: etcd)' },
   workers: { kind: 'integer', min: 0, default: '1', help: 'server processes sharing the ports, one core each (default 1; 0: one per core)' },
   'tls-cert-file': { kind: 'string', metavar: 'FILE', section: SECURITY, help: 'serving certificate (PEM; required)' },
   'tls-private-key-file': { kind: 'string', metavar: 'FILE', help: 'its key (required)' },
@@ -103,6 +105,8 @@ export function parseFlags(argv: readonly string[], readFile: FlagFileReader = r
     command: 'serve',
     options: {
       etcdServers, listen: v.listen, httpListen: v['http-listen'], ...(watchCacheSize ? { watchCacheSize } : {}), watchCacheRetentionMs,
+      listFromCache: v['list-from-cache'],
+      eventTtlSeconds: Math.ceil(v['event-ttl'] / 1000),
       ...(etcdTls ? { etcdTls } : {}),
       ...(encryptionConfig ? { encryptionConfig } : {}),
       ...securityOptions(v, readFile),

@@ -43,6 +43,28 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
 
+  readonly cacheListTotal = new Counter({
+    name: 'apiserver_cache_list_total',
+    help: 'Lists answered from the list cache (memory, kept current by the watch cache), by resource and the field index used ("" for none).',
+    labelNames: ['resource', 'index'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storageListTotal = new Counter({
+    name: 'apiserver_storage_list_total',
+    help: 'Lists answered from etcd, by resource and why not from the list cache: disabled (--list-from-cache=false), excluded (events), not_ready (the cache is filling), continue (a later page), exact (resourceVersionMatch=Exact), timeout (the cache did not reach etcd\'s revision in time), lagging (the cache was lately more than 1 s behind: not waited for), fill (the cache filling itself).',
+    labelNames: ['resource', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheReadWait = new Histogram({
+    name: 'apiserver_watch_cache_read_wait_seconds',
+    help: 'How long a list waited for the list cache to reach the revision it must answer at (a consistent list: etcd\'s current revision), by resource.',
+    labelNames: ['resource'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 3],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectProcessMetrics(this.registry);
   }

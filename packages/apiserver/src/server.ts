@@ -28,6 +28,7 @@ import type { EncryptionConfig } from './storage/encryption/config.js';
 import { EncryptingStorage, transformationOperationsCounter } from './storage/encryption/encrypting-storage.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
 import type { EtcdTls } from './storage/etcd-tls.js';
+import { ListCaches } from './cache/list-cache.js';
 import { registryCache } from './cache/registry-cache.js';
 import { WatchCache } from './watch/watch-cache.js';
 import { WatchService } from './watch/watch-service.js';
@@ -82,6 +83,13 @@ export interface ApiServerOptions {
   readonly watchCacheSize?: number;
   /** Changes younger than this are kept beyond watchCacheSize (default 75 s; 0: by size only). */
   readonly watchCacheRetentionMs?: number;
+  /** Events are deleted by etcd this long after their last write (--event-ttl; default 1 h; 0: never). */
+  readonly eventTtlSeconds?: number;
+  /**
+   * Lists answered from memory kept current by the watch cache, consistent ones included
+   * (--list-from-cache, default true; cache/list-cache.ts); false: every list reads etcd.
+   */
+  readonly listFromCache?: boolean;
   readonly bookmarkIntervalMs?: number;
   readonly namespaceSyncIntervalMs?: number;
   /** How often apiserver_storage_objects is recounted. */
@@ -209,12 +217,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       onWatchError: (err) => log(`watch: ${err.message}`),
     })
     : etcd;
-  const registry = new Registry(storage, { ...(options.now ? { now: options.now } : {}), ...(options.serviceRanges ? { serviceRanges: options.serviceRanges } : {}) });
+  const registry = new Registry(storage, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.serviceRanges ? { serviceRanges: options.serviceRanges } : {}),
+    ...(options.eventTtlSeconds !== undefined ? { eventTtlSeconds: options.eventTtlSeconds } : {}),
+  });
   const cache = new WatchCache(storage, {
     ...(options.watchCacheSize ? { capacity: options.watchCacheSize } : {}),
     ...(options.watchCacheRetentionMs !== undefined ? { retentionMs: options.watchCacheRetentionMs } : {}),
     onError: (err) => log(`watch cache restarted: ${err.message}`),
   });
+  // Before anything lists (the informers below): their first lists start the caches.
+  const listCaches = new ListCaches(registry, cache, storage, { enabled: options.listFromCache ?? true, metrics, log });
+  registry.listCache = listCaches;
   const watches = new WatchService(registry, cache, storage, options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {});
   const logs = new LogsProxy(registry, options.kubeletClient);
   const namespaces = new NamespaceController(registry, { log, ...(options.namespaceSyncIntervalMs ? { intervalMs: options.namespaceSyncIntervalMs } : {}) });
@@ -302,6 +317,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await namespaces.stop();
       await auth.stop();
       registryObjects.stop();
+      registry.listCache = undefined;
+      listCaches.stop();
       cache.stop();
       logs.close();
       await storage.close();

@@ -12,7 +12,7 @@
 // node by required node affinity (matchFields metadata.name In [node]), with the DaemonSet
 // default tolerations. A pod counts for its node from creation (by that affinity), and a
 // deleted pod until it is gone, so a rolling update replaces one node's pod at a time.
-import { objectKey, selectorFromLabelSelector, type Informer, type KubeObject } from '@tugboat/api';
+import { objectKey, selectorFromLabelSelector, type DaemonSetStatus, type Informer, type KubeObject } from '@tugboat/api';
 import { deepEqual } from './canonical.js';
 import { ControllerHistory } from './controller-history.js';
 import { describe, isApiError } from './controller.js';
@@ -290,8 +290,8 @@ export class DaemonSetController extends QueueController {
     return { hash: current.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? daemonSetHash(ds), old };
   }
 
-  private async writeStatus(ds: DaemonSetObject, status: DaemonSetObject['status']): Promise<void> {
-    if (deepEqual(ds.status ?? {}, status ?? {})) return;
+  private async writeStatus(ds: DaemonSetObject, status: DaemonSetStatus): Promise<void> {
+    if (deepEqual(ds.status ?? {}, status)) return;
     // A conflict (our cache was behind) re-queues: the counts are made again on the newer object.
     await this.client.updateStatus<DaemonSetObject>({ ...ds, status });
   }

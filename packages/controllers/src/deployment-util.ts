@@ -132,8 +132,17 @@ export function newCondition(type: string, status: 'True' | 'False' | 'Unknown',
 export function setCondition(status: DeploymentStatus, cond: DeploymentCondition): void {
   const current = getCondition(status, cond.type);
   if (current && current.status === cond.status && current.reason === cond.reason) return;
-  const next = current && current.status === cond.status ? { ...cond, lastTransitionTime: current.lastTransitionTime } : cond;
+  const next = current && current.status === cond.status ? withTransitionOf(cond, current) : cond;
   status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== cond.type), next];
+}
+
+/**
+ * cond carrying from's lastTransitionTime: the status did not change. A from without one
+ * (written by someone else) gives a cond without one, as Kubernetes copies its zero time.
+ */
+export function withTransitionOf(cond: DeploymentCondition, from: DeploymentCondition): DeploymentCondition {
+  const { lastTransitionTime: _fresh, ...rest } = cond;
+  return from.lastTransitionTime === undefined ? rest : { ...rest, lastTransitionTime: from.lastTransitionTime };
 }
 
 export function removeCondition(status: DeploymentStatus, type: string): void {

@@ -14,7 +14,7 @@ import { deepEqual } from './canonical.js';
 import {
   REASON, ROLLBACK_TO_ANNOTATION, REVISION_ANNOTATION, DEFAULT_REVISION_HISTORY_LIMIT,
   deploymentTimedOut, equalIgnoreHash, findNewReplicaSet, getCondition, lastRevision, maxRevision, newCondition,
-  progressDeadlineSeconds, removeCondition, revisionOf, setCondition, setNewReplicaSetAnnotations, templateWithoutHash,
+  progressDeadlineSeconds, removeCondition, revisionOf, setCondition, setNewReplicaSetAnnotations, templateWithoutHash, withTransitionOf,
 } from './deployment-util.js';
 import type { EventRecorder } from './events.js';
 import type { DeploymentObject, PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
@@ -69,12 +69,10 @@ export function updateProgressing(d: DeploymentObject, status: DeploymentStatus,
   if (deploymentComplete(d, status)) {
     setCondition(status, newCondition('Progressing', 'True', REASON.newRSAvailable, `ReplicaSet "${rsName}" has successfully progressed.`, nowMs));
   } else if (deploymentProgressing(d, status)) {
-    const cond = newCondition('Progressing', 'True', REASON.rsUpdated, `ReplicaSet "${rsName}" is progressing.`, nowMs);
-    if (current) {
-      // Progress refreshes lastUpdateTime (the deadline counts from it), keeps the transition.
-      if (current.status === 'True') cond.lastTransitionTime = current.lastTransitionTime;
-      removeCondition(status, 'Progressing');
-    }
+    const fresh = newCondition('Progressing', 'True', REASON.rsUpdated, `ReplicaSet "${rsName}" is progressing.`, nowMs);
+    // Progress refreshes lastUpdateTime (the deadline counts from it), keeps the transition.
+    const cond = current?.status === 'True' ? withTransitionOf(fresh, current) : fresh;
+    if (current) removeCondition(status, 'Progressing');
     setCondition(status, cond);
   } else if (deploymentTimedOut(d, status, nowMs)) {
     setCondition(status, newCondition('Progressing', 'False', REASON.timedOut, `ReplicaSet "${rsName}" has timed out progressing.`, nowMs));
@@ -305,7 +303,8 @@ export class DeploymentController extends QueueController {
       ...d,
       metadata: { ...d.metadata, annotations: { ...(d.metadata?.annotations ?? {}), [REVISION_ANNOTATION]: String(revision) } },
     });
-    return { ...updated, status: d.status ?? updated.status };
+    const status = d.status ?? updated.status;
+    return status === undefined ? updated : { ...updated, status };
   }
 
   // ── Strategies ───────────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@
 // percentages, in-flight evictions, healthy pods), then against a real API server on a real
 // etcd with the ReplicaSet and Deployment controllers and a stand-in agent.
 import test from 'ava';
-import type { OwnerReference, PodDisruptionBudgetObject, TugboatClient } from '@tugboat/api';
+import type { OwnerReference, PodDisruptionBudgetObject, PodDisruptionBudgetSpec, TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
 import { budgetStatus, countHealthy, expectedAndDesired, liveDisruptedPods, statusCurrent, type ControllerScale } from './disruption.js';
 import type { PodObject } from './informers.js';
@@ -14,7 +14,7 @@ const owned = (name: string, rs = 'rs-1', ready = true, extra: Partial<PodObject
   metadata: { name, namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: rs, controller: true }], ...extra },
   status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
-const pdb = (spec: PodDisruptionBudgetObject['spec'], generation = 1): PodDisruptionBudgetObject => ({ metadata: { name: 'b', namespace: 'default', generation }, spec });
+const pdb = (spec: PodDisruptionBudgetSpec, generation = 1): PodDisruptionBudgetObject => ({ metadata: { name: 'b', namespace: 'default', generation }, spec });
 const scales = (table: Record<string, number>) => (ref: OwnerReference): ControllerScale => (table[ref.name] !== undefined ? { uid: ref.uid, scale: table[ref.name]! } : undefined);
 
 test('percentages round up, as GetScaledValueFromIntOrPercent(…, true)', (t) => {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { FlagError, defineFlags, formatFlagUsage, formatIPv4Cidr, parseCommandLine, parseIPv4Cidr } from '@tugboat/api';
 import { MAX_PREFIX_DIFFERENCE } from './cidr-set.js';
 import { CONTROLLER_NAMES, parseControllerList, type ControllerName } from './manager.js';
-import { DEFAULT_HPA_SETTINGS, type HpaSettings } from './horizontalpodautoscaling.js';
+import { DEFAULT_HPA_SETTINGS, type HpaSettings } from './horizontal-pod-autoscaling.js';
 
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:10257';
 

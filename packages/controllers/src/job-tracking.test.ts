@@ -1,9 +1,9 @@
 import test from 'ava';
-import type { Job, JobStatus, Pod } from '@tugboat/api';
+import type { Job, JobSpec, JobStatus, Pod } from '@tugboat/api';
 import { countUncounted, ensureCondition, JOB_TRACKING_FINALIZER, pastBackoffLimitOnFailure, planTracking, recordedFinish } from './job-tracking.js';
 import { completionsReached, jobPodFromTemplate, wantActive, type JobObject } from './job.js';
 
-const job = (spec: Job['spec'], status: JobStatus = {}): Job => ({ metadata: { name: 'j', namespace: 'ns', uid: 'job-uid' }, spec, status });
+const job = (spec: JobSpec, status: JobStatus = {}): Job => ({ metadata: { name: 'j', namespace: 'ns', uid: 'job-uid' }, spec, status });
 const pod = (uid: string, phase: string, opts: { finalizer?: boolean; index?: number; deleting?: boolean } = {}): Pod => ({
   metadata: {
     name: uid, namespace: 'ns', uid,

@@ -7,7 +7,7 @@ import { waitFor } from '@tugboat/test';
 import type { DeploymentObject, PodObject, ReplicaSetObject } from './informers.js';
 import { CONTROLLER_NAMES, ControllerManager } from './manager.js';
 import { controllerRef } from './owner-refs.js';
-import { etcdAvailable, fakeAgent, mutate, startTestCluster, type TestCluster } from './testing/cluster.js';
+import { etcdAvailable, fakeAgent, mutate, podsOf, replicaSet, startTestCluster, type TestCluster } from './testing/cluster.js';
 
 let cluster: TestCluster | undefined;
 let agent: { stop(): void } | undefined;
@@ -32,23 +32,6 @@ function client(t: { skip: boolean } | unknown): TugboatClient {
 
 const NS = 'default';
 const container = (image: string) => [{ name: 'app', image, command: ['sleep', '3600'] }];
-
-function replicaSet(name: string, replicas: number): ReplicaSetObject {
-  return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: container('busybox') } },
-    },
-  };
-}
-
-async function podsOf(c: TugboatClient, app: string, opts: { active?: boolean } = {}): Promise<PodObject[]> {
-  const { items } = await c.list<PodObject>('pods', { namespace: NS, labelSelector: `app=${app}` });
-  return opts.active ? items.filter((p) => !p.metadata?.deletionTimestamp) : items;
-}
 
 async function scale<T extends KubeObject & { spec?: { replicas?: number } }>(c: TugboatClient, resource: string, name: string, replicas: number): Promise<void> {
   await mutate<T>(c, resource, NS, name, (obj) => ({ ...obj, spec: { ...obj.spec, replicas } }));

@@ -13,7 +13,7 @@ import { GarbageCollector } from './gc.js';
 import { DisruptionController } from './disruption.js';
 import { JOB_CONTROLLER, JobController } from './job.js';
 import { CRONJOB_CONTROLLER, CronJobController } from './cronjob.js';
-import { HPA_CONTROLLER, HorizontalPodAutoscalingController, type HpaSettings } from './horizontalpodautoscaling.js';
+import { HPA_CONTROLLER, HorizontalPodAutoscalingController, type HpaSettings } from './horizontal-pod-autoscaling.js';
 import { SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ObjectStateSource } from './kube-state-metrics.js';

@@ -4,8 +4,8 @@
 import test from 'ava';
 import type { KubeObject, TugboatClient } from '@tugboat/api';
 import { waitFor } from '@tugboat/test';
-import type { NodeObject, PodObject, ReplicaSetObject } from './informers.js';
-import { etcdAvailable, fakeAgent, fakeNode, fakeScheduler, startTestCluster, type FakeNode, type TestCluster } from './testing/cluster.js';
+import type { NodeObject, PodObject } from './informers.js';
+import { etcdAvailable, fakeAgent, fakeNode, fakeScheduler, podsOf, replicaSet, startTestCluster, type FakeNode, type TestCluster } from './testing/cluster.js';
 
 const NS = 'default';
 const GRACE_MS = 1500;
@@ -47,22 +47,6 @@ function startNode(name: string): void {
   node(name).resume();
 }
 
-async function pods(c: TugboatClient, app: string): Promise<PodObject[]> {
-  return (await c.list<PodObject>('pods', { namespace: NS, labelSelector: `app=${app}` })).items;
-}
-
-function replicaSet(name: string, replicas: number): ReplicaSetObject {
-  return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] } },
-    },
-  };
-}
-
 const taintKeys = (n: NodeObject): string[] => (n.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute').map((t) => t.key);
 const readyStatus = (n: NodeObject): string | undefined => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
@@ -77,7 +61,7 @@ const runningReady = (p: PodObject): boolean => !p.metadata?.deletionTimestamp &
 serial('two of three nodes lost at once: nothing is evicted and an Event says why', async (t) => {
   const c = cluster!.client;
   await c.create(replicaSet('halt', 3));
-  await waitFor('3 pods running', async () => (await pods(c, 'halt')).filter(runningReady).length === 3, 15_000);
+  await waitFor('3 pods running', async () => (await podsOf(c, 'halt')).filter(runningReady).length === 3, 15_000);
 
   stopNode('node-1');
   stopNode('node-3');
@@ -91,7 +75,7 @@ serial('two of three nodes lost at once: nothing is evicted and an Event says wh
   t.regex(halted[0]?.message ?? '', /2 of 3 nodes \(67%\) are unhealthy, over the 55% threshold/);
   // Several monitor periods later, still nothing deleted.
   await new Promise((r) => setTimeout(r, 1000));
-  t.true((await pods(c, 'halt')).every((p) => !p.metadata?.deletionTimestamp), 'no pod evicted in full disruption');
+  t.true((await podsOf(c, 'halt')).every((p) => !p.metadata?.deletionTimestamp), 'no pod evicted in full disruption');
   t.is((await events(c, 'TaintManagerEviction')).length, 0);
 
   startNode('node-1');
@@ -100,7 +84,7 @@ serial('two of three nodes lost at once: nothing is evicted and an Event says wh
     const [a, b] = await Promise.all([c.get<NodeObject>('nodes', '', 'node-1'), c.get<NodeObject>('nodes', '', 'node-3')]);
     return taintKeys(a).length === 0 && taintKeys(b).length === 0 && readyStatus(a) === 'True' && readyStatus(b) === 'True';
   }, 15_000);
-  t.true((await pods(c, 'halt')).every((p) => !p.metadata?.deletionTimestamp));
+  t.true((await podsOf(c, 'halt')).every((p) => !p.metadata?.deletionTimestamp));
   await c.delete('replicasets', NS, 'halt');
 });
 
@@ -108,10 +92,10 @@ serial('a lost node is tainted, its pods are evicted and replaced elsewhere; tol
   const c = cluster!.client;
   await c.create(replicaSet('web', 6));
   await waitFor('6 pods running, some on node-2', async () => {
-    const ps = (await pods(c, 'web')).filter(runningReady);
+    const ps = (await podsOf(c, 'web')).filter(runningReady);
     return ps.length === 6 && ps.some((p) => p.spec?.nodeName === 'node-2');
   }, 15_000);
-  const onNode2 = (await pods(c, 'web')).filter((p) => p.spec?.nodeName === 'node-2').map((p) => p.metadata?.name);
+  const onNode2 = (await podsOf(c, 'web')).filter((p) => p.spec?.nodeName === 'node-2').map((p) => p.metadata?.name);
   // A pod that tolerates unreachability for 4 s goes later than the others.
   await c.create<PodObject>({
     apiVersion: 'v1', kind: 'Pod',
@@ -131,7 +115,7 @@ serial('a lost node is tainted, its pods are evicted and replaced elsewhere; tol
     return readyStatus(n) === 'Unknown' && ready?.reason === 'NodeStatusUnknown' && taintKeys(n).includes('node.kubernetes.io/unreachable');
   }, 15_000);
   await waitFor('node-2 pods evicted and replaced on other nodes', async () => {
-    const ps = await pods(c, 'web');
+    const ps = await podsOf(c, 'web');
     const evicted = ps.filter((p) => onNode2.includes(p.metadata?.name)).every((p) => !!p.metadata?.deletionTimestamp);
     const live = ps.filter(runningReady);
     return evicted && live.length === 6 && live.every((p) => p.spec?.nodeName !== 'node-2');
@@ -148,7 +132,7 @@ serial('a lost node is tainted, its pods are evicted and replaced elsewhere; tol
   t.true(evicted >= onNode2.length + 1, `node_collector_evictions_total is ${evicted}`);
 
   // Evicted pods stay Terminating (no agent confirms) until the node comes back or is deleted.
-  t.true((await pods(c, 'web')).some((p) => p.spec?.nodeName === 'node-2' && !!p.metadata?.deletionTimestamp));
+  t.true((await podsOf(c, 'web')).some((p) => p.spec?.nodeName === 'node-2' && !!p.metadata?.deletionTimestamp));
 
   startNode('node-2');
   await waitFor('node-2 untainted and Ready', async () => {
@@ -159,11 +143,11 @@ serial('a lost node is tainted, its pods are evicted and replaced elsewhere; tol
 
 serial('pods bound to a deleted node are removed by pod GC', async (t) => {
   const c = cluster!.client;
-  const stuck = (await pods(c, 'web')).filter((p) => p.spec?.nodeName === 'node-2' && p.metadata?.deletionTimestamp);
+  const stuck = (await podsOf(c, 'web')).filter((p) => p.spec?.nodeName === 'node-2' && p.metadata?.deletionTimestamp);
   t.true(stuck.length > 0, 'terminating pods of node-2 from the previous test');
   node('node-2').stop();
   down.add('node-2');
   await c.delete('nodes', '', 'node-2');
   await waitFor('pods of node-2 gone', async () => (await c.list<PodObject>('pods', { namespace: NS })).items.every((p) => p.spec?.nodeName !== 'node-2'), 15_000);
-  t.is((await pods(c, 'web')).filter(runningReady).length, 6);
+  t.is((await podsOf(c, 'web')).filter(runningReady).length, 6);
 });

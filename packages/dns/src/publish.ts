@@ -32,6 +32,8 @@ export interface PublishOptions {
 
 type Svc = Service & KubeObject;
 type Slice = EndpointSlice & KubeObject;
+/** The slice this process publishes: it always names its ports, so an update replaces them. */
+type DesiredSlice = Slice & { ports: NonNullable<Slice['ports']> };
 
 const SERVICE_LABELS = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true' };
 
@@ -53,7 +55,7 @@ export function desiredService(opts: PublishOptions): Svc {
   };
 }
 
-export function desiredSlice(opts: PublishOptions, ready: boolean, owner?: Svc): Slice {
+export function desiredSlice(opts: PublishOptions, ready: boolean, owner?: Svc): DesiredSlice {
   const uid = owner?.metadata?.uid;
   return {
     apiVersion: 'discovery.k8s.io/v1',

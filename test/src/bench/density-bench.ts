@@ -4,7 +4,7 @@
 //   npm run bench:density -- --nodes N --pods P [--deployments D] [--nodes-per-agent K]
 //                            [--request cpu=1m,memory=1Mi] [--timeout 600]
 //                            [--lease-interval 10s] [--node-status-interval 60s]
-//                            [--node-monitor-grace-period 40s]
+//                            [--node-monitor-grace-period 40s] [--apiserver-arg --FLAG=VALUE]
 //
 // It brings up the real local control plane as a user does (`tctl cluster up --nodes 0
 // --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
@@ -45,9 +45,11 @@ interface Args {
   nodeStatusInterval: string;
   nodeMonitorGracePeriod: string;
   apiserverWorkers: number;
+  /** One more API server flag (tctl cluster up --apiserver-arg), e.g. --list-from-cache=false to compare. */
+  apiserverArg: string | undefined;
 }
 
-const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
+const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
 
 function parseArgs(argv: readonly string[]): Args {
   const given = new Map<string, string>();
@@ -86,10 +88,12 @@ function parseArgs(argv: readonly string[]): Args {
   given.delete('lease-interval');
   given.delete('node-status-interval');
   given.delete('node-monitor-grace-period');
+  const apiserverArg = given.get('apiserver-arg');
+  given.delete('apiserver-arg');
   const unknown = [...given.keys()];
   if (unknown.length) throw new Error(`unknown flag --${unknown[0]} (${USAGE})`);
   if (deployments > pods) throw new Error(`--deployments ${deployments} is more than --pods ${pods}`);
-  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers };
+  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg };
 }
 
 type PodItem = Pod & KubeObject;
@@ -227,6 +231,31 @@ function histogramLines(before: Histogram, after: Histogram, seconds: number, to
     lines.push([total, `  ${key.padEnd(top ? 30 : 14)} ${String(total).padStart(8)} (${(total / seconds).toFixed(0).padStart(5)}/s)  p50 ${ms(0.5)}, p99 ${ms(0.99)}`]);
   }
   return top ? lines.sort((a, b) => b[0] - a[0]).slice(0, top).map((l) => l[1]) : lines.map((l) => l[1]);
+}
+
+/** A counter's value summed by one label ('' sums everything), from a /metrics text. */
+function counterBy(text: string, metric: string, by: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const labels = new Map([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const key = by ? labels.get(by) ?? '' : '';
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** Where the run's lists were answered: the list cache or etcd (and why), and the cache's waits. */
+function listSourceLines(before: string, after: string, seconds: number): string[] {
+  const delta = (metric: string, by: string): [string, number][] => {
+    const b = counterBy(before, metric, by);
+    return [...counterBy(after, metric, by)].map(([k, v]) => [k, v - (b.get(k) ?? 0)] as [string, number]).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
+  };
+  const cache = delta('apiserver_cache_list_total', '').reduce((s, [, v]) => s + v, 0);
+  const etcd = delta('apiserver_storage_list_total', 'reason');
+  const lines = [`  from the list cache ${cache}; from etcd ${etcd.reduce((s, [, v]) => s + v, 0)}${etcd.length ? ` (${etcd.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`];
+  const wait = histogramLines(parseHistogram(before, 'apiserver_watch_cache_read_wait_seconds', []), parseHistogram(after, 'apiserver_watch_cache_read_wait_seconds', []), seconds);
+  for (const l of wait) lines.push(`  waits for the cache to reach the revision asked:${l.slice(2)}`);
+  return lines;
 }
 
 async function scrape(httpAddress: string): Promise<string> {
@@ -370,7 +399,7 @@ async function main(): Promise<number> {
   const upStart = performance.now();
   // Kubernetes' pairing: a Lease renewed every 10 s, a node unreachable after 40 s of silence
   // (Tugboat's default grace of 10 s suits its own 2 s renewals, and would flap hollow nodes).
-  run.starting = startLocalCluster({ nodes: 0, args: ['--node-monitor-grace-period', args.nodeMonitorGracePeriod, ...(args.apiserverWorkers > 1 ? [`--apiserver-arg=--workers=${args.apiserverWorkers}`] : [])] });
+  run.starting = startLocalCluster({ nodes: 0, args: ['--node-monitor-grace-period', args.nodeMonitorGracePeriod, ...(args.apiserverWorkers > 1 ? [`--apiserver-arg=--workers=${args.apiserverWorkers}`] : []), ...(args.apiserverArg ? [`--apiserver-arg=${args.apiserverArg}`] : [])] });
   const cluster = await run.starting;
   run.cluster = cluster;
   const client = cluster.client();
@@ -433,6 +462,18 @@ async function main(): Promise<number> {
       return lines.map((l) => `  ${l} (started at ${at})`);
     })();
   };
+  // Throughout the run, the API's list latency without a tctl process's start-up: the bench's
+  // own client lists every pod as tctl does (pages of 500) and every node, about once a second.
+  const probes = { pods: [] as number[], nodes: [] as number[], stopped: false };
+  const probing = (async () => {
+    while (!probes.stopped) {
+      const t = performance.now();
+      await watchClient.listAll('pods').then(() => probes.pods.push(performance.now() - t), () => undefined);
+      const n = performance.now();
+      await watchClient.listAll('nodes').then(() => probes.nodes.push(performance.now() - n), () => undefined);
+      await sleep(1_000);
+    }
+  })();
   let lastTick = performance.now();
   let lastSample = procBefore;
   while (tracker.running < args.pods && performance.now() < deadline) {
@@ -456,6 +497,10 @@ async function main(): Promise<number> {
   const metricsAfter = await scrape(apiHttp);
   startMidway();
   const midwayLines = await midway!;
+  probes.stopped = true;
+  await probing;
+  // Again once the midway lists are done, so they are counted among the lists.
+  const metricsAfterMidway = await scrape(apiHttp);
 
   // ---- report
   say('');
@@ -484,6 +529,8 @@ async function main(): Promise<number> {
   for (const l of requests(['verb', 'resource'], 8)) say(`  ${l}`);
   say(`etcd requests from the API server, by operation (etcd_request_duration_seconds):`);
   for (const l of histogramLines(parseHistogram(metricsBefore, 'etcd_request_duration_seconds', ['operation']), parseHistogram(metricsAfter, 'etcd_request_duration_seconds', ['operation']), runSeconds)) say(l);
+  say('lists during the run (apiserver_cache_list_total, apiserver_storage_list_total by reason, apiserver_watch_cache_read_wait_seconds):');
+  for (const l of listSourceLines(metricsBefore, metricsAfterMidway, runSeconds)) say(l);
 
   const writes = etcdAfter.revision - etcdBefore.revision;
   const heartbeatWrites = idleWritesPerSecond * runSeconds;
@@ -514,6 +561,13 @@ async function main(): Promise<number> {
 
   say('tctl midway through the run (each a new tctl process):');
   for (const l of midwayLines) say(l);
+  const probeLine = (label: string, ms: number[]): string => {
+    const f = (q: number): string => quantileSeconds(ms, q).toFixed(2);
+    return `  ${label.padEnd(26)} p50 ${f(0.5)} s, p90 ${f(0.9)} s, max ${f(1)} s (${ms.length} lists)`;
+  };
+  say('lists throughout the run (the bench\'s own gRPC client, about once a second; no tctl start-up):');
+  say(probeLine('pods, all (pages of 500)', probes.pods));
+  say(probeLine('nodes', probes.nodes));
 
   const violations = capacityViolations(nodeInformer.list(), podInformer.list());
   say(violations.length === 0

@@ -23,8 +23,9 @@ let kc: k8s.KubeConfig;
 let core: k8s.CoreV1Api;
 
 async function startApi(listen?: string): Promise<ApiServerHandle> {
-  // A small watch cache, so that a watch from a few writes back is older than the window.
-  return startApiServerInProcess(etcd.endpoint, { watchCacheSize: 20, ...(listen ? { listen } : {}) });
+  // A small watch cache kept by size alone (no 75 s retention), so that a watch from a few
+  // writes back is older than the window.
+  return startApiServerInProcess(etcd.endpoint, { watchCacheSize: 20, watchCacheRetentionMs: 0, ...(listen ? { listen } : {}) });
 }
 
 test.before(async () => {
@@ -157,7 +158,7 @@ serial('410 Gone for a watch from a compacted resourceVersion', async (t) => {
   for (let i = 1; i <= 40; i++) cur = await core.replaceNamespacedConfigMap({ name: 'old', namespace: 'default', body: { ...cur, data: { n: String(i) } } });
   etcd.etcdctl('compact', cur.metadata!.resourceVersion!);
 
-  const outcome = await new Promise<{ code?: number; reason?: string }>((resolve) => {
+  const outcome = await new Promise<{ code?: number | undefined; reason?: string | undefined }>((resolve) => {
     const watch = new k8s.Watch(kc);
     void watch.watch('/api/v1/namespaces/default/configmaps', { resourceVersion: first.metadata!.resourceVersion! },
       (type, obj: { code?: number; reason?: string }) => { if (type === 'ERROR') resolve({ code: obj.code, reason: obj.reason }); },

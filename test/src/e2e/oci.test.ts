@@ -14,13 +14,12 @@
 // the pods this file creates, checked to be inside 198.18.0.0/15 before anything is sent.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
-import { startRegistry, type RegistryHandle } from '../harness/registry.js';
+import type { RegistryHandle } from '../harness/registry.js';
 import {
-  BUSYBOX_CONFIG, buildOciImage, busyboxBaseLayer, busyboxImageSpec, busyboxSecondLayer, pushImage, type BuiltImage,
+  BUSYBOX_CONFIG, buildOciImage, busyboxBaseLayer, busyboxSecondLayer, pushImage, startBusyboxRegistry, type BuiltImage, type BusyboxRegistry,
 } from '../harness/images.js';
 import { eventually } from './helpers.js';
 
@@ -49,6 +48,7 @@ interface OciPod {
 }
 
 let cluster: LocalClusterHandle;
+let images: BusyboxRegistry | undefined;
 let registry: RegistryHandle;
 let work = '';
 /** The image the Deployment and most pods run. */
@@ -61,11 +61,8 @@ const MARK = `tugboat-e2e-${process.pid}`;
 
 test.before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'tugboat-e2e-oci-'));
-  registry = await startRegistry();
-  buildOciImage(join(work, 'busybox'), '1', busyboxImageSpec());
-  image = `${registry.host}/e2e/busybox:1`;
-  pushImage(join(work, 'busybox'), '1', image);
+  images = await startBusyboxRegistry('oci');
+  ({ registry, work, image } = images);
   // Both layers differ from the busybox image's (a file of this run in each), so no node has them.
   fresh = buildOciImage(join(work, 'fresh'), '1', {
     layers: [
@@ -83,8 +80,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await cluster?.destroy();
-  await registry?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await images?.destroy();
 });
 
 // ---- helpers ---------------------------------------------------------------------------

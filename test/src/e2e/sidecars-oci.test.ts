@@ -13,12 +13,10 @@
 // Networks: the cluster's own slot (packages/ctl/src/cluster/network.ts); no traffic is sent to pods.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
-import { startRegistry, type RegistryHandle } from '../harness/registry.js';
-import { buildOciImage, busyboxImageSpec, pushImage } from '../harness/images.js';
+import { startBusyboxRegistry, type BusyboxRegistry } from '../harness/images.js';
 import { eventually } from './helpers.js';
 
 const skipReason = process.getuid?.() !== 0 ? 'not root: real containers need root'
@@ -39,24 +37,20 @@ interface PodJson {
 }
 
 let cluster: LocalClusterHandle;
-let registry: RegistryHandle;
+let images: BusyboxRegistry | undefined;
 let work = '';
 let image = '';
 
 test.before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'tugboat-e2e-sidecars-'));
-  registry = await startRegistry();
-  buildOciImage(join(work, 'busybox'), '1', busyboxImageSpec());
-  image = `${registry.host}/e2e/busybox:1`;
-  pushImage(join(work, 'busybox'), '1', image);
+  images = await startBusyboxRegistry('sidecars');
+  ({ work, image } = images);
   cluster = await startLocalCluster({ nodes: 1, runtime: 'oci', args: ['--controllers-arg=--job-backoff-base=1s'] });
 });
 
 test.after.always(async () => {
   await cluster?.destroy();
-  await registry?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await images?.destroy();
 });
 
 async function tctl(args: readonly string[], input?: string): Promise<TctlResult> {

@@ -20,13 +20,11 @@
 // pod IPs of this file's pods, checked to be inside 198.18.0.0/15 first.
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalClusterHandle, type TctlResult } from '../harness/cluster.js';
 import { kubectlMissing, runKubectl } from '../harness/kubectl.js';
-import { startRegistry, type RegistryHandle } from '../harness/registry.js';
-import { buildOciImage, busyboxImageSpec, pushImage } from '../harness/images.js';
+import { startBusyboxRegistry, type BusyboxRegistry } from '../harness/images.js';
 import { eventually } from './helpers.js';
 
 const runcInstalled = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -38,26 +36,22 @@ if (!skipReason && noKubectl) console.log(`statefulsets-oci.test.ts: the kubectl
 const kubectlSerial = skipReason || noKubectl ? test.skip : test.serial;
 
 let cluster: LocalClusterHandle;
-let registry: RegistryHandle;
+let images: BusyboxRegistry | undefined;
 let work = '';
 let image = '';
 const timings: string[] = [];
 
 test.before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'tugboat-e2e-sts-oci-'));
-  registry = await startRegistry();
-  buildOciImage(join(work, 'busybox'), '1', busyboxImageSpec());
-  image = `${registry.host}/e2e/busybox:1`;
-  pushImage(join(work, 'busybox'), '1', image);
+  images = await startBusyboxRegistry('sts-oci');
+  ({ work, image } = images);
   cluster = await startLocalCluster({ nodes: 2, runtime: 'oci' });
 });
 
 test.after.always(async () => {
   if (timings.length) console.log(`statefulsets-oci timings: ${timings.join('; ')}`);
   await cluster?.destroy();
-  await registry?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await images?.destroy();
 });
 
 /**

@@ -10,12 +10,10 @@
 // Networks: the agents' default pod CIDRs 198.18.1-2.0/24; traffic only to loopback.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
-import { startRegistry, type RegistryHandle } from '../harness/registry.js';
-import { buildOciImage, busyboxImageSpec, pushImage } from '../harness/images.js';
+import { startBusyboxRegistry, type BusyboxRegistry } from '../harness/images.js';
 import { eventually } from './helpers.js';
 
 const runcInstalled = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -24,24 +22,19 @@ if (skipReason) console.log(`e2e storage tests skipped: ${skipReason}`);
 const serial = skipReason ? test.skip : test.serial;
 
 let cluster: LocalClusterHandle;
-let registry: RegistryHandle;
-let work = '';
+let images: BusyboxRegistry | undefined;
 let image = '';
 
 test.before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'tugboat-e2e-storage-'));
-  registry = await startRegistry();
-  buildOciImage(join(work, 'busybox'), '1', busyboxImageSpec());
-  image = `${registry.host}/e2e/busybox:1`;
-  pushImage(join(work, 'busybox'), '1', image);
+  images = await startBusyboxRegistry('storage');
+  image = images.image;
   cluster = await startLocalCluster({ nodes: 2, runtime: 'oci' });
 });
 
 test.after.always(async () => {
   await cluster?.destroy();
-  await registry?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await images?.destroy();
 });
 
 async function ok(args: readonly string[], input?: string): Promise<string> {

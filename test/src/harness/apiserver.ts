@@ -12,6 +12,8 @@ export interface InProcessApiServerOptions {
   listen?: string;
   httpListen?: string;
   watchCacheSize?: number;
+  eventTtlSeconds?: number;
+  watchCacheRetentionMs?: number;
   bookmarkIntervalMs?: number;
   namespaceSyncIntervalMs?: number;
   storageCountIntervalMs?: number;

@@ -4,10 +4,12 @@
 // pushed to a registry with skopeo (Debian's), an independent client.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { REPO_ROOT } from './cluster.js';
+import { startRegistry, type RegistryHandle } from './registry.js';
 
 export const BUSYBOX_PATH = '/bin/busybox';
 
@@ -411,4 +413,40 @@ export function pushImage(layoutDir: string, tag: string, dest: string, opts: Pu
 
 export function skopeoAvailable(): boolean {
   return spawnSync('skopeo', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+// ---- a registry with busybox, as the oci e2e tests start it ------------------------------
+
+export interface BusyboxRegistry {
+  readonly registry: RegistryHandle;
+  /** A temp dir of the test file's own (the image layouts are in it); destroy removes it. */
+  readonly work: string;
+  /** The busybox image, pushed: `HOST:PORT/e2e/busybox:1`. */
+  readonly image: string;
+  /** Stops the registry and removes `work`. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A registry on a free port of `listenHost` (default loopback) holding the offline busybox
+ * image as e2e/busybox:1, built in a new temp dir `tugboat-e2e-NAME-…`. Whatever failed
+ * half-way is undone before the error is thrown.
+ */
+export async function startBusyboxRegistry(name: string, listenHost?: string): Promise<BusyboxRegistry> {
+  const work = mkdtempSync(join(tmpdir(), `tugboat-e2e-${name}-`));
+  let registry: RegistryHandle | undefined;
+  const destroy = async (): Promise<void> => {
+    await registry?.destroy();
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    registry = await startRegistry(listenHost);
+    buildOciImage(join(work, 'busybox'), '1', busyboxImageSpec());
+    const image = `${registry.host}/e2e/busybox:1`;
+    pushImage(join(work, 'busybox'), '1', image);
+    return { registry, work, image, destroy };
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
 }

@@ -30,7 +30,7 @@ test('status: capacity, addresses, daemon endpoint, Ready with a fresh heartbeat
   const s2 = nodeStatus(cfg, s1, new Date('2024-05-01T10:00:10Z'));
   t.like(s2.conditions?.find((c) => c.type === 'Ready'), { lastHeartbeatTime: '2024-05-01T10:00:10Z', lastTransitionTime: '2024-05-01T10:00:00Z' });
   // The node lifecycle controller marked it Unknown: coming back is a transition.
-  const unknown = { ...s2, conditions: s2.conditions?.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c)) };
+  const unknown = { ...s2, conditions: (s2.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c)) };
   t.like(nodeStatus(cfg, unknown, new Date('2024-05-01T10:05:00Z')).conditions?.find((c) => c.type === 'Ready'), { status: 'True', lastTransitionTime: '2024-05-01T10:05:00Z' });
 });
 

@@ -32,18 +32,14 @@ export interface StatusInput {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
-function iso(d: Date | undefined): string | undefined {
-  return d ? rfc3339(d) : undefined;
-}
-
 function terminatedState(c: ContainerInfo, runtime: RuntimeName): ContainerState {
   return {
     terminated: {
       exitCode: c.exitCode ?? 0,
       reason: c.reason ?? ((c.exitCode ?? 0) === 0 ? 'Completed' : 'Error'),
       ...(c.message ? { message: c.message } : {}),
-      ...(c.startedAt ? { startedAt: iso(c.startedAt) } : {}),
-      ...(c.finishedAt ? { finishedAt: iso(c.finishedAt) } : {}),
+      ...(c.startedAt ? { startedAt: rfc3339(c.startedAt) } : {}),
+      ...(c.finishedAt ? { finishedAt: rfc3339(c.finishedAt) } : {}),
       containerID: containerIdUri(runtime, c.id),
     },
   };
@@ -51,7 +47,7 @@ function terminatedState(c: ContainerInfo, runtime: RuntimeName): ContainerState
 
 function stateOf(c: ContainerInfo, runtime: RuntimeName): ContainerState {
   switch (c.state) {
-    case 'running': return { running: { startedAt: iso(c.startedAt ?? c.createdAt) } };
+    case 'running': return { running: { startedAt: rfc3339(c.startedAt ?? c.createdAt) } };
     case 'exited': return terminatedState(c, runtime);
     case 'created':
     case 'unknown':

@@ -7,8 +7,9 @@ export type SyncFn = (uid: string) => Promise<number | undefined>;
 interface WorkerState {
   running: boolean;
   dirty: boolean;
-  timer?: NodeJS.Timeout;
-  timerAt?: number;
+  /** Cleared (set to undefined) when it fires. */
+  timer?: NodeJS.Timeout | undefined;
+  timerAt?: number | undefined;
 }
 
 export class PodWorkers {

@@ -1,10 +1,10 @@
 import test from 'ava';
-import type { Service } from '@tugboat/api';
+import type { Service, ServiceSpec } from '@tugboat/api';
 import { resolveContainerEnv, type EnvSources } from './env.js';
 import type { PodObject } from './pod-util.js';
 import { envVarName, podServiceEnv, serviceEnvVars, serviceVariables } from './service-env.js';
 
-const svc = (namespace: string, name: string, spec: Service['spec']): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec });
+const svc = (namespace: string, name: string, spec: ServiceSpec): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec });
 
 const redis = svc('shop', 'redis-primary', {
   clusterIP: '198.19.0.42',

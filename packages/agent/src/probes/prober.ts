@@ -48,7 +48,8 @@ interface Worker {
   action: ProbeAction;
   startedAt: number;
   state: ProbeState;
-  timer?: Timer;
+  /** Cleared (set to undefined) when it fires or the worker is dropped. */
+  timer?: Timer | undefined;
   running: boolean;
   stopped: boolean;
 }

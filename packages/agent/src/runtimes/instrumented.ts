@@ -17,11 +17,12 @@ export class InstrumentedRuntime implements Runtime {
   constructor(private readonly inner: Runtime, private readonly metrics: AgentMetrics) {
     this.name = inner.name;
     this.version = inner.version;
-    this.setPodCIDR = inner.setPodCIDR?.bind(inner);
-    // The node's log and image GC managers find out what the inner runtime has by these.
-    this.containerLogPath = inner.containerLogPath?.bind(inner);
-    this.reopenContainerLog = inner.reopenContainerLog?.bind(inner);
-    this.garbageCollectImages = inner.garbageCollectImages?.bind(inner);
+    // Present only where the inner runtime has them: the node agent and the node's log and
+    // image GC managers find out what the inner runtime can do by these.
+    if (inner.setPodCIDR) this.setPodCIDR = inner.setPodCIDR.bind(inner);
+    if (inner.containerLogPath) this.containerLogPath = inner.containerLogPath.bind(inner);
+    if (inner.reopenContainerLog) this.reopenContainerLog = inner.reopenContainerLog.bind(inner);
+    if (inner.garbageCollectImages) this.garbageCollectImages = inner.garbageCollectImages.bind(inner);
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
@@ -37,10 +38,10 @@ export class InstrumentedRuntime implements Runtime {
   prepareImage(image: string, pod: PodRef, opts?: { progress?: PullProgress }): Promise<string> { return this.op('prepare_image', () => this.inner.prepareImage(image, pod, opts)); }
   createSandbox(config: SandboxConfig): Promise<SandboxInfo> { return this.op('create_sandbox', () => this.inner.createSandbox(config)); }
   /** Only where the inner runtime has a pod network (oci): the node agent waits for a CIDR only then. */
-  readonly setPodCIDR: ((cidr: string) => boolean) | undefined;
-  readonly containerLogPath: ((id: string) => string | undefined) | undefined;
-  readonly reopenContainerLog: ((id: string) => Promise<void>) | undefined;
-  readonly garbageCollectImages: ((thresholds: ImageGcThresholds) => Promise<{ removed: string[]; freedBytes: number }>) | undefined;
+  readonly setPodCIDR?: (cidr: string) => boolean;
+  readonly containerLogPath?: (id: string) => string | undefined;
+  readonly reopenContainerLog?: (id: string) => Promise<void>;
+  readonly garbageCollectImages?: (thresholds: ImageGcThresholds) => Promise<{ removed: string[]; freedBytes: number }>;
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {
     const inner = this.inner;

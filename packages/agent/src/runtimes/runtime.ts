@@ -70,7 +70,8 @@ export interface ResourceSettings {
   memoryLimitBytes?: number;
 }
 
-export interface ContainerConfig {
+/** Which container instance: what its config, its ContainerInfo and the runtimes' records share. */
+export interface ContainerInstance {
   pod: PodRef;
   name: string;
   /** 0 for the first instance; each restart is a new instance with attempt + 1. */
@@ -79,6 +80,9 @@ export interface ContainerConfig {
   image: string;
   /** What prepareImage returned. */
   imageRef: string;
+}
+
+export interface ContainerConfig extends ContainerInstance {
   /** Kubernetes' `command` (entrypoint) and `args`, $(VAR) references already expanded. */
   command: string[];
   args: string[];
@@ -90,14 +94,9 @@ export interface ContainerConfig {
   annotations: Record<string, string>;
 }
 
-export interface ContainerInfo {
+export interface ContainerInfo extends ContainerInstance {
   /** Opaque, unique on this node; reported as containerID `<runtime>://<id>`. */
   id: string;
-  pod: PodRef;
-  name: string;
-  attempt: number;
-  image: string;
-  imageRef: string;
   state: ContainerState;
   createdAt: Date;
   startedAt?: Date;

@@ -99,3 +99,8 @@ test('the generated table matches the installed kubernetes-types (rerun gen-sche
   const { version } = require('kubernetes-types/package.json') as { version: string };
   t.is(KUBERNETES_TYPES_VERSION, version);
 });
+
+test('an unknown field whose name holds a line break is named in one line (fuzz, seed 7, case 3690)', (t) => {
+  const { result } = pruneObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' }, '\n': [] }, 'Namespace');
+  t.deepEqual(result.warnings, ['unknown field "\\n"']);
+});

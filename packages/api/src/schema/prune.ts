@@ -3,7 +3,7 @@
 // nulls (JSON's "not set"), checks each value's JSON type, and rewrites quantities to their
 // canonical text ("1000m" → "1", 2 → "2"), as Kubernetes does when it stores them. A value of
 // the wrong type is an error and is removed, so later validators only see well-typed data.
-import type { FieldError } from '../errors.js';
+import { escapeControl, type FieldError } from '../errors.js';
 import { parseQuantity } from '../quantity.js';
 import { child, index, invalid, isPlainObject, key, required } from '../validation/field-errors.js';
 import { KNOWN_FIELDS } from './known-fields.js';
@@ -122,7 +122,7 @@ class Walker {
       const field = fields.get(name);
       const p = child(path, name);
       if (!field) {
-        this.result.warnings.push(`unknown field "${p}"`);
+        this.result.warnings.push(`unknown field "${escapeControl(p)}"`);
         continue;
       }
       if (v === null || v === undefined) continue;

@@ -14,11 +14,17 @@ export interface ObjectStore<T extends KubeObject = KubeObject> {
   readonly generation: number;
 }
 
-const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+/**
+ * A store's key for an object. Its order is etcd's order of the objects' keys within one
+ * resource (those are a fixed prefix followed by this), which the list cache relies on.
+ */
+export const storeKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+const keyOf = storeKey;
 
 /** An ObjectStore in memory: the informer's, and a fixture for tests. */
 export class MemoryStore<T extends KubeObject = KubeObject> implements ObjectStore<T> {
-  private readonly items = new Map<string, T>();
+  /** By storeKey. */
+  protected readonly items = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
   generation = 0;
 

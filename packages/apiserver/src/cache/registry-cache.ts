@@ -2,7 +2,8 @@
 // (every create checks its namespace), and leases and nodes (every agent renews its Lease and
 // writes its Node's status on a timer, each an update naming the version it read). Each is an
 // informer on the shared watch cache; see Registry.readAt for why a cached read is safe there.
-// Pods are not kept: at fleet scale they would double the server's memory.
+// Pods are not kept here, to spare memory at fleet scale: the list cache (list-cache.ts)
+// holds them once, for lists only; a pod's writes read it from etcd.
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
 import type { WatchCache } from '../watch/watch-cache.js';

@@ -22,13 +22,20 @@ export interface InformerHandlers<T extends KubeObject> {
   onReplace?(objects: readonly T[]): void;
 }
 
-export interface ServerInformerOptions {
+export interface ServerInformerOptions<T extends KubeObject> {
   readonly retryMs?: number;
   readonly log?: (line: string) => void;
+  /** Where the objects are kept (default: a MemoryStore of its own; the list cache's keeps etcd's order). */
+  readonly store?: MemoryStore<T>;
+  /**
+   * How it (re)lists (default Registry.list). The list cache fills itself from etcd: a list
+   * through Registry.list would be answered by the very cache being filled.
+   */
+  readonly list?: () => Promise<{ readonly items: readonly KubeObject[]; readonly resourceVersion: string }>;
 }
 
 export class ServerInformer<T extends KubeObject = KubeObject> {
-  readonly store = new MemoryStore<T>();
+  readonly store: MemoryStore<T>;
   /** False: handlers only, no copy of the objects (the pods informer feeds a compact graph). */
   keepObjects = true;
   private readonly handlers: InformerHandlers<T>[] = [];
@@ -47,8 +54,9 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     private readonly registry: Registry,
     private readonly cache: WatchCache,
     private readonly storage: Storage,
-    private readonly options: ServerInformerOptions = {},
+    private readonly options: ServerInformerOptions<T> = {},
   ) {
+    this.store = options.store ?? new MemoryStore<T>();
     this.hasSynced = new Promise((r) => { this.resolveSynced = r; });
   }
 
@@ -58,6 +66,14 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
 
   isSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * Synced and following the watch: the store is etcd's state at seenRevision(). False while
+   * it relists after losing its place, when the store is older than that and stays so.
+   */
+  isFollowing(): boolean {
+    return this.synced && !this.stopped && this.unsubscribe !== undefined;
   }
 
   /** The revision up to which every change of the store's resource has been applied. */
@@ -113,7 +129,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     await this.cache.whenReady();
     if (this.stopped) return;
     try {
-      const res = await this.registry.list(this.resource);
+      const res = await (this.options.list?.() ?? this.registry.list(this.resource));
       items = res.items;
       rv = Number(res.resourceVersion);
     } catch (e) {
@@ -139,7 +155,8 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     const deliver = (change: Change): void => {
       if (this.stopped) return;
       const obj = change.object() as T | undefined;
-      const prev = change.previous() as T | undefined;
+      // The previous state is for handlers: without any (the list cache), it is not decoded.
+      const prev = this.handlers.length ? change.previous() as T | undefined : undefined;
       if (change.event.type === 'put' && obj) {
         if (this.keepObjects) this.store.put(obj);
         for (const h of this.handlers) h.onUpsert?.(obj, prev);

@@ -3,13 +3,12 @@
 // recorded in disruptedPods) and the pod deleted; one without room answers 429 with
 // Kubernetes' message and DisruptionBudget cause and deletes nothing; pods not Running go
 // without a budget; two budgets over one pod are an error; racing evictions never overspend.
-import anyTest, { type TestFn } from 'ava';
 import { request } from 'node:https';
 import { ApiError, type KubeObject, type Pod, type PodDisruptionBudgetObject, type TugboatClient } from '@tugboat/api';
-import { startApiServerInProcess, startEtcd, type EtcdHandle } from '@tugboat/test';
 import { budgetCheck, canIgnoreBudget, chargeBudget } from './eviction.js';
+import { testWithApiServer } from '../testing/server-test.js';
 
-const test = anyTest as TestFn<{ etcd: EtcdHandle; server: Awaited<ReturnType<typeof startApiServerInProcess>>; client: TugboatClient }>;
+const test = testWithApiServer();
 type PodObject = Pod & KubeObject;
 
 const budget = (status: Partial<NonNullable<PodDisruptionBudgetObject['status']>>, extra: Partial<PodDisruptionBudgetObject> = {}): PodDisruptionBudgetObject => ({
@@ -52,17 +51,6 @@ test('which pods skip the budget, and unready pods that cost nothing', (t) => {
   t.deepEqual(budgetCheck(ready('Running', false), budget({})), { kind: 'free' }, 'healthy enough without it');
   t.deepEqual(budgetCheck(ready('Running', false), budget({ currentHealthy: 1 })), { kind: 'charge' });
   t.deepEqual(budgetCheck(ready('Running', false), budget({ currentHealthy: 1 }, { spec: { unhealthyPodEvictionPolicy: 'AlwaysAllow' } })), { kind: 'free' });
-});
-
-test.before(async (t) => {
-  const etcd = await startEtcd();
-  const server = await startApiServerInProcess(etcd.endpoint);
-  t.context = { etcd, server, client: server.client() };
-});
-
-test.after.always(async (t) => {
-  await t.context.server?.stop();
-  await t.context.etcd?.destroy();
 });
 
 /** A Running, Ready pod (its status written as an agent would). */

@@ -1,12 +1,12 @@
 // Which kind a request means: by resource name (Get, List, Delete…) or by the object's own
 // kind (Create, Update, Apply), with the errors Kubernetes gives for unknown ones. Shared by
 // the registry and the request attributes, so both name the same resource the same way.
-import { ApiError, KINDS, kindInfo, resourceInfo, type FieldError, type KindInfo, type KubeObject } from '@tugboat/api';
+import { ApiError, KINDS, escapeControl, kindInfo, resourceInfo, type FieldError, type KindInfo, type KubeObject } from '@tugboat/api';
 
 /** The kind registry entry of a resource name, or the error Kubernetes gives for an unknown one. */
 export function resolveResource(resource: string): KindInfo {
   const info = resourceInfo(resource);
-  if (!info) throw new ApiError('BadRequest', `the server doesn't have a resource type "${resource}"`);
+  if (!info) throw new ApiError('BadRequest', `the server doesn't have a resource type "${escapeControl(resource)}"`);
   return info;
 }
 

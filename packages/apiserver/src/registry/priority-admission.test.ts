@@ -1,12 +1,12 @@
 // Priority admission: the pure decision, then through the real API server on a real etcd —
 // built-in classes made at start, a pod's priority resolved from its class or the global
 // default, a missing class refused in one line with nothing stored, one global default at most.
-import anyTest, { type TestFn } from 'ava';
-import { ApiError, type KubeObject, type Pod, type PriorityClassObject, type TugboatClient } from '@tugboat/api';
-import { startApiServerInProcess, startEtcd, waitFor, type EtcdHandle } from '@tugboat/test';
+import { ApiError, type KubeObject, type Pod, type PriorityClassObject } from '@tugboat/api';
+import { waitFor } from '@tugboat/test';
 import { decidePodPriority, keepPodPriority, pickDefaultClass } from './priority-admission.js';
+import { testWithApiServer } from '../testing/server-test.js';
 
-const test = anyTest as TestFn<{ etcd: EtcdHandle; server: Awaited<ReturnType<typeof startApiServerInProcess>>; client: TugboatClient }>;
+const test = testWithApiServer();
 type PodObject = Pod & KubeObject;
 
 const cls = (name: string, value: number, extra: Partial<PriorityClassObject> = {}): PriorityClassObject =>
@@ -43,17 +43,6 @@ test('of two global defaults the lowest value wins; an update keeps the priority
   t.is(pickDefaultClass([cls('c', 1)]), undefined);
   const kept = keepPodPriority(pod('a'), pod('a', { priority: 7, preemptionPolicy: 'Never' })) as PodObject;
   t.like(kept.spec, { priority: 7, preemptionPolicy: 'Never' });
-});
-
-test.before(async (t) => {
-  const etcd = await startEtcd();
-  const server = await startApiServerInProcess(etcd.endpoint);
-  t.context = { etcd, server, client: server.client() };
-});
-
-test.after.always(async (t) => {
-  await t.context.server?.stop();
-  await t.context.etcd?.destroy();
 });
 
 test.serial('the API server makes the built-in classes at start', async (t) => {

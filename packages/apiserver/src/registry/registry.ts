@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApiError, BUILTIN_NAMESPACES, admitObject, metricsKindOf, generateName as makeName, admitStatus, kindInfo, objectFields, parseFieldSelector, parseLabelSelector,
-  pickDefaultStorageClass, type PersistentVolumeClaimObject, type StorageClassObject,
+  type FieldSelector, type Selector, pickDefaultStorageClass, type PersistentVolumeClaimObject, type StorageClassObject,
   type KindInfo, type KubeObject, type Pod, type PriorityClassObject, type ObjectMeta, type PodCondition, type PropagationPolicy,
 } from '@tugboat/api';
 import { getMetrics, listMetrics, type MetricsSources } from '../metrics-api/resource-metrics-api.js';
@@ -16,7 +16,7 @@ import { admitStorageProtection } from './storage-protection-admission.js';
 import { Evictions } from './eviction.js';
 import { PriorityAdmission, keepPodPriority, type PriorityClassReader } from './priority-admission.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CLUSTER_IP_RANGE, ServiceAllocator, parseCidr, parsePortRange, type AllocationPlan, type ServiceRanges } from './service-allocation.js';
-import type { KeyValue, Storage } from '../storage/storage.js';
+import type { KeyOptions, KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { planDeletion, readyToRemove } from './deletion.js';
 import { checkKeySegment, objectStorageKey, resourcePrefix } from './keys.js';
@@ -83,6 +83,28 @@ export interface ListRequest {
   readonly continue?: string;
   /** Read as of this revision (Kubernetes' resourceVersionMatch=Exact); Expired once compacted. */
   readonly revision?: number;
+  /**
+   * How fresh a list without `revision` or `continue` must be (Kubernetes' resourceVersion):
+   * absent, the latest (resourceVersion unset: a consistent read); 0, any state
+   * (resourceVersion "0"); N, revision N or later (resourceVersion N, NotOlderThan). etcd
+   * answers all three with its latest state; the list cache with its own once it has reached
+   * etcd's current revision, N, or at once.
+   */
+  readonly notOlderThan?: number;
+}
+
+/** A list's parsed selectors. */
+export interface ListSelectors {
+  readonly labels: Selector;
+  readonly fields: FieldSelector;
+}
+
+/**
+ * Answers lists from memory where it may (cache/list-cache.ts); undefined means etcd must
+ * answer this one (a continue token, an exact revision, a cache not yet filled or too slow).
+ */
+export interface ListCacheHook {
+  list(info: KindInfo, req: ListRequest, selectors: ListSelectors): Promise<ListResult | undefined>;
 }
 
 export interface ListResult {
@@ -107,7 +129,15 @@ export interface RegistryOptions {
   readonly now?: () => Date;
   /** The service ranges (--service-cluster-ip-range, --service-node-port-range). */
   readonly serviceRanges?: ServiceRanges;
+  /**
+   * Events are deleted by etcd this long after their last write (--event-ttl; default 1 h,
+   * Kubernetes'); 0 keeps them until deleted.
+   */
+  readonly eventTtlSeconds?: number;
 }
+
+/** Kubernetes' --event-ttl default: one hour. */
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 
 /** Kubernetes' message for a stale write. */
 export function conflictError(info: KindInfo, name: string): ApiError {
@@ -180,6 +210,9 @@ export class Registry {
    */
   objectCache: ObjectCache | undefined;
 
+  /** Set by the server: lists answered from memory (see ListCacheHook); unset, every list reads etcd. */
+  listCache: ListCacheHook | undefined;
+
   /** Set with objectCache: every cached Node, for the resource metrics API (else Nodes are read from etcd). */
   cachedNodes: (() => Iterable<KubeObject> | undefined) | undefined;
 
@@ -196,8 +229,16 @@ export class Registry {
   /** The pods/eviction subresource, for REST and gRPC alike (see eviction.ts). */
   readonly evictions: Evictions;
 
+  private readonly eventTtlSeconds: number;
+
+  /** How long a key of this kind lives after a write: Events expire (--event-ttl), the rest stay. */
+  private keyOptions(info: KindInfo): KeyOptions {
+    return info.kind === 'Event' && this.eventTtlSeconds > 0 ? { ttlSeconds: this.eventTtlSeconds } : {};
+  }
+
   constructor(readonly storage: Storage, options: RegistryOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    this.eventTtlSeconds = options.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS;
     this.services = new ServiceAllocator(storage, options.serviceRanges ?? {
       clusterIPs: parseCidr(DEFAULT_SERVICE_CLUSTER_IP_RANGE, '--service-cluster-ip-range'),
       nodePorts: parsePortRange(DEFAULT_NODE_PORT_RANGE, '--service-node-port-range'),
@@ -340,7 +381,7 @@ export class Registry {
       }
     }
     if (opts.dryRun) return { object: obj, warnings: admitted.warnings };
-    const res = await this.storage.create(key, encodeObject(obj));
+    const res = await this.storage.create(key, encodeObject(obj), this.keyOptions(info));
     if (!res.ok) throw exists();
     return { object: { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } }, warnings: admitted.warnings };
   }
@@ -539,7 +580,8 @@ export class Registry {
   /** The CAS write of `next` over `current` (or its removal when it is ready to go). */
   private async write(info: KindInfo, current: { object: KubeObject; kv: KeyValue }, next: KubeObject, opts: WriteOptions, plan?: AllocationPlan): Promise<{ object: KubeObject }> {
     const name = current.object.metadata?.name ?? '';
-    if (opts.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: current.object.metadata?.resourceVersion } } };
+    // current.object was decoded at kv.modRevision, so that is its resourceVersion.
+    if (opts.dryRun) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(current.kv.modRevision) } } };
     if (readyToRemove(next)) {
       const res = await this.storage.delete(current.kv.key, current.kv.modRevision);
       if (!res.ok) throw conflictError(info, name);
@@ -552,7 +594,7 @@ export class Registry {
       if (res.failed.includes(current.kv.key)) throw conflictError(info, name);
       throw this.services.takenError(next, res.failed.find((k) => !plan.picked.has(k)) ?? res.failed[0]!);
     }
-    const res = await this.storage.update(current.kv.key, encodeObject(next), current.kv.modRevision);
+    const res = await this.storage.update(current.kv.key, encodeObject(next), current.kv.modRevision, this.keyOptions(info));
     if (!res.ok) throw conflictError(info, name);
     return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } } };
   }
@@ -582,7 +624,7 @@ export class Registry {
     const admitted = admitStatus(candidate, cur);
     if (!admitted.ok) throw ApiError.invalid(info.kind, name, admitted.errors);
     admitted.warnings = applyFieldValidation(info, admitted.warnings, opts.fieldValidation);
-    const next: KubeObject = { ...cur, metadata: cur.metadata };
+    const next: KubeObject = { ...cur };
     if (admitted.object.status === undefined) delete next.status;
     else next.status = admitted.object.status;
     if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings };
@@ -617,7 +659,7 @@ export class Registry {
       if (req.dryRun) return plan.action === 'mark' ? plan.object : found.object;
       const res = plan.action === 'remove'
         ? await this.storage.delete(found.kv.key, found.kv.modRevision)
-        : await this.storage.update(found.kv.key, encodeObject(plan.object), found.kv.modRevision);
+        : await this.storage.update(found.kv.key, encodeObject(plan.object), found.kv.modRevision, this.keyOptions(info));
       if (res.ok) {
         if (plan.action === 'remove') await this.removed(info, found.object);
         const obj = plan.action === 'mark' ? plan.object : found.object;
@@ -663,9 +705,25 @@ export class Registry {
       return { items, resourceVersion: '', continue: '', remainingItemCount: 0 };
     }
     const info = this.resolve(resource);
+    const selectors = this.listSelectors(info, req);
+    const cached = await this.listCache?.list(info, req, selectors);
+    return cached ?? this.readList(info, req, selectors);
+  }
+
+  /** A list read from etcd whatever the list cache holds: what that cache fills itself from. */
+  async listFromStorage(resource: string, req: ListRequest = {}): Promise<ListResult> {
+    const info = this.resolve(resource);
+    return this.readList(info, req, this.listSelectors(info, req));
+  }
+
+  /** Checks the namespace and parses the selectors (BadRequest before anything is read). */
+  private listSelectors(info: KindInfo, req: ListRequest): ListSelectors {
     if (info.namespaced && req.namespace) checkKeySegment('namespace', req.namespace);
-    const labels = parseLabelSelector(req.labelSelector ?? '');
-    const fields = parseFieldSelector(req.fieldSelector ?? '', info.kind);
+    return { labels: parseLabelSelector(req.labelSelector ?? ''), fields: parseFieldSelector(req.fieldSelector ?? '', info.kind) };
+  }
+
+  /** The etcd path: pages of at most 1,000 keys, decoded and filtered here. */
+  private async readList(info: KindInfo, req: ListRequest, { labels, fields }: ListSelectors): Promise<ListResult> {
     const filtered = !labels.isEmpty() || !fields.isEmpty();
     const prefix = resourcePrefix(info, req.namespace);
     const limit = req.limit && req.limit > 0 ? req.limit : 0;

@@ -4,7 +4,7 @@
 // for a delete that removed the object at once). Subresources are in subresources.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, type KindInfo, type KubeObject } from '@tugboat/api';
+import { ApiError, escapeControl, type KindInfo, type KubeObject } from '@tugboat/api';
 import type { HandlerDeps, RequestContext } from '../grpc/handlers.js';
 import { checkRbacObject, checkRbacWrite } from '../grpc/objects-service.js';
 import type { LogsProxy } from '../logs/logs-proxy.js';
@@ -93,10 +93,10 @@ export function parseBodyObject(body: string, yaml: boolean): KubeObject {
 export function objectForPath(route: ResourceRoute, input: KubeObject, opts: { requireName?: boolean } = {}): KubeObject {
   const { info } = route;
   if (input.apiVersion !== undefined && input.apiVersion !== info.apiVersion) {
-    throw new ApiError('BadRequest', `the API version in the data (${String(input.apiVersion)}) does not match the expected API version (${info.apiVersion})`);
+    throw new ApiError('BadRequest', `the API version in the data (${escapeControl(String(input.apiVersion))}) does not match the expected API version (${info.apiVersion})`);
   }
   if (input.kind !== undefined && input.kind !== info.kind) {
-    throw new ApiError('BadRequest', `the kind in the data (${String(input.kind)}) does not match the expected kind (${info.kind})`);
+    throw new ApiError('BadRequest', `the kind in the data (${escapeControl(String(input.kind))}) does not match the expected kind (${info.kind})`);
   }
   const metadata = { ...(input.metadata ?? {}) };
   if (info.namespaced) {
@@ -109,7 +109,7 @@ export function objectForPath(route: ResourceRoute, input: KubeObject, opts: { r
   }
   if (route.name) {
     if (metadata.name && metadata.name !== route.name) {
-      throw new ApiError('BadRequest', `the name of the object (${metadata.name}) does not match the name on the URL (${route.name})`);
+      throw new ApiError('BadRequest', `the name of the object (${escapeControl(metadata.name)}) does not match the name on the URL (${escapeControl(route.name)})`);
     }
     metadata.name = route.name;
   } else if (opts.requireName && !metadata.name) {
@@ -164,12 +164,13 @@ export async function listObjects(s: RestServices, call: ResourceCall): Promise<
   if (q.resourceVersionMatch && !q.resourceVersion) {
     throw new ApiError('BadRequest', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
   }
-  // resourceVersion semantics: "" is the most recent (a quorum read of etcd); "0" may be
-  // any state — served from etcd here too, which is never older than a cache; a revision
-  // with Exact (or, as in Kubernetes, with a limit and no match) is read as of that revision;
-  // with NotOlderThan the quorum read is never older.
+  // resourceVersion semantics (Kubernetes'): "" is the most recent (a consistent read); "0"
+  // may be any state; a revision with Exact (or, as in Kubernetes, with a limit and no match)
+  // is read as of that revision; otherwise a revision is "not older than". The registry
+  // answers the first and the last two from its list cache where it can (notOlderThan).
   const exact = q.resourceVersion !== '' && q.resourceVersion !== '0' && !q.continue
     && (q.resourceVersionMatch === 'Exact' || (q.resourceVersionMatch === '' && q.limit > 0));
+  const notOlderThan = exact || q.continue || q.resourceVersion === '' ? undefined : Number(q.resourceVersion);
   let res;
   try {
     res = await s.registry.list(registryResource(route.info), {
@@ -179,6 +180,7 @@ export async function listObjects(s: RestServices, call: ResourceCall): Promise<
       limit: q.limit,
       continue: q.continue,
       ...(exact ? { revision: Number(q.resourceVersion) } : {}),
+      ...(notOlderThan !== undefined ? { notOlderThan } : {}),
     });
   } catch (e) {
     if (exact && e instanceof ApiError && e.reason === 'Expired') {
@@ -299,7 +301,7 @@ export async function deleteCollection(s: RestServices, call: ResourceCall): Pro
 export function checkPatchedName(route: ResourceRoute, current: KubeObject, patched: KubeObject): KubeObject {
   const name = patched.metadata?.name ?? '';
   if (name !== (current.metadata?.name ?? '')) {
-    throw new ApiError('BadRequest', `the name of the object (${name}) does not match the name on the URL (${route.name})`);
+    throw new ApiError('BadRequest', `the name of the object (${escapeControl(name)}) does not match the name on the URL (${escapeControl(route.name)})`);
   }
   return patched;
 }
@@ -348,7 +350,10 @@ async function applyObject(
         const live = withKind(info, stored);
         const next = ssa(live);
         await checkRbacObject(s.deps, ctx.user, next, live, route.namespace);
-        return { ...next, metadata: { ...next.metadata, resourceVersion: live.metadata?.resourceVersion } };
+        // The stored resourceVersion, never the applied one: apply is not a precondition.
+        const { resourceVersion: _applied, ...meta } = next.metadata ?? {};
+        const rv = live.metadata?.resourceVersion;
+        return { ...next, metadata: { ...meta, ...(rv !== undefined ? { resourceVersion: rv } : {}) } };
       }, opts);
       return json(200, withKind(info, res.object), res.warnings);
     } catch (e) {

@@ -1,7 +1,7 @@
 // Subresources: status (the object, written through Registry.updateStatus), scale
 // (autoscaling/v1 Scale over a Deployment's or ReplicaSet's spec.replicas), binding
 // (Registry.bind), eviction (a delete) and log (the LogsProxy, streamed as text/plain).
-import { ApiError, selectorFromLabelSelector, type KubeObject, type LabelSelector } from '@tugboat/api';
+import { ApiError, escapeControl, selectorFromLabelSelector, type KubeObject, type LabelSelector } from '@tugboat/api';
 import type { ServiceError } from '@grpc/grpc-js';
 import { applyPatch } from '../patch/index.js';
 import { parseObjectJson } from '../registry/registry.js';
@@ -45,12 +45,16 @@ function scaleSelector(kind: string | undefined, selector: LabelSelector | Recor
 /** autoscaling/v1 Scale of a Deployment, ReplicaSet or ReplicationController (status.selector as a string, as Kubernetes gives it). */
 export function scaleOf(obj: KubeObject): KubeObject {
   const o = obj as KubeObject & Replicated;
-  const m = obj.metadata ?? {};
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata ?? {};
   return {
     apiVersion: 'autoscaling/v1',
     kind: 'Scale',
     metadata: {
-      name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp,
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(uid !== undefined ? { uid } : {}),
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      ...(creationTimestamp !== undefined ? { creationTimestamp } : {}),
     },
     spec: { replicas: o.spec?.replicas ?? 0 },
     status: { replicas: o.status?.replicas ?? 0, selector: scaleSelector(obj.kind, o.spec?.selector) },
@@ -71,7 +75,8 @@ export function replicasOf(scale: KubeObject, name: string): number {
 
 function scaled(obj: KubeObject, replicas: number, rv: string | undefined): KubeObject {
   const o = obj as KubeObject & Replicated;
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion: rv }, spec: { ...(o.spec ?? {}), replicas } };
+  // rv is undefined only when obj has no resourceVersion either: nothing to override.
+  return { ...obj, metadata: { ...obj.metadata, ...(rv !== undefined ? { resourceVersion: rv } : {}) }, spec: { ...(o.spec ?? {}), replicas } };
 }
 
 export async function getScale(s: RestServices, call: ResourceCall): Promise<Answer> {
@@ -96,7 +101,7 @@ export async function updateScale(s: RestServices, call: ResourceCall): Promise<
   requireJsonBody(call.req.headers['content-type']);
   const body = parseObjectJson(call.body);
   if (body.metadata?.name && body.metadata.name !== call.route.name) {
-    throw new ApiError('BadRequest', `the name of the object (${body.metadata.name}) does not match the name on the URL (${call.route.name})`);
+    throw new ApiError('BadRequest', `the name of the object (${escapeControl(body.metadata.name)}) does not match the name on the URL (${escapeControl(call.route.name)})`);
   }
   await call.rr.admit(routeAttributes(call.route, call.query));
   return writeScale(s, call, () => body);

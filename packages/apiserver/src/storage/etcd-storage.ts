@@ -7,7 +7,8 @@ import { ApiError } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
 import { AttemptAbandonedError, alreadyApplied, isUnavailable, memberBreaker, retryWithin, RETRY_WINDOW_MS, type Intended } from './etcd-failover.js';
 import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
-import { prefixEnd, type CommitResult, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type TxnOp, type WatchHandlers, type WriteResult } from './storage.js';
+import { LeaseManager } from './lease-manager.js';
+import { prefixEnd, type CommitResult, type KeyOptions, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type TxnOp, type WatchHandlers, type WriteResult } from './storage.js';
 
 function expected(o: TxnOp): number {
   return o.type === 'create' ? 0 : o.expectedRevision;
@@ -65,6 +66,8 @@ export class EtcdStorage implements Storage {
   private failoverUntil = 0;
   /** Attempts in flight, each abandoned (and retried) when a member goes down. */
   private readonly inFlight = new Set<(err: Error) => void>();
+  /** Leases shared by keys written with a TTL (Events). */
+  private readonly leases = new LeaseManager((ttl) => this.op('lease', async () => String((await this.client.leaseClient.leaseGrant({ TTL: ttl })).ID)));
 
   constructor(private readonly options: EtcdStorageOptions) {
     const timeout = options.requestTimeoutMs ?? 5_000;
@@ -81,6 +84,11 @@ export class EtcdStorage implements Storage {
         },
       } : {}),
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadline() }),
+      // HTTP/2's default 64 KB window lets etcd send only a little of the watch stream (and of
+      // a list page) per round trip to a busy event loop: under bench:density the watch cache
+      // fell 1.4-3 s behind etcd (300-500 revisions), so consistent lists served from memory
+      // waited that long. With 16 MB it stays within 0-29 revisions (the API clients' window too).
+      grpcOptions: { 'grpc-node.flow_control_window': 16 * 1024 * 1024 },
       // With several members, one that failed a call is skipped for a second (etcd-failover.ts);
       // with one there is nowhere else to go, and /readyz must see it come back at once.
       faultHandling: {
@@ -145,7 +153,15 @@ export class EtcdStorage implements Storage {
       const first = ops[0]!;
       let t = this.client.if(first.key, first.type === 'create' ? 'Create' : 'Mod', '==', expected(first));
       for (const o of ops.slice(1)) t = t.and(o.key, o.type === 'create' ? 'Create' : 'Mod', '==', expected(o));
-      const writes = ops.map((o) => (o.type === 'delete' ? this.client.delete().key(o.key) : this.client.put(o.key).value(o.value)));
+      // Leases first: etcd3's builders are thenables, so one must never pass through an await
+      // (that would run it on its own, outside the transaction).
+      const leases = await Promise.all(ops.map((o) => (o.type !== 'delete' && o.ttlSeconds !== undefined ? this.leases.leaseFor(o.ttlSeconds) : undefined)));
+      const writes = ops.map((o, i) => {
+        if (o.type === 'delete') return this.client.delete().key(o.key);
+        const put = this.client.put(o.key).value(o.value);
+        const lease = leases[i];
+        return lease !== undefined ? put.lease(lease) : put;
+      });
       const res = await t.then(...writes).else(...ops.map((o) => this.client.get(o.key))).commit();
       const revision = Number(res.header.revision);
       if (res.succeeded) return { ok: true, revision, current: [] };
@@ -173,12 +189,12 @@ export class EtcdStorage implements Storage {
     return kv ? toKeyValue(kv) : undefined;
   }
 
-  create(key: string, value: string): Promise<WriteResult> {
-    return this.write('create', { type: 'create', key, value });
+  create(key: string, value: string, options: KeyOptions = {}): Promise<WriteResult> {
+    return this.write('create', { type: 'create', key, value, ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}) });
   }
 
-  update(key: string, value: string, expectedRevision: number): Promise<WriteResult> {
-    return this.write('update', { type: 'update', key, value, expectedRevision });
+  update(key: string, value: string, expectedRevision: number, options: KeyOptions = {}): Promise<WriteResult> {
+    return this.write('update', { type: 'update', key, value, expectedRevision, ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}) });
   }
 
   delete(key: string, expectedRevision: number): Promise<WriteResult> {

@@ -21,9 +21,9 @@ export type WriteResult =
 /** One part of an atomic commit: each condition holds, or nothing is written. */
 export type TxnOp =
   /** Writes `value` only if the key does not exist. */
-  | { readonly type: 'create'; readonly key: string; readonly value: string }
+  | { readonly type: 'create'; readonly key: string; readonly value: string; readonly ttlSeconds?: number }
   /** Writes `value` only if the key's mod revision is still `expectedRevision`. */
-  | { readonly type: 'update'; readonly key: string; readonly value: string; readonly expectedRevision: number }
+  | { readonly type: 'update'; readonly key: string; readonly value: string; readonly expectedRevision: number; readonly ttlSeconds?: number }
   /** Deletes the key only if its mod revision is still `expectedRevision`. */
   | { readonly type: 'delete'; readonly key: string; readonly expectedRevision: number };
 
@@ -31,6 +31,15 @@ export type TxnOp =
 export type CommitResult =
   | { readonly ok: true; readonly revision: number }
   | { readonly ok: false; readonly failed: readonly string[] };
+
+export interface KeyOptions {
+  /**
+   * The key is deleted by the store this many seconds after the write at the earliest (an
+   * etcd lease; Events, --event-ttl). Absent: the key stays until it is deleted. An update
+   * gives the key a new TTL from the time of the update, as Kubernetes does for Events.
+   */
+  readonly ttlSeconds?: number;
+}
 
 export interface ListOptions {
   /** First key to return (inclusive); defaults to the prefix itself. */
@@ -76,9 +85,9 @@ export interface StorageWatch {
 export interface Storage {
   get(key: string): Promise<KeyValue | undefined>;
   /** Writes only if the key does not exist. */
-  create(key: string, value: string): Promise<WriteResult>;
+  create(key: string, value: string, options?: KeyOptions): Promise<WriteResult>;
   /** Writes only if the key's mod revision is still `expectedRevision`. */
-  update(key: string, value: string, expectedRevision: number): Promise<WriteResult>;
+  update(key: string, value: string, expectedRevision: number, options?: KeyOptions): Promise<WriteResult>;
   /** Deletes only if the key's mod revision is still `expectedRevision`. */
   delete(key: string, expectedRevision: number): Promise<WriteResult>;
   /**

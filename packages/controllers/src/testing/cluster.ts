@@ -5,7 +5,7 @@
 import { Informer, NODE_LEASE_NAMESPACE, microTime, retryOnConflict, type KubeObject, type TugboatClient } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, type ApiServerHandle, type EtcdHandle } from '@tugboat/test';
 import { consoleLogger, silentLogger } from '../controller.js';
-import type { LeaseObject, NodeObject, PodObject } from '../informers.js';
+import type { LeaseObject, NodeObject, PodObject, ReplicaSetObject } from '../informers.js';
 import { ControllerManager, type ManagerOptions } from '../manager.js';
 import { ControllerMetrics } from '../metrics.js';
 
@@ -165,4 +165,23 @@ export function labelled<T extends KubeObject>(items: readonly T[], key: string,
 /** Read, change, write; again on a conflict (a controller or the fake agent wrote the object meanwhile). */
 export function mutate<T extends KubeObject>(c: TugboatClient, resource: string, namespace: string, name: string, change: (obj: T) => T): Promise<void> {
   return retryOnConflict(async () => { await c.update<T>(change(await c.get<T>(resource, namespace, name))); });
+}
+
+/** A ReplicaSet in "default" of `replicas` pods labelled app=NAME, each sleeping in busybox. */
+export function replicaSet(name: string, replicas: number): ReplicaSetObject {
+  return {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] } },
+    },
+  };
+}
+
+/** The pods labelled app=APP in "default"; `active`: only those not being deleted. */
+export async function podsOf(c: TugboatClient, app: string, opts: { active?: boolean } = {}): Promise<PodObject[]> {
+  const { items } = await c.list<PodObject>('pods', { namespace: 'default', labelSelector: `app=${app}` });
+  return opts.active ? items.filter((p) => !p.metadata?.deletionTimestamp) : items;
 }

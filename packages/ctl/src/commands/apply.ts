@@ -24,12 +24,15 @@ export const FILE_FLAGS = {
   recursive: { type: 'boolean', short: 'R', description: 'read directories given with -f recursively' },
 } as const;
 
+/** An object ready to send: its kind's registry entry, and the namespace filled in. */
+export interface PlacedObject { object: KubeObject; info: KindInfo }
+
 /**
  * Where a document's object goes: checks its kind against the registry and fills in the
  * namespace (from -n or "default") as kubectl does. Returns an error line instead on a
  * mismatch.
  */
-export function placeObject(doc: ManifestDoc & { object: KubeObject }, ctx: Context): { object: KubeObject; info: KindInfo } | { error: string } {
+export function placeObject(doc: ManifestDoc & { object: KubeObject }, ctx: Context): PlacedObject | { error: string } {
   const obj = structuredClone(doc.object);
   const where = `${doc.source} (document ${doc.index})`;
   const info = kindInfo(obj.kind ?? '');
@@ -47,6 +50,57 @@ export function placeObject(doc: ManifestDoc & { object: KubeObject }, ctx: Cont
     delete obj.metadata.namespace;
   }
   return { object: obj, info };
+}
+
+/** What `apply -f` and `create -f` parse: the -f files, --dry-run and -o. */
+export interface ManifestArgs {
+  flags: { filename: string[]; recursive: boolean; 'dry-run': string | undefined; output: string | undefined };
+  positionals: readonly string[];
+}
+
+/**
+ * The body of `apply -f` and `create -f`, which differ only in `send`: each document is read,
+ * placed and sent on its own and its line printed (`pod/web created`), so a bad document gets
+ * its one-line error while the rest go on; with -o the objects are printed at the end. The
+ * exit code is 1 if any document failed.
+ */
+export async function sendManifests(
+  ctx: Context,
+  { flags, positionals }: ManifestArgs,
+  send: (placed: PlacedObject, dryRun: DryRun) => Promise<{ object: KubeObject; result: string }>,
+): Promise<number> {
+  if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')} (use -f FILE)`);
+  const dryRun = parseDryRun(flags['dry-run']);
+  const output = parseOutput(flags.output, ['yaml', 'json', 'name']);
+  const docs = await readManifests(flags.filename, { recursive: flags.recursive, cwd: ctx.io.cwd, readStdin: ctx.io.readStdin });
+  let failed = 0;
+  const sent: KubeObject[] = [];
+  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+  for (const doc of docs) {
+    if (doc.error !== undefined || !doc.object) {
+      ctx.err(`error: ${doc.error ?? 'empty document'}\n`);
+      failed++;
+      continue;
+    }
+    const placed = placeObject({ ...doc, object: doc.object }, ctx);
+    if ('error' in placed) {
+      ctx.err(`error: ${placed.error}\n`);
+      failed++;
+      continue;
+    }
+    try {
+      const { object, result } = await send(placed, dryRun);
+      if (output.kind === 'table') ctx.out(`${qualifiedSingular(placed.info)}/${object.metadata?.name ?? placed.object.metadata?.name ?? ''} ${result}${suffix}\n`);
+      else sent.push(object);
+    } catch (e) {
+      // With the server gone (or refusing us) there is no point trying the other documents.
+      if (failsEveryRequest(e)) throw e;
+      ctx.err(`error: ${ctx.errorLine(e)}\n`);
+      failed++;
+    }
+  }
+  if (output.kind !== 'table' && sent.length) ctx.out(formatObjects(sent, output));
+  return failed ? 1 : 0;
 }
 
 async function dryRunClient(ctx: Context, obj: KubeObject, info: KindInfo): Promise<{ object: KubeObject; result: ApplyResult }> {
@@ -82,40 +136,7 @@ export const applyCommand = defineCommand({
     'dry-run': { type: 'string', value: 'client|server', bareValue: 'client', description: 'only show what would happen: client (local defaulting) or server (full validation, nothing stored)' },
     output: { type: 'string', short: 'o', value: 'FORMAT', description: 'yaml|json|name' },
   },
-  async run(ctx, { flags, positionals }) {
-    if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')} (use -f FILE)`);
-    const dryRun = parseDryRun(flags['dry-run']);
-    const output = parseOutput(flags.output, ['yaml', 'json', 'name']);
-    const docs = await readManifests(flags.filename, { recursive: flags.recursive, cwd: ctx.io.cwd, readStdin: ctx.io.readStdin });
-    let failed = 0;
-    const applied: KubeObject[] = [];
-    const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
-    for (const doc of docs) {
-      if (doc.error !== undefined || !doc.object) {
-        ctx.err(`error: ${doc.error ?? 'empty document'}\n`);
-        failed++;
-        continue;
-      }
-      const placed = placeObject({ ...doc, object: doc.object }, ctx);
-      if ('error' in placed) {
-        ctx.err(`error: ${placed.error}\n`);
-        failed++;
-        continue;
-      }
-      try {
-        const { object, result } = dryRun === 'client'
-          ? await dryRunClient(ctx, placed.object, placed.info)
-          : await ctx.client().apply(placed.object, { dryRun: dryRun === 'server' });
-        if (output.kind === 'table') ctx.out(`${qualifiedSingular(placed.info)}/${object.metadata?.name ?? placed.object.metadata?.name ?? ''} ${result}${suffix}\n`);
-        else applied.push(object);
-      } catch (e) {
-        // With the server gone (or refusing us) there is no point trying the other documents.
-        if (failsEveryRequest(e)) throw e;
-        ctx.err(`error: ${ctx.errorLine(e)}\n`);
-        failed++;
-      }
-    }
-    if (output.kind !== 'table' && applied.length) ctx.out(formatObjects(applied, output));
-    return failed ? 1 : 0;
-  },
+  run: (ctx, args) => sendManifests(ctx, args, (placed, dryRun) => (dryRun === 'client'
+    ? dryRunClient(ctx, placed.object, placed.info)
+    : ctx.client().apply(placed.object, { dryRun: dryRun === 'server' }))),
 });

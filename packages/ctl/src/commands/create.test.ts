@@ -77,3 +77,19 @@ test('create -f is unchanged beside create token', async (t) => {
   const help = await server.tctl(['create', '--help']);
   t.regex(help.stdout, /token SERVICE_ACCOUNT/);
 });
+
+test('create -f: each document on its own (an existing object and an unknown kind are error lines, the rest are created), exit 1; -o name', async (t) => {
+  const docs = [
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}',
+    'apiVersion: v9\nkind: Nope\nmetadata: {name: x}',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}',
+  ].join('\n---\n');
+  const r = await server.tctl(['create', '-f', '-'], {}, docs);
+  t.is(r.code, 1);
+  t.is(r.stdout, 'configmap/one created\nconfigmap/two created\n');
+  t.is(r.stderr, 'error: configmaps "one" already exists\nerror: STDIN (document 3): no matches for kind "Nope" in version "v9"\n');
+  const named = await server.tctl(['create', '-f', '-', '-o', 'name', '--dry-run=server'], {}, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: three}\n');
+  t.deepEqual(named, { code: 0, stdout: 'configmap/three\n', stderr: '' });
+  t.is((await server.tctl(['get', 'configmap', 'three'])).code, 1, 'a server dry run stores nothing');
+});

@@ -1,13 +1,12 @@
 // `tctl create -f FILE`: creates each document, failing (per document) when it exists —
 // unlike apply, which updates. `tctl create token SA`: a ServiceAccount token (TokenRequest),
 // as kubectl's sub-command; the word `token` picks it, so `create -f` is unchanged.
-import { ApiError, defaultObject, qualifiedSingular, type KubeObject, type TokenRequestResult, type TokenRequestSpec } from '@tugboat/api';
+import { ApiError, defaultObject, type TokenRequestResult, type TokenRequestSpec } from '@tugboat/api';
 import { defineCommand, scanLeadingFlags, type Command } from '../command.js';
 import { durationArg } from '../args.js';
 import { CliError, UsageError, failsEveryRequest } from '../errors.js';
-import { readManifests } from '../manifests.js';
-import { formatObjects, parseOutput, toJson, toYaml } from '../printers/output.js';
-import { FILE_FLAGS, parseDryRun, placeObject } from './apply.js';
+import { parseOutput, toJson, toYaml } from '../printers/output.js';
+import { FILE_FLAGS, sendManifests } from './apply.js';
 import { createJob } from './create-job.js';
 import { createCronJob } from './create-cronjob.js';
 
@@ -23,31 +22,10 @@ const fromFiles = defineCommand({
     'dry-run': { type: 'string', value: 'client|server', bareValue: 'client', description: 'only show what would happen' },
     output: { type: 'string', short: 'o', value: 'FORMAT', description: 'yaml|json|name' },
   },
-  async run(ctx, { flags, positionals }) {
-    if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')} (use -f FILE)`);
-    const dryRun = parseDryRun(flags['dry-run']);
-    const output = parseOutput(flags.output, ['yaml', 'json', 'name']);
-    const docs = await readManifests(flags.filename, { recursive: flags.recursive, cwd: ctx.io.cwd, readStdin: ctx.io.readStdin });
-    const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
-    const created: KubeObject[] = [];
-    let failed = 0;
-    for (const doc of docs) {
-      if (!doc.object) { ctx.err(`error: ${doc.error ?? 'empty document'}\n`); failed++; continue; }
-      const placed = placeObject({ ...doc, object: doc.object }, ctx);
-      if ('error' in placed) { ctx.err(`error: ${placed.error}\n`); failed++; continue; }
-      try {
-        const obj = dryRun === 'client' ? defaultObject(placed.object) : await ctx.client().create(placed.object, { dryRun: dryRun === 'server' });
-        if (output.kind === 'table') ctx.out(`${qualifiedSingular(placed.info)}/${obj.metadata?.name ?? ''} created${suffix}\n`);
-        else created.push(obj);
-      } catch (e) {
-        if (failsEveryRequest(e)) throw e;
-        ctx.err(`error: ${ctx.errorLine(e)}\n`);
-        failed++;
-      }
-    }
-    if (output.kind !== 'table' && created.length) ctx.out(formatObjects(created, output));
-    return failed ? 1 : 0;
-  },
+  run: (ctx, args) => sendManifests(ctx, args, async (placed, dryRun) => ({
+    object: dryRun === 'client' ? defaultObject(placed.object) : await ctx.client().create(placed.object, { dryRun: dryRun === 'server' }),
+    result: 'created',
+  })),
 });
 
 /** Kinds a token may be bound to, with their apiVersion (kubectl's list). */

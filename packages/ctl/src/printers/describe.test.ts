@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { EndpointSlice, Event, KubeObject } from '@tugboat/api';
+import type { EndpointPort, EndpointSlice, Event, KubeObject } from '@tugboat/api';
 import { describeObject, eventsFor } from './describe.js';
 
 const now = Date.parse('2024-05-01T12:00:00Z');
@@ -73,7 +73,7 @@ test('a node: taints, conditions, addresses, non-terminated pods with their shar
   t.regex(text, /^Events:\s+<none>$/m);
 });
 
-const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointSlice['ports']): EndpointSlice & KubeObject =>
+const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointPort[]): EndpointSlice & KubeObject =>
   ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', creationTimestamp: ago(30), labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints, ports });
 
 test('describe svc as kubectl prints it', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { renderTable } from './table.js';
 import { TablePrinter, podsByNode } from './table-printer.js';
-import { kindInfo, type EndpointSlice, type KubeObject, type Pod, type Service } from '@tugboat/api';
+import { kindInfo, type EndpointPort, type EndpointSlice, type KubeObject, type Pod, type Service } from '@tugboat/api';
 
 const now = Date.parse('2024-05-01T12:00:00Z');
 const ago = (seconds: number): string => new Date(now - seconds * 1000).toISOString();
@@ -122,7 +122,7 @@ test('endpoints: NAME ENDPOINTS AGE, three shown then "+ N more..."', (t) => {
   t.is(p.row(ep(undefined), now)[1], '<none>');
 });
 
-const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointSlice['ports']): EndpointSlice & KubeObject =>
+const slice = (name: string, endpoints: EndpointSlice['endpoints'], ports: EndpointPort[]): EndpointSlice & KubeObject =>
   ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', creationTimestamp: ago(30), labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints, ports });
 
 test('endpointslices: NAME ADDRESSTYPE PORTS ENDPOINTS AGE, "<unset>" for none', (t) => {

@@ -27,7 +27,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import {
   ApiError, Informer, SERVICE_NAME_LABEL, USER_CONTROLLER_MANAGER, USER_KUBE_PROXY,
-  type EndpointSlice, type KubeObject, type Node, type Pod, type Service, type TugboatClient,
+  type EndpointSlice, type KubeObject, type Node, type Pod, type PodStatus, type Service, type TugboatClient,
 } from '@tugboat/api';
 import {
   etcdAvailable, startApiServerInProcess, startApiServerProcess, startEtcd, waitFor, type ApiServerHandle, type EtcdHandle,
@@ -211,7 +211,7 @@ function podObject(name: string, node: number): PodObject {
   };
 }
 
-function podStatus(slot: Slot, ready: boolean, started: string): Pod['status'] {
+function podStatus(slot: Slot, ready: boolean, started: string): PodStatus {
   const now = new Date().toISOString();
   const r = ready ? 'True' : 'False';
   return {

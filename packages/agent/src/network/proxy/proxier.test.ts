@@ -7,7 +7,7 @@
 // 198.19.1xx.0/24 (inside the API server's default range), all distinct per process.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import type { EndpointSlice, KubeObject, Service, TugboatClient } from '@tugboat/api';
+import type { EndpointPort, EndpointSlice, KubeObject, Service, ServicePort, TugboatClient } from '@tugboat/api';
 import { USER_KUBE_PROXY } from '@tugboat/api';
 import { etcdAvailable, startApiServerInProcess, startEtcd, waitFor, type ApiServerHandle } from '@tugboat/test';
 import { AgentMetrics } from '../../metrics.js';
@@ -82,11 +82,11 @@ test.after.always(async () => {
   await world.stopEtcd();
 });
 
-const service = (name: string, ip: string, ports: NonNullable<Service['spec']>['ports'], type: 'ClusterIP' | 'NodePort' = 'ClusterIP'): Service & KubeObject => ({
+const service = (name: string, ip: string, ports: ServicePort[], type: 'ClusterIP' | 'NodePort' = 'ClusterIP'): Service & KubeObject => ({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type, clusterIP: ip, ports },
 });
 
-const slice = (svc: string, ips: string[], ports: EndpointSlice['ports']): EndpointSlice & KubeObject => ({
+const slice = (svc: string, ips: string[], ports: EndpointPort[]): EndpointSlice & KubeObject => ({
   apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
   metadata: { name: `${svc}-abcde`, namespace: 'default', labels: { 'kubernetes.io/service-name': svc } },
   endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),

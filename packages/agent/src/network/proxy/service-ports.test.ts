@@ -1,11 +1,11 @@
 import test from 'ava';
-import type { EndpointSlice, Service } from '@tugboat/api';
+import type { EndpointPort, EndpointSlice, Service, ServiceSpec } from '@tugboat/api';
 import { proxyService, sliceServiceKey } from './service-ports.js';
 
-const svc = (spec: Service['spec'], name = 'web', namespace = 'default'): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec });
+const svc = (spec: ServiceSpec, name = 'web', namespace = 'default'): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec });
 
 interface Ep { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean }
-const slice = (service: string, name: string, endpoints: Ep[], ports: EndpointSlice['ports'], extra: Partial<EndpointSlice> = {}): EndpointSlice => ({
+const slice = (service: string, name: string, endpoints: Ep[], ports: EndpointPort[], extra: Partial<EndpointSlice> = {}): EndpointSlice => ({
   apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
   metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
   endpoints: endpoints.map((e) => ({

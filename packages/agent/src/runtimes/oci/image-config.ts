@@ -72,8 +72,8 @@ export interface UserInput {
   runAsGroup?: number;
   supplementalGroups?: readonly number[];
   /** The container's /etc/passwd and /etc/group (undefined when missing). */
-  passwd?: string;
-  group?: string;
+  passwd?: string | undefined;
+  group?: string | undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { realClock, type Clock, type Container, type PodSpec, type Secret } from '@tugboat/api';
 import { DEFAULT_CONTAINER_LOG_MAX_BYTES } from '../../logs/container-log-manager.js';
 import { newContainerLogFile, removeContainerLogFiles, removePodLogs } from '../../logs/pod-log-layout.js';
+import { containerInfoBase, newContainerRecord } from '../container-record.js';
 import { containerLogs, waitForContainer } from '../container-state.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, PullProgress, Runtime,
@@ -371,20 +372,12 @@ export class OciRuntime implements Runtime {
     const dir = this.paths.container(id);
     await mkdir(dir, { recursive: true });
     const image = this.findImage(config.imageRef, config.image);
+    const logPath = newContainerLogFile(this.options.dataDir, config.pod, config.name, config.attempt, id);
     const record: ContainerRecord = {
-      version: 1,
-      id,
-      pod: config.pod,
-      name: config.name,
-      attempt: config.attempt,
-      image: config.image,
-      imageRef: config.imageRef,
-      createdAt: new Date().toISOString(),
-      annotations: config.annotations,
+      ...newContainerRecord(id, config, logPath),
       ...(image?.config.config?.StopSignal ? { stopSignal: image.config.config.StopSignal } : {}),
-      logPath: newContainerLogFile(this.options.dataDir, config.pod, config.name, config.attempt, id),
     };
-    await mkdir(dirname(record.logPath!), { recursive: true });
+    await mkdir(dirname(logPath), { recursive: true });
     writeJsonAtomic(this.paths.containerRecord(id), record);
     try {
       if (!image) throw new ContainerConfigError(`image "${config.image}" is not present on this node (prepareImage first)`);
@@ -582,16 +575,7 @@ export class OciRuntime implements Runtime {
     if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
     const rec = readJson<ContainerRecord>(this.paths.containerRecord(id));
     if (!rec) return undefined;
-    const base = {
-      id: rec.id,
-      pod: rec.pod,
-      name: rec.name,
-      attempt: rec.attempt,
-      image: rec.image,
-      imageRef: rec.imageRef,
-      createdAt: new Date(rec.createdAt),
-      annotations: rec.annotations,
-    };
+    const base = containerInfoBase(rec);
     const started = readJson<StartedRecord>(this.paths.started(id));
     const final = (exit: ExitRecord): ContainerInfo => {
       const info: ContainerInfo = {

@@ -19,6 +19,7 @@
 //   <data>/oci/runc/                             runc/crun state (--root)
 //   <data>/oci/network.json                      the node's CNI network (bridge, pod CIDR)
 import { join } from 'node:path';
+import type { ContainerRecordBase } from '../container-record.js';
 import type { PodRef, TerminationReason } from '../runtime.js';
 import type { PodSpec } from '@tugboat/api';
 import type { CgroupPaths } from './cgroups.js';
@@ -46,20 +47,9 @@ export interface SandboxRecord {
   createdAt: string;
 }
 
-export interface ContainerRecord {
-  version: 1;
-  id: string;
-  pod: PodRef;
-  name: string;
-  attempt: number;
-  image: string;
-  imageRef: string;
-  createdAt: string;
-  annotations: Record<string, string>;
+export interface ContainerRecord extends ContainerRecordBase {
   /** StopSignal from the image config, for stopContainer. */
   stopSignal?: string;
-  /** The CRI log (logs/pod-log-layout.ts); records from before it log to container.log beside them. */
-  logPath?: string;
 }
 
 export interface StartedRecord {

@@ -24,7 +24,8 @@ export function tokenRefreshAt(t: TokenLifetime): number {
 }
 
 interface Tracked {
-  timer?: Timer;
+  /** Cleared (set to undefined) when it fires. */
+  timer?: Timer | undefined;
   at?: number;
   retryMs: number;
 }

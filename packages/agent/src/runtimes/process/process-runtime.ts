@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { PodSpec } from '@tugboat/api';
 import { readdirOrEmpty } from '@tugboat/api/files';
 import { containerLogFile, removeContainerLogFiles, removePodLogs } from '../../logs/pod-log-layout.js';
+import { containerInfoBase, newContainerRecord } from '../container-record.js';
 import { containerLogs, waitForContainer } from '../container-state.js';
 import type {
   ContainerConfig, ContainerFilter, ContainerInfo, ContainerStats, ExecOptions, ExecResult, LogOptions, PodRef, Runtime,
@@ -116,24 +117,16 @@ export class ProcessRuntime implements Runtime {
     // No image, so no WORKDIR: '/' as for an image without one.
     const workingDir = config.workingDir || '/';
     const check = checkStart(config.name, argv, env.find((e) => e.name === 'PATH')?.value ?? this.defaultPath, workingDir);
+    const logPath = containerLogFile(this.options.dataDir, config.pod, config.name, config.attempt);
     const record: ContainerRecord = {
-      version: 1,
-      id,
-      pod: config.pod,
-      name: config.name,
-      attempt: config.attempt,
-      image: config.image,
-      imageRef: config.imageRef,
+      ...newContainerRecord(id, config, logPath),
       argv,
       executable: check.ok ? check.executable : '',
       env,
       workingDir,
-      createdAt: new Date().toISOString(),
-      annotations: config.annotations,
-      logPath: containerLogFile(this.options.dataDir, config.pod, config.name, config.attempt),
     };
     // The monitor opens the log; its directory is the node's pod-log tree (logs/pod-log-layout.ts).
-    mkdirSync(dirname(record.logPath!), { recursive: true });
+    mkdirSync(dirname(logPath), { recursive: true });
     writeJsonAtomic(recordPath(dir, config.attempt, 'json'), record);
     if (!check.ok) {
       const exit: ExitRecord = { exitCode: 128, finishedAt: new Date().toISOString(), reason: 'StartError', message: check.message };
@@ -330,16 +323,7 @@ export class ProcessRuntime implements Runtime {
     if (!record) return undefined;
     const cached = this.exited.get(record.id);
     if (cached) return cached;
-    const base = {
-      id: record.id,
-      pod: record.pod,
-      name: record.name,
-      attempt: record.attempt,
-      image: record.image,
-      imageRef: record.imageRef,
-      createdAt: new Date(record.createdAt),
-      annotations: record.annotations,
-    };
+    const base = containerInfoBase(record);
     const exitPath = recordPath(dir, attempt, 'exit');
     const readExit = (): ContainerInfo | undefined => {
       const exit = readJson<ExitRecord>(exitPath);

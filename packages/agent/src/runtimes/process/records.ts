@@ -11,6 +11,7 @@
 // Every record is written to a temp file and renamed, so a reader never sees half of one.
 // Node built-ins only (and @tugboat/api/files, which is too): the container monitor imports this.
 import { join } from 'node:path';
+import type { ContainerRecordBase } from '../container-record.js';
 import type { TerminationReason } from '../runtime.js';
 
 export interface PodRecord {
@@ -22,24 +23,13 @@ export interface PodRecord {
   createdAt: string;
 }
 
-export interface ContainerRecord {
-  version: 1;
-  id: string;
-  pod: { uid: string; namespace: string; name: string };
-  name: string;
-  attempt: number;
-  image: string;
-  imageRef: string;
+export interface ContainerRecord extends ContainerRecordBase {
   /** The full argv: command followed by args. */
   argv: string[];
   /** What argv[0] resolved to when the runtime checked it (absolute path). */
   executable: string;
   env: { name: string; value: string }[];
   workingDir?: string;
-  createdAt: string;
-  annotations: Record<string, string>;
-  /** The CRI log (logs/pod-log-layout.ts); records from before it log to <attempt>.log beside them. */
-  logPath?: string;
 }
 
 export interface PidRecord {

@@ -13,7 +13,7 @@
 import { ApiError } from '@tugboat/api';
 import { Counter, type Registry } from 'prom-client';
 import { REGISTRY_ROOT } from '../../registry/keys.js';
-import type { CommitResult, KeyValue, ListOptions, ListPage, Storage, StorageEvent, StorageWatch, TxnOp, WatchHandlers, WriteResult } from '../storage.js';
+import type { CommitResult, KeyOptions, KeyValue, ListOptions, ListPage, Storage, StorageEvent, StorageWatch, TxnOp, WatchHandlers, WriteResult } from '../storage.js';
 import type { EncryptionConfig } from './config.js';
 import { TransformError, ValueTransformer } from './transformer.js';
 
@@ -95,12 +95,12 @@ export class EncryptingStorage implements Storage {
     return kv && this.decryptKv(kv);
   }
 
-  async create(key: string, value: string): Promise<WriteResult> {
-    return this.decryptResult(key, await this.inner.create(key, this.encrypt(key, value)));
+  async create(key: string, value: string, options?: KeyOptions): Promise<WriteResult> {
+    return this.decryptResult(key, await this.inner.create(key, this.encrypt(key, value), options));
   }
 
-  async update(key: string, value: string, expectedRevision: number): Promise<WriteResult> {
-    return this.decryptResult(key, await this.inner.update(key, this.encrypt(key, value), expectedRevision));
+  async update(key: string, value: string, expectedRevision: number, options?: KeyOptions): Promise<WriteResult> {
+    return this.decryptResult(key, await this.inner.update(key, this.encrypt(key, value), expectedRevision, options));
   }
 
   commit(ops: readonly TxnOp[]): Promise<CommitResult> {

@@ -1,7 +1,7 @@
 // InterPodAffinity on small clusters, many cases after Kubernetes' filtering_test.go and
 // scoring_test.go: nodes and pods in, per-node verdicts and normalized scores out.
 import test from 'ava';
-import type { Labels, Node, Pod } from '@tugboat/api';
+import type { Affinity, Labels, Node, Pod } from '@tugboat/api';
 import { SchedulerCache } from '../../cache.js';
 import type { PodAffinityTerm } from '../../framework/affinity-terms.js';
 import { newPodInfo, type PodInfo } from '../../framework/pod-info.js';
@@ -49,8 +49,8 @@ function scores(c: Cluster, pod: PodInfo): Record<string, number> | 'skip' {
 const node = (name: string, labels: Labels): Node => makeNode(name, { labels });
 const term = (matchLabels: Labels, topologyKey: string, extra: Partial<PodAffinityTerm> = {}): PodAffinityTerm => ({ labelSelector: { matchLabels }, topologyKey, ...extra });
 const pod = (name: string, o: PodSpecLite = {}): Pod => makePod(name, o);
-const required = (kind: 'podAffinity' | 'podAntiAffinity', ...terms: PodAffinityTerm[]): PodSpecLite['affinity'] => ({ [kind]: { requiredDuringSchedulingIgnoredDuringExecution: terms } });
-const preferred = (kind: 'podAffinity' | 'podAntiAffinity', ...terms: Array<[number, PodAffinityTerm]>): PodSpecLite['affinity'] => ({
+const required = (kind: 'podAffinity' | 'podAntiAffinity', ...terms: PodAffinityTerm[]): Affinity => ({ [kind]: { requiredDuringSchedulingIgnoredDuringExecution: terms } });
+const preferred = (kind: 'podAffinity' | 'podAntiAffinity', ...terms: Array<[number, PodAffinityTerm]>): Affinity => ({
   [kind]: { preferredDuringSchedulingIgnoredDuringExecution: terms.map(([weight, podAffinityTerm]) => ({ weight, podAffinityTerm })) },
 });
 

@@ -1,12 +1,12 @@
 import test from 'ava';
-import { localPathStorageClass, type PersistentVolumeClaimObject, type PersistentVolumeObject, type StorageClassObject } from '@tugboat/api';
+import { localPathStorageClass, type PersistentVolumeClaimObject, type PersistentVolumeObject, type PersistentVolumeSpec, type StorageClassObject } from '@tugboat/api';
 import { CycleState } from '../../framework/cycle-state.js';
 import type { VolumeAccess } from '../../framework/snapshot.js';
 import { NOW, makeNodeInfo, makePod } from '../../test-util.js';
 import { newPodInfo } from '../../framework/pod-info.js';
 import { REASON_NODE_CONFLICT, REASON_NO_VOLUME, REASON_UNBOUND_IMMEDIATE, VolumeBinding } from './index.js';
 
-const onNode = (node: string): PersistentVolumeObject['spec'] => ({
+const onNode = (node: string): PersistentVolumeSpec => ({
   capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/x' },
   nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
 });

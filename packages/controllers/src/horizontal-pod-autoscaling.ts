@@ -206,7 +206,10 @@ export class HorizontalPodAutoscalingController extends QueueController {
           conditions = setCondition(conditions, 'ScalingActive', 'False', first.reason, `the HPA was unable to compute the replica count: ${first.error}`, now);
           this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${invalid.length} invalid out of ${proposals.length}), first error is: ${first.error}`);
         }
-        await this.writeStatus(hpa, { ...hpa.status, currentReplicas: statusReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? currentReplicas, currentMetrics, conditions });
+        const status = { ...hpa.status, currentReplicas: statusReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? currentReplicas, ...(currentMetrics ? { currentMetrics } : {}), conditions };
+        // No valid metric: the old currentMetrics go, as Kubernetes sets the empty list.
+        if (!currentMetrics) delete status.currentMetrics;
+        await this.writeStatus(hpa, status);
         return;
       }
       const best = valid.reduce((a, b) => (b.replicas > a.replicas ? b : a));
