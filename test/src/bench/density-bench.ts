@@ -5,6 +5,7 @@
 //                            [--request cpu=1m,memory=1Mi] [--timeout 600]
 //                            [--lease-interval 10s] [--node-status-interval 60s]
 //                            [--node-monitor-grace-period 40s] [--apiserver-arg --FLAG=VALUE]
+//                            [--list-probe SECONDS]
 //
 // It brings up the real local control plane as a user does (`tctl cluster up --nodes 0
 // --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
@@ -47,9 +48,15 @@ interface Args {
   apiserverWorkers: number;
   /** One more API server flag (tctl cluster up --apiserver-arg), e.g. --list-from-cache=false to compare. */
   apiserverArg: string | undefined;
+  /**
+   * Seconds between the bench's own list probes (every pod, every node), 0 for none (the
+   * default): a probe that lists 10,000 pods every second is load of its own on the API
+   * server the run measures (see docs/benchmarks.md).
+   */
+  listProbeSeconds: number;
 }
 
-const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
+const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --list-probe SECONDS, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
 
 function parseArgs(argv: readonly string[]): Args {
   const given = new Map<string, string>();
@@ -73,6 +80,10 @@ function parseArgs(argv: readonly string[]): Args {
   const nodesPerAgent = positive('nodes-per-agent', 500);
   const timeoutSeconds = positive('timeout', 600);
   const apiserverWorkers = positive('apiserver-workers', 1);
+  const probeText = given.get('list-probe');
+  given.delete('list-probe');
+  const listProbeSeconds = probeText === undefined ? 0 : Number(probeText);
+  if (!Number.isFinite(listProbeSeconds) || listProbeSeconds < 0) throw new Error(`--list-probe: expected seconds (0: none), got ${JSON.stringify(probeText)}`);
   const request = { cpu: '1m', memory: '1Mi' };
   const requestText = given.get('request');
   given.delete('request');
@@ -93,7 +104,7 @@ function parseArgs(argv: readonly string[]): Args {
   const unknown = [...given.keys()];
   if (unknown.length) throw new Error(`unknown flag --${unknown[0]} (${USAGE})`);
   if (deployments > pods) throw new Error(`--deployments ${deployments} is more than --pods ${pods}`);
-  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg };
+  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg, listProbeSeconds };
 }
 
 type PodItem = Pod & KubeObject;
@@ -462,16 +473,17 @@ async function main(): Promise<number> {
       return lines.map((l) => `  ${l} (started at ${at})`);
     })();
   };
-  // Throughout the run, the API's list latency without a tctl process's start-up: the bench's
-  // own client lists every pod as tctl does (pages of 500) and every node, about once a second.
-  const probes = { pods: [] as number[], nodes: [] as number[], stopped: false };
+  // With --list-probe S, throughout the run, the API's list latency without a tctl process's
+  // start-up: the bench's own client lists every pod as tctl does (pages of 500) and every
+  // node, then waits S seconds.
+  const probes = { pods: [] as number[], nodes: [] as number[], stopped: args.listProbeSeconds === 0 };
   const probing = (async () => {
     while (!probes.stopped) {
       const t = performance.now();
       await watchClient.listAll('pods').then(() => probes.pods.push(performance.now() - t), () => undefined);
       const n = performance.now();
       await watchClient.listAll('nodes').then(() => probes.nodes.push(performance.now() - n), () => undefined);
-      await sleep(1_000);
+      await sleep(args.listProbeSeconds * 1000);
     }
   })();
   let lastTick = performance.now();
@@ -565,9 +577,11 @@ async function main(): Promise<number> {
     const f = (q: number): string => quantileSeconds(ms, q).toFixed(2);
     return `  ${label.padEnd(26)} p50 ${f(0.5)} s, p90 ${f(0.9)} s, max ${f(1)} s (${ms.length} lists)`;
   };
-  say('lists throughout the run (the bench\'s own gRPC client, about once a second; no tctl start-up):');
-  say(probeLine('pods, all (pages of 500)', probes.pods));
-  say(probeLine('nodes', probes.nodes));
+  if (args.listProbeSeconds > 0) {
+    say(`lists throughout the run (the bench's own gRPC client, then a pause of ${args.listProbeSeconds} s; no tctl start-up):`);
+    say(probeLine('pods, all (pages of 500)', probes.pods));
+    say(probeLine('nodes', probes.nodes));
+  }
 
   const violations = capacityViolations(nodeInformer.list(), podInformer.list());
   say(violations.length === 0
