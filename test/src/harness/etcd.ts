@@ -83,11 +83,12 @@ function healthOverTls(endpoint: string, tls: EtcdTlsMaterial): Promise<boolean>
 
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tugboat-etcd-'));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+  let clientPort = await freePort();
+  let peerPort = await freePort();
   const pki = options.tls ? await makeEtcdPki() : undefined;
   const tls = pki?.material;
-  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+  const scheme = tls ? 'https' : 'http';
+  let endpoint = `${scheme}://127.0.0.1:${clientPort}`;
   const tlsArgs = pki ? [
     '--cert-file', pki.serverCertFile,
     '--key-file', pki.serverKeyFile,
@@ -118,7 +119,21 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdHandle> 
       return !!res && res.ok;
     }, 20_000);
   };
-  await launch();
+  // A free port can be taken by another test's process between freePort() and etcd's bind
+  // (tests run two at a time): etcd then exits "address already in use". The first start
+  // tries fresh ports, up to three times; a restart keeps its ports (the member's data names them).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test(String(e))) throw e;
+      rmSync(dataDir, { recursive: true, force: true });
+      clientPort = await freePort();
+      peerPort = await freePort();
+      endpoint = `${scheme}://127.0.0.1:${clientPort}`;
+    }
+  }
 
   const stop = async (): Promise<void> => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
