@@ -76,25 +76,34 @@ export function tctlEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs the built tctl with `env`; never rejects for a non-zero exit. */
-export function runTctl(args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<TctlResult> {
+/**
+ * Runs `command` to completion in the repository root, `input` on its stdin (closed either
+ * way). Never rejects for a non-zero exit; rejects when it cannot start, or kills it (SIGKILL)
+ * and rejects with what it printed when it outlives `timeoutMs`. `label` names it in that error.
+ */
+export function runToCompletion(command: string, args: readonly string[], env: NodeJS.ProcessEnv, opts: { input?: string | undefined; timeoutMs: number; label: string }): Promise<TctlResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [TCTL, ...args], { env, cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tctl ${args.join(' ')} did not finish in ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
+      reject(new Error(`${opts.label} did not finish in ${opts.timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, opts.timeoutMs);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
-    child.stdin.end(input ?? '');
+    child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Runs the built tctl with `env`; never rejects for a non-zero exit. */
+export function runTctl(args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<TctlResult> {
+  return runToCompletion(process.execPath, [TCTL, ...args], env, { input, timeoutMs, label: `tctl ${args.join(' ')}` });
 }
 
 export function spawnTctl(args: readonly string[], env: NodeJS.ProcessEnv): TctlProcess {

@@ -1,8 +1,8 @@
 // The real kubectl against a test cluster: the e2e tests use kubectl's own output as the judge
 // of the API server's Kubernetes REST API, so nobody here wrote the client that checks it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT, type TctlResult } from './cluster.js';
+import { runToCompletion, type TctlResult } from './cluster.js';
 
 export const KUBECTL = 'kubectl';
 
@@ -42,19 +42,5 @@ export interface KubectlRunOptions {
  * when kubectl cannot start or outlives the timeout, with what it printed so far.
  */
 export function runKubectl(clusterHome: string, home: string, args: readonly string[], opts: KubectlRunOptions = {}): Promise<TctlResult> {
-  const timeoutMs = opts.timeoutMs ?? 150_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: kubectlEnv(clusterHome, home), cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kubectl ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end(opts.input ?? '');
-  });
+  return runToCompletion(KUBECTL, args, kubectlEnv(clusterHome, home), { input: opts.input, timeoutMs: opts.timeoutMs ?? 150_000, label: `kubectl ${args.join(' ')}` });
 }

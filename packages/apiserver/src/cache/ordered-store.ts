@@ -19,8 +19,8 @@ export interface FieldIndex {
  * agree except between characters beyond U+FFFF and those in U+E000–U+FFFF, which names
  * (DNS labels and subdomains, RBAC's `system:…`) never hold.
  */
-function before(a: string, b: string): boolean {
-  return a < b;
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore<T> {
@@ -77,7 +77,7 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
       this.bulk = false;
     }
     // A relist comes in etcd's order already, which the sort only checks.
-    this.sorted.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    this.sorted.sort(compareKeys);
   }
 
   /** Every key in order (read-only: a view, not a copy). */
@@ -104,7 +104,7 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
     let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (before(this.sorted[mid]!, key)) lo = mid + 1;
+      if (this.sorted[mid]! < key) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -115,7 +115,7 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
     if (!this.index) return undefined;
     const set = this.byValue.get(value);
     if (!set) return [];
-    return [...set].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    return [...set].sort(compareKeys);
   }
 
   private unindex(value: string, key: string): void {

@@ -147,6 +147,8 @@ export class WatchCache {
   }
 
   private onEvents(events: readonly StorageEvent[]): void {
+    // One batch of etcd's watch arrives at once.
+    const now = this.now();
     for (const ev of events) {
       const target = parseStorageKey(ev.key);
       if (!target) continue;
@@ -155,8 +157,8 @@ export class WatchCache {
       let win = this.windows.get(resource);
       if (!win) this.windows.set(resource, (win = { start: this.startRevision, changes: [], arrived: [], released: 0 }));
       win.changes.push(change);
-      win.arrived.push(this.now());
-      if (win.changes.length > this.capacity) this.trim(win);
+      win.arrived.push(now);
+      if (win.changes.length > this.capacity) this.trim(win, now);
       this.subscribers.get(resource)?.deliver(change);
     }
   }
@@ -166,9 +168,8 @@ export class WatchCache {
    * `maxCapacity`. Drops in blocks (a second's worth, or a tenth of the capacity) so trimming
    * is not a shift per change; changes past the newest `capacity` keep only etcd's bytes.
    */
-  private trim(win: Window): void {
+  private trim(win: Window, now: number): void {
     const n = win.changes.length;
-    const now = this.now();
     let drop = 0;
     if (n > this.maxCapacity) drop = n - this.maxCapacity + Math.ceil(this.maxCapacity / 10);
     else if (this.retentionMs === 0) drop = n - this.capacity + Math.ceil(this.capacity / 10);
