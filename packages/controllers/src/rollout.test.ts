@@ -83,6 +83,17 @@ test('new ReplicaSet scales up to replicas + maxSurge in total', (t) => {
   t.is(newReplicaSetReplicas(deployment(4, undefined, undefined, 'Recreate'), [fresh], fresh), 4);
 });
 
+test('the new ReplicaSet waits for an old ReplicaSet\'s pods to go before surging again', (t) => {
+  // 4 replicas, maxSurge 1. "old" was just scaled 4 → 3 and its fourth pod still exists
+  // (status.replicas 4): scaling "new" to 2 now would run 6 pods.
+  const d = deployment(4, 1, 1);
+  const fresh = rs('new', 1, 1, 0);
+  const old = { ...rs('old', 3, 3, 100), status: { replicas: 4, availableReplicas: 4, readyReplicas: 4 } };
+  t.is(newReplicaSetReplicas(d, [old, fresh], fresh), 1);
+  // Once the ReplicaSet controller reports the pod gone, the surge may continue.
+  t.is(newReplicaSetReplicas(d, [rs('old', 3, 3, 100), fresh], fresh), 2);
+});
+
 test('a new ReplicaSet above the desired count is scaled down to it', (t) => {
   const d = deployment(3, 1, 0);
   const fresh = rs('new', 5, 5, 0);

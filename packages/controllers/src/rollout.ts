@@ -116,11 +116,24 @@ export function filterActive(rss: readonly (ReplicaSetObject | undefined)[]): Re
   return rss.filter((rs): rs is ReplicaSetObject => !!rs && specReplicas(rs) > 0);
 }
 
-/** How many replicas the new ReplicaSet should have now (Kubernetes' NewRSNewReplicas). */
+/**
+ * Pods a ReplicaSet has or is about to have: the larger of spec and status. Right after an
+ * old ReplicaSet is scaled down its spec is already lower, but its pods live on until the
+ * ReplicaSet controller deletes them and reports it; counting by spec alone (as Kubernetes'
+ * NewRSNewReplicas does) lets a busy cluster briefly run more than replicas + maxSurge pods.
+ */
+export function podsOrWanted(rs: ReplicaSetObject | undefined): number {
+  return Math.max(specReplicas(rs), rs?.status?.replicas ?? 0);
+}
+
+/**
+ * How many replicas the new ReplicaSet should have now (Kubernetes' NewRSNewReplicas, but
+ * counting pods that still exist: see podsOrWanted).
+ */
 export function newReplicaSetReplicas(d: DeploymentObject, allRSs: readonly ReplicaSetObject[], newRS: ReplicaSetObject): number {
   const replicas = desiredReplicas(d);
   if (!isRollingUpdate(d)) return replicas;
-  const current = sumSpecReplicas(allRSs);
+  const current = allRSs.reduce((n, rs) => n + podsOrWanted(rs), 0);
   const maxTotal = replicas + maxSurge(d);
   if (current >= maxTotal) return specReplicas(newRS);
   const scaleUp = Math.min(maxTotal - current, replicas - specReplicas(newRS));
