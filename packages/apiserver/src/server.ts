@@ -233,8 +233,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const watches = new WatchService(registry, cache, storage, options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {});
   const logs = new LogsProxy(registry, options.kubeletClient);
   const namespaces = new NamespaceController(registry, { log, ...(options.namespaceSyncIntervalMs ? { intervalMs: options.namespaceSyncIntervalMs } : {}) });
-  const auth = assembleSecurity(options, registry, cache, storage, log);
-  const registryObjects = registryCache(registry, cache, storage, log);
+  const auth = assembleSecurity(options, registry, storage, listCaches);
+  const registryObjects = registryCache(registry, listCaches);
 
   const deps: HandlerDeps = { metrics, log, security: auth.security, checkRbacWrite: auth.checkRbacWrite };
   let bootstrap: ReturnType<typeof bootstrapPolicy> | undefined;

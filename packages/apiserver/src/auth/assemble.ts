@@ -5,10 +5,10 @@
 //   authenticator: client certificate │ static tokens │ ServiceAccount JWTs   (cached)
 //   authorizer:    system:masters ─▶ Node (graph of pods) ─▶ RBAC (roles, bindings)
 import type { ApiError, KubeObject, PersistentVolumeObject, Pod, PriorityClassObject, UserInfo } from '@tugboat/api';
-import { ServerInformer } from '../cache/server-informer.js';
+import type { ListCaches } from '../cache/list-cache.js';
+import type { ServerInformer } from '../cache/server-informer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
-import type { WatchCache } from '../watch/watch-cache.js';
 import { AuditLog } from './audit.js';
 import { RequestAuthenticator } from './authn/request-authenticator.js';
 import { DEFAULT_ISSUER, ServiceAccountTokens } from './authn/service-account-tokens.js';
@@ -69,28 +69,27 @@ class WaitForSync implements Authorizer {
 export function assembleSecurity(
   config: SecurityConfig,
   registry: Registry,
-  cache: WatchCache,
   storage: Storage,
-  log: (line: string) => void,
+  /** Where the informers come from: the list cache, whose informers they share. */
+  caches: Pick<ListCaches, 'informer'>,
 ): AssembledSecurity {
   const informers = new Map<string, ServerInformer>();
-  const informer = (resource: string): ServerInformer => {
+  const informer = (resource: string, keep: 'objects' | 'handlers' = 'objects'): ServerInformer => {
     let i = informers.get(resource);
-    if (!i) informers.set(resource, (i = new ServerInformer(resource, registry, cache, storage, { log })));
+    if (!i) informers.set(resource, (i = caches.informer(resource, keep)));
     return i;
   };
 
-  // The pods informer keeps no pods: the graph keeps the few strings per pod it needs.
+  // The graph keeps the few strings per pod it needs; the pods themselves are the list
+  // cache's (or, with it off, kept nowhere).
   const graph = new NodeGraph();
-  const pods = informer('pods');
-  pods.keepObjects = false;
+  const pods = informer('pods', 'handlers');
   pods.addHandlers({
     onUpsert: (p) => graph.upsertPod(p as Pod & KubeObject),
     onDelete: (p) => graph.deletePod(p as Pod & KubeObject),
     onReplace: (all) => graph.replace(all as (Pod & KubeObject)[]),
   });
-  const volumes = informer('persistentvolumes');
-  volumes.keepObjects = false;
+  const volumes = informer('persistentvolumes', 'handlers');
   volumes.addHandlers({
     onUpsert: (pv) => graph.upsertVolume(pv as PersistentVolumeObject),
     onDelete: (pv) => graph.deleteVolume(pv as PersistentVolumeObject),
@@ -180,8 +179,8 @@ export function assembleSecurity(
     graph,
     synced: isReady,
     start: () => { for (const i of informers.values()) i.start(); },
+    // The informers are the list cache's, which stops them.
     stop: async () => {
-      for (const i of informers.values()) i.stop();
       await security.close();
     },
   };

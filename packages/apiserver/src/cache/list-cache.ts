@@ -82,6 +82,8 @@ interface ResourceCache {
 
 export class ListCaches implements ListCacheHook {
   private readonly caches = new Map<string, ResourceCache>();
+  /** Informers handed out while the cache is off (see informer()). */
+  private readonly standalone: ServerInformer[] = [];
   private readonly enabled: boolean;
   private readonly waitTimeoutMs: number;
   private readonly maxLagMs: number;
@@ -98,6 +100,24 @@ export class ListCaches implements ListCacheHook {
     this.waitTimeoutMs = options.waitTimeoutMs ?? 3_000;
     this.maxLagMs = options.maxLagMs ?? 1_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * The server's one informer of `resource`, for the registry's object cache and the
+   * authorizers as well as for lists: a second informer of a listed resource would keep a
+   * second copy current from every change (leases alone change 100 times a second at 1,000
+   * nodes). Started, and owned here: stop() stops it. With the cache off, or for a resource it
+   * never holds, an informer of the caller's own per call (its objects kept unless
+   * `keep` is 'handlers', for the pods the Node graph only needs events of).
+   */
+  informer(resource: string, keep: 'objects' | 'handlers' = 'objects'): ServerInformer {
+    const info = this.registry.resolve(resource);
+    if (this.enabled && !LIST_CACHE_EXCLUDED.has(info.resource)) return this.cacheFor(info).informer;
+    const informer = new ServerInformer(info.resource, this.registry, this.watchCache, this.storage, this.options.log ? { log: this.options.log } : {});
+    informer.keepObjects = keep === 'objects';
+    this.standalone.push(informer);
+    if (!this.stopped) informer.start();
+    return informer;
   }
 
   /** The resources with a cache (started, filled or not). */
@@ -118,7 +138,9 @@ export class ListCaches implements ListCacheHook {
   stop(): void {
     this.stopped = true;
     for (const c of this.caches.values()) c.informer.stop();
+    for (const i of this.standalone) i.stop();
     this.caches.clear();
+    this.standalone.length = 0;
   }
 
   async list(info: KindInfo, req: ListRequest, selectors: ListSelectors): Promise<ListResult | undefined> {

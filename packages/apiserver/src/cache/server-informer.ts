@@ -42,6 +42,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private started = false;
   private synced = false;
   private revision = 0;
   private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
@@ -92,8 +93,10 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     });
   }
 
+  /** Starts listing and following; once only (a shared informer is started by each user). */
   start(): void {
-    if (this.stopped || this.unsubscribe || this.timer) return;
+    if (this.stopped || this.started) return;
+    this.started = true;
     void this.relist();
   }
 
