@@ -45,14 +45,14 @@ export class ApiServerMetrics {
 
   readonly cacheListTotal = new Counter({
     name: 'apiserver_cache_list_total',
-    help: 'Lists answered from the list cache (memory, kept current by the watch cache), by resource and the field index used ("" for none).',
+    help: 'Lists answered from the list cache (memory, kept current by the watch cache; later pages from the first page\'s snapshot), by resource and the field index used ("" for none).',
     labelNames: ['resource', 'index'] as const,
     registers: [this.registry],
   });
 
   readonly storageListTotal = new Counter({
     name: 'apiserver_storage_list_total',
-    help: 'Lists answered from etcd, by resource and why not from the list cache: disabled (--list-from-cache=false), excluded (events), not_ready (the cache is filling), continue (a later page), exact (resourceVersionMatch=Exact), timeout (the cache did not reach etcd\'s revision in time), lagging (the cache was lately more than 1 s behind: not waited for), fill (the cache filling itself).',
+    help: 'Lists answered from etcd, by resource and why not from the list cache: disabled (--list-from-cache=false), excluded (events), not_ready (the cache is filling), continue (a later page whose first page\'s snapshot is gone), exact (resourceVersionMatch=Exact), timeout (the cache did not reach etcd\'s revision in time), lagging (the cache was lately more than 1 s behind: not waited for), fill (the cache filling itself).',
     labelNames: ['resource', 'reason'] as const,
     registers: [this.registry],
   });

@@ -1,6 +1,7 @@
 // The list cache against a real etcd: while writes go on, every list it answers is exactly
 // what etcd answers at the list's resourceVersion (items, order, continue token, remaining
-// count), later pages continue it through etcd, a consistent list sees every write that was
+// count), later pages continue it from the first page's snapshot (or etcd, once that is gone),
+// a consistent list sees every write that was
 // acknowledged before it, and it steps aside (to etcd) when it is late, switched off, or
 // asked for what only etcd has.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
@@ -107,7 +108,8 @@ async function counter(c: ApiServerMetrics['cacheListTotal'] | ApiServerMetrics[
 
 /**
  * Lists from the cache, checks the answer is etcd's at its resourceVersion, then follows its
- * continue tokens (etcd) and checks the pages together are etcd's whole list at that revision.
+ * continue tokens (the first page's snapshot) and checks the pages together are etcd's whole
+ * list at that revision.
  */
 async function compare(registry: Registry, resource: string, req: ListRequest, t: ExecutionContext<Context>): Promise<ListResult> {
   const first = await registry.list(resource, req);
@@ -300,7 +302,7 @@ test.serial('cluster-scoped objects list in key order too; resourceVersion "0" i
   t.is(await counter(metrics.cacheListTotal, { resource: 'nodes' }), before + 1);
 });
 
-test.serial('a list the cache cannot reach in time is read from etcd; continue tokens, exact revisions and events always are', async (t) => {
+test.serial('a list the cache cannot reach in time is read from etcd; exact revisions and events always are', async (t) => {
   const { storage, cache } = t.context;
   const metrics = new ApiServerMetrics();
   const registry = new Registry(storage);
@@ -361,4 +363,70 @@ test.serial('the first list of a resource is read from etcd while its cache fill
   const second = await registry.list('serviceaccounts');
   t.deepEqual(names(second.items), names(first.items));
   t.is(await counter(metrics.cacheListTotal, { resource: 'serviceaccounts' }), 1);
+});
+
+test.serial('later pages come from the first page\'s snapshot while etcd changes; once it has expired, from etcd at the same revision', async (t) => {
+  const { storage, cache } = t.context;
+  const metrics = new ApiServerMetrics();
+  const registry = new Registry(storage);
+  let clock = 1_000_000;
+  const lists = new ListCaches(registry, cache, storage, { metrics, now: () => clock });
+  registry.listCache = lists;
+  const cm = (ns: string, name: string, v: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns, name }, data: { v } });
+  const key = (ns: string, name: string): string => `/registry/configmaps/${ns}/${name}`;
+  try {
+    for (const ns of ['snap', 'snap-b']) for (let i = 0; i < 6; i++) await storage.create(key(ns, `c${i}`), cm(ns, `c${i}`, 'old'));
+    await lists.synced('configmaps');
+    for (const namespace of ['snap', undefined]) {
+      const first = await registry.list('configmaps', { ...(namespace ? { namespace } : {}), limit: 4 });
+      t.truthy(first.continue);
+      // Changes after the first page: later pages must not show them.
+      const gone = await storage.get(key('snap', 'c5'));
+      await storage.delete(key('snap', 'c5'), gone!.modRevision);
+      const changed = await storage.get(key('snap', 'c4'));
+      await storage.update(key('snap', 'c4'), cm('snap', 'c4', 'new'), changed!.modRevision);
+      await storage.create(key('snap', 'c6'), cm('snap', 'c6', 'new'));
+      const cacheBefore = await counter(metrics.cacheListTotal, { resource: 'configmaps' });
+      const all = [...first.items];
+      for (let page = first; page.continue;) {
+        page = await registry.list('configmaps', { ...(namespace ? { namespace } : {}), limit: 4, continue: page.continue });
+        t.is(page.resourceVersion, first.resourceVersion);
+        all.push(...page.items);
+      }
+      const etcd = await registry.listFromStorage('configmaps', { ...(namespace ? { namespace } : {}), revision: Number(first.resourceVersion) });
+      t.deepEqual(all, etcd.items, `${namespace ?? 'all namespaces'}: the pages are etcd's list at the first page's revision`);
+      t.true(all.some((o) => o.metadata?.name === 'c5') && !all.some((o) => o.metadata?.name === 'c6'));
+      t.true(await counter(metrics.cacheListTotal, { resource: 'configmaps' }) > cacheBefore, 'later pages from memory');
+      t.is(await counter(metrics.storageListTotal, { resource: 'configmaps', reason: 'continue' }), 0);
+      // Put things back for the next round.
+      await storage.create(key('snap', 'c5'), cm('snap', 'c5', 'old'));
+      const extra = await storage.get(key('snap', 'c6'));
+      await storage.delete(key('snap', 'c6'), extra!.modRevision);
+    }
+
+    // A token for another namespace is refused as etcd's path refuses it.
+    const other = await registry.list('configmaps', { namespace: 'snap', limit: 2 });
+    await t.throwsAsync(registry.list('configmaps', { namespace: 'snap-b', limit: 2, continue: other.continue }), { message: /belongs to a different list/ });
+
+    // Expired: the same pages, read from etcd.
+    const first = await registry.list('configmaps', { namespace: 'snap-b', limit: 4 });
+    clock += 31_000;
+    const second = await registry.list('configmaps', { namespace: 'snap-b', limit: 4, continue: first.continue });
+    t.is(await counter(metrics.storageListTotal, { resource: 'configmaps', reason: 'continue' }), 1);
+    t.deepEqual(names([...first.items, ...second.items]), names((await registry.listFromStorage('configmaps', { namespace: 'snap-b', revision: Number(first.resourceVersion) })).items));
+
+    // Cluster-scoped objects: store keys differ from storage keys by a leading '/'.
+    for (const n of ['snap-n1', 'snap-n2', 'snap-n3']) await storage.create(`/registry/nodes/${n}`, JSON.stringify(node(n, false)));
+    await lists.synced('nodes');
+    const nodesFirst = await registry.list('nodes', { limit: 1 });
+    const nodeNames = [...names(nodesFirst.items)];
+    for (let page = nodesFirst; page.continue;) {
+      page = await registry.list('nodes', { limit: 1, continue: page.continue });
+      nodeNames.push(...names(page.items));
+    }
+    t.deepEqual(nodeNames, names((await registry.listFromStorage('nodes', { revision: Number(nodesFirst.resourceVersion) })).items));
+    t.is(await counter(metrics.storageListTotal, { resource: 'nodes', reason: 'continue' }), 0);
+  } finally {
+    lists.stop();
+  }
 });

@@ -4,7 +4,7 @@
 // a walk over memory and, when it must be consistent, one small etcd request (the current
 // revision) instead of reading and decoding every object.
 //
-//   Registry.list ─▶ ListCaches.list ── continue token, exact revision, events, flag off ──▶ etcd
+//   Registry.list ─▶ ListCaches.list ── exact revision, events, flag off, an expired page ──▶ etcd
 //                      │ the first list of a resource starts its cache and is read from etcd;
 //                      │ so is every list while a cache (re)fills
 //                      │ resourceVersion unset (consistent): etcd's current revision R, then
@@ -15,8 +15,9 @@
 //                    OrderedStore: a namespace's range, or the pods of one node (index)
 //                    ─▶ selectors ─▶ limit ─▶ items in key order; resourceVersion = the
 //                       revision the cache reached (≥ R); a truncated first page gets a
-//                       continue token at that revision, so later pages read etcd's snapshot
-//                       of exactly that state
+//                       continue token at that revision and a snapshot of the store (pointers,
+//                       kept 30 s), so later pages read exactly that state from memory, or,
+//                       once it is gone, from etcd at that revision
 //
 // The cache at revision V is etcd's state at V: every change up to V has been applied, none
 // after (changes arrive in revision order, a revision's changes in one batch), and a progress
@@ -29,12 +30,12 @@
 // index serves (Kubernetes can size their cache to 0 for the same reason).
 import { FIELD_LABELS, objectFields, type KindInfo, type KubeObject } from '@tugboat/api';
 import type { ApiServerMetrics } from '../metrics.js';
-import { encodeContinue } from '../registry/continue-token.js';
-import { objectStorageKey } from '../registry/keys.js';
+import { decodeContinue, encodeContinue } from '../registry/continue-token.js';
+import { objectStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { ListCacheHook, ListRequest, ListResult, ListSelectors, Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
 import type { WatchCache } from '../watch/watch-cache.js';
-import { OrderedStore, type FieldIndex } from './ordered-store.js';
+import { OrderedStore, type FieldIndex, type OrderedSnapshot, type OrderedView } from './ordered-store.js';
 import { ServerInformer } from './server-informer.js';
 
 /** Why a list was read from etcd: the `reason` of apiserver_storage_list_total. */
@@ -44,6 +45,14 @@ export type StorageListReason = 'disabled' | 'excluded' | 'not_ready' | 'continu
 const LAG_PROBE_MS = 10_000;
 /** A lag learnt longer ago than this no longer sends lists to etcd: the next one waits and learns anew. */
 const LAG_MEMORY_MS = 10_000;
+
+/**
+ * How long the state a truncated first page was read from stays, for its later pages, and how
+ * many such states a resource keeps: tctl and kubectl fetch a whole list's pages within
+ * seconds; a slower client's later pages read etcd at the same revision instead.
+ */
+const SNAPSHOT_TTL_MS = 30_000;
+const MAX_SNAPSHOTS = 4;
 
 /** Resources never cached (see the header). */
 export const LIST_CACHE_EXCLUDED: ReadonlySet<string> = new Set(['events']);
@@ -78,6 +87,8 @@ interface ResourceCache {
   lag: { ms: number; at: number };
   /** A probe is following the cache (one at a time: every waiter costs each change a look). */
   probing: boolean;
+  /** The store at the revisions of truncated first pages, for their later pages; oldest first. */
+  readonly snapshots: Map<number, { readonly view: OrderedSnapshot; readonly expires: number }>;
 }
 
 export class ListCaches implements ListCacheHook {
@@ -145,6 +156,10 @@ export class ListCaches implements ListCacheHook {
 
   async list(info: KindInfo, req: ListRequest, selectors: ListSelectors): Promise<ListResult | undefined> {
     const why = this.etcdOnly(info, req);
+    if (why === 'continue') {
+      const page = this.fromSnapshot(info, req, selectors);
+      if (page) return page;
+    }
     if (why) return this.fromEtcd(info, why);
     const cache = this.cacheFor(info);
     if (!cache.informer.isFollowing()) return this.fromEtcd(info, 'not_ready');
@@ -164,9 +179,38 @@ export class ListCaches implements ListCacheHook {
     }
     // It may have lost its place while this list waited: its store is then older than etcd.
     if (!cache.informer.isFollowing()) return this.fromEtcd(info, 'not_ready');
-    const { result, index } = listStore(cache.store, info, req, selectors, cache.informer.seenRevision());
+    const revision = cache.informer.seenRevision();
+    const { result, index } = listStore(cache.store, info, req, selectors, revision);
+    if (result.continue) this.keepSnapshot(cache, revision);
     this.options.metrics?.cacheListTotal.inc({ resource: info.resource, index });
     return result;
+  }
+
+  /**
+   * A later page, from the state its first page was read from (Kubernetes 1.33 serves them
+   * from snapshots of its watch cache likewise); undefined when that state is no longer kept.
+   */
+  private fromSnapshot(info: KindInfo, req: ListRequest, selectors: ListSelectors): ListResult | undefined {
+    const cache = this.caches.get(info.resource);
+    if (!cache || !req.continue) return undefined;
+    // The same checks, and the same errors, as the etcd path's.
+    const token = decodeContinue(req.continue, resourcePrefix(info, req.namespace));
+    const kept = cache.snapshots.get(token.revision);
+    if (!kept || kept.expires <= this.now()) return undefined;
+    // Storage key → store key: a cluster-scoped object's store key has an empty namespace.
+    const suffix = token.startKey.slice(resourcePrefix(info).length);
+    const after = info.namespaced ? suffix : `/${suffix}`;
+    const { result } = listStore(kept.view, info, req, selectors, token.revision, after);
+    this.options.metrics?.cacheListTotal.inc({ resource: info.resource, index: '' });
+    return result;
+  }
+
+  private keepSnapshot(cache: ResourceCache, revision: number): void {
+    const now = this.now();
+    for (const [rev, kept] of cache.snapshots) if (kept.expires <= now) cache.snapshots.delete(rev);
+    if (cache.snapshots.has(revision)) return;
+    if (cache.snapshots.size >= MAX_SNAPSHOTS) cache.snapshots.delete(cache.snapshots.keys().next().value!);
+    cache.snapshots.set(revision, { view: cache.store.snapshot(), expires: now + SNAPSHOT_TTL_MS });
   }
 
   /**
@@ -225,7 +269,7 @@ export class ListCaches implements ListCacheHook {
       ...(this.options.log ? { log: this.options.log } : {}),
       ...(this.options.retryMs !== undefined ? { retryMs: this.options.retryMs } : {}),
     });
-    cache = { store, informer, lag: { ms: 0, at: 0 }, probing: false };
+    cache = { store, informer, lag: { ms: 0, at: 0 }, probing: false, snapshots: new Map() };
     this.caches.set(info.resource, cache);
     if (!this.stopped) informer.start();
     return cache;
@@ -238,15 +282,26 @@ export class ListCaches implements ListCacheHook {
  * limit cut it short while keys follow, a continue token after the last one and, without
  * selectors, how many follow. `index` names the field index used ('' for none).
  */
-export function listStore(store: OrderedStore, info: KindInfo, req: ListRequest, { labels, fields }: ListSelectors, revision: number): { result: ListResult; index: string } {
+export function listStore(
+  store: OrderedView,
+  info: KindInfo,
+  req: ListRequest,
+  { labels, fields }: ListSelectors,
+  revision: number,
+  /** A later page: the store key to start at (the continue token's). */
+  after?: string,
+): { result: ListResult; index: string } {
   const namespace = info.namespaced ? req.namespace ?? '' : '';
   const limit = req.limit && req.limit > 0 ? req.limit : 0;
   const filtered = !labels.isEmpty() || !fields.isEmpty();
   const keys = store.keys();
-  const [from, to] = store.range(namespace);
+  const [start, to] = store.range(namespace);
+  const from = after === undefined ? start : Math.max(start, store.lowerBound(after));
   // A selector that pins the indexed field to a value: only the keys holding that value.
   const pinned = store.index ? fields.requirements.find((r) => r.operator === '=' && r.field === store.index!.field) : undefined;
-  const candidates = pinned ? store.keysWithValue(pinned.value)!.filter((k) => !namespace || k.startsWith(`${namespace}/`)) : undefined;
+  const candidates = pinned
+    ? store.keysWithValue(pinned.value)!.filter((k) => (!namespace || k.startsWith(`${namespace}/`)) && (after === undefined || k >= after))
+    : undefined;
 
   const items: KubeObject[] = [];
   let last: string | undefined;

@@ -56,3 +56,20 @@ test('without an index, keysWithValue says so', (t) => {
   t.is(store.keysWithValue('n'), undefined);
   t.deepEqual([...store.keys()], ['a/x']);
 });
+
+test('a snapshot keeps the state it was taken at while the store changes', (t) => {
+  const store = new OrderedStore({ field: 'spec.nodeName', value: nodeOf });
+  const kept = pod('a', 'x', 'n1');
+  for (const p of [kept, pod('a', 'y', 'n1'), pod('b', 'z', 'n2')]) store.put(p);
+  const snap = store.snapshot();
+  store.remove('a', 'x');
+  store.put(pod('a', 'w', 'n2'));
+  store.put(pod('b', 'z', 'n3'));
+  t.deepEqual([...snap.keys()], ['a/x', 'a/y', 'b/z']);
+  t.is(snap.byKey('a/x'), kept);
+  t.is(snap.byKey('a/w'), undefined);
+  t.is(nodeOf(snap.byKey('b/z')!), 'n2');
+  t.deepEqual(snap.range('b'), [2, 3]);
+  t.is(snap.lowerBound('a/x\0'), 1);
+  t.deepEqual([...store.keys()], ['a/w', 'a/y', 'b/z']);
+});
