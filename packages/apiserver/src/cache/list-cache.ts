@@ -123,12 +123,17 @@ export class ListCaches implements ListCacheHook {
    */
   informer(resource: string, keep: 'objects' | 'handlers' = 'objects'): ServerInformer {
     const info = this.registry.resolve(resource);
-    if (this.enabled && !LIST_CACHE_EXCLUDED.has(info.resource)) return this.cacheFor(info).informer;
+    if (this.holds(info.resource)) return this.cacheFor(info).informer;
     const informer = new ServerInformer(info.resource, this.registry, this.watchCache, this.storage, this.options.log ? { log: this.options.log } : {});
     informer.keepObjects = keep === 'objects';
     this.standalone.push(informer);
     if (!this.stopped) informer.start();
     return informer;
+  }
+
+  /** Whether informer(resource) is the list cache's own, which keeps every object (true unless off or excluded). */
+  holds(resource: string): boolean {
+    return this.enabled && !LIST_CACHE_EXCLUDED.has(this.registry.resolve(resource).resource);
   }
 
   /** The resources with a cache (started, filled or not). */

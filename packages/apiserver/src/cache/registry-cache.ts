@@ -1,9 +1,9 @@
 // The objects the registry reads from memory instead of etcd on its hottest paths: namespaces
-// (every create checks its namespace), and leases and nodes (every agent renews its Lease and
-// writes its Node's status on a timer, each an update naming the version it read). Each is an
+// (every create checks its namespace), leases and nodes (every agent renews its Lease and
+// writes its Node's status on a timer, each an update naming the version it read), and pods
+// (each is bound, then its status written) when the list cache keeps them anyway. Each is an
 // informer on the shared watch cache, the list cache's own (one copy per resource); see
-// Registry.readAt for why a cached read is safe there. Pods are not read from here: a pod's
-// writes read it from etcd.
+// Registry.readAt and readFirst for why a cached read is safe there.
 import type { Registry } from '../registry/registry.js';
 import type { ListCaches } from './list-cache.js';
 
@@ -16,8 +16,11 @@ export interface RegistryCache {
 }
 
 /** The informers are the list cache's, which starts and stops them. */
-export function registryCache(registry: Registry, caches: Pick<ListCaches, 'informer'>): RegistryCache {
-  const informers = new Map(CACHED_RESOURCES.map((r) => [r as string, caches.informer(r)]));
+export function registryCache(registry: Registry, caches: Pick<ListCaches, 'informer' | 'holds'>): RegistryCache {
+  // Pods only where the list cache holds them: a copy of every pod for this alone would cost
+  // more memory at fleet scale than the reads it saves.
+  const resources: string[] = [...CACHED_RESOURCES, ...(caches.holds('pods') ? ['pods'] : [])];
+  const informers = new Map(resources.map((r) => [r, caches.informer(r)]));
   registry.objectCache = (resource, namespace, name) => {
     const informer = informers.get(resource);
     return informer?.isSynced() ? informer.store.get(namespace, name) : undefined;

@@ -193,7 +193,8 @@ export type ServiceAccountLookup = (namespace: string, name: string) => KubeObje
  */
 export type ObjectCache = (resource: string, namespace: string, name: string) => KubeObject | undefined;
 
-type Found = { object: KubeObject; kv: KeyValue };
+/** A stored object and its key-value; `cached`: read from the server's memory, which may be behind etcd. */
+type Found = { object: KubeObject; kv: KeyValue; cached?: true };
 
 export class Registry {
   private readonly now: () => Date;
@@ -293,14 +294,42 @@ export class Registry {
   private async readAt(info: KindInfo, namespace: string, name: string, resourceVersion: string | undefined): Promise<Found | undefined> {
     checkKeySegment('name', name);
     const cached = resourceVersion ? this.objectCache?.(info.resource, namespace, name) : undefined;
-    const revision = Number(resourceVersion);
-    if (cached && cached.metadata?.resourceVersion === resourceVersion && Number.isSafeInteger(revision) && revision > 0) {
-      const key = objectStorageKey(info, namespace, name);
-      const value = encodeObject(cached);
-      // createRevision is not kept in memory; nothing on the write path reads it.
-      return { object: decodeObject(value, revision), kv: { key, value, modRevision: revision, createRevision: 0 } };
-    }
+    if (cached && cached.metadata?.resourceVersion === resourceVersion) return this.copyOf(info, cached) ?? this.read(info, namespace, name);
     return this.read(info, namespace, name);
+  }
+
+  /**
+   * The first read of a write without a resourceVersion of its own (a PATCH, a binding): the
+   * server's copy when it has one, else etcd. As Kubernetes' GuaranteedUpdate starting from its
+   * watch cache, whatever the write decides from a copy that may be behind etcd is confirmed:
+   * a write is a compare-and-swap on the copy's revision, and a refusal or a no-op is checked
+   * against etcd (confirmCurrent) or redone on a fresh read.
+   */
+  private async readFirst(info: KindInfo, namespace: string, name: string): Promise<Found | undefined> {
+    checkKeySegment('name', name);
+    const cached = this.objectCache?.(info.resource, namespace, name);
+    return (cached && this.copyOf(info, cached)) || this.read(info, namespace, name);
+  }
+
+  /** A copy of a cached object, as read from etcd at its revision (admission may change what it is given). */
+  private copyOf(info: KindInfo, cached: KubeObject): Found | undefined {
+    const revision = Number(cached.metadata?.resourceVersion);
+    if (!Number.isSafeInteger(revision) || revision <= 0) return undefined;
+    const key = objectStorageKey(info, cached.metadata?.namespace ?? '', cached.metadata?.name ?? '');
+    const value = encodeObject(cached);
+    // createRevision is not kept in memory; nothing on the write path reads it.
+    return { object: decodeObject(value, revision), kv: { key, value, modRevision: revision, createRevision: 0 }, cached: true };
+  }
+
+  /**
+   * A decision made without writing (nothing changed, or a refusal) from a copy that may be
+   * behind etcd stands only if etcd still holds that revision; otherwise the caller's version
+   * was stale: Conflict, which read-modify-write loops retry on a fresh read.
+   */
+  private async confirmCurrent(info: KindInfo, found: Found): Promise<void> {
+    if (!found.cached) return;
+    const kv = await this.storage.get(found.kv.key);
+    if (kv?.modRevision !== found.kv.modRevision) throw conflictError(info, found.object.metadata?.name ?? '');
   }
 
   async get(resource: string, namespace: string, name: string): Promise<KubeObject> {
@@ -487,7 +516,7 @@ export class Registry {
     const found = await this.readAt(info, namespace, name, obj.metadata?.resourceVersion);
     if (!found) throw notFound(info, name);
     checkPreconditions(info, name, obj, found.object);
-    const res = await this.updateFrom(info, found, obj, opts);
+    const res = await this.refusalConfirmed(info, found, () => this.updateFrom(info, found, obj, opts));
     return { object: res.object, warnings: res.warnings };
   }
 
@@ -504,14 +533,23 @@ export class Registry {
     const namespace = this.namespaceOf(info, namespaceIn);
     if (opts.status && !STATUS_KINDS.has(info.kind)) throw new ApiError('BadRequest', `${qualifiedResource(info)} have no status to update`);
     for (let attempt = 0; ; attempt++) {
-      const found = await this.read(info, namespace, name);
+      const found = attempt === 0 ? await this.readFirst(info, namespace, name) : await this.read(info, namespace, name);
       if (!found) throw notFound(info, name);
-      const next = await mutate(found.object);
-      checkPreconditions(info, name, next, found.object);
+      let next: KubeObject;
+      try {
+        next = await mutate(found.object);
+        checkPreconditions(info, name, next, found.object);
+      } catch (e) {
+        // Refused on a copy that may be behind etcd: decide again on what etcd holds.
+        if (found.cached) continue;
+        throw e;
+      }
       try {
         return opts.status ? await this.updateStatusFrom(info, found, next, opts) : await this.updateFrom(info, found, next, opts);
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'Conflict' && attempt < RETRIES) continue;
+        // Refused on a copy that may be behind etcd: decide again on what etcd holds.
+        if (found.cached) continue;
         throw e;
       }
     }
@@ -524,7 +562,7 @@ export class Registry {
    */
   private async updateFrom(
     info: KindInfo,
-    current: { object: KubeObject; kv: KeyValue },
+    current: Found,
     input: KubeObject,
     opts: WriteOptions,
   ): Promise<WriteResult & { changed: boolean }> {
@@ -551,7 +589,10 @@ export class Registry {
     const admittedObject = plan?.object ?? admitted.object;
     let next: KubeObject = { ...admittedObject, metadata: this.serverMetadata(admittedObject.metadata ?? {}, curMeta) };
     if (!jsonEqual(specPart(next), specPart(cur))) next = { ...next, metadata: { ...next.metadata, generation: (curMeta.generation ?? 1) + 1 } };
-    if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings, changed: false };
+    if (sameStoredObject(next, cur)) {
+      await this.confirmCurrent(info, current);
+      return { object: cur, warnings: admitted.warnings, changed: false };
+    }
     const written = await this.write(info, current, next, opts, plan);
     if (plan && !opts.dryRun) await this.services.release(cur, plan.release);
     return { ...written, warnings: admitted.warnings, changed: true };
@@ -611,11 +652,21 @@ export class Registry {
     const found = await this.readAt(info, namespace, name, obj.metadata?.resourceVersion);
     if (!found) throw notFound(info, name);
     if (found.object.metadata?.resourceVersion !== obj.metadata?.resourceVersion) throw conflictError(info, name);
-    return this.updateStatusFrom(info, found, obj, opts);
+    return this.refusalConfirmed(info, found, () => this.updateStatusFrom(info, found, obj, opts));
+  }
+
+  /** Runs a write decided on `found`; a refusal decided on a cached copy stands only if that copy is current. */
+  private async refusalConfirmed<R>(info: KindInfo, found: Found, write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } catch (e) {
+      if (found.cached && !(e instanceof ApiError && e.reason === 'Conflict')) await this.confirmCurrent(info, found);
+      throw e;
+    }
   }
 
   /** Writes `input`'s status over the stored object; metadata and spec stay as stored. */
-  private async updateStatusFrom(info: KindInfo, found: { object: KubeObject; kv: KeyValue }, input: KubeObject, opts: WriteOptions): Promise<WriteResult> {
+  private async updateStatusFrom(info: KindInfo, found: Found, input: KubeObject, opts: WriteOptions): Promise<WriteResult> {
     const cur = found.object;
     const name = cur.metadata?.name ?? '';
     const candidate: KubeObject = { ...cur };
@@ -627,7 +678,10 @@ export class Registry {
     const next: KubeObject = { ...cur };
     if (admitted.object.status === undefined) delete next.status;
     else next.status = admitted.object.status;
-    if (sameStoredObject(next, cur)) return { object: cur, warnings: admitted.warnings };
+    if (sameStoredObject(next, cur)) {
+      await this.confirmCurrent(info, found);
+      return { object: cur, warnings: admitted.warnings };
+    }
     const res = await this.write(info, found, next, opts);
     return { object: res.object, warnings: admitted.warnings };
   }
@@ -789,14 +843,16 @@ export class Registry {
     if (!nodeName) throw ApiError.invalid('Binding', name, [{ path: 'target.name', type: 'Required' }]);
     checkKeySegment('name', nodeName);
     for (let attempt = 0; ; attempt++) {
-      const found = await this.read(info, namespace, name);
+      const found = attempt === 0 ? await this.readFirst(info, namespace, name) : await this.read(info, namespace, name);
       if (!found) throw notFound(info, name);
       const pod = found.object;
+      const spec = (pod.spec ?? {}) as { nodeName?: string };
+      // A refusal decided on a cached copy is decided again on what etcd holds.
+      if (found.cached && ((uid && uid !== pod.metadata?.uid) || pod.metadata?.deletionTimestamp || spec.nodeName)) continue;
       if (uid && uid !== pod.metadata?.uid) {
         throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid ?? ''}`);
       }
       if (pod.metadata?.deletionTimestamp) throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
-      const spec = (pod.spec ?? {}) as { nodeName?: string };
       if (spec.nodeName) throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`);
       const status = (pod.status ?? {}) as { conditions?: PodCondition[] };
       const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
