@@ -219,7 +219,10 @@ export function admitStatus(input: KubeObject, old: KubeObject): Admission {
   if (size > MAX_OBJECT_BYTES) return fail([{ path: OBJECT_SIZE_PATH, type: 'TooLong', detail: `the status is ${size} bytes; it may not be more than ${MAX_OBJECT_BYTES} bytes` }]);
 
   const { object: pruned, result } = pruneObject(input, info.kind, ['status']);
-  const obj = structuredClone(old);
+  // Only the status is new; the rest is old's, shared (nothing below changes it), except for
+  // Nodes, whose defaults are applied to the whole object. A deep copy of every pod for each
+  // status write was a measurable share of the API server's time at fleet scale.
+  const obj: KubeObject = info.kind === 'Node' ? structuredClone(old) : { ...old };
   if (pruned['status'] === undefined) delete obj['status'];
   else obj['status'] = pruned['status'];
   if (info.kind === 'Node') applyDefaults(obj); // allocatable follows capacity
