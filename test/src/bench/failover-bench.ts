@@ -1,6 +1,6 @@
 // Failover benchmark: how long a crashed node's pods take to run elsewhere.
 //
-//   npm run bench:failover -- [--rounds N] [--replicas N] [--runtime process|fake]
+//   npm run bench:failover -- [--rounds N] [--replicas N] [--runtime process|fake] [--hollow N]
 //
 // For each setting (the default node-monitor-grace-period of 10 s, then 2 s) it starts a
 // local three-node cluster (`tctl cluster up`, as a user would), runs a Deployment, and in
@@ -9,10 +9,16 @@
 // The cluster is read through the API (a list every 50 ms), not through tctl, so the figure
 // is not padded by process start-up. Between rounds node-2 is started again and the pods are
 // spread back over it with `rollout restart`. Exits 1 if a round misses the target.
+//
+// --hollow N: the default setting only, with N hollow nodes (`tugboat-agent --hollow`,
+// heartbeating at the agent's defaults) beside the three real ones, Ready before the first
+// round; the Deployment keeps to the real nodes (node affinity), so the figure is how a loaded
+// control plane notices and heals one real node among many.
 import os from 'node:os';
 import type { KubeObject, Node, Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { deployment, eventually } from '../e2e/helpers.js';
+import { HollowAgents, isNodeReady } from '../harness/hollow.js';
 
 interface Setting { label: string; args: string[]; targetSeconds: number }
 
@@ -21,21 +27,22 @@ const SETTINGS: readonly Setting[] = [
   { label: 'node-monitor-grace-period 2s', args: ['--node-monitor-grace-period', '2s'], targetSeconds: 8 },
 ];
 
-interface Args { rounds: number; replicas: number; runtime: 'process' | 'fake' }
+interface Args { rounds: number; replicas: number; runtime: 'process' | 'fake'; hollow: number }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { rounds: 5, replicas: 6, runtime: 'process' };
+  const args: Args = { rounds: 5, replicas: 6, runtime: 'process', hollow: 0 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
     switch (flag) {
       case '--rounds': args.rounds = positive(flag, value); break;
       case '--replicas': args.replicas = positive(flag, value); break;
+      case '--hollow': args.hollow = positive(flag, value); break;
       case '--runtime':
         if (value !== 'process' && value !== 'fake') throw new Error(`--runtime: expected process or fake, got ${JSON.stringify(value)}`);
         args.runtime = value;
         break;
-      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --rounds N, --replicas N, --runtime process|fake)`);
+      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --rounds N, --replicas N, --runtime process|fake, --hollow N)`);
     }
   }
   return args;
@@ -70,8 +77,22 @@ async function runSetting(setting: Setting, args: Args): Promise<Round[]> {
     return now.length === args.replicas && now.every((p) => p.status?.phase === 'Running' && p.spec?.nodeName !== avoid) ? now : undefined;
   };
   const rounds: Round[] = [];
+  let hollow: HollowAgents | undefined;
   try {
-    const apply = await cluster.tctl(['apply', '-f', '-'], deployment('failover', { replicas: args.replicas, maxSurge: 2, maxUnavailable: 0 }));
+    if (args.hollow) {
+      const t0 = Date.now();
+      hollow = HollowAgents.start(cluster, { nodes: args.hollow });
+      const agents = hollow;
+      await eventually(`${args.hollow} hollow nodes Ready`, async () => {
+        const dead = agents.dead();
+        if (dead) throw dead;
+        const ready = (await client.list<NodeItem>('nodes')).items.filter(isNodeReady).length;
+        return ready >= args.hollow + 3 ? true : undefined;
+      }, 300_000, 2_000);
+      console.log(`  ${args.hollow} hollow nodes and 3 real ones Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const real = args.hollow ? { nodes: ['node-1', 'node-2', 'node-3'] } : {};
+    const apply = await cluster.tctl(['apply', '-f', '-'], deployment('failover', { replicas: args.replicas, maxSurge: 2, maxUnavailable: 0, ...real }));
     if (apply.code !== 0) throw new Error(`tctl apply: ${apply.stderr.trim()}`);
     await eventually('the deployment running', () => allRunning(), 120_000);
     for (let r = 1; r <= args.rounds; r++) {
@@ -100,6 +121,7 @@ async function runSetting(setting: Setting, args: Args): Promise<Round[]> {
       }
     }
   } finally {
+    await hollow?.stop();
     client.close();
     await cluster.destroy();
   }
@@ -115,9 +137,10 @@ function summary(values: readonly number[]): string {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
-  console.log(`cluster: tctl cluster up --nodes 3 --runtime ${args.runtime}; Deployment of ${args.replicas} (100m each); node-2 crashed with tctl cluster stop-node, ${args.rounds} rounds per setting`);
+  console.log(`cluster: tctl cluster up --nodes 3 --runtime ${args.runtime}${args.hollow ? ` and ${args.hollow} hollow nodes` : ''}; Deployment of ${args.replicas} (100m each); node-2 crashed with tctl cluster stop-node, ${args.rounds} rounds per setting`);
   let missed = false;
-  for (const setting of SETTINGS) {
+  // Hollow nodes heartbeat at the agent's defaults, which suit the default grace period only.
+  for (const setting of args.hollow ? SETTINGS.slice(0, 1) : SETTINGS) {
     console.log(`${setting.label}:`);
     const rounds = await runSetting(setting, args);
     const worst = Math.max(...rounds.map((r) => r.replacedSeconds));

@@ -92,6 +92,8 @@ export interface DeploymentOptions {
   /** VERSION env value: changing it is a new pod template. */
   env?: string;
   cpu?: string;
+  /** Only these nodes (required node affinity on kubernetes.io/hostname), e.g. the real ones beside hollow nodes. */
+  nodes?: readonly string[];
 }
 
 /** A Deployment whose pods sleep, carry their uid in POD_UID (downward API) and stop fast. */
@@ -112,7 +114,13 @@ spec:
     metadata:
       labels: {app: ${name}}
     spec:
-      terminationGracePeriodSeconds: 2
+      terminationGracePeriodSeconds: 2${o.nodes ? `
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - {key: kubernetes.io/hostname, operator: In, values: [${o.nodes.join(', ')}]}` : ''}
       containers:
       - name: main
         image: busybox
