@@ -100,7 +100,12 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
     const usage = n.metadata?.annotations?.['tugboat.io/usage'];
     return !!usage && /"cpu":"\d+m?"/.test(usage) && /"memory":"\d+(Ki|Mi|Gi)?"/.test(usage);
   }, 5_000);
-  const metrics = await (await fetch(`http://127.0.0.1:${agent.httpPort()}/metrics`)).text();
+  // The PLEG relists every second; its interval is measured from the second relist on.
+  let metrics = '';
+  await waitFor('two PLEG relists', async () => {
+    metrics = await (await fetch(`http://127.0.0.1:${agent.httpPort()}/metrics`)).text();
+    return /^kubelet_pleg_relist_interval_seconds_count [1-9]/m.test(metrics);
+  }, 5_000);
   // kubelet's names (no pods here yet: the counts are 0), the PLEG's relists every second.
   t.regex(metrics, /^kubelet_running_pods 0$/m);
   t.regex(metrics, /^kubelet_running_containers\{container_state="running"\} 0$/m);
@@ -320,6 +325,27 @@ test.serial('--hollow N serves N fake nodes from one process', async (t) => {
   t.regex(running.status?.containerStatuses?.[0]?.containerID ?? '', /^fake:\/\//);
   await client.delete('pods', 'default', pod.metadata?.name ?? '');
   await waitFor('the hollow pod to go', async () => !(await getPod(pod.metadata?.name ?? '')), 10_000);
+});
+
+test.serial('hollow nodes that registered together renew their Leases spread over the interval, not in lockstep', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const count = 40;
+  const agent = await startTestAgent(['--hollow', String(count), '--lease-interval', '1s'], `spread-${process.pid}`, 'fake');
+  const names = Array.from({ length: count }, (_, i) => `${agent.nodeName}-${i + 1}`);
+  const renewals = async (): Promise<number[]> => (await client.list<Lease & KubeObject>('leases', { namespace: 'tugboat-node-lease' })).items
+    .filter((l) => names.includes(l.metadata?.name ?? ''))
+    .map((l) => Date.parse(String(l.spec?.renewTime ?? '')));
+  const first = await renewals();
+  t.is(first.length, count);
+  // A few renewals each, so every node is on its periodic timer.
+  await waitFor('every lease renewed twice more', async () => (await renewals()).every((r, i) => r - (first[i] ?? 0) >= 1_500), 10_000, 200);
+  // Where in the second each node renews: in lockstep they would all fall within the moment it
+  // took to register (well under half a second); spread at random, the smallest arc of the
+  // circle holding all 40 is nearly the whole second (under 0.6 s with odds of about 1e-7).
+  const phases = (await renewals()).map((r) => r % 1_000).sort((a, b) => a - b);
+  const gaps = phases.map((p, i) => (i === 0 ? p + 1_000 - phases[phases.length - 1]! : p - phases[i - 1]!));
+  const arc = 1_000 - Math.max(...gaps);
+  t.true(arc >= 600, `renewals within ${arc} ms of each second: ${phases.join(' ')}`);
 });
 
 test.serial('--container-log-max-size and --container-log-max-files reach the log manager: a chatty container\'s log is rotated, 2 files kept', async (t) => {

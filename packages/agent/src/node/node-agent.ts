@@ -29,6 +29,8 @@ export interface NodeAgentOptions {
   /** Node usage from /proc ('host') or as the sum of the pods' (hollow nodes). */
   usageSource: 'host' | 'pods';
   now?: () => number;
+  /** In [0, 1): where in its interval each periodic loop starts (tests fix it). */
+  random?: () => number;
   log?: (msg: string) => void;
 }
 
@@ -37,6 +39,7 @@ export class NodeAgent {
   private lease: LeaseObject | undefined;
   private leaseTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
+  private readonly phaseTimers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly now: () => number;
   private readonly log: (msg: string) => void;
@@ -72,13 +75,27 @@ export class NodeAgent {
       }
     }
     await this.renewLease();
-    const leaseMs = this.options.leaseIntervalMs ?? 2_000;
-    this.leaseTimer = setInterval(() => { void this.renewLease(); }, leaseMs);
-    this.statusTimer = setInterval(() => { void this.reportStatus(); }, this.options.statusIntervalMs ?? 10_000);
+    if (this.stopped) return;
+    // Each loop's next tick comes at a random point of its interval, then every interval: nodes
+    // that registered together (hollow nodes, or a fleet reconnecting after an API outage)
+    // would otherwise renew and report in lockstep, a burst of thousands of writes every
+    // interval instead of a steady rate. (client-go's lease controller jitters its renewals too.)
+    // No gap between two renewals is longer than the interval.
+    const random = this.options.random ?? Math.random;
+    const every = (ms: number, tick: () => void, set: (t: NodeJS.Timeout) => void): void => {
+      this.phaseTimers.push(setTimeout(() => {
+        if (this.stopped) return;
+        tick();
+        set(setInterval(tick, ms));
+      }, Math.floor(random() * ms)));
+    };
+    every(this.options.leaseIntervalMs ?? 2_000, () => { void this.renewLease(); }, (t) => { this.leaseTimer = t; });
+    every(this.options.statusIntervalMs ?? 10_000, () => { void this.reportStatus(); }, (t) => { this.statusTimer = t; });
   }
 
   stop(): void {
     this.stopped = true;
+    for (const t of this.phaseTimers) clearTimeout(t);
     clearTimeout(this.podCIDRTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
