@@ -30,7 +30,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { aggregatePodAmount, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod } from '@tugboat/api';
+import { aggregatePodAmount, ApiError, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { BenchRun, runBench } from '../harness/bench-run.js';
 import { HOLLOW_NODE_CAPACITY, HollowAgents, sleepDeployment, waitForReadyNodes } from '../harness/hollow.js';
@@ -460,7 +460,21 @@ async function main(): Promise<number> {
   const procBefore = sampleAll(procs);
   const t0 = performance.now();
   const sizes = Array.from({ length: args.deployments }, (_, i) => Math.floor(args.pods / args.deployments) + (i < args.pods % args.deployments ? 1 : 0));
-  await Promise.all(sizes.map((n, i) => client.apply(sleepDeployment(`density-${i + 1}`, NAMESPACE, n, args.request), { fieldManager: 'density-bench' })));
+  // An overloaded API server (thousands of nodes) may answer Timeout or Unavailable: try again,
+  // as a user would; the run's clock keeps going.
+  const applyOnce = async (obj: KubeObject): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.apply(obj, { fieldManager: 'density-bench' });
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.reason === 'Timeout' || e.reason === 'Unavailable')) || attempt >= 10) throw e;
+        say(`  apply of ${obj.metadata?.name ?? ''}: ${e.message} (attempt ${attempt}; retrying)`);
+        await sleep(1000);
+      }
+    }
+  };
+  await Promise.all(sizes.map((n, i) => applyOnce(sleepDeployment(`density-${i + 1}`, NAMESPACE, n, args.request))));
   say(`applied ${args.deployments} Deployment(s) in ${secondsSince(t0).toFixed(2)} s`);
 
   const deadline = t0 + args.timeoutSeconds * 1000;
