@@ -166,7 +166,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
     const servicesRead = services.start();
     // Register first, so the Node exists (and is Ready) before pods are taken on.
-    await Promise.all(nodeAgents.map((n) => n.start()));
+    await startAtMost(nodeAgents, REGISTRATIONS_AT_ONCE);
     // Containers wait for the Services to be read once (kubelet's rule: their variables
     // would be missing); pods are taken on after at most 10 s regardless, and a container
     // meanwhile is CreateContainerConfigError until the cache is filled.
@@ -186,4 +186,20 @@ async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
   clearTimeout(timer);
+}
+
+/**
+ * Nodes a process registers at once. One agent serves one node; a hollow agent serves hundreds,
+ * and 5,000 hollow nodes registering together (five requests each) overwhelmed the API server:
+ * timeouts, retries and more timeouts that did not settle in five minutes. A fleet of servers
+ * does not boot in the same millisecond either.
+ */
+const REGISTRATIONS_AT_ONCE = 16;
+
+/** Starts every node agent, at most `limit` at a time (each retries its registration until it is in). */
+async function startAtMost(agents: readonly NodeAgent[], limit: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, agents.length) }, async () => {
+    while (next < agents.length) await agents[next++]!.start();
+  }));
 }
