@@ -193,6 +193,15 @@ export type ServiceAccountLookup = (namespace: string, name: string) => KubeObje
  */
 export type ObjectCache = (resource: string, namespace: string, name: string) => KubeObject | undefined;
 
+/**
+ * An answer about the object (invalid, forbidden, a failed precondition…), which a fresher copy
+ * could change; not one about etcd or the server (Unavailable, Timeout, Internal), after which a
+ * write's outcome may be unknown and must not be redone.
+ */
+function isRefusal(e: unknown): boolean {
+  return e instanceof ApiError && e.reason !== 'Unavailable' && e.reason !== 'Timeout' && e.reason !== 'Internal';
+}
+
 /** A stored object and its key-value; `cached`: read from the server's memory, which may be behind etcd. */
 type Found = { object: KubeObject; kv: KeyValue; cached?: true };
 
@@ -541,7 +550,7 @@ export class Registry {
         checkPreconditions(info, name, next, found.object);
       } catch (e) {
         // Refused on a copy that may be behind etcd: decide again on what etcd holds.
-        if (found.cached) continue;
+        if (found.cached && isRefusal(e)) continue;
         throw e;
       }
       try {
@@ -549,7 +558,7 @@ export class Registry {
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'Conflict' && attempt < RETRIES) continue;
         // Refused on a copy that may be behind etcd: decide again on what etcd holds.
-        if (found.cached) continue;
+        if (found.cached && isRefusal(e)) continue;
         throw e;
       }
     }
@@ -660,7 +669,7 @@ export class Registry {
     try {
       return await write();
     } catch (e) {
-      if (found.cached && !(e instanceof ApiError && e.reason === 'Conflict')) await this.confirmCurrent(info, found);
+      if (found.cached && isRefusal(e) && !(e instanceof ApiError && e.reason === 'Conflict')) await this.confirmCurrent(info, found);
       throw e;
     }
   }
