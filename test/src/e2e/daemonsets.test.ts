@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryOnConflict, type KubeObject, type Node, type Taint } from '@tugboat/api';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { AGENT_BIN, stopAgentAndContainers } from '../harness/agent.js';
+import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { freePort } from '../harness/ports.js';
 import { eventually, followPods, podsOf, type PodItem, type PodView } from './helpers.js';
 
@@ -23,7 +24,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  joined?.kill('SIGTERM');
+  if (work) await stopAgentAndContainers(joined, join(work, 'data'));
   await cluster?.destroy();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -91,7 +92,7 @@ test.serial('3 nodes give 3 pods; a 4th node that joins gets one; get ds and rol
   t.truthy(command, jc);
   const args = command!.split(/\s+/).slice(1);
   args[args.indexOf('--listen') + 1] = `127.0.0.1:${await freePort()}`;
-  joined = spawn(process.execPath, [join(REPO_ROOT, 'packages/agent/bin/tugboat-agent.js'), ...args, '--runtime', 'process', '--data-dir', join(work, 'data'),
+  joined = spawn(process.execPath, [AGENT_BIN, ...args, '--runtime', 'process', '--data-dir', join(work, 'data'),
     '--http-listen', `127.0.0.1:${await freePort()}`], { stdio: 'ignore', env: { ...process.env, TUGBOAT_HOME: join(work, 'home') } });
   const started = Date.now();
   await runningOn('agent', ['node-1', 'node-2', 'node-3', 'node-4']);

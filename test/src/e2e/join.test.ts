@@ -12,7 +12,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
+import { AGENT_BIN, stopAgentAndContainers } from '../harness/agent.js';
+import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { eventually } from './helpers.js';
 
 const NS = `tb-join-${process.pid}`;
@@ -48,7 +49,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  agent?.kill('SIGKILL');
+  if (work) await stopAgentAndContainers(agent, join(work, 'data'));
   await cluster?.destroy();
   if (!skipReason) {
     ip('netns', 'del', NS);
@@ -68,7 +69,7 @@ serial('an agent joined from another machine with join-config registers, runs po
   t.truthy(command, jc.stdout);
   // What join-config printed, run "there": inside the other machine's network namespace.
   const args = command!.split(/\s+/).slice(1);
-  agent = spawn('ip', ['netns', 'exec', NS, process.execPath, join(REPO_ROOT, 'packages/agent/bin/tugboat-agent.js'), ...args, '--runtime', 'process', '--data-dir', join(work, 'data')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TUGBOAT_HOME: join(work, 'remote-home') } });
+  agent = spawn('ip', ['netns', 'exec', NS, process.execPath, AGENT_BIN, ...args, '--runtime', 'process', '--data-dir', join(work, 'data')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TUGBOAT_HOME: join(work, 'remote-home') } });
   let out = '';
   agent.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   agent.stderr?.on('data', (d: Buffer) => { out += d.toString(); });

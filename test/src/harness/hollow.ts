@@ -7,9 +7,9 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { sleep, type Informer, type KubeObject, type Node } from '@tugboat/api';
-import { REPO_ROOT, type LocalClusterHandle } from './cluster.js';
+import { AGENT_BIN } from './agent.js';
+import type { LocalClusterHandle } from './cluster.js';
 
-const AGENT_BIN = join(REPO_ROOT, 'packages', 'agent', 'bin', 'tugboat-agent.js');
 
 /** The hollow agents' nice value (see HollowAgents.start). */
 export const HOLLOW_NICE = 10;
