@@ -279,8 +279,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const singletons = !options.worker || options.worker.index === 0;
   cache.start();
   if (singletons) namespaces.start();
-  auth.start();
-  registryObjects.start();
   // Every worker reconciles the default roles (idempotent, as every kube-apiserver does):
   // each one's readiness waits for them.
   bootstrap = bootstrapPolicy(registry, log);

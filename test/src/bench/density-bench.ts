@@ -10,8 +10,7 @@
 // It brings up the real local control plane as a user does (`tctl cluster up --nodes 0
 // --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
 // hollow nodes in ceil(N/K) processes of `tugboat-agent --hollow K` (fake runtime; the admin
-// kubeconfig, since one credential acts for all of a process's nodes; nice 10, as kubemark's
-// hollow nodes run on machines of their own), and waits for every
+// kubeconfig, since one credential acts for all of a process's nodes), and waits for every
 // Node to be Ready. Heartbeats are at Kubernetes' pace by default (Lease every 10 s, node
 // status every 60 s, a node unreachable after 40 s of silence). Then it applies D Deployments of P pods in all, with requests so
 // small that capacity never binds, and a pod informer timestamps each pod when it is first
@@ -34,7 +33,7 @@ import os from 'node:os';
 import { aggregatePodAmount, ApiError, Informer, parseQuantity, sleep, type Container, type KubeObject, type Node, type Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { BenchRun, runBench } from '../harness/bench-run.js';
-import { HOLLOW_NICE, HOLLOW_NODE_CAPACITY, HollowAgents, sleepDeployment, waitForReadyNodes } from '../harness/hollow.js';
+import { HOLLOW_NODE_CAPACITY, HollowAgents, sleepDeployment, waitForReadyNodes } from '../harness/hollow.js';
 
 interface Args {
   nodes: number;
@@ -404,7 +403,7 @@ async function main(): Promise<number> {
   const cpus = os.cpus();
   say(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
   const agentCount = Math.ceil(args.nodes / args.nodesPerAgent);
-  say(`settings: ${args.nodes} hollow nodes in ${agentCount} tugboat-agent --hollow process(es) (nice ${HOLLOW_NICE}, below the control plane; capacity ${NODE_CAPACITY}; --lease-interval ${args.leaseInterval} --node-status-interval ${args.nodeStatusInterval}; admin kubeconfig); ` +
+  say(`settings: ${args.nodes} hollow nodes in ${agentCount} tugboat-agent --hollow process(es) (capacity ${NODE_CAPACITY}; --lease-interval ${args.leaseInterval} --node-status-interval ${args.nodeStatusInterval}; admin kubeconfig); ` +
     `controllers --node-monitor-grace-period ${args.nodeMonitorGracePeriod}; apiserver --workers ${args.apiserverWorkers}; ` +
     `${args.pods} pods as ${args.deployments} Deployment(s), requests cpu ${args.request.cpu} memory ${args.request.memory}; timeout ${args.timeoutSeconds} s`);
 

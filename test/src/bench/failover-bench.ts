@@ -15,10 +15,10 @@
 // round; the Deployment keeps to the real nodes (node affinity), so the figure is how a loaded
 // control plane notices and heals one real node among many.
 import os from 'node:os';
-import type { KubeObject, Node, Pod } from '@tugboat/api';
+import { Informer, type KubeObject, type Node, type Pod } from '@tugboat/api';
 import { startLocalCluster, type LocalClusterHandle } from '../harness/cluster.js';
 import { deployment, eventually } from '../e2e/helpers.js';
-import { HollowAgents, isNodeReady } from '../harness/hollow.js';
+import { HollowAgents, waitForReadyNodes } from '../harness/hollow.js';
 
 interface Setting { label: string; args: string[]; targetSeconds: number }
 
@@ -80,16 +80,15 @@ async function runSetting(setting: Setting, args: Args): Promise<Round[]> {
   let hollow: HollowAgents | undefined;
   try {
     if (args.hollow) {
-      const t0 = Date.now();
       hollow = HollowAgents.start(cluster, { nodes: args.hollow });
-      const agents = hollow;
-      await eventually(`${args.hollow} hollow nodes Ready`, async () => {
-        const dead = agents.dead();
-        if (dead) throw dead;
-        const ready = (await client.list<NodeItem>('nodes')).items.filter(isNodeReady).length;
-        return ready >= args.hollow + 3 ? true : undefined;
-      }, 300_000, 2_000);
-      console.log(`  ${args.hollow} hollow nodes and 3 real ones Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const nodes = new Informer<NodeItem>(client, 'nodes');
+      await nodes.start();
+      try {
+        const seconds = await waitForReadyNodes(nodes, args.hollow + 3, hollow, 300);
+        console.log(`  ${args.hollow} hollow nodes and 3 real ones Ready after ${seconds.toFixed(1)} s`);
+      } finally {
+        nodes.stop();
+      }
     }
     const real = args.hollow ? { nodes: ['node-1', 'node-2', 'node-3'] } : {};
     const apply = await cluster.tctl(['apply', '-f', '-'], deployment('failover', { replicas: args.replicas, maxSurge: 2, maxUnavailable: 0, ...real }));

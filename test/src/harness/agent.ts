@@ -9,15 +9,19 @@ import { REPO_ROOT } from './cluster.js';
 
 export const AGENT_BIN = join(REPO_ROOT, 'packages', 'agent', 'bin', 'tugboat-agent.js');
 
-/** SIGTERM (SIGKILL after `graceMs`), then `tugboat-agent kill-containers` for its data dir. */
+/** SIGTERM, SIGKILL after `graceMs`; resolves once the process has exited (at once if it had). */
+export function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(t); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+/** terminate(), then `tugboat-agent kill-containers` for its data dir. */
 export async function stopAgentAndContainers(agent: ChildProcess | undefined, dataDir: string, graceMs = 5_000): Promise<void> {
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => agent.kill('SIGKILL'), graceMs);
-      agent.once('exit', () => { clearTimeout(t); resolve(); });
-      agent.kill('SIGTERM');
-    });
-  }
+  if (agent) await terminate(agent, graceMs);
   const res = spawnSync(process.execPath, [AGENT_BIN, 'kill-containers', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
   if (res.status !== 0) console.error(`kill-containers --data-dir ${dataDir}: ${(res.stderr || res.stdout || String(res.error ?? '')).trim().split('\n').pop() ?? ''}`);
 }

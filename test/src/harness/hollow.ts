@@ -4,15 +4,11 @@
 // test, so the agents' flags and their teardown live in one place.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { sleep, type Informer, type KubeObject, type Node } from '@tugboat/api';
-import { AGENT_BIN } from './agent.js';
+import { AGENT_BIN, terminate } from './agent.js';
 import type { LocalClusterHandle } from './cluster.js';
 
-
-/** The hollow agents' nice value (see HollowAgents.start). */
-export const HOLLOW_NICE = 10;
 
 /** Every hollow node's capacity unless told otherwise: fixed, so runs compare across machines. */
 export const HOLLOW_NODE_CAPACITY = 'cpu=4,memory=16Gi,pods=110';
@@ -70,11 +66,6 @@ export class HollowAgents {
       agents.children.push(child);
       agents.logs.push(logFile);
       if (child.pid === undefined) throw new Error(`${name}: tugboat-agent did not start`);
-      // Below the control plane: in a fleet (and in kubemark) hollow nodes' kubelets run on
-      // machines of their own. Here they share two cores with it, and thousands of them took
-      // the CPU the API server needed (load 10 on 2 cores at 5,000 nodes): the control plane
-      // then measured the machine's contention, not itself. They get what it leaves.
-      os.setPriority(child.pid, HOLLOW_NICE);
       agents.processes.push({ name, pid: child.pid });
     }
     return agents;
@@ -92,12 +83,7 @@ export class HollowAgents {
 
   /** SIGTERM, SIGKILL after 3 s. Safe to call twice. */
   async stop(): Promise<void> {
-    await Promise.all(this.children.map((a) => new Promise<void>((resolve) => {
-      if (a.exitCode !== null || a.signalCode !== null) { resolve(); return; }
-      const t = setTimeout(() => a.kill('SIGKILL'), 3000);
-      a.once('exit', () => { clearTimeout(t); resolve(); });
-      a.kill('SIGTERM');
-    })));
+    await Promise.all(this.children.map((a) => terminate(a, 3000)));
   }
 }
 

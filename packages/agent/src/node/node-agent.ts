@@ -29,17 +29,14 @@ export interface NodeAgentOptions {
   /** Node usage from /proc ('host') or as the sum of the pods' (hollow nodes). */
   usageSource: 'host' | 'pods';
   now?: () => number;
-  /** In [0, 1): where in its interval each periodic loop starts (tests fix it). */
-  random?: () => number;
   log?: (msg: string) => void;
 }
 
 export class NodeAgent {
   private node: NodeObject | undefined;
   private lease: LeaseObject | undefined;
-  private leaseTimer?: NodeJS.Timeout;
-  private statusTimer?: NodeJS.Timeout;
-  private readonly phaseTimers: NodeJS.Timeout[] = [];
+  /** The lease and status loops' timers (clearTimeout ends an interval too). */
+  private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly now: () => number;
   private readonly log: (msg: string) => void;
@@ -81,24 +78,21 @@ export class NodeAgent {
     // would otherwise renew and report in lockstep, a burst of thousands of writes every
     // interval instead of a steady rate. (client-go's lease controller jitters its renewals too.)
     // No gap between two renewals is longer than the interval.
-    const random = this.options.random ?? Math.random;
-    const every = (ms: number, tick: () => void, set: (t: NodeJS.Timeout) => void): void => {
-      this.phaseTimers.push(setTimeout(() => {
+    const every = (ms: number, tick: () => void): void => {
+      this.timers.push(setTimeout(() => {
         if (this.stopped) return;
         tick();
-        set(setInterval(tick, ms));
-      }, Math.floor(random() * ms)));
+        this.timers.push(setInterval(tick, ms));
+      }, Math.floor(Math.random() * ms)));
     };
-    every(this.options.leaseIntervalMs ?? 2_000, () => { void this.renewLease(); }, (t) => { this.leaseTimer = t; });
-    every(this.options.statusIntervalMs ?? 10_000, () => { void this.reportStatus(); }, (t) => { this.statusTimer = t; });
+    every(this.options.leaseIntervalMs ?? 2_000, () => { void this.renewLease(); });
+    every(this.options.statusIntervalMs ?? 10_000, () => { void this.reportStatus(); });
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.phaseTimers) clearTimeout(t);
+    for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.podCIDRTimer);
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    if (this.statusTimer) clearInterval(this.statusTimer);
   }
 
   private async register(): Promise<void> {

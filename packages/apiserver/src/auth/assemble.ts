@@ -47,7 +47,6 @@ export interface AssembledSecurity {
   readonly graph: NodeGraph;
   /** Whether every cache the authorizers read holds a full list. */
   synced(): boolean;
-  start(): void;
   stop(): Promise<void>;
 }
 
@@ -178,7 +177,6 @@ export function assembleSecurity(
     tokens,
     graph,
     synced: isReady,
-    start: () => { for (const i of informers.values()) i.start(); },
     // The informers are the list cache's, which stops them.
     stop: async () => {
       await security.close();

@@ -13,7 +13,7 @@ import { Registry, type ListRequest, type ListResult } from '../registry/registr
 import { EtcdStorage } from '../storage/etcd-storage.js';
 import type { StorageWatch, WatchHandlers } from '../storage/storage.js';
 import { WatchCache } from '../watch/watch-cache.js';
-import { ListCaches } from './list-cache.js';
+import { ListCaches, type ListCacheOptions } from './list-cache.js';
 
 interface Context {
   etcd: EtcdHandle;
@@ -222,16 +222,29 @@ class LaggingStorage extends EtcdStorage {
   }
 }
 
-test.serial('a consistent list waits for a watch cache that lags behind etcd, and still sees every acknowledged write', async (t) => {
-  const { etcd, storage } = t.context;
-  const lagging = new LaggingStorage(etcd.endpoint, 150);
+/** A registry and list caches over a watch cache that hears of etcd's changes `ms` late. */
+async function laggingServer(t: ExecutionContext<Context>, ms: number, options: ListCacheOptions = {}): Promise<{ registry: Registry; lists: ListCaches; metrics: ApiServerMetrics; stop(): Promise<void> }> {
+  const lagging = new LaggingStorage(t.context.etcd.endpoint, ms);
   const cache = new WatchCache(lagging);
   cache.start();
   await cache.whenReady();
   const metrics = new ApiServerMetrics();
   const registry = new Registry(lagging);
-  const lists = new ListCaches(registry, cache, lagging, { metrics });
+  const lists = new ListCaches(registry, cache, lagging, { metrics, ...options });
   registry.listCache = lists;
+  return {
+    registry, lists, metrics,
+    stop: async () => {
+      lists.stop();
+      cache.stop();
+      await lagging.close();
+    },
+  };
+}
+
+test.serial('a consistent list waits for a watch cache that lags behind etcd, and still sees every acknowledged write', async (t) => {
+  const { storage } = t.context;
+  const { registry, lists, metrics, stop } = await laggingServer(t, 150);
   try {
     await lists.synced('endpoints');
     for (let i = 0; i < 8; i++) {
@@ -246,23 +259,14 @@ test.serial('a consistent list waits for a watch cache that lags behind etcd, an
     const waits = (await metrics.cacheReadWait.get()).values.find((v) => v.metricName === 'apiserver_watch_cache_read_wait_seconds_count');
     t.true((waits?.value ?? 0) >= 8);
   } finally {
-    lists.stop();
-    cache.stop();
-    await lagging.close();
+    await stop();
   }
 });
 
 test.serial('a cache found lagging more than maxLagMs is not waited for: lists read etcd at once until it is learnt to have caught up', async (t) => {
-  const { etcd, storage } = t.context;
-  const lagging = new LaggingStorage(etcd.endpoint, 1_500);
-  const cache = new WatchCache(lagging);
-  cache.start();
-  await cache.whenReady();
-  const metrics = new ApiServerMetrics();
-  const registry = new Registry(lagging);
+  const { storage } = t.context;
   let offset = 0;
-  const lists = new ListCaches(registry, cache, lagging, { metrics, maxLagMs: 500, now: () => Date.now() + offset });
-  registry.listCache = lists;
+  const { registry, lists, metrics, stop } = await laggingServer(t, 1_500, { maxLagMs: 500, now: () => Date.now() + offset });
   const write = async (name: string): Promise<void> => {
     t.true((await storage.create(`/registry/controllerrevisions/a/${name}`, JSON.stringify({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { namespace: 'a', name }, revision: 1 }))).ok);
   };
@@ -282,9 +286,7 @@ test.serial('a cache found lagging more than maxLagMs is not waited for: lists r
     t.true((await listed()).includes('a/cr-2'));
     t.is(await counter(metrics.cacheListTotal, { resource: 'controllerrevisions' }), 2);
   } finally {
-    lists.stop();
-    cache.stop();
-    await lagging.close();
+    await stop();
   }
 });
 

@@ -21,8 +21,8 @@
 //
 // The cache at revision V is etcd's state at V: every change up to V has been applied, none
 // after (changes arrive in revision order, a revision's changes in one batch), and a progress
-// revision only says nothing of this resource changed since. That is why the first page may
-// come from memory and the next ones from etcd at V, and why both paths give the same answer.
+// revision only says nothing of this resource changed since. That is why a list's pages may
+// come from memory or from etcd at V alike, and why both paths give the same answer.
 //
 // Which resources: any, started lazily by its first list (the server's own informers list
 // pods, nodes, namespaces, leases and RBAC at start; clients list what they watch), except
@@ -123,7 +123,7 @@ export class ListCaches implements ListCacheHook {
    */
   informer(resource: string, keep: 'objects' | 'handlers' = 'objects'): ServerInformer {
     const info = this.registry.resolve(resource);
-    if (this.holds(info.resource)) return this.cacheFor(info).informer;
+    if (this.holdsResolved(info)) return this.cacheFor(info).informer;
     const informer = new ServerInformer(info.resource, this.registry, this.watchCache, this.storage, this.options.log ? { log: this.options.log } : {});
     informer.keepObjects = keep === 'objects';
     this.standalone.push(informer);
@@ -133,7 +133,11 @@ export class ListCaches implements ListCacheHook {
 
   /** Whether informer(resource) is the list cache's own, which keeps every object (true unless off or excluded). */
   holds(resource: string): boolean {
-    return this.enabled && !LIST_CACHE_EXCLUDED.has(this.registry.resolve(resource).resource);
+    return this.holdsResolved(this.registry.resolve(resource));
+  }
+
+  private holdsResolved(info: KindInfo): boolean {
+    return this.enabled && !LIST_CACHE_EXCLUDED.has(info.resource);
   }
 
   /** The resources with a cache (started, filled or not). */
@@ -249,7 +253,7 @@ export class ListCaches implements ListCacheHook {
   private etcdOnly(info: KindInfo, req: ListRequest): StorageListReason | undefined {
     if (!this.enabled || this.stopped) return 'disabled';
     if (LIST_CACHE_EXCLUDED.has(info.resource)) return 'excluded';
-    // A later page reads the revision its token pins, which only etcd still has.
+    // A later page: from its first page's snapshot when one is kept (fromSnapshot), else etcd.
     if (req.continue) return 'continue';
     if (req.revision !== undefined) return 'exact';
     return undefined;

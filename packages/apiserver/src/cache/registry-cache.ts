@@ -11,11 +11,10 @@ import type { ListCaches } from './list-cache.js';
 export const CACHED_RESOURCES = ['namespaces', 'leases', 'nodes'] as const;
 
 export interface RegistryCache {
-  start(): void;
   stop(): void;
 }
 
-/** The informers are the list cache's, which starts and stops them. */
+/** The informers are the list cache's, started when handed out and stopped with it. */
 export function registryCache(registry: Registry, caches: Pick<ListCaches, 'informer' | 'holds'>): RegistryCache {
   // Pods only where the list cache holds them: a copy of every pod for this alone would cost
   // more memory at fleet scale than the reads it saves.
@@ -28,7 +27,6 @@ export function registryCache(registry: Registry, caches: Pick<ListCaches, 'info
   const nodes = informers.get('nodes');
   registry.cachedNodes = () => (nodes?.isSynced() ? nodes.store.list() : undefined);
   return {
-    start: () => { for (const i of informers.values()) i.start(); },
     stop: () => {
       registry.objectCache = undefined;
       registry.cachedNodes = undefined;

@@ -93,7 +93,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     });
   }
 
-  /** Starts listing and following; once only (a shared informer is started by each user). */
+  /** Starts listing and following; once only (a second call does nothing). */
   start(): void {
     if (this.stopped || this.started) return;
     this.started = true;

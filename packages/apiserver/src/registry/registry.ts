@@ -669,7 +669,7 @@ export class Registry {
     try {
       return await write();
     } catch (e) {
-      if (found.cached && isRefusal(e) && !(e instanceof ApiError && e.reason === 'Conflict')) await this.confirmCurrent(info, found);
+      if (isRefusal(e) && !(e instanceof ApiError && e.reason === 'Conflict')) await this.confirmCurrent(info, found);
       throw e;
     }
   }
