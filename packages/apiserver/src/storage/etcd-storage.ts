@@ -1,12 +1,13 @@
 // The Storage interface on etcd (the etcd3 package). Every conditional write is one etcd
 // transaction comparing the key's mod revision (or, for create, that the key does not exist),
 // so two writers that read the same revision cannot both win.
-import { Etcd3, type IKeyValue, type IOptions, type IWatchResponse, type Watcher } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type IRangeRequest, type IRangeResponse, type ITxnRequest, type ITxnResponse, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Histogram } from 'prom-client';
 import { ApiError } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
 import { AttemptAbandonedError, alreadyApplied, isUnavailable, memberBreaker, retryWithin, RETRY_WINDOW_MS, type Intended } from './etcd-failover.js';
 import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
+import { EtcdUnary } from './etcd-unary.js';
 import { LeaseManager } from './lease-manager.js';
 import { prefixEnd, type CommitResult, type KeyOptions, type KeyValue, type ListOptions, type ListPage, type Storage, type StorageEvent, type StorageWatch, type TxnOp, type WatchHandlers, type WriteResult } from './storage.js';
 
@@ -58,9 +59,25 @@ function toKeyValue(kv: IKeyValue): KeyValue {
 /** After a member went down, calls get this deadline for a while: a hung attempt is retried instead. */
 const FAILOVER_DEADLINE_MS = 750;
 const FAILOVER_PERIOD_MS = 10_000;
+/** HTTP/2 receive window for etcd's answers (see the constructor). */
+const FLOW_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** etcd3's builders' words for a compare target, as its rpc.proto names the enum. */
+function compareOf(o: TxnOp): NonNullable<ITxnRequest['compare']>[number] {
+  const key = Buffer.from(o.key);
+  return o.type === 'create'
+    ? { key, target: 'Create', result: 'Equal', create_revision: 0 }
+    : { key, target: 'Mod', result: 'Equal', mod_revision: o.expectedRevision };
+}
 
 export class EtcdStorage implements Storage {
   readonly client: Etcd3;
+  /**
+   * Range and Txn on a bare HTTP/2 session (etcd-unary.ts) when etcd is one member; with
+   * several, everything goes through etcd3's pool, which fails over between them.
+   */
+  private readonly unary: EtcdUnary | undefined;
+  private readonly deadline: () => number;
   private readonly watches = new Set<EtcdPrefixWatch>();
   /** Until then, a member went down recently: short deadlines, and a timeout is retried. */
   private failoverUntil = 0;
@@ -72,6 +89,7 @@ export class EtcdStorage implements Storage {
   constructor(private readonly options: EtcdStorageOptions) {
     const timeout = options.requestTimeoutMs ?? 5_000;
     const deadline = (): number => (Date.now() < this.failoverUntil ? Math.min(timeout, FAILOVER_DEADLINE_MS) : timeout);
+    this.deadline = deadline;
     const mismatch = etcdTlsMismatch(options.endpoints, options.tls !== undefined);
     if (mismatch) throw new Error(mismatch);
     this.client = new Etcd3({
@@ -88,7 +106,7 @@ export class EtcdStorage implements Storage {
       // a list page) per round trip to a busy event loop: under bench:density the watch cache
       // fell 1.4-3 s behind etcd (300-500 revisions), so consistent lists served from memory
       // waited that long. With 16 MB it stays within 0-29 revisions (the API clients' window too).
-      grpcOptions: { 'grpc-node.flow_control_window': 16 * 1024 * 1024 },
+      grpcOptions: { 'grpc-node.flow_control_window': FLOW_WINDOW_BYTES },
       // With several members, one that failed a call is skipped for a second (etcd-failover.ts);
       // with one there is nowhere else to go, and /readyz must see it come back at once.
       faultHandling: {
@@ -97,6 +115,16 @@ export class EtcdStorage implements Storage {
         watchBackoff: watchBackoff(),
       },
     });
+    const only = options.endpoints.length === 1 ? options.endpoints[0] : undefined;
+    this.unary = only === undefined ? undefined : new EtcdUnary({ endpoint: only, ...(options.tls ? { tls: options.tls } : {}), windowBytes: FLOW_WINDOW_BYTES });
+  }
+
+  private range(req: IRangeRequest): Promise<IRangeResponse> {
+    return this.unary ? this.unary.range(req, Date.now() + this.deadline()) : this.client.kv.range(req);
+  }
+
+  private rawTxn(req: ITxnRequest): Promise<ITxnResponse> {
+    return this.unary ? this.unary.txn(req, Date.now() + this.deadline()) : this.client.kv.txn(req);
   }
 
   /**
@@ -150,19 +178,16 @@ export class EtcdStorage implements Storage {
   private async txn(operation: string, ops: readonly TxnOp[]): Promise<{ ok: boolean; revision: number; current: (KeyValue | undefined)[] }> {
     const intended: Intended[] = ops.map((o) => (o.type === 'delete' ? { key: o.key, deleted: true } : { key: o.key, value: o.value }));
     return this.op(operation, async (retried) => {
-      const first = ops[0]!;
-      let t = this.client.if(first.key, first.type === 'create' ? 'Create' : 'Mod', '==', expected(first));
-      for (const o of ops.slice(1)) t = t.and(o.key, o.type === 'create' ? 'Create' : 'Mod', '==', expected(o));
-      // Leases first: etcd3's builders are thenables, so one must never pass through an await
-      // (that would run it on its own, outside the transaction).
       const leases = await Promise.all(ops.map((o) => (o.type !== 'delete' && o.ttlSeconds !== undefined ? this.leases.leaseFor(o.ttlSeconds) : undefined)));
-      const writes = ops.map((o, i) => {
-        if (o.type === 'delete') return this.client.delete().key(o.key);
-        const put = this.client.put(o.key).value(o.value);
-        const lease = leases[i];
-        return lease !== undefined ? put.lease(lease) : put;
+      const res = await this.rawTxn({
+        compare: ops.map(compareOf),
+        success: ops.map((o, i) => {
+          if (o.type === 'delete') return { request_delete_range: { key: Buffer.from(o.key) } };
+          const lease = leases[i];
+          return { request_put: { key: Buffer.from(o.key), value: Buffer.from(o.value), ...(lease !== undefined ? { lease } : {}) } };
+        }),
+        failure: ops.map((o) => ({ request_range: { key: Buffer.from(o.key) } })),
       });
-      const res = await t.then(...writes).else(...ops.map((o) => this.client.get(o.key))).commit();
       const revision = Number(res.header.revision);
       if (res.succeeded) return { ok: true, revision, current: [] };
       const current = ops.map((_o, i) => {
@@ -184,7 +209,7 @@ export class EtcdStorage implements Storage {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.op('get', () => this.client.get(key).exec());
+    const res = await this.op('get', () => this.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     return kv ? toKeyValue(kv) : undefined;
   }
@@ -214,7 +239,7 @@ export class EtcdStorage implements Storage {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
-    const res = await this.op('list', () => this.client.kv.range({
+    const res = await this.op('list', () => this.range({
       key: Buffer.from(options.startKey ?? prefix),
       range_end: prefixEnd(prefix),
       ...(options.limit ? { limit: options.limit } : {}),
@@ -224,13 +249,13 @@ export class EtcdStorage implements Storage {
   }
 
   async count(prefix: string): Promise<number> {
-    const res = await this.op('count', () => this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true }));
+    const res = await this.op('count', () => this.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true }));
     return Number(res.count);
   }
 
   async currentRevision(): Promise<number> {
     // A range over an empty key range still carries the store's revision in its header.
-    const res = await this.op('revision', () => this.client.kv.range({ key: Buffer.from('/registry-revision-probe'), count_only: true }));
+    const res = await this.op('revision', () => this.range({ key: Buffer.from('/registry-revision-probe'), count_only: true }));
     return Number(res.header.revision);
   }
 
@@ -266,6 +291,7 @@ export class EtcdStorage implements Storage {
 
   async close(): Promise<void> {
     for (const w of [...this.watches]) w.close();
+    this.unary?.close();
     this.client.close();
   }
 }
