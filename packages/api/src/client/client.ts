@@ -19,6 +19,7 @@ import { ApiError, REASON_KEY, fromGrpcError } from '../errors.js';
 import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
 import { RequestMetadata, channelCredentials, tlsChannelOptions, type Credentials } from './credentials.js';
 import { ServerRotation, failoverAction, splitServers, type CallFailure, type CallKind } from './failover.js';
+import { UnaryChannel } from './unary-channel.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -76,6 +77,8 @@ interface Stubs {
   readonly server: ServerClient;
   readonly pods: PodsClient;
   readonly auth: AuthClient;
+  /** Carries the unary methods of the four (unary-channel.ts); streams stay on grpc-js. */
+  readonly unary: UnaryChannel;
 }
 
 type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
@@ -108,6 +111,7 @@ export class TugboatClient {
       s.server.close();
       s.pods.close();
       s.auth.close();
+      s.unary.close();
     }
   }
 
@@ -431,11 +435,14 @@ function makeStubs(address: string, credentials: Credentials | undefined): Stubs
     'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS,
     ...tlsChannelOptions(credentials, address),
   };
+  const v1 = protos.tugboat.v1;
+  const unary = new UnaryChannel(address, credentials);
   return {
-    objects: new protos.tugboat.v1.Objects(address, creds, channelOptions),
-    server: new protos.tugboat.v1.Server(address, creds, channelOptions),
-    pods: new protos.tugboat.v1.Pods(address, creds, channelOptions),
-    auth: new protos.tugboat.v1.Auth(address, creds, channelOptions),
+    objects: UnaryChannel.wrap(new v1.Objects(address, creds, channelOptions), v1.Objects.service, unary),
+    server: UnaryChannel.wrap(new v1.Server(address, creds, channelOptions), v1.Server.service, unary),
+    pods: UnaryChannel.wrap(new v1.Pods(address, creds, channelOptions), v1.Pods.service, unary),
+    auth: UnaryChannel.wrap(new v1.Auth(address, creds, channelOptions), v1.Auth.service, unary),
+    unary,
   };
 }
 
