@@ -327,6 +327,36 @@ test.serial('--hollow N serves N fake nodes from one process', async (t) => {
   await waitFor('the hollow pod to go', async () => !(await getPod(pod.metadata?.name ?? '')), 10_000);
 });
 
+test.serial('an unchanged node status is written only at the report interval; a Ready condition set to Unknown is put right at once', async (t) => {
+  if (!api) { t.pass('skipped'); return; }
+  const agent = await startTestAgent(['--node-status-interval', '200ms', '--node-status-report-interval', '2s'], `report-${process.pid}`, 'fake');
+  const name = agent.nodeName;
+  const readyOf = (n: NodeObject | undefined): { status?: string; lastHeartbeatTime?: string } | undefined => n?.status?.conditions?.find((c) => c.type === 'Ready');
+  // Past registration and the first usage report.
+  await waitFor('usage annotations', async () => !!(await client.get<NodeObject>('nodes', '', name)).metadata?.annotations?.['tugboat.io/usage'], 5_000);
+  const start = await client.get<NodeObject>('nodes', '', name);
+  const writes: NodeObject[] = [];
+  const watch = client.watch<NodeObject>('nodes', { fieldSelector: `metadata.name=${name}`, resourceVersion: start.metadata?.resourceVersion ?? '' });
+  const collecting = (async () => { for await (const e of watch) if (e.type === 'MODIFIED') writes.push(e.object); })().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 4_500));
+  // 22 status intervals; written at the 2 s report interval only (status and usage: about 4
+  // writes), where every interval would write twice.
+  t.true(writes.length >= 1 && writes.length <= 7, `${writes.length} writes in 4.5 s`);
+  t.true(writes.some((n) => readyOf(n)?.lastHeartbeatTime !== readyOf(start)?.lastHeartbeatTime), 'the heartbeat moved at the report interval');
+
+  // The node lifecycle controller's verdict on a node it stopped hearing from.
+  const flippedAt = Date.now();
+  await retryOnConflict(async () => {
+    const n = await client.get<NodeObject>('nodes', '', name);
+    const conditions = (n.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c));
+    await client.updateStatus<NodeObject>({ ...n, status: { ...n.status, conditions } });
+  });
+  await waitFor('Ready True again', async () => readyOf(await client.get<NodeObject>('nodes', '', name))?.status === 'True', 3_000, 50);
+  t.true(Date.now() - flippedAt < 3_000);
+  watch.close();
+  await collecting;
+});
+
 test.serial('hollow nodes that registered together renew their Leases spread over the interval, not in lockstep', async (t) => {
   if (!api) { t.pass('skipped'); return; }
   const count = 40;

@@ -132,6 +132,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       client, config, runtime,
       leaseIntervalMs: opts.leaseIntervalMs,
       statusIntervalMs: opts.nodeStatusIntervalMs,
+      statusReportIntervalMs: opts.nodeStatusReportIntervalMs,
       usageSource: opts.runtime === 'fake' ? 'pods' : 'host',
       log: nodeLog,
     }));

@@ -39,6 +39,7 @@ export interface AgentFlags {
   hollow: number;
   fakeStartDelayMs: number;
   nodeStatusIntervalMs: number;
+  nodeStatusReportIntervalMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
   /** Container logs are rotated at this many bytes (kubelet's containerLogMaxSize, 10Mi). */
@@ -232,7 +233,8 @@ const FLAGS = defineFlags({
     help: 'register and serve N hollow nodes NAME-1 … NAME-N (fake runtime;\nNAME defaults to hollow-node) in this one process. They all use\nthe one --kubeconfig, so its credential must be allowed to act\nfor every hollow node (a system:masters kubeconfig, say): a\nnode\'s own certificate may act only for that node',
   },
   'fake-start-delay': { kind: 'duration', default: '0s', help: 'fake runtime: time from start to Running (default 0s)' },
-  'node-status-interval': { kind: 'duration', positive: true, default: '10s', help: 'how often node status and usage are reported (default 10s)' },
+  'node-status-interval': { kind: 'duration', positive: true, default: '10s', help: 'how often node status and usage are computed, and written when\nthey changed (default 10s, as kubelet\'s nodeStatusUpdateFrequency)' },
+  'node-status-report-interval': { kind: 'duration', positive: true, default: '5m', help: 'how often an unchanged node status and usage are written all the\nsame (default 5m, as kubelet\'s nodeStatusReportFrequency; the\nLease is the heartbeat)' },
   'backoff-initial': { kind: 'duration', positive: true, default: '10s', help: 'first crash-loop back-off (default 10s, as Kubernetes)' },
   'backoff-max': { kind: 'duration', default: '5m', help: 'longest crash-loop back-off (default 5m, as Kubernetes)' },
   'container-log-max-size': {
@@ -307,6 +309,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     hollow,
     fakeStartDelayMs: v['fake-start-delay'],
     nodeStatusIntervalMs: v['node-status-interval'],
+    nodeStatusReportIntervalMs: v['node-status-report-interval'],
     backoffInitialMs: v['backoff-initial'],
     backoffMaxMs: v['backoff-max'],
     containerLogMaxBytes: v['container-log-max-size'],

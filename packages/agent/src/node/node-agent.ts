@@ -2,7 +2,12 @@
 //
 //   register (create the Node, or bring an existing one in line) ──▶ Node
 //   every --lease-interval (2 s): renew Lease <node> in tugboat-node-lease ──▶ Lease
-//   every 10 s: usage annotations + status (Ready heartbeat, capacity, addresses) ──▶ Node
+//   every 10 s: read the Node; usage annotations, then status (Ready heartbeat, capacity,
+//   addresses), each written only when it changed, or 5 min (usage: 1 min) have passed ──▶ Node
+//   (kubelet's nodeStatusUpdateFrequency and nodeStatusReportFrequency: the Lease is the
+//   heartbeat, so an unchanged status need not be a write every 10 s. The Node is read each
+//   time, as kubelet reads it, so a Ready condition the node lifecycle controller set to
+//   Unknown is put right within an interval.)
 //
 // Failures are logged and retried on the next tick: an unreachable API server must never
 // stop the pods that already run here.
@@ -10,11 +15,14 @@ import { ApiError, NODE_LEASE_NAMESPACE, microTime, recordEvent, type KubeObject
 import type { Runtime } from '../runtimes/runtime.js';
 import { AGENT_COMPONENT } from '../version.js';
 import {
-  POD_USAGE_ANNOTATION, USAGE_ANNOTATION, becameReady, newNode, nodeStatus, reconcileNode, type NodeConfig, type NodeObject,
+  POD_USAGE_ANNOTATION, USAGE_ANNOTATION, becameReady, newNode, nodeStatus, reconcileNode, statusChanged, type NodeConfig, type NodeObject,
 } from './node-object.js';
 import { UsageCollector, usageAnnotations } from './usage.js';
 
 type LeaseObject = Lease & KubeObject;
+
+/** Unchanged usage is written again after this long at most (the metrics API's cutoff is 3 min). */
+const USAGE_REFRESH_MS = 60_000;
 
 export interface NodeAgentOptions {
   client: TugboatClient;
@@ -24,8 +32,10 @@ export interface NodeAgentOptions {
   leaseIntervalMs?: number;
   /** Lease spec.leaseDurationSeconds (Kubernetes' default: 40). */
   leaseDurationSeconds?: number;
-  /** How often status and usage are reported. */
+  /** How often status and usage are computed (and written when they changed). */
   statusIntervalMs?: number;
+  /** How often an unchanged status and usage are written all the same (default 5 min). */
+  statusReportIntervalMs?: number;
   /** Node usage from /proc ('host') or as the sum of the pods' (hollow nodes). */
   usageSource: 'host' | 'pods';
   now?: () => number;
@@ -46,6 +56,10 @@ export class NodeAgent {
   private podCIDRTaken = false;
   private podCIDRTimer: NodeJS.Timeout | undefined;
   private podCIDRDelayMs = 250;
+  /** When status and usage were last written (ms), and the usage then, its timestamp left out. */
+  private statusWrittenAt = Number.NEGATIVE_INFINITY;
+  private usageWrittenAt = Number.NEGATIVE_INFINITY;
+  private usageWritten: string | undefined;
   /** The last failure said, per loop: repeats are not logged again until it recovers. */
   private readonly failing = new Map<string, string>();
 
@@ -113,7 +127,7 @@ export class NodeAgent {
     }
     this.node = node;
     this.event('Normal', 'Starting', `Starting ${AGENT_COMPONENT}.`);
-    await this.writeStatus();
+    await this.writeStatus(true);
     this.podNetwork();
   }
 
@@ -143,15 +157,22 @@ export class NodeAgent {
     this.podCIDRDelayMs *= 2;
   }
 
-  /** Status with a fresh heartbeat; re-reads the Node on conflicts; re-registers if it was deleted. */
-  private async writeStatus(): Promise<void> {
+  /**
+   * Status with a fresh heartbeat; re-reads the Node on conflicts; re-registers if it was
+   * deleted. Unless `force`d, a status that only differs in its heartbeat times is not written
+   * until the report interval has passed.
+   */
+  private async writeStatus(force: boolean): Promise<void> {
     const { client, config } = this.options;
     for (let attempt = 0; attempt < 5; attempt++) {
       const node = this.node ?? await client.tryGet<NodeObject>('nodes', '', config.nodeName);
       if (!node) { await this.register(); return; }
       const wasReady = !becameReady(node.status);
+      const status = nodeStatus(config, node.status, new Date(this.now()));
+      if (!force && !statusChanged(node.status, status) && this.now() - this.statusWrittenAt < this.reportIntervalMs()) return;
       try {
-        this.node = await client.updateStatus<NodeObject>({ ...node, status: nodeStatus(config, node.status, new Date(this.now())) });
+        this.node = await client.updateStatus<NodeObject>({ ...node, status });
+        this.statusWrittenAt = this.now();
         if (!wasReady) this.event('Normal', 'NodeReady', `Node ${config.nodeName} status is now: NodeReady`);
         this.podNetwork();
         return;
@@ -164,12 +185,26 @@ export class NodeAgent {
     }
   }
 
+  private reportIntervalMs(): number {
+    return this.options.statusReportIntervalMs ?? 300_000;
+  }
+
   private async reportStatus(): Promise<void> {
     if (this.statusBusy || this.stopped) return;
     this.statusBusy = true;
     try {
+      // The Node as stored now (kubelet reads it each time too): what the control plane changed
+      // since our last write (a Ready condition set to Unknown, a pod CIDR) is seen here.
+      const node = await this.options.client.tryGet<NodeObject>('nodes', '', this.options.config.nodeName);
+      if (!node) {
+        this.node = undefined;
+        await this.register();
+        return;
+      }
+      this.node = node;
+      this.podNetwork();
       await this.publishUsage();
-      await this.writeStatus();
+      await this.writeStatus(false);
       this.recovered('node status');
     } catch (e) {
       this.failed('node status', e);
@@ -182,6 +217,12 @@ export class NodeAgent {
   private async publishUsage(): Promise<void> {
     const { client, config } = this.options;
     const report = await this.usage.collect(await this.options.runtime.listContainers());
+    // Unchanged usage (a hollow node's) is written again only after a while (its timestamp
+    // alone is no change): the report interval, at most a minute, since the metrics API stops
+    // serving a report older than 3 minutes.
+    const unstamped = usageAnnotations(report, new Date(0));
+    const key = `${unstamped.node}\n${unstamped.pods}`;
+    if (key === this.usageWritten && this.now() - this.usageWrittenAt < Math.min(this.reportIntervalMs(), USAGE_REFRESH_MS)) return;
     const ann = usageAnnotations(report, new Date(this.now()));
     for (let attempt = 0; attempt < 5; attempt++) {
       const node = this.node ?? await client.tryGet<NodeObject>('nodes', '', config.nodeName);
@@ -189,6 +230,8 @@ export class NodeAgent {
       const annotations = { ...(node.metadata?.annotations ?? {}), [USAGE_ANNOTATION]: ann.node, [POD_USAGE_ANNOTATION]: ann.pods };
       try {
         this.node = await client.update<NodeObject>({ ...node, metadata: { ...node.metadata, annotations } });
+        this.usageWritten = key;
+        this.usageWrittenAt = this.now();
         return;
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'Conflict') { this.node = undefined; continue; }

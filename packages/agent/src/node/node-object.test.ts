@@ -1,5 +1,5 @@
 import test from 'ava';
-import { goArch, newNode, nodeStatus, reconcileNode, type NodeConfig, type NodeObject } from './node-object.js';
+import { goArch, newNode, nodeStatus, reconcileNode, statusChanged, type NodeConfig, type NodeObject } from './node-object.js';
 
 const cfg: NodeConfig = {
   nodeName: 'node-1',
@@ -49,4 +49,18 @@ test('an existing Node: our labels and taints added; others\' taints and cordon 
 test('GOARCH names', (t) => {
   t.is(goArch('x64'), 'amd64');
   t.is(goArch('arm64'), 'arm64');
+});
+
+test('statusChanged: heartbeat times and key order are no change; a condition, capacity or address is', (t) => {
+  const first = nodeStatus(cfg, undefined, new Date('2026-01-01T00:00:00Z'));
+  const later = nodeStatus(cfg, first, new Date('2026-01-01T00:00:10Z'));
+  t.false(statusChanged(first, later));
+  // As stored: through JSON, keys in another order.
+  const reordered = JSON.parse(JSON.stringify({ nodeInfo: first.nodeInfo, ...first, conditions: first.conditions?.map((c) => ({ message: c.message, ...c })) })) as typeof first;
+  t.false(statusChanged(reordered, later));
+  const unknown = { ...first, conditions: (first.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c)) };
+  t.true(statusChanged(unknown, nodeStatus(cfg, unknown, new Date('2026-01-01T00:00:10Z'))));
+  t.true(statusChanged(first, nodeStatus({ ...cfg, capacity: { ...cfg.capacity, cpu: '8' } }, first, new Date())));
+  t.true(statusChanged(first, nodeStatus({ ...cfg, internalIP: '198.18.0.9' }, first, new Date())));
+  t.true(statusChanged(undefined, first));
 });

@@ -1,6 +1,7 @@
 // The Node object this agent registers and keeps current — built here, purely, from the
 // node's configuration, the machine facts and the clock.
 import { sameTaint, type KubeObject, type Node, type NodeCondition, type NodeStatus, type Taint } from '@tugboat/api';
+import { isDeepStrictEqual } from 'node:util';
 
 export type NodeObject = Node & KubeObject;
 
@@ -134,6 +135,19 @@ export function nodeStatus(cfg: NodeConfig, current: NodeStatus | undefined, now
     daemonEndpoints: { kubeletEndpoint: { Port: cfg.port } },
     nodeInfo: cfg.nodeInfo,
   };
+}
+
+/**
+ * Does `next` say anything `stored` does not, heartbeat times aside? (kubelet's
+ * nodeStatusHasChanged: an unchanged status waits for the report interval.)
+ */
+export function statusChanged(stored: NodeStatus | undefined, next: NodeStatus): boolean {
+  // Through JSON, as the API server stores it (no undefined members); key order aside.
+  const withoutHeartbeats = (s: NodeStatus | undefined): unknown => JSON.parse(JSON.stringify(s === undefined ? null : {
+    ...s,
+    conditions: (s.conditions ?? []).map(({ lastHeartbeatTime: _beat, ...rest }) => rest),
+  })) as unknown;
+  return !isDeepStrictEqual(withoutHeartbeats(stored), withoutHeartbeats(next));
 }
 
 /** Did Ready just become True (for the NodeReady event)? */
