@@ -99,6 +99,11 @@ export class UnaryChannel {
         ALPNProtocols: ['h2'],
       } : {}),
       settings: { initialWindowSize: this.windowBytes },
+      // As grpc-js's transport sets them: Node's default 10 MB of session memory makes nghttp2
+      // answer a large request (a 10 MB object, which the server refuses in one line) with
+      // ENHANCE_YOUR_CALM and break the session, every call on it with it.
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
     });
     const session: Session = { h2, connected: false, lastError: undefined };
     const forget = (): void => { if (this.session === session) this.session = undefined; };
