@@ -1,6 +1,7 @@
-// The Storage interface on etcd (the etcd3 package). Every conditional write is one etcd
-// transaction comparing the key's mod revision (or, for create, that the key does not exist),
-// so two writers that read the same revision cannot both win.
+// The Storage interface on etcd (the etcd3 package; with one member, Range and Txn go through
+// etcd-unary.ts). Every conditional write is one etcd transaction comparing the key's mod
+// revision (or, for create, that the key does not exist), so two writers that read the same
+// revision cannot both win.
 import { Etcd3, type IKeyValue, type IOptions, type IRangeRequest, type IRangeResponse, type ITxnRequest, type ITxnResponse, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Histogram } from 'prom-client';
 import { ApiError } from '@tugboat/api';
