@@ -488,10 +488,14 @@ export class OciRuntime implements Runtime {
     const conmonPid = Number(readFileSync(join(this.paths.container(id), 'conmon.pid'), 'utf8').trim()) || undefined;
     const cgroups = await cgroupPathsOfPid(pid).catch(() => undefined);
     await this.cli.start(id);
+    // Each /proc read once: a container that exits at once (prints and ends) may be gone by a
+    // second read, and a record without its start time is still the record of its start.
+    const pidStat = readProcStat(pid);
+    const conmonStat = conmonPid ? readProcStat(conmonPid) : undefined;
     const started: StartedRecord = {
       pid,
-      ...(readProcStat(pid) ? { pidStartTime: readProcStat(pid)!.startTime } : {}),
-      ...(conmonPid ? { conmonPid, ...(readProcStat(conmonPid) ? { conmonStartTime: readProcStat(conmonPid)!.startTime } : {}) } : {}),
+      ...(pidStat ? { pidStartTime: pidStat.startTime } : {}),
+      ...(conmonPid ? { conmonPid, ...(conmonStat ? { conmonStartTime: conmonStat.startTime } : {}) } : {}),
       startedAt: new Date().toISOString(),
       ...(cgroups ? { cgroups } : {}),
     };
