@@ -8,7 +8,7 @@ export * from './client/events.js';
 export * from './client/leader-election.js';
 export * from './client/retry.js';
 export * from './client/failover.js';
-export { UnaryChannel, type UnaryMethod } from './client/unary-channel.js';
+export { HTTP2_WINDOW_BYTES, UnaryChannel, type UnaryMethod } from './client/unary-channel.js';
 export * from './quantity.js';
 export * from './labels.js';
 export * from './fields.js';

@@ -17,7 +17,7 @@ import { AGENT_COMPONENT } from '../version.js';
 import {
   POD_USAGE_ANNOTATION, USAGE_ANNOTATION, becameReady, newNode, nodeStatus, reconcileNode, statusChanged, type NodeConfig, type NodeObject,
 } from './node-object.js';
-import { UsageCollector, usageAnnotations } from './usage.js';
+import { UsageCollector, formatUsage, usageAnnotations } from './usage.js';
 
 type LeaseObject = Lease & KubeObject;
 
@@ -220,10 +220,9 @@ export class NodeAgent {
     // Unchanged usage (a hollow node's) is written again only after a while (its timestamp
     // alone is no change): the report interval, at most a minute, since the metrics API stops
     // serving a report older than 3 minutes.
-    const unstamped = usageAnnotations(report, new Date(0));
-    const key = `${unstamped.node}\n${unstamped.pods}`;
-    if (key === this.usageWritten && this.now() - this.usageWrittenAt < Math.min(this.reportIntervalMs(), USAGE_REFRESH_MS)) return;
     const ann = usageAnnotations(report, new Date(this.now()));
+    const key = `${JSON.stringify(formatUsage(report.node))}\n${ann.pods}`;
+    if (key === this.usageWritten && this.now() - this.usageWrittenAt < Math.min(this.reportIntervalMs(), USAGE_REFRESH_MS)) return;
     for (let attempt = 0; attempt < 5; attempt++) {
       const node = this.node ?? await client.tryGet<NodeObject>('nodes', '', config.nodeName);
       if (!node) return;

@@ -19,7 +19,7 @@ import { ApiError, REASON_KEY, fromGrpcError } from '../errors.js';
 import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
 import { RequestMetadata, channelCredentials, tlsChannelOptions, type Credentials } from './credentials.js';
 import { ServerRotation, failoverAction, splitServers, type CallFailure, type CallKind } from './failover.js';
-import { UnaryChannel } from './unary-channel.js';
+import { HTTP2_WINDOW_BYTES, KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, UnaryChannel } from './unary-channel.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -421,17 +421,15 @@ const RECONNECT_BACKOFF_MAX_MS = 1_000;
 function makeStubs(address: string, credentials: Credentials | undefined): Stubs {
   const protos = loadProtos();
   const creds = channelCredentials(credentials, address);
-  // Keepalive pings find a dead server in seconds rather than at TCP's own pace. The HTTP/2
-  // flow-control window is HTTP/2's default 64 KiB unless raised, shared by every watch of a
-  // client: at fleet scale it capped what a component could receive to a window per round
-  // trip, its informers fell tens of seconds behind, and the node lifecycle controller took
-  // live nodes for dead ones (Go's gRPC grows its window to 16 MiB by itself). Reconnect
-  // back-off from 100 ms to 1 s, not grpc-js's 1 s to 120 s: while it lasts the channel
-  // refuses calls at once, and an API server that was restarted must be used again soon (a
-  // refused connect on this machine or a LAN costs next to nothing).
+  // Keepalive and the HTTP/2 window: unary-channel.ts's constants, the same for both paths.
+  // At fleet scale grpc-js's default 64 KiB window, shared by every watch of a client, let
+  // informers fall tens of seconds behind, and the node lifecycle controller took live nodes
+  // for dead ones. Reconnect back-off from 100 ms to 1 s, not grpc-js's 1 s to 120 s: while it
+  // lasts the channel refuses calls at once, and an API server that was restarted must be used
+  // again soon (a refused connect on this machine or a LAN costs next to nothing).
   const channelOptions = {
-    'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    'grpc-node.flow_control_window': 16 * 1024 * 1024,
+    'grpc.keepalive_time_ms': KEEPALIVE_MS, 'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
     'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS,
     ...tlsChannelOptions(credentials, address),
   };

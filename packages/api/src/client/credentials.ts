@@ -4,7 +4,7 @@
 import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { checkServerIdentity } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 
 export interface TlsClientConfig {
   /** PEM of the CA(s) the server's certificate must chain to. */
@@ -41,13 +41,37 @@ function hostOf(address: string): string {
 /** The name sent in TLS (SNI) when the server is dialled by IP address, where SNI may not carry an IP. */
 const SNI_FOR_IP = 'tugboat-apiserver';
 
+/**
+ * Dialled by IP without a name to check: the certificate must hold that IP. (SNI then carries
+ * SNI_FOR_IP: grpc-js would put the IP there, which Node warns of and RFC 6066 forbids.)
+ */
+function ipIdentityCheck(tls: TlsClientConfig, address: string): { checkServerIdentity?: (name: string, cert: Parameters<typeof checkServerIdentity>[1]) => Error | undefined } {
+  const host = hostOf(address);
+  return !tls.serverName && isIP(host) ? { checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) } : {};
+}
+
+/**
+ * The same rules as channelCredentials and tlsChannelOptions, for a connection made with
+ * node:tls or node:http2 directly (client/unary-channel.ts): CA, client certificate, the name
+ * sent and the name checked. Undefined without TLS.
+ */
+export function tlsConnectOptions(creds: Credentials | undefined, address: string): ConnectionOptions | undefined {
+  const tls = creds?.tls;
+  if (!tls) return undefined;
+  const host = hostOf(address);
+  return {
+    ca: tls.ca,
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    servername: tls.serverName ?? (isIP(host) ? SNI_FOR_IP : host),
+    ...ipIdentityCheck(tls, address),
+  };
+}
+
 export function channelCredentials(creds: Credentials | undefined, address: string): ChannelCredentials {
   const tls = creds?.tls;
   if (!tls) return grpcCredentials.createInsecure();
-  const host = hostOf(address);
-  // Dialled by IP: grpc-js would put the IP in SNI (Node warns, RFC 6066 forbids it), so SNI
-  // carries a name and the certificate is still checked against the IP that was dialled.
-  const verify = !tls.serverName && isIP(host) ? { checkServerIdentity: (_name: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(host, cert) } : {};
+  const verify = ipIdentityCheck(tls, address);
   return grpcCredentials.createSsl(
     Buffer.from(tls.ca),
     tls.key ? Buffer.from(tls.key) : null,

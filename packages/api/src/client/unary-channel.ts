@@ -14,10 +14,8 @@
 // transport failures ("No connection established", "Stream refused by server") — so
 // errors.ts and failover.ts read it unchanged.
 import http2 from 'node:http2';
-import { isIP } from 'node:net';
-import { checkServerIdentity } from 'node:tls';
 import { Metadata, status as GrpcStatus, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import type { Credentials } from './credentials.js';
+import { tlsConnectOptions, type Credentials } from './credentials.js';
 
 /** What a unary method needs of grpc-js's method definition. */
 export interface UnaryMethod<Req, Res> {
@@ -49,13 +47,23 @@ function trailingMetadata(headers: http2.IncomingHttpHeaders): Metadata {
   return Metadata.fromHttp2Headers(rest);
 }
 
-function hostOf(address: string): string {
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(address) ?? /^([^:]+)(?::\d+)?$/.exec(address);
-  return m?.[1] ?? address;
-}
+/**
+ * The clients' transport settings, grpc-js channels (client.ts) and these sessions alike.
+ * Keepalive pings find a dead server in seconds rather than at TCP's pace. The HTTP/2 window is
+ * 64 KiB unless raised: at fleet scale that capped what a component could receive to a window
+ * per round trip (Go's gRPC grows its own to 16 MiB).
+ */
+export const KEEPALIVE_MS = 10_000;
+export const KEEPALIVE_TIMEOUT_MS = 5_000;
+export const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
 
-/** SNI for an API server dialled by IP (credentials.ts gives grpc-js the same name). */
-const SNI_FOR_IP = 'tugboat-apiserver';
+export interface UnaryChannelOptions {
+  /** HTTP/2 receive window, session and stream (default HTTP2_WINDOW_BYTES). */
+  readonly windowBytes?: number;
+  /** While calls are out, a ping this often, and the session dropped if unanswered this long. */
+  readonly keepaliveMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+}
 
 interface Session {
   readonly h2: http2.ClientHttp2Session;
@@ -69,12 +77,15 @@ export class UnaryChannel {
   private inFlight = 0;
   private closed = false;
 
-  constructor(
-    private readonly address: string,
-    private readonly credentials: Credentials | undefined,
-    /** HTTP/2 receive window (a page of a large list arrives in fewer round trips). */
-    private readonly windowBytes = 16 * 1024 * 1024,
-  ) {}
+  private readonly windowBytes: number;
+  private readonly keepaliveMs: number;
+  private readonly keepaliveTimeoutMs: number;
+
+  constructor(private readonly address: string, private readonly credentials: Credentials | undefined, options: UnaryChannelOptions = {}) {
+    this.windowBytes = options.windowBytes ?? HTTP2_WINDOW_BYTES;
+    this.keepaliveMs = options.keepaliveMs ?? KEEPALIVE_MS;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? KEEPALIVE_TIMEOUT_MS;
+  }
 
   close(): void {
     this.closed = true;
@@ -85,19 +96,9 @@ export class UnaryChannel {
   private connect(): Session {
     const current = this.session;
     if (current && !current.h2.closed && !current.h2.destroyed) return current;
-    const tls = this.credentials?.tls;
-    const host = hostOf(this.address);
-    const name = tls?.serverName ?? (isIP(host) ? SNI_FOR_IP : host);
+    const tls = tlsConnectOptions(this.credentials, this.address);
     const h2 = http2.connect(`${tls ? 'https' : 'http'}://${this.address}`, {
-      ...(tls ? {
-        ca: tls.ca,
-        ...(tls.cert ? { cert: tls.cert } : {}),
-        ...(tls.key ? { key: tls.key } : {}),
-        servername: name,
-        // Dialled by IP without a name to check: the certificate must hold that IP.
-        ...(!tls.serverName && isIP(host) ? { checkServerIdentity: (_n: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(host, cert) } : {}),
-        ALPNProtocols: ['h2'],
-      } : {}),
+      ...(tls ? { ...tls, ALPNProtocols: ['h2'] } : {}),
       settings: { initialWindowSize: this.windowBytes },
       // As grpc-js's transport sets them: Node's default 10 MB of session memory makes nghttp2
       // answer a large request (a 10 MB object, which the server refuses in one line) with
@@ -114,14 +115,14 @@ export class UnaryChannel {
     // grpc-js's "Last error: Error [CODE]: message", which tctl reads for TLS failures.
     h2.on('error', (e: Error) => { session.lastError = String(e); forget(); });
     h2.on('goaway', forget);
-    // grpc-js's keepalive (client.ts: ping every 10 s, 5 s to answer) for calls in flight: a
-    // server whose host vanished fails them now ("Connection dropped"), not at their deadline.
+    // grpc-js's keepalive, for calls in flight: a server whose host vanished fails them now
+    // ("Connection dropped"), not at their deadline.
     const keepalive = setInterval(() => {
       if (this.inFlight === 0 || !session.connected) return;
-      const dead = setTimeout(() => h2.destroy(new Error('keepalive ping not answered in 5 s')), 5_000);
+      const dead = setTimeout(() => h2.destroy(new Error(`keepalive ping not answered in ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
       dead.unref();
       h2.ping(() => clearTimeout(dead));
-    }, 10_000);
+    }, this.keepaliveMs);
     keepalive.unref();
     h2.on('close', () => { clearInterval(keepalive); forget(); });
     if (this.inFlight === 0) h2.unref();

@@ -4,7 +4,7 @@
 // revision cannot both win.
 import { Etcd3, type IKeyValue, type IOptions, type IRangeRequest, type IRangeResponse, type ITxnRequest, type ITxnResponse, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Histogram } from 'prom-client';
-import { ApiError } from '@tugboat/api';
+import { ApiError, HTTP2_WINDOW_BYTES } from '@tugboat/api';
 import { expiredError, isCompactedError, isFutureRevisionError, toStorageError } from './errors.js';
 import { AttemptAbandonedError, alreadyApplied, isUnavailable, memberBreaker, retryWithin, RETRY_WINDOW_MS, type Intended } from './etcd-failover.js';
 import { etcdTlsMismatch, type EtcdTls } from './etcd-tls.js';
@@ -60,8 +60,6 @@ function toKeyValue(kv: IKeyValue): KeyValue {
 /** After a member went down, calls get this deadline for a while: a hung attempt is retried instead. */
 const FAILOVER_DEADLINE_MS = 750;
 const FAILOVER_PERIOD_MS = 10_000;
-/** HTTP/2 receive window for etcd's answers (see the constructor). */
-const FLOW_WINDOW_BYTES = 16 * 1024 * 1024;
 
 /** etcd3's builders' words for a compare target, as its rpc.proto names the enum. */
 function compareOf(o: TxnOp): NonNullable<ITxnRequest['compare']>[number] {
@@ -107,7 +105,7 @@ export class EtcdStorage implements Storage {
       // a list page) per round trip to a busy event loop: under bench:density the watch cache
       // fell 1.4-3 s behind etcd (300-500 revisions), so consistent lists served from memory
       // waited that long. With 16 MB it stays within 0-29 revisions (the API clients' window too).
-      grpcOptions: { 'grpc-node.flow_control_window': FLOW_WINDOW_BYTES },
+      grpcOptions: { 'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES },
       // With several members, one that failed a call is skipped for a second (etcd-failover.ts);
       // with one there is nowhere else to go, and /readyz must see it come back at once.
       faultHandling: {
@@ -117,7 +115,7 @@ export class EtcdStorage implements Storage {
       },
     });
     const only = options.endpoints.length === 1 ? options.endpoints[0] : undefined;
-    this.unary = only === undefined ? undefined : new EtcdUnary({ endpoint: only, ...(options.tls ? { tls: options.tls } : {}), windowBytes: FLOW_WINDOW_BYTES });
+    this.unary = only === undefined ? undefined : new EtcdUnary({ endpoint: only, ...(options.tls ? { tls: options.tls } : {}) });
   }
 
   private range(req: IRangeRequest): Promise<IRangeResponse> {

@@ -47,8 +47,6 @@ export interface EtcdUnaryOptions {
   /** http://host:port or https://host:port (then with `tls`). */
   readonly endpoint: string;
   readonly tls?: EtcdTls;
-  /** HTTP/2 receive window, session and stream (large list pages arrive in fewer round trips). */
-  readonly windowBytes?: number;
 }
 
 /** One etcd member's KV service over one HTTP/2 session, opened again after it fails. */
@@ -59,7 +57,7 @@ export class EtcdUnary {
     loadMethods();
     const url = new URL(options.endpoint);
     const tls = options.tls;
-    this.channel = new UnaryChannel(url.host, tls ? { tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } } : undefined, options.windowBytes);
+    this.channel = new UnaryChannel(url.host, tls ? { tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } } : undefined);
   }
 
   range(req: IRangeRequest, deadline: number): Promise<IRangeResponse> {
