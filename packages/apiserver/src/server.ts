@@ -2,7 +2,6 @@
 // the gRPC services and Kubernetes' REST API on one TLS port (tls-mux.ts), and the plain
 // HTTP endpoint. `startApiServer` is what main.ts runs and what
 // in-process tests use.
-import { Server as GrpcServer } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
@@ -16,6 +15,7 @@ import { authService } from './grpc/auth-service.js';
 import type { HandlerDeps } from './grpc/handlers.js';
 import { objectsService, serverService } from './grpc/objects-service.js';
 import type { VersionResponse } from './grpc/proto-types.js';
+import { GrpcWireServer } from './grpc/wire-server.js';
 import { LogsProxy, type KubeletClientTls } from './logs/logs-proxy.js';
 import { ApiServerMetrics } from './metrics.js';
 import { restHandler } from './rest/rest-server.js';
@@ -240,7 +240,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let bootstrap: ReturnType<typeof bootstrapPolicy> | undefined;
   const ready = async (): Promise<boolean> => auth.synced() && !!bootstrap?.done() && storage.healthy(1_000);
   const protos = loadProtos();
-  const grpc = new GrpcServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  const grpc = new GrpcWireServer({ maxReceiveBytes: 4 * 1024 * 1024 });
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
   grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps));
   grpc.addService(protos.tugboat.v1.Pods.service, logs.service(deps));

@@ -4,12 +4,11 @@
 //
 //   TLS handshake ── ALPN offers http/1.1 ──▶ node:http server (rest/)      kubectl, curl, …
 //        │                                   (even when h2 is offered too: the REST API is HTTP/1.1 here)
-//        └────────── ALPN offers only h2 ──▶ grpc-js, injected as an established connection
+//        └────────── ALPN offers only h2 ──▶ the gRPC wire server (grpc/wire-server.ts),
+//                                            handed the established connection
 //
-// grpc-js sees the TLSSocket itself (its HTTP/2 server is "insecure" only in that it does no
-// TLS of its own), so getAuthContext still reads the verified client certificate.
-import type { Server as GrpcServer } from '@grpc/grpc-js';
-import { ServerCredentials } from '@grpc/grpc-js';
+// The gRPC side sees the TLSSocket itself (its HTTP/2 server does no TLS of its own), so it
+// still reads the verified client certificate.
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { createServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
@@ -33,12 +32,16 @@ export function chooseProtocol(offered: readonly string[]): 'http/1.1' | 'h2' | 
 
 export interface TlsMux {
   readonly server: TlsServer;
-  /** Stops accepting; open HTTP/1.1 connections are closed, gRPC sessions drained by grpc-js. */
+  /** Stops accepting; open HTTP/1.1 connections are closed (the gRPC side drains its own sessions). */
   close(): Promise<void>;
 }
 
-export function createTlsMux(tls: TlsMuxOptions, grpc: GrpcServer, http: HttpServer): TlsMux {
-  const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+/** Where an h2 connection goes. */
+export interface GrpcConnections {
+  injectConnection(socket: TLSSocket): void;
+}
+
+export function createTlsMux(tls: TlsMuxOptions, grpc: GrpcConnections, http: HttpServer): TlsMux {
   const server = createServer({
     cert: tls.certPem,
     key: tls.keyPem,
@@ -59,7 +62,7 @@ export function createTlsMux(tls: TlsMuxOptions, grpc: GrpcServer, http: HttpSer
   });
   server.on('secureConnection', (socket: TLSSocket) => {
     // No ALPN at all (openssl s_client, old clients): HTTP/1.1, as any HTTPS server assumes.
-    if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+    if (socket.alpnProtocol === 'h2') grpc.injectConnection(socket);
     else http.emit('connection', socket);
   });
   // A plaintext client or a failed handshake gets no answer: nothing to log per connection.
@@ -68,7 +71,6 @@ export function createTlsMux(tls: TlsMuxOptions, grpc: GrpcServer, http: HttpSer
     server,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
-      injector.destroy();
       http.closeAllConnections();
       // Sockets still in their handshake belong to neither side yet.
       for (const s of sockets) s.destroy();

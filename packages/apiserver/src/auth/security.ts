@@ -6,7 +6,6 @@
 //
 // The wire format never decides who may do what: the gRPC handlers describe each request
 // as RequestAttributes and ask here.
-import type { Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { UserInfo } from '@tugboat/api';
 import type { AuditLog, AuditRecord } from './audit.js';
@@ -16,8 +15,8 @@ import type { RequestAuthenticator } from './authn/request-authenticator.js';
 
 /**
  * What the gate reads of a request, whatever its wire format: the verified client certificate,
- * header values by (lower-case) name, and the peer's address. gRPC metadata
- * (`grpcCredentials`) and HTTP headers (rest/http-credentials.ts) both adapt to it, so a
+ * header values by (lower-case) name, and the peer's address. gRPC calls
+ * (grpc/wire-server.ts) and HTTP requests (rest/http-credentials.ts) both adapt to it, so a
  * certificate, a bearer token or an impersonation header means the same on either.
  */
 export interface RequestCredentials {
@@ -29,29 +28,6 @@ export interface RequestCredentials {
   headerNames(): readonly string[];
   /** The client's address, without the port. */
   readonly peerAddress: string;
-}
-
-/** What the gate reads of a gRPC call. */
-export interface GrpcCall {
-  /** grpc-js fills sslPeerCertificate only for a certificate TLS verified. */
-  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
-  readonly metadata: Metadata;
-  getPeer(): string;
-}
-
-/** The client's address from "host:port" or "[v6]:port". */
-export function peerHost(peer: string): string {
-  return peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-}
-
-export function grpcCredentials(call: GrpcCall): RequestCredentials {
-  const cert = call.getAuthContext()?.sslPeerCertificate;
-  return {
-    ...(cert ? { peerCertificate: cert } : {}),
-    header: (name) => call.metadata.get(name).map((v) => (typeof v === 'string' ? v : v.toString('utf8'))),
-    headerNames: () => Object.keys(call.metadata.getMap()),
-    get peerAddress() { return peerHost(call.getPeer()); },
-  };
 }
 
 export interface Identity {

@@ -3,7 +3,6 @@
 //           they?", for admins), SelfSubjectReview ("who am I?" — tctl auth whoami).
 //   CreateToken: TokenRequest, a ServiceAccount token (tctl create token; the agent's
 //           projected tokens, bound to the pod they are for).
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   ApiError, nodeNameOf, type FieldError, type KubeObject, type UserInfo,
 } from '@tugboat/api';
@@ -13,6 +12,7 @@ import type { Security } from '../auth/security.js';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import { isPlainObject } from '../registry/object-meta.js';
 import { unary, type Describe, type HandlerDeps } from './handlers.js';
+import type { ServiceHandlers } from './wire-server.js';
 import type { CreateTokenRequest, ReviewRequest, ReviewResponse } from './proto-types.js';
 import { namedRequest, reviewRequest } from './request-attributes.js';
 
@@ -129,7 +129,7 @@ const tokenDescribe: Describe<CreateTokenRequest, KubeObject> = (req) => ({
   parsed: req.object ? parseObjectJson(req.object) : { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest' },
 });
 
-export function authService(registry: Registry, tokens: ServiceAccountTokens | undefined, deps: HandlerDeps): UntypedServiceImplementation {
+export function authService(registry: Registry, tokens: ServiceAccountTokens | undefined, deps: HandlerDeps): ServiceHandlers {
   return {
     Review: unary<ReviewRequest, ReviewResponse, KubeObject>(deps, '/tugboat.v1.Auth/Review', 'review', reviewDescribe, async (_req, ctx) => {
       const answer = await answerReview(ctx.parsed, ctx.user, deps.security);

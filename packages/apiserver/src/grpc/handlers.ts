@@ -7,12 +7,13 @@
 //   the audit log.
 //
 // ApiError → gRPC status (toGrpcError) happens here and only here.
-import { type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ApiError, REASON_TO_HTTP_STATUS, toGrpcError, type KubeObject, type UserInfo } from '@tugboat/api';
 import { forbiddenError, type RequestAttributes } from '../auth/authorizer.js';
-import { grpcCredentials, peerHost, type Identity, type RequestCredentials, type Security } from '../auth/security.js';
+import type { Identity, RequestCredentials, Security } from '../auth/security.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import { knownResource, type Attributes } from './request-attributes.js';
+import type { IncomingCall, ServerStreamCall, ServerStreamHandler, StatusError, UnaryHandler } from './wire-server.js';
 
 export type Log = (line: string) => void;
 
@@ -74,6 +75,12 @@ export function report(log: Log, verb: string, err: unknown): void {
   }
 }
 
+/** Any thrown value as the gRPC status it ends a call with (ApiError's reason in the metadata). */
+function grpcStatus(err: unknown): StatusError {
+  const ge = toGrpcError(err);
+  return { code: ge.code ?? GrpcStatus.INTERNAL, details: ge.details ?? '', ...(ge.metadata ? { metadata: ge.metadata } : {}) };
+}
+
 export function httpCode(err: unknown): number {
   return err instanceof ApiError ? REASON_TO_HTTP_STATUS[err.reason] : 500;
 }
@@ -124,13 +131,8 @@ export async function admitRequest<P>(
   };
 }
 
-function admit<Req, P>(
-  deps: HandlerDeps,
-  call: ServerUnaryCall<Req, unknown> | ServerWritableStream<Req, unknown>,
-  describe: Describe<Req, P>,
-  state: GateState,
-): Promise<RequestContext<P>> {
-  return admitRequest(deps, grpcCredentials(call), () => describe(call.request), state);
+function admit<Req, P>(deps: HandlerDeps, call: IncomingCall<Req>, describe: Describe<Req, P>, state: GateState): Promise<RequestContext<P>> {
+  return admitRequest(deps, call.credentials, () => describe(call.request), state);
 }
 
 /** One audit record for a finished request (`method` is the RPC, or the HTTP method and URI). */
@@ -150,8 +152,8 @@ export function auditRequest(deps: HandlerDeps, method: string, peerAddress: str
   });
 }
 
-function audit(deps: HandlerDeps, method: string, call: { getPeer(): string }, state: GateState, received: Date, code: number, message?: string): void {
-  auditRequest(deps, method, peerHost(call.getPeer()), state, received, code, message);
+function audit(deps: HandlerDeps, method: string, call: IncomingCall<unknown>, state: GateState, received: Date, code: number, message?: string): void {
+  auditRequest(deps, method, call.credentials.peerAddress, state, received, code, message);
 }
 
 export function unary<Req, Res, P = undefined>(
@@ -160,8 +162,8 @@ export function unary<Req, Res, P = undefined>(
   verb: string,
   describe: Describe<Req, P>,
   fn: (req: Req, ctx: RequestContext<P>) => Promise<Res>,
-): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
+): UnaryHandler<Req, Res> {
+  const handle = (call: IncomingCall<Req>, callback: (err: StatusError | null, res?: Res) => void): void => {
     const started = process.hrtime.bigint();
     const received = new Date();
     const state: GateState = { reason: '' };
@@ -180,13 +182,14 @@ export function unary<Req, Res, P = undefined>(
       },
       (err: unknown) => {
         report(deps.log, verb, err);
-        const ge = toGrpcError(err);
+        const ge = grpcStatus(err);
         done(httpCode(err));
         audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
         callback(ge);
       },
     );
   };
+  return { kind: 'unary', handle };
 }
 
 /**
@@ -199,9 +202,9 @@ export function serverStream<Req, Res, P = undefined>(
   method: string,
   verb: string,
   describe: Describe<Req, P>,
-  fn: (call: ServerWritableStream<Req, Res>, finish: (err?: unknown) => void, ctx: RequestContext<P>) => Promise<void>,
-): handleServerStreamingCall<Req, Res> {
-  return (call) => {
+  fn: (call: ServerStreamCall<Req, Res>, finish: (err?: unknown) => void, ctx: RequestContext<P>) => Promise<void>,
+): ServerStreamHandler<Req, Res> {
+  const handle = (call: ServerStreamCall<Req, Res>): void => {
     const received = new Date();
     const state: GateState = { reason: '' };
     let finished = false;
@@ -223,14 +226,15 @@ export function serverStream<Req, Res, P = undefined>(
         return;
       }
       report(deps.log, verb, err);
-      const ge = toGrpcError(err);
+      const ge = grpcStatus(err);
       deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: String(httpCode(err)) });
       audit(deps, method, call, state, received, httpCode(err), err instanceof Error ? err.message : String(err));
-      call.emit('error', ge);
+      call.end(ge);
     };
-    call.on('cancelled', () => finish());
+    call.onCancel(() => finish());
     admit(deps, call, describe, state).then((ctx) => fn(call, finish, ctx)).catch(finish);
   };
+  return { kind: 'serverStream', handle };
 }
 
 /** describe() for requests that parse nothing beyond their attributes. */

@@ -1,12 +1,12 @@
 // gRPC Objects and Server services: describe each request (for authorization), decode it,
 // call the registry or the watch service, encode the answer. No rules live here.
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { ApiError, KubeObject, UserInfo, WatchEventType } from '@tugboat/api';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
 import { resolveResource } from '../registry/kind-of.js';
 import { collectionRequest, namedRequest, objectRequest, pathRequest, resourceAttributes } from './request-attributes.js';
+import type { ServiceHandlers } from './wire-server.js';
 import type { ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
 import { parseDeleteOptions } from '../rest/query.js';
 
@@ -40,7 +40,7 @@ export async function checkRbacWrite(deps: HandlerDeps, registry: Registry, ctx:
   await checkRbacObject(deps, ctx.user, ctx.parsed, old, attrs.namespace);
 }
 
-export function objectsService(registry: Registry, watches: WatchService, deps: HandlerDeps): UntypedServiceImplementation {
+export function objectsService(registry: Registry, watches: WatchService, deps: HandlerDeps): ServiceHandlers {
   return {
     Apply: unary<ObjectsRequest<'Apply'>, ObjectsResponse<'Apply'>, KubeObject>(deps, `${M}Apply`, 'apply', objectWrite('patch'), async (req, ctx) => {
       await checkRbacWrite(deps, registry, ctx, true);
@@ -121,15 +121,13 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
       const uncount = (): void => {
         if (counted) { counted = false; deps.metrics.watchers.dec({ resource: open.resource }); }
       };
-      call.once('cancelled', () => { open.close(); uncount(); });
-      call.once('finish', uncount);
-      call.once('close', uncount);
-      if (call.cancelled) { open.close(); uncount(); }
+      call.onCancel(() => { open.close(); uncount(); });
+      call.onClose(uncount);
     }),
   };
 }
 
-export function serverService(version: VersionResponse, deps: HandlerDeps): UntypedServiceImplementation {
+export function serverService(version: VersionResponse, deps: HandlerDeps): ServiceHandlers {
   return {
     Version: unary<unknown, VersionResponse>(deps, '/tugboat.v1.Server/Version', 'version', attributesOnly(() => pathRequest('get', '/version')), async () => version),
   };

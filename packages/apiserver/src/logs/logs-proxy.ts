@@ -9,12 +9,13 @@
 // certificate (which the agent requires), and accepts the agent only if its serving
 // certificate chains to the cluster CA and names that very node (CN system:node:NAME), so a
 // node cannot answer for another by claiming its address.
-import { credentials, status as GrpcStatus, type ChannelCredentials, type ClientReadableStream, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { credentials, status as GrpcStatus, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import { ApiError, fromGrpcError, loadProtos, nodeUsername, userFromCertificateSubject, type KubeObject, type Node } from '@tugboat/api';
 import type { Registry } from '../registry/registry.js';
 import { attributesOnly, serverStream, unary, type HandlerDeps } from '../grpc/handlers.js';
 import { namedRequest } from '../grpc/request-attributes.js';
+import type { ServiceHandlers } from '../grpc/wire-server.js';
 import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../grpc/proto-types.js';
 
 type PodsClient = InstanceType<ReturnType<typeof loadProtos>['tugboat']['v1']['Pods']>;
@@ -111,17 +112,17 @@ export class LogsProxy {
     return { stream, error: (err) => agentError(err, nodeName, address) };
   }
 
-  service(deps: HandlerDeps): UntypedServiceImplementation {
+  service(deps: HandlerDeps): ServiceHandlers {
     return {
       Logs: serverStream<LogsRequest, LogChunk>(deps, '/tugboat.v1.Pods/Logs', 'logs', attributesOnly((r) => namedRequest('get', 'pods', r.namespace, r.name, 'log')), async (call, finish) => {
         const upstream = await this.openLogs(call.request);
         if (call.cancelled) { upstream.stream.cancel(); return; }
-        call.on('cancelled', () => upstream.stream.cancel());
+        call.onCancel(() => upstream.stream.cancel());
         upstream.stream.on('data', (chunk: LogChunk) => {
           // Backpressure: a slow reader slows the agent instead of filling our memory.
           if (!call.write(chunk)) {
             upstream.stream.pause();
-            call.once('drain', () => upstream.stream.resume());
+            call.onDrain(() => upstream.stream.resume());
           }
         });
         upstream.stream.on('end', () => finish());
