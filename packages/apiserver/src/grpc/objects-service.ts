@@ -112,7 +112,7 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
         },
         {
           send: (type: WatchEventType, object: string) => { call.write({ type, object }); },
-          backlog: () => call.writableLength,
+          backlog: () => call.backlog,
           end: (err?: ApiError) => finish(err),
         },
       );

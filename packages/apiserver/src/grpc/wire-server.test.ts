@@ -3,6 +3,7 @@
 // HTTP/2 unary channel (every component's unary calls). Whatever a client can observe —
 // answers, statuses, their wording and metadata, stream order, cancellation — must match.
 import { Metadata, Server, ServerCredentials, credentials, status, type ServiceError, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { createServer, type Server as NetServer } from 'node:net';
 import test from 'ava';
 import { ApiError, loadProtos, toGrpcError, UnaryChannel } from '@tugboat/api';
@@ -219,6 +220,44 @@ test('a server stream: messages in order, then OK or an error status in the trai
   t.true(out.wire.cancelled.includes('open'), `cancels seen: ${out.wire.cancelled.join(',')}`);
   t.false(out.wire.cancelled.includes('ok'));
   t.deepEqual({ ...out.wire, cancelled: undefined }, { ...out['grpc-js'], cancelled: undefined });
+});
+
+test('a slow reader\'s backlog is counted in messages, as the watch service counts events', async (t) => {
+  // The watch service cuts off a watcher that many events behind (watch-service.ts maxBacklog):
+  // counting bytes there closed every busy watch after a few dozen events.
+  let call: ServerStreamCall<WatchReq, Event> | undefined;
+  const wire = new GrpcWireServer({ maxReceiveBytes: 1024 });
+  const handlers = wireHandlers({});
+  wire.addService(v1.Objects.service, { ...handlers, Watch: { kind: 'serverStream', handle: (c: ServerStreamCall<WatchReq, Event>) => { call = c; } } });
+  const net: NetServer = createServer((socket) => wire.injectConnection(socket));
+  await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve));
+  const client = http2.connect(`http://127.0.0.1:${(net.address() as { port: number }).port}`);
+  try {
+    const req = client.request({ ':method': 'POST', ':path': '/tugboat.v1.Objects/Watch', 'content-type': 'application/grpc' });
+    const body = (v1.Objects.service.Watch.requestSerialize as (v: WatchReq) => Buffer)({ resource: 'pods', resourceVersion: '' });
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, 5);
+    req.end(frame);
+    req.pause(); // reads nothing: the HTTP/2 window fills, then the server's writes wait
+    while (!call) await new Promise((r) => setTimeout(r, 10));
+    const object = 'x'.repeat(1_000);
+    for (let i = 0; i < 2_000; i++) call.write({ type: 'ADDED', object });
+    await new Promise((r) => setTimeout(r, 200));
+    const behind = call.backlog;
+    t.true(behind > 1_500 && behind <= 2_000, `backlog ${behind}`);
+    let bytes = 0;
+    req.on('data', (d: Buffer) => { bytes += d.length; });
+    req.resume();
+    for (let i = 0; i < 100 && call.backlog > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    t.is(call.backlog, 0);
+    t.true(bytes > 2_000_000);
+    call.end();
+  } finally {
+    client.close();
+    wire.forceShutdown();
+    await new Promise((r) => net.close(r));
+  }
 });
 
 test('tryShutdown lets a call in flight finish, then calls back', async (t) => {

@@ -40,8 +40,8 @@ export interface IncomingCall<Req> {
 export interface ServerStreamCall<Req, Res> extends IncomingCall<Req> {
   /** False when the stream's buffer is over its high-water mark: wait for onDrain. */
   write(message: Res): boolean;
-  /** Bytes written and not yet sent (a slow reader's backlog). */
-  readonly writableLength: number;
+  /** Messages written and not yet handed to the connection (a slow reader's backlog, in messages). */
+  readonly backlog: number;
   /** The client cancelled, the connection went, or the deadline passed. */
   readonly cancelled: boolean;
   onCancel(listener: () => void): void;
@@ -240,6 +240,8 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
   private deadline: NodeJS.Timeout | undefined;
   private readonly chunks: Buffer[] = [];
   private received = 0;
+  private pending = 0;
+  private readonly written = (): void => { this.pending--; };
   private lengthChecked = false;
   private cancelListeners: (() => void)[] | undefined;
 
@@ -402,11 +404,12 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
       this.headersSent = true;
       this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     }
-    return this.stream.write(frame);
+    this.pending++;
+    return this.stream.write(frame, this.written);
   }
 
-  get writableLength(): number {
-    return this.stream.writableLength;
+  get backlog(): number {
+    return this.pending;
   }
 
   onCancel(listener: () => void): void {
