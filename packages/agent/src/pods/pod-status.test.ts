@@ -238,3 +238,13 @@ test('deletion: the sidecar stopped after the main container does not make the p
   const d = computePodStatus(input(pod({ initContainers: [{ name: 'i1' }, { name: 'log', restartPolicy: 'Always' }] }, deleting), [exited(0, 0, T0, 'i1'), exited(0, 137, T0 + 3_000, 'log'), exited(0, 0, T0 + 2_000)]));
   t.is(d.phase, 'Succeeded');
 });
+
+test('canonicalJson: JSON.stringify with sorted keys, whatever order the keys came in', (t) => {
+  const a = { b: [1, { z: 1, y: undefined, x: 'é"\n' }, undefined, null], a: { d: new Date(0), c: true }, u: undefined };
+  const b = { a: { c: true, d: new Date(0) }, b: [1, { x: 'é"\n', z: 1 }, undefined, null] };
+  t.is(canonicalJson(a), '{"a":{"c":true,"d":"1970-01-01T00:00:00.000Z"},"b":[1,{"x":"é\\"\\n","z":1},null,null]}');
+  t.is(canonicalJson(b), canonicalJson(a));
+  t.is(canonicalJson({ a: 1 }) === canonicalJson({ a: '1' }), false);
+  // Anything without a sorted form comes out as JSON.stringify gives it.
+  for (const v of [null, 0, 'x', [1, 'a', null], { k: [] }, {}]) t.is(canonicalJson(v), JSON.stringify(v));
+});
