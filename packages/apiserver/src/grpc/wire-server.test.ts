@@ -290,6 +290,19 @@ test('a status message with a lone surrogate (an emoji cut in two) is sent, not 
   t.deepEqual(out.wire[1], out.wire[0]);
 });
 
+test('a handler that throws fails its call with INTERNAL; the server goes on serving', async (t) => {
+  const b: Behaviour = { get: (req, respond) => { if (req.name === 'boom') throw new Error('handler bug'); respond(null, { object: 'fine', warnings: [] }); } };
+  const wire = await startWire(b);
+  try {
+    const [plain, lean] = await getBoth(wire.address, 'boom');
+    t.deepEqual(plain, { code: status.INTERNAL, details: 'handler bug', metadata: { 'content-type': 'application/grpc+proto' } });
+    t.deepEqual(lean, plain);
+    t.deepEqual((await getBoth(wire.address, 'ok'))[0], { res: { object: 'fine', warnings: [] } });
+  } finally {
+    await wire.stop();
+  }
+});
+
 test('grpc-timeout values', (t) => {
   t.is(parseGrpcTimeout('100m'), 100);
   t.is(parseGrpcTimeout('2S'), 2_000);

@@ -332,7 +332,15 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
       this.sendStatus({ code: GrpcStatus.INTERNAL, details: `Error deserializing request: ${e instanceof Error ? e.message : String(e)}` });
       return;
     }
-    const handler = this.route.handler;
+    // A handler that throws (a bug) fails its call, not the server: this runs in a stream event.
+    try {
+      this.dispatch(this.route.handler);
+    } catch (e) {
+      this.sendStatus({ code: GrpcStatus.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private dispatch(handler: MethodHandler): void {
     switch (handler.kind) {
       case 'unary':
         (handler as UnaryHandler<unknown, unknown>).handle(this, (err, res) => {
