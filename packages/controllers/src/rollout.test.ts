@@ -189,6 +189,22 @@ test('proportional scaling: a single active ReplicaSet simply takes the new coun
   t.deepEqual(planProportionalScale(deployment(6), only, []), []);
 });
 
+test('a scaling event that moves no replica still gives every ReplicaSet the new annotations, so the rollout goes on', (t) => {
+  // Seen in the faults e2e: 5 → 4 replicas (surge 1, unavailable 1) with old 2 + new 3. The
+  // total is already 4 + 1, so no size changes; the annotations still say 5.
+  const d = deployment(4, 1, 1);
+  const ann = { 'deployment.kubernetes.io/desired-replicas': '5', 'deployment.kubernetes.io/max-replicas': '6' };
+  const old = rs('old', 2, 2, 100, ann);
+  const fresh = rs('new', 3, 3, 0, ann);
+  const plan = planProportionalScale(d, fresh, [old]);
+  t.deepEqual(plan.map((s) => [s.rs.metadata?.name, s.replicas]).sort(), [['new', 3], ['old', 2]]);
+  // Once annotated, it is no longer a scaling event: nothing more to plan.
+  const now = { 'deployment.kubernetes.io/desired-replicas': '4', 'deployment.kubernetes.io/max-replicas': '5' };
+  t.deepEqual(planProportionalScale(d, rs('new', 3, 3, 0, now), [rs('old', 2, 2, 100, now)]), []);
+  // A single active ReplicaSet already at the count, with an old desired-replicas: annotated.
+  t.deepEqual(planProportionalScale(deployment(6), rs('only', 6, 6, 10, { 'deployment.kubernetes.io/desired-replicas': '5' }), []).map((s) => s.replicas), [6]);
+});
+
 test('proportional scaling down mid-rollout never goes negative', (t) => {
   const d = deployment(0);
   const ann = { 'deployment.kubernetes.io/max-replicas': '13' };

@@ -244,7 +244,7 @@ export function isSaturated(d: DeploymentObject, rs: ReplicaSetObject | undefine
 export function planProportionalScale(d: DeploymentObject, newRS: ReplicaSetObject | undefined, oldRSs: readonly ReplicaSetObject[]): ScaleStep[] {
   const replicas = desiredReplicas(d);
   const single = findActiveOrLatest(newRS, oldRSs);
-  if (single) return specReplicas(single) === replicas ? [] : [{ rs: single, replicas }];
+  if (single) return specReplicas(single) === replicas && desiredReplicasAnnotation(single) === replicas ? [] : [{ rs: single, replicas }];
   if (isSaturated(d, newRS)) return filterActive(oldRSs).map((rs) => ({ rs, replicas: 0 }));
   if (!isRollingUpdate(d)) return [];
 
@@ -264,7 +264,16 @@ export function planProportionalScale(d: DeploymentObject, newRS: ReplicaSetObje
     const first = all[0];
     if (first && added !== toAdd) sizes.set(first, Math.max(0, (sizes.get(first) ?? 0) + toAdd - added));
   }
-  return all.filter((rs) => sizes.get(rs) !== specReplicas(rs)).map((rs) => ({ rs, replicas: sizes.get(rs) ?? 0 }));
+  // A ReplicaSet whose size stays still gets the new annotations too (Kubernetes' scale calls
+  // scaleReplicaSet on every one): left with the old desired-replicas, it would make every
+  // later sync another scaling event, and the rollout would never go on.
+  return all
+    .filter((rs) => sizes.get(rs) !== specReplicas(rs) || annotationsStale(rs, d))
+    .map((rs) => ({ rs, replicas: sizes.get(rs) ?? 0 }));
+}
+
+function annotationsStale(rs: ReplicaSetObject, d: DeploymentObject): boolean {
+  return Object.entries(replicasAnnotations(d)).some(([k, v]) => rs.metadata?.annotations?.[k] !== v);
 }
 
 function proportion(rs: ReplicaSetObject, d: DeploymentObject, toAdd: number, added: number): number {
