@@ -739,11 +739,22 @@ export class LocalCluster {
   }
 
   /** A machine crash: SIGKILL the agent, then every container it ran. */
+  /**
+   * Crashes the named nodes together: every name is checked before anything is killed, and
+   * the agents die within milliseconds of each other, as in a rack losing power (one
+   * `stop-node` after another can be seconds apart on a loaded machine).
+   */
+  async stopNodes(names: readonly string[]): Promise<void> {
+    const recs = names.map((name) => ({ name, rec: this.agentRecord(name).rec }));
+    const killed = await Promise.all(recs.map(({ rec }) => killProcess(rec.pid, rec.command, rec.args)));
+    for (const [i, { name, rec }] of recs.entries()) {
+      this.killContainers(rec);
+      this.report.info(killed[i] ? `${name} stopped: agent (pid ${rec.pid}) and its containers killed` : `${name} was not running; its containers are killed`);
+    }
+  }
+
   async stopNode(name: string): Promise<void> {
-    const { rec } = this.agentRecord(name);
-    const killed = await killProcess(rec.pid, rec.command, rec.args);
-    this.killContainers(rec);
-    this.report.info(killed ? `${name} stopped: agent (pid ${rec.pid}) and its containers killed` : `${name} was not running; its containers are killed`);
+    await this.stopNodes([name]);
   }
 
   async startNode(name: string, timeoutMs: number): Promise<boolean> {

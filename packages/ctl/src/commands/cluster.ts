@@ -187,12 +187,12 @@ const down = defineCommand({
 
 const stopNode = defineCommand({
   name: 'stop-node',
-  summary: 'Crash a node: SIGKILL its agent and every container it runs',
-  usage: 'tctl cluster stop-node NAME',
+  summary: 'Crash nodes: SIGKILL their agents and every container they run, all at once',
+  usage: 'tctl cluster stop-node NAME...',
   flags: {},
   async run(ctx, { positionals }) {
-    if (positionals.length !== 1) throw new UsageError('usage: tctl cluster stop-node NAME');
-    await cluster(ctx).stopNode(positionals[0]!);
+    if (positionals.length === 0) throw new UsageError('usage: tctl cluster stop-node NAME...');
+    await cluster(ctx).stopNodes(positionals);
     return 0;
   },
 });
