@@ -306,7 +306,10 @@ const MANY = 10;
 serial('ten pods of one image on one node download each layer once', async (t) => {
   const node = 'node-2';
   const pods = Array.from({ length: MANY }, (_, i) => {
-    const p = podSpec(`many-${i}`, ['sleep', `${36000 + i}`], onNode(node), { image: freshRef }) as { metadata: { labels: Record<string, string> } };
+    // They stay through a slow agent restart (the next test): on a loaded machine the restart
+    // can outlast the 4 s grace period, and that test is about adoption, not eviction.
+    const stay = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 600 }));
+    const p = podSpec(`many-${i}`, ['sleep', `${36000 + i}`], { ...onNode(node), tolerations: stay }, { image: freshRef }) as { metadata: { labels: Record<string, string> } };
     p.metadata.labels = { e2e: 'many' };
     return p;
   });
@@ -378,21 +381,21 @@ serial('a failing readiness probe keeps a pod out of Ready (until it passes); a 
 serial('an agent killed with SIGKILL and started again adopts its containers: same IDs, same processes, same restart counts', async (t) => {
   const node = 'node-2';
   const onNode2 = async (): Promise<Map<string, OciPod>> =>
-    new Map((await listPods('e2e=many')).concat(await listPods('app=web'))
+    new Map((await listPods('e2e=many'))
       .filter((p) => p.spec.nodeName === node && !p.metadata.deletionTimestamp).map((p) => [p.metadata.name, p]));
   const before = await onNode2();
-  t.is(before.size, MANY + 1);
+  t.is(before.size, MANY);
   // Each container's host process, as pid@start-time (a reused pid would not match).
   const hostProcess = (i: number): string[] => hostProcesses(`sleep\0${36000 + i}\0`).map((p) => `${p}@${startTime(readFileSync(`/proc/${p}/stat`, 'utf8'))}`);
   const processes = Array.from({ length: MANY }, (_, i) => hostProcess(i));
   for (const [i, p] of processes.entries()) t.is(p.length, 1, `many-${i}: one process`);
-  const webName = [...before.values()].find((p) => p.metadata.labels?.['app'] === 'web')!.metadata.name;
-  const pid1Before = startTime(await ok(['exec', webName, '--', 'cat', '/proc/1/stat']));
+  const pid1Before = startTime(await ok(['exec', 'many-0', '--', 'cat', '/proc/1/stat']));
 
   const agent = (await cluster.components()).find((c) => c.name === node)!;
   process.kill(agent.pid, 'SIGKILL');
   // The containers do not depend on the agent: every one still runs while it is down.
   t.deepEqual(Array.from({ length: MANY }, (_, i) => hostProcess(i)), processes);
+  const restarted = Date.now();
   const start = await tctl(['cluster', 'start-node', node]);
   t.is(start.code, 0, start.stderr);
 
@@ -400,6 +403,7 @@ serial('an agent killed with SIGKILL and started again adopts its containers: sa
     const now = await onNode2();
     return now.size === before.size && [...now.values()].every((p) => p.status.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running) ? now : undefined;
   }, 60_000, 200); // a sanity bound: CI took over 20 s once on a loaded machine
+  console.log(`[e2e oci] agent of ${node} SIGKILLed and started again: its ${MANY} pods reported running after ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
   for (const [name, p] of before) {
     const now = after.get(name);
     t.is(now?.metadata.uid, p.metadata.uid);
@@ -408,19 +412,21 @@ serial('an agent killed with SIGKILL and started again adopts its containers: sa
   }
   t.deepEqual(Array.from({ length: MANY }, (_, i) => hostProcess(i)), processes, 'the same processes, none started again');
   // The adopted containers are served as before: exec finds the same pid 1.
-  t.is(startTime(await ok(['exec', webName, '--', 'cat', '/proc/1/stat'])), pid1Before);
+  t.is(startTime(await ok(['exec', 'many-0', '--', 'cat', '/proc/1/stat'])), pid1Before);
   await ok(['delete', 'pods', '-l', 'e2e=many', '--wait=false']);
 });
 
 serial('stop-node (a machine crash) reschedules the Deployment\'s pod of that node', async (t) => {
   const node = 'node-3';
-  const lost = (await listPods('app=web')).filter((p) => p.spec.nodeName === node && !p.metadata.deletionTimestamp);
-  t.is(lost.length, 1);
+  const current = (await listPods('app=web')).filter((p) => !p.metadata.deletionTimestamp);
+  const lost = current.filter((p) => p.spec.nodeName === node);
+  // One each after the first test; two when a slow agent restart had node-2's evicted.
+  t.true(lost.length >= 1, `web pods on ${node}: ${lost.length}`);
   const started = Date.now();
   await ok(['cluster', 'stop-node', node]);
   const replacement = await eventually('a replacement running on another node', async () => {
     const pods = (await listPods('app=web')).filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running' && p.spec.nodeName !== node);
-    return pods.length === 3 ? pods.find((p) => !web.some((w) => w.metadata.name === p.metadata.name)) : undefined;
+    return pods.length === 3 ? pods.find((p) => !current.some((w) => w.metadata.name === p.metadata.name)) : undefined;
   }, 40_000, 200);
   console.log(`[e2e oci] stop-node ${node}: its web pod replaced on ${replacement?.spec.nodeName} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.truthy(replacement);
