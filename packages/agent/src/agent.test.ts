@@ -71,9 +71,9 @@ function pidOf(agent: AgentProcess, pod: PodObject, attempt: number, container =
   return readJson<PidRecord>(recordPath(containerDir(agent.dataDir, pod.metadata?.uid ?? '', container), attempt, 'pid'));
 }
 
-test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) and renews its Lease', async (t) => {
+test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready), sends heartbeats and renews its Lease', async (t) => {
   if (!api) { t.pass('etcd is not installed: skipped'); return; }
-  const agent = await startTestAgent(['--labels', 'tier=edge', '--taints', 'dedicated=gpu:NoSchedule', '--capacity', 'cpu=3,pods=20']);
+  const agent = await startTestAgent(['--labels', 'tier=edge', '--taints', 'dedicated=gpu:NoSchedule', '--capacity', 'cpu=3,pods=20', '--lease-renew-interval', '2s']);
   const node = await client.get<NodeObject>('nodes', '', agent.nodeName);
   t.is(node.metadata?.labels?.['kubernetes.io/hostname'], agent.nodeName);
   t.is(node.metadata?.labels?.['kubernetes.io/os'], 'linux');
@@ -90,10 +90,14 @@ test.serial('registers its Node (labels, addresses, endpoint, nodeInfo, Ready) a
   t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   const lease1 = await client.get<Lease & KubeObject>('leases', 'tugboat-node-lease', agent.nodeName);
   t.is(lease1.spec?.holderIdentity, agent.nodeName);
+  // Every --lease-interval (2 s) a heartbeat, which the API server stores in its own Lease.
+  await waitFor('a heartbeat batch naming the node', async () => (await client.list<KubeObject>('leases', { namespace: 'tugboat-system', labelSelector: 'tugboat.io/node-heartbeats=true' })).items
+    .some((l) => (l.metadata?.annotations?.['tugboat.io/nodes'] ?? '').split(',').includes(agent.nodeName)), 5_000);
+  // And every --lease-renew-interval, the node's own Lease.
   await waitFor('the lease to be renewed', async () => {
     const l = await client.get<Lease & KubeObject>('leases', 'tugboat-node-lease', agent.nodeName);
     return l.spec?.renewTime !== lease1.spec?.renewTime;
-  }, 5_000);
+  }, 6_000);
   // Usage is published within the status interval.
   await waitFor('usage annotations', async () => {
     const n = await client.get<NodeObject>('nodes', '', agent.nodeName);
@@ -360,7 +364,8 @@ test.serial('an unchanged node status is written only at the report interval; a 
 test.serial('hollow nodes that registered together renew their Leases spread over the interval, not in lockstep', async (t) => {
   if (!api) { t.pass('skipped'); return; }
   const count = 40;
-  const agent = await startTestAgent(['--hollow', String(count), '--lease-interval', '1s'], `spread-${process.pid}`, 'fake');
+  // The Lease renewed at every beat, so its renewTime shows when each node beats.
+  const agent = await startTestAgent(['--hollow', String(count), '--lease-interval', '1s', '--lease-renew-interval', '1s'], `spread-${process.pid}`, 'fake');
   const names = Array.from({ length: count }, (_, i) => `${agent.nodeName}-${i + 1}`);
   const renewals = async (): Promise<number[]> => (await client.list<Lease & KubeObject>('leases', { namespace: 'tugboat-node-lease' })).items
     .filter((l) => names.includes(l.metadata?.name ?? ''))

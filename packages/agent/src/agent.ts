@@ -131,6 +131,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     nodeAgents.push(new NodeAgent({
       client, config, runtime,
       leaseIntervalMs: opts.leaseIntervalMs,
+      leaseRenewIntervalMs: opts.leaseRenewIntervalMs,
       statusIntervalMs: opts.nodeStatusIntervalMs,
       statusReportIntervalMs: opts.nodeStatusReportIntervalMs,
       usageSource: opts.runtime === 'fake' ? 'pods' : 'host',

@@ -12,7 +12,7 @@ test('defaults: runtime auto (oci where it can run, else process), ports 10250/1
   t.is(r.flags.server, undefined, 'the kubeconfig names the API server');
   t.like(r.flags, {
     kubeconfig: '/k', tlsCertFile: '/c', tlsPrivateKeyFile: '/p', clientCaFile: '/ca',
-    nodeName: 'node-1', runtime: 'auto', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000,
+    nodeName: 'node-1', runtime: 'auto', dataDir: '/h/nodes/node-1', leaseIntervalMs: 2_000, leaseRenewIntervalMs: 10_000,
     hollow: 0, nodeStatusIntervalMs: 10_000, nodeStatusReportIntervalMs: 300_000, backoffInitialMs: 10_000, backoffMaxMs: 300_000,
   });
   t.deepEqual(r.flags.listen, { host: '127.0.0.1', port: 10250 });

@@ -36,6 +36,7 @@ export interface AgentFlags {
   httpListen: { host: string; port: number };
   dataDir: string;
   leaseIntervalMs: number;
+  leaseRenewIntervalMs: number;
   hollow: number;
   fakeStartDelayMs: number;
   nodeStatusIntervalMs: number;
@@ -227,7 +228,8 @@ const FLAGS = defineFlags({
     kind: 'string', metavar: 'DIR',
     help: 'container records and logs (default $TUGBOAT_HOME/nodes/NAME,\nTUGBOAT_HOME defaulting to ~/.tugboat)',
   },
-  'lease-interval': { kind: 'duration', positive: true, default: '2s', help: 'how often the node Lease is renewed (default 2s)' },
+  'lease-interval': { kind: 'duration', positive: true, default: '2s', help: 'how often the node says it is alive (default 2s): a heartbeat the\nAPI server stores with other nodes\' in one write; or, against an\nAPI server without heartbeats, a renewal of the node\'s Lease' },
+  'lease-renew-interval': { kind: 'duration', positive: true, default: '10s', help: 'how often the node\'s Lease itself is renewed while the API server\ntakes heartbeats (default 10s, as kubelet renews it). Its\nleaseDurationSeconds is 40, or four renew intervals when longer' },
   hollow: {
     kind: 'integer', min: 0, expect: 'a count of nodes', default: '0',
     help: 'register and serve N hollow nodes NAME-1 … NAME-N (fake runtime;\nNAME defaults to hollow-node) in this one process. They all use\nthe one --kubeconfig, so its credential must be allowed to act\nfor every hollow node (a system:masters kubeconfig, say): a\nnode\'s own certificate may act only for that node',
@@ -306,6 +308,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     httpListen: v['http-listen'],
     dataDir: v['data-dir'] ?? join(home, 'nodes', nodeName),
     leaseIntervalMs: v['lease-interval'],
+    leaseRenewIntervalMs: v['lease-renew-interval'],
     hollow,
     fakeStartDelayMs: v['fake-start-delay'],
     nodeStatusIntervalMs: v['node-status-interval'],

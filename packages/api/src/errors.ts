@@ -212,6 +212,8 @@ const CODE_TO_REASON = new Map<number, ApiErrorReason>([
   [GrpcStatus.RESOURCE_EXHAUSTED, 'RequestEntityTooLarge'],
   [GrpcStatus.UNAVAILABLE, 'Unavailable'],
   [GrpcStatus.DEADLINE_EXCEEDED, 'Timeout'],
+  // A server that lacks a method (an older version) says so without a reason.
+  [GrpcStatus.UNIMPLEMENTED, 'MethodNotAllowed'],
 ]);
 
 const REASONS = new Set<string>(Object.keys(REASON_TO_CODE));

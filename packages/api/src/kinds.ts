@@ -90,5 +90,14 @@ export const NODE_LEASE_NAMESPACE = 'tugboat-node-lease';
 export const KUBE_SYSTEM_NAMESPACE = 'kube-system';
 export const BUILTIN_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE, KUBE_SYSTEM_NAMESPACE];
 
+/**
+ * Node heartbeats, group-committed by each API server (Server/NodeHeartbeat): a Lease in
+ * tugboat-system per API server, labelled NODE_HEARTBEATS_LABEL, whose NODE_HEARTBEATS_ANNOTATION
+ * lists the nodes heard since its previous write (comma-separated). Each write is news of life
+ * for the nodes it lists; the node lifecycle controller reads them beside the nodes' own Leases.
+ */
+export const NODE_HEARTBEATS_LABEL = 'tugboat.io/node-heartbeats';
+export const NODE_HEARTBEATS_ANNOTATION = 'tugboat.io/nodes';
+
 /** The label an EndpointSlice names its Service with (discovery.k8s.io/v1 LabelServiceName). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -30,6 +30,7 @@ import { EtcdStorage } from './storage/etcd-storage.js';
 import type { EtcdTls } from './storage/etcd-tls.js';
 import { ListCaches } from './cache/list-cache.js';
 import { registryCache } from './cache/registry-cache.js';
+import { heartbeatLeaseName, nodeHeartbeats } from './heartbeats/node-heartbeats.js';
 import { WatchCache } from './watch/watch-cache.js';
 import { WatchService } from './watch/watch-service.js';
 
@@ -104,6 +105,8 @@ export interface ApiServerOptions {
    * controller, the address repair, the object counts).
    */
   readonly worker?: { readonly index: number };
+  /** How long node heartbeats collect before their one write (default 200 ms). */
+  readonly heartbeatFlushMs?: number;
 }
 
 export interface ApiServer {
@@ -242,7 +245,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const protos = loadProtos();
   const grpc = new GrpcWireServer({ maxReceiveBytes: 4 * 1024 * 1024 });
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
-  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps));
+  const heartbeats = nodeHeartbeats(registry, heartbeatLeaseName(formatHostPort(listen), options.worker?.index), options.heartbeatFlushMs);
+  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps, heartbeats));
   grpc.addService(protos.tugboat.v1.Pods.service, logs.service(deps));
   grpc.addService(protos.tugboat.v1.Auth.service, authService(registry, auth.tokens, deps));
   const http = createComponentHttpServer({
@@ -303,6 +307,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     stopping ??= (async () => {
       clearInterval(countTimer);
       watches.closeAll();
+      // The heartbeats waiting for their batch are written (or fail) before etcd goes.
+      const lastBeats = heartbeats.close();
       await new Promise<void>((resolve) => {
         // In-flight unary calls get a moment to finish; streams were ended above.
         const force = setTimeout(() => { grpc.forceShutdown(); resolve(); }, 2_000);
@@ -319,6 +325,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       listCaches.stop();
       cache.stop();
       logs.close();
+      await lastBeats;
       await storage.close();
     })();
     return stopping;

@@ -1,7 +1,7 @@
 // Node lifecycle decisions, pure: is a node healthy, which NoExecute taints should it carry,
 // is the cluster so broken that evictions must stop, and when must each pod on a tainted
 // node go. node-lifecycle.ts reads the caches, asks these, and writes the answers.
-import { sameTaint, type NodeCondition, type Pod, type Taint } from '@tugboat/api';
+import { NODE_HEARTBEATS_ANNOTATION, sameTaint, type KubeObject, type NodeCondition, type Pod, type Taint } from '@tugboat/api';
 import { isPodTerminal } from './pod-util.js';
 import { noExecuteTaints, tolerationsFor } from './taints.js';
 
@@ -148,14 +148,14 @@ export function podEvictionDecision(pod: Pod, taints: readonly Taint[] | undefin
 }
 
 /**
- * When this controller last saw each node alive, by its own clock: a lease renewal or a
- * status heartbeat counts when its value changes (so clock skew between machines does not
+ * When this controller last saw each node alive, by its own clock: a lease renewal, a status
+ * heartbeat, or a batch of an API server's heartbeats naming it counts when its value changes (so clock skew between machines does not
  * matter). A node seen for the first time gets a full grace period from then.
  */
 export class ProbeTracker {
   private readonly nodes = new Map<string, { keys: Map<string, string>; at: number }>();
 
-  observe(node: string, source: 'lease' | 'status', value: string | undefined, nowMs: number): void {
+  observe(node: string, source: 'lease' | 'status' | 'heartbeat', value: string | undefined, nowMs: number): void {
     let rec = this.nodes.get(node);
     if (!rec) {
       rec = { keys: new Map(), at: nowMs };
@@ -182,4 +182,10 @@ export class ProbeTracker {
   forget(node: string): void {
     this.nodes.delete(node);
   }
+}
+
+/** The nodes an API server's heartbeat Lease names (its NODE_HEARTBEATS_ANNOTATION, comma-separated). */
+export function heartbeatNodes(lease: KubeObject): string[] {
+  const list = lease.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION] ?? '';
+  return list ? list.split(',') : [];
 }

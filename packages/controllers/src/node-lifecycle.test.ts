@@ -18,7 +18,9 @@ test.before(async () => {
   if (!etcdAvailable()) return;
   cluster = await startTestCluster({ nodeMonitorGracePeriodMs: GRACE_MS, nodeMonitorPeriodMs: 200, podGcPeriodMs: 300, nodeEvictionRate: 100 });
   const c = cluster.client;
-  for (const name of ['node-1', 'node-2', 'node-3']) nodes.push(await fakeNode(c, name, 150));
+  // node-2 says it is alive by heartbeats only (its Lease is never renewed), the others by
+  // their Leases: the controller must hear both.
+  for (const name of ['node-1', 'node-2', 'node-3']) nodes.push(await fakeNode(c, name, 150, name === 'node-2' ? 'heartbeat' : 'lease'));
   helpers.push(fakeScheduler(c, () => nodes.map((n) => n.name).filter((n) => !down.has(n))));
   helpers.push(fakeAgent(c, { boundOnly: true, skipNodes: () => down }));
 });
@@ -71,6 +73,10 @@ serial('two of three nodes lost at once: nothing is evicted and an Event says wh
       && readyStatus(a) === 'Unknown' && readyStatus(b) === 'Unknown';
   }, 15_000);
   await waitFor('EvictionsHalted event', async () => (await events(c, 'EvictionsHalted')).length > 0, 10_000);
+  // node-2, alive by heartbeats alone, is not among the lost.
+  const n2 = await c.get<NodeObject>('nodes', '', 'node-2');
+  t.deepEqual(taintKeys(n2), []);
+  t.is(readyStatus(n2), 'True');
   const halted = await events(c, 'EvictionsHalted');
   t.regex(halted[0]?.message ?? '', /2 of 3 nodes \(67%\) are unhealthy, over the 55% threshold/);
   // Several monitor periods later, still nothing deleted.

@@ -11,14 +11,14 @@
 //
 // Evicted pods stay Terminating until their agent confirms (or the node is deleted and pod
 // GC removes them); ReplicaSets do not count them, so replacements start at once.
-import { NODE_LEASE_NAMESPACE, objectKey, retryOnConflict, type Informer, type Taint, type TugboatClient } from '@tugboat/api';
+import { NODE_HEARTBEATS_LABEL, NODE_LEASE_NAMESPACE, SYSTEM_NAMESPACE, objectKey, retryOnConflict, type Informer, type Taint, type TugboatClient } from '@tugboat/api';
 import { realClock, type Clock, type Timer } from '@tugboat/api';
 import { consoleLogger, describe, isApiError, runWorkers, type Logger } from './controller.js';
 import type { EventRecorder } from './events.js';
 import type { LeaseObject, NodeObject, PodObject, SharedInformers } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import {
-  DEFAULT_UNHEALTHY_THRESHOLD, ProbeTracker, desiredTaints, healthTaintKey, isHealthTaint, disruption, formatDisruption, nodeHealth, podEvictionDecision,
+  DEFAULT_UNHEALTHY_THRESHOLD, ProbeTracker, desiredTaints, healthTaintKey, heartbeatNodes, isHealthTaint, disruption, formatDisruption, nodeHealth, podEvictionDecision,
   unknownConditions, type DisruptionMode, type NodeHealthResult,
 } from './node-health.js';
 import { updateWithRetry } from './owner-refs.js';
@@ -143,8 +143,20 @@ export class NodeLifecycleController {
   }
 
   private leaseObserved(l: LeaseObject): void {
-    if (l.metadata?.namespace !== NODE_LEASE_NAMESPACE) return;
-    this.probes.observe(l.metadata?.name ?? '', 'lease', l.spec?.renewTime ?? undefined, this.clock.now());
+    const ns = l.metadata?.namespace;
+    if (ns === NODE_LEASE_NAMESPACE) {
+      this.probes.observe(l.metadata?.name ?? '', 'lease', l.spec?.renewTime ?? undefined, this.clock.now());
+      return;
+    }
+    // An API server's batch of heartbeats (Server/NodeHeartbeat): each version of its Lease
+    // is a new sign of life for every node it names.
+    if (ns !== SYSTEM_NAMESPACE || l.metadata?.labels?.[NODE_HEARTBEATS_LABEL] !== 'true') return;
+    const version = `${l.metadata?.name ?? ''}/${l.metadata?.resourceVersion ?? ''}`;
+    const now = this.clock.now();
+    for (const node of heartbeatNodes(l)) {
+      // Only nodes that exist: the agent of a deleted node may still beat for a while.
+      if (this.nodes.get(node)) this.probes.observe(node, 'heartbeat', version, now);
+    }
   }
 
   private podObserved(old: PodObject | undefined, p: PodObject): void {

@@ -3,7 +3,7 @@
 //
 //   npm run bench:density -- --nodes N --pods P [--deployments D] [--nodes-per-agent K]
 //                            [--request cpu=1m,memory=1Mi] [--timeout 600]
-//                            [--lease-interval 10s] [--node-status-interval 60s]
+//                            [--lease-interval 10s] [--lease-renew-interval 60s] [--node-status-interval 60s]
 //                            [--node-monitor-grace-period 40s] [--apiserver-arg --FLAG=VALUE]
 //                            [--list-probe SECONDS]
 //
@@ -11,8 +11,8 @@
 // --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
 // hollow nodes in ceil(N/K) processes of `tugboat-agent --hollow K` (fake runtime; the admin
 // kubeconfig, since one credential acts for all of a process's nodes), and waits for every
-// Node to be Ready. Heartbeats are at Kubernetes' pace by default (Lease every 10 s, node
-// status every 60 s, a node unreachable after 40 s of silence). Then it applies D Deployments of P pods in all, with requests so
+// Node to be Ready. Heartbeats are at Kubernetes' pace by default (a heartbeat every 10 s, the
+// Lease itself written every 60 s, node status every 60 s, a node unreachable after 40 s of silence). Then it applies D Deployments of P pods in all, with requests so
 // small that capacity never binds, and a pod informer timestamps each pod when it is first
 // seen (created), bound (spec.nodeName) and Running. Halfway it times `tctl get pods -A` and
 // `tctl get nodes`. It reports:
@@ -43,6 +43,7 @@ interface Args {
   request: { cpu: string; memory: string };
   timeoutSeconds: number;
   leaseInterval: string;
+  leaseRenewInterval: string;
   nodeStatusInterval: string;
   nodeMonitorGracePeriod: string;
   apiserverWorkers: number;
@@ -56,7 +57,7 @@ interface Args {
   listProbeSeconds: number;
 }
 
-const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --list-probe SECONDS, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --node-status-interval D, --node-monitor-grace-period D';
+const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --list-probe SECONDS, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --lease-renew-interval D, --node-status-interval D, --node-monitor-grace-period D';
 
 function parseArgs(argv: readonly string[]): Args {
   const given = new Map<string, string>();
@@ -94,6 +95,8 @@ function parseArgs(argv: readonly string[]): Args {
     request[name] = value;
   }
   const leaseInterval = given.get('lease-interval') ?? '10s';
+  const leaseRenewInterval = given.get('lease-renew-interval') ?? '60s';
+  given.delete('lease-renew-interval');
   const nodeStatusInterval = given.get('node-status-interval') ?? '60s';
   const nodeMonitorGracePeriod = given.get('node-monitor-grace-period') ?? '40s';
   given.delete('lease-interval');
@@ -104,7 +107,7 @@ function parseArgs(argv: readonly string[]): Args {
   const unknown = [...given.keys()];
   if (unknown.length) throw new Error(`unknown flag --${unknown[0]} (${USAGE})`);
   if (deployments > pods) throw new Error(`--deployments ${deployments} is more than --pods ${pods}`);
-  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg, listProbeSeconds };
+  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, leaseRenewInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg, listProbeSeconds };
 }
 
 type PodItem = Pod & KubeObject;
@@ -385,7 +388,7 @@ const run = new BenchRun();
 function startAgents(cluster: LocalClusterHandle, args: Args): Proc[] {
   run.agents = HollowAgents.start(cluster, {
     nodes: args.nodes, nodesPerAgent: args.nodesPerAgent, capacity: NODE_CAPACITY,
-    leaseInterval: args.leaseInterval, nodeStatusInterval: args.nodeStatusInterval,
+    leaseInterval: args.leaseInterval, leaseRenewInterval: args.leaseRenewInterval, nodeStatusInterval: args.nodeStatusInterval,
   });
   return [...run.agents.processes];
 }
@@ -403,7 +406,7 @@ async function main(): Promise<number> {
   const cpus = os.cpus();
   say(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
   const agentCount = Math.ceil(args.nodes / args.nodesPerAgent);
-  say(`settings: ${args.nodes} hollow nodes in ${agentCount} tugboat-agent --hollow process(es) (capacity ${NODE_CAPACITY}; --lease-interval ${args.leaseInterval} --node-status-interval ${args.nodeStatusInterval}; admin kubeconfig); ` +
+  say(`settings: ${args.nodes} hollow nodes in ${agentCount} tugboat-agent --hollow process(es) (capacity ${NODE_CAPACITY}; --lease-interval ${args.leaseInterval} --lease-renew-interval ${args.leaseRenewInterval} --node-status-interval ${args.nodeStatusInterval}; admin kubeconfig); ` +
     `controllers --node-monitor-grace-period ${args.nodeMonitorGracePeriod}; apiserver --workers ${args.apiserverWorkers}; ` +
     `${args.pods} pods as ${args.deployments} Deployment(s), requests cpu ${args.request.cpu} memory ${args.request.memory}; timeout ${args.timeoutSeconds} s`);
 

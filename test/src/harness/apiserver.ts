@@ -18,6 +18,7 @@ export interface InProcessApiServerOptions {
   namespaceSyncIntervalMs?: number;
   storageCountIntervalMs?: number;
   etcdRequestTimeoutMs?: number;
+  heartbeatFlushMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
   authorizationModes?: ('AlwaysAllow' | 'Node' | 'RBAC')[];

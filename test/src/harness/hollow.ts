@@ -23,6 +23,8 @@ export interface HollowOptions {
   readonly capacity?: string;
   /** The agents' --lease-interval and --node-status-interval; the agent's defaults when absent. */
   readonly leaseInterval?: string;
+  /** The agents' --lease-renew-interval (how often the Lease itself is written; heartbeats between). */
+  readonly leaseRenewInterval?: string;
   readonly nodeStatusInterval?: string;
 }
 
@@ -60,6 +62,7 @@ export class HollowAgents {
         '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', join(cluster.home, 'hollow', name),
         '--capacity', opts.capacity ?? HOLLOW_NODE_CAPACITY,
         ...(opts.leaseInterval ? ['--lease-interval', opts.leaseInterval] : []),
+        ...(opts.leaseRenewInterval ? ['--lease-renew-interval', opts.leaseRenewInterval] : []),
         ...(opts.nodeStatusInterval ? ['--node-status-interval', opts.nodeStatusInterval] : []),
       ], { env: cluster.env, stdio: ['ignore', log, log] });
       closeSync(log);

@@ -1,7 +1,10 @@
 // The node's side of the control plane:
 //
 //   register (create the Node, or bring an existing one in line) ──▶ Node
-//   every --lease-interval (2 s): renew Lease <node> in tugboat-node-lease ──▶ Lease
+//   every --lease-interval (2 s): a heartbeat (Server/NodeHeartbeat), which the API server
+//   group-commits with other nodes' ──▶ its heartbeat Lease in tugboat-system; and every
+//   --lease-renew-interval (10 s): renew Lease <node> in tugboat-node-lease ──▶ Lease
+//   (against an API server without NodeHeartbeat: the Lease every --lease-interval, as before)
 //   every 10 s: read the Node; usage annotations, then status (Ready heartbeat, capacity,
 //   addresses), each written only when it changed, or 5 min (usage: 1 min) have passed ──▶ Node
 //   (kubelet's nodeStatusUpdateFrequency and nodeStatusReportFrequency: the Lease is the
@@ -21,6 +24,13 @@ import { UsageCollector, formatUsage, usageAnnotations } from './usage.js';
 
 type LeaseObject = Lease & KubeObject;
 
+type Loop = 'heartbeat' | 'lease' | 'node status';
+const LOOP_DOING: Readonly<Record<Loop, string>> = {
+  heartbeat: 'sending the heartbeat of',
+  lease: 'renewing the lease of',
+  'node status': 'reporting the status of',
+};
+
 /** Unchanged usage is written again after this long at most (the metrics API's cutoff is 3 min). */
 const USAGE_REFRESH_MS = 60_000;
 
@@ -28,9 +38,17 @@ export interface NodeAgentOptions {
   client: TugboatClient;
   config: NodeConfig;
   runtime: Runtime;
-  /** How often the Lease is renewed (--lease-interval). */
+  /** How often the node says it is alive (--lease-interval): a heartbeat, or a Lease renewal. */
   leaseIntervalMs?: number;
-  /** Lease spec.leaseDurationSeconds (Kubernetes' default: 40). */
+  /**
+   * How often the Lease itself is renewed while the API server takes heartbeats
+   * (--lease-renew-interval; default a quarter of the lease duration, kubelet's 10 s).
+   */
+  leaseRenewIntervalMs?: number;
+  /**
+   * Lease spec.leaseDurationSeconds: Kubernetes' 40 by default, or four renew intervals when
+   * those are longer than 10 s, so a Lease renewed on time never looks expired.
+   */
   leaseDurationSeconds?: number;
   /** How often status and usage are computed (and written when they changed). */
   statusIntervalMs?: number;
@@ -52,6 +70,10 @@ export class NodeAgent {
   private readonly log: (msg: string) => void;
   private readonly usage: UsageCollector;
   private leaseBusy = false;
+  private beatBusy = false;
+  /** Whether the API server takes heartbeats; 'lease' after it answered that it does not. */
+  private heartbeatMode: 'heartbeat' | 'lease' = 'heartbeat';
+  private leaseRenewedAt = Number.NEGATIVE_INFINITY;
   private statusBusy = false;
   private podCIDRTaken = false;
   private podCIDRTimer: NodeJS.Timeout | undefined;
@@ -99,7 +121,7 @@ export class NodeAgent {
         this.timers.push(setInterval(tick, ms));
       }, Math.floor(Math.random() * ms)));
     };
-    every(this.options.leaseIntervalMs ?? 2_000, () => { void this.renewLease(); });
+    every(this.options.leaseIntervalMs ?? 2_000, () => { void this.beat(); });
     every(this.options.statusIntervalMs ?? 10_000, () => { void this.reportStatus(); });
   }
 
@@ -239,6 +261,42 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * One sign of life: the Lease when its renewal is due (that is news of life too), else a
+   * heartbeat; against an API server that takes no heartbeats, the Lease every time.
+   */
+  private async beat(): Promise<void> {
+    if (this.beatBusy || this.stopped) return;
+    this.beatBusy = true;
+    try {
+      const intervalMs = this.options.leaseIntervalMs ?? 2_000;
+      const renewEvery = this.options.leaseRenewIntervalMs ?? this.leaseDurationSeconds() * 250;
+      // At the beat nearest to when it is due (beats are an interval apart, give or take).
+      if (this.heartbeatMode === 'lease' || this.now() - this.leaseRenewedAt + intervalMs / 2 >= renewEvery) {
+        await this.renewLease();
+        return;
+      }
+      try {
+        await this.options.client.nodeHeartbeat(this.name);
+        this.recovered('heartbeat');
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) {
+          this.failed('heartbeat', e);
+          return;
+        }
+        this.heartbeatMode = 'lease';
+        this.log(`node ${this.name}: the API server takes no heartbeats (an older version): renewing the Lease every interval instead`);
+        await this.renewLease();
+      }
+    } finally {
+      this.beatBusy = false;
+    }
+  }
+
+  private leaseDurationSeconds(): number {
+    return this.options.leaseDurationSeconds ?? Math.max(40, Math.ceil((this.options.leaseRenewIntervalMs ?? 0) * 4 / 1000));
+  }
+
   private async renewLease(): Promise<void> {
     if (this.leaseBusy || this.stopped) return;
     this.leaseBusy = true;
@@ -246,6 +304,7 @@ export class NodeAgent {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
           await this.renewOnce();
+          this.leaseRenewedAt = this.now();
           this.recovered('lease');
           return;
         } catch (e) {
@@ -266,7 +325,7 @@ export class NodeAgent {
   private async renewOnce(): Promise<void> {
     const { client, config } = this.options;
     const now = microTime(this.now());
-    const spec = { holderIdentity: config.nodeName, leaseDurationSeconds: this.options.leaseDurationSeconds ?? 40, renewTime: now };
+    const spec = { holderIdentity: config.nodeName, leaseDurationSeconds: this.leaseDurationSeconds(), renewTime: now };
     this.lease ??= await client.tryGet<LeaseObject>('leases', NODE_LEASE_NAMESPACE, config.nodeName);
     if (!this.lease) {
       const uid = this.node?.metadata?.uid;
@@ -286,14 +345,14 @@ export class NodeAgent {
     this.lease = await client.update<LeaseObject>({ ...this.lease, spec: { ...this.lease.spec, ...spec } });
   }
 
-  private failed(loop: 'lease' | 'node status', e: unknown): void {
+  private failed(loop: Loop, e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
     if (this.failing.get(loop) === msg) return;
     this.failing.set(loop, msg);
-    this.log(`${loop === 'lease' ? `renewing the lease of ${this.name}` : `reporting the status of ${this.name}`}: ${msg} (retrying)`);
+    this.log(`${LOOP_DOING[loop]} ${this.name}: ${msg} (retrying)`);
   }
 
-  private recovered(loop: 'lease' | 'node status'): void {
+  private recovered(loop: Loop): void {
     if (!this.failing.delete(loop)) return;
     this.log(`${loop} of ${this.name}: working again`);
   }

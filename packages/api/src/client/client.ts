@@ -5,6 +5,7 @@ import type { ApplyResponse__Output } from '../generated/tugboat/v1/ApplyRespons
 import type { ObjectResponse__Output } from '../generated/tugboat/v1/ObjectResponse.js';
 import type { ListResponse__Output } from '../generated/tugboat/v1/ListResponse.js';
 import type { VersionResponse__Output } from '../generated/tugboat/v1/VersionResponse.js';
+import type { NodeHeartbeatResponse__Output } from '../generated/tugboat/v1/NodeHeartbeatResponse.js';
 import type { ObjectsClient } from '../generated/tugboat/v1/Objects.js';
 import type { ServerClient } from '../generated/tugboat/v1/Server.js';
 import type { PodsClient } from '../generated/tugboat/v1/Pods.js';
@@ -291,6 +292,15 @@ export class TugboatClient {
     const res = await this.unary<ReviewResponse__Output>('idempotent', (s, m, o, cb) => s.auth.createToken({ namespace, name, object: JSON.stringify(body) }, m, o, cb));
     const out = parse<KubeObject & { status?: { token?: string; expirationTimestamp?: string } }>(res.object);
     return { token: out.status?.token ?? '', expirationTimestamp: out.status?.expirationTimestamp ?? '' };
+  }
+
+  /**
+   * Node `node` is alive (an agent's heartbeat). Resolves once the API server has stored it.
+   * A server without the call answers UNIMPLEMENTED, an ApiError with reason
+   * MethodNotAllowed: the agent then renews its Lease instead.
+   */
+  async nodeHeartbeat(node: string): Promise<void> {
+    await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb));
   }
 
   async version(): Promise<{ version: string; gitCommit: string; platform: string }> {

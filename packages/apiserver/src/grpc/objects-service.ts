@@ -1,13 +1,14 @@
 // gRPC Objects and Server services: describe each request (for authorization), decode it,
 // call the registry or the watch service, encode the answer. No rules live here.
-import type { ApiError, KubeObject, UserInfo, WatchEventType } from '@tugboat/api';
+import { ApiError, NODE_LEASE_NAMESPACE, type KubeObject, type UserInfo, type WatchEventType } from '@tugboat/api';
+import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
 import { resolveResource } from '../registry/kind-of.js';
 import { collectionRequest, namedRequest, objectRequest, pathRequest, resourceAttributes } from './request-attributes.js';
 import type { ServiceHandlers } from './wire-server.js';
-import type { ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
+import type { NodeHeartbeatRequest, NodeHeartbeatResponse, ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
 import { parseDeleteOptions } from '../rest/query.js';
 
 /** A write's object, parsed once: describe() reads its kind and name, the handler writes it. */
@@ -127,8 +128,18 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
   };
 }
 
-export function serverService(version: VersionResponse, deps: HandlerDeps): ServiceHandlers {
+export function serverService(version: VersionResponse, deps: HandlerDeps, heartbeats: HeartbeatBatcher): ServiceHandlers {
   return {
     Version: unary<unknown, VersionResponse>(deps, '/tugboat.v1.Server/Version', 'version', attributesOnly(() => pathRequest('get', '/version')), async () => version),
+    // Allowed to whoever may renew the node's Lease: the node itself (Node authorizer), admins.
+    NodeHeartbeat: unary<NodeHeartbeatRequest, NodeHeartbeatResponse>(
+      deps, '/tugboat.v1.Server/NodeHeartbeat', 'update',
+      attributesOnly((req) => namedRequest('update', 'leases', NODE_LEASE_NAMESPACE, req.node)),
+      async (req) => {
+        if (!req.node) throw new ApiError('BadRequest', 'NodeHeartbeat: node: Required value');
+        await heartbeats.beat(req.node);
+        return {};
+      },
+    ),
   };
 }

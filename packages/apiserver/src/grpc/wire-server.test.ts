@@ -62,7 +62,7 @@ interface Running {
 
 async function startGrpcJs(b: Behaviour, only?: 'server'): Promise<Running> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 });
-  if (only === 'server') server.addService(v1.Server.service, { Version: UNUSED });
+  if (only === 'server') server.addService(v1.Server.service, { Version: UNUSED, NodeHeartbeat: UNUSED });
   else server.addService(v1.Objects.service, grpcJsHandlers(b) as never);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   return {
@@ -74,7 +74,7 @@ async function startGrpcJs(b: Behaviour, only?: 'server'): Promise<Running> {
 
 async function startWire(b: Behaviour, only?: 'server'): Promise<Running> {
   const wire = new GrpcWireServer({ maxReceiveBytes: 1024 });
-  if (only === 'server') wire.addService(v1.Server.service, { Version: { kind: 'unary', handle: UNUSED } });
+  if (only === 'server') wire.addService(v1.Server.service, { Version: { kind: 'unary', handle: UNUSED }, NodeHeartbeat: { kind: 'unary', handle: UNUSED } });
   else wire.addService(v1.Objects.service, wireHandlers(b));
   const net: NetServer = createServer((socket) => wire.injectConnection(socket));
   await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve));

@@ -116,7 +116,11 @@ export interface FakeNode {
   stop(): void;
 }
 
-export async function fakeNode(client: TugboatClient, name: string, renewMs = 200): Promise<FakeNode> {
+/**
+ * A node that says it is alive every `renewMs`, as an agent does: by renewing its Lease, or
+ * (`via: 'heartbeat'`) by Server/NodeHeartbeat only, its Lease never renewed after creation.
+ */
+export async function fakeNode(client: TugboatClient, name: string, renewMs = 200, via: 'lease' | 'heartbeat' = 'lease'): Promise<FakeNode> {
   const node = await client.create<NodeObject>({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
   const now = iso();
   await client.updateStatus<NodeObject>({
@@ -134,7 +138,8 @@ export async function fakeNode(client: TugboatClient, name: string, renewMs = 20
     if (stopped) return;
     if (!paused) {
       try {
-        lease = await client.update<LeaseObject>({ ...lease, spec: { ...lease.spec, renewTime: microTime(Date.now()) } });
+        if (via === 'heartbeat') await client.nodeHeartbeat(name);
+        else lease = await client.update<LeaseObject>({ ...lease, spec: { ...lease.spec, renewTime: microTime(Date.now()) } });
         // As an agent does: whenever the stored Ready condition is not its own view (the
         // controller marked it Unknown while we were silent), post it again.
         const cur = await client.get<NodeObject>('nodes', '', name);

@@ -1,0 +1,40 @@
+// Server/NodeHeartbeat against a real API server and etcd: group commit, what is stored, and
+// who may send one.
+import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, SYSTEM_NAMESPACE, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { testWithApiServer } from '../testing/server-test.js';
+
+const test = testWithApiServer({ heartbeatFlushMs: 100 });
+
+async function heartbeatLeases(t: { context: { client: TugboatClient } }): Promise<KubeObject[]> {
+  return (await t.context.client.list<KubeObject>('leases', { namespace: SYSTEM_NAMESPACE, labelSelector: `${NODE_HEARTBEATS_LABEL}=true` })).items;
+}
+
+test.serial('100 heartbeats at once are stored in one write of the server\'s heartbeat Lease, before any is answered', async (t) => {
+  const { client } = t.context;
+  const names = Array.from({ length: 100 }, (_, i) => `hb-node-${i}`);
+  await Promise.all(names.map((n) => client.nodeHeartbeat(n)));
+  const [lease, ...others] = await heartbeatLeases(t);
+  t.is(others.length, 0, 'one Lease per API server');
+  t.regex(lease?.metadata?.name ?? '', /^node-heartbeats-[0-9a-f]{12}$/);
+  t.deepEqual((lease?.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION] ?? '').split(',').sort(), [...names].sort());
+  const rv = Number(lease?.metadata?.resourceVersion);
+
+  // The next beat is another version, naming only what was heard since.
+  await client.nodeHeartbeat('hb-node-7');
+  const [next] = await heartbeatLeases(t);
+  t.true(Number(next?.metadata?.resourceVersion) > rv);
+  t.is(next?.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION], 'hb-node-7');
+  t.truthy((next as { spec?: { renewTime?: string } }).spec?.renewTime);
+});
+
+test.serial('a node may send only its own heartbeat (the Node authorizer, as for its Lease); an empty name is refused', async (t) => {
+  const { server, client } = t.context;
+  const n1 = await server.pki.node('hb-own');
+  const node = server.client(server.pki.credentials(n1.client));
+  await node.nodeHeartbeat('hb-own');
+  const err = await node.nodeHeartbeat('hb-other').then(() => undefined, (e: unknown) => e);
+  t.true(err instanceof ApiError && err.reason === 'Forbidden', String(err));
+  t.regex((err as Error).message, /cannot update resource "leases"/);
+  const empty = await client.nodeHeartbeat('').then(() => undefined, (e: unknown) => e);
+  t.true(empty instanceof ApiError && empty.reason === 'BadRequest', String(empty));
+});
