@@ -20,6 +20,7 @@ import { ApiError, REASON_KEY, fromGrpcError } from '../errors.js';
 import type { ApplyResult, KubeObject, PropagationPolicy, WatchEvent, WatchEventType } from '../types.js';
 import { RequestMetadata, channelCredentials, tlsChannelOptions, type Credentials } from './credentials.js';
 import { ServerRotation, failoverAction, splitServers, type CallFailure, type CallKind } from './failover.js';
+import { HeartbeatStream } from './heartbeat-stream.js';
 import { HTTP2_WINDOW_BYTES, KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, UnaryChannel } from './unary-channel.js';
 
 export interface ListOptions {
@@ -64,6 +65,8 @@ export interface ClientOptions {
   onWarning?: (warning: string) => void;
   /** Per-call deadline for unary calls, ms. */
   timeoutMs?: number;
+  /** Node heartbeats as unary calls rather than on a stream (the stream by default). */
+  unaryHeartbeats?: boolean;
 }
 
 /** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
@@ -92,12 +95,16 @@ export class TugboatClient {
   private readonly stubs: Stubs[];
   private readonly rotation: ServerRotation;
   private readonly md: RequestMetadata;
+  private heartbeats: HeartbeatStream | undefined;
+  /** The server has no heartbeat stream (an older version): heartbeats go as unary calls. */
+  private heartbeatsUnary = false;
 
   constructor(address: string | readonly string[], private readonly options: ClientOptions = {}) {
     const addresses = typeof address === 'string' ? splitServers(address) : [...address];
     this.rotation = new ServerRotation(addresses);
     this.stubs = addresses.map((a) => makeStubs(a, options.credentials));
     this.md = new RequestMetadata(options.credentials);
+    this.heartbeatsUnary = options.unaryHeartbeats ?? false;
   }
 
   /** The API server calls go to now. */
@@ -107,6 +114,7 @@ export class TugboatClient {
   get addresses(): readonly string[] { return this.rotation.addresses; }
 
   close(): void {
+    this.heartbeats?.close();
     for (const s of this.stubs) {
       s.objects.close();
       s.server.close();
@@ -296,10 +304,31 @@ export class TugboatClient {
 
   /**
    * Node `node` is alive (an agent's heartbeat). Resolves once the API server has stored it.
-   * A server without the call answers UNIMPLEMENTED, an ApiError with reason
-   * MethodNotAllowed: the agent then renews its Lease instead.
+   * Sent on this client's heartbeat stream (heartbeat-stream.ts); against a server without
+   * the stream, as a unary call; a server with neither answers UNIMPLEMENTED, an ApiError with
+   * reason MethodNotAllowed: the agent then renews its Lease instead.
    */
   async nodeHeartbeat(node: string): Promise<void> {
+    if (!this.heartbeatsUnary) {
+      this.heartbeats ??= new HeartbeatStream(() => {
+        const i = this.rotation.index();
+        return { stream: this.stubs[i]!.server.nodeHeartbeats(this.metadata()), address: this.addresses[i]!, failed: (e) => { this.moveOn(i, e, 'idempotent'); } };
+      }, this.options.timeoutMs ?? 30_000);
+      try {
+        try {
+          await this.heartbeats.beat(node);
+        } catch (e) {
+          // A server that went away: once more, on the next one (the stream failed over to it).
+          if (!(e instanceof ApiError && e.reason === 'Unavailable') || this.stubs.length < 2) throw e;
+          await this.heartbeats.beat(node);
+        }
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) throw e;
+        this.heartbeatsUnary = true;
+        this.heartbeats.close();
+      }
+    }
     await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb));
   }
 

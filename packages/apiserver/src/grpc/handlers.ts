@@ -76,7 +76,7 @@ export function report(log: Log, verb: string, err: unknown): void {
 }
 
 /** Any thrown value as the gRPC status it ends a call with (ApiError's reason in the metadata). */
-function grpcStatus(err: unknown): StatusError {
+export function grpcStatus(err: unknown): StatusError {
   const ge = toGrpcError(err);
   return { code: ge.code ?? GrpcStatus.INTERNAL, details: ge.details ?? '', ...(ge.metadata ? { metadata: ge.metadata } : {}) };
 }

@@ -2,6 +2,7 @@
 // call the registry or the watch service, encode the answer. No rules live here.
 import { ApiError, NODE_LEASE_NAMESPACE, type KubeObject, type UserInfo, type WatchEventType } from '@tugboat/api';
 import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
+import { heartbeatStream } from './heartbeat-stream.js';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
@@ -140,8 +141,9 @@ export function serverService(version: VersionResponse, deps: HandlerDeps, heart
       async (req) => {
         if (!req.node) throw new ApiError('BadRequest', 'NodeHeartbeat: node: Required value');
         await heartbeats.beat(req.node);
-        return {};
+        return { node: req.node };
       },
     ),
+    NodeHeartbeats: heartbeatStream(deps, heartbeats),
   };
 }

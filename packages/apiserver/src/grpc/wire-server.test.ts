@@ -62,7 +62,7 @@ interface Running {
 
 async function startGrpcJs(b: Behaviour, only?: 'server'): Promise<Running> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 });
-  if (only === 'server') server.addService(v1.Server.service, { Version: UNUSED, NodeHeartbeat: UNUSED });
+  if (only === 'server') server.addService(v1.Server.service, { Version: UNUSED, NodeHeartbeat: UNUSED, NodeHeartbeats: UNUSED });
   else server.addService(v1.Objects.service, grpcJsHandlers(b) as never);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   return {
@@ -74,7 +74,7 @@ async function startGrpcJs(b: Behaviour, only?: 'server'): Promise<Running> {
 
 async function startWire(b: Behaviour, only?: 'server'): Promise<Running> {
   const wire = new GrpcWireServer({ maxReceiveBytes: 1024 });
-  if (only === 'server') wire.addService(v1.Server.service, { Version: { kind: 'unary', handle: UNUSED }, NodeHeartbeat: { kind: 'unary', handle: UNUSED } });
+  if (only === 'server') wire.addService(v1.Server.service, { Version: { kind: 'unary', handle: UNUSED }, NodeHeartbeat: { kind: 'unary', handle: UNUSED }, NodeHeartbeats: { kind: 'bidiStream', handle: UNUSED } });
   else wire.addService(v1.Objects.service, wireHandlers(b));
   const net: NetServer = createServer((socket) => wire.injectConnection(socket));
   await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve));
@@ -310,4 +310,75 @@ test('grpc-timeout values', (t) => {
   t.is(parseGrpcTimeout('5000u'), 5);
   t.is(parseGrpcTimeout('123456789m'), undefined);
   t.is(parseGrpcTimeout('10x'), undefined);
+});
+
+test('a bidirectional stream: messages both ways in order (large ones split across frames), OK after the client half-closes, or an error status', async (t) => {
+  type Req = { node: string };
+  // Echo in upper case; "fail" ends the call with an error; the client's half-close ends it OK.
+  const startBidi = async (kind: 'grpc-js' | 'wire'): Promise<{ address: string; stop(): void }> => {
+    if (kind === 'grpc-js') {
+      const server = new Server();
+      server.addService(v1.Server.service, {
+        Version: UNUSED, NodeHeartbeat: UNUSED,
+        NodeHeartbeats: (call: import('@grpc/grpc-js').ServerDuplexStream<Req, Req>) => {
+          call.on('data', (m: Req) => {
+            if (m.node === 'fail') call.emit('error', { code: status.INVALID_ARGUMENT, details: 'bad heartbeat' });
+            else call.write({ node: m.node.toUpperCase() });
+          });
+          call.on('end', () => call.end());
+        },
+      });
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
+    }
+    const wire = new GrpcWireServer({ maxReceiveBytes: 4 * 1024 * 1024 });
+    wire.addService(v1.Server.service, {
+      Version: { kind: 'unary', handle: UNUSED }, NodeHeartbeat: { kind: 'unary', handle: UNUSED },
+      NodeHeartbeats: {
+        kind: 'bidiStream',
+        handle: (call: import('./wire-server.js').BidiStreamCall<Req, Req>) => {
+          call.onMessage((m) => {
+            if (m.node === 'fail') call.end({ code: status.INVALID_ARGUMENT, details: 'bad heartbeat' });
+            else call.write({ node: m.node.toUpperCase() });
+          });
+          call.onHalfClose(() => call.end());
+        },
+      },
+    });
+    const net: NetServer = createServer((socket) => wire.injectConnection(socket));
+    await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve));
+    return { address: `127.0.0.1:${(net.address() as { port: number }).port}`, stop: () => { wire.forceShutdown(); net.close(); } };
+  };
+  const exchange = async (address: string, messages: string[]): Promise<{ got: string[]; code: number; details: string }> => {
+    const client = new v1.Server(address, credentials.createInsecure());
+    try {
+      const call = client.nodeHeartbeats();
+      const got: string[] = [];
+      call.on('data', (m: Req) => got.push(m.node));
+      const done = new Promise<{ code: number; details: string }>((resolve) => {
+        call.on('status', (s: { code: number; details: string }) => resolve({ code: s.code, details: s.details }));
+        call.on('error', () => undefined);
+      });
+      for (const m of messages) call.write({ node: m });
+      call.end();
+      return { got, ...(await done) };
+    } finally {
+      client.close();
+    }
+  };
+  const big = (i: number): string => `n${i}-${'x'.repeat(30_000 + i)}`;
+  const messages = Array.from({ length: 40 }, (_, i) => (i % 2 ? `node-${i}` : big(i)));
+  for (const kind of ['grpc-js', 'wire'] as const) {
+    const server = await startBidi(kind);
+    try {
+      const ok = await exchange(server.address, messages);
+      t.deepEqual(ok.got, messages.map((m) => m.toUpperCase()), kind);
+      t.is(ok.code, status.OK, kind);
+      const failed = await exchange(server.address, ['a', 'fail', 'b']);
+      t.deepEqual(failed.got, ['A'], kind);
+      t.deepEqual({ code: failed.code, details: failed.details }, { code: status.INVALID_ARGUMENT, details: 'bad heartbeat' }, kind);
+    } finally {
+      server.stop();
+    }
+  }
 });

@@ -6,6 +6,8 @@
 //     ─▶ requestDeserialize (proto-loader's) ─▶ handler (grpc/handlers.ts: the gate, then the work)
 //     ◀─ unary: HEADERS, one DATA message, trailers grpc-status/grpc-message/metadata
 //     ◀─ server stream: HEADERS, a DATA message per write, then the trailers
+//     ⇄  bidirectional stream: the handler starts at once; each request message is handed
+//        over as it arrives, each write is a DATA message, the trailers end it
 //     ◀─ an error before any message: one trailers-only HEADERS frame
 //
 // Why: the API server is the busiest process at fleet scale, and every request and heartbeat
@@ -52,6 +54,14 @@ export interface ServerStreamCall<Req, Res> extends IncomingCall<Req> {
   end(err?: StatusError): void;
 }
 
+/** A bidirectional stream: messages in as they arrive, messages out until `end`. */
+export interface BidiStreamCall<Req, Res> extends Omit<ServerStreamCall<undefined, Res>, 'request'> {
+  /** Each request message, in order (those that came before the listener are kept for it). */
+  onMessage(listener: (message: Req) => void): void;
+  /** The client sent its last message (it may still read). */
+  onHalfClose(listener: () => void): void;
+}
+
 // Method syntax on purpose: a handler of a specific request type is a handler of the service's
 // method (the definitions are typed per method, the table is not).
 export interface UnaryHandler<Req, Res> {
@@ -64,7 +74,12 @@ export interface ServerStreamHandler<Req, Res> {
   handle(call: ServerStreamCall<Req, Res>): void;
 }
 
-export type MethodHandler = UnaryHandler<never, unknown> | ServerStreamHandler<never, unknown>;
+export interface BidiStreamHandler<Req, Res> {
+  readonly kind: 'bidiStream';
+  handle(call: BidiStreamCall<Req, Res>): void;
+}
+
+export type MethodHandler = UnaryHandler<never, unknown> | ServerStreamHandler<never, unknown> | BidiStreamHandler<never, unknown>;
 
 /** A service's handlers by method name (the proto's name: Get, Watch, …). */
 export type ServiceHandlers = Readonly<Record<string, MethodHandler>>;
@@ -182,7 +197,7 @@ export class GrpcWireServer {
     for (const [name, method] of Object.entries(service)) {
       const handler = handlers[name];
       if (!handler) throw new Error(`no handler for ${method.path}`);
-      const kind = method.requestStream ? 'clientStream' : method.responseStream ? 'serverStream' : 'unary';
+      const kind = method.requestStream ? (method.responseStream ? 'bidiStream' : 'clientStream') : method.responseStream ? 'serverStream' : 'unary';
       if (kind !== handler.kind) throw new Error(`${method.path} is ${kind}, its handler ${handler.kind}`);
       this.routes.set(method.path, { method, handler });
     }
@@ -230,7 +245,7 @@ export class GrpcWireServer {
 }
 
 /** One call on one stream: read its request, hand it to the handler, send what it answers. */
-class WireCall implements ServerStreamCall<unknown, unknown> {
+class WireCall implements ServerStreamCall<unknown, unknown>, BidiStreamCall<unknown, unknown> {
   request: unknown = undefined;
   readonly credentials: RequestCredentials;
   cancelled = false;
@@ -244,6 +259,12 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
   private readonly written = (): void => { this.pending--; };
   private lengthChecked = false;
   private cancelListeners: (() => void)[] | undefined;
+  // Bidirectional streams: bytes of a message not complete yet; messages before a listener.
+  private partial: Buffer | undefined;
+  private messageListener: ((message: unknown) => void) | undefined;
+  private early: unknown[] = [];
+  private halfClosed = false;
+  private halfCloseListener: (() => void) | undefined;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
@@ -274,8 +295,95 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
         this.cancel();
       }
     });
+    if (this.route.handler.kind === 'bidiStream') {
+      this.stream.on('data', (chunk: Buffer) => this.onStreamData(chunk));
+      this.stream.on('end', () => this.onStreamEnd());
+      this.dispatchSafely();
+      return;
+    }
     this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
     this.stream.on('end', () => this.onEnd());
+  }
+
+  /** Bidirectional: every complete message in what has come so far goes to the handler. */
+  private onStreamData(chunk: Buffer): void {
+    let buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = undefined;
+    while (!this.finished && buf.length >= 5) {
+      const length = buf.readUInt32BE(1);
+      if (length > this.maxReceiveBytes) {
+        this.sendStatus({ code: GrpcStatus.RESOURCE_EXHAUSTED, details: `Received message larger than max (${length} vs ${this.maxReceiveBytes})` });
+        return;
+      }
+      if (buf.length < 5 + length) break;
+      const decoded = this.decode(buf.subarray(5, 5 + length), buf[0] === 1);
+      buf = buf.subarray(5 + length);
+      if (!decoded) return;
+      if (!this.messageListener) { this.early.push(decoded.value); continue; }
+      try {
+        this.messageListener(decoded.value);
+      } catch (e) {
+        this.sendStatus({ code: GrpcStatus.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+    }
+    if (buf.length) this.partial = buf;
+  }
+
+  private onStreamEnd(): void {
+    if (this.finished) return;
+    if (this.partial) {
+      this.sendStatus({ code: GrpcStatus.INTERNAL, details: `Received a truncated request message for bidi streaming method ${this.route.method.path}` });
+      return;
+    }
+    this.halfClosed = true;
+    this.halfCloseListener?.();
+  }
+
+  onMessage(listener: (message: unknown) => void): void {
+    this.messageListener = listener;
+    const early = this.early;
+    this.early = [];
+    for (const m of early) listener(m);
+  }
+
+  onHalfClose(listener: () => void): void {
+    this.halfCloseListener = listener;
+    if (this.halfClosed) listener();
+  }
+
+  /** A message's payload decompressed and decoded; undefined once a status has been sent for it. */
+  private decode(payload: Buffer, compressed: boolean): { value: unknown } | undefined {
+    let message = payload;
+    if (compressed) {
+      const encoding = String(this.headers['grpc-encoding'] ?? 'identity');
+      try {
+        if (encoding === 'gzip') message = gunzipSync(message, { maxOutputLength: this.maxReceiveBytes });
+        else if (encoding === 'deflate') message = inflateSync(message, { maxOutputLength: this.maxReceiveBytes });
+        else {
+          this.sendStatus({ code: GrpcStatus.UNIMPLEMENTED, details: `Received message compressed with unsupported encoding "${encoding}"` });
+          return undefined;
+        }
+      } catch {
+        this.sendStatus({ code: GrpcStatus.INTERNAL, details: 'Failed to decompress message' });
+        return undefined;
+      }
+    }
+    try {
+      return { value: this.route.method.requestDeserialize(message) };
+    } catch (e) {
+      this.sendStatus({ code: GrpcStatus.INTERNAL, details: `Error deserializing request: ${e instanceof Error ? e.message : String(e)}` });
+      return undefined;
+    }
+  }
+
+  /** A handler that throws (a bug) fails its call, not the server: this runs in a stream event. */
+  private dispatchSafely(): void {
+    try {
+      this.dispatch(this.route.handler);
+    } catch (e) {
+      this.sendStatus({ code: GrpcStatus.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -311,33 +419,10 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
       this.sendStatus({ code: GrpcStatus.UNIMPLEMENTED, details: `Received a second request message for ${what}` });
       return;
     }
-    let message = body.subarray(5, 5 + length);
-    if (body[0] === 1) {
-      const encoding = String(this.headers['grpc-encoding'] ?? 'identity');
-      try {
-        if (encoding === 'gzip') message = gunzipSync(message, { maxOutputLength: this.maxReceiveBytes });
-        else if (encoding === 'deflate') message = inflateSync(message, { maxOutputLength: this.maxReceiveBytes });
-        else {
-          this.sendStatus({ code: GrpcStatus.UNIMPLEMENTED, details: `Received message compressed with unsupported encoding "${encoding}"` });
-          return;
-        }
-      } catch {
-        this.sendStatus({ code: GrpcStatus.INTERNAL, details: 'Failed to decompress message' });
-        return;
-      }
-    }
-    try {
-      this.request = this.route.method.requestDeserialize(message);
-    } catch (e) {
-      this.sendStatus({ code: GrpcStatus.INTERNAL, details: `Error deserializing request: ${e instanceof Error ? e.message : String(e)}` });
-      return;
-    }
-    // A handler that throws (a bug) fails its call, not the server: this runs in a stream event.
-    try {
-      this.dispatch(this.route.handler);
-    } catch (e) {
-      this.sendStatus({ code: GrpcStatus.INTERNAL, details: e instanceof Error ? e.message : String(e) });
-    }
+    const decoded = this.decode(body.subarray(5, 5 + length), body[0] === 1);
+    if (!decoded) return;
+    this.request = decoded.value;
+    this.dispatchSafely();
   }
 
   private dispatch(handler: MethodHandler): void {
@@ -350,6 +435,9 @@ class WireCall implements ServerStreamCall<unknown, unknown> {
         return;
       case 'serverStream':
         (handler as ServerStreamHandler<unknown, unknown>).handle(this);
+        return;
+      case 'bidiStream':
+        (handler as BidiStreamHandler<unknown, unknown>).handle(this);
         return;
       default: {
         const never: never = handler;

@@ -1,6 +1,6 @@
 // Server/NodeHeartbeat against a real API server and etcd: group commit, what is stored, and
 // who may send one.
-import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, SYSTEM_NAMESPACE, type KubeObject, type TugboatClient } from '@tugboat/api';
+import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, SYSTEM_NAMESPACE, TugboatClient, type KubeObject } from '@tugboat/api';
 import { testWithApiServer } from '../testing/server-test.js';
 
 const test = testWithApiServer({ heartbeatFlushMs: 100 });
@@ -38,6 +38,35 @@ test.serial('a node may send only its own heartbeat (the Node authorizer, as for
   const err = await node.nodeHeartbeat('hb-other').then(() => undefined, (e: unknown) => e);
   t.true(err instanceof ApiError && err.reason === 'Forbidden', String(err));
   t.regex((err as Error).message, /cannot update resource "leases"/);
+  // The refusal ended that client's heartbeat stream; the next beat opens another.
+  await node.nodeHeartbeat('hb-own');
   const empty = await client.nodeHeartbeat('').then(() => undefined, (e: unknown) => e);
   t.true(empty instanceof ApiError && empty.reason === 'BadRequest', String(empty));
+});
+
+test.serial('as unary calls (an agent whose server has no heartbeat stream): the same rules, the same batch', async (t) => {
+  const { server } = t.context;
+  const n1 = await server.pki.node('hb-unary');
+  const node = new TugboatClient(server.address, { credentials: server.pki.credentials(n1.client), unaryHeartbeats: true, timeoutMs: 10_000 });
+  try {
+    await Promise.all([node.nodeHeartbeat('hb-unary'), t.context.client.nodeHeartbeat('hb-streamed')]);
+    const [lease] = await heartbeatLeases(t);
+    t.deepEqual((lease?.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION] ?? '').split(',').sort(), ['hb-streamed', 'hb-unary']);
+    const err = await node.nodeHeartbeat('hb-other').then(() => undefined, (e: unknown) => e);
+    t.true(err instanceof ApiError && err.reason === 'Forbidden', String(err));
+  } finally {
+    node.close();
+  }
+});
+
+test.serial('a stream of heartbeats: a message each, answered in order once stored; many nodes on one stream', async (t) => {
+  const { client } = t.context;
+  const answered: string[] = [];
+  const names = Array.from({ length: 20 }, (_, i) => `hb-s-${i}`);
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(names.map((n) => client.nodeHeartbeat(n).then(() => { answered.push(n); })));
+  }
+  t.is(answered.length, 60);
+  const [lease] = await heartbeatLeases(t);
+  t.deepEqual((lease?.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION] ?? '').split(',').sort(), [...names].sort());
 });
