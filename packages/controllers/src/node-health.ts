@@ -149,8 +149,9 @@ export function podEvictionDecision(pod: Pod, taints: readonly Taint[] | undefin
 
 /**
  * When this controller last saw each node alive, by its own clock: a lease renewal, a status
- * heartbeat, or a batch of an API server's heartbeats naming it counts when its value changes (so clock skew between machines does not
- * matter). A node seen for the first time gets a full grace period from then.
+ * heartbeat, or a batch of an API server's heartbeats naming it counts when its value changes
+ * (so clock skew between machines does not matter). A node seen for the first time gets a full
+ * grace period from then.
  */
 export class ProbeTracker {
   private readonly nodes = new Map<string, { keys: Map<string, string>; at: number }>();

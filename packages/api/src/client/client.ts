@@ -310,26 +310,30 @@ export class TugboatClient {
    */
   async nodeHeartbeat(node: string): Promise<void> {
     if (!this.heartbeatsUnary) {
-      this.heartbeats ??= new HeartbeatStream(() => {
-        const i = this.rotation.index();
-        return { stream: this.stubs[i]!.server.nodeHeartbeats(this.metadata()), address: this.addresses[i]!, failed: (e) => { this.moveOn(i, e, 'idempotent'); } };
-      }, this.options.timeoutMs ?? 30_000);
       try {
-        try {
-          await this.heartbeats.beat(node);
-        } catch (e) {
-          // A server that went away: once more, on the next one (the stream failed over to it).
-          if (!(e instanceof ApiError && e.reason === 'Unavailable') || this.stubs.length < 2) throw e;
-          await this.heartbeats.beat(node);
-        }
+        await this.beatOnStream(node);
         return;
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) throw e;
         this.heartbeatsUnary = true;
-        this.heartbeats.close();
+        this.heartbeats?.close();
       }
     }
     await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb));
+  }
+
+  private async beatOnStream(node: string): Promise<void> {
+    const stream = (this.heartbeats ??= new HeartbeatStream(() => {
+      const i = this.rotation.index();
+      return { stream: this.stubs[i]!.server.nodeHeartbeats(this.metadata()), address: this.addresses[i]!, failed: (e) => { this.moveOn(i, e, 'idempotent'); } };
+    }, this.options.timeoutMs ?? 30_000));
+    try {
+      await stream.beat(node);
+    } catch (e) {
+      // A server that went away: once more, on the next one (the stream failed over to it).
+      if (!(e instanceof ApiError && e.reason === 'Unavailable') || this.stubs.length < 2) throw e;
+      await stream.beat(node);
+    }
   }
 
   async version(): Promise<{ version: string; gitCommit: string; platform: string }> {

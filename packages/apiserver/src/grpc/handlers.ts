@@ -81,6 +81,12 @@ export function grpcStatus(err: unknown): StatusError {
   return { code: ge.code ?? GrpcStatus.INTERNAL, details: ge.details ?? '', ...(ge.metadata ? { metadata: ge.metadata } : {}) };
 }
 
+/** One request in apiserver_request_total and _duration_seconds (`startedNs`: process.hrtime.bigint()). */
+export function countRequest(deps: HandlerDeps, metricVerb: string, resource: string, code: number, startedNs: bigint): void {
+  deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: String(code) });
+  deps.metrics.requestDuration.observe({ verb: metricVerb, resource }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+}
+
 export function httpCode(err: unknown): number {
   return err instanceof ApiError ? REASON_TO_HTTP_STATUS[err.reason] : 500;
 }
@@ -169,11 +175,7 @@ export function unary<Req, Res, P = undefined>(
     const state: GateState = { reason: '' };
     const metricVerb = rpcMetricVerb(verb);
     // Counted with the HTTP code the REST API would have answered (Kubernetes' label values).
-    const done = (code: number): void => {
-      const resource = resourceLabel(state.attrs?.resource ?? '');
-      deps.metrics.requestTotal.inc({ verb: metricVerb, resource, code: String(code) });
-      deps.metrics.requestDuration.observe({ verb: metricVerb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
-    };
+    const done = (code: number): void => countRequest(deps, metricVerb, resourceLabel(state.attrs?.resource ?? ''), code, started);
     admit(deps, call, describe, state).then((ctx) => fn(call.request, ctx)).then(
       (res) => {
         done(successCode(metricVerb));

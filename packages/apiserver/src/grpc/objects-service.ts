@@ -1,15 +1,15 @@
 // gRPC Objects and Server services: describe each request (for authorization), decode it,
 // call the registry or the watch service, encode the answer. No rules live here.
-import { ApiError, NODE_LEASE_NAMESPACE, type KubeObject, type UserInfo, type WatchEventType } from '@tugboat/api';
+import type { ApiError, KubeObject, UserInfo, WatchEventType } from '@tugboat/api';
 import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
-import { heartbeatStream } from './heartbeat-stream.js';
+import { heartbeatStream, heartbeatUnary } from './heartbeat-service.js';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
 import { resolveResource } from '../registry/kind-of.js';
 import { collectionRequest, namedRequest, objectRequest, pathRequest, resourceAttributes } from './request-attributes.js';
 import type { ServiceHandlers } from './wire-server.js';
-import type { NodeHeartbeatRequest, NodeHeartbeatResponse, ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
+import type { ObjectsRequest, ObjectsResponse, VersionResponse } from './proto-types.js';
 import { parseDeleteOptions } from '../rest/query.js';
 
 /** A write's object, parsed once: describe() reads its kind and name, the handler writes it. */
@@ -132,18 +132,7 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
 export function serverService(version: VersionResponse, deps: HandlerDeps, heartbeats: HeartbeatBatcher): ServiceHandlers {
   return {
     Version: unary<unknown, VersionResponse>(deps, '/tugboat.v1.Server/Version', 'version', attributesOnly(() => pathRequest('get', '/version')), async () => version),
-    // Allowed to whoever may renew the node's Lease: the node itself (Node authorizer), admins.
-    NodeHeartbeat: unary<NodeHeartbeatRequest, NodeHeartbeatResponse>(
-      // Counted as verb HEARTBEAT: its time includes waiting for the batch (up to 200 ms), and
-      // it would skew the PUT latencies that Kubernetes' SLOs read.
-      deps, '/tugboat.v1.Server/NodeHeartbeat', 'heartbeat',
-      attributesOnly((req) => namedRequest('update', 'leases', NODE_LEASE_NAMESPACE, req.node)),
-      async (req) => {
-        if (!req.node) throw new ApiError('BadRequest', 'NodeHeartbeat: node: Required value');
-        await heartbeats.beat(req.node);
-        return { node: req.node };
-      },
-    ),
+    NodeHeartbeat: heartbeatUnary(deps, heartbeats),
     NodeHeartbeats: heartbeatStream(deps, heartbeats),
   };
 }

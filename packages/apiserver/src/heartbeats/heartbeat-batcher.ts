@@ -8,6 +8,8 @@
 //
 // Writes run one at a time, in order: each overwrites this server's one heartbeat object.
 
+import { ApiError } from '@tugboat/api';
+
 export interface HeartbeatBatcherOptions {
   /** How long a batch collects before it is written (the most a heartbeat waits, plus the write). */
   readonly flushIntervalMs: number;
@@ -30,7 +32,8 @@ export class HeartbeatBatcher {
 
   /** Resolves once `node`'s heartbeat is stored (in this batch's write). */
   beat(node: string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('the API server is shutting down'));
+    // Unavailable, as any call to a server going away: the agent beats again, on another.
+    if (this.closed) return Promise.reject(new ApiError('Unavailable', 'the API server is shutting down'));
     return new Promise<void>((resolve, reject) => {
       const callers = this.pending.get(node);
       if (callers) callers.push({ resolve, reject });

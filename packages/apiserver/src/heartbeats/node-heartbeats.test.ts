@@ -59,7 +59,7 @@ test.serial('as unary calls (an agent whose server has no heartbeat stream): the
   }
 });
 
-test.serial('a stream of heartbeats: a message each, answered in order once stored; many nodes on one stream', async (t) => {
+test.serial('many nodes beating on one client\'s stream, three rounds: every beat answered, each node stored', async (t) => {
   const { client } = t.context;
   const answered: string[] = [];
   const names = Array.from({ length: 20 }, (_, i) => `hb-s-${i}`);

@@ -738,9 +738,9 @@ export class LocalCluster {
     return { state, rec };
   }
 
-  /** A machine crash: SIGKILL the agent, then every container it ran. */
   /**
-   * Crashes the named nodes together: every name is checked before anything is killed, and
+   * A machine crash: SIGKILL the agent, then every container it ran. The named nodes crash
+   * together: every name is checked before anything is killed, and
    * the agents die within milliseconds of each other, as in a rack losing power (one
    * `stop-node` after another can be seconds apart on a loaded machine).
    */
@@ -751,10 +751,6 @@ export class LocalCluster {
       this.killContainers(rec);
       this.report.info(killed[i] ? `${name} stopped: agent (pid ${rec.pid}) and its containers killed` : `${name} was not running; its containers are killed`);
     }
-  }
-
-  async stopNode(name: string): Promise<void> {
-    await this.stopNodes([name]);
   }
 
   async startNode(name: string, timeoutMs: number): Promise<boolean> {

@@ -1,0 +1,95 @@
+// Server/NodeHeartbeat and Server/NodeHeartbeats: a node's heartbeat, allowed to whoever may
+// update the node's Lease (the node itself through the Node authorizer, admins), joins the
+// batcher's next write and is answered once stored. Both are counted as verb HEARTBEAT: their
+// time includes the batch wait (up to 200 ms), which would skew the PUT latencies that
+// Kubernetes' SLOs read.
+//
+// NodeHeartbeats is what agents use: one long-lived bidirectional stream, authenticated once,
+// each node name it beats for authorized once, every message answered with its node name.
+// Against a unary call per heartbeat this saves the HTTP/2 headers, a stream and the gate each
+// time, which were most of a heartbeat's cost with thousands of nodes. An error (Forbidden, a
+// failed write, a bad message) ends the stream with its status; the agent opens a new one.
+import { ApiError, NODE_LEASE_NAMESPACE, type UserInfo } from '@tugboat/api';
+import { forbiddenError } from '../auth/authorizer.js';
+import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
+import { attributesOnly, countRequest, grpcStatus, httpCode, report, unary, type HandlerDeps } from './handlers.js';
+import type { NodeHeartbeatRequest, NodeHeartbeatResponse } from './proto-types.js';
+import { namedRequest, type Attributes } from './request-attributes.js';
+import type { BidiStreamCall, BidiStreamHandler, UnaryHandler } from './wire-server.js';
+
+const VERB = 'heartbeat'; // rpcMetricVerb: HEARTBEAT
+
+/** What a heartbeat for `node` is authorized as; an empty name is refused first. */
+function heartbeatAttributes(method: string, node: string): Attributes {
+  if (!node) throw new ApiError('BadRequest', `${method}: node: Required value`);
+  return namedRequest('update', 'leases', NODE_LEASE_NAMESPACE, node);
+}
+
+export function heartbeatUnary(deps: HandlerDeps, heartbeats: HeartbeatBatcher): UnaryHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
+  return unary<NodeHeartbeatRequest, NodeHeartbeatResponse>(
+    deps, '/tugboat.v1.Server/NodeHeartbeat', VERB,
+    attributesOnly((req) => heartbeatAttributes('NodeHeartbeat', req.node)),
+    async (req) => {
+      await heartbeats.beat(req.node);
+      return { node: req.node };
+    },
+  );
+}
+
+export function heartbeatStream(deps: HandlerDeps, heartbeats: HeartbeatBatcher): BidiStreamHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
+  return {
+    kind: 'bidiStream',
+    handle(call: BidiStreamCall<NodeHeartbeatRequest, NodeHeartbeatResponse>) {
+      let ended = false;
+      let inFlight = 0;
+      let halfClosed = false;
+      const end = (err?: unknown): void => {
+        if (ended) return;
+        ended = true;
+        if (err !== undefined) report(deps.log, VERB, err);
+        call.end(err === undefined ? undefined : grpcStatus(err));
+      };
+      call.onCancel(() => { ended = true; });
+      const user: Promise<UserInfo> = deps.security.authenticate(call.credentials).then((id) => id.user);
+      // Authentication failed: the stream ends with it (caught here once, not per message).
+      user.catch((e: unknown) => end(e));
+      // Per node name, decided once for the stream: resolves when allowed, else Forbidden.
+      const allowed = new Map<string, Promise<void>>();
+      const authorize = async (node: string): Promise<void> => {
+        const attrs = { ...heartbeatAttributes('NodeHeartbeats', node), user: await user };
+        const d = await deps.security.authorize(attrs);
+        if (d.decision !== 'allow') throw forbiddenError(attrs, d.reason);
+      };
+
+      const beat = async (node: string): Promise<void> => {
+        const started = process.hrtime.bigint();
+        let code = 200;
+        try {
+          let ok = allowed.get(node);
+          if (!ok) allowed.set(node, (ok = authorize(node)));
+          await ok;
+          await heartbeats.beat(node);
+          if (!ended) call.write({ node });
+        } catch (e) {
+          code = httpCode(e);
+          end(e);
+        } finally {
+          countRequest(deps, 'HEARTBEAT', 'leases', code, started);
+        }
+      };
+
+      call.onMessage((req) => {
+        if (ended) return;
+        inFlight++;
+        void beat(req.node).finally(() => {
+          inFlight--;
+          if (halfClosed && inFlight === 0) end();
+        });
+      });
+      call.onHalfClose(() => {
+        halfClosed = true;
+        if (inFlight === 0) end();
+      });
+    },
+  };
+}
