@@ -66,19 +66,29 @@ function usageOf(u: ResourceUsage): Usage {
 
 interface Report { timestamp: string; window: string; node: ResourceUsage | undefined; pods: ReadonlyMap<string, PodUsage> }
 
+/** Whether the node's Ready condition is True: its agent is alive (the node lifecycle controller says otherwise within its grace period). */
+function isReady(node: KubeObject): boolean {
+  const conditions = (node as { status?: { conditions?: readonly { type?: string; status?: string }[] } }).status?.conditions;
+  return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
 /**
- * A node's report, unless it is missing, unreadable, or older than `maxAgeMs` at `now`: a dead
- * agent's last figures must not keep steering autoscalers (metrics-server drops them likewise).
+ * A node's report, unless it is missing, unreadable, or too old at `now`: a dead agent's last
+ * figures must not keep steering autoscalers (metrics-server drops them likewise). Too old is
+ * `maxAgeMs`, or twice that while the node is Ready: a live agent writes unchanged figures
+ * again only every 5 minutes (its report interval), so their timestamp is when they were
+ * measured first, and they are still what it measures.
  */
 function reportOf(node: KubeObject, now: Date, maxAgeMs: number): Report | undefined {
   const parsed = parseNodeUsage(node.metadata?.annotations);
   if (!parsed || !('report' in parsed)) return undefined;
   const { timestampMs, node: usage, pods } = parsed.report;
-  if (Number.isNaN(timestampMs) || now.getTime() - timestampMs > maxAgeMs) return undefined;
+  const limit = isReady(node) ? 2 * maxAgeMs : maxAgeMs;
+  if (Number.isNaN(timestampMs) || now.getTime() - timestampMs > limit) return undefined;
   return { timestamp: new Date(timestampMs).toISOString(), window: parsed.report.window ?? DEFAULT_METRICS_WINDOW, node: usage, pods };
 }
 
-/** How old a report may be: three minutes, as metrics-server keeps a node's last scrape. */
+/** How old a report may be: three minutes, as metrics-server keeps a node's last scrape (a Ready node's: twice that). */
 export const METRICS_MAX_AGE_MS = 3 * 60_000;
 
 /** Pure: the node's NodeMetrics, or undefined when it has no fresh report. */

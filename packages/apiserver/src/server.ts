@@ -246,7 +246,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const grpc = new GrpcWireServer({ maxReceiveBytes: 4 * 1024 * 1024 });
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
   const heartbeats = nodeHeartbeats(registry, heartbeatLeaseName(formatHostPort(listen), options.worker?.index), options.heartbeatFlushMs);
-  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps, heartbeats));
+  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps, heartbeats,
+    (node) => registry.objectCache?.('nodes', '', node)?.metadata?.resourceVersion));
   grpc.addService(protos.tugboat.v1.Pods.service, logs.service(deps));
   grpc.addService(protos.tugboat.v1.Auth.service, authService(registry, auth.tokens, deps));
   const http = createComponentHttpServer({

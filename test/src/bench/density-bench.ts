@@ -5,7 +5,7 @@
 //                            [--request cpu=1m,memory=1Mi] [--timeout 600]
 //                            [--lease-interval 10s] [--lease-renew-interval 60s] [--node-status-interval 60s]
 //                            [--node-monitor-grace-period 40s] [--apiserver-arg --FLAG=VALUE]
-//                            [--list-probe SECONDS]
+//                            [--list-probe SECONDS] [--idle SECONDS] [--idle-settle SECONDS]
 //
 // It brings up the real local control plane as a user does (`tctl cluster up --nodes 0
 // --random-ports` in its own $TUGBOAT_HOME: etcd, API server, scheduler, controllers), then N
@@ -21,7 +21,9 @@
 //   API request latency p50/p99 per verb, from the API server's own histogram (the run's delta);
 //   peak RSS (VmHWM) and CPU seconds of every component, etcd and the hollow agents;
 //   etcd writes per pod (etcd revisions during the run / P; heartbeats included, and their
-//   idle rate shown);
+//   idle rate shown; the idle cluster's CPU shares and API requests/s are measured over --idle
+//   seconds (10), after --idle-settle seconds (0) past the last node's Ready: a settle of
+//   a status interval or more gives the steady state, once every node's first writes are done);
 // and last: `density: P pods Running on N hollow nodes in T s: R pods/s; startup p99 X s;
 // control plane RSS M MB` (control plane: API server + scheduler + controllers).
 // Exits 1 when a node holds more than its allocatable (requests or pod count) or the pods are
@@ -55,9 +57,11 @@ interface Args {
    * server the run measures (see docs/benchmarks.md).
    */
   listProbeSeconds: number;
+  idleSeconds: number;
+  idleSettleSeconds: number;
 }
 
-const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --list-probe SECONDS, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --lease-renew-interval D, --node-status-interval D, --node-monitor-grace-period D';
+const USAGE = 'flags: --nodes N, --pods P, --apiserver-workers N, --apiserver-arg --FLAG=VALUE, --list-probe SECONDS, --idle SECONDS, --idle-settle SECONDS, --deployments D, --nodes-per-agent K, --request cpu=Q,memory=Q, --timeout SECONDS, --lease-interval D, --lease-renew-interval D, --node-status-interval D, --node-monitor-grace-period D';
 
 function parseArgs(argv: readonly string[]): Args {
   const given = new Map<string, string>();
@@ -85,6 +89,11 @@ function parseArgs(argv: readonly string[]): Args {
   given.delete('list-probe');
   const listProbeSeconds = probeText === undefined ? 0 : Number(probeText);
   if (!Number.isFinite(listProbeSeconds) || listProbeSeconds < 0) throw new Error(`--list-probe: expected seconds (0: none), got ${JSON.stringify(probeText)}`);
+  const idleSeconds = positive('idle', 10);
+  const settleText = given.get('idle-settle');
+  given.delete('idle-settle');
+  const idleSettleSeconds = settleText === undefined ? 0 : Number(settleText);
+  if (!Number.isFinite(idleSettleSeconds) || idleSettleSeconds < 0) throw new Error(`--idle-settle: expected seconds, got ${JSON.stringify(settleText)}`);
   const request = { cpu: '1m', memory: '1Mi' };
   const requestText = given.get('request');
   given.delete('request');
@@ -107,7 +116,7 @@ function parseArgs(argv: readonly string[]): Args {
   const unknown = [...given.keys()];
   if (unknown.length) throw new Error(`unknown flag --${unknown[0]} (${USAGE})`);
   if (deployments > pods) throw new Error(`--deployments ${deployments} is more than --pods ${pods}`);
-  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, leaseRenewInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg, listProbeSeconds };
+  return { nodes, pods, deployments, nodesPerAgent, request, timeoutSeconds, leaseInterval, leaseRenewInterval, nodeStatusInterval, nodeMonitorGracePeriod, apiserverWorkers, apiserverArg, listProbeSeconds, idleSeconds, idleSettleSeconds };
 }
 
 type PodItem = Pod & KubeObject;
@@ -270,6 +279,26 @@ function listSourceLines(before: string, after: string, seconds: number): string
   const wait = histogramLines(parseHistogram(before, 'apiserver_watch_cache_read_wait_seconds', []), parseHistogram(after, 'apiserver_watch_cache_read_wait_seconds', []), seconds);
   for (const l of wait) lines.push(`  waits for the cache to reach the revision asked:${l.slice(2)}`);
   return lines;
+}
+
+/** `apiserver_request_total` between two scrapes, per verb and resource, as "VERB resource N/s" (busiest first, over 0.5/s). */
+function requestRates(before: string, after: string, seconds: number): string {
+  const totals = (text: string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const match = /^apiserver_request_total\{(.*)\} ([0-9.e+]+)$/.exec(line);
+      if (!match) continue;
+      const labels = match[1] ?? '';
+      const verb = /verb="([^"]*)"/.exec(labels)?.[1] ?? '';
+      const resource = /resource="([^"]*)"/.exec(labels)?.[1] ?? '';
+      const key = `${verb} ${resource}`;
+      m.set(key, (m.get(key) ?? 0) + Number(match[2]));
+    }
+    return m;
+  };
+  const b = totals(before);
+  const rates = [...totals(after)].map(([k, v]) => [k, (v - (b.get(k) ?? 0)) / seconds] as const).filter(([, r]) => r >= 0.5).sort((x, y) => y[1] - x[1]);
+  return rates.map(([k, r]) => `${k} ${r.toFixed(0)}`).join(', ') || 'none';
 }
 
 async function scrape(httpAddress: string): Promise<string> {
@@ -447,13 +476,20 @@ async function main(): Promise<number> {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
 
   // Heartbeats alone, before any pod: the etcd writes per second an idle cluster of this size makes.
-  const idleSeconds = 10;
+  if (args.idleSettleSeconds > 0) {
+    say(`idle: settling ${args.idleSettleSeconds} s first`);
+    await sleep(args.idleSettleSeconds * 1000);
+  }
+  const idleSeconds = args.idleSeconds;
   const idle0 = etcdStatus(cluster);
   const idleProc0 = sampleAll(procs);
+  const idleMetrics0 = await scrape(apiHttp);
   await sleep(idleSeconds * 1000);
   const idle1 = etcdStatus(cluster);
+  const idleRequests = requestRates(idleMetrics0, await scrape(apiHttp), idleSeconds);
   const idleWritesPerSecond = (idle1.revision - idle0.revision) / idleSeconds;
   say(`idle: ${idleWritesPerSecond.toFixed(0)} etcd writes/s from heartbeats (${idleSeconds} s before the first apply); cpu ${cpuShares(procs, idleProc0, sampleAll(procs), idleSeconds)}`);
+  say(`idle: API requests/s ${idleRequests}`);
   const floor = await timeTctl(cluster, ['get', 'namespaces']);
   say(`idle: ${floor} (a tctl process's own start-up, for reference)`);
 

@@ -15,6 +15,7 @@ function recordingClient(heartbeats: 'taken' | 'unimplemented') {
     async nodeHeartbeat(node: string) {
       calls.push(`heartbeat ${node}`);
       if (heartbeats === 'unimplemented') throw new ApiError('MethodNotAllowed', 'The server does not implement the method /tugboat.v1.Server/NodeHeartbeat');
+      return { nodeResourceVersion: undefined };
     },
     async tryGet() { return lease; },
     async create(o: KubeObject) { calls.push('lease create'); lease = { ...o, metadata: { ...o.metadata, resourceVersion: '1' } }; return lease; },
@@ -50,4 +51,69 @@ test('an API server without heartbeats: said once, then the Lease every beat', a
   t.deepEqual(calls, ['lease create', 'heartbeat n1', 'lease renew', 'lease renew', 'lease renew']);
   t.is(log.length, 1);
   t.regex(log[0] ?? '', /takes no heartbeats/);
+});
+
+/** A client holding one Node and one Lease, counting the Node's reads; `cached` is the Node version the heartbeat answer names. */
+function nodeClient() {
+  const calls: string[] = [];
+  let rv = 1;
+  const stamp = <T extends KubeObject>(o: T): T => ({ ...o, metadata: { ...o.metadata, resourceVersion: String(++rv) } });
+  const state: { node: KubeObject; lease: KubeObject | undefined; cached: () => string | undefined } = {
+    node: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', resourceVersion: '1' } },
+    lease: undefined,
+    cached: () => state.node.metadata?.resourceVersion,
+  };
+  const client = {
+    async nodeHeartbeat() { calls.push('heartbeat'); return { nodeResourceVersion: state.cached() }; },
+    async tryGet(resource: string) {
+      if (resource === 'nodes') { calls.push('node read'); return state.node; }
+      return state.lease;
+    },
+    async create(o: KubeObject) { state.lease = stamp(o); return state.lease; },
+    async update(o: KubeObject) {
+      if (o.kind === 'Node') { calls.push('node write'); state.node = stamp(o); return state.node; }
+      state.lease = stamp(o);
+      return state.lease;
+    },
+    async updateStatus(o: KubeObject) { calls.push('status write'); state.node = stamp(o); return state.node; },
+  };
+  return { client: client as unknown as TugboatClient, calls, state, stamp };
+}
+
+test('the Node is read each status interval only when the last heartbeat does not vouch for the version the agent holds', async (t) => {
+  const { client, calls, state, stamp } = nodeClient();
+  let now = 0;
+  const runtime = { listContainers: async () => [], stats: async () => undefined } as unknown as Runtime;
+  const agent = new NodeAgent({ client, config: CONFIG, runtime, usageSource: 'pods', leaseIntervalMs: 2_000, leaseRenewIntervalMs: 3_600_000, statusIntervalMs: 10_000, now: () => now, log: () => undefined }) as unknown as {
+    beat(): Promise<void>; reportStatus(): Promise<void>;
+  };
+  const round = async (): Promise<string[]> => {
+    calls.length = 0;
+    await agent.beat();
+    now += 2_000;
+    await agent.reportStatus();
+    now += 8_000;
+    return [...calls];
+  };
+  await agent.beat(); // the Lease, made
+  // No heartbeat answered yet: read, then the first usage and status writes.
+  await agent.reportStatus();
+  t.deepEqual(calls, ['node read', 'node write', 'status write']);
+  // The server holds what the agent wrote: nothing read, nothing written.
+  t.deepEqual((await round()).filter((c) => c !== 'heartbeat'), []);
+  t.deepEqual((await round()).filter((c) => c !== 'heartbeat'), []);
+  // Someone else changed the Node (the controller's Ready=Unknown): the answer names a newer version.
+  state.node = stamp({ ...state.node, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } } as KubeObject);
+  t.deepEqual((await round()).filter((c) => c !== 'heartbeat'), ['node read', 'status write']);
+  t.deepEqual((await round()).filter((c) => c !== 'heartbeat'), []);
+  // A server that does not say (older, or the Node not in its cache): read every time.
+  state.cached = () => undefined;
+  t.deepEqual((await round()).filter((c) => c !== 'heartbeat'), ['node read']);
+  // An answer older than a status interval vouches for nothing.
+  state.cached = () => state.node.metadata?.resourceVersion;
+  await agent.beat();
+  now += 11_000;
+  calls.length = 0;
+  await agent.reportStatus();
+  t.deepEqual(calls, ['node read']);
 });

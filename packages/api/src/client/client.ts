@@ -70,6 +70,16 @@ export interface ClientOptions {
 }
 
 /** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
+/** What the API server said to a node's heartbeat (see TugboatClient.nodeHeartbeat). */
+export interface NodeHeartbeatAnswer {
+  /** The Node's resourceVersion in the answering server's cache; undefined when it did not say. */
+  readonly nodeResourceVersion: string | undefined;
+}
+
+function heartbeatAnswer(res: NodeHeartbeatResponse__Output): NodeHeartbeatAnswer {
+  return { nodeResourceVersion: res.nodeResourceVersion || undefined };
+}
+
 export interface Watch<T> extends AsyncIterable<WatchEvent<T & KubeObject>> {
   close(): void;
 }
@@ -306,33 +316,34 @@ export class TugboatClient {
    * Node `node` is alive (an agent's heartbeat). Resolves once the API server has stored it.
    * Sent on this client's heartbeat stream (heartbeat-stream.ts); against a server without
    * the stream, as a unary call; a server with neither answers UNIMPLEMENTED, an ApiError with
-   * reason MethodNotAllowed: the agent then renews its Lease instead.
+   * reason MethodNotAllowed: the agent then renews its Lease instead. The answer says which
+   * resourceVersion of the Node the server's cache holds (undefined: an older server, or not
+   * cached), so the agent need not read its Node to learn whether someone changed it.
    */
-  async nodeHeartbeat(node: string): Promise<void> {
+  async nodeHeartbeat(node: string): Promise<NodeHeartbeatAnswer> {
     if (!this.heartbeatsUnary) {
       try {
-        await this.beatOnStream(node);
-        return;
+        return heartbeatAnswer(await this.beatOnStream(node));
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) throw e;
         this.heartbeatsUnary = true;
         this.heartbeats?.close();
       }
     }
-    await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb));
+    return heartbeatAnswer(await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb)));
   }
 
-  private async beatOnStream(node: string): Promise<void> {
+  private async beatOnStream(node: string): Promise<NodeHeartbeatResponse__Output> {
     const stream = (this.heartbeats ??= new HeartbeatStream(() => {
       const i = this.rotation.index();
       return { stream: this.stubs[i]!.server.nodeHeartbeats(this.metadata()), address: this.addresses[i]!, failed: (e) => { this.moveOn(i, e, 'idempotent'); } };
     }, this.options.timeoutMs ?? 30_000));
     try {
-      await stream.beat(node);
+      return await stream.beat(node);
     } catch (e) {
       // A server that went away: once more, on the next one (the stream failed over to it).
       if (!(e instanceof ApiError && e.reason === 'Unavailable') || this.stubs.length < 2) throw e;
-      await stream.beat(node);
+      return await stream.beat(node);
     }
   }
 

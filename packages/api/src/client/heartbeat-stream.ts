@@ -18,7 +18,7 @@ export interface OpenedHeartbeatStream {
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(answer: NodeHeartbeatResponse__Output): void;
   reject(err: unknown): void;
   timer: NodeJS.Timeout;
 }
@@ -34,11 +34,11 @@ export class HeartbeatStream {
 
   constructor(private readonly open: () => OpenedHeartbeatStream, private readonly timeoutMs: number) {}
 
-  /** Resolves once the API server has stored `node`'s heartbeat. */
-  beat(node: string): Promise<void> {
+  /** Resolves, with the API server's answer, once it has stored `node`'s heartbeat. */
+  beat(node: string): Promise<NodeHeartbeatResponse__Output> {
     if (this.closed) return Promise.reject(new ApiError('Unavailable', 'the heartbeat stream is closed'));
     const cur = (this.current ??= this.start());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<NodeHeartbeatResponse__Output>((resolve, reject) => {
       const timer = setTimeout(() => {
         // No answer in time: the connection may be dead without saying so; start afresh.
         this.drop(cur, new ApiError('Timeout', `the API server at ${cur.address} did not answer the heartbeat of ${node} within ${this.timeoutMs} ms`));
@@ -64,7 +64,7 @@ export class HeartbeatStream {
       if (q && q.length === 0) opened.waiting.delete(res.node);
       if (!w) return;
       clearTimeout(w.timer);
-      w.resolve();
+      w.resolve(res);
     });
     opened.stream.on('error', (e: unknown) => {
       opened.failed(e);

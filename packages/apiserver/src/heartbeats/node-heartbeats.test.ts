@@ -70,3 +70,22 @@ test.serial('many nodes beating on one client\'s stream, three rounds: every bea
   const [lease] = await heartbeatLeases(t);
   t.deepEqual((lease?.metadata?.annotations?.[NODE_HEARTBEATS_ANNOTATION] ?? '').split(',').sort(), [...names].sort());
 });
+
+test.serial('the answer names the Node\'s resourceVersion in the server\'s cache, on the stream and as a unary call', async (t) => {
+  const { server, client } = t.context;
+  const unary = new TugboatClient(server.address, { credentials: server.pki.credentials(), unaryHeartbeats: true, timeoutMs: 10_000 });
+  try {
+    t.is((await client.nodeHeartbeat('hb-rv')).nodeResourceVersion, undefined, 'no such Node: nothing named');
+    const created = await client.create<KubeObject>({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'hb-rv' } });
+    const changed = await client.update<KubeObject>({ ...created, metadata: { ...created.metadata, labels: { changed: 'yes' } } });
+    const version = changed.metadata?.resourceVersion;
+    // The cache follows etcd's watch: within moments it holds the latest version.
+    const deadline = Date.now() + 5_000;
+    let streamed = await client.nodeHeartbeat('hb-rv');
+    while (streamed.nodeResourceVersion !== version && Date.now() < deadline) streamed = await client.nodeHeartbeat('hb-rv');
+    t.is(streamed.nodeResourceVersion, version);
+    t.is((await unary.nodeHeartbeat('hb-rv')).nodeResourceVersion, version);
+  } finally {
+    unary.close();
+  }
+});
