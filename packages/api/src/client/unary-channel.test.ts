@@ -159,3 +159,35 @@ test('a 12 MB request, and an error answer whose trailers carry it back: the ses
     server.forceShutdown();
   }
 });
+
+test('a keepalive ping left unanswered ends the session; the next tick finds it destroyed and does nothing (it threw, and killed the process)', async (t) => {
+  // A peer that accepts the connection and never says a word: no SETTINGS, no ping answers.
+  const sockets: import('node:net').Socket[] = [];
+  const silent = (await import('node:net')).createServer((s) => { sockets.push(s); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+  const uncaught: unknown[] = [];
+  const onUncaught = (e: unknown): void => { uncaught.push(e); };
+  process.prependListener('uncaughtException', onUncaught);
+  // Interval and timeout alike: the ping's deadline and the next tick fall due in the same
+  // run of timers, the session destroyed by the first before its 'close' stops the second.
+  const channel = new UnaryChannel(address, undefined, { keepaliveMs: 20, keepaliveTimeoutMs: 20 });
+  try {
+    const v1 = loadProtos().tugboat.v1;
+    const lean = UnaryChannel.wrap(new v1.Objects(address, grpcCredentials.createInsecure()), v1.Objects.service, channel);
+    const { err } = await get(lean, 'x', new Date(Date.now() + 2_000));
+    t.is(err?.code, status.UNAVAILABLE, String(err?.message));
+    t.regex(err?.details ?? '', /keepalive ping not answered/);
+    // A retry at once (as clients do after UNAVAILABLE) is a call in flight on a new session,
+    // while the old session's keepalive still ticks.
+    const retry = get(lean, 'x', new Date(Date.now() + 2_000));
+    await new Promise((r) => setTimeout(r, 100));
+    t.deepEqual(uncaught.map(String), []);
+    t.is((await retry).err?.code, status.UNAVAILABLE);
+  } finally {
+    process.removeListener('uncaughtException', onUncaught);
+    channel.close();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
+});

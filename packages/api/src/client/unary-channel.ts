@@ -117,8 +117,12 @@ export class UnaryChannel {
     h2.on('goaway', forget);
     // grpc-js's keepalive, for calls in flight: a server whose host vanished fails them now
     // ("Connection dropped"), not at their deadline.
+    // inFlight counts the channel's calls, on whichever session: a session already destroyed
+    // (its 'close', which stops this, not yet emitted: a ping's deadline and this tick can fall
+    // due in one run of timers) is left alone, since ping() throws on it, out of a timer, and
+    // that killed the process (a hollow agent, retrying on a new session, at 5,000 nodes).
     const keepalive = setInterval(() => {
-      if (this.inFlight === 0 || !session.connected) return;
+      if (this.inFlight === 0 || !session.connected || h2.destroyed || h2.closed) return;
       const dead = setTimeout(() => h2.destroy(new Error(`keepalive ping not answered in ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
       dead.unref();
       h2.ping(() => clearTimeout(dead));
