@@ -82,3 +82,40 @@ test.serial('an informer recovers when the API server is killed and started agai
     informer.stop();
   }
 });
+
+test.serial('an index follows adds, changes and deletes, and the relist after an expired watch', async (t) => {
+  const { server } = t.context;
+  const client = server.client();
+  await waitFor('default namespace', async () => (await client.tryGet('namespaces', '', 'default')) !== undefined);
+  const byColour = (o: KubeObject): readonly string[] => {
+    const colour = (o as KubeObject & { data?: Record<string, string> }).data?.['colour'];
+    return colour ? [colour] : [];
+  };
+  const painted = (name: string, colour: string): KubeObject => ({ ...cm(name), data: { colour } });
+  await client.create(painted('ix-a', 'red'));
+  const informer = new Informer<KubeObject>(client, 'configmaps', { namespace: 'default' });
+  await informer.start();
+  // Added after the first list: what is cached is filed at once.
+  informer.addIndex('colour', byColour);
+  const names = (colour: string): string[] => informer.byIndex('colour', colour).map((o) => o.metadata?.name ?? '').filter((n) => n.startsWith('ix-')).sort();
+  try {
+    t.deepEqual(names('red'), ['ix-a']);
+    await client.create(painted('ix-b', 'red'));
+    await client.create(painted('ix-c', 'blue'));
+    await waitFor('b and c', async () => names('red').length === 2 && names('blue').length === 1);
+    const b = await client.get<KubeObject>('configmaps', 'default', 'ix-b');
+    await client.update({ ...b, data: { colour: 'blue' } });
+    await waitFor('b blue', async () => names('blue').length === 2);
+    t.deepEqual(names('red'), ['ix-a']);
+    await client.delete('configmaps', 'default', 'ix-a');
+    await waitFor('a gone', async () => names('red').length === 0);
+    // Past the watch cache (2 changes): the informer relists, and the index follows the list.
+    for (let i = 0; i < 5; i++) await client.create(cm(`ix-filler-${i}`));
+    await client.delete('configmaps', 'default', 'ix-c');
+    await waitFor('c gone', async () => names('blue').length === 1);
+    t.deepEqual(names('blue'), ['ix-b']);
+    t.throws(() => informer.byIndex('size', 'x'), { message: /no index "size"/ });
+  } finally {
+    informer.stop();
+  }
+});

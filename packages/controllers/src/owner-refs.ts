@@ -9,6 +9,18 @@ export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
+/**
+ * An informer index (Informer.addIndex) of objects by controller: `uid/<owner uid>` for a
+ * controlled object, `orphan/<namespace>` for one without a controller. A controller's sync
+ * looks at its own objects and the orphans it may adopt (all it can claim), not every object.
+ */
+export const CONTROLLER_INDEX = 'controller';
+
+export function controllerIndexValues(obj: KubeObject): readonly string[] {
+  const ref = controllerRef(obj);
+  return [ref ? `uid/${ref.uid}` : `orphan/${obj.metadata?.namespace ?? ''}`];
+}
+
 export function isControlledBy(obj: KubeObject, ownerUid: string | undefined): boolean {
   return !!ownerUid && controllerRef(obj)?.uid === ownerUid;
 }

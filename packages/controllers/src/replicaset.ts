@@ -22,7 +22,7 @@ import { deepEqual } from './canonical.js';
 import type { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import type { PodObject, ReplicaSetObject, SharedInformers } from './informers.js';
-import { claimObjects, controllerRef, newControllerRef, ownerStillValid } from './owner-refs.js';
+import { CONTROLLER_INDEX, claimObjects, controllerIndexValues, controllerRef, newControllerRef, ownerStillValid } from './owner-refs.js';
 import { creationTime, isPodActive, isPodAvailable, isPodReady, podReadySince, randomSuffix, restartCount } from './pod-util.js';
 import { slowStartBatch } from './slow-start.js';
 import { QueueController, type ControllerOptions } from './queue-controller.js';
@@ -218,7 +218,7 @@ export class ReplicaSetController extends QueueController {
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
     this.kind = opts.kind ?? REPLICA_SET_KIND;
     this.expectations = new ControllerExpectations(this.clock);
-    this.pods = opts.informers.pods();
+    this.pods = opts.informers.pods().addIndex(CONTROLLER_INDEX, controllerIndexValues);
     this.stored = opts.informers.forResource<KubeObject>(this.kind.resource);
 
     this.stored
@@ -330,7 +330,9 @@ export class ReplicaSetController extends QueueController {
     const selector = selectorFromLabelSelector(rs.spec?.selector);
     const needsSync = this.expectations.satisfied(key);
 
-    const active = this.pods.list().filter((p) => p.metadata?.namespace === ns && isPodActive(p));
+    // What it may claim: its own pods and the namespace's orphans (another controller's are never adopted).
+    const active = [...this.pods.byIndex(CONTROLLER_INDEX, `uid/${rs.metadata?.uid ?? ''}`), ...this.pods.byIndex(CONTROLLER_INDEX, `orphan/${ns}`)]
+      .filter((p) => p.metadata?.namespace === ns && isPodActive(p));
     const { claimed, errors } = await claimObjects<PodObject>({
       client: this.client,
       resource: 'pods',
@@ -413,10 +415,11 @@ export class ReplicaSetController extends QueueController {
     const owner = controllerRef(rs);
     if (!owner) return own;
     const ns = rs.metadata?.namespace;
-    const siblings = new Set(this.replicaSets()
+    const siblings = this.replicaSets()
       .filter((r) => r.metadata?.namespace === ns && controllerRef(r)?.uid === owner.uid)
-      .map((r) => r.metadata?.uid ?? ''));
-    return this.pods.list().filter((p) => p.metadata?.namespace === ns && isPodActive(p) && siblings.has(controllerRef(p)?.uid ?? '-'));
+      .map((r) => r.metadata?.uid ?? '');
+    return siblings.flatMap((uid) => this.pods.byIndex(CONTROLLER_INDEX, `uid/${uid}`))
+      .filter((p) => p.metadata?.namespace === ns && isPodActive(p));
   }
 
   /** The object as stored (an RC stays an RC), for writes and events. */
