@@ -44,6 +44,7 @@ export * from './storage.js';
 export * from './sidecars.js';
 export * from './pod-resources.js';
 export * from './autoscaling.js';
+export * from './node-ready.js';
 export * from './resource-metrics.js';
 export { TYPE_ORIGINS } from './schema/type-origins.js';
 export * from './scheduling/index.js';

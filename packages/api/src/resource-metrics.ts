@@ -8,6 +8,7 @@
 import { formatBytes, formatMilliCpu } from './quantity.js';
 import { parseNodeUsage, type PodUsage, type ResourceUsage } from './scheduling/node-usage.js';
 import { parseDuration } from './time.js';
+import { isNodeReady, type WithNodeConditions } from './node-ready.js';
 import type { KindInfo } from './kinds.js';
 import type { KubeObject, ObjectMeta } from './types.js';
 
@@ -66,12 +67,6 @@ function usageOf(u: ResourceUsage): Usage {
 
 interface Report { timestamp: string; window: string; node: ResourceUsage | undefined; pods: ReadonlyMap<string, PodUsage> }
 
-/** Whether the node's Ready condition is True: its agent is alive (the node lifecycle controller says otherwise within its grace period). */
-function isReady(node: KubeObject): boolean {
-  const conditions = (node as { status?: { conditions?: readonly { type?: string; status?: string }[] } }).status?.conditions;
-  return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 /**
  * A node's report, unless it is missing, unreadable, or too old at `now`: a dead agent's last
  * figures must not keep steering autoscalers (metrics-server drops them likewise). Too old is
@@ -83,7 +78,7 @@ function reportOf(node: KubeObject, now: Date, maxAgeMs: number): Report | undef
   const parsed = parseNodeUsage(node.metadata?.annotations);
   if (!parsed || !('report' in parsed)) return undefined;
   const { timestampMs, node: usage, pods } = parsed.report;
-  const limit = isReady(node) ? 2 * maxAgeMs : maxAgeMs;
+  const limit = isNodeReady(node as WithNodeConditions) ? 2 * maxAgeMs : maxAgeMs;
   if (Number.isNaN(timestampMs) || now.getTime() - timestampMs > limit) return undefined;
   return { timestamp: new Date(timestampMs).toISOString(), window: parsed.report.window ?? DEFAULT_METRICS_WINDOW, node: usage, pods };
 }

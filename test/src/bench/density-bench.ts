@@ -85,15 +85,17 @@ function parseArgs(argv: readonly string[]): Args {
   const nodesPerAgent = positive('nodes-per-agent', 500);
   const timeoutSeconds = positive('timeout', 600);
   const apiserverWorkers = positive('apiserver-workers', 1);
-  const probeText = given.get('list-probe');
-  given.delete('list-probe');
-  const listProbeSeconds = probeText === undefined ? 0 : Number(probeText);
-  if (!Number.isFinite(listProbeSeconds) || listProbeSeconds < 0) throw new Error(`--list-probe: expected seconds (0: none), got ${JSON.stringify(probeText)}`);
+  /** Seconds, 0 or more (0 when not given). */
+  const seconds = (name: string, expected: string): number => {
+    const text = given.get(name);
+    given.delete(name);
+    const n = text === undefined ? 0 : Number(text);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected ${expected}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const listProbeSeconds = seconds('list-probe', 'seconds (0: none)');
   const idleSeconds = positive('idle', 10);
-  const settleText = given.get('idle-settle');
-  given.delete('idle-settle');
-  const idleSettleSeconds = settleText === undefined ? 0 : Number(settleText);
-  if (!Number.isFinite(idleSettleSeconds) || idleSettleSeconds < 0) throw new Error(`--idle-settle: expected seconds, got ${JSON.stringify(settleText)}`);
+  const idleSettleSeconds = seconds('idle-settle', 'seconds');
   const request = { cpu: '1m', memory: '1Mi' };
   const requestText = given.get('request');
   given.delete('request');
@@ -257,24 +259,27 @@ function histogramLines(before: Histogram, after: Histogram, seconds: number, to
 }
 
 /** A counter's value summed by one label ('' sums everything), from a /metrics text. */
-function counterBy(text: string, metric: string, by: string): Map<string, number> {
+/** A counter summed by the values of labels `by` (joined with a space; none: one total under ''). */
+function counterBy(text: string, metric: string, by: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
     const labels = new Map([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
-    const key = by ? labels.get(by) ?? '' : '';
+    const key = by.map((name) => labels.get(name) ?? '').join(' ');
     out.set(key, (out.get(key) ?? 0) + Number(m[2]));
   }
   return out;
 }
 
+/** A counter's growth between two scrapes, by labels `by`: only what grew, the most first. */
+function counterDelta(before: string, after: string, metric: string, by: readonly string[]): [string, number][] {
+  const b = counterBy(before, metric, by);
+  return [...counterBy(after, metric, by)].map(([k, v]) => [k, v - (b.get(k) ?? 0)] as [string, number]).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
+}
+
 /** Where the run's lists were answered: the list cache or etcd (and why), and the cache's waits. */
 function listSourceLines(before: string, after: string, seconds: number): string[] {
-  const delta = (metric: string, by: string): [string, number][] => {
-    const b = counterBy(before, metric, by);
-    return [...counterBy(after, metric, by)].map(([k, v]) => [k, v - (b.get(k) ?? 0)] as [string, number]).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
-  };
-  const cache = delta('apiserver_cache_list_total', '').reduce((s, [, v]) => s + v, 0);
-  const etcd = delta('apiserver_storage_list_total', 'reason');
+  const cache = counterDelta(before, after, 'apiserver_cache_list_total', []).reduce((s, [, v]) => s + v, 0);
+  const etcd = counterDelta(before, after, 'apiserver_storage_list_total', ['reason']);
   const lines = [`  from the list cache ${cache}; from etcd ${etcd.reduce((s, [, v]) => s + v, 0)}${etcd.length ? ` (${etcd.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`];
   const wait = histogramLines(parseHistogram(before, 'apiserver_watch_cache_read_wait_seconds', []), parseHistogram(after, 'apiserver_watch_cache_read_wait_seconds', []), seconds);
   for (const l of wait) lines.push(`  waits for the cache to reach the revision asked:${l.slice(2)}`);
@@ -283,21 +288,7 @@ function listSourceLines(before: string, after: string, seconds: number): string
 
 /** `apiserver_request_total` between two scrapes, per verb and resource, as "VERB resource N/s" (busiest first, over 0.5/s). */
 function requestRates(before: string, after: string, seconds: number): string {
-  const totals = (text: string): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (const line of text.split('\n')) {
-      const match = /^apiserver_request_total\{(.*)\} ([0-9.e+]+)$/.exec(line);
-      if (!match) continue;
-      const labels = match[1] ?? '';
-      const verb = /verb="([^"]*)"/.exec(labels)?.[1] ?? '';
-      const resource = /resource="([^"]*)"/.exec(labels)?.[1] ?? '';
-      const key = `${verb} ${resource}`;
-      m.set(key, (m.get(key) ?? 0) + Number(match[2]));
-    }
-    return m;
-  };
-  const b = totals(before);
-  const rates = [...totals(after)].map(([k, v]) => [k, (v - (b.get(k) ?? 0)) / seconds] as const).filter(([, r]) => r >= 0.5).sort((x, y) => y[1] - x[1]);
+  const rates = counterDelta(before, after, 'apiserver_request_total', ['verb', 'resource']).map(([k, n]) => [k, n / seconds] as const).filter(([, r]) => r >= 0.5);
   return rates.map(([k, r]) => `${k} ${r.toFixed(0)}`).join(', ') || 'none';
 }
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep, type Informer, type KubeObject, type Node } from '@tugboat/api';
+import { isNodeReady, sleep, type Informer, type KubeObject, type Node } from '@tugboat/api';
 import { AGENT_BIN, terminate } from './agent.js';
 import type { LocalClusterHandle } from './cluster.js';
 
@@ -90,7 +90,6 @@ export class HollowAgents {
   }
 }
 
-export const isNodeReady = (n: Node): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * Seconds until `want` Nodes in the informer are Ready; throws when an agent dies or after

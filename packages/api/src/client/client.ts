@@ -69,7 +69,6 @@ export interface ClientOptions {
   unaryHeartbeats?: boolean;
 }
 
-/** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
 /** What the API server said to a node's heartbeat (see TugboatClient.nodeHeartbeat). */
 export interface NodeHeartbeatAnswer {
   /** The Node's resourceVersion in the answering server's cache; undefined when it did not say. */
@@ -80,6 +79,7 @@ function heartbeatAnswer(res: NodeHeartbeatResponse__Output): NodeHeartbeatAnswe
   return { nodeResourceVersion: res.nodeResourceVersion || undefined };
 }
 
+/** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
 export interface Watch<T> extends AsyncIterable<WatchEvent<T & KubeObject>> {
   close(): void;
 }
@@ -106,8 +106,8 @@ export class TugboatClient {
   private readonly rotation: ServerRotation;
   private readonly md: RequestMetadata;
   private heartbeats: HeartbeatStream | undefined;
-  /** The server has no heartbeat stream (an older version): heartbeats go as unary calls. */
-  private heartbeatsUnary = false;
+  /** Heartbeats as unary calls: asked for, or the server has no heartbeat stream (an older version). */
+  private heartbeatsUnary: boolean;
 
   constructor(address: string | readonly string[], private readonly options: ClientOptions = {}) {
     const addresses = typeof address === 'string' ? splitServers(address) : [...address];

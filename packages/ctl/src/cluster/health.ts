@@ -3,7 +3,7 @@
 // (through the API, as the admin) every node's Ready condition.
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { TugboatClient, loadKubeconfig, type KubeObject, type Node } from '@tugboat/api';
+import { TugboatClient, isNodeReady, loadKubeconfig, type KubeObject, type Node } from '@tugboat/api';
 import type { ClusterPkiLayout } from './pki.js';
 import type { ComponentRecord } from './state.js';
 
@@ -63,10 +63,6 @@ export function isHealthy(c: ComponentRecord, pki: ClusterPkiLayout): Promise<bo
   }
 }
 
-function isReady(n: Node): boolean {
-  return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
 /** Polls the API (as the admin of `kubeconfig`) until the named nodes are Ready; resolves to the ones that are not. */
 export async function waitForNodesReady(server: string, kubeconfig: string, names: readonly string[], timeoutMs: number): Promise<string[]> {
   const client = new TugboatClient(server, { timeoutMs: 5000, credentials: loadKubeconfig(kubeconfig).credentials });
@@ -76,7 +72,7 @@ export async function waitForNodesReady(server: string, kubeconfig: string, name
     while (notReady.length) {
       try {
         const nodes = (await client.list<Node & KubeObject>('nodes')).items;
-        const ready = new Set(nodes.filter(isReady).map((n) => n.metadata?.name));
+        const ready = new Set(nodes.filter(isNodeReady).map((n) => n.metadata?.name));
         notReady = names.filter((n) => !ready.has(n));
       } catch {
         // The API server may be busy starting; try again.

@@ -1,7 +1,7 @@
 // What the scheduler knows about one node: the Node object, its allocatable resources, the
 // requests of the pods placed on it (bound or assumed), and its heartbeat Lease. Filters and
 // scores read only this, so one cycle is a loop over NodeInfos without any lookups.
-import { NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, parseNodeUsage, type Node, type NodeUsageReport, type Taint } from '@tugboat/api';
+import { NODE_USAGE_ANNOTATION, POD_USAGE_ANNOTATION, isNodeReady, parseNodeUsage, type Node, type NodeUsageReport, type Taint } from '@tugboat/api';
 import type { PodInfo } from './pod-info.js';
 import { nodeAllocatable } from './resources.js';
 
@@ -71,7 +71,7 @@ export class NodeInfo {
     this.allocatablePods = a.pods;
     this.labels = node.metadata?.labels ?? {};
     this.unschedulable = node.spec?.unschedulable === true;
-    this.ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    this.ready = isNodeReady(node);
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
     this.softTaints = taints.filter((t) => t.effect === 'PreferNoSchedule');
