@@ -1,7 +1,7 @@
 // API benchmark: throughput and latency of the API server's verbs, as a client sees them.
 //
 //   npm run bench:api -- [--concurrency 64] [--objects 4000] [--seconds 10] [--watchers 100]
-//                        [--identity user|token|admin] [--wire grpc,rest]
+//                        [--background-writes 500] [--identity user|token|admin] [--wire grpc,rest]
 //
 // It starts a real etcd and the built tugboat-apiserver as a child process (so the server's
 // CPU is its own, not the benchmark's), TLS as always. Requests are made as `identity`:
@@ -16,7 +16,10 @@
 //   update  a label of random pods for `seconds` (each worker owns its pods: no conflicts);
 //   list    every pod of the namespace (pages of 500) for `seconds`;
 //   watch   `watchers` watches on the namespace while updates run: events delivered per
-//           second and the delay from a write's answer to each watcher's receipt.
+//           second and the delay from a write's answer to each watcher's receipt;
+//   mutate  4 clients each create, update and delete pods of their own, one call at a time,
+//           for `seconds`, while `background-writes` updates a second run behind them (paced,
+//           up to 256 in flight): the latency of mutating calls on a busy server.
 // Each line gives the count, the rate, and p50/p99 latency. The last line sums it up.
 // `--wire` runs the phases once per wire format, on the same server (its own namespace each):
 //   grpc  tctl's and the components' client (@tugboat/api's TugboatClient, HTTP/2);
@@ -30,10 +33,10 @@ import { RestClient } from './rest-client.js';
 
 type Identity = 'user' | 'token' | 'admin';
 type Wire = 'grpc' | 'rest';
-interface Args { concurrency: number; objects: number; seconds: number; watchers: number; identity: Identity; wires: Wire[] }
+interface Args { concurrency: number; objects: number; seconds: number; watchers: number; backgroundWrites: number; identity: Identity; wires: Wire[] }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100, identity: 'user', wires: ['grpc', 'rest'] };
+  const args: Args = { concurrency: 64, objects: 4000, seconds: 10, watchers: 100, backgroundWrites: 500, identity: 'user', wires: ['grpc', 'rest'] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
@@ -55,7 +58,8 @@ function parseArgs(argv: readonly string[]): Args {
       case '--objects': args.objects = n; break;
       case '--seconds': args.seconds = n; break;
       case '--watchers': args.watchers = n; break;
-      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N, --identity user|token|admin, --wire grpc,rest)`);
+      case '--background-writes': args.backgroundWrites = n; break;
+      default: throw new Error(`unknown flag ${JSON.stringify(flag)} (flags: --concurrency N, --objects N, --seconds N, --watchers N, --background-writes N, --identity user|token|admin, --wire grpc,rest)`);
     }
   }
   return args;
@@ -131,6 +135,7 @@ interface PodApi {
   readonly namespace: string;
   create(p: PodItem): Promise<PodItem>;
   get(name: string): Promise<unknown>;
+  delete(name: string): Promise<unknown>;
   update(p: PodItem): Promise<PodItem>;
   /** Every pod, in pages of 500. */
   listAll(): Promise<number>;
@@ -144,6 +149,7 @@ function grpcPods(clients: readonly TugboatClient[], w: number, namespace: strin
     namespace,
     create: (p) => c.create(p),
     get: (name) => c.get('pods', namespace, name),
+    delete: (name) => c.delete('pods', namespace, name),
     update: (p) => c.update<PodItem>(p),
     listAll: async () => (await c.listAll('pods', { namespace })).items.length,
     watch: (rv) => c.watch<PodItem>('pods', { namespace, resourceVersion: rv }),
@@ -158,6 +164,7 @@ function restPods(clients: readonly RestClient[], w: number, namespace: string):
     namespace,
     create: (p) => c.call<PodItem>('POST', base, p),
     get: (name) => c.call('GET', `${base}/${name}`),
+    delete: (name) => c.call('DELETE', `${base}/${name}`),
     update: (p) => c.call<PodItem>('PUT', `${base}/${p.metadata!.name!}`, p),
     listAll: async () => (await c.listAll<PodItem>(base)).items.length,
     watch: (rv) => c.watch<PodItem>(base, rv),
@@ -234,8 +241,81 @@ async function watchPhase(api: (w: number) => PodApi, args: Args, pods: PodItem[
   return `watch   ${String(args.watchers).padStart(7)} watchers, ${f.count} writes (${(f.count / f.seconds).toFixed(0)}/s from ${writers} writers): ${delivered} of ${expected} events delivered, ${(delivered / spanSeconds).toFixed(0)} events/s; write → receipt p50 ${quantile(delays, 0.5).toFixed(1)} ms, p99 ${quantile(delays, 0.99).toFixed(1)} ms`;
 }
 
+const MUTATE_CLIENTS = 4;
+const BACKGROUND_MAX_IN_FLIGHT = 256;
+
+/**
+ * Mutating calls on a busy server: MUTATE_CLIENTS clients create, update and delete pods of
+ * their own, one call at a time, while updates of the `background` pods are started at
+ * `args.backgroundWrites` a second. Returns the report line and the mutating p99 (ms).
+ */
+async function mutatePhase(api: (w: number) => PodApi, args: Args, namespace: string, background: PodItem[]): Promise<{ text: string; p99: number }> {
+  let stopped = false;
+  let started = 0;
+  let done = 0;
+  let inFlight = 0;
+  let bgErrors = 0;
+  let behind = 0;
+  const bgStart = performance.now();
+  // Paced from the clock, not from answers: a slow server gets the same offered load, up to
+  // BACKGROUND_MAX_IN_FLIGHT waiting (then the shortfall is counted and said).
+  const pacer = (async () => {
+    while (!stopped) {
+      const due = Math.floor(((performance.now() - bgStart) / 1000) * args.backgroundWrites);
+      for (; started < due; started++) {
+        if (inFlight >= BACKGROUND_MAX_IN_FLIGHT) { behind++; continue; }
+        const i = started % background.length;
+        const p = background[i]!;
+        inFlight++;
+        void api(i).update({ ...p, metadata: { ...p.metadata, labels: { ...p.metadata?.labels, round: String(seq++) } } })
+          .then((u) => { background[i] = u; done++; }, () => { bgErrors++; })
+          .finally(() => { inFlight--; });
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  // Let the background reach its pace first.
+  await new Promise((r) => setTimeout(r, 2000));
+  const measuredFrom = done;
+  const measureStart = performance.now();
+  const byVerb = new Map<string, number[]>([['create', []], ['update', []], ['delete', []]]);
+  let fgErrors = 0;
+  let n = 0;
+  const end = Date.now() + args.seconds * 1000;
+  await Promise.all(Array.from({ length: MUTATE_CLIENTS }, async (_, w) => {
+    const c = api(10_000 + w);
+    while (Date.now() < end) {
+      const name = `mutate-${w}-${n++}`;
+      const timed = async <T>(verb: string, call: () => Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        const out = await call();
+        byVerb.get(verb)!.push(performance.now() - t0);
+        return out;
+      };
+      try {
+        const created = await timed('create', () => c.create({ ...pod(0, namespace), metadata: { name, namespace, labels: { app: 'mutate' } } }));
+        await timed('update', () => c.update({ ...created, metadata: { ...created.metadata, labels: { app: 'mutate', round: String(seq++) } } }));
+        await timed('delete', () => c.delete(name));
+      } catch { fgErrors++; }
+    }
+  }));
+  const bgRate = (done - measuredFrom) / ((performance.now() - measureStart) / 1000);
+  stopped = true;
+  await pacer;
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+  const all = [...byVerb.values()].flat().sort((a, b) => a - b);
+  const per = [...byVerb].map(([verb, xs]) => { xs.sort((a, b) => a - b); return `${verb} p50 ${quantile(xs, 0.5).toFixed(1)}, p99 ${quantile(xs, 0.99).toFixed(1)}`; }).join('; ');
+  const p99 = quantile(all, 0.99);
+  const shortfall = behind ? `; ${behind} background writes not started (${BACKGROUND_MAX_IN_FLIGHT} already waiting)` : '';
+  const errors = bgErrors + fgErrors ? `; errors: ${bgErrors} background, ${fgErrors} foreground` : '';
+  return {
+    text: `mutate  ${String(all.length).padStart(7)} calls from ${MUTATE_CLIENTS} clients while ${bgRate.toFixed(0)} background writes/s ran (asked ${args.backgroundWrites}/s): mutating p50 ${quantile(all, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${per} ms)${shortfall}${errors}`,
+    p99,
+  };
+}
+
 /** create, get, update, list and watch through one wire format; the rates for the summary. */
-async function runPhases(api: (w: number) => PodApi, args: Args, namespace: string): Promise<{ create: string; get: string; update: string; list: string }> {
+async function runPhases(api: (w: number) => PodApi, args: Args, namespace: string): Promise<{ create: string; get: string; update: string; list: string; mutateP99: string }> {
   // Workers own disjoint pods: worker w creates (and later updates) pods w, w+C, w+2C, …
   const owned: PodItem[][] = Array.from({ length: args.concurrency }, () => []);
   let next = 0;
@@ -269,8 +349,11 @@ async function runPhases(api: (w: number) => PodApi, args: Args, namespace: stri
   process.stdout.write(`${line(list, ` (${all.length} pods each, ${listWorkers} in flight)`)}\n`);
 
   process.stdout.write(`${await watchPhase(api, args, owned.filter((o) => o.length > 0))}\n`);
+  // The pods as the update and watch phases left them (their latest resourceVersions).
+  const mutate = await mutatePhase(api, args, namespace, owned.flat());
+  process.stdout.write(`${mutate.text}\n`);
   const rate = (f: Figures, digits = 0): string => (f.count / f.seconds).toFixed(digits);
-  return { create: rate(create), get: rate(get), update: rate(update), list: rate(list, 1) };
+  return { create: rate(create), get: rate(get), update: rate(update), list: rate(list, 1), mutateP99: mutate.p99.toFixed(1) };
 }
 
 async function main(): Promise<void> {
@@ -298,7 +381,7 @@ async function main(): Promise<void> {
       const api = (w: number): PodApi => (wire === 'grpc' ? grpcPods(grpcClients, w, namespace) : restPods(restClients, w, namespace));
       process.stdout.write(`--- ${wire}\n`);
       const figures = await runPhases(api, args, namespace);
-      summary.push(`${wire} create ${figures.create}/s, get ${figures.get}/s, update ${figures.update}/s, list ${figures.list}/s`);
+      summary.push(`${wire} create ${figures.create}/s, get ${figures.get}/s, update ${figures.update}/s, list ${figures.list}/s, mutating p99 ${figures.mutateP99} ms under ${args.backgroundWrites} writes/s`);
       for (const c of restClients) c.close();
     }
     process.stdout.write(`api: ${summary.join('; ')} at concurrency ${args.concurrency}\n`);

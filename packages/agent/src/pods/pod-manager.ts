@@ -2,7 +2,7 @@
 //
 //   informer (pods with spec.nodeName=<node>) ─┐
 //   relist of the runtime every second (PLEG) ─┼─▶ pod workers (one per pod uid) ─▶ runtime
-//   periodic resync, back-off timers ──────────┘        │
+//   resync of each pod (1–1.5 min), back-offs ─┘        │
 //                                                       └─▶ pod status (UpdateStatus), Events
 //
 // Each sync re-reads the pod and its containers and acts on the difference: start what
@@ -46,7 +46,11 @@ export interface PodManagerOptions {
   metrics?: AgentMetrics;
   /** How often the runtime is relisted to notice containers that changed (kubelet's PLEG: 1 s). */
   relistIntervalMs?: number;
-  /** How often every pod is synced regardless of events. */
+  /**
+   * How often each pod is synced regardless of events (kubelet's --sync-frequency: 1 min).
+   * Each pod waits 1–1.5 times this after its last sync, so the pods of a node spread out
+   * instead of all syncing in one tick.
+   */
   resyncIntervalMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -105,8 +109,11 @@ export class PodManager {
   /** When the last relist started (performance.now()), for kubelet_pleg_relist_interval_seconds. */
   private lastRelistStart: number | undefined;
   private relistTimer?: NodeJS.Timeout;
-  private resyncTimer?: NodeJS.Timeout;
   private relisting = false;
+  /** Moves whenever a pod joins or leaves podsByUid: with the runtime's stateVersion, whether a relist can find anything new. */
+  private podSetChanges = 0;
+  /** The runtime's stateVersion and podSetChanges as the last relist saw them. */
+  private relistedAt: { runtime: number; pods: number } | undefined;
   private stopped = false;
   private removeMetricsSource?: () => void;
   private readonly envSources: EnvSources;
@@ -127,7 +134,7 @@ export class PodManager {
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       onError: (e) => { if (!this.stopped) this.log(`pods watch: ${e.message} (retrying)`); },
     });
-    this.workers = new PodWorkers((uid) => this.sync(uid), (uid, e) => {
+    this.workers = new PodWorkers((uid) => this.syncThenResync(uid), (uid, e) => {
       const pod = this.podsByUid.get(uid);
       this.log(`sync of pod ${pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : uid} failed: ${e instanceof Error ? e.message : String(e)}`);
     });
@@ -182,14 +189,12 @@ export class PodManager {
       if (this.gaps?.tick()) this.log(`the agent did not run for ${(late / 1000).toFixed(1)} s: each pod is confirmed with the API server before anything of it starts again`);
       void this.relist();
     }, relistMs);
-    this.resyncTimer = setInterval(() => { for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid); }, this.options.resyncIntervalMs ?? 10_000);
     if (this.options.metrics) this.removeMetricsSource = this.options.metrics.addSource(() => this.counts);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.relistTimer) clearInterval(this.relistTimer);
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.informer.stop();
     this.removeMetricsSource?.();
     await this.prober?.stop();
@@ -209,6 +214,7 @@ export class PodManager {
 
   private index(p: PodObject): void {
     const uid = p.metadata?.uid ?? '';
+    if (!this.podsByUid.has(uid)) this.podSetChanges++;
     this.podsByUid.set(uid, p);
     if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, this.now());
     this.workers.enqueue(uid);
@@ -217,6 +223,7 @@ export class PodManager {
   private unindex(p: PodObject): void {
     const uid = p.metadata?.uid ?? '';
     if (!this.podsByUid.delete(uid)) return;
+    this.podSetChanges++;
     this.workers.enqueue(uid);
   }
 
@@ -228,6 +235,11 @@ export class PodManager {
     if (this.lastRelistStart !== undefined) this.options.metrics?.relistInterval.observe((started - this.lastRelistStart) / 1000);
     this.lastRelistStart = started;
     try {
+      // Nothing changed in the runtime nor in the pods bound here since the last look: it
+      // would find nothing (a failed clean-up is retried by its pod worker, not by the relist).
+      const runtimeVersion = this.options.runtime.stateVersion?.();
+      if (runtimeVersion !== undefined && this.relistedAt?.runtime === runtimeVersion && this.relistedAt.pods === this.podSetChanges) return;
+      const podsSeen = this.podSetChanges;
       const all = await this.options.runtime.listContainers();
       const next = new Map<string, string>();
       const changed = new Set<string>();
@@ -249,6 +261,7 @@ export class PodManager {
       if (this.options.runtime.listSandboxes) for (const sb of await this.options.runtime.listSandboxes()) uids.add(sb.pod.uid);
       for (const uid of uids) if (!this.podsByUid.has(uid) && !this.cleaning.has(uid)) changed.add(uid);
       for (const uid of changed) if (uid) this.workers.enqueue(uid);
+      this.relistedAt = runtimeVersion === undefined ? undefined : { runtime: runtimeVersion, pods: podsSeen };
     } catch (e) {
       this.log(`relist of the runtime failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -258,6 +271,14 @@ export class PodManager {
   }
 
   private readonly cleaning = new Set<string>();
+
+  /** A sync, then the pod's next resync (unless the sync asked for an earlier turn, or the pod is gone). */
+  private async syncThenResync(uid: string): Promise<number | undefined> {
+    const again = await this.sync(uid);
+    if (again !== undefined || this.stopped || !this.podsByUid.has(uid)) return again;
+    const every = this.options.resyncIntervalMs ?? DEFAULT_RESYNC_MS;
+    return every * (1 + RESYNC_JITTER * Math.random());
+  }
 
   private async sync(uid: string): Promise<number | undefined> {
     if (this.stopped) return undefined;
@@ -613,6 +634,9 @@ export class PodManager {
 
 /** Lateness of the relist tick that is a gap, not a busy event loop (kubelet's PLEG: relist every 1 s). */
 const GAP_TOLERANCE_MS = 2_000;
+/** kubelet's --sync-frequency default, and its pod workers' jitter factor (workerResyncIntervalJitterFactor). */
+const DEFAULT_RESYNC_MS = 60_000;
+const RESYNC_JITTER = 0.5;
 
 /**
  * Whether a gap makes the agent confirm its pods before starting anything: not on the fake

@@ -23,6 +23,7 @@ export class InstrumentedRuntime implements Runtime {
     if (inner.containerLogPath) this.containerLogPath = inner.containerLogPath.bind(inner);
     if (inner.reopenContainerLog) this.reopenContainerLog = inner.reopenContainerLog.bind(inner);
     if (inner.garbageCollectImages) this.garbageCollectImages = inner.garbageCollectImages.bind(inner);
+    if (inner.stateVersion) this.stateVersion = inner.stateVersion.bind(inner);
   }
 
   private async op<T>(operation: RuntimeOperation, fn: () => Promise<T>): Promise<T> {
@@ -41,6 +42,8 @@ export class InstrumentedRuntime implements Runtime {
   readonly setPodCIDR?: (cidr: string) => boolean;
   readonly containerLogPath?: (id: string) => string | undefined;
   readonly reopenContainerLog?: (id: string) => Promise<void>;
+  /** Not a runtime call (nothing to count): the inner runtime's own number, where it keeps one. */
+  readonly stateVersion?: () => number | undefined;
   readonly garbageCollectImages?: (thresholds: ImageGcThresholds) => Promise<{ removed: string[]; freedBytes: number }>;
   removeSandbox(podUid: string): Promise<void> { return this.op('remove_sandbox', () => this.inner.removeSandbox(podUid)); }
   listSandboxes(): Promise<SandboxInfo[]> {

@@ -202,6 +202,13 @@ export interface Runtime {
   removeContainer(id: string): Promise<void>;
 
   listContainers(filter?: ContainerFilter): Promise<ContainerInfo[]>;
+  /**
+   * A number that moves whenever listContainers() or listSandboxes() could answer otherwise,
+   * for a runtime whose whole state is its own (the fake runtime's memory): the relist (PLEG)
+   * skips a runtime whose number has not moved since its last look, as kubelet's evented PLEG
+   * relies on the runtime's events. undefined, or no such method: it cannot tell; relist.
+   */
+  stateVersion?(): number | undefined;
   containerStatus(id: string): Promise<ContainerInfo | undefined>;
 
   /** Log lines as bytes (newline-terminated); with follow it ends once the container has exited and all is read. */

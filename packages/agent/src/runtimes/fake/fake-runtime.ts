@@ -30,6 +30,10 @@ export class FakeRuntime implements Runtime {
   private readonly startDelayMs: number;
   private readonly now: () => Date;
   private seq = 0;
+  /** Moves with every change of what listContainers/listSandboxes answer (stateVersion). */
+  private changes = 0;
+  /** Containers still "created": they turn "running" with time, not by a call, so a relist cannot be skipped while any is. */
+  private starting = 0;
 
   constructor(private readonly options: FakeRuntimeOptions) {
     this.version = `fake://${options.version ?? '0.0.0'}`;
@@ -47,12 +51,13 @@ export class FakeRuntime implements Runtime {
     if (existing) return existing;
     const sb: SandboxInfo = { id: config.pod.uid, pod: config.pod, ip: this.options.hostIP };
     this.sandboxes.set(config.pod.uid, sb);
+    this.changes++;
     return sb;
   }
 
   async removeSandbox(podUid: string): Promise<void> {
-    for (const [id, c] of this.containers) if (c.info.pod.uid === podUid) this.containers.delete(id);
-    this.sandboxes.delete(podUid);
+    for (const [id, c] of this.containers) if (c.info.pod.uid === podUid) this.forget(id, c);
+    if (this.sandboxes.delete(podUid)) this.changes++;
   }
 
   async listSandboxes(): Promise<SandboxInfo[]> {
@@ -72,6 +77,8 @@ export class FakeRuntime implements Runtime {
       },
     };
     this.containers.set(id, c);
+    this.changes++;
+    this.starting++;
     return this.view(c);
   }
 
@@ -82,11 +89,12 @@ export class FakeRuntime implements Runtime {
     const v = this.view(c);
     if (v.state === 'exited') return;
     // A fake process "dies of SIGTERM" at once: 128 + 15.
-    c.info = { ...v, state: 'exited', exitCode: 143, reason: 'Error', finishedAt: this.now(), startedAt: v.startedAt ?? this.now() };
+    this.setInfo(c, { ...v, state: 'exited', exitCode: 143, reason: 'Error', finishedAt: this.now(), startedAt: v.startedAt ?? this.now() });
   }
 
   async removeContainer(id: string): Promise<void> {
-    this.containers.delete(id);
+    const c = this.containers.get(id);
+    if (c) this.forget(id, c);
   }
 
   async listContainers(filter: ContainerFilter = {}): Promise<ContainerInfo[]> {
@@ -95,6 +103,10 @@ export class FakeRuntime implements Runtime {
       if (filter.podUid === undefined || c.info.pod.uid === filter.podUid) out.push(this.view(c));
     }
     return out;
+  }
+
+  stateVersion(): number | undefined {
+    return this.starting > 0 ? undefined : this.changes;
   }
 
   async containerStatus(id: string): Promise<ContainerInfo | undefined> {
@@ -138,8 +150,20 @@ export class FakeRuntime implements Runtime {
 
   private view(c: FakeContainer): ContainerInfo {
     if (c.info.state === 'created' && this.now().getTime() >= c.runningAt) {
-      c.info = { ...c.info, state: 'running', startedAt: new Date(c.runningAt) };
+      this.setInfo(c, { ...c.info, state: 'running', startedAt: new Date(c.runningAt) });
     }
     return c.info;
+  }
+
+  private setInfo(c: FakeContainer, info: ContainerInfo): void {
+    if (c.info.state === 'created' && info.state !== 'created') this.starting--;
+    c.info = info;
+    this.changes++;
+  }
+
+  private forget(id: string, c: FakeContainer): void {
+    if (c.info.state === 'created') this.starting--;
+    this.containers.delete(id);
+    this.changes++;
   }
 }
