@@ -20,6 +20,12 @@ export class RestStatusError extends Error {
 
 export class RestClient {
   private readonly agent: Agent;
+  /**
+   * Watches hold their connection for as long as they run: on HTTP/1.1 each needs one of its
+   * own (as client-go's watches do), outside the pool of `maxSockets` that calls share, or
+   * `maxSockets` watches would leave no connection for the calls.
+   */
+  private readonly watchAgent: Agent;
   private readonly host: string;
   private readonly port: number;
 
@@ -28,22 +34,22 @@ export class RestClient {
     this.host = server.slice(0, i);
     this.port = Number(server.slice(i + 1));
     const tls = credentials.tls;
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets,
+    const options = {
       // http/1.1 only: the API server's port gives h2 to gRPC clients and http/1.1 to REST ones.
       ALPNProtocols: ['http/1.1'],
       ...(tls?.ca ? { ca: tls.ca } : {}),
       ...(tls?.cert ? { cert: tls.cert } : {}),
       ...(tls?.key ? { key: tls.key } : {}),
-    });
+    };
+    this.agent = new Agent({ keepAlive: true, maxSockets, ...options });
+    this.watchAgent = new Agent(options);
   }
 
-  private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  private open(method: string, path: string, body?: unknown, agent = this.agent): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request({
-        host: this.host, port: this.port, path, method, agent: this.agent,
+        host: this.host, port: this.port, path, method, agent,
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
@@ -86,7 +92,7 @@ export class RestClient {
   watch<T>(path: string, resourceVersion: string): RestWatch<T> {
     let response: IncomingMessage | undefined;
     let closed = false;
-    const opened = this.open('GET', `${path}?watch=1&resourceVersion=${encodeURIComponent(resourceVersion)}&allowWatchBookmarks=true`);
+    const opened = this.open('GET', `${path}?watch=1&resourceVersion=${encodeURIComponent(resourceVersion)}&allowWatchBookmarks=true`, undefined, this.watchAgent);
     return {
       close() {
         closed = true;
@@ -117,5 +123,6 @@ export class RestClient {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
