@@ -48,12 +48,14 @@ test.before(async (t) => {
   const upIndex = new ClusterIndex();
   upIndex.setNamespace('prod', true);
   upIndex.putService(service('prod', 'db', { clusterIP: '198.19.5.5' }));
-  const upstream = await DnsServer.start({ listen: '127.0.0.1:0', index: upIndex, zone: { zone: 'example.test', ttl: 30, nameserverIPs: [] }, metrics: new DnsMetrics({ defaultMetrics: false }) });
+  const upstream = await DnsServer.start({ listen: '127.0.0.1:0', index: upIndex, zone: { zone: 'example.test', ttl: 30, nameserverIPs: [], pods: 'disabled' }, metrics: new DnsMetrics({ defaultMetrics: false }) });
   const logs: string[] = [];
   const dns = await startClusterDns({
     client: dnsClient, listen: '127.0.0.1:0', httpListen: '127.0.0.1:0', clusterDomain: 'cluster.local', serviceIP: '198.19.0.10',
     upstreams: [{ host: '127.0.0.1', port: upstream.port }], metrics: new DnsMetrics({ defaultMetrics: false }), log: (l) => logs.push(l),
     republishIntervalMs: 200,
+    // The pod records' test below checks what only watching the pods can tell.
+    pods: 'verified',
   });
   await dns.synced;
   const resolver = new Resolver({ timeout: 1_000, tries: 2 });

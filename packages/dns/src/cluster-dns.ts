@@ -10,7 +10,7 @@ import { ClusterIndex } from './cluster-index.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { DnsMetrics } from './metrics.js';
 import { DNS_SERVICE_NAME, ensureSlice, isPublished, publish, sliceName, type PublishOptions } from './publish.js';
-import { DEFAULT_TTL, type ZoneConfig } from './resolve.js';
+import { DEFAULT_TTL, type PodsMode, type ZoneConfig } from './resolve.js';
 import { DnsServer } from './server.js';
 
 export interface ClusterDnsOptions {
@@ -29,6 +29,8 @@ export interface ClusterDnsOptions {
   /** Publish the kube-dns Service and EndpointSlice (default true). */
   readonly publish?: boolean;
   readonly ttl?: number;
+  /** How pod names are answered (default insecure, as kubeadm's Corefile): see PodsMode. */
+  readonly pods?: PodsMode;
   readonly metrics?: DnsMetrics;
   readonly log?: (line: string) => void;
   /** How often the published objects are compared with the informers' copies (default 5 s). */
@@ -61,12 +63,13 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const log = opts.log ?? (() => undefined);
   const metrics = opts.metrics ?? new DnsMetrics();
   const index = new ClusterIndex();
-  const watch = new ClusterWatch(opts.client, index, log);
-  const zone: ZoneConfig = { zone: normalizeDomain(opts.clusterDomain), ttl: opts.ttl ?? DEFAULT_TTL, nameserverIPs: [opts.serviceIP] };
+  const pods = opts.pods ?? 'insecure';
+  const watch = new ClusterWatch(opts.client, index, log, { watchPods: pods === 'verified' });
+  const zone: ZoneConfig = { zone: normalizeDomain(opts.clusterDomain), ttl: opts.ttl ?? DEFAULT_TTL, nameserverIPs: [opts.serviceIP], pods };
   const server = await DnsServer.start({ listen: opts.listen, index, zone, metrics, upstreams: opts.upstreams ?? [], synced: () => watch.synced(), log });
   let http: ComponentHttp;
   try {
-    http = await serveComponentHttp({ listen: opts.httpListen, metrics: metrics.registry, ready: () => Promise.resolve(watch.synced()), notReadyMessage: 'the Services, EndpointSlices, Pods and Namespaces informers have not synced' });
+    http = await serveComponentHttp({ listen: opts.httpListen, metrics: metrics.registry, ready: () => Promise.resolve(watch.synced()), notReadyMessage: `the Services, EndpointSlices${pods === 'verified' ? ', Pods' : ''} and Namespaces informers have not synced` });
   } catch (e) {
     await server.close();
     throw e;
@@ -84,7 +87,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
 
   const synced = watch.start().then(() => {
     const n = index.size();
-    log(`informers synced: ${n.services} services, ${n.slices} endpointslices, ${n.pods} pods, ${n.namespaces} namespaces`);
+    log(`informers synced: ${n.services} services, ${n.slices} endpointslices, ${pods === 'verified' ? `${n.pods} pods` : `no pods (--pods ${pods})`}, ${n.namespaces} namespaces`);
   });
 
   // Publish once synced; then keep it as published (a deleted Service comes back), checking

@@ -1,6 +1,7 @@
 // Command-line flags of tugboat-dns (contracts: `--flag value` or `--flag=value`), declared as a
 // table for @tugboat/api's parser, which also prints them for --help.
 import { isIP } from 'node:net';
+import { POD_MODES, type PodsMode } from './resolve.js';
 import { FlagError, defineFlags, formatFlagUsage, parseCommandLine, parseHostPort, type HostPort } from '@tugboat/api';
 
 /** A DNS name of labels of letters, digits and hyphens (a cluster domain). */
@@ -27,6 +28,15 @@ const FLAGS = defineFlags({
     help: 'forward names outside the cluster domain there (default: none, and\nsuch names get NXDOMAIN)',
   },
   'service-ip': { kind: 'ip', default: '198.19.0.10', help: 'ClusterIP of the kube-dns Service this server publishes (default 198.19.0.10)' },
+  pods: {
+    kind: 'custom', metavar: 'MODE', default: 'insecure' as PodsMode,
+    parse: (text: string): PodsMode => {
+      const mode = POD_MODES.find((m) => m === text);
+      if (!mode) throw new FlagError(`--pods: expected insecure, verified or disabled, got ${JSON.stringify(text)}`, 'invalid-value', '--pods');
+      return mode;
+    },
+    help: 'pod names <a-b-c-d>.<ns>.pod.<domain>, as CoreDNS: insecure (default)\nanswers any address in an existing namespace; verified only an address a\npod there has (watches every pod); disabled answers none',
+  },
   'advertise-address': {
     kind: 'ip',
     help: 'the address pods reach this server at, put in its EndpointSlice\n(default: the --listen host; required when that is 0.0.0.0 or ::)',
@@ -48,6 +58,7 @@ export interface Flags {
   upstreams: HostPort[];
   serviceIP: string;
   advertiseAddress: string;
+  pods: PodsMode;
 }
 
 /** Throws a FlagError with a one-line message for a bad flag. */
@@ -57,7 +68,7 @@ export function parseFlags(argv: readonly string[]): Flags | 'help' {
   const v = parsed.values;
   return {
     kubeconfig: v.kubeconfig, server: v.server, listen: v.listen, httpListen: v['http-listen'], clusterDomain: v['cluster-domain'],
-    upstreams: v.upstream, serviceIP: v['service-ip'], advertiseAddress: advertiseAddress(v['advertise-address'], v.listen),
+    upstreams: v.upstream, serviceIP: v['service-ip'], advertiseAddress: advertiseAddress(v['advertise-address'], v.listen), pods: v.pods,
   };
 }
 

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   try {
     dns = await startClusterDns({
       client, listen: flags.listen, httpListen: flags.httpListen, clusterDomain: flags.clusterDomain, upstreams: flags.upstreams,
-      serviceIP: flags.serviceIP, advertiseAddress: flags.advertiseAddress, log,
+      serviceIP: flags.serviceIP, advertiseAddress: flags.advertiseAddress, pods: flags.pods, log,
     });
   } catch (e) {
     client.close();

@@ -6,7 +6,7 @@ import { ClusterIndex } from './cluster-index.js';
 import { resolve, type Resolution, type ZoneConfig } from './resolve.js';
 import { pod, service, slice } from './test-util.js';
 
-const ZONE: ZoneConfig = { zone: 'cluster.local', ttl: 5, nameserverIPs: ['198.19.0.10'] };
+const ZONE: ZoneConfig = { zone: 'cluster.local', ttl: 5, nameserverIPs: ['198.19.0.10'], pods: 'verified' };
 
 function cluster(): ClusterIndex {
   const ix = new ClusterIndex(() => 1_700_000_000_000);
@@ -137,6 +137,18 @@ test('pod records answer only while a pod in that namespace has the address (pod
   t.is(auth(t, resolve(ix, ZONE, 'not-an-ip.default.pod.cluster.local', 'A')).rcode, 'NXDOMAIN');
   ix.removePod(pod('default', 'p1', '198.18.1.5'));
   t.is(auth(t, resolve(ix, ZONE, '198-18-1-5.default.pod.cluster.local', 'A')).rcode, 'NXDOMAIN', 'deleted');
+});
+
+test('pods insecure (the default) answers any address in a namespace that exists; disabled answers none', (t) => {
+  const ix = cluster();
+  const insecure: ZoneConfig = { ...ZONE, pods: 'insecure' };
+  t.deepEqual(auth(t, resolve(ix, insecure, '198-18-9-9.default.pod.cluster.local', 'A')).answers,
+    [{ name: '198-18-9-9.default.pod.cluster.local', type: 'A', ttl: 5, data: '198.18.9.9' }], 'no pod has it: answered all the same');
+  t.is(auth(t, resolve(ix, insecure, '198-18-9-9.nosuchns.pod.cluster.local', 'A')).rcode, 'NXDOMAIN', 'a namespace that does not exist');
+  t.is(auth(t, resolve(ix, insecure, 'not-an-ip.default.pod.cluster.local', 'A')).rcode, 'NXDOMAIN');
+  const disabled: ZoneConfig = { ...ZONE, pods: 'disabled' };
+  t.is(auth(t, resolve(ix, disabled, '198-18-1-5.default.pod.cluster.local', 'A')).rcode, 'NXDOMAIN', 'even the address of a live pod');
+  t.deepEqual(auth(t, resolve(ix, disabled, 'default.pod.cluster.local', 'A')).answers, [], 'the namespace name still exists');
 });
 
 test('the apex: SOA, NS with the name server address, dns-version TXT', (t) => {

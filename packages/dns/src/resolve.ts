@@ -7,8 +7,9 @@
 //   <endpoint>.<svc>.<ns>.svc.<zone>   A: that endpoint (its hostname, else its dashed IP)
 //   _<port>._<proto>.<svc>.<ns>.svc    SRV 0 <weight> <port> <svc>… (headless: <endpoint>.<svc>…),
 //                                      with the targets' A records as additionals
-//   <a-b-c-d>.<ns>.pod.<zone>          A a.b.c.d, only while a pod in <ns> has that IP
-//                                      (CoreDNS's `pods verified`)
+//   <a-b-c-d>.<ns>.pod.<zone>          A a.b.c.d (--pods insecure, the default: any address,
+//                                      in a namespace that exists; verified: only while a
+//                                      pod in <ns> has it; disabled: none), as CoreDNS's `pods`
 //   <ns>.svc|pod.<zone>, svc|pod.<zone>, <zone>   exist, no records (SOA and NS at the apex)
 //   dns-version.<zone>                 TXT "1.1.0"
 //   d.c.b.a.in-addr.arpa               PTR for ClusterIPs and ready endpoints
@@ -27,12 +28,21 @@ export const DNS_SCHEMA_VERSION = '1.1.0';
 export const DEFAULT_TTL = 5;
 const VERSION_TTL = 28_800;
 
+/**
+ * CoreDNS's `pods` option: how <a-b-c-d>.<ns>.pod.<zone> is answered. `insecure` (kubeadm's
+ * Corefile) answers any address without watching pods; `verified` watches every pod of the
+ * cluster, which costs memory and a watch fan-out at fleet scale; `disabled` answers none.
+ */
+export type PodsMode = 'insecure' | 'verified' | 'disabled';
+export const POD_MODES: readonly PodsMode[] = ['insecure', 'verified', 'disabled'];
+
 export interface ZoneConfig {
   /** The cluster domain, lower-case, no trailing dot (cluster.local). */
   readonly zone: string;
   readonly ttl: number;
   /** The name server's own addresses (the kube-dns Service IP): ns.dns.<zone> and the apex NS glue. */
   readonly nameserverIPs: readonly string[];
+  readonly pods: PodsMode;
 }
 
 export type Resolution =
@@ -139,11 +149,20 @@ function lookup(index: ClusterIndex, cfg: ZoneConfig, req: ZoneRequest, qname: s
     case 'namespace':
       return index.namespaceExists(req.namespace) ? EMPTY : undefined;
     case 'pod':
-      return index.podHasIP(req.namespace, req.ip) ? { answers: addressRecords(qname, [req.ip], qtype, cfg.ttl), additionals: [] } : undefined;
+      return podExists(index, cfg.pods, req.namespace, req.ip) ? { answers: addressRecords(qname, [req.ip], qtype, cfg.ttl), additionals: [] } : undefined;
     case 'service':
       return serviceLookup(index, cfg, req, qname, qtype, depth);
     case 'invalid':
       return undefined;
+  }
+}
+
+function podExists(index: ClusterIndex, mode: PodsMode, namespace: string, ip: string): boolean {
+  switch (mode) {
+    case 'verified': return index.podHasIP(namespace, ip);
+    // As CoreDNS: no pod is looked at, but the namespace must exist.
+    case 'insecure': return index.namespaceExists(namespace);
+    case 'disabled': return false;
   }
 }
 

@@ -9,7 +9,7 @@ import { DnsServer } from './server.js';
 import { decodeResponse, encodeQuestion, queryTcp, queryUdp, tcpExchange, udpExchange } from './test-client.js';
 import { pod, service, slice } from './test-util.js';
 
-const ZONE: ZoneConfig = { zone: 'cluster.local', ttl: 5, nameserverIPs: ['198.19.0.10'] };
+const ZONE: ZoneConfig = { zone: 'cluster.local', ttl: 5, nameserverIPs: ['198.19.0.10'], pods: 'verified' };
 
 function filledIndex(): ClusterIndex {
   const ix = new ClusterIndex();
@@ -166,7 +166,7 @@ test('names outside the zone go to --upstream over UDP and TCP; an upstream that
   const upIndex = new ClusterIndex();
   upIndex.setNamespace('prod', true);
   upIndex.putService(service('prod', 'db', { clusterIP: '198.19.5.5' }));
-  const upstream = await start({ index: upIndex, zone: { zone: 'example.test', ttl: 30, nameserverIPs: [] } });
+  const upstream = await start({ index: upIndex, zone: { zone: 'example.test', ttl: 30, nameserverIPs: [], pods: 'disabled' } });
   const { server } = await start({ upstream: upstream.server.address });
   try {
     const viaUdp = await queryUdp(server.address, { name: 'db.prod.svc.example.test', id: 77 });
