@@ -30,7 +30,7 @@ import { EtcdStorage } from './storage/etcd-storage.js';
 import type { EtcdTls } from './storage/etcd-tls.js';
 import { ListCaches } from './cache/list-cache.js';
 import { registryCache } from './cache/registry-cache.js';
-import { heartbeatLeaseName, nodeHeartbeats } from './heartbeats/node-heartbeats.js';
+import { heartbeatLeaseName, nodeHeartbeats, renewNodeLease } from './heartbeats/node-heartbeats.js';
 import { WatchCache } from './watch/watch-cache.js';
 import { WatchService } from './watch/watch-service.js';
 
@@ -246,8 +246,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const grpc = new GrpcWireServer({ maxReceiveBytes: 4 * 1024 * 1024 });
   grpc.addService(protos.tugboat.v1.Objects.service, objectsService(registry, watches, deps));
   const heartbeats = nodeHeartbeats(registry, heartbeatLeaseName(formatHostPort(listen), options.worker?.index), options.heartbeatFlushMs);
-  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps, heartbeats,
-    (node) => registry.objectCache?.('nodes', '', node)?.metadata?.resourceVersion));
+  grpc.addService(protos.tugboat.v1.Server.service, serverService(versionInfo(), deps, {
+    batcher: heartbeats,
+    nodeVersion: (node) => registry.objectCache?.('nodes', '', node)?.metadata?.resourceVersion,
+    renewLease: (node, seconds) => renewNodeLease(registry, node, seconds),
+  }));
   grpc.addService(protos.tugboat.v1.Pods.service, logs.service(deps));
   grpc.addService(protos.tugboat.v1.Auth.service, authService(registry, auth.tokens, deps));
   const http = createComponentHttpServer({

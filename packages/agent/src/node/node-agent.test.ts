@@ -1,5 +1,7 @@
-// The agent's signs of life, against a client that records calls: heartbeats between Lease
-// renewals, and the Lease every time once the API server says it takes no heartbeats.
+// The agent's signs of life, against a client that records calls: heartbeats, which carry the
+// Lease's renewal when it is due; the Lease renewed by the agent when the server did not
+// renew it (an older server) or heartbeats fail, and every time once the API server says it
+// takes no heartbeats.
 import test from 'ava';
 import { ApiError, type KubeObject, type TugboatClient } from '@tugboat/api';
 import type { Runtime } from '../runtimes/runtime.js';
@@ -8,18 +10,35 @@ import type { NodeConfig } from './node-object.js';
 
 const CONFIG = { nodeName: 'n1', labels: {}, taints: [], capacity: { cpu: '1' }, allocatable: { cpu: '1' }, internalIP: '127.0.0.1', port: 1 } as unknown as NodeConfig;
 
-function recordingClient(heartbeats: 'taken' | 'unimplemented') {
+/**
+ * renewing: the server renews the Lease a heartbeat asks it to; taken: an older server, which
+ * stores heartbeats and ignores the request; failing: heartbeats fail (Unavailable);
+ * unimplemented: a server without heartbeats.
+ */
+function recordingClient(heartbeats: 'renewing' | 'taken' | 'failing' | 'unimplemented') {
   const calls: string[] = [];
   let lease: KubeObject | undefined;
+  let rv = 1;
   const client = {
-    async nodeHeartbeat(node: string) {
-      calls.push(`heartbeat ${node}`);
+    async nodeHeartbeat(node: string, opts: { renewLeaseSeconds?: number } = {}) {
+      const renew = (opts.renewLeaseSeconds ?? 0) > 0;
+      calls.push(`heartbeat ${node}${renew ? ' (renew the Lease)' : ''}`);
       if (heartbeats === 'unimplemented') throw new ApiError('MethodNotAllowed', 'The server does not implement the method /tugboat.v1.Server/NodeHeartbeat');
-      return { nodeResourceVersion: undefined };
+      if (heartbeats === 'failing') throw new ApiError('Unavailable', 'no server');
+      if (heartbeats === 'renewing' && renew && lease) {
+        lease = { ...lease, metadata: { ...lease.metadata, resourceVersion: String(++rv) } };
+        return { nodeResourceVersion: undefined, leaseResourceVersion: lease.metadata?.resourceVersion };
+      }
+      return { nodeResourceVersion: undefined, leaseResourceVersion: undefined };
     },
     async tryGet() { return lease; },
     async create(o: KubeObject) { calls.push('lease create'); lease = { ...o, metadata: { ...o.metadata, resourceVersion: '1' } }; return lease; },
-    async update(o: KubeObject) { calls.push('lease renew'); lease = o; return o; },
+    async update(o: KubeObject) {
+      calls.push('lease renew');
+      if (o.metadata?.resourceVersion !== lease?.metadata?.resourceVersion) throw new ApiError('Conflict', 'the object has been modified');
+      lease = { ...o, metadata: { ...o.metadata, resourceVersion: String(++rv) } };
+      return lease;
+    },
   };
   return { client: client as unknown as TugboatClient, calls };
 }
@@ -29,17 +48,43 @@ function agentWith(client: TugboatClient, now: () => number, log: string[]): { b
   return agent as unknown as { beat(): Promise<void> };
 }
 
-test('a beat is a heartbeat, and the Lease is renewed instead when its 10 s are (nearly) up', async (t) => {
-  const { client, calls } = recordingClient('taken');
+test('a beat is a heartbeat; when the Lease\'s 10 s are (nearly) up, the heartbeat asks the server to renew it', async (t) => {
+  const { client, calls } = recordingClient('renewing');
   let now = 0;
   const agent = agentWith(client, () => now, []);
   for (let i = 0; i < 12; i++, now += 2_000) await agent.beat();
-  // t=0: Lease made; 2-8 s heartbeats; at 10 s (9 s after, within half an interval) the Lease; ...
+  // t=0: Lease made (by the agent: it holds no copy yet); 2-8 s heartbeats; at 10 s (9 s after,
+  // within half an interval) the heartbeat carries the renewal; ...
   t.deepEqual(calls, [
     'lease create', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1',
-    'lease renew', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1',
-    'lease renew', 'heartbeat n1',
+    'heartbeat n1 (renew the Lease)', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1',
+    'heartbeat n1 (renew the Lease)', 'heartbeat n1',
   ]);
+});
+
+test('a server that does not renew the Lease (an older one), or heartbeats that fail: the agent renews it itself', async (t) => {
+  for (const mode of ['taken', 'failing'] as const) {
+    const { client, calls } = recordingClient(mode);
+    let now = 0;
+    const agent = agentWith(client, () => now, []);
+    for (let i = 0; i < 7; i++, now += 2_000) await agent.beat();
+    t.deepEqual(calls, [
+      'lease create', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1', 'heartbeat n1',
+      'heartbeat n1 (renew the Lease)', 'lease renew', 'heartbeat n1',
+    ], mode);
+  }
+});
+
+test('the held copy of the Lease follows the server\'s renewals: a renewal of the agent\'s own later does not conflict', async (t) => {
+  const { client, calls } = recordingClient('renewing');
+  let now = 0;
+  const agent = agentWith(client, () => now, []);
+  for (let i = 0; i < 6; i++, now += 2_000) await agent.beat();
+  // Heartbeats break: the next due renewal is the agent's own, on the version the server wrote.
+  (client as unknown as { nodeHeartbeat: () => Promise<never> }).nodeHeartbeat = async () => { calls.push('heartbeat n1 (failed)'); throw new ApiError('Unavailable', 'no server'); };
+  calls.length = 0;
+  for (let i = 0; i < 5; i++, now += 2_000) await agent.beat();
+  t.deepEqual(calls, ['heartbeat n1 (failed)', 'heartbeat n1 (failed)', 'heartbeat n1 (failed)', 'heartbeat n1 (failed)', 'heartbeat n1 (failed)', 'lease renew']);
 });
 
 test('an API server without heartbeats: said once, then the Lease every beat', async (t) => {

@@ -281,8 +281,10 @@ export class NodeAgent {
   }
 
   /**
-   * One sign of life: the Lease when its renewal is due (that is news of life too), else a
-   * heartbeat; against an API server that takes no heartbeats, the Lease every time.
+   * One sign of life: a heartbeat, which asks the API server to renew the Lease too when its
+   * renewal is due (that is news of life too); the Lease renewed here instead when the server
+   * did not (an older one), when this agent holds no copy of it yet (it is created or read
+   * first), and every time against an API server that takes no heartbeats.
    */
   private async beat(): Promise<void> {
     if (this.beatBusy || this.stopped) return;
@@ -291,17 +293,21 @@ export class NodeAgent {
       const intervalMs = this.options.leaseIntervalMs ?? 2_000;
       const renewEvery = this.options.leaseRenewIntervalMs ?? this.leaseDurationSeconds() * 250;
       // At the beat nearest to when it is due (beats are an interval apart, give or take).
-      if (this.heartbeatMode === 'lease' || this.now() - this.leaseRenewedAt + intervalMs / 2 >= renewEvery) {
+      const renewDue = this.now() - this.leaseRenewedAt + intervalMs / 2 >= renewEvery;
+      if (this.heartbeatMode === 'lease' || (renewDue && !this.lease)) {
         await this.renewLease();
         return;
       }
       try {
-        const answer = await this.options.client.nodeHeartbeat(this.name);
+        const answer = await this.options.client.nodeHeartbeat(this.name, renewDue ? { renewLeaseSeconds: this.leaseDurationSeconds() } : {});
         this.heard = { nodeVersion: answer.nodeResourceVersion, at: this.now() };
         this.recovered('heartbeat');
+        if (renewDue) await this.renewedByServer(answer.leaseResourceVersion);
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) {
           this.failed('heartbeat', e);
+          // The Lease is news of life by itself: renewed the old way when heartbeats fail.
+          if (renewDue) await this.renewLease();
           return;
         }
         this.heartbeatMode = 'lease';
@@ -311,6 +317,19 @@ export class NodeAgent {
     } finally {
       this.beatBusy = false;
     }
+  }
+
+  /** After a heartbeat that asked for the Lease's renewal: done by the server, or to do here. */
+  private async renewedByServer(leaseVersion: string | undefined): Promise<void> {
+    if (leaseVersion === undefined || !this.lease) {
+      await this.renewLease();
+      return;
+    }
+    // The server changed only the renewal fields: the copy held stays good for a later
+    // renewal of our own (a conflict would re-read it anyway).
+    this.lease = { ...this.lease, metadata: { ...this.lease.metadata, resourceVersion: leaseVersion } };
+    this.leaseRenewedAt = this.now();
+    this.recovered('lease');
   }
 
   private leaseDurationSeconds(): number {

@@ -73,10 +73,12 @@ export interface ClientOptions {
 export interface NodeHeartbeatAnswer {
   /** The Node's resourceVersion in the answering server's cache; undefined when it did not say. */
   readonly nodeResourceVersion: string | undefined;
+  /** The node's Lease resourceVersion after the renewal asked for; undefined: not renewed (renew it yourself). */
+  readonly leaseResourceVersion: string | undefined;
 }
 
 function heartbeatAnswer(res: NodeHeartbeatResponse__Output): NodeHeartbeatAnswer {
-  return { nodeResourceVersion: res.nodeResourceVersion || undefined };
+  return { nodeResourceVersion: res.nodeResourceVersion || undefined, leaseResourceVersion: res.leaseResourceVersion || undefined };
 }
 
 /** A watch stream: iterate its events; ends with an ApiError (reason Expired → relist). */
@@ -318,32 +320,35 @@ export class TugboatClient {
    * the stream, as a unary call; a server with neither answers UNIMPLEMENTED, an ApiError with
    * reason MethodNotAllowed: the agent then renews its Lease instead. The answer says which
    * resourceVersion of the Node the server's cache holds (undefined: an older server, or not
-   * cached), so the agent need not read its Node to learn whether someone changed it.
+   * cached), so the agent need not read its Node to learn whether someone changed it. With
+   * `renewLeaseSeconds` the server also renews the node's Lease with that duration, and the
+   * answer names its new resourceVersion (undefined: not renewed; renew it with update()).
    */
-  async nodeHeartbeat(node: string): Promise<NodeHeartbeatAnswer> {
+  async nodeHeartbeat(node: string, opts: { renewLeaseSeconds?: number } = {}): Promise<NodeHeartbeatAnswer> {
+    const renewLeaseSeconds = opts.renewLeaseSeconds ?? 0;
     if (!this.heartbeatsUnary) {
       try {
-        return heartbeatAnswer(await this.beatOnStream(node));
+        return heartbeatAnswer(await this.beatOnStream(node, renewLeaseSeconds));
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'MethodNotAllowed')) throw e;
         this.heartbeatsUnary = true;
         this.heartbeats?.close();
       }
     }
-    return heartbeatAnswer(await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node }, m, o, cb)));
+    return heartbeatAnswer(await this.unary<NodeHeartbeatResponse__Output>('idempotent', (s, m, o, cb) => s.server.nodeHeartbeat({ node, renewLeaseSeconds }, m, o, cb)));
   }
 
-  private async beatOnStream(node: string): Promise<NodeHeartbeatResponse__Output> {
+  private async beatOnStream(node: string, renewLeaseSeconds: number): Promise<NodeHeartbeatResponse__Output> {
     const stream = (this.heartbeats ??= new HeartbeatStream(() => {
       const i = this.rotation.index();
       return { stream: this.stubs[i]!.server.nodeHeartbeats(this.metadata()), address: this.addresses[i]!, failed: (e) => { this.moveOn(i, e, 'idempotent'); } };
     }, this.options.timeoutMs ?? 30_000));
     try {
-      return await stream.beat(node);
+      return await stream.beat(node, renewLeaseSeconds);
     } catch (e) {
       // A server that went away: once more, on the next one (the stream failed over to it).
       if (!(e instanceof ApiError && e.reason === 'Unavailable') || this.stubs.length < 2) throw e;
-      return await stream.beat(node);
+      return await stream.beat(node, renewLeaseSeconds);
     }
   }
 

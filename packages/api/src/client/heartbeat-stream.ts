@@ -34,8 +34,8 @@ export class HeartbeatStream {
 
   constructor(private readonly open: () => OpenedHeartbeatStream, private readonly timeoutMs: number) {}
 
-  /** Resolves, with the API server's answer, once it has stored `node`'s heartbeat. */
-  beat(node: string): Promise<NodeHeartbeatResponse__Output> {
+  /** Resolves, with the API server's answer, once it has stored `node`'s heartbeat (and renewed its Lease, when renewLeaseSeconds asks). */
+  beat(node: string, renewLeaseSeconds = 0): Promise<NodeHeartbeatResponse__Output> {
     if (this.closed) return Promise.reject(new ApiError('Unavailable', 'the heartbeat stream is closed'));
     const cur = (this.current ??= this.start());
     return new Promise<NodeHeartbeatResponse__Output>((resolve, reject) => {
@@ -47,7 +47,7 @@ export class HeartbeatStream {
       const q = cur.waiting.get(node);
       if (q) q.push(w);
       else cur.waiting.set(node, [w]);
-      cur.stream.write({ node });
+      cur.stream.write(renewLeaseSeconds > 0 ? { node, renewLeaseSeconds } : { node });
     });
   }
 

@@ -13,6 +13,14 @@
 // Each answer carries the node's Node resourceVersion as this server's cache holds it, so an
 // agent learns that nobody changed its Node (a Ready condition set to Unknown, a pod CIDR)
 // without reading it every status interval: 5,000 nodes read theirs 500 times a second.
+//
+// A heartbeat may also ask for the node's own Lease to be renewed (renew_lease_seconds): the
+// server writes it through the registry before answering, and the answer carries its new
+// resourceVersion. The permission is the same (update of that Lease), so the renewal every
+// lease-renew-interval costs no request of its own: at 5,000 nodes renewing every 60 s, 84
+// requests a second with their TLS, HTTP/2 and authentication. Any failure of the renewal
+// is answered as "not renewed", and the agent renews the Lease itself, as against an older
+// server.
 import { ApiError, NODE_LEASE_NAMESPACE, type UserInfo } from '@tugboat/api';
 import { forbiddenError } from '../auth/authorizer.js';
 import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
@@ -25,9 +33,25 @@ const VERB = 'heartbeat'; // rpcMetricVerb: HEARTBEAT
 
 /** The Node's resourceVersion in this server's cache (undefined: not cached). */
 export type NodeVersion = (node: string) => string | undefined;
+/** Renews the node's Lease with this duration; its new resourceVersion, undefined when not renewed. */
+export type LeaseRenewal = (node: string, leaseDurationSeconds: number) => Promise<string | undefined>;
 
-function answer(node: string, nodeVersion: NodeVersion): NodeHeartbeatResponse {
-  return { node, nodeResourceVersion: nodeVersion(node) ?? '' };
+/** What the heartbeat handlers work with. */
+export interface HeartbeatDeps {
+  readonly batcher: HeartbeatBatcher;
+  readonly nodeVersion: NodeVersion;
+  readonly renewLease: LeaseRenewal;
+}
+
+/** The beat stored (and the Lease renewed, when asked): the answer. */
+async function heartbeat(hb: HeartbeatDeps, req: NodeHeartbeatRequest): Promise<NodeHeartbeatResponse> {
+  const node = req.node ?? '';
+  const seconds = req.renewLeaseSeconds ?? 0;
+  const [, leaseVersion] = await Promise.all([
+    hb.batcher.beat(node),
+    seconds > 0 ? hb.renewLease(node, seconds).catch(() => undefined) : undefined,
+  ]);
+  return { node, nodeResourceVersion: hb.nodeVersion(node) ?? '', leaseResourceVersion: leaseVersion ?? '' };
 }
 
 /** What a heartbeat for `node` is authorized as; an empty name is refused first. */
@@ -36,18 +60,15 @@ function heartbeatAttributes(method: string, node: string): Attributes {
   return namedRequest('update', 'leases', NODE_LEASE_NAMESPACE, node);
 }
 
-export function heartbeatUnary(deps: HandlerDeps, heartbeats: HeartbeatBatcher, nodeVersion: NodeVersion): UnaryHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
+export function heartbeatUnary(deps: HandlerDeps, hb: HeartbeatDeps): UnaryHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
   return unary<NodeHeartbeatRequest, NodeHeartbeatResponse>(
     deps, '/tugboat.v1.Server/NodeHeartbeat', VERB,
-    attributesOnly((req) => heartbeatAttributes('NodeHeartbeat', req.node)),
-    async (req) => {
-      await heartbeats.beat(req.node);
-      return answer(req.node, nodeVersion);
-    },
+    attributesOnly((req) => heartbeatAttributes('NodeHeartbeat', req.node ?? '')),
+    (req) => heartbeat(hb, req),
   );
 }
 
-export function heartbeatStream(deps: HandlerDeps, heartbeats: HeartbeatBatcher, nodeVersion: NodeVersion): BidiStreamHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
+export function heartbeatStream(deps: HandlerDeps, hb: HeartbeatDeps): BidiStreamHandler<NodeHeartbeatRequest, NodeHeartbeatResponse> {
   return {
     kind: 'bidiStream',
     handle(call: BidiStreamCall<NodeHeartbeatRequest, NodeHeartbeatResponse>) {
@@ -72,15 +93,16 @@ export function heartbeatStream(deps: HandlerDeps, heartbeats: HeartbeatBatcher,
         if (d.decision !== 'allow') throw forbiddenError(attrs, d.reason);
       };
 
-      const beat = async (node: string): Promise<void> => {
+      const beat = async (req: NodeHeartbeatRequest): Promise<void> => {
+        const node = req.node ?? '';
         const started = process.hrtime.bigint();
         let code = 200;
         try {
           let ok = allowed.get(node);
           if (!ok) allowed.set(node, (ok = authorize(node)));
           await ok;
-          await heartbeats.beat(node);
-          if (!ended) call.write(answer(node, nodeVersion));
+          const res = await heartbeat(hb, req);
+          if (!ended) call.write(res);
         } catch (e) {
           code = httpCode(e);
           end(e);
@@ -92,7 +114,7 @@ export function heartbeatStream(deps: HandlerDeps, heartbeats: HeartbeatBatcher,
       call.onMessage((req) => {
         if (ended) return;
         inFlight++;
-        void beat(req.node).finally(() => {
+        void beat(req).finally(() => {
           inFlight--;
           if (halfClosed && inFlight === 0) end();
         });

@@ -1,8 +1,7 @@
 // gRPC Objects and Server services: describe each request (for authorization), decode it,
 // call the registry or the watch service, encode the answer. No rules live here.
 import type { ApiError, KubeObject, UserInfo, WatchEventType } from '@tugboat/api';
-import type { HeartbeatBatcher } from '../heartbeats/heartbeat-batcher.js';
-import { heartbeatStream, heartbeatUnary, type NodeVersion } from './heartbeat-service.js';
+import { heartbeatStream, heartbeatUnary, type HeartbeatDeps } from './heartbeat-service.js';
 import { parseObjectJson, type Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { attributesOnly, serverStream, unary, type Describe, type HandlerDeps, type RequestContext } from './handlers.js';
@@ -129,10 +128,10 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
   };
 }
 
-export function serverService(version: VersionResponse, deps: HandlerDeps, heartbeats: HeartbeatBatcher, nodeVersion: NodeVersion): ServiceHandlers {
+export function serverService(version: VersionResponse, deps: HandlerDeps, hb: HeartbeatDeps): ServiceHandlers {
   return {
     Version: unary<unknown, VersionResponse>(deps, '/tugboat.v1.Server/Version', 'version', attributesOnly(() => pathRequest('get', '/version')), async () => version),
-    NodeHeartbeat: heartbeatUnary(deps, heartbeats, nodeVersion),
-    NodeHeartbeats: heartbeatStream(deps, heartbeats, nodeVersion),
+    NodeHeartbeat: heartbeatUnary(deps, hb),
+    NodeHeartbeats: heartbeatStream(deps, hb),
   };
 }

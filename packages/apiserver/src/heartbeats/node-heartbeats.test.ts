@@ -1,6 +1,6 @@
 // Server/NodeHeartbeat against a real API server and etcd: group commit, what is stored, and
 // who may send one.
-import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, SYSTEM_NAMESPACE, TugboatClient, type KubeObject } from '@tugboat/api';
+import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, NODE_LEASE_NAMESPACE, SYSTEM_NAMESPACE, TugboatClient, type KubeObject } from '@tugboat/api';
 import { testWithApiServer } from '../testing/server-test.js';
 
 const test = testWithApiServer({ heartbeatFlushMs: 100 });
@@ -85,6 +85,36 @@ test.serial('the answer names the Node\'s resourceVersion in the server\'s cache
     while (streamed.nodeResourceVersion !== version && Date.now() < deadline) streamed = await client.nodeHeartbeat('hb-rv');
     t.is(streamed.nodeResourceVersion, version);
     t.is((await unary.nodeHeartbeat('hb-rv')).nodeResourceVersion, version);
+  } finally {
+    unary.close();
+  }
+});
+
+test.serial('a heartbeat may renew its node\'s Lease: renewTime and duration written, its version answered; no Lease, not renewed', async (t) => {
+  const { server, client } = t.context;
+  const n1 = await server.pki.node('hb-lease');
+  const node = server.client(server.pki.credentials(n1.client));
+  const unary = new TugboatClient(server.address, { credentials: server.pki.credentials(n1.client), unaryHeartbeats: true, timeoutMs: 10_000 });
+  try {
+    t.is((await node.nodeHeartbeat('hb-lease', { renewLeaseSeconds: 40 })).leaseResourceVersion, undefined, 'no Lease yet: the agent creates it');
+    const made = await node.create<KubeObject & { spec?: Record<string, unknown> }>({
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'hb-lease', namespace: NODE_LEASE_NAMESPACE, labels: { kept: 'yes' } },
+      spec: { holderIdentity: 'hb-lease', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' },
+    });
+    t.is((await node.nodeHeartbeat('hb-lease')).leaseResourceVersion, undefined, 'not asked: not renewed');
+    const answer = await node.nodeHeartbeat('hb-lease', { renewLeaseSeconds: 60 });
+    const stored = await client.get<KubeObject & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string } }>('leases', NODE_LEASE_NAMESPACE, 'hb-lease');
+    t.is(answer.leaseResourceVersion, stored.metadata?.resourceVersion);
+    t.true(Number(stored.metadata?.resourceVersion) > Number(made.metadata?.resourceVersion));
+    t.like(stored.spec, { holderIdentity: 'hb-lease', leaseDurationSeconds: 60 });
+    t.true(Date.parse(stored.spec?.renewTime ?? '') > Date.now() - 10_000, `renewTime ${stored.spec?.renewTime}`);
+    t.is(stored.metadata?.labels?.kept, 'yes', 'the rest as stored');
+    // The same as a unary call.
+    const again = await unary.nodeHeartbeat('hb-lease', { renewLeaseSeconds: 60 });
+    t.true(Number(again.leaseResourceVersion) > Number(answer.leaseResourceVersion));
+    // Only its own: another node's Lease is refused with the heartbeat.
+    const err = await node.nodeHeartbeat('hb-someone', { renewLeaseSeconds: 40 }).then(() => undefined, (e: unknown) => e);
+    t.true(err instanceof ApiError && err.reason === 'Forbidden', String(err));
   } finally {
     unary.close();
   }

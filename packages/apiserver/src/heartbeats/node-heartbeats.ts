@@ -4,7 +4,7 @@
 // lists. A Lease, not a new kind, so that kubectl, RBAC and the watch cache need nothing new.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, SYSTEM_NAMESPACE, microTime, type KubeObject } from '@tugboat/api';
+import { ApiError, NODE_HEARTBEATS_ANNOTATION, NODE_HEARTBEATS_LABEL, NODE_LEASE_NAMESPACE, SYSTEM_NAMESPACE, microTime, type KubeObject, type Lease } from '@tugboat/api';
 import type { Registry } from '../registry/registry.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 
@@ -54,4 +54,23 @@ export function nodeHeartbeats(registry: Registry, name: string, flushIntervalMs
     }
   };
   return new HeartbeatBatcher({ flushIntervalMs, write });
+}
+
+/**
+ * A node's own Lease (kube-node-lease/<node>) renewed as its agent would renew it: holder the
+ * node, this duration, renewTime now; the rest as stored. Returns the new resourceVersion, or
+ * undefined when there is no such Lease (the agent creates it, with its owner reference to the
+ * Node). Other failures throw.
+ */
+export async function renewNodeLease(registry: Registry, node: string, leaseDurationSeconds: number, now: () => number = Date.now): Promise<string | undefined> {
+  try {
+    const res = await registry.modify('leases', NODE_LEASE_NAMESPACE, node, (cur) => {
+      const lease = cur as Lease & KubeObject;
+      return { ...lease, spec: { ...(lease.spec ?? {}), holderIdentity: node, leaseDurationSeconds, renewTime: microTime(now()) } };
+    });
+    return res.object.metadata?.resourceVersion;
+  } catch (e) {
+    if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
+    throw e;
+  }
 }
