@@ -52,3 +52,47 @@ test('close writes what is pending and refuses later heartbeats', async (t) => {
   t.deepEqual(writes, [['a']]);
   await t.throwsAsync(batcher.beat('b'), { message: /shutting down/ });
 });
+
+test('a write slower than the interval: what arrives meanwhile goes into the next write, which starts as it ends — no queue of writes', async (t) => {
+  const writes: string[][] = [];
+  let inFlight = 0;
+  let overlapped = false;
+  const batcher = new HeartbeatBatcher({
+    flushIntervalMs: 20,
+    write: async (nodes) => {
+      if (++inFlight > 1) overlapped = true;
+      writes.push([...nodes]);
+      await new Promise((r) => setTimeout(r, 100)); // etcd under load: 5 intervals per write
+      inFlight--;
+    },
+  });
+  const waits: number[] = [];
+  const beats: Promise<void>[] = [];
+  for (let i = 0; i < 60; i++) {
+    const sent = performance.now();
+    beats.push(batcher.beat(`n${i}`).then(() => { waits.push(performance.now() - sent); }));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(beats);
+  t.false(overlapped);
+  // 60 beats over about 300 ms at 100 ms a write: 3–5 writes, not one per 20 ms interval (15,
+  // queued one behind another, the last beats waiting well over a second).
+  t.true(writes.length >= 3 && writes.length <= 5, `${writes.length} writes`);
+  t.deepEqual(writes.flat().sort(), Array.from({ length: 60 }, (_, i) => `n${i}`).sort());
+  const worst = Math.max(...waits);
+  t.true(worst < 330, `the longest wait ${worst.toFixed(0)} ms: at most the write in flight, its own, and an interval`);
+});
+
+test('a quick write: batches still collect for an interval (not one write per beat once one ends)', async (t) => {
+  const writes: string[][] = [];
+  const batcher = new HeartbeatBatcher({ flushIntervalMs: 20, write: async (nodes) => { writes.push([...nodes]); await new Promise((r) => setTimeout(r, 2)); } });
+  const beats: Promise<void>[] = [];
+  for (let i = 0; i < 20; i++) {
+    beats.push(batcher.beat(`q${i}`));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(beats);
+  // About 110 ms of beats, one write per 20 ms interval: 4–7 writes, not 20.
+  t.true(writes.length >= 4 && writes.length <= 7, `${writes.length} writes`);
+  t.is(writes.flat().length, 20);
+});

@@ -6,7 +6,11 @@
 //
 //   beat(node) ──▶ pending {node → callers} ──(every flushIntervalMs)──▶ write(names) ──▶ answer all
 //
-// Writes run one at a time, in order: each overwrites this server's one heartbeat object.
+// Writes run one at a time, in order: each overwrites this server's one heartbeat object. A
+// write starts at most once per interval, and never while another is in flight: what arrives
+// during a slow write goes into the next one, which starts as the slow one ends. Starting one
+// every interval regardless queued writes behind a slow etcd: at 5,000 nodes and 50,000 pods
+// (etcd writes p50 260 ms) heartbeats waited 1.8 s at the median and over 10 s at p99.
 
 import { ApiError } from '@tugboat/api';
 
@@ -26,6 +30,9 @@ export class HeartbeatBatcher {
   private pending = new Map<string, Caller[]>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private inFlight = false;
+  /** When the last write started (performance.now()). */
+  private lastStart = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(private readonly options: HeartbeatBatcherOptions) {}
@@ -38,7 +45,9 @@ export class HeartbeatBatcher {
       const callers = this.pending.get(node);
       if (callers) callers.push({ resolve, reject });
       else this.pending.set(node, [{ resolve, reject }]);
-      this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
+      // The first beat after a quiet spell opens a batch for one interval; during a write the
+      // write's end schedules the next.
+      if (!this.inFlight) this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     });
   }
 
@@ -47,28 +56,38 @@ export class HeartbeatBatcher {
     return this.pending.size;
   }
 
-  /** Writes what is pending now (the timer's work; also on close). */
+  /** Starts writing what is pending, unless a write is in flight (its end does it); resolves when that write ends. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.inFlight) return this.writing;
     const batch = this.pending;
     if (batch.size === 0) return this.writing;
     this.pending = new Map();
-    // In order after the write before: a later batch must not be overwritten by an earlier one.
-    this.writing = this.writing.then(async () => {
+    this.inFlight = true;
+    this.lastStart = performance.now();
+    this.writing = (async () => {
       try {
         await this.options.write([...batch.keys()]);
         for (const callers of batch.values()) for (const c of callers) c.resolve();
       } catch (e) {
         for (const callers of batch.values()) for (const c of callers) c.reject(e);
+      } finally {
+        this.inFlight = false;
+        // What came in meanwhile: at once if the write took an interval or more, else at the
+        // interval's end (at most one write per interval while etcd is quick).
+        if (this.pending.size > 0) {
+          const wait = this.closed ? 0 : Math.max(0, this.lastStart + this.options.flushIntervalMs - performance.now());
+          this.timer = setTimeout(() => void this.flush(), wait);
+        }
       }
-    });
+    })();
     return this.writing;
   }
 
-  /** Writes the last batch; later beats are refused. */
+  /** Writes every batch pending; later beats are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flush();
+    while (this.inFlight || this.pending.size > 0) await this.flush();
   }
 }
