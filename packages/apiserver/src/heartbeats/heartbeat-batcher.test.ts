@@ -1,7 +1,8 @@
 import test from 'ava';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 
-function recording(fail?: (n: number) => Error | undefined) {
+/** A batcher (20 ms interval) whose writes take `writeMs` and are recorded. */
+function recording(fail?: (n: number) => Error | undefined, writeMs = 30) {
   const writes: string[][] = [];
   let inFlight = 0;
   let overlapped = false;
@@ -11,7 +12,7 @@ function recording(fail?: (n: number) => Error | undefined) {
       inFlight++;
       if (inFlight > 1) overlapped = true;
       writes.push([...nodes]);
-      await new Promise((r) => setTimeout(r, 30));
+      await new Promise((r) => setTimeout(r, writeMs));
       inFlight--;
       const err = fail?.(writes.length);
       if (err) throw err;
@@ -54,18 +55,8 @@ test('close writes what is pending and refuses later heartbeats', async (t) => {
 });
 
 test('a write slower than the interval: what arrives meanwhile goes into the next write, which starts as it ends — no queue of writes', async (t) => {
-  const writes: string[][] = [];
-  let inFlight = 0;
-  let overlapped = false;
-  const batcher = new HeartbeatBatcher({
-    flushIntervalMs: 20,
-    write: async (nodes) => {
-      if (++inFlight > 1) overlapped = true;
-      writes.push([...nodes]);
-      await new Promise((r) => setTimeout(r, 100)); // etcd under load: 5 intervals per write
-      inFlight--;
-    },
-  });
+  // etcd under load: 5 intervals per write.
+  const { batcher, writes, overlapped } = recording(undefined, 100);
   const waits: number[] = [];
   const beats: Promise<void>[] = [];
   for (let i = 0; i < 60; i++) {
@@ -74,7 +65,7 @@ test('a write slower than the interval: what arrives meanwhile goes into the nex
     await new Promise((r) => setTimeout(r, 5));
   }
   await Promise.all(beats);
-  t.false(overlapped);
+  t.false(overlapped());
   // 60 beats over about 300 ms at 100 ms a write: 3–5 writes, not one per 20 ms interval (15,
   // queued one behind another, the last beats waiting well over a second).
   t.true(writes.length >= 3 && writes.length <= 5, `${writes.length} writes`);
@@ -84,8 +75,7 @@ test('a write slower than the interval: what arrives meanwhile goes into the nex
 });
 
 test('a quick write: batches still collect for an interval (not one write per beat once one ends)', async (t) => {
-  const writes: string[][] = [];
-  const batcher = new HeartbeatBatcher({ flushIntervalMs: 20, write: async (nodes) => { writes.push([...nodes]); await new Promise((r) => setTimeout(r, 2)); } });
+  const { batcher, writes } = recording(undefined, 2);
   const beats: Promise<void>[] = [];
   for (let i = 0; i < 20; i++) {
     beats.push(batcher.beat(`q${i}`));
