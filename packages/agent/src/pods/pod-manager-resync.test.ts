@@ -71,12 +71,16 @@ test.serial('each pod is resynced every 1–1.5 resync intervals, and a pod that
   const before = uids.map((u) => runtime.syncs.get(u) ?? 0);
   await sleep(3_000);
   const counts = uids.map((u, i) => (runtime.syncs.get(u) ?? 0) - before[i]!);
-  // 3 s at one sync per 400–600 ms: 5–7 each (a sync caused by an event may add one or two).
-  for (const c of counts) t.true(c >= 4 && c <= 9, `syncs of each pod in 3 s: ${counts.join(', ')}`);
+  // 3 s at one sync per 400–600 ms: 5–7 each (a sync caused by an event may add one or two;
+  // timers late on a busy machine may take one). Every 10 s, as before, would be 0 or 1.
+  for (const c of counts) t.true(c >= 3 && c <= 10, `syncs of each pod in 3 s: ${counts.join(', ')}`);
 
   await client.delete('pods', 'default', 'r1');
   await waitFor('r1 gone', async () => !(await client.tryGet('pods', 'default', 'r1')), 10_000, 50);
-  await sleep(300);
+  await waitFor('r1 gone from the agent', async () => pm.pod('default', 'r1') === undefined, 10_000, 20);
+  // A resync already due when it went still runs once (and finds nothing to keep): past the
+  // longest interval (600 ms), nothing more may come.
+  await sleep(900);
   const gone = runtime.syncs.get(uids[0]!) ?? 0;
   await sleep(1_500);
   t.is(runtime.syncs.get(uids[0]!) ?? 0, gone, 'a pod that is gone is not resynced');
