@@ -72,7 +72,7 @@ test.serial('each pod is resynced every 1–1.5 resync intervals, and a pod that
   await sleep(3_000);
   const counts = uids.map((u, i) => (runtime.syncs.get(u) ?? 0) - before[i]!);
   // 3 s at one sync per 400–600 ms: 5–7 each (a sync caused by an event may add one or two;
-  // timers late on a busy machine may take one). Every 10 s, as before, would be 0 or 1.
+  // timers late on a busy machine may take one).
   for (const c of counts) t.true(c >= 3 && c <= 10, `syncs of each pod in 3 s: ${counts.join(', ')}`);
 
   await client.delete('pods', 'default', 'r1');
