@@ -15,7 +15,7 @@ export class ClusterWatch {
   private readonly pods: Informer<PodObj> | undefined;
   private readonly namespaces: Informer<Ns>;
 
-  constructor(client: TugboatClient, index: ClusterIndex, log: (line: string) => void = () => undefined, opts: { watchPods: boolean } = { watchPods: true }) {
+  constructor(client: TugboatClient, index: ClusterIndex, log: (line: string) => void, opts: { watchPods: boolean }) {
     const onError = (resource: string) => (err: ApiError): void => log(`watch ${resource}: ${err.message} (retrying)`);
     this.services = new Informer<Svc>(client, 'services', { onError: onError('services') })
       .onAdd((o) => index.putService(o)).onUpdate((_, o) => index.putService(o)).onDelete((o) => index.removeService(o));

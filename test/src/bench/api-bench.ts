@@ -279,6 +279,12 @@ async function mutatePhase(api: (w: number) => PodApi, args: Args, namespace: st
   const measuredFrom = done;
   const measureStart = performance.now();
   const byVerb = new Map<string, number[]>([['create', []], ['update', []], ['delete', []]]);
+  const timed = async <T>(verb: string, call: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await call();
+    byVerb.get(verb)!.push(performance.now() - t0);
+    return out;
+  };
   let fgErrors = 0;
   let n = 0;
   const end = Date.now() + args.seconds * 1000;
@@ -286,12 +292,6 @@ async function mutatePhase(api: (w: number) => PodApi, args: Args, namespace: st
     const c = api(10_000 + w);
     while (Date.now() < end) {
       const name = `mutate-${w}-${n++}`;
-      const timed = async <T>(verb: string, call: () => Promise<T>): Promise<T> => {
-        const t0 = performance.now();
-        const out = await call();
-        byVerb.get(verb)!.push(performance.now() - t0);
-        return out;
-      };
       try {
         const created = await timed('create', () => c.create({ ...pod(0, namespace), metadata: { name, namespace, labels: { app: 'mutate' } } }));
         await timed('update', () => c.update({ ...created, metadata: { ...created.metadata, labels: { app: 'mutate', round: String(seq++) } } }));

@@ -44,13 +44,13 @@ export interface HeartbeatDeps {
 }
 
 /** The beat stored (and the Lease renewed, when asked): the answer. */
-async function heartbeat(hb: HeartbeatDeps, req: NodeHeartbeatRequest): Promise<NodeHeartbeatResponse> {
+async function heartbeat(deps: HandlerDeps, hb: HeartbeatDeps, req: NodeHeartbeatRequest): Promise<NodeHeartbeatResponse> {
   const node = req.node ?? '';
   const seconds = req.renewLeaseSeconds ?? 0;
-  const [, leaseVersion] = await Promise.all([
-    hb.batcher.beat(node),
-    seconds > 0 ? hb.renewLease(node, seconds).catch(() => undefined) : undefined,
-  ]);
+  // A renewal that fails is answered as not renewed (the agent renews the Lease itself); a
+  // failure of ours, not the request's, is logged as any call's would be.
+  const renewed = (): Promise<string | undefined> => hb.renewLease(node, seconds).catch((e: unknown) => { report(deps.log, VERB, e); return undefined; });
+  const [, leaseVersion] = await Promise.all([hb.batcher.beat(node), seconds > 0 ? renewed() : undefined]);
   return { node, nodeResourceVersion: hb.nodeVersion(node) ?? '', leaseResourceVersion: leaseVersion ?? '' };
 }
 
@@ -64,7 +64,7 @@ export function heartbeatUnary(deps: HandlerDeps, hb: HeartbeatDeps): UnaryHandl
   return unary<NodeHeartbeatRequest, NodeHeartbeatResponse>(
     deps, '/tugboat.v1.Server/NodeHeartbeat', VERB,
     attributesOnly((req) => heartbeatAttributes('NodeHeartbeat', req.node ?? '')),
-    (req) => heartbeat(hb, req),
+    (req) => heartbeat(deps, hb, req),
   );
 }
 
@@ -101,7 +101,7 @@ export function heartbeatStream(deps: HandlerDeps, hb: HeartbeatDeps): BidiStrea
           let ok = allowed.get(node);
           if (!ok) allowed.set(node, (ok = authorize(node)));
           await ok;
-          const res = await heartbeat(hb, req);
+          const res = await heartbeat(deps, hb, req);
           if (!ended) call.write(res);
         } catch (e) {
           code = httpCode(e);

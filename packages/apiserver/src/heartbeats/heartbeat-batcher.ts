@@ -31,8 +31,6 @@ export class HeartbeatBatcher {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private inFlight = false;
-  /** When the last write started (performance.now()). */
-  private lastStart = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(private readonly options: HeartbeatBatcherOptions) {}
@@ -65,7 +63,7 @@ export class HeartbeatBatcher {
     if (batch.size === 0) return this.writing;
     this.pending = new Map();
     this.inFlight = true;
-    this.lastStart = performance.now();
+    const started = performance.now();
     this.writing = (async () => {
       try {
         await this.options.write([...batch.keys()]);
@@ -77,7 +75,7 @@ export class HeartbeatBatcher {
         // What came in meanwhile: at once if the write took an interval or more, else at the
         // interval's end (at most one write per interval while etcd is quick).
         if (this.pending.size > 0) {
-          const wait = this.closed ? 0 : Math.max(0, this.lastStart + this.options.flushIntervalMs - performance.now());
+          const wait = this.closed ? 0 : Math.max(0, started + this.options.flushIntervalMs - performance.now());
           this.timer = setTimeout(() => void this.flush(), wait);
         }
       }
