@@ -15,6 +15,7 @@ export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
 export { sleep } from './sleep.js';
+export { StringTable, sharedStrings, parseShared } from './shared-strings.js';
 export * from './time.js';
 export * from './files.js';
 export * from './clock.js';
@@ -31,6 +32,7 @@ export {
 export { validateLabelSelector, validatePodSpec, TOTAL_ANNOTATION_SIZE_LIMIT, MAX_DATA_SIZE } from './validation/index.js';
 export * from './server/host-port.js';
 export * from './server/component-http.js';
+export * from './server/heap-growth.js';
 export * from './client/credentials.js';
 export * from './auth/user.js';
 export * from './auth/rbac.js';

@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT. A bad flag exits 2; a port that cannot be bound exits 1; both one line.
 // With --workers N the process is a primary and N forked copies of it (workers.ts).
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
+import { boundHeapGrowth } from '@tugboat/api';
 import { parseFlags, USAGE } from './flags.js';
 import cluster from 'node:cluster';
 import { DEFAULT_HTTP_LISTEN, ListenError, startApiServer, type ApiServer } from './server.js';
@@ -36,6 +37,12 @@ async function main(): Promise<void> {
   if (parsed.help) {
     process.stdout.write(USAGE);
     return;
+  }
+  try {
+    boundHeapGrowth();
+  } catch (e) {
+    process.stderr.write(`tugboat-apiserver: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
   }
   if (parsed.command === 'reencrypt') {
     const ok = await runReencrypt(parsed.reencrypt,

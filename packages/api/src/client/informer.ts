@@ -7,6 +7,7 @@
 // server says that revision is gone (Expired: etcd compacted past it) does it relist, and
 // replays the difference as events, so handlers see a consistent sequence whatever was missed.
 import { ApiError } from '../errors.js';
+import { sharedStrings } from '../shared-strings.js';
 import { sleep } from '../sleep.js';
 import { objectKey, type KubeObject } from '../types.js';
 import type { TugboatClient } from './client.js';
@@ -168,6 +169,8 @@ export class Informer<T extends KubeObject> {
     if (this.stopped) return;
     const seen = new Set<string>();
     for (const obj of items) {
+      // Kept for as long as it is current: one copy of each short value across the cache.
+      sharedStrings.shareAll(obj);
       const key = objectKey(obj);
       seen.add(key);
       const old = this.store.get(key);
@@ -213,6 +216,7 @@ export class Informer<T extends KubeObject> {
           break;
         case 'ADDED':
         case 'MODIFIED': {
+          sharedStrings.shareAll(obj);
           const old = this.store.get(key);
           this.put(key, obj);
           if (old) this.emitUpdate(old, obj);

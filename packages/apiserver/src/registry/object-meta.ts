@@ -1,6 +1,6 @@
 // Small pure helpers on stored objects: JSON encoding without resourceVersion,
 // deep equality for "did anything change".
-import type { KubeObject } from '@tugboat/api';
+import { parseShared, type KubeObject } from '@tugboat/api';
 
 /** The object as stored in etcd: resourceVersion is the key's revision, never stored. */
 export function encodeObject(obj: KubeObject): string {
@@ -10,9 +10,12 @@ export function encodeObject(obj: KubeObject): string {
   return JSON.stringify({ ...obj, metadata });
 }
 
-/** A stored value → the object, with metadata.resourceVersion set to the revision. */
+/**
+ * A stored value → the object, with metadata.resourceVersion set to the revision. Its short
+ * strings are the process's shared copies: the watch and list caches keep what is decoded here.
+ */
 export function decodeObject(value: string, revision: number): KubeObject {
-  const obj = JSON.parse(value) as KubeObject;
+  const obj = parseShared<KubeObject>(value);
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(revision) };
   return obj;
 }

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import type { ApiError } from '@tugboat/api';
 import { parseStorageKey } from '../registry/keys.js';
 import type { Storage, StorageEvent, WatchHandlers } from '../storage/storage.js';
@@ -6,6 +8,8 @@ import { Change } from './change.js';
 import { Subscribers, WatchCache, type Subscriber } from './watch-cache.js';
 
 const pod = (node: string, phase = 'Running'): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: node }, status: { phase } });
+// The memory test below collects garbage on demand.
+setFlagsFromString('--expose-gc');
 const KEY = '/registry/pods/default/p';
 const change = (ev: StorageEvent): Change => new Change(ev, parseStorageKey(ev.key)!);
 
@@ -81,4 +85,38 @@ test('the watch cache never holds more than maxCapacity changes, fresh or not', 
   const r = recorder();
   t.truthy(cache.subscribe(r, 450));
   t.is(r.got.length, 50);
+});
+
+test("an update's previous value is held once: the key's change before it already holds the same text", async (t) => {
+  // etcd sends each update's old value as a copy of its own; only memory tells one copy from two.
+  const gc = runInNewContext('gc') as () => void;
+  const { cache, push, ready } = cacheOnStub({ capacity: 1_000, retentionMs: 0 });
+  await ready;
+  const size = 256 * 1024;
+  // A fresh, flat string each call: equal text, separate memory, as etcd's decoded bytes are.
+  const text = (i: number): string => Buffer.alloc(size, `pod-${i}|`).toString('latin1');
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const changes = 200;
+  for (let rev = 2; rev < 2 + changes; rev++) {
+    push({ type: 'put', key: KEY, value: text(rev), prevValue: rev === 2 ? undefined : text(rev - 1), revision: rev });
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  const r = recorder();
+  t.truthy(cache.subscribe(r, 1), 'every change is still held');
+  t.is(r.got.length, changes);
+  // One copy per change: 200 × 256 KB = 50 MB. Two copies would be 100 MB.
+  t.true(grown < changes * size * 1.4, `history grew by ${(grown / 1048576).toFixed(1)} MB for ${(changes * size / 1048576).toFixed(0)} MB of values`);
+});
+
+test('a previous value that differs from what the cache held is kept as etcd sent it', async (t) => {
+  const { cache, push, ready } = cacheOnStub({ capacity: 10 });
+  await ready;
+  push({ type: 'put', key: KEY, value: pod('node-1'), prevValue: undefined, revision: 2 });
+  push({ type: 'put', key: KEY, value: pod('node-2'), prevValue: pod('node-9'), revision: 3 });
+  push({ type: 'delete', key: KEY, prevValue: pod('node-2'), revision: 4 });
+  const got: Change[] = [];
+  t.truthy(cache.subscribe({ ...recorder(), deliver: (c) => got.push(c) }, 1));
+  t.deepEqual(got.map((c) => (c.previous()?.spec as { nodeName?: string } | undefined)?.nodeName), [undefined, 'node-9', 'node-2']);
 });

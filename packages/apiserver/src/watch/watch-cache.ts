@@ -55,6 +55,8 @@ interface Window {
   arrived: number[];
   /** changes[0 .. released) have released their decoded objects. */
   released: number;
+  /** The newest change of each key in `changes`: its value is the next change's prevValue. */
+  latest: Map<string, Change>;
 }
 
 export class WatchCache {
@@ -152,10 +154,11 @@ export class WatchCache {
     for (const ev of events) {
       const target = parseStorageKey(ev.key);
       if (!target) continue;
-      const change = new Change(ev, target);
       const resource = target.info.resource;
       let win = this.windows.get(resource);
-      if (!win) this.windows.set(resource, (win = { start: this.startRevision, changes: [], arrived: [], released: 0 }));
+      if (!win) this.windows.set(resource, (win = { start: this.startRevision, changes: [], arrived: [], released: 0, latest: new Map() }));
+      const change = new Change(sharePrevious(ev, win.latest.get(ev.key)), target);
+      win.latest.set(ev.key, change);
       win.changes.push(change);
       win.arrived.push(now);
       if (win.changes.length > this.capacity) this.trim(win, now);
@@ -181,6 +184,7 @@ export class WatchCache {
     if (drop > 0) {
       const dropped = win.changes.splice(0, drop);
       win.arrived.splice(0, drop);
+      for (const c of dropped) if (win.latest.get(c.key) === c) win.latest.delete(c.key);
       win.start = dropped[dropped.length - 1]!.revision;
       win.released = Math.max(0, win.released - drop);
     }
@@ -260,6 +264,17 @@ export class Subscribers {
       if (b !== undefined && b !== a) for (const s of byValue.get(b) ?? []) s.deliver(change);
     }
   }
+}
+
+/**
+ * The event with its previous value taken from the key's change before it, when that one is
+ * still held and says the same: etcd sends each update's old value as a copy of its own, and
+ * at fleet scale those copies were half the history (50,000 pods: a few hundred MB kept 75 s).
+ */
+function sharePrevious(ev: StorageEvent, prior: Change | undefined): StorageEvent {
+  if (ev.prevValue === undefined || prior === undefined || prior.event.type !== 'put') return ev;
+  const held = prior.event.value;
+  return held === ev.prevValue ? { ...ev, prevValue: held } : ev;
 }
 
 /** A subscriber that ignores changes at or before `after` (it subscribed ahead of the cache). */
