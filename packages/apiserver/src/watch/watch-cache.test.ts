@@ -120,3 +120,20 @@ test('a previous value that differs from what the cache held is kept as etcd sen
   t.truthy(cache.subscribe({ ...recorder(), deliver: (c) => got.push(c) }, 1));
   t.deepEqual(got.map((c) => (c.previous()?.spec as { nodeName?: string } | undefined)?.nodeName), [undefined, 'node-9', 'node-2']);
 });
+
+test('a burst is let go once it is older than the retention, even when no change follows it', async (t) => {
+  let now = 0;
+  const { cache, push, ready } = cacheOnStub({ capacity: 10, retentionMs: 75_000, now: () => now });
+  await ready;
+  for (let rev = 2; rev <= 501; rev++) push({ type: 'put', key: KEY, value: pod('node-1'), prevValue: undefined, revision: rev });
+  now += 60_000;
+  cache.sweep();
+  t.truthy(cache.subscribe(recorder(), 1), 'a minute on, the burst is still fresh');
+  now += 60_000;
+  cache.sweep();
+  t.is(cache.subscribe(recorder(), 1), undefined, 'two minutes on, only the newest changes are kept');
+  const r = recorder();
+  t.truthy(cache.subscribe(r, 491));
+  t.is(r.got.length, 10);
+  cache.stop();
+});
