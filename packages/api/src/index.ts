@@ -15,7 +15,7 @@ export * from './fields.js';
 export * from './admission.js';
 export * from './names.js';
 export { sleep } from './sleep.js';
-export { StringTable, sharedStrings, parseShared } from './shared-strings.js';
+export { StringTable, sharedStrings } from './shared-strings.js';
 export * from './time.js';
 export * from './files.js';
 export * from './clock.js';

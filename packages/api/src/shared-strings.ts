@@ -68,8 +68,3 @@ export class StringTable {
 
 /** The process's table, for objects decoded to be kept (informers, watch and list caches). */
 export const sharedStrings = new StringTable();
-
-/** JSON.parse, with the result's short strings shared (see StringTable). */
-export function parseShared<T>(json: string): T {
-  return sharedStrings.shareAll(JSON.parse(json) as T);
-}

@@ -2,7 +2,7 @@
 // SIGTERM/SIGINT. A bad flag exits 2; a port that cannot be bound exits 1; both one line.
 // With --workers N the process is a primary and N forked copies of it (workers.ts).
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
-import { boundHeapGrowth } from '@tugboat/api';
+import { boundHeapGrowthOrExit } from '@tugboat/api';
 import { parseFlags, USAGE } from './flags.js';
 import cluster from 'node:cluster';
 import { DEFAULT_HTTP_LISTEN, ListenError, startApiServer, type ApiServer } from './server.js';
@@ -38,12 +38,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  try {
-    boundHeapGrowth();
-  } catch (e) {
-    process.stderr.write(`tugboat-apiserver: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  }
+  boundHeapGrowthOrExit('tugboat-apiserver');
   if (parsed.command === 'reencrypt') {
     const ok = await runReencrypt(parsed.reencrypt,
       (line) => process.stdout.write(`${line}\n`),

@@ -1,7 +1,7 @@
 // tugboat-controllers: parse flags, serve /metrics and /healthz, campaign for the Lease and
 // run the controllers while leading; stop cleanly on SIGTERM/SIGINT. A bad flag exits 2, a
 // port that cannot be bound exits 1, each with one line on stderr.
-import { boundHeapGrowth } from '@tugboat/api';
+import { boundHeapGrowthOrExit } from '@tugboat/api';
 import { startControllersApp } from './app.js';
 import { parseFlags, USAGE } from './flags.js';
 
@@ -17,12 +17,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  try {
-    boundHeapGrowth();
-  } catch (e) {
-    process.stderr.write(`tugboat-controllers: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  }
+  boundHeapGrowthOrExit('tugboat-controllers');
   const { flags } = parsed;
   let app;
   try {

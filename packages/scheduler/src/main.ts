@@ -1,7 +1,7 @@
 // tugboat-scheduler: places pending pods on the least-loaded node that fits.
 //   tugboat-scheduler --kubeconfig FILE [--server ADDR] [--config FILE] [--http-listen HOST:PORT]
 //                     [--leader-elect=true|false] [--id ID]
-import { TugboatClient, boundHeapGrowth, componentClientConfig, serveComponentHttp, type ClientConfig } from '@tugboat/api';
+import { TugboatClient, boundHeapGrowthOrExit, componentClientConfig, serveComponentHttp, type ClientConfig } from '@tugboat/api';
 import { DEFAULT_CONFIG, loadConfig } from './config.js';
 import { SchedulerMetrics } from './metrics.js';
 import { Scheduler } from './scheduler.js';
@@ -19,12 +19,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  try {
-    boundHeapGrowth();
-  } catch (e) {
-    process.stderr.write(`tugboat-scheduler: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  }
+  boundHeapGrowthOrExit('tugboat-scheduler');
   let config = DEFAULT_CONFIG;
   try {
     if (flags.config) config = loadConfig(flags.config);

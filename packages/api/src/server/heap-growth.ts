@@ -21,6 +21,19 @@ export function heapGrowthPercent(env: Readonly<Record<string, string | undefine
   return n === 0 ? 'v8' : n;
 }
 
+/**
+ * At a program's start: applies heapGrowthPercent(process.env) to its V8, or says why not in
+ * one line (`<program>: $TUGBOAT_HEAP_GROWTH_PERCENT: …`) and exits 2, as a bad flag does.
+ */
+export function boundHeapGrowthOrExit(program: string): void {
+  try {
+    boundHeapGrowth();
+  } catch (e) {
+    process.stderr.write(`${program}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+}
+
 /** Applies heapGrowthPercent(env) to this process's V8; returns what it applied. */
 export function boundHeapGrowth(env: Readonly<Record<string, string | undefined>> = process.env): number | 'v8' {
   const percent = heapGrowthPercent(env);

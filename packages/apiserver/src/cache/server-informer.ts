@@ -6,7 +6,7 @@
 //   registry.list ─▶ store.replace ─▶ watch cache subscription (after the list's revision)
 //        ▲                                  │ every change: store.put/remove, handlers
 //        └──── relist when the cache expires (etcd compacted while it was away)
-import type { KubeObject } from '@tugboat/api';
+import { sharedStrings, type KubeObject } from '@tugboat/api';
 import { parseStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
@@ -143,7 +143,12 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     }
     if (this.stopped) return;
     const objects = items as T[];
-    if (this.keepObjects) this.store.replace(objects);
+    if (this.keepObjects) {
+      // Kept while current: one copy of each short value across the store (as the client's
+      // informers do). Objects only passed to handlers are not worth the walk.
+      for (const o of objects) sharedStrings.shareAll(o);
+      this.store.replace(objects);
+    }
     this.advance(rv);
     for (const h of this.handlers) h.onReplace?.(objects);
     if (!this.synced) {
@@ -161,7 +166,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
       // The previous state is for handlers: without any (the list cache), it is not decoded.
       const prev = this.handlers.length ? change.previous() as T | undefined : undefined;
       if (change.event.type === 'put' && obj) {
-        if (this.keepObjects) this.store.put(obj);
+        if (this.keepObjects) this.store.put(sharedStrings.shareAll(obj));
         for (const h of this.handlers) h.onUpsert?.(obj, prev);
       } else if (change.event.type === 'delete') {
         const { namespace, name } = change.target;

@@ -1,6 +1,6 @@
 // Small pure helpers on stored objects: JSON encoding without resourceVersion,
 // deep equality for "did anything change".
-import { parseShared, type KubeObject } from '@tugboat/api';
+import type { KubeObject } from '@tugboat/api';
 
 /** The object as stored in etcd: resourceVersion is the key's revision, never stored. */
 export function encodeObject(obj: KubeObject): string {
@@ -10,12 +10,9 @@ export function encodeObject(obj: KubeObject): string {
   return JSON.stringify({ ...obj, metadata });
 }
 
-/**
- * A stored value → the object, with metadata.resourceVersion set to the revision. Its short
- * strings are the process's shared copies: the watch and list caches keep what is decoded here.
- */
+/** A stored value → the object, with metadata.resourceVersion set to the revision. */
 export function decodeObject(value: string, revision: number): KubeObject {
-  const obj = parseShared<KubeObject>(value);
+  const obj = JSON.parse(value) as KubeObject;
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(revision) };
   return obj;
 }

@@ -209,9 +209,7 @@ export class WatchCache {
    * the pods ran). Every few seconds each window older than the retention is trimmed too.
    */
   sweep(now = this.now()): void {
-    for (const win of this.windows.values()) {
-      if (win.changes.length > this.capacity && now - win.arrived[0]! > this.retentionMs + 1_000) this.trim(win, now);
-    }
+    for (const win of this.windows.values()) if (win.changes.length > this.capacity) this.trim(win, now);
   }
 
   private onProgress(revision: number): void {
