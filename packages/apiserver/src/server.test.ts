@@ -239,7 +239,12 @@ test('namespaces: built-ins exist, a missing one is NotFound, deletion empties t
   const forbidden = await apiError(t, client.create(configMap('c2', 'doomed')));
   t.is(forbidden.reason, 'Forbidden');
   t.is(forbidden.message, 'unable to create new content in namespace doomed because it is being terminated');
-  await waitFor('namespace removed', async () => (await client.tryGet('namespaces', '', 'doomed')) === undefined);
+  // Emptied only after Kubernetes' 5 s grace: a client deleting the namespace and its content
+  // together (kubectl delete -f) still finds the content.
+  await new Promise((r) => setTimeout(r, 2_000));
+  t.truthy(await client.tryGet('configmaps', 'doomed', 'c1'), 'the content is still there 2 s after the delete');
+  t.truthy(await client.delete('configmaps', 'doomed', 'c1'));
+  await waitFor('namespace removed', async () => (await client.tryGet('namespaces', '', 'doomed')) === undefined, 30_000);
   t.is((await client.list('configmaps', { namespace: 'doomed' })).items.length, 0);
   t.is((await client.list('pods', { namespace: 'doomed' })).items.length, 0);
 });

@@ -1,13 +1,24 @@
 // Namespaces inside the API server: the built-in ones are created when missing, and a
 // Terminating namespace is emptied (everything in it deleted, as any client would) and then
 // removed. Level-triggered on a timer, so after a restart it simply finishes what it finds.
+//
+// Emptying starts a few seconds after the deletion, as Kubernetes' namespace controller waits
+// namespaceDeletionGracePeriod (5 s): every API server has then seen the namespace terminating
+// and refuses new content in it, and a client deleting the namespace and its objects in one
+// go (`kubectl delete -f` of a file that holds both) finds them still there rather than
+// already gone (NotFound, exit 1).
 import { ApiError, BUILTIN_NAMESPACES, KINDS, type KubeObject } from '@tugboat/api';
 import type { Registry } from '../registry/registry.js';
 
 export interface NamespaceControllerOptions {
   readonly intervalMs?: number;
+  /** How long after its deletion a namespace is emptied (default 5 s, Kubernetes'). */
+  readonly deletionGraceMs?: number;
+  readonly now?: () => number;
   readonly log?: (line: string) => void;
 }
+
+const DELETION_GRACE_MS = 5_000;
 
 function isTerminating(ns: KubeObject): boolean {
   return !!ns.metadata?.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';
@@ -50,7 +61,7 @@ export class NamespaceController {
     const { items } = await this.registry.list('namespaces');
     for (const ns of items) {
       if (this.stopped) return;
-      if (isTerminating(ns)) await this.finalize(ns.metadata?.name ?? '');
+      if (isTerminating(ns) && this.graceOver(ns)) await this.finalize(ns.metadata?.name ?? '');
     }
     this.lastError = '';
   }
@@ -63,6 +74,13 @@ export class NamespaceController {
         if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
       }
     }
+  }
+
+  /** Whether the namespace was deleted long enough ago (see the header); true without a deletion time. */
+  private graceOver(ns: KubeObject): boolean {
+    const deleted = Date.parse(ns.metadata?.deletionTimestamp ?? '');
+    if (Number.isNaN(deleted)) return true;
+    return (this.options.now ?? Date.now)() - deleted >= (this.options.deletionGraceMs ?? DELETION_GRACE_MS);
   }
 
   /** Deletes what is left in the namespace; removes the namespace once nothing is. */
