@@ -35,7 +35,8 @@ import { objectStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { ListCacheHook, ListRequest, ListResult, ListSelectors, Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
 import type { WatchCache } from '../watch/watch-cache.js';
-import { OrderedStore, type FieldIndex, type OrderedSnapshot, type OrderedView } from './ordered-store.js';
+import { holdText, type FieldIndex, type Held } from './held.js';
+import { OrderedStore, type OrderedView } from './ordered-store.js';
 import { ServerInformer } from './server-informer.js';
 
 /** Why a list was read from etcd: the `reason` of apiserver_storage_list_total. */
@@ -62,6 +63,13 @@ const FIELD_INDEXES: Readonly<Record<string, FieldIndex>> = {
   Pod: { field: 'spec.nodeName', value: FIELD_LABELS['Pod']!['spec.nodeName']! },
 };
 
+/**
+ * Resources held as etcd's text rather than decoded (held.ts): the numerous ones that nothing
+ * in the server reads object by object on every request (the authorizers read roles,
+ * bindings, nodes and namespaces).
+ */
+const HELD_AS_TEXT: ReadonlySet<string> = new Set(['pods']);
+
 export interface ListCacheOptions {
   /** false: every list reads etcd, as before (--list-from-cache=false). Default true. */
   readonly enabled?: boolean;
@@ -79,16 +87,38 @@ export interface ListCacheOptions {
   readonly retryMs?: number;
 }
 
+/** A store's lists, whatever form it holds its entries in. */
+interface Listable {
+  list(info: KindInfo, req: ListRequest, selectors: ListSelectors, revision: number, after?: string): { result: ListResult; index: string };
+  /** The current state, for a truncated list's later pages (see OrderedSnapshot). */
+  snapshot(): Listable;
+}
+
+function listable<E>(view: OrderedView<E>, snapshot: () => OrderedView<E>): Listable {
+  return {
+    list: (info, req, selectors, revision, after) => listStore(view, info, req, selectors, revision, after),
+    snapshot: () => {
+      const frozen = snapshot();
+      return listable(frozen, () => frozen);
+    },
+  };
+}
+
+/** A store and its lists. */
+function withLists<E>(store: OrderedStore<E>): [OrderedStore<E>, Listable] {
+  return [store, listable(store, () => store.snapshot())];
+}
+
 /** One resource's cache: the store and the informer that keeps it. */
 interface ResourceCache {
-  readonly store: OrderedStore;
+  readonly store: Listable;
   readonly informer: ServerInformer;
   /** How long the cache last took to reach a revision a list asked for, and when that was learnt. */
   lag: { ms: number; at: number };
   /** A probe is following the cache (one at a time: every waiter costs each change a look). */
   probing: boolean;
   /** The store at the revisions of truncated first pages, for their later pages; oldest first. */
-  readonly snapshots: Map<number, { readonly view: OrderedSnapshot; readonly expires: number }>;
+  readonly snapshots: Map<number, { readonly view: Listable; readonly expires: number }>;
 }
 
 export class ListCaches implements ListCacheHook {
@@ -189,7 +219,7 @@ export class ListCaches implements ListCacheHook {
     // It may have lost its place while this list waited: its store is then older than etcd.
     if (!cache.informer.isFollowing()) return this.fromEtcd(info, 'not_ready');
     const revision = cache.informer.seenRevision();
-    const { result, index } = listStore(cache.store, info, req, selectors, revision);
+    const { result, index } = cache.store.list(info, req, selectors, revision);
     if (result.continue) this.keepSnapshot(cache, revision);
     this.options.metrics?.cacheListTotal.inc({ resource: info.resource, index });
     return result;
@@ -209,7 +239,7 @@ export class ListCaches implements ListCacheHook {
     // Storage key → store key: a cluster-scoped object's store key has an empty namespace.
     const suffix = token.startKey.slice(resourcePrefix(info).length);
     const after = info.namespaced ? suffix : `/${suffix}`;
-    const { result } = listStore(kept.view, info, req, selectors, token.revision, after);
+    const { result } = kept.view.list(info, req, selectors, token.revision, after);
     this.options.metrics?.cacheListTotal.inc({ resource: info.resource, index: '' });
     return result;
   }
@@ -268,7 +298,7 @@ export class ListCaches implements ListCacheHook {
     let cache = this.caches.get(info.resource);
     if (cache) return cache;
     const index = FIELD_INDEXES[info.kind];
-    const store = new OrderedStore(index);
+    const [store, lists] = HELD_AS_TEXT.has(info.resource) ? withLists(new OrderedStore(index, holdText(index))) : withLists(new OrderedStore(index));
     const informer = new ServerInformer(info.resource, this.registry, this.watchCache, this.storage, {
       store,
       list: () => {
@@ -278,7 +308,7 @@ export class ListCaches implements ListCacheHook {
       ...(this.options.log ? { log: this.options.log } : {}),
       ...(this.options.retryMs !== undefined ? { retryMs: this.options.retryMs } : {}),
     });
-    cache = { store, informer, lag: { ms: 0, at: 0 }, probing: false, snapshots: new Map() };
+    cache = { store: lists, informer, lag: { ms: 0, at: 0 }, probing: false, snapshots: new Map() };
     this.caches.set(info.resource, cache);
     if (!this.stopped) informer.start();
     return cache;
@@ -291,8 +321,8 @@ export class ListCaches implements ListCacheHook {
  * limit cut it short while keys follow, a continue token after the last one and, without
  * selectors, how many follow. `index` names the field index used ('' for none).
  */
-export function listStore(
-  store: OrderedView,
+export function listStore<E>(
+  store: OrderedView<E>,
   info: KindInfo,
   req: ListRequest,
   { labels, fields }: ListSelectors,
@@ -312,15 +342,16 @@ export function listStore(
     ? store.keysWithValue(pinned.value)!.filter((k) => (!namespace || k.startsWith(`${namespace}/`)) && (after === undefined || k >= after))
     : undefined;
 
-  const items: KubeObject[] = [];
+  const { held } = store;
+  const entries: E[] = [];
   let last: string | undefined;
   const consider = (key: string): boolean => {
-    const obj = store.byKey(key);
-    if (!obj) return false;
-    if (filtered && !(labels.matches(obj.metadata?.labels) && (fields.isEmpty() || fields.matches(objectFields(obj))))) return false;
-    items.push(obj);
+    const e = store.byKey(key);
+    if (e === undefined) return false;
+    if (filtered && !(labels.matches(held.labels(e)) && (fields.isEmpty() || fields.matches(objectFields(held.object(e)))))) return false;
+    entries.push(e);
     last = key;
-    return limit > 0 && items.length >= limit;
+    return limit > 0 && entries.length >= limit;
   };
   if (candidates) {
     for (const key of candidates) if (consider(key)) break;
@@ -330,18 +361,36 @@ export function listStore(
 
   let token = '';
   let remaining = 0;
-  if (limit > 0 && items.length >= limit && last !== undefined) {
+  if (limit > 0 && entries.length >= limit && last !== undefined) {
     // etcd's rule: a token whenever any key of the range follows the last item, matching or not.
     const at = store.lowerBound(last);
     if (at + 1 < to) {
-      const obj = items[items.length - 1]!;
-      const startKey = `${objectStorageKey(info, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')}\0`;
+      // Store key (namespace/name, '' for cluster-scoped) → storage key.
+      const slash = last.indexOf('/');
+      const startKey = `${objectStorageKey(info, last.slice(0, slash), last.slice(slash + 1))}\0`;
       token = encodeContinue({ revision, startKey });
       remaining = filtered ? 0 : to - at - 1;
     }
   }
   return {
-    result: { items, resourceVersion: String(revision), continue: token, remainingItemCount: remaining },
+    result: listResult(held, entries, { resourceVersion: String(revision), continue: token, remainingItemCount: remaining }),
     index: pinned ? pinned.field : '',
+  };
+}
+
+/**
+ * The result of a list of entries: the objects themselves, or, for entries held as text, their
+ * JSON for clients (encodedItems: spliced, not encoded) and the objects decoded only if asked
+ * for (a REST list, a Table, the server's own lists).
+ */
+function listResult<E>(held: Held<E>, entries: readonly E[], meta: Omit<ListResult, 'items'>): ListResult {
+  const json = held.json;
+  if (!json) return { ...meta, items: entries.map((e) => held.object(e)) };
+  let items: KubeObject[] | undefined;
+  let encoded: string[] | undefined;
+  return {
+    ...meta,
+    get items() { return (items ??= entries.map((e) => held.object(e))); },
+    get encodedItems() { return (encoded ??= entries.map((e) => json(e))); },
   };
 }

@@ -1,7 +1,8 @@
 // What the API server's own caches offer the parts that must not ask etcd per request (the
 // authorizers, token validation): objects of one resource by namespace and name, kept
 // current by an informer on the watch cache (see server-informer.ts).
-import type { KubeObject } from '@tugboat/api';
+import { sharedStrings, type KubeObject } from '@tugboat/api';
+import type { StoredValue } from '../registry/object-meta.js';
 
 export interface ObjectStore<T extends KubeObject = KubeObject> {
   get(namespace: string, name: string): T | undefined;
@@ -14,6 +15,21 @@ export interface ObjectStore<T extends KubeObject = KubeObject> {
   readonly generation: number;
 }
 
+/** What an informer keeps current: the ObjectStore, and the writes of a list and a watch. */
+export interface InformerStore<T extends KubeObject = KubeObject> extends ObjectStore<T> {
+  /** False when the store keeps a form of its own (text): the objects it is given are not kept. */
+  readonly holdsObjects: boolean;
+  readonly size: number;
+  /** Adds or replaces `obj`; `stored` is its etcd text and revision when known. */
+  put(obj: T, stored?: StoredValue): void;
+  /** Removes an object; returns it as it was. */
+  remove(namespace: string, name: string): T | undefined;
+  /** Replaces everything (a relist). */
+  replace(objects: Iterable<T>): void;
+  /** etcd's text and revision of one object, where the store holds text (else undefined). */
+  stored?(namespace: string, name: string): StoredValue | undefined;
+}
+
 /**
  * A store's key for an object. Its order is etcd's order of the objects' keys within one
  * resource (those are a fixed prefix followed by this), which the list cache relies on.
@@ -21,10 +37,14 @@ export interface ObjectStore<T extends KubeObject = KubeObject> {
 export const storeKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 const keyOf = storeKey;
 
-/** An ObjectStore in memory: the informer's, and a fixture for tests. */
-export class MemoryStore<T extends KubeObject = KubeObject> implements ObjectStore<T> {
+/**
+ * An ObjectStore in memory: the informer's, and a fixture for tests. The objects are kept as
+ * given, their short strings shared (see shared-strings.ts).
+ */
+export class MemoryStore<T extends KubeObject = KubeObject> implements InformerStore<T> {
+  readonly holdsObjects = true;
   /** By storeKey. */
-  protected readonly items = new Map<string, T>();
+  private readonly items = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
   generation = 0;
 
@@ -46,6 +66,7 @@ export class MemoryStore<T extends KubeObject = KubeObject> implements ObjectSto
   }
 
   put(obj: T): void {
+    sharedStrings.shareAll(obj);
     const ns = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     this.items.set(keyOf(ns, name), obj);

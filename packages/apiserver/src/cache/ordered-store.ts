@@ -1,18 +1,17 @@
-// The list cache's store: a MemoryStore that also keeps its keys in etcd's order, so a list
-// answered from memory has etcd's items in etcd's order (a namespace is one contiguous range,
-// and a continue token can name the key after the last item), and optionally an index of one
-// selectable field, so an agent's list of the pods on its node does not scan every pod.
+// The list cache's store: objects of one resource by key, with the keys also kept in etcd's
+// order, so a list answered from memory has etcd's items in etcd's order (a namespace is one
+// contiguous range, and a continue token can name the key after the last item), and
+// optionally an index of one selectable field, so an agent's list of the pods on its node does
+// not scan every pod.
 //
-// Objects are held as they are given (the watch cache's decoded objects, shared with every
-// watcher of the same change); nothing here copies or changes them.
+// How entries are held is `held`'s (held.ts): the objects as given (the watch cache's decoded
+// objects, shared with every watcher of the same change; nothing here copies or changes them),
+// or pods as etcd's text.
 import type { KubeObject } from '@tugboat/api';
-import { MemoryStore, storeKey } from './object-store.js';
+import { HOLD_OBJECTS, type FieldIndex, type Held, type StoredValue } from './held.js';
+import { storeKey, type InformerStore } from './object-store.js';
 
-/** A selectable field whose value picks a handful of objects (pods by spec.nodeName). */
-export interface FieldIndex {
-  readonly field: string;
-  value(obj: KubeObject): string;
-}
+export type { FieldIndex } from './held.js';
 
 /**
  * etcd orders keys by their bytes (UTF-8); JavaScript compares UTF-16 code units. The two
@@ -44,11 +43,12 @@ function rangeIn(keys: readonly string[], namespace?: string): [number, number] 
   return [lowerBoundIn(keys, `${namespace}/`), lowerBoundIn(keys, `${namespace}0`)];
 }
 
-/** What a list walks: keys in etcd's order and their objects, live (OrderedStore) or frozen (OrderedSnapshot). */
-export interface OrderedView<T extends KubeObject = KubeObject> {
+/** What a list walks: keys in etcd's order and their entries, live (OrderedStore) or frozen (OrderedSnapshot). */
+export interface OrderedView<E = KubeObject> {
+  readonly held: Held<E>;
   readonly index?: FieldIndex | undefined;
   keys(): readonly string[];
-  byKey(key: string): T | undefined;
+  byKey(key: string): E | undefined;
   range(namespace?: string): [number, number];
   lowerBound(key: string): number;
   /** The keys whose index field has this value, in order; undefined without an index. */
@@ -60,16 +60,16 @@ export interface OrderedView<T extends KubeObject = KubeObject> {
  * objects are never changed, a change replaces them). A list's later pages are read from it,
  * so they show the same state as the first page without reading etcd.
  */
-export class OrderedSnapshot<T extends KubeObject = KubeObject> implements OrderedView<T> {
+export class OrderedSnapshot<E = KubeObject> implements OrderedView<E> {
   readonly index = undefined;
 
-  constructor(private readonly sorted: readonly string[], private readonly objects: readonly T[]) {}
+  constructor(readonly held: Held<E>, private readonly sorted: readonly string[], private readonly objects: readonly E[]) {}
 
   keys(): readonly string[] {
     return this.sorted;
   }
 
-  byKey(key: string): T | undefined {
+  byKey(key: string): E | undefined {
     const at = lowerBoundIn(this.sorted, key);
     return this.sorted[at] === key ? this.objects[at] : undefined;
   }
@@ -87,31 +87,56 @@ export class OrderedSnapshot<T extends KubeObject = KubeObject> implements Order
   }
 }
 
-export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore<T> implements OrderedView<T> {
+export class OrderedStore<E = KubeObject> implements OrderedView<E>, InformerStore<KubeObject> {
+  /** By storeKey. */
+  private readonly items = new Map<string, E>();
   /** Every storeKey, sorted. An insert or removal moves pointers (a memmove), never re-sorts. */
   private sorted: string[] = [];
   /** index value → storeKeys with it. */
   private readonly byValue = new Map<string, Set<string>>();
   /** Within replace(): keys are appended, then sorted once. */
   private bulk = false;
+  generation = 0;
 
-  constructor(readonly index?: FieldIndex) {
-    super();
+  constructor(readonly index?: FieldIndex, readonly held: Held<E> = HOLD_OBJECTS as unknown as Held<E>) {}
+
+  get holdsObjects(): boolean {
+    return this.held.objects;
   }
 
-  override put(obj: T): void {
-    const ns = obj.metadata?.namespace ?? '';
-    const name = obj.metadata?.name ?? '';
-    const key = storeKey(ns, name);
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    const e = this.items.get(storeKey(namespace, name));
+    return e === undefined ? undefined : this.held.object(e);
+  }
+
+  /** etcd's text and revision of one object, when held as text (for a write's first read). */
+  stored(namespace: string, name: string): StoredValue | undefined {
+    const e = this.items.get(storeKey(namespace, name));
+    return e === undefined ? undefined : this.held.stored?.(e);
+  }
+
+  *list(namespace?: string): Iterable<KubeObject> {
+    const [from, to] = this.range(namespace);
+    for (let i = from; i < to; i++) yield this.held.object(this.items.get(this.sorted[i]!)!);
+  }
+
+  put(obj: KubeObject, stored?: StoredValue): void {
+    const key = storeKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
     const old = this.items.get(key);
-    super.put(obj);
-    if (!old) {
+    const entry = this.held.hold(obj, stored);
+    this.items.set(key, entry);
+    this.generation++;
+    if (old === undefined) {
       if (this.bulk) this.sorted.push(key);
       else this.sorted.splice(this.lowerBound(key), 0, key);
     }
     if (this.index) {
-      const was = old ? this.index.value(old) : undefined;
-      const now = this.index.value(obj);
+      const was = old === undefined ? undefined : this.held.indexValue(old, this.index);
+      const now = this.held.indexValue(entry, this.index);
       if (was !== now) {
         if (was !== undefined) this.unindex(was, key);
         let set = this.byValue.get(now);
@@ -121,25 +146,29 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
     }
   }
 
-  override remove(namespace: string, name: string): T | undefined {
-    const old = super.remove(namespace, name);
-    if (!old) return undefined;
+  remove(namespace: string, name: string): KubeObject | undefined {
     const key = storeKey(namespace, name);
+    const old = this.items.get(key);
+    if (old === undefined) return undefined;
+    this.items.delete(key);
+    this.generation++;
     const at = this.lowerBound(key);
     if (this.sorted[at] === key) this.sorted.splice(at, 1);
-    if (this.index) this.unindex(this.index.value(old), key);
-    return old;
+    if (this.index) this.unindex(this.held.indexValue(old, this.index), key);
+    return this.held.object(old);
   }
 
-  override replace(objects: Iterable<T>): void {
+  replace(objects: Iterable<KubeObject>): void {
+    this.items.clear();
     this.sorted = [];
     this.byValue.clear();
     this.bulk = true;
     try {
-      super.replace(objects);
+      for (const o of objects) this.put(o);
     } finally {
       this.bulk = false;
     }
+    this.generation++;
     // A relist comes in etcd's order already, which the sort only checks.
     this.sorted.sort(compareKeys);
   }
@@ -149,7 +178,7 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
     return this.sorted;
   }
 
-  byKey(key: string): T | undefined {
+  byKey(key: string): E | undefined {
     return this.items.get(key);
   }
 
@@ -162,8 +191,8 @@ export class OrderedStore<T extends KubeObject = KubeObject> extends MemoryStore
   }
 
   /** A copy of the current state (see OrderedSnapshot): about a millisecond per 10,000 objects. */
-  snapshot(): OrderedSnapshot<T> {
-    return new OrderedSnapshot(this.sorted.slice(), this.sorted.map((k) => this.items.get(k)!));
+  snapshot(): OrderedSnapshot<E> {
+    return new OrderedSnapshot(this.held, this.sorted.slice(), this.sorted.map((k) => this.items.get(k)!));
   }
 
   keysWithValue(value: string): string[] | undefined {

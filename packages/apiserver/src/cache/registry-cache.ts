@@ -20,15 +20,21 @@ export function registryCache(registry: Registry, caches: Pick<ListCaches, 'info
   // more memory at fleet scale than the reads it saves.
   const resources: string[] = [...CACHED_RESOURCES, ...(caches.holds('pods') ? ['pods'] : [])];
   const informers = new Map(resources.map((r) => [r, caches.informer(r)]));
+  // Each store answers in the form it holds: objects kept as they are, or etcd's text (pods).
   registry.objectCache = (resource, namespace, name) => {
     const informer = informers.get(resource);
-    return informer?.isSynced() ? informer.store.get(namespace, name) : undefined;
+    return informer?.isSynced() && informer.store.holdsObjects ? informer.store.get(namespace, name) : undefined;
+  };
+  registry.storedCache = (resource, namespace, name) => {
+    const informer = informers.get(resource);
+    return informer?.isSynced() ? informer.store.stored?.(namespace, name) : undefined;
   };
   const nodes = informers.get('nodes');
   registry.cachedNodes = () => (nodes?.isSynced() ? nodes.store.list() : undefined);
   return {
     stop: () => {
       registry.objectCache = undefined;
+      registry.storedCache = undefined;
       registry.cachedNodes = undefined;
     },
   };

@@ -6,13 +6,13 @@
 //   registry.list ─▶ store.replace ─▶ watch cache subscription (after the list's revision)
 //        ▲                                  │ every change: store.put/remove, handlers
 //        └──── relist when the cache expires (etcd compacted while it was away)
-import { sharedStrings, type KubeObject } from '@tugboat/api';
+import type { KubeObject } from '@tugboat/api';
 import { parseStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
 import { Change } from '../watch/change.js';
 import type { WatchCache } from '../watch/watch-cache.js';
-import { MemoryStore } from './object-store.js';
+import { MemoryStore, type InformerStore } from './object-store.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   /** A new or changed object; `old` is its previous state when known. */
@@ -26,7 +26,7 @@ export interface ServerInformerOptions<T extends KubeObject> {
   readonly retryMs?: number;
   readonly log?: (line: string) => void;
   /** Where the objects are kept (default: a MemoryStore of its own; the list cache's keeps etcd's order). */
-  readonly store?: MemoryStore<T>;
+  readonly store?: InformerStore<T>;
   /**
    * How it (re)lists (default Registry.list). The list cache fills itself from etcd: a list
    * through Registry.list would be answered by the very cache being filled.
@@ -35,7 +35,7 @@ export interface ServerInformerOptions<T extends KubeObject> {
 }
 
 export class ServerInformer<T extends KubeObject = KubeObject> {
-  readonly store: MemoryStore<T>;
+  readonly store: InformerStore<T>;
   /** False: handlers only, no copy of the objects (the pods informer feeds a compact graph). */
   keepObjects = true;
   private readonly handlers: InformerHandlers<T>[] = [];
@@ -143,12 +143,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
     }
     if (this.stopped) return;
     const objects = items as T[];
-    if (this.keepObjects) {
-      // Kept while current: one copy of each short value across the store (as the client's
-      // informers do). Objects only passed to handlers are not worth the walk.
-      for (const o of objects) sharedStrings.shareAll(o);
-      this.store.replace(objects);
-    }
+    if (this.keepObjects) this.store.replace(objects);
     this.advance(rv);
     for (const h of this.handlers) h.onReplace?.(objects);
     if (!this.synced) {
@@ -166,7 +161,7 @@ export class ServerInformer<T extends KubeObject = KubeObject> {
       // The previous state is for handlers: without any (the list cache), it is not decoded.
       const prev = this.handlers.length ? change.previous() as T | undefined : undefined;
       if (change.event.type === 'put' && obj) {
-        if (this.keepObjects) this.store.put(sharedStrings.shareAll(obj));
+        if (this.keepObjects) this.store.put(obj, { value: change.event.value, revision: change.revision });
         for (const h of this.handlers) h.onUpsert?.(obj, prev);
       } else if (change.event.type === 'delete') {
         const { namespace, name } = change.target;

@@ -66,7 +66,7 @@ export function objectsService(registry: Registry, watches: WatchService, deps: 
         continue: req.continue,
       });
       return {
-        items: res.items.map((o) => JSON.stringify(o)),
+        items: res.encodedItems ? [...res.encodedItems] : res.items.map((o) => JSON.stringify(o)),
         resourceVersion: res.resourceVersion,
         continue: res.continue,
         remainingItemCount: res.remainingItemCount,

@@ -6,6 +6,7 @@ import anyTest, { type TestFn } from 'ava';
 import { ApiError, type KubeObject } from '@tugboat/api';
 import { startEtcd, type EtcdHandle } from '@tugboat/test';
 import { EtcdStorage } from '../storage/etcd-storage.js';
+import { encodeObject } from './object-meta.js';
 import { Registry } from './registry.js';
 
 const test = anyTest as TestFn<{ etcd: EtcdHandle; storage: EtcdStorage; registry: Registry }>;
@@ -72,68 +73,82 @@ test('status: only the status is taken from the mutation; a kind without status 
   t.is(missing?.reason, 'NotFound');
 });
 
+type CacheForm = 'objects' | 'text';
+
 /**
  * A registry whose object cache holds what `held` says (a copy that may be behind etcd, as the
- * server's informers can be), counting etcd reads.
+ * server's informers can be), counting etcd reads. `form`: the cache gives objects, or text
+ * (as the list cache holds pods).
  */
-function withCache(t: { context: { storage: EtcdStorage } }, held: Map<string, KubeObject>): { registry: Registry; reads: () => number } {
+function withCache(t: { context: { storage: EtcdStorage } }, held: Map<string, KubeObject>, form: CacheForm): { registry: Registry; reads: () => number } {
   let reads = 0;
   const storage = t.context.storage;
   const counting = Object.create(storage) as EtcdStorage;
   counting.get = (key: string) => { reads++; return storage.get(key); };
   const registry = new Registry(counting);
-  registry.objectCache = (resource, namespace, name) => held.get(`${resource}/${namespace}/${name}`);
+  if (form === 'objects') {
+    registry.objectCache = (resource, namespace, name) => held.get(`${resource}/${namespace}/${name}`);
+  } else {
+    // As the list cache holds pods: etcd's text and its revision.
+    registry.storedCache = (resource, namespace, name) => {
+      const o = held.get(`${resource}/${namespace}/${name}`);
+      return o && { value: encodeObject(o), revision: Number(o.metadata?.resourceVersion) };
+    };
+  }
   return { registry, reads: () => reads };
 }
 
-test('a cached copy that is current: a PATCH and a binding write from it without reading etcd', async (t) => {
-  const { registry: plain } = t.context;
-  const held = new Map<string, KubeObject>();
-  const { registry, reads } = withCache(t, held);
-  const created = await plain.create(cm('cached', { a: '1' }));
-  held.set('configmaps/m/cached', created.object);
-  const res = await registry.modify('configmaps', 'm', 'cached', (c) => ({ ...c, data: { a: '2' } } as Cm));
-  t.deepEqual((res.object as Cm).data, { a: '2' });
-  t.is(reads(), 0);
+for (const form of ['objects', 'text'] as const) {
+  const x = form === 'objects' ? '' : '-t';
+  test(`a cached copy (${form}) that is current: a PATCH and a binding write from it without reading etcd`, async (t) => {
+    const { registry: plain } = t.context;
+    const held = new Map<string, KubeObject>();
+    const { registry, reads } = withCache(t, held, form);
+    const created = await plain.create(cm(`cached${x}`, { a: '1' }));
+    held.set(`configmaps/m/cached${x}`, created.object);
+    const res = await registry.modify('configmaps', 'm', `cached${x}`, (c) => ({ ...c, data: { a: '2' } } as Cm));
+    t.deepEqual((res.object as Cm).data, { a: '2' });
+    t.is(reads(), 0);
 
-  const pod = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bind-cached', namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  held.set('pods/m/bind-cached', pod.object);
-  const bound = await registry.bind('m', 'bind-cached', 'node-1');
-  t.is((bound.spec as { nodeName?: string }).nodeName, 'node-1');
-  t.is(reads(), 0);
-});
+    const pod = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bind-cached${x}`, namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    held.set(`pods/m/bind-cached${x}`, pod.object);
+    const bound = await registry.bind('m', `bind-cached${x}`, 'node-1');
+    t.is((bound.spec as { nodeName?: string }).nodeName, 'node-1');
+    t.is(reads(), 0);
+  });
 
-test('a cached copy behind etcd: a PATCH is redone on etcd\'s object, a no-op is not taken for done, a refusal is decided again', async (t) => {
-  const { registry: plain } = t.context;
-  const held = new Map<string, KubeObject>();
-  const { registry } = withCache(t, held);
+  test(`a cached copy (${form}) behind etcd: a PATCH is redone on etcd's object, a no-op is not taken for done, a refusal is decided again`, async (t) => {
+    const { registry: plain } = t.context;
+    const held = new Map<string, KubeObject>();
+    const { registry } = withCache(t, held, form);
 
-  // The copy says a=2 already; etcd has moved on to a=3. Patching a=2 must still write it.
-  const v1 = await plain.create(cm('stale', { a: '2' }));
-  held.set('configmaps/m/stale', v1.object);
-  await plain.update({ ...v1.object, data: { a: '3' } } as Cm);
-  const res = await registry.modify('configmaps', 'm', 'stale', (c) => ({ ...c, data: { ...(c as Cm).data, a: '2' } } as Cm));
-  t.deepEqual((await plain.get('configmaps', 'm', 'stale') as Cm).data, { a: '2' });
-  t.not(res.object.metadata?.resourceVersion, v1.object.metadata?.resourceVersion);
+    // The copy says a=2 already; etcd has moved on to a=3. Patching a=2 must still write it.
+    const v1 = await plain.create(cm(`stale${x}`, { a: '2' }));
+    held.set(`configmaps/m/stale${x}`, v1.object);
+    await plain.update({ ...v1.object, data: { a: '3' } } as Cm);
+    const res = await registry.modify('configmaps', 'm', `stale${x}`, (c) => ({ ...c, data: { ...(c as Cm).data, a: '2' } } as Cm));
+    t.deepEqual((await plain.get('configmaps', 'm', `stale${x}`) as Cm).data, { a: '2' });
+    t.not(res.object.metadata?.resourceVersion, v1.object.metadata?.resourceVersion);
 
-  // An update naming the copy's version, changing nothing, while etcd has moved on: Conflict, as from etcd.
-  const s1 = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'status-stale', namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  held.set('pods/m/status-stale', s1.object);
-  await plain.updateStatus({ ...s1.object, status: { phase: 'Running' } });
-  const err = await t.throwsAsync(registry.updateStatus(s1.object), { instanceOf: ApiError });
-  t.is(err?.reason, 'Conflict');
+    // An update naming the copy's version, changing nothing, while etcd has moved on: Conflict, as from etcd.
+    const s1 = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `status-stale${x}`, namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    held.set(`pods/m/status-stale${x}`, s1.object);
+    await plain.updateStatus({ ...s1.object, status: { phase: 'Running' } });
+    const err = await t.throwsAsync(registry.updateStatus(s1.object), { instanceOf: ApiError });
+    t.is(err?.reason, 'Conflict');
 
-  // The copy says unbound; etcd has the pod bound already: the binding is refused as etcd says.
-  const p = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bind-stale', namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  held.set('pods/m/bind-stale', p.object);
-  await plain.bind('m', 'bind-stale', 'node-a');
-  await t.throwsAsync(registry.bind('m', 'bind-stale', 'node-b'), { message: /already assigned to node "node-a"/ });
+    // The copy says unbound; etcd has the pod bound already: the binding is refused as etcd says.
+    const p = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bind-stale${x}`, namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    held.set(`pods/m/bind-stale${x}`, p.object);
+    await plain.bind('m', `bind-stale${x}`, 'node-a');
+    await t.throwsAsync(registry.bind('m', `bind-stale${x}`, 'node-b'), { message: /already assigned to node "node-a"/ });
 
-  // The copy says bound (etcd: the pod was deleted and made again, unbound): the binding goes through.
-  const old = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bind-again', namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  held.set('pods/m/bind-again', { ...old.object, spec: { ...(old.object.spec as object), nodeName: 'gone' } });
-  await plain.delete('pods', 'm', 'bind-again', { gracePeriodSeconds: 0 });
-  await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bind-again', namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  const rebound = await registry.bind('m', 'bind-again', 'node-c');
-  t.is((rebound.spec as { nodeName?: string }).nodeName, 'node-c');
-});
+    // The copy says bound (etcd: the pod was deleted and made again, unbound): the binding goes through.
+    const old = await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bind-again${x}`, namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    held.set(`pods/m/bind-again${x}`, { ...old.object, spec: { ...(old.object.spec as object), nodeName: 'gone' } });
+    await plain.delete('pods', 'm', `bind-again${x}`, { gracePeriodSeconds: 0 });
+    await plain.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `bind-again${x}`, namespace: 'm' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const rebound = await registry.bind('m', `bind-again${x}`, 'node-c');
+    t.is((rebound.spec as { nodeName?: string }).nodeName, 'node-c');
+  });
+}

@@ -2,6 +2,12 @@
 // deep equality for "did anything change".
 import type { KubeObject } from '@tugboat/api';
 
+/** An object as etcd holds it: its text (no resourceVersion) and the revision it was written at. */
+export interface StoredValue {
+  readonly value: string;
+  readonly revision: number;
+}
+
 /** The object as stored in etcd: resourceVersion is the key's revision, never stored. */
 export function encodeObject(obj: KubeObject): string {
   if (obj.metadata?.resourceVersion === undefined) return JSON.stringify(obj);

@@ -20,7 +20,7 @@ import type { KeyOptions, KeyValue, Storage } from '../storage/storage.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { planDeletion, readyToRemove } from './deletion.js';
 import { checkKeySegment, objectStorageKey, resourcePrefix } from './keys.js';
-import { decodeObject, encodeObject, isPlainObject, jsonEqual, sameStoredObject, specPart } from './object-meta.js';
+import { decodeObject, encodeObject, isPlainObject, jsonEqual, sameStoredObject, specPart, type StoredValue } from './object-meta.js';
 import { qualifiedResource, rfc3339 } from '@tugboat/api';
 
 /** Kinds whose status is a subresource: Update keeps it as stored, UpdateStatus writes it. */
@@ -109,6 +109,11 @@ export interface ListCacheHook {
 
 export interface ListResult {
   readonly items: readonly KubeObject[];
+  /**
+   * The items' JSON as clients are sent it, when the list cache holds them as text (pods):
+   * then sending needs no encoding, and `items` decodes only when read.
+   */
+  readonly encodedItems?: readonly string[];
   readonly resourceVersion: string;
   readonly continue: string;
   readonly remainingItemCount: number;
@@ -193,6 +198,9 @@ export type ServiceAccountLookup = (namespace: string, name: string) => KubeObje
  */
 export type ObjectCache = (resource: string, namespace: string, name: string) => KubeObject | undefined;
 
+/** The same for objects the server keeps as etcd's text (pods; see cache/held.ts): the text and its revision. */
+export type StoredCache = (resource: string, namespace: string, name: string) => StoredValue | undefined;
+
 /**
  * An answer about the object (invalid, forbidden, a failed precondition…), which a fresher copy
  * could change; not one about etcd or the server (Unavailable, Timeout, Internal), after which a
@@ -219,6 +227,8 @@ export class Registry {
    * readAt and checkNamespaceAcceptsCreates), which spares etcd a read on the hottest writes.
    */
   objectCache: ObjectCache | undefined;
+  /** Set with objectCache, for the resources kept as text; consulted first. */
+  storedCache: StoredCache | undefined;
 
   /** Set by the server: lists answered from memory (see ListCacheHook); unset, every list reads etcd. */
   listCache: ListCacheHook | undefined;
@@ -302,6 +312,10 @@ export class Registry {
    */
   private async readAt(info: KindInfo, namespace: string, name: string, resourceVersion: string | undefined): Promise<Found | undefined> {
     checkKeySegment('name', name);
+    if (resourceVersion) {
+      const stored = this.storedCache?.(info.resource, namespace, name);
+      if (stored && String(stored.revision) === resourceVersion) return this.fromStored(info, namespace, name, stored);
+    }
     const cached = resourceVersion ? this.objectCache?.(info.resource, namespace, name) : undefined;
     if (cached && cached.metadata?.resourceVersion === resourceVersion) return this.copyOf(info, cached) ?? this.read(info, namespace, name);
     return this.read(info, namespace, name);
@@ -316,6 +330,8 @@ export class Registry {
    */
   private async readFirst(info: KindInfo, namespace: string, name: string): Promise<Found | undefined> {
     checkKeySegment('name', name);
+    const stored = this.storedCache?.(info.resource, namespace, name);
+    if (stored) return this.fromStored(info, namespace, name, stored);
     const cached = this.objectCache?.(info.resource, namespace, name);
     return (cached && this.copyOf(info, cached)) || this.read(info, namespace, name);
   }
@@ -324,8 +340,12 @@ export class Registry {
   private copyOf(info: KindInfo, cached: KubeObject): Found | undefined {
     const revision = Number(cached.metadata?.resourceVersion);
     if (!Number.isSafeInteger(revision) || revision <= 0) return undefined;
-    const key = objectStorageKey(info, cached.metadata?.namespace ?? '', cached.metadata?.name ?? '');
-    const value = encodeObject(cached);
+    return this.fromStored(info, cached.metadata?.namespace ?? '', cached.metadata?.name ?? '', { value: encodeObject(cached), revision });
+  }
+
+  /** A cached object's text decoded, as a read of etcd at its revision would give it. */
+  private fromStored(info: KindInfo, namespace: string, name: string, { value, revision }: StoredValue): Found {
+    const key = objectStorageKey(info, namespace, name);
     // createRevision is not kept in memory; nothing on the write path reads it.
     return { object: decodeObject(value, revision), kv: { key, value, modRevision: revision, createRevision: 0 }, cached: true };
   }

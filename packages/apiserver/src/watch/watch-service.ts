@@ -88,7 +88,7 @@ export class WatchService {
         ...(req.labelSelector ? { labelSelector: req.labelSelector } : {}),
         ...(req.fieldSelector ? { fieldSelector: req.fieldSelector } : {}),
       });
-      for (const item of list.items) sink.send('ADDED', JSON.stringify(item));
+      for (const item of list.encodedItems ?? list.items.map((o) => JSON.stringify(o))) sink.send('ADDED', item);
       after = Number(list.resourceVersion);
     } else {
       after = parseResourceVersion(rv);
