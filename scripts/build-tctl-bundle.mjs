@@ -4,9 +4,13 @@
 // files at run time from beside the bundle (proto.ts: `<bundle dir>/../proto` or
 // `/proto`), so lay an image out as /tctl/tctl.mjs + /proto/tugboat/v1/*.proto.
 //
+// bin/tctl.js runs this bundle too, whenever it is current: one file starts in about half the
+// time of the ~350 modules of dist/ it is made from. What it was made from is listed beside it
+// (tctl.inputs.json, paths from the repository root), so bin/tctl.js can tell it is current.
+//
 // Run after `npx tsc -b`: node scripts/build-tctl-bundle.mjs
 import { build } from 'esbuild';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +27,9 @@ try {
 
 const { version } = JSON.parse(readFileSync(join(root, 'packages/ctl/package.json'), 'utf8'));
 
-await build({
+const result = await build({
+  absWorkingDir: root,
+  metafile: true,
   entryPoints: [entry],
   outfile,
   bundle: true,
@@ -37,5 +43,8 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// Written after the bundle, so a bundle without a list of its own is never taken as current.
+writeFileSync(join(dirname(outfile), 'tctl.inputs.json'), `${JSON.stringify(Object.keys(result.metafile.inputs).sort(), null, 0)}\n`);
 
 console.log(`${relative(root, outfile)}: ${(statSync(outfile).size / 1024 / 1024).toFixed(1)} MiB`);
