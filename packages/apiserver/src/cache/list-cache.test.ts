@@ -164,6 +164,7 @@ const REQUESTS: readonly ListRequest[] = [
   { fieldSelector: 'spec.nodeName=' },
   { fieldSelector: 'spec.nodeName!=node-1,status.phase=Running', limit: 5 },
   { fieldSelector: 'spec.nodeName=node-1', labelSelector: 'app=db' },
+  { fieldSelector: 'spec.nodeName=node-2,status.phase=Running' },
 ];
 
 test.serial('while etcd is written to, every list from the cache is etcd\'s answer at its revision, and its pages continue it', async (t) => {

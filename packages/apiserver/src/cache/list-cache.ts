@@ -343,12 +343,15 @@ export function listStore<E>(
     : undefined;
 
   const { held } = store;
+  // The index answers the pinned requirement; only others need the object's fields (a pod held
+  // as text is decoded for them).
+  const checkFields = !fields.isEmpty() && !(pinned && fields.requirements.length === 1);
   const entries: E[] = [];
   let last: string | undefined;
   const consider = (key: string): boolean => {
     const e = store.byKey(key);
     if (e === undefined) return false;
-    if (filtered && !(labels.matches(held.labels(e)) && (fields.isEmpty() || fields.matches(objectFields(held.object(e)))))) return false;
+    if (filtered && !(labels.matches(held.labels(e)) && (!checkFields || fields.matches(objectFields(held.object(e)))))) return false;
     entries.push(e);
     last = key;
     return limit > 0 && entries.length >= limit;
