@@ -69,16 +69,18 @@ export function holdText(index?: FieldIndex): Held<HeldText> {
 }
 
 /**
- * The JSON of a stored value with metadata.resourceVersion set, as decodeObject then
- * JSON.stringify would give it (the key placed first in metadata rather than last), spliced
- * into the text instead: no parse, no encode. Falls back to those when the text has no
- * top-level metadata object.
+ * The JSON of a stored value with metadata.resourceVersion set, exactly as decodeObject then
+ * JSON.stringify would give it (the key last in metadata), spliced into the text instead: no
+ * parse, no encode. Falls back to those when the text has no top-level metadata object.
  */
 export function withResourceVersion(value: string, revision: number): string {
-  const at = metadataBody(value);
-  if (at < 0) return JSON.stringify(decodeObject(value, revision));
+  const body = metadataBody(value);
+  const end = body < 0 ? -1 : skipValue(value, body - 1);
+  if (end < 0) return JSON.stringify(decodeObject(value, revision));
+  // `end` is just past metadata's closing brace; an empty metadata takes no comma.
+  const close = end - 1;
   const field = `"resourceVersion":"${revision}"`;
-  return value[at] === '}' ? `${value.slice(0, at)}${field}${value.slice(at)}` : `${value.slice(0, at)}${field},${value.slice(at)}`;
+  return `${value.slice(0, close)}${close === body ? '' : ','}${field}${value.slice(close)}`;
 }
 
 /**

@@ -108,11 +108,11 @@ async function counter(c: ApiServerMetrics['cacheListTotal'] | ApiServerMetrics[
 
 /**
  * A result as etcd's path gives it (items only); for one read from text (pods), its JSON for
- * clients checked to be exactly its items, resourceVersion included.
+ * clients checked to be exactly its items' JSON, resourceVersion included.
  */
 function asRead(res: ListResult, t: ExecutionContext<Context>, label: string): ListResult {
   const { encodedItems, ...rest } = res;
-  if (encodedItems) t.deepEqual(encodedItems.map((s) => JSON.parse(s) as unknown), [...res.items], `${label}: the JSON sent`);
+  if (encodedItems) t.deepEqual(encodedItems, res.items.map((o) => JSON.stringify(o)), `${label}: the JSON sent`);
   return { ...rest, items: [...res.items] };
 }
 
