@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { KubeObject } from '@tugboat/api';
 import { decodeObject, encodeObject } from '../registry/object-meta.js';
-import { holdText, metadataBody, withResourceVersion } from './held.js';
+import { HOLD_OBJECTS, holdText, metadataBody, withResourceVersion } from './held.js';
 import { OrderedStore } from './ordered-store.js';
 
 const nodeIndex = { field: 'spec.nodeName', value: (o: KubeObject): string => (o.spec as { nodeName?: string } | undefined)?.nodeName ?? '' };
@@ -35,7 +35,7 @@ test('text without a top-level metadata object is decoded and encoded instead of
 });
 
 test('a store holding text gives out copies decoded at their revision, the text it was given, and its index', (t) => {
-  const store = new OrderedStore(nodeIndex, holdText(nodeIndex));
+  const store = new OrderedStore(holdText(nodeIndex), nodeIndex);
   const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels: { app: 'web' }, resourceVersion: '5' }, spec: { nodeName: 'node-1' } };
   const value = encodeObject(pod);
   store.put(pod, { value, revision: 5 });
@@ -58,7 +58,7 @@ test('a store holding text gives out copies decoded at their revision, the text 
   t.is(store.size, 0);
   t.deepEqual(store.keysWithValue('node-2'), []);
   // A store of objects gives no text: its objects are read as they are.
-  const objects = new OrderedStore(nodeIndex);
+  const objects = new OrderedStore(HOLD_OBJECTS, nodeIndex);
   objects.put(pod);
   t.is(objects.stored('n', 'p'), undefined);
   t.is(objects.get('n', 'p'), pod);

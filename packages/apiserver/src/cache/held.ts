@@ -19,16 +19,14 @@ export interface FieldIndex {
 }
 
 export interface Held<E> {
-  /** True when entries are the objects themselves (then they are given out as they are). */
-  readonly objects: boolean;
   /** The entry for `obj`, whose etcd text and revision are `stored` when known. */
   hold(obj: KubeObject, stored: StoredValue | undefined): E;
-  /** The object (a new copy each call unless `objects`). */
+  /** The object: the entry itself, or a new copy each call when held as text. */
   object(e: E): KubeObject;
   labels(e: E): Readonly<Record<string, string>> | undefined;
   /** The index field's value, for a store with `index`. */
   indexValue(e: E, index: FieldIndex): string;
-  /** etcd's text and revision, when held as text. */
+  /** etcd's text and revision; present exactly when entries are held as text. */
   stored?(e: E): StoredValue;
   /** The object's JSON as a client is sent it (resourceVersion included), when held as text. */
   json?(e: E): string;
@@ -36,7 +34,6 @@ export interface Held<E> {
 
 /** Objects held as given; their short strings shared (see shared-strings.ts). */
 export const HOLD_OBJECTS: Held<KubeObject> = {
-  objects: true,
   hold: (obj) => sharedStrings.shareAll(obj),
   object: (e) => e,
   labels: (e) => e.metadata?.labels,
@@ -53,11 +50,11 @@ export interface HeldText extends StoredValue {
 /** Objects held as etcd's text (see the header); `index` is the store's, computed once per change. */
 export function holdText(index?: FieldIndex): Held<HeldText> {
   return {
-    objects: false,
     hold: (obj, stored) => ({
       value: stored?.value ?? encodeObject(obj),
       revision: stored?.revision ?? Number(obj.metadata?.resourceVersion),
-      labels: obj.metadata?.labels ? sharedStrings.shareAll({ ...obj.metadata.labels }) : undefined,
+      // Kept alone, the labels object does not keep the rest of the decoded pod.
+      labels: sharedStrings.shareAll(obj.metadata?.labels),
       indexed: index ? sharedStrings.share(index.value(obj)) : '',
     }),
     object: (e) => decodeObject(e.value, e.revision),

@@ -35,7 +35,7 @@ import { objectStorageKey, resourcePrefix } from '../registry/keys.js';
 import type { ListCacheHook, ListRequest, ListResult, ListSelectors, Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/storage.js';
 import type { WatchCache } from '../watch/watch-cache.js';
-import { holdText, type FieldIndex, type Held } from './held.js';
+import { HOLD_OBJECTS, holdText, type FieldIndex, type Held } from './held.js';
 import { OrderedStore, type OrderedView } from './ordered-store.js';
 import { ServerInformer } from './server-informer.js';
 
@@ -298,7 +298,7 @@ export class ListCaches implements ListCacheHook {
     let cache = this.caches.get(info.resource);
     if (cache) return cache;
     const index = FIELD_INDEXES[info.kind];
-    const [store, lists] = HELD_AS_TEXT.has(info.resource) ? withLists(new OrderedStore(index, holdText(index))) : withLists(new OrderedStore(index));
+    const [store, lists] = HELD_AS_TEXT.has(info.resource) ? withLists(new OrderedStore(holdText(index), index)) : withLists(new OrderedStore(HOLD_OBJECTS, index));
     const informer = new ServerInformer(info.resource, this.registry, this.watchCache, this.storage, {
       store,
       list: () => {

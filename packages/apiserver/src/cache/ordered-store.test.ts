@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { KubeObject } from '@tugboat/api';
+import { HOLD_OBJECTS } from './held.js';
 import { OrderedStore } from './ordered-store.js';
 
 const pod = (namespace: string, name: string, node: string): KubeObject =>
@@ -11,7 +12,7 @@ const nodeOf = (o: KubeObject): string => (o.spec as { nodeName?: string } | und
 const NAMESPACES = ['a', 'a-b', 'a.b', 'ab', 'a0', 'b'];
 
 test('keys stay in etcd order through puts, moves between index values and removals; a namespace is one range', (t) => {
-  const store = new OrderedStore({ field: 'spec.nodeName', value: nodeOf });
+  const store = new OrderedStore(HOLD_OBJECTS, { field: 'spec.nodeName', value: nodeOf });
   const reference = new Map<string, KubeObject>();
   let seed = 7;
   const random = (n: number): number => {
@@ -51,14 +52,14 @@ test('keys stay in etcd order through puts, moves between index values and remov
 });
 
 test('without an index, keysWithValue says so', (t) => {
-  const store = new OrderedStore();
+  const store = new OrderedStore(HOLD_OBJECTS);
   store.put(pod('a', 'x', 'n'));
   t.is(store.keysWithValue('n'), undefined);
   t.deepEqual([...store.keys()], ['a/x']);
 });
 
 test('a snapshot keeps the state it was taken at while the store changes', (t) => {
-  const store = new OrderedStore({ field: 'spec.nodeName', value: nodeOf });
+  const store = new OrderedStore(HOLD_OBJECTS, { field: 'spec.nodeName', value: nodeOf });
   const kept = pod('a', 'x', 'n1');
   for (const p of [kept, pod('a', 'y', 'n1'), pod('b', 'z', 'n2')]) store.put(p);
   const snap = store.snapshot();

@@ -8,7 +8,7 @@
 // objects, shared with every watcher of the same change; nothing here copies or changes them),
 // or pods as etcd's text.
 import type { KubeObject } from '@tugboat/api';
-import { HOLD_OBJECTS, type FieldIndex, type Held, type StoredValue } from './held.js';
+import type { FieldIndex, Held, StoredValue } from './held.js';
 import { storeKey, type InformerStore } from './object-store.js';
 
 export type { FieldIndex } from './held.js';
@@ -98,10 +98,10 @@ export class OrderedStore<E = KubeObject> implements OrderedView<E>, InformerSto
   private bulk = false;
   generation = 0;
 
-  constructor(readonly index?: FieldIndex, readonly held: Held<E> = HOLD_OBJECTS as unknown as Held<E>) {}
+  constructor(readonly held: Held<E>, readonly index?: FieldIndex) {}
 
   get holdsObjects(): boolean {
-    return this.held.objects;
+    return this.held.stored === undefined;
   }
 
   get size(): number {
@@ -115,8 +115,11 @@ export class OrderedStore<E = KubeObject> implements OrderedView<E>, InformerSto
 
   /** etcd's text and revision of one object, when held as text (for a write's first read). */
   stored(namespace: string, name: string): StoredValue | undefined {
+    // Asked on every write's first read, of leases and nodes too: no lookup for a store of objects.
+    const { stored } = this.held;
+    if (!stored) return undefined;
     const e = this.items.get(storeKey(namespace, name));
-    return e === undefined ? undefined : this.held.stored?.(e);
+    return e === undefined ? undefined : stored(e);
   }
 
   *list(namespace?: string): Iterable<KubeObject> {

@@ -12,12 +12,10 @@ import type { Registry } from '../registry/registry.js';
 
 export interface NamespaceControllerOptions {
   readonly intervalMs?: number;
-  /** How long after its deletion a namespace is emptied (default 5 s, Kubernetes'). */
-  readonly deletionGraceMs?: number;
-  readonly now?: () => number;
   readonly log?: (line: string) => void;
 }
 
+/** How long after its deletion a namespace is emptied (Kubernetes' namespaceDeletionGracePeriod). */
 const DELETION_GRACE_MS = 5_000;
 
 function isTerminating(ns: KubeObject): boolean {
@@ -80,7 +78,7 @@ export class NamespaceController {
   private graceOver(ns: KubeObject): boolean {
     const deleted = Date.parse(ns.metadata?.deletionTimestamp ?? '');
     if (Number.isNaN(deleted)) return true;
-    return (this.options.now ?? Date.now)() - deleted >= (this.options.deletionGraceMs ?? DELETION_GRACE_MS);
+    return Date.now() - deleted >= DELETION_GRACE_MS;
   }
 
   /** Deletes what is left in the namespace; removes the namespace once nothing is. */
