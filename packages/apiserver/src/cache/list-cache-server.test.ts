@@ -115,6 +115,31 @@ test.serial('REST: resourceVersion "0" and NotOlderThan from the cache, Exact fr
   t.is(await count({ index: '' }), cache0 + 4);
 });
 
+test.serial('REST: a list of pods from the cache (held as text, spliced into the list) is the list etcd gives at that revision', async (t) => {
+  const { server } = t.context;
+  const client = server.client();
+  const ns = 'text-pods';
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const [i, name] of ['b', 'a', 'c'].entries()) {
+    await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { n: String(i) } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  }
+  const base = `/api/v1/namespaces/${ns}/pods`;
+  await waitFor('the pods list cache', async () => {
+    const before = await metric(server.http, 'apiserver_cache_list_total', { resource: 'pods', index: '' });
+    const res = await restGet(server, base);
+    return res.body.items?.length === 3 && (await metric(server.http, 'apiserver_cache_list_total', { resource: 'pods', index: '' })) > before;
+  }, 10_000, 50);
+  for (const query of ['', '?limit=2']) {
+    const cached = await restGet(server, `${base}${query}${query ? '&' : '?'}resourceVersion=0`);
+    const rv = cached.body.metadata?.resourceVersion ?? '';
+    const etcd = await restGet(server, `${base}?resourceVersion=${rv}&resourceVersionMatch=Exact${query ? '&limit=2' : ''}`);
+    t.is(cached.status, 200);
+    t.deepEqual(cached.body.items, etcd.body.items, query);
+    t.is(cached.body.items?.length, query ? 2 : 3);
+    t.is(Boolean(cached.body.metadata?.continue), Boolean(query));
+  }
+});
+
 test.serial('--list-from-cache=false: every list is read from etcd', async (t) => {
   const server = await startApiServerProcess(t.context.etcd.endpoint, { extraArgs: ['--list-from-cache=false'] });
   try {

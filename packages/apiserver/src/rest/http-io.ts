@@ -39,7 +39,11 @@ export function setWarnings(res: ServerResponse, warnings: readonly string[]): v
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', warnings: readonly string[] = []): void {
-  const text = JSON.stringify(body);
+  sendEncodedJson(res, code, JSON.stringify(body), contentType, warnings);
+}
+
+/** sendJson for a body already encoded. */
+export function sendEncodedJson(res: ServerResponse, code: number, text: string, contentType = 'application/json', warnings: readonly string[] = []): void {
   setWarnings(res, warnings);
   res.writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text) });
   res.end(res.req.method === 'HEAD' ? undefined : text);

@@ -12,7 +12,7 @@ import type { Registry } from '../registry/registry.js';
 import type { WatchService } from '../watch/watch-service.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, rootPaths, versionInfo } from './discovery.js';
 import { RestRequest } from './gate.js';
-import { readBody, sendError, sendJson, sendText } from './http-io.js';
+import { readBody, sendEncodedJson, sendError, sendJson, sendText } from './http-io.js';
 import { contentTypeOf, negotiate } from './negotiate.js';
 import { openApi } from './openapi-routes.js';
 import {
@@ -134,7 +134,9 @@ export function restHandler(opts: RestServerOptions): (req: IncomingMessage, res
     const body = WRITE_METHODS.has(method) ? await readBody(req) : '';
     const out = await handler(services, { rr, req, res, route: r, query: url.searchParams, body, representation });
     if (out === 'streamed') return;
-    sendJson(res, out.code, out.body, out.contentType ?? contentTypeOf(representation), out.warnings ?? []);
+    const contentType = out.contentType ?? contentTypeOf(representation);
+    if (out.json !== undefined) sendEncodedJson(res, out.code, out.json, contentType, out.warnings ?? []);
+    else sendJson(res, out.code, out.body, contentType, out.warnings ?? []);
     rr.finish(out.code);
   };
 
